@@ -1,0 +1,63 @@
+//! The state every handler shares: configuration, database, hub and shutdown signal.
+
+use crate::auth::FailureLimiter;
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::store::{Store, UserRow};
+use kith_shared::UserId;
+use kith_shared::api::UserProfile;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub hub: Hub,
+    pub login_failures: FailureLimiter,
+    /// Cancelled when the server starts shutting down.
+    pub shutdown: CancellationToken,
+    /// Tracks connection tasks so shutdown can wait for them.
+    pub tasks: TaskTracker,
+}
+
+impl App {
+    pub fn new(config: Config, store: Store) -> Self {
+        Self {
+            hub: Hub::new(config.multi_device),
+            login_failures: FailureLimiter::new(Duration::from_secs(60)),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+            config,
+            store,
+        }
+    }
+
+    /// Where avatar images are kept.
+    pub fn avatar_dir(&self) -> PathBuf {
+        self.config.data_dir.join("avatars")
+    }
+
+    /// A user's public profile, or None if the account does not exist or the database failed
+    /// (logged).
+    pub async fn profile(&self, user_id: UserId) -> Option<UserProfile> {
+        match self.store.user_by_id(user_id).await {
+            Ok(row) => row.map(|row| profile_of(&row)),
+            Err(err) => {
+                tracing::error!(%err, user_id, "profile lookup failed");
+                None
+            }
+        }
+    }
+}
+
+/// The public view of an account.
+pub fn profile_of(row: &UserRow) -> UserProfile {
+    UserProfile {
+        id: row.id,
+        username: row.username.clone(),
+        display_name: row.display_name.clone(),
+        avatar_url: row.avatar.as_ref().map(|_| format!("/api/users/{}/avatar", row.id)),
+    }
+}

@@ -1,0 +1,268 @@
+//! Server configuration: `server.conf` (INI, a `[server]` section), then `KITH_<KEY>`
+//! environment variables over it. Every key has a default, so no file is needed at all.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A configuration problem, naming the key and, for the file, the line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} line {line}: {message}")]
+    Syntax { path: PathBuf, line: usize, message: String },
+    #[error("{origin}: {key}: {message}")]
+    Value { origin: String, key: String, message: String },
+}
+
+/// Everything the server reads from `server.conf`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address both listeners bind to.
+    pub server_ip: IpAddr,
+    /// HTTP API port; 0 picks a free one.
+    pub http_port: u16,
+    /// Realtime socket port; 0 picks a free one.
+    pub socket_port: u16,
+    /// `sqlite://...`, `postgres://...` or `mysql://...`; empty means `DATA_DIR/kith.db`.
+    pub database_url: String,
+    /// Where the database file and avatars live.
+    pub data_dir: PathBuf,
+    /// The temporary upload store.
+    pub upload_dir: PathBuf,
+    /// Read-only files served under `/static`.
+    pub static_dir: PathBuf,
+    /// Largest socket frame body in bytes.
+    pub max_frame_bytes: usize,
+    /// Largest avatar image in bytes.
+    pub max_avatar_bytes: usize,
+    /// Seconds between server pings; a peer silent for three is dropped.
+    pub heartbeat: Duration,
+    /// How long a new socket has to send its hello.
+    pub hello_timeout: Duration,
+    /// Frames queued for one connection before it is cut off as too slow.
+    pub outgoing_queue: usize,
+    /// Whether one account may be connected from several clients at once.
+    pub multi_device: bool,
+    /// Failed logins allowed per account per minute.
+    pub login_failures_per_account: u32,
+    /// Failed logins allowed per client address per minute.
+    pub login_failures_per_address: u32,
+    /// Most simultaneous socket connections.
+    pub max_connections: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server_ip: IpAddr::from([127, 0, 0, 1]),
+            http_port: 8000,
+            socket_port: 8001,
+            database_url: String::new(),
+            data_dir: PathBuf::from("data"),
+            upload_dir: PathBuf::from("data/uploads"),
+            static_dir: PathBuf::from("static"),
+            max_frame_bytes: kith_shared::DEFAULT_MAX_FRAME_LEN,
+            max_avatar_bytes: 1024 * 1024,
+            heartbeat: Duration::from_secs(30),
+            hello_timeout: Duration::from_secs(5),
+            outgoing_queue: 1024,
+            multi_device: false,
+            login_failures_per_account: 5,
+            login_failures_per_address: 20,
+            max_connections: 19_000,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` if given (it must exist) and applies `KITH_*` variables from `env`.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = Config::default();
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+            for (key, value, line) in parse_ini(path, &text)? {
+                let origin = format!("{} line {line}", path.display());
+                config.set(&key, &value, &origin)?;
+            }
+        }
+        for (name, value) in env {
+            if let Some(key) = name.strip_prefix("KITH_") {
+                config.set(key, &value, &format!("environment variable {name}"))?;
+            }
+        }
+        Ok(config)
+    }
+
+    /// The database URL, with the default SQLite file filled in.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("kith.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    fn set(&mut self, key: &str, value: &str, origin: &str) -> Result<(), ConfigError> {
+        let bad =
+            |message: String| ConfigError::Value { origin: origin.to_owned(), key: key.to_owned(), message };
+        let value = value.trim();
+        match key.to_ascii_uppercase().as_str() {
+            "SERVER_IP" => {
+                self.server_ip =
+                    value.parse().map_err(|_| bad(format!("expected an IP address, got '{value}'")))?
+            }
+            "HTTP_PORT" => self.http_port = parse_port(value).map_err(bad)?,
+            "SOCKET_PORT" => self.socket_port = parse_port(value).map_err(bad)?,
+            "DATABASE_URL" => self.database_url = value.to_owned(),
+            "DATA_DIR" => self.data_dir = non_empty_path(value).map_err(bad)?,
+            "UPLOAD_DIR" => self.upload_dir = non_empty_path(value).map_err(bad)?,
+            "STATIC_DIR" => self.static_dir = non_empty_path(value).map_err(bad)?,
+            "MAX_FRAME_BYTES" => self.max_frame_bytes = parse_range(value, 1024, 16 << 20).map_err(bad)?,
+            "MAX_AVATAR_BYTES" => self.max_avatar_bytes = parse_range(value, 1024, 64 << 20).map_err(bad)?,
+            "HEARTBEAT_SECS" => {
+                self.heartbeat = Duration::from_secs(parse_range(value, 1, 3600).map_err(bad)? as u64)
+            }
+            "HELLO_TIMEOUT_SECS" => {
+                self.hello_timeout = Duration::from_secs(parse_range(value, 1, 600).map_err(bad)? as u64)
+            }
+            "OUTGOING_QUEUE" => self.outgoing_queue = parse_range(value, 8, 1 << 20).map_err(bad)?,
+            "MULTI_DEVICE" => self.multi_device = parse_bool(value).map_err(bad)?,
+            "LOGIN_FAILURES_PER_ACCOUNT" => {
+                self.login_failures_per_account = parse_range(value, 1, 1_000_000).map_err(bad)? as u32
+            }
+            "LOGIN_FAILURES_PER_ADDRESS" => {
+                self.login_failures_per_address = parse_range(value, 1, 1_000_000).map_err(bad)? as u32
+            }
+            "MAX_CONNECTIONS" => self.max_connections = parse_range(value, 1, 10_000_000).map_err(bad)?,
+            // Read by the desktop client from the same file; the server has no use for it.
+            "ENABLE_MUSIC" => {
+                parse_bool(value).map_err(bad)?;
+            }
+            _ => return Err(bad("unknown key".to_owned())),
+        }
+        Ok(())
+    }
+}
+
+fn parse_port(value: &str) -> Result<u16, String> {
+    value.parse().map_err(|_| format!("expected a port number 0-65535, got '{value}'"))
+}
+
+fn parse_range(value: &str, min: usize, max: usize) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from {min} to {max}, got '{value}'")),
+    }
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!("expected true or false, got '{value}'")),
+    }
+}
+
+fn non_empty_path(value: &str) -> Result<PathBuf, String> {
+    if value.is_empty() { Err("expected a path, got nothing".to_owned()) } else { Ok(PathBuf::from(value)) }
+}
+
+/// Reads the `[server]` section: `KEY = value` lines, `;` or `#` comments, blank lines.
+/// Returns each key, its value and its line number.
+fn parse_ini(path: &Path, text: &str) -> Result<Vec<(String, String, usize)>, ConfigError> {
+    let mut section: Option<String> = None;
+    let mut entries = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line_no = index + 1;
+        let syntax = |message: String| ConfigError::Syntax { path: path.to_owned(), line: line_no, message };
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix('[') {
+            let name = rest
+                .strip_suffix(']')
+                .ok_or_else(|| syntax(format!("section header '{line}' lacks its closing ']'")))?;
+            section = Some(name.trim().to_ascii_lowercase());
+            continue;
+        }
+        let (key, value) =
+            line.split_once('=').ok_or_else(|| syntax(format!("expected KEY = value, got '{line}'")))?;
+        match section.as_deref() {
+            Some("server") => entries.push((key.trim().to_owned(), value.trim().to_owned(), line_no)),
+            Some(_) => {} // other sections belong to other programs (the client reads [client])
+            None => return Err(syntax(format!("'{}' appears before any [section]", key.trim()))),
+        }
+    }
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.conf");
+        std::fs::write(&path, text).expect("write");
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Config::load(Some(&path), env)
+    }
+
+    #[test]
+    fn reads_keys_and_comments() {
+        let config = load_text(
+            "; comment\n[server]\nSERVER_IP = 0.0.0.0\nHTTP_PORT=9000\n# another\nSOCKET_PORT = 0\n[client]\nX=1\n",
+            &[],
+        )
+        .expect("valid");
+        assert_eq!(config.server_ip.to_string(), "0.0.0.0");
+        assert_eq!(config.http_port, 9000);
+        assert_eq!(config.socket_port, 0);
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let config = load_text("[server]\nHTTP_PORT = 9000\n", &[("KITH_HTTP_PORT", "0"), ("PATH", "/bin")])
+            .expect("valid");
+        assert_eq!(config.http_port, 0);
+    }
+
+    #[test]
+    fn bad_value_names_key_and_line() {
+        let err = load_text("[server]\n\nHTTP_PORT = eighty\n", &[]).expect_err("invalid");
+        let text = err.to_string();
+        assert!(text.contains("line 3"), "{text}");
+        assert!(text.contains("HTTP_PORT"), "{text}");
+        assert!(text.contains("eighty"), "{text}");
+    }
+
+    #[test]
+    fn unknown_key_and_bad_syntax_are_errors() {
+        let err = load_text("[server]\nHTTP_PROT = 1\n", &[]).expect_err("unknown key");
+        assert!(err.to_string().contains("HTTP_PROT: unknown key"), "{err}");
+        let err = load_text("[server]\njust words\n", &[]).expect_err("syntax");
+        assert!(err.to_string().contains("line 2"), "{err}");
+        let err = load_text("HTTP_PORT = 1\n", &[]).expect_err("no section");
+        assert!(err.to_string().contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn bad_environment_value_names_the_variable() {
+        let err =
+            Config::load(None, [("KITH_MULTI_DEVICE".to_owned(), "maybe".to_owned())]).expect_err("invalid");
+        assert!(err.to_string().contains("KITH_MULTI_DEVICE"), "{err}");
+    }
+
+    #[test]
+    fn default_database_is_a_file_in_the_data_dir() {
+        let config = Config::default();
+        assert!(config.database_url().starts_with("sqlite://data/kith.db"));
+    }
+}

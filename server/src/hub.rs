@@ -1,0 +1,250 @@
+//! The hub: the one registry of online connections and the router of frames to users.
+//! Everything that wants to reach a user goes through here, so that a cluster bus can take
+//! its place later without touching the handlers.
+
+use bytes::Bytes;
+use kith_shared::codec::to_json;
+use kith_shared::frame::KickReason;
+use kith_shared::{ServerFrame, UserId};
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Identifies one socket connection for the life of the process.
+pub type ConnId = u64;
+
+/// What a connection's writer task is asked to do.
+#[derive(Debug)]
+pub enum Outbound {
+    /// Write this JSON frame.
+    Frame(Bytes),
+    /// Write this JSON frame, then close the connection.
+    Close(Bytes),
+}
+
+/// The hub's handle on one live connection.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub conn_id: ConnId,
+    /// The SHA-256 of the token the connection said hello with, to find it on log out.
+    pub token_hash: String,
+    pub queue: mpsc::Sender<Outbound>,
+    /// Cancelled to drop the connection at once (it stopped reading).
+    pub cut: CancellationToken,
+}
+
+impl Link {
+    /// Queues a frame without waiting. A full queue means the peer stopped reading: it is cut
+    /// off and will catch up through sync when it reconnects.
+    fn push(&self, outbound: Outbound) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(outbound) {
+            tracing::info!(conn = self.conn_id, "outgoing queue full; cutting the connection off");
+            self.cut.cancel();
+        }
+    }
+}
+
+/// The registry of who is connected where.
+#[derive(Debug)]
+pub struct Hub {
+    online: RwLock<HashMap<UserId, Vec<Link>>>,
+    next_conn: AtomicU64,
+    multi_device: bool,
+}
+
+/// The outcome of [`Hub::register`].
+#[derive(Debug)]
+pub struct Registered {
+    pub conn_id: ConnId,
+    /// True when this is the user's only connection (the user just came online).
+    pub came_online: bool,
+}
+
+impl Hub {
+    pub fn new(multi_device: bool) -> Self {
+        Self { online: RwLock::new(HashMap::new()), next_conn: AtomicU64::new(1), multi_device }
+    }
+
+    /// A new id for a connection about to register.
+    pub fn next_conn_id(&self) -> ConnId {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Adds a connection. Without multi-device, the user's other connections are kicked
+    /// with "logged in elsewhere".
+    pub fn register(&self, user_id: UserId, link: Link) -> Registered {
+        let conn_id = link.conn_id;
+        let mut online = self.online.write().unwrap_or_else(|e| e.into_inner());
+        let links = online.entry(user_id).or_default();
+        if !self.multi_device && !links.is_empty() {
+            let kicked = to_json(&ServerFrame::Kicked {
+                reason: KickReason::LoggedInElsewhere,
+                message: "this account logged in elsewhere".to_owned(),
+            });
+            for old in links.drain(..) {
+                old.push(Outbound::Close(kicked.clone()));
+            }
+        }
+        let came_online = links.is_empty();
+        links.push(link);
+        Registered { conn_id, came_online }
+    }
+
+    /// Removes a connection. Returns true when it was the user's last one (the user went
+    /// offline). A connection already replaced by a kick returns false.
+    pub fn unregister(&self, user_id: UserId, conn_id: ConnId) -> bool {
+        let mut online = self.online.write().unwrap_or_else(|e| e.into_inner());
+        let Some(links) = online.get_mut(&user_id) else { return false };
+        let before = links.len();
+        links.retain(|link| link.conn_id != conn_id);
+        let removed = links.len() < before;
+        if links.is_empty() {
+            online.remove(&user_id);
+        }
+        removed && !online.contains_key(&user_id)
+    }
+
+    pub fn is_online(&self, user_id: UserId) -> bool {
+        self.online.read().unwrap_or_else(|e| e.into_inner()).contains_key(&user_id)
+    }
+
+    /// Those of `user_ids` with at least one connection.
+    pub fn online_among(&self, user_ids: &[UserId]) -> Vec<UserId> {
+        let online = self.online.read().unwrap_or_else(|e| e.into_inner());
+        user_ids.iter().copied().filter(|id| online.contains_key(id)).collect()
+    }
+
+    /// How many connections are open.
+    pub fn connection_count(&self) -> usize {
+        self.online.read().unwrap_or_else(|e| e.into_inner()).values().map(Vec::len).sum()
+    }
+
+    /// Sends a frame to every connection of one user.
+    pub fn send(&self, user_id: UserId, frame: &ServerFrame) {
+        self.send_json(std::iter::once(user_id), to_json(frame));
+    }
+
+    /// Sends one frame to every connection of each user, serialising it once.
+    pub fn send_many(&self, user_ids: impl IntoIterator<Item = UserId>, frame: &ServerFrame) {
+        self.send_json(user_ids, to_json(frame));
+    }
+
+    fn send_json(&self, user_ids: impl IntoIterator<Item = UserId>, json: Bytes) {
+        let online = self.online.read().unwrap_or_else(|e| e.into_inner());
+        for user_id in user_ids {
+            for link in online.get(&user_id).into_iter().flatten() {
+                link.push(Outbound::Frame(json.clone()));
+            }
+        }
+    }
+
+    /// Closes a user's connections with a `kicked` frame; with `token_hash`, only those
+    /// that said hello with that token, otherwise those that did not use `except_token`.
+    pub fn kick(&self, user_id: UserId, who: KickWhich<'_>, reason: KickReason, message: &str) {
+        let json = to_json(&ServerFrame::Kicked { reason, message: message.to_owned() });
+        let online = self.online.read().unwrap_or_else(|e| e.into_inner());
+        for link in online.get(&user_id).into_iter().flatten() {
+            let hit = match who {
+                KickWhich::Token(hash) => link.token_hash == hash,
+                KickWhich::AllBut(hash) => link.token_hash != hash,
+            };
+            if hit {
+                link.push(Outbound::Close(json.clone()));
+            }
+        }
+    }
+
+    /// Tells every connection the server is going away and closes it.
+    pub fn going_away(&self, message: &str) {
+        let json = to_json(&ServerFrame::GoingAway { message: message.to_owned() });
+        let online = self.online.read().unwrap_or_else(|e| e.into_inner());
+        for link in online.values().flatten() {
+            link.push(Outbound::Close(json.clone()));
+        }
+    }
+}
+
+/// Which of a user's connections [`Hub::kick`] closes.
+#[derive(Debug, Clone, Copy)]
+pub enum KickWhich<'a> {
+    /// Those that said hello with this token hash.
+    Token(&'a str),
+    /// All but those that said hello with this token hash.
+    AllBut(&'a str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(hub: &Hub, token: &str, capacity: usize) -> (Link, mpsc::Receiver<Outbound>) {
+        let (queue, rx) = mpsc::channel(capacity);
+        let link = Link {
+            conn_id: hub.next_conn_id(),
+            token_hash: token.to_owned(),
+            queue,
+            cut: CancellationToken::new(),
+        };
+        (link, rx)
+    }
+
+    #[test]
+    fn second_connection_kicks_the_first_without_multi_device() {
+        let hub = Hub::new(false);
+        let (a, mut rx_a) = link(&hub, "t1", 8);
+        let (b, _rx_b) = link(&hub, "t2", 8);
+        let first = hub.register(7, a.clone());
+        assert!(first.came_online);
+        let second = hub.register(7, b);
+        assert!(second.came_online, "the kicked connection no longer counts");
+        match rx_a.try_recv() {
+            Ok(Outbound::Close(json)) => {
+                assert!(std::str::from_utf8(&json).expect("utf8").contains("logged_in_elsewhere"))
+            }
+            other => panic!("expected a kick, got {other:?}"),
+        }
+        assert!(!hub.unregister(7, a.conn_id), "the kicked connection's exit is not an offline");
+        assert!(hub.is_online(7));
+        assert!(hub.unregister(7, second.conn_id));
+        assert!(!hub.is_online(7));
+    }
+
+    #[test]
+    fn multi_device_keeps_both_and_goes_offline_with_the_last() {
+        let hub = Hub::new(true);
+        let (a, _rx_a) = link(&hub, "t1", 8);
+        let (b, _rx_b) = link(&hub, "t2", 8);
+        assert!(hub.register(1, a.clone()).came_online);
+        assert!(!hub.register(1, b.clone()).came_online);
+        assert_eq!(hub.connection_count(), 2);
+        assert!(!hub.unregister(1, a.conn_id));
+        assert!(hub.unregister(1, b.conn_id));
+    }
+
+    #[test]
+    fn a_full_queue_cuts_the_connection() {
+        let hub = Hub::new(false);
+        let (a, _rx) = link(&hub, "t", 1);
+        hub.register(3, a.clone());
+        hub.send(3, &ServerFrame::Ping { nonce: 1 });
+        assert!(!a.cut.is_cancelled());
+        hub.send(3, &ServerFrame::Ping { nonce: 2 });
+        assert!(a.cut.is_cancelled());
+    }
+
+    #[test]
+    fn kick_by_token_spares_other_tokens() {
+        let hub = Hub::new(true);
+        let (a, mut rx_a) = link(&hub, "t1", 8);
+        let (b, mut rx_b) = link(&hub, "t2", 8);
+        hub.register(5, a);
+        hub.register(5, b);
+        hub.kick(5, KickWhich::Token("t1"), KickReason::LoggedOut, "bye");
+        assert!(matches!(rx_a.try_recv(), Ok(Outbound::Close(_))));
+        assert!(rx_b.try_recv().is_err());
+        hub.kick(5, KickWhich::AllBut("t1"), KickReason::LoggedOut, "bye");
+        assert!(matches!(rx_b.try_recv(), Ok(Outbound::Close(_))));
+    }
+}

@@ -1,0 +1,95 @@
+//! The Kith server: one process serving the HTTP API ([`http`]) and the realtime socket
+//! ([`socket`]) over one database ([`store`]), with the [`hub`] routing frames to whoever is
+//! online.
+//!
+//! [`Server::start`] binds both listeners (port 0 picks a free one) and returns at once, so
+//! `main` and the tests start servers the same way.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod http;
+pub mod hub;
+pub mod socket;
+pub mod store;
+
+use app::App;
+use config::Config;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{Store, StoreError};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create {path}: {source}")]
+    Directory { path: std::path::PathBuf, source: std::io::Error },
+    #[error("cannot open the database: {0}")]
+    Database(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A running server.
+pub struct Server {
+    pub http_addr: SocketAddr,
+    pub socket_addr: SocketAddr,
+    app: Arc<App>,
+    http_task: JoinHandle<()>,
+    socket_task: JoinHandle<()>,
+}
+
+impl Server {
+    /// Opens the database (applying migrations), binds both listeners and starts serving.
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        for dir in [&config.data_dir, &config.upload_dir, &config.data_dir.join("avatars")] {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StartError::Directory { path: dir.clone(), source })?;
+        }
+        let store = Store::open(&config.database_url()).await?;
+        let http_listener = bind(SocketAddr::new(config.server_ip, config.http_port)).await?;
+        let socket_listener = bind(SocketAddr::new(config.server_ip, config.socket_port)).await?;
+        let http_addr = local_addr(&http_listener)?;
+        let socket_addr = local_addr(&socket_listener)?;
+        tracing::info!(%http_addr, %socket_addr, backend = store.backend(), "kith-server listening");
+
+        let app = Arc::new(App::new(config, store));
+        let http_task = tokio::spawn(http::serve(app.clone(), http_listener));
+        let socket_task = tokio::spawn(socket::run(app.clone(), socket_listener));
+        Ok(Self { http_addr, socket_addr, app, http_task, socket_task })
+    }
+
+    /// Shuts down cleanly: stops accepting, tells connected clients it is going away, lets
+    /// in-flight requests and writes finish, then closes the database.
+    pub async fn shutdown(self) {
+        tracing::info!("shutting down");
+        self.app.shutdown.cancel();
+        self.app.hub.going_away("the server is shutting down");
+        let _ = self.socket_task.await;
+        self.app.tasks.close();
+        if tokio::time::timeout(Duration::from_secs(10), self.app.tasks.wait()).await.is_err() {
+            tracing::warn!("some connections did not close in time");
+        }
+        let _ = self.http_task.await;
+        self.app.store.close().await;
+        tracing::info!("stopped");
+    }
+
+    /// How many socket connections are open (for tests and health).
+    pub fn connection_count(&self) -> usize {
+        self.app.hub.connection_count()
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
+}
+
+fn local_addr(listener: &TcpListener) -> Result<SocketAddr, StartError> {
+    listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr: SocketAddr::from(([0, 0, 0, 0], 0)), source })
+}

@@ -1,0 +1,233 @@
+//! One socket connection: the hello, then a reader loop (this task) and a writer task fed by
+//! a bounded queue. A peer that stops reading fills its queue and is cut off; it never slows
+//! anyone else.
+
+use crate::app::App;
+use crate::auth;
+use crate::hub::{Link, Outbound};
+use futures_util::{SinkExt, StreamExt};
+use kith_shared::codec::{BadFrame, CodecError, FrameCodec, to_json};
+use kith_shared::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame, UserId};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, timeout};
+use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::sync::CancellationToken;
+
+type Reader = FramedRead<OwnedReadHalf, FrameCodec<ClientFrame>>;
+/// One decoder result: a fatal framing error, or a frame that may or may not parse.
+type Decoded = Result<Result<ClientFrame, BadFrame>, CodecError>;
+type Writer = FramedWrite<OwnedWriteHalf, FrameCodec<ClientFrame>>;
+
+/// How long the writer gets to flush a last frame (a kick, going away) before the socket drops.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// Serves one connection until it closes.
+#[tracing::instrument(name = "conn", skip_all, fields(%peer))]
+pub async fn serve(app: Arc<App>, stream: TcpStream, peer: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let (read, write) = stream.into_split();
+    let max = app.config.max_frame_bytes;
+    let mut reader = FramedRead::with_capacity(read, FrameCodec::<ClientFrame>::new(max), 512);
+    let mut writer = FramedWrite::new(write, FrameCodec::<ClientFrame>::new(max));
+
+    let hello = tokio::select! {
+        _ = app.shutdown.cancelled() => return,
+        hello = timeout(app.config.hello_timeout, reader.next()) => hello,
+    };
+    let (user_id, token_hash) = match accept_hello(&app, hello).await {
+        Ok(who) => who,
+        Err(refusal) => {
+            tracing::debug!(?refusal, "hello refused");
+            let _ = timeout(CLOSE_GRACE, writer.send(to_json(&refusal))).await;
+            return;
+        }
+    };
+    let Some(user) = app.profile(user_id).await else {
+        let refusal = ServerFrame::error(ErrorCode::Unauthorized, "the account no longer exists");
+        let _ = timeout(CLOSE_GRACE, writer.send(to_json(&refusal))).await;
+        return;
+    };
+
+    let (queue, outgoing) = mpsc::channel(app.config.outgoing_queue);
+    let cut = CancellationToken::new();
+    // The welcome is queued before the hub knows the connection, so it is always first.
+    let welcome = ServerFrame::Welcome {
+        user,
+        server_version: env!("CARGO_PKG_VERSION").to_owned(),
+        protocol_version: PROTOCOL_VERSION,
+        heartbeat_secs: app.config.heartbeat.as_secs() as u32,
+    };
+    let _ = queue.try_send(Outbound::Frame(to_json(&welcome)));
+    let link = Link { conn_id: app.hub.next_conn_id(), token_hash, queue: queue.clone(), cut: cut.clone() };
+    let registered = app.hub.register(user_id, link);
+    tracing::debug!(user_id, conn = registered.conn_id, "connected");
+
+    let writer_task = tokio::spawn(write_loop(writer, outgoing, cut.clone()));
+    let session = Session { app: app.clone(), user_id, queue, cut: cut.clone() };
+    session.read_loop(&mut reader).await;
+
+    app.hub.unregister(user_id, registered.conn_id);
+    // Let the writer flush a last frame (kick, going away) but never wait on a dead peer.
+    if timeout(CLOSE_GRACE, writer_task).await.is_err() {
+        cut.cancel();
+    }
+    tracing::debug!(user_id, "disconnected");
+}
+
+/// Checks the first frame. On refusal, returns the error frame to send before closing.
+async fn accept_hello(
+    app: &App,
+    hello: Result<Option<Decoded>, tokio::time::error::Elapsed>,
+) -> Result<(UserId, String), ServerFrame> {
+    let frame = match hello {
+        Err(_) => return Err(ServerFrame::error(ErrorCode::HelloTimeout, "no hello arrived in time")),
+        Ok(None) => return Err(ServerFrame::error(ErrorCode::HelloRequired, "closed before the hello")),
+        Ok(Some(Err(err))) => return Err(codec_refusal(&err)),
+        Ok(Some(Ok(Err(bad)))) => {
+            return Err(ServerFrame::error(
+                ErrorCode::HelloRequired,
+                format!("the first frame must be a hello: {bad}"),
+            ));
+        }
+        Ok(Some(Ok(Ok(frame)))) => frame,
+    };
+    let ClientFrame::Hello { version, token } = frame else {
+        return Err(ServerFrame::error(ErrorCode::HelloRequired, "the first frame must be a hello"));
+    };
+    if version != PROTOCOL_VERSION {
+        return Err(ServerFrame::error(
+            ErrorCode::UnsupportedVersion,
+            format!("this server speaks protocol version {PROTOCOL_VERSION}, not {version}"),
+        ));
+    }
+    let token_hash = auth::token_hash(&token);
+    match app.store.session_user(&token_hash).await {
+        Ok(Some(user_id)) => Ok((user_id, token_hash)),
+        Ok(None) => Err(ServerFrame::error(ErrorCode::Unauthorized, "the token is not valid; log in again")),
+        Err(err) => {
+            tracing::error!(%err, "session lookup failed");
+            Err(ServerFrame::error(ErrorCode::Internal, "the server could not check the token"))
+        }
+    }
+}
+
+fn codec_refusal(err: &CodecError) -> ServerFrame {
+    match err {
+        CodecError::FrameTooLarge { .. } => ServerFrame::error(ErrorCode::FrameTooLarge, err.to_string()),
+        CodecError::Io(_) => ServerFrame::error(ErrorCode::Malformed, err.to_string()),
+    }
+}
+
+/// Drains the outgoing queue onto the socket, flushing whenever the queue runs dry.
+async fn write_loop(mut writer: Writer, mut outgoing: mpsc::Receiver<Outbound>, cut: CancellationToken) {
+    loop {
+        let next = tokio::select! {
+            _ = cut.cancelled() => return,
+            next = outgoing.recv() => next,
+        };
+        let (json, close) = match next {
+            Some(Outbound::Frame(json)) => (json, false),
+            Some(Outbound::Close(json)) => (json, true),
+            None => return,
+        };
+        if writer.feed(json).await.is_err() {
+            cut.cancel();
+            return;
+        }
+        if (close || outgoing.is_empty()) && writer.flush().await.is_err() {
+            cut.cancel();
+            return;
+        }
+        if close {
+            let _ = writer.get_mut().shutdown().await;
+            cut.cancel();
+            return;
+        }
+    }
+}
+
+/// The authenticated side of a connection: reads frames and answers them.
+struct Session {
+    app: Arc<App>,
+    user_id: UserId,
+    queue: mpsc::Sender<Outbound>,
+    cut: CancellationToken,
+}
+
+impl Session {
+    async fn read_loop(&self, reader: &mut Reader) {
+        let cut = &self.cut;
+        let heartbeat = self.app.config.heartbeat;
+        let mut ticker = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
+        let mut last_heard = Instant::now();
+        let mut nonce = 0u64;
+        loop {
+            tokio::select! {
+                _ = cut.cancelled() => return,
+                _ = self.app.shutdown.cancelled() => {
+                    // Already queued by the hub's going_away; the writer closes after it.
+                    cut.cancelled().await;
+                    return;
+                }
+                _ = ticker.tick() => {
+                    if last_heard.elapsed() > heartbeat * 3 {
+                        tracing::debug!(user_id = self.user_id, "peer silent for three heartbeats; dropping");
+                        return;
+                    }
+                    nonce += 1;
+                    self.push(&ServerFrame::Ping { nonce });
+                }
+                frame = reader.next() => {
+                    last_heard = Instant::now();
+                    match frame {
+                        None => return,
+                        Some(Err(err)) => {
+                            if let CodecError::FrameTooLarge { .. } = err {
+                                self.close_with(&codec_refusal(&err));
+                            }
+                            return;
+                        }
+                        Some(Ok(Err(bad))) => {
+                            let code = if bad.unknown_type { ErrorCode::UnknownFrame } else { ErrorCode::Malformed };
+                            self.push(&ServerFrame::error(code, bad.message));
+                        }
+                        Some(Ok(Ok(frame))) => self.handle(frame).await,
+                    }
+                }
+            }
+        }
+    }
+
+    async fn handle(&self, frame: ClientFrame) {
+        match frame {
+            ClientFrame::Hello { .. } => {
+                self.push(&ServerFrame::error(ErrorCode::Malformed, "already said hello"));
+            }
+            ClientFrame::Ping { nonce } => self.push(&ServerFrame::Pong { nonce }),
+            ClientFrame::Pong { .. } => {}
+        }
+    }
+
+    /// Queues a frame for this connection only.
+    fn push(&self, frame: &ServerFrame) {
+        self.push_json(Outbound::Frame(to_json(frame)));
+    }
+
+    fn close_with(&self, frame: &ServerFrame) {
+        self.push_json(Outbound::Close(to_json(frame)));
+    }
+
+    /// A full queue means the peer stopped reading: it is cut off, like in the hub.
+    fn push_json(&self, outbound: Outbound) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(outbound) {
+            tracing::info!(user_id = self.user_id, "outgoing queue full; cutting the connection off");
+            self.cut.cancel();
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! The realtime socket: the accept loop. Each connection is served by [`connection`].
+
+pub mod connection;
+
+use crate::app::App;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// Accepts connections until shutdown, serving each in its own task. A semaphore caps the
+/// number of open connections; accept errors (such as running out of file descriptors) back
+/// off instead of spinning.
+pub async fn run(app: Arc<App>, listener: TcpListener) {
+    let limit = Arc::new(Semaphore::new(app.config.max_connections));
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        let permit = tokio::select! {
+            _ = app.shutdown.cancelled() => break,
+            permit = limit.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
+        let accepted = tokio::select! {
+            _ = app.shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                backoff = Duration::from_millis(10);
+                let app = app.clone();
+                app.tasks.clone().spawn(async move {
+                    connection::serve(app, stream, peer).await;
+                    drop(permit);
+                });
+            }
+            Err(err) => {
+                tracing::warn!(%err, "accept failed; backing off");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+            }
+        }
+    }
+}

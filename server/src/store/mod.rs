@@ -1,0 +1,189 @@
+//! The database. One set of functions, named after what they do, serves SQLite, PostgreSQL
+//! and MySQL/MariaDB: sea-query builds every statement for the backend in use and sqlx runs
+//! it on that backend's native pool. Handlers never write SQL.
+
+mod sessions;
+mod users;
+
+pub use users::{NewUser, UserRow};
+
+use sea_query::{InsertStatement, MysqlQueryBuilder, PostgresQueryBuilder, SqliteQueryBuilder};
+use sea_query_sqlx::SqlxBinder;
+use sqlx::mysql::{MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, FromRow};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A database failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL '{0}': use sqlite://, postgres:// or mysql://")]
+    UnsupportedUrl(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// True when the statement broke a unique constraint (a duplicate name, a second request).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The native pool of the backend in use.
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+    MySql(MySqlPool),
+}
+
+/// Runs `$body` with `$pool` bound to the native pool and `$builder` to its sea-query builder.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident, $builder:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => {
+                #[allow(unused_variables)]
+                let $builder = sea_query::SqliteQueryBuilder;
+                $body
+            }
+            $crate::store::Pool::Postgres($pool) => {
+                #[allow(unused_variables)]
+                let $builder = sea_query::PostgresQueryBuilder;
+                $body
+            }
+            $crate::store::Pool::MySql($pool) => {
+                #[allow(unused_variables)]
+                let $builder = sea_query::MysqlQueryBuilder;
+                $body
+            }
+        }
+    };
+}
+
+/// A row type that decodes on all three backends.
+pub trait AnyRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, MySqlRow> + Send + Unpin
+{
+}
+impl<T> AnyRow for T where
+    T: for<'r> FromRow<'r, SqliteRow>
+        + for<'r> FromRow<'r, PgRow>
+        + for<'r> FromRow<'r, MySqlRow>
+        + Send
+        + Unpin
+{
+}
+
+/// The handle every part of the server uses to reach the database. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl Store {
+    /// Connects to `url`, creating an SQLite file if needed, and applies the migrations.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+            sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+            Pool::Postgres(pool)
+        } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
+            let url = url.replacen("mariadb:", "mysql:", 1);
+            let pool = MySqlPoolOptions::new().max_connections(16).connect(&url).await?;
+            sqlx::migrate!("../migrations/mysql").run(&pool).await?;
+            Pool::MySql(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        Ok(Self { pool })
+    }
+
+    /// The backend's name, for logs and health.
+    pub fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+            Pool::MySql(_) => "mysql",
+        }
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        let result: Result<i32, sqlx::Error> =
+            on_pool!(self, |pool, b| sqlx::query_scalar("SELECT 1").fetch_one(pool).await);
+        result.is_ok()
+    }
+
+    /// Waits for running statements and closes every connection.
+    pub async fn close(&self) {
+        on_pool!(self, |pool, b| pool.close().await)
+    }
+
+    /// Runs a statement, returning how many rows it touched.
+    async fn execute(&self, stmt: &impl SqlxBinder) -> StoreResult<u64> {
+        Ok(on_pool!(self, |pool, builder| {
+            let (sql, values) = stmt.build_sqlx(builder);
+            sqlx::query_with(AssertSqlSafe(sql), values).execute(pool).await?.rows_affected()
+        }))
+    }
+
+    async fn fetch_optional<T: AnyRow>(&self, stmt: &impl SqlxBinder) -> StoreResult<Option<T>> {
+        Ok(on_pool!(self, |pool, builder| {
+            let (sql, values) = stmt.build_sqlx(builder);
+            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_optional(pool).await?
+        }))
+    }
+
+    /// Inserts one row and returns its new `id`.
+    async fn insert_returning_id(&self, mut stmt: InsertStatement) -> StoreResult<i64> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => {
+                stmt.returning_col(Id);
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_one(pool).await?
+            }
+            Pool::Postgres(pool) => {
+                stmt.returning_col(Id);
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_scalar_with(AssertSqlSafe(sql), values).fetch_one(pool).await?
+            }
+            Pool::MySql(pool) => {
+                // MySQL has no RETURNING: the connection reports the id it assigned.
+                let (sql, values) = stmt.build_sqlx(MysqlQueryBuilder);
+                let done = sqlx::query_with(AssertSqlSafe(sql), values).execute(pool).await?;
+                done.last_insert_id() as i64
+            }
+        })
+    }
+}
+
+/// The `id` column every table with a generated key has.
+#[derive(Debug, Clone, Copy, sea_query::Iden)]
+struct Id;
+
+/// Milliseconds since the Unix epoch: the time format of every timestamp column.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
