@@ -76,3 +76,254 @@ pub struct Health {
     pub version: String,
     pub protocol_version: u32,
 }
+
+/// Query of the search routes: `?q=TEXT&offset=N&limit=N` (limit at most 50, default 20).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub offset: u32,
+    pub limit: Option<u32>,
+}
+
+/// Identifies a conversation: a one-to-one chat between two friends or a group's chat.
+pub type ConversationId = i64;
+/// A group's id is the id of its conversation.
+pub type GroupId = ConversationId;
+
+/// A user found by `GET /api/users/search`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSearchHit {
+    pub user: UserProfile,
+    pub is_friend: bool,
+}
+
+/// A friend as listed by `GET /api/friends` and pushed in `friend_added`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Friend {
+    pub user: UserProfile,
+    pub online: bool,
+    /// The one-to-one conversation with this friend.
+    pub conversation_id: ConversationId,
+}
+
+/// `POST /api/friend-requests`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendFriendRequest {
+    pub to: UserId,
+    /// The verification message shown to the addressee (at most 200 characters).
+    #[serde(default)]
+    pub message: String,
+}
+
+/// A pending friend request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FriendRequest {
+    pub id: i64,
+    pub from: UserProfile,
+    pub to: UserProfile,
+    pub message: String,
+    pub created_at: i64,
+}
+
+/// The answer to `POST /api/friend-requests`: the request is pending, or the addressee had
+/// already asked the sender and the two are now friends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum FriendRequestOutcome {
+    Pending { request: FriendRequest },
+    BecameFriends { friend: Friend },
+}
+
+/// `GET /api/friend-requests`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FriendRequests {
+    pub incoming: Vec<FriendRequest>,
+    pub outgoing: Vec<FriendRequest>,
+}
+
+/// A member's role in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+
+    /// Owners and admins approve applications and remove members.
+    pub fn can_moderate(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+/// `POST /api/groups`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateGroupRequest {
+    /// 1 to 64 characters.
+    pub name: String,
+    /// At most 500 characters.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// `PATCH /api/groups/{id}` (owner and admins): fields left out stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UpdateGroupRequest {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A group as anyone may see it (`GET /api/groups/{id}`, search).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupProfile {
+    pub id: GroupId,
+    pub name: String,
+    pub description: String,
+    pub owner_id: UserId,
+    pub member_count: u32,
+    pub created_at: i64,
+}
+
+/// One of the caller's groups (`GET /api/groups`, pushed in `group_joined`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyGroup {
+    pub group: GroupProfile,
+    pub role: Role,
+    pub muted: bool,
+}
+
+/// A group member (`GET /api/groups/{id}/members`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMember {
+    pub user: UserProfile,
+    pub role: Role,
+    pub online: bool,
+}
+
+/// `POST /api/groups/{id}/applications` (apply to join) and
+/// `POST /api/groups/{id}/invitations` (invite a friend: `user_id` is required).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct GroupRequestBody {
+    pub user_id: Option<UserId>,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Whether a group request is someone asking to join or a member inviting someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupRequestKind {
+    Application,
+    Invitation,
+}
+
+/// A pending application or invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRequest {
+    pub id: i64,
+    pub kind: GroupRequestKind,
+    pub group: GroupProfile,
+    /// Who would join.
+    pub user: UserProfile,
+    /// Who invited (invitations only).
+    pub inviter: Option<UserProfile>,
+    pub message: String,
+    pub created_at: i64,
+}
+
+/// `GET /api/group-requests`: applications to groups the caller moderates and invitations
+/// addressed to the caller.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRequests {
+    pub applications: Vec<GroupRequest>,
+    pub invitations: Vec<GroupRequest>,
+}
+
+/// `PUT /api/groups/{id}/members/{user_id}/role`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetRoleRequest {
+    /// `admin` or `member`; ownership moves with `POST /api/groups/{id}/owner`.
+    pub role: Role,
+}
+
+/// `POST /api/groups/{id}/owner`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TransferOwnershipRequest {
+    pub user_id: UserId,
+}
+
+/// `PUT /api/groups/{id}/mute`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MuteRequest {
+    pub muted: bool,
+}
+
+/// A conversation as `GET /api/conversations` and the socket's `sync_state` list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationState {
+    pub conversation_id: ConversationId,
+    pub kind: ConversationKind,
+    /// For one-to-one chats, the other person.
+    pub peer_id: Option<UserId>,
+    /// Sequence number of the newest message (0 when there is none).
+    pub last_seq: i64,
+    /// The caller's cursors.
+    pub delivered_seq: i64,
+    pub read_seq: i64,
+    /// Messages from others after `read_seq`.
+    pub unread: i64,
+    pub muted: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationKind {
+    Direct,
+    Group,
+}
+
+/// Query of `GET /api/conversations/{id}/messages`: `?after=SEQ` pages forwards (oldest
+/// first), `?before=SEQ` pages backwards (newest first); `limit` at most 200, default 100.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HistoryQuery {
+    pub after: Option<i64>,
+    pub before: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// A page of history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub messages: Vec<crate::frame::ChatMessage>,
+    /// True when more messages lie beyond this page in the direction asked.
+    pub more: bool,
+}
+
+/// Per-member cursors of a conversation (`GET /api/conversations/{id}/receipts`), from
+/// which a client counts who has read a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberCursor {
+    pub user_id: UserId,
+    pub delivered_seq: i64,
+    pub read_seq: i64,
+}

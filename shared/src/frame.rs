@@ -1,8 +1,11 @@
 //! Frames of the realtime socket. Each is a JSON object whose `type` field names it
 //! (snake_case); the other fields are the variant's.
 
-use crate::ErrorCode;
-use crate::api::UserProfile;
+use crate::api::{
+    ConversationId, ConversationState, Friend, FriendRequest, GroupId, GroupMember, GroupProfile,
+    GroupRequest, MyGroup, UserProfile,
+};
+use crate::{ErrorCode, UserId};
 use serde::{Deserialize, Serialize};
 
 /// Frames a client sends.
@@ -15,6 +18,78 @@ pub enum ClientFrame {
     Ping { nonce: u64 },
     /// The answer to the server's `ping`.
     Pong { nonce: u64 },
+    /// Sends a message. `client_id` is a fresh uuid chosen by the client; resending the same
+    /// id returns the first `ack` and stores nothing new.
+    Send { client_id: String, to: Target, content: Content },
+    /// The caller has received (`delivered`) or seen (`read`) the conversation up to `seq`.
+    Receipt { conversation_id: ConversationId, kind: ReceiptKind, seq: i64 },
+    /// The caller is typing in the conversation (not stored; at most one per 2 seconds).
+    Typing { conversation_id: ConversationId },
+    /// Recalls one of the caller's own messages within the server's recall window.
+    Recall { conversation_id: ConversationId, seq: i64 },
+}
+
+/// Where a message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    /// A friend, by user id: the one-to-one conversation with them.
+    User { id: UserId },
+    /// A group the caller belongs to.
+    Group { id: GroupId },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptKind {
+    Delivered,
+    Read,
+}
+
+/// What a message holds. Clients send `text`; the others are made by the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Content {
+    /// Text, emoji included (Unicode).
+    Text { text: String },
+    /// The message `seq` of this conversation was recalled: replace its copy by a marker.
+    Recall { seq: i64 },
+    /// A recalled message as history returns it.
+    Recalled,
+    /// A group event shown in the conversation.
+    Notice { notice: Notice },
+}
+
+/// Group events that appear in a group's conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Notice {
+    Created { user_id: UserId, name: String },
+    Joined { user_id: UserId, name: String },
+    Left { user_id: UserId, name: String },
+    Removed { user_id: UserId, name: String, by: UserId },
+    OwnerChanged { user_id: UserId, name: String },
+    Dissolved { by: UserId },
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// The server's id, unique across conversations.
+    pub id: i64,
+    pub conversation_id: ConversationId,
+    /// 1, 2, 3, ... within the conversation, without gaps.
+    pub seq: i64,
+    /// None for server notices.
+    pub sender_id: Option<UserId>,
+    /// The sender's client id, for matching the sender's own copy.
+    pub client_id: Option<String>,
+    /// Server time, Unix milliseconds.
+    pub sent_at: i64,
+    pub content: Content,
+    /// True when the receiver muted this group: no sound, no badge.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub muted: bool,
 }
 
 /// Frames the server sends.
@@ -46,6 +121,58 @@ pub enum ServerFrame {
     Ping { nonce: u64 },
     /// The answer to the client's `ping`.
     Pong { nonce: u64 },
+    /// Sent right after `welcome`: every conversation with its newest sequence number and
+    /// the caller's cursors, and the requests that await the caller. See the sync algorithm
+    /// in docs/protocol.md.
+    SyncState {
+        conversations: Vec<ConversationState>,
+        friend_requests: Vec<FriendRequest>,
+        group_requests: Vec<GroupRequest>,
+    },
+    /// The message with this `client_id` is stored (sent only after the write committed).
+    Ack { client_id: String, message_id: i64, conversation_id: ConversationId, seq: i64, sent_at: i64 },
+    /// A new message in one of the caller's conversations (the caller's own included, for
+    /// their other devices).
+    Message { message: ChatMessage },
+    /// A member's cursors moved.
+    ReceiptUpdated { conversation_id: ConversationId, user_id: UserId, delivered_seq: i64, read_seq: i64 },
+    /// Someone is typing.
+    Typing { conversation_id: ConversationId, user_id: UserId },
+    /// A friend or fellow group member came online or went offline.
+    Presence { user_id: UserId, online: bool },
+    /// Someone asks to be the caller's friend.
+    FriendRequestReceived { request: FriendRequest },
+    /// The caller's friend request was refused (acceptance arrives as `friend_added`).
+    FriendRequestRefused { request_id: i64, by: UserId },
+    /// A request to the caller was withdrawn by its sender.
+    FriendRequestCancelled { request_id: i64 },
+    /// A new friend (both sides receive it).
+    FriendAdded { friend: Friend },
+    /// A friendship ended (both sides receive it).
+    FriendRemoved { user_id: UserId },
+    /// An application to a group the caller moderates, or an invitation for the caller.
+    GroupRequestReceived { request: GroupRequest },
+    /// A request concerning the caller was answered or withdrawn.
+    GroupRequestClosed { request_id: i64, group_id: GroupId, accepted: bool },
+    /// The caller is now a member of this group.
+    GroupJoined { group: MyGroup },
+    /// The caller is no longer a member: they left, were removed, or the group was dissolved.
+    GroupLeft { group_id: GroupId, reason: LeaveReason },
+    /// A member joined or their role changed.
+    GroupMemberUpdated { group_id: GroupId, member: GroupMember },
+    /// A member left or was removed.
+    GroupMemberRemoved { group_id: GroupId, user_id: UserId },
+    /// The group's name, description or owner changed.
+    GroupUpdated { group: GroupProfile },
+}
+
+/// Why the caller left a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    Left,
+    Removed,
+    Dissolved,
 }
 
 /// Why the server closed a connection with a `kicked` frame.

@@ -211,6 +211,12 @@ impl Session {
             }
             ClientFrame::Ping { nonce } => self.push(&ServerFrame::Pong { nonce }),
             ClientFrame::Pong { .. } => {}
+            ClientFrame::Send { .. }
+            | ClientFrame::Receipt { .. }
+            | ClientFrame::Typing { .. }
+            | ClientFrame::Recall { .. } => {
+                self.push(&ServerFrame::error(ErrorCode::UnknownFrame, "messaging is not enabled"));
+            }
         }
     }
 

@@ -2,11 +2,6 @@
 //! and MySQL/MariaDB: sea-query builds every statement for the backend in use and sqlx runs
 //! it on that backend's native pool. Handlers never write SQL.
 
-mod sessions;
-mod users;
-
-pub use users::{NewUser, UserRow};
-
 use sea_query::{InsertStatement, MysqlQueryBuilder, PostgresQueryBuilder, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions, MySqlRow};
@@ -46,28 +41,37 @@ enum Pool {
     MySql(MySqlPool),
 }
 
-/// Runs `$body` with `$pool` bound to the native pool and `$builder` to its sea-query builder.
+/// Runs `$body` with `$pool` bound to the native pool and `$builder()` making its sea-query
+/// builder.
 macro_rules! on_pool {
     ($store:expr, |$pool:ident, $builder:ident| $body:expr) => {
         match &$store.pool {
             $crate::store::Pool::Sqlite($pool) => {
                 #[allow(unused_variables)]
-                let $builder = sea_query::SqliteQueryBuilder;
+                let $builder = || sea_query::SqliteQueryBuilder;
                 $body
             }
             $crate::store::Pool::Postgres($pool) => {
                 #[allow(unused_variables)]
-                let $builder = sea_query::PostgresQueryBuilder;
+                let $builder = || sea_query::PostgresQueryBuilder;
                 $body
             }
             $crate::store::Pool::MySql($pool) => {
                 #[allow(unused_variables)]
-                let $builder = sea_query::MysqlQueryBuilder;
+                let $builder = || sea_query::MysqlQueryBuilder;
                 $body
             }
         }
     };
 }
+
+
+mod conversations;
+mod sessions;
+mod users;
+
+pub use conversations::{ConversationRow, MemberRow, direct_key};
+pub use users::{NewUser, UserRow};
 
 /// A row type that decodes on all three backends.
 pub trait AnyRow:
@@ -141,15 +145,22 @@ impl Store {
     /// Runs a statement, returning how many rows it touched.
     async fn execute(&self, stmt: &impl SqlxBinder) -> StoreResult<u64> {
         Ok(on_pool!(self, |pool, builder| {
-            let (sql, values) = stmt.build_sqlx(builder);
+            let (sql, values) = stmt.build_sqlx(builder());
             sqlx::query_with(AssertSqlSafe(sql), values).execute(pool).await?.rows_affected()
         }))
     }
 
     async fn fetch_optional<T: AnyRow>(&self, stmt: &impl SqlxBinder) -> StoreResult<Option<T>> {
         Ok(on_pool!(self, |pool, builder| {
-            let (sql, values) = stmt.build_sqlx(builder);
+            let (sql, values) = stmt.build_sqlx(builder());
             sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_optional(pool).await?
+        }))
+    }
+
+    async fn fetch_all<T: AnyRow>(&self, stmt: &impl SqlxBinder) -> StoreResult<Vec<T>> {
+        Ok(on_pool!(self, |pool, builder| {
+            let (sql, values) = stmt.build_sqlx(builder());
+            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(pool).await?
         }))
     }
 
