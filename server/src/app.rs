@@ -3,10 +3,13 @@
 use crate::auth::FailureLimiter;
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::membership::Membership;
+use crate::messages::Messages;
 use crate::store::{Store, UserRow};
 use kith_shared::UserId;
 use kith_shared::api::UserProfile;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -14,7 +17,9 @@ use tokio_util::task::TaskTracker;
 pub struct App {
     pub config: Config,
     pub store: Store,
-    pub hub: Hub,
+    pub hub: Arc<Hub>,
+    pub membership: Membership,
+    pub messages: Messages,
     pub login_failures: FailureLimiter,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
@@ -23,15 +28,20 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(config: Config, store: Store) -> Self {
-        Self {
-            hub: Hub::new(config.multi_device),
+    /// Builds the state and starts the message writer.
+    pub async fn new(config: Config, store: Store) -> Result<Self, crate::store::StoreError> {
+        let hub = Arc::new(Hub::new(config.multi_device));
+        let messages = Messages::start(store.clone(), hub.clone()).await?;
+        Ok(Self {
+            hub,
+            membership: Membership::default(),
+            messages,
             login_failures: FailureLimiter::new(Duration::from_secs(60)),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             config,
             store,
-        }
+        })
     }
 
     /// Where avatar images are kept.

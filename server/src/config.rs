@@ -51,6 +51,14 @@ pub struct Config {
     pub login_failures_per_address: u32,
     /// Most simultaneous socket connections.
     pub max_connections: usize,
+    /// Longest text message, in characters.
+    pub max_text_chars: usize,
+    /// Messages one connection may send per second on average ...
+    pub messages_per_second: u32,
+    /// ... and in one burst.
+    pub message_burst: u32,
+    /// How long after sending a message its sender may recall it.
+    pub recall_window: Duration,
 }
 
 impl Default for Config {
@@ -72,6 +80,10 @@ impl Default for Config {
             login_failures_per_account: 5,
             login_failures_per_address: 20,
             max_connections: 19_000,
+            max_text_chars: 4000,
+            messages_per_second: 20,
+            message_burst: 60,
+            recall_window: Duration::from_secs(120),
         }
     }
 }
@@ -140,6 +152,15 @@ impl Config {
                 self.login_failures_per_address = parse_range(value, 1, 1_000_000).map_err(bad)? as u32
             }
             "MAX_CONNECTIONS" => self.max_connections = parse_range(value, 1, 10_000_000).map_err(bad)?,
+            "MAX_TEXT_CHARS" => self.max_text_chars = parse_range(value, 1, 1_000_000).map_err(bad)?,
+            "MESSAGES_PER_SECOND" => {
+                self.messages_per_second = parse_range(value, 1, 10_000_000).map_err(bad)? as u32
+            }
+            "MESSAGE_BURST" => self.message_burst = parse_range(value, 1, 10_000_000).map_err(bad)? as u32,
+            "RECALL_WINDOW_SECS" => {
+                self.recall_window =
+                    Duration::from_secs(parse_range(value, 0, 86_400 * 365).map_err(bad)? as u64)
+            }
             // Read by the desktop client from the same file; the server has no use for it.
             "ENABLE_MUSIC" => {
                 parse_bool(value).map_err(bad)?;

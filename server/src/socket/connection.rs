@@ -4,7 +4,9 @@
 
 use crate::app::App;
 use crate::auth;
-use crate::hub::{Link, Outbound};
+use crate::hub::{ConnId, Link, Outbound};
+use crate::messages::{Refusal, Sender};
+use crate::presence;
 use futures_util::{SinkExt, StreamExt};
 use kith_shared::codec::{BadFrame, CodecError, FrameCodec, to_json};
 use kith_shared::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame, UserId};
@@ -69,10 +71,27 @@ pub async fn serve(app: Arc<App>, stream: TcpStream, peer: SocketAddr) {
     tracing::debug!(user_id, conn = registered.conn_id, "connected");
 
     let writer_task = tokio::spawn(write_loop(writer, outgoing, cut.clone()));
-    let session = Session { app: app.clone(), user_id, queue, cut: cut.clone() };
+    let mut session = Session {
+        app: app.clone(),
+        user_id,
+        conn_id: registered.conn_id,
+        queue,
+        cut: cut.clone(),
+        sends: TokenBucket::new(app.config.messages_per_second, app.config.message_burst),
+        last_typing: None,
+    };
+    match presence::sync_state(&app, user_id).await {
+        Ok(state) => session.push(&state),
+        Err(err) => tracing::error!(%err, user_id, "sync state failed"),
+    }
+    if registered.came_online {
+        presence::announce(&app, user_id, true).await;
+    }
     session.read_loop(&mut reader).await;
 
-    app.hub.unregister(user_id, registered.conn_id);
+    if app.hub.unregister(user_id, registered.conn_id) {
+        presence::announce(&app, user_id, false).await;
+    }
     // Let the writer flush a last frame (kick, going away) but never wait on a dead peer.
     if timeout(CLOSE_GRACE, writer_task).await.is_err() {
         cut.cancel();
@@ -156,13 +175,49 @@ async fn write_loop(mut writer: Writer, mut outgoing: mpsc::Receiver<Outbound>, 
 struct Session {
     app: Arc<App>,
     user_id: UserId,
+    conn_id: ConnId,
     queue: mpsc::Sender<Outbound>,
     cut: CancellationToken,
+    /// Limits how fast this connection may send messages.
+    sends: TokenBucket,
+    /// When this connection last sent a typing indicator that was passed on.
+    last_typing: Option<Instant>,
+}
+
+/// At most one typing indicator passed on per connection in this time.
+const TYPING_INTERVAL: Duration = Duration::from_secs(2);
+
+/// A token bucket: `burst` tokens, refilled at `rate` per second.
+#[derive(Debug)]
+struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    updated: Instant,
+}
+
+impl TokenBucket {
+    fn new(rate: u32, burst: u32) -> Self {
+        Self { rate: rate as f64, burst: burst as f64, tokens: burst as f64, updated: Instant::now() }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.updated).as_secs_f64() * self.rate).min(self.burst);
+        self.updated = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 impl Session {
-    async fn read_loop(&self, reader: &mut Reader) {
-        let cut = &self.cut;
+    async fn read_loop(&mut self, reader: &mut Reader) {
+        let cut = self.cut.clone();
         let heartbeat = self.app.config.heartbeat;
         let mut ticker = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
         let mut last_heard = Instant::now();
@@ -204,19 +259,55 @@ impl Session {
         }
     }
 
-    async fn handle(&self, frame: ClientFrame) {
+    async fn handle(&mut self, frame: ClientFrame) {
+        let sender =
+            Sender { app: &self.app, user_id: self.user_id, conn_id: self.conn_id, queue: &self.queue };
+        let (result, reference) = match frame {
+            ClientFrame::Send { client_id, to, content } => {
+                if !self.sends.take() {
+                    let refusal = Refusal {
+                        code: ErrorCode::RateLimited,
+                        message: "you are sending too fast; slow down and send again".to_owned(),
+                    };
+                    (Err(refusal), Some(client_id))
+                } else {
+                    (sender.send(&client_id, to, content).await, Some(client_id))
+                }
+            }
+            ClientFrame::Receipt { conversation_id, kind, seq } => {
+                (sender.receipt(conversation_id, kind, seq).await, None)
+            }
+            ClientFrame::Typing { conversation_id } => {
+                if self.last_typing.is_some_and(|at| at.elapsed() < TYPING_INTERVAL) {
+                    (Ok(()), None)
+                } else {
+                    self.last_typing = Some(Instant::now());
+                    (sender.typing(conversation_id).await, None)
+                }
+            }
+            ClientFrame::Recall { conversation_id, seq } => (sender.recall(conversation_id, seq).await, None),
+            other => {
+                self.handle_control(other);
+                (Ok(()), None)
+            }
+        };
+        if let Err(refusal) = result {
+            self.push(&ServerFrame::Error { code: refusal.code, message: refusal.message, reference });
+        }
+    }
+
+    /// Frames that are not about messages.
+    fn handle_control(&self, frame: ClientFrame) {
         match frame {
             ClientFrame::Hello { .. } => {
                 self.push(&ServerFrame::error(ErrorCode::Malformed, "already said hello"));
             }
             ClientFrame::Ping { nonce } => self.push(&ServerFrame::Pong { nonce }),
-            ClientFrame::Pong { .. } => {}
-            ClientFrame::Send { .. }
+            ClientFrame::Pong { .. }
+            | ClientFrame::Send { .. }
             | ClientFrame::Receipt { .. }
             | ClientFrame::Typing { .. }
-            | ClientFrame::Recall { .. } => {
-                self.push(&ServerFrame::error(ErrorCode::UnknownFrame, "messaging is not enabled"));
-            }
+            | ClientFrame::Recall { .. } => {}
         }
     }
 

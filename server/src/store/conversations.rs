@@ -9,7 +9,7 @@ use sea_query_sqlx::SqlxBinder;
 use sqlx::AssertSqlSafe;
 
 #[derive(Debug, Clone, Copy, Iden)]
-pub(super) enum Conversations {
+pub(crate) enum Conversations {
     Table,
     Id,
     Kind,
@@ -22,7 +22,7 @@ pub(super) enum Conversations {
 }
 
 #[derive(Debug, Clone, Copy, Iden)]
-pub(super) enum Members {
+pub(crate) enum Members {
     Table,
     ConversationId,
     UserId,
@@ -96,9 +96,7 @@ impl Store {
         match self.insert_returning_id(stmt).await {
             Ok(id) => Ok(id),
             // Created concurrently by the other side: use theirs.
-            Err(err) if err.is_unique_violation() => {
-                self.direct_conversation_id(&key).await?.ok_or(err)
-            }
+            Err(err) if err.is_unique_violation() => self.direct_conversation_id(&key).await?.ok_or(err),
             Err(err) => Err(err),
         }
     }
@@ -117,7 +115,12 @@ impl Store {
     }
 
     /// Creates a group conversation owned by `owner` (who is not yet added as a member).
-    pub async fn create_group(&self, name: &str, description: &str, owner: UserId) -> StoreResult<ConversationId> {
+    pub async fn create_group(
+        &self,
+        name: &str,
+        description: &str,
+        owner: UserId,
+    ) -> StoreResult<ConversationId> {
         let mut stmt = Query::insert();
         stmt.into_table(Conversations::Table)
             .columns([
@@ -127,7 +130,13 @@ impl Store {
                 Conversations::OwnerId,
                 Conversations::CreatedAt,
             ])
-            .values_panic(["group".into(), name.into(), description.into(), owner.into(), now_millis().into()]);
+            .values_panic([
+                "group".into(),
+                name.into(),
+                description.into(),
+                owner.into(),
+                now_millis().into(),
+            ]);
         self.insert_returning_id(stmt).await
     }
 
@@ -169,9 +178,12 @@ impl Store {
                 joined_seq.into(),
                 now_millis().into(),
             ])
-            .on_conflict(OnConflict::columns([Members::ConversationId, Members::UserId]).do_nothing().to_owned())
+            .on_conflict(
+                OnConflict::columns([Members::ConversationId, Members::UserId])
+                    .do_nothing_on([Members::ConversationId])
+                    .to_owned(),
+            )
             .to_owned();
-        // MySQL has no ON CONFLICT DO NOTHING; sea-query renders INSERT IGNORE-like SQL there.
         self.execute(&stmt).await?;
         Ok(())
     }
@@ -187,7 +199,11 @@ impl Store {
     }
 
     /// One member's row, if `user_id` belongs to the conversation.
-    pub async fn member(&self, conversation_id: ConversationId, user_id: UserId) -> StoreResult<Option<MemberRow>> {
+    pub async fn member(
+        &self,
+        conversation_id: ConversationId,
+        user_id: UserId,
+    ) -> StoreResult<Option<MemberRow>> {
         let stmt = Query::select()
             .columns(MEMBER_COLUMNS)
             .from(Members::Table)
@@ -218,7 +234,12 @@ impl Store {
         self.fetch_all(&stmt).await
     }
 
-    pub async fn set_role(&self, conversation_id: ConversationId, user_id: UserId, role: Role) -> StoreResult<bool> {
+    pub async fn set_role(
+        &self,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        role: Role,
+    ) -> StoreResult<bool> {
         let stmt = Query::update()
             .table(Members::Table)
             .value(Members::Role, role.as_str())
@@ -228,7 +249,12 @@ impl Store {
         Ok(self.execute(&stmt).await? > 0)
     }
 
-    pub async fn set_muted(&self, conversation_id: ConversationId, user_id: UserId, muted: bool) -> StoreResult<bool> {
+    pub async fn set_muted(
+        &self,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        muted: bool,
+    ) -> StoreResult<bool> {
         let stmt = Query::update()
             .table(Members::Table)
             .value(Members::Muted, muted)
@@ -248,7 +274,9 @@ impl Store {
         read: i64,
     ) -> StoreResult<Option<(i64, i64)>> {
         // GREATEST/MAX differ per backend; compute in two guarded updates instead.
-        for (column, value) in [(Members::DeliveredSeq, std::cmp::max(delivered, read)), (Members::ReadSeq, read)] {
+        for (column, value) in
+            [(Members::DeliveredSeq, std::cmp::max(delivered, read)), (Members::ReadSeq, read)]
+        {
             let stmt = Query::update()
                 .table(Members::Table)
                 .value(column, value)

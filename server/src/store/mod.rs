@@ -65,12 +65,15 @@ macro_rules! on_pool {
     };
 }
 
-
 mod conversations;
+mod friends;
+mod messages;
 mod sessions;
 mod users;
 
 pub use conversations::{ConversationRow, MemberRow, direct_key};
+pub use friends::{FriendRequestRow, contains_pattern};
+pub use messages::MessageRow;
 pub use users::{NewUser, UserRow};
 
 /// A row type that decodes on all three backends.

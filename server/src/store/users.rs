@@ -4,7 +4,7 @@ use super::{Store, StoreResult, now_millis};
 use sea_query::{Expr, ExprTrait, Iden, Query};
 
 #[derive(Debug, Clone, Copy, Iden)]
-pub(super) enum Users {
+pub(crate) enum Users {
     Table,
     Id,
     Username,
@@ -33,7 +33,7 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
-const USER_COLUMNS: [Users; 5] =
+pub(super) const USER_COLUMNS: [Users; 5] =
     [Users::Id, Users::Username, Users::DisplayName, Users::PasswordHash, Users::Avatar];
 
 impl Store {

@@ -100,6 +100,8 @@ async fn drop_database(backend: Backend, url: &str) {
 
 pub struct TestServer {
     pub server: Option<Server>,
+    /// A server running as a separate `kith-server` process (see [`TestServer::spawn_process`]).
+    pub process: Option<tokio::process::Child>,
     pub backend: Backend,
     pub http: reqwest::Client,
     pub base: String,
@@ -132,6 +134,7 @@ impl TestServer {
             base: format!("http://{}", server.http_addr),
             socket_addr: server.socket_addr,
             server: Some(server),
+            process: None,
             backend,
             http: reqwest::Client::new(),
             config,
@@ -140,8 +143,75 @@ impl TestServer {
         })
     }
 
+    /// Starts the real `kith-server` binary as a child process on a fresh database.
+    pub async fn spawn_process(backend: Backend) -> Option<Self> {
+        let database_url = database_url(backend).await?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = Config {
+            http_port: 0,
+            socket_port: 0,
+            database_url: database_url.clone(),
+            data_dir: dir.path().join("data"),
+            upload_dir: dir.path().join("data/uploads"),
+            message_burst: 100_000,
+            ..Config::default()
+        };
+        let mut server = Self {
+            server: None,
+            process: None,
+            backend,
+            http: reqwest::Client::new(),
+            base: String::new(),
+            socket_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            config,
+            database_url,
+            _dir: dir,
+        };
+        server.respawn().await;
+        Some(server)
+    }
+
+    /// Starts the child process (again) on the same database and data directory.
+    pub async fn respawn(&mut self) {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kith-server"))
+            .env("KITH_HTTP_PORT", "0")
+            .env("KITH_SOCKET_PORT", "0")
+            .env("KITH_DATABASE_URL", &self.config.database_url)
+            .env("KITH_DATA_DIR", &self.config.data_dir)
+            .env("KITH_UPLOAD_DIR", &self.config.upload_dir)
+            .env("KITH_MESSAGE_BURST", self.config.message_burst.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("kith-server starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(PATIENCE, lines.next_line())
+            .await
+            .expect("kith-server announces its ports in time")
+            .expect("read stdout")
+            .expect("a line");
+        // "kith-server: HTTP on ADDR, socket on ADDR"
+        let addrs: Vec<SocketAddr> =
+            line.split_whitespace().filter_map(|w| w.trim_end_matches(',').parse().ok()).collect();
+        assert_eq!(addrs.len(), 2, "unexpected first line: {line}");
+        self.base = format!("http://{}", addrs[0]);
+        self.socket_addr = addrs[1];
+        self.process = Some(child);
+    }
+
+    /// Kills the child process with SIGKILL: no shutdown, no flush.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            child.kill().await.expect("kill");
+        }
+    }
+
     /// Shuts the server down cleanly and removes its database.
     pub async fn stop(mut self) {
+        self.kill().await;
         if let Some(server) = self.server.take() {
             server.shutdown().await;
         }
@@ -217,14 +287,33 @@ impl TestServer {
         TcpStream::connect(self.socket_addr).await.expect("connect to socket")
     }
 
-    /// A socket that has said hello with `token` and received its welcome.
+    /// A socket that has said hello with `token` and received its welcome and sync state
+    /// (kept in `TestSocket::sync`).
     pub async fn connect(&self, token: &str) -> TestSocket {
         let mut socket = TestSocket::new(self.raw_socket().await);
         socket.send(&ClientFrame::Hello { version: PROTOCOL_VERSION, token: token.to_owned() }).await;
         match socket.recv().await {
-            ServerFrame::Welcome { .. } => socket,
+            ServerFrame::Welcome { .. } => {}
             other => panic!("expected welcome, got {other:?}"),
         }
+        match socket.recv().await {
+            sync @ ServerFrame::SyncState { .. } => socket.sync = Some(sync),
+            other => panic!("expected sync_state, got {other:?}"),
+        }
+        socket
+    }
+
+    /// Makes two users friends through the API (a request and its acceptance).
+    pub async fn befriend(&self, a: &LoginResponse, b: &LoginResponse) -> i64 {
+        let (status, body) = self
+            .post("/api/friend-requests", Some(&a.token), json!({"to": b.user.id, "message": "hi"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = body["request"]["id"].as_i64().expect("request id");
+        let (status, body) =
+            self.post(&format!("/api/friend-requests/{id}/accept"), Some(&b.token), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["conversation_id"].as_i64().expect("conversation id")
     }
 }
 
@@ -236,11 +325,41 @@ pub fn display_name(name: &str) -> String {
 /// One end of a socket, speaking frames.
 pub struct TestSocket {
     pub framed: Framed<TcpStream, FrameCodec<ServerFrame>>,
+    /// The `sync_state` received on connect.
+    pub sync: Option<ServerFrame>,
 }
 
 impl TestSocket {
     pub fn new(stream: TcpStream) -> Self {
-        Self { framed: Framed::new(stream, FrameCodec::new(1 << 20)) }
+        Self { framed: Framed::new(stream, FrameCodec::new(1 << 20)), sync: None }
+    }
+
+    /// Receives until a frame matches `wanted`, skipping others; returns the match.
+    pub async fn expect(&mut self, what: &str, wanted: impl Fn(&ServerFrame) -> bool) -> ServerFrame {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no {what} arrived in time"));
+            if wanted(&frame) {
+                return frame;
+            }
+        }
+    }
+
+    /// Sends a text message and waits for its ack; returns (conversation_id, seq).
+    pub async fn send_text(&mut self, to: kith_shared::frame::Target, text: &str) -> (i64, i64) {
+        let client_id = uuid::Uuid::new_v4().to_string();
+        self.send(&ClientFrame::Send {
+            client_id: client_id.clone(),
+            to,
+            content: kith_shared::frame::Content::Text { text: text.to_owned() },
+        })
+        .await;
+        match self.expect("ack", |f| matches!(f, ServerFrame::Ack { client_id: c, .. } | ServerFrame::Error { reference: Some(c), .. } if *c == client_id)).await {
+            ServerFrame::Ack { conversation_id, seq, .. } => (conversation_id, seq),
+            other => panic!("send refused: {other:?}"),
+        }
     }
 
     pub async fn send(&mut self, frame: &ClientFrame) {
@@ -273,16 +392,23 @@ impl TestSocket {
         }
     }
 
+    /// Pings, and returns every frame that arrived before the pong (everything the server
+    /// had queued for this connection until then).
+    pub async fn frames_until_pong(&mut self) -> Vec<ServerFrame> {
+        self.send(&ClientFrame::Ping { nonce: 777 }).await;
+        let mut frames = Vec::new();
+        loop {
+            match self.recv().await {
+                ServerFrame::Pong { nonce: 777 } => return frames,
+                frame => frames.push(frame),
+            }
+        }
+    }
+
     /// Pings and expects the pong: proof the connection still works.
     pub async fn assert_alive(&mut self) {
         self.send(&ClientFrame::Ping { nonce: 4242 }).await;
-        loop {
-            match self.recv().await {
-                ServerFrame::Pong { nonce: 4242 } => return,
-                ServerFrame::Pong { .. } => continue,
-                other => panic!("expected pong, got {other:?}"),
-            }
-        }
+        self.expect("pong", |f| matches!(f, ServerFrame::Pong { nonce: 4242 })).await;
     }
 }
 

@@ -1,0 +1,60 @@
+//! A cache of who belongs to each conversation, for authorising and routing messages
+//! without a database read per message. Whoever changes membership (friends, groups)
+//! calls [`Membership::invalidate`].
+
+use crate::store::{Store, StoreResult};
+use kith_shared::UserId;
+use kith_shared::api::{ConversationId, ConversationKind};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// The members of one conversation.
+#[derive(Debug)]
+pub struct Members {
+    pub conversation_id: ConversationId,
+    pub kind: ConversationKind,
+    /// Each member with their mute setting.
+    pub members: Vec<(UserId, bool)>,
+}
+
+impl Members {
+    pub fn contains(&self, user_id: UserId) -> bool {
+        self.members.iter().any(|(id, _)| *id == user_id)
+    }
+
+    pub fn user_ids(&self) -> impl Iterator<Item = UserId> + '_ {
+        self.members.iter().map(|(id, _)| *id)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Membership {
+    cache: RwLock<HashMap<ConversationId, Arc<Members>>>,
+}
+
+impl Membership {
+    /// The members of a conversation, or None if it does not exist.
+    pub async fn get(
+        &self,
+        store: &Store,
+        conversation_id: ConversationId,
+    ) -> StoreResult<Option<Arc<Members>>> {
+        if let Some(found) = self.cache.read().unwrap_or_else(|e| e.into_inner()).get(&conversation_id) {
+            return Ok(Some(found.clone()));
+        }
+        let Some(conversation) = store.conversation(conversation_id).await? else { return Ok(None) };
+        let rows = store.members(conversation_id).await?;
+        let members = Arc::new(Members {
+            conversation_id,
+            kind: conversation.kind(),
+            members: rows.iter().map(|m| (m.user_id, m.muted)).collect(),
+        });
+        self.cache.write().unwrap_or_else(|e| e.into_inner()).insert(conversation_id, members.clone());
+        Ok(Some(members))
+    }
+
+    /// Forgets a conversation's members; the next [`Membership::get`] reads them again.
+    pub fn invalidate(&self, conversation_id: ConversationId) {
+        self.cache.write().unwrap_or_else(|e| e.into_inner()).remove(&conversation_id);
+    }
+}

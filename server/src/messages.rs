@@ -1,0 +1,494 @@
+//! The message path: validate and authorise a send, then hand it to the writer, which
+//! stores messages in batches (group commit: one transaction and one multi-row INSERT per
+//! batch), and only after the commit acknowledges to the sender and pushes to every online
+//! member, in sequence order.
+//!
+//! The writer is the only place that allocates message ids and per-conversation sequence
+//! numbers, so a single server process needs no locks in the database for them.
+
+use crate::hub::{ConnId, Hub, Outbound};
+use crate::membership::Members;
+use crate::store::{MessageRow, Store, StoreError, now_millis};
+use bytes::Bytes;
+use kith_shared::api::{ConversationId, ConversationKind};
+use kith_shared::codec::to_json;
+use kith_shared::frame::{ChatMessage, Content, Notice, ReceiptKind, Target};
+use kith_shared::{ErrorCode, ServerFrame, UserId};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most messages written in one transaction.
+const MAX_BATCH: usize = 1000;
+/// Requests waiting for the writer before senders have to wait.
+const QUEUE: usize = 16 * 1024;
+
+/// Why a message could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    #[error("the message store failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("the message writer has stopped")]
+    Stopped,
+}
+
+/// Where the writer reports a stored message.
+#[derive(Debug)]
+pub enum Reply {
+    /// A socket send: the ack (or error) goes to the sender's connection queue; the stored
+    /// message is not pushed back to that same connection.
+    Socket { conn_id: ConnId, queue: mpsc::Sender<Outbound> },
+    /// A server-made message (a notice, a recall): the caller awaits the stored message.
+    Caller(oneshot::Sender<Result<ChatMessage, MessageError>>),
+}
+
+/// One message to store.
+#[derive(Debug)]
+pub struct Submission {
+    pub members: Arc<Members>,
+    pub sender_id: Option<UserId>,
+    pub client_id: Option<String>,
+    pub content: Content,
+    pub reply: Reply,
+}
+
+/// What the writer is asked to do.
+#[derive(Debug)]
+enum Job {
+    Store(Submission),
+    /// Answer once everything queued before is written.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The handle to the message writer. Cheap to share.
+#[derive(Debug, Clone)]
+pub struct Messages {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Messages {
+    /// Starts the writer. It stops when every handle is dropped, after writing what it has.
+    pub async fn start(store: Store, hub: Arc<Hub>) -> Result<Self, StoreError> {
+        let next_id = store.max_message_id().await? + 1;
+        let (queue, submissions) = mpsc::channel(QUEUE);
+        let writer = Writer { store, hub, next_id, last_seq: HashMap::new() };
+        tokio::spawn(writer.run(submissions));
+        Ok(Self { queue })
+    }
+
+    /// Queues a message for the writer; waits only when the writer is far behind.
+    pub async fn submit(&self, submission: Submission) -> Result<(), MessageError> {
+        self.queue.send(Job::Store(submission)).await.map_err(|_| MessageError::Stopped)
+    }
+
+    /// Waits until everything submitted so far is written (or has failed).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.queue.send(Job::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// Stores a server-made message in a conversation and pushes it to its members.
+    pub async fn post(
+        &self,
+        members: Arc<Members>,
+        sender_id: Option<UserId>,
+        content: Content,
+    ) -> Result<ChatMessage, MessageError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Submission { members, sender_id, client_id: None, content, reply: Reply::Caller(reply) })
+            .await?;
+        answer.await.map_err(|_| MessageError::Stopped)?
+    }
+}
+
+/// A notice for a group's conversation, pushed to its current members.
+pub async fn post_notice(
+    app: &crate::app::App,
+    group_id: ConversationId,
+    notice: Notice,
+) -> Result<ChatMessage, MessageError> {
+    app.membership.invalidate(group_id);
+    let members = match app.membership.get(&app.store, group_id).await? {
+        Some(members) => members,
+        None => Arc::new(Members {
+            conversation_id: group_id,
+            kind: ConversationKind::Group,
+            members: Vec::new(),
+        }),
+    };
+    app.messages.post(members, None, Content::Notice { notice }).await
+}
+
+struct Writer {
+    store: Store,
+    hub: Arc<Hub>,
+    next_id: i64,
+    /// The newest sequence number of each conversation seen so far.
+    last_seq: HashMap<ConversationId, i64>,
+}
+
+/// A submission with its place assigned.
+struct Placed {
+    submission: Submission,
+    message: ChatMessage,
+    /// True when the message was stored before (a resend): only the ack is repeated.
+    duplicate: bool,
+}
+
+impl Writer {
+    async fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
+        let mut received = Vec::with_capacity(MAX_BATCH);
+        while jobs.recv_many(&mut received, MAX_BATCH).await > 0 {
+            let mut batch = Vec::with_capacity(received.len());
+            let mut flushes = Vec::new();
+            for job in received.drain(..) {
+                match job {
+                    Job::Store(submission) => batch.push(submission),
+                    Job::Flush(done) => flushes.push(done),
+                }
+            }
+            if !batch.is_empty() {
+                self.write(batch).await;
+            }
+            for done in flushes {
+                let _ = done.send(());
+            }
+        }
+        tracing::debug!("message writer stopped");
+    }
+
+    async fn write(&mut self, batch: Vec<Submission>) {
+        let placed = match self.place(batch).await {
+            Ok(placed) => placed,
+            Err((batch, err)) => return self.fail(batch, &err),
+        };
+        let rows: Vec<MessageRow> =
+            placed.iter().filter(|p| !p.duplicate).map(|p| row_of(&p.message)).collect();
+        if let Err(err) = self.store.insert_messages(&rows).await {
+            // Nothing was stored: forget the numbers handed out so they are handed out again.
+            for p in placed.iter().filter(|p| !p.duplicate) {
+                self.last_seq.remove(&p.message.conversation_id);
+            }
+            self.next_id -= rows.len() as i64;
+            return self.fail(placed.into_iter().map(|p| p.submission).collect(), &err);
+        }
+        for p in placed {
+            self.deliver(p);
+        }
+    }
+
+    /// Assigns ids and sequence numbers, recognising resends of stored messages.
+    async fn place(&mut self, batch: Vec<Submission>) -> Result<Vec<Placed>, (Vec<Submission>, StoreError)> {
+        let keys: Vec<(UserId, String)> =
+            batch.iter().filter_map(|s| Some((s.sender_id?, s.client_id.clone()?))).collect();
+        let stored = match self.store.messages_by_client_ids(&keys).await {
+            Ok(stored) => stored,
+            Err(err) => return Err((batch, err)),
+        };
+        let mut earlier: HashMap<(UserId, String), ChatMessage> = HashMap::new();
+        for row in stored {
+            if let (Some(sender), Some(client)) = (row.sender_id, row.client_id.clone()) {
+                earlier.insert((sender, client), message_of(&row));
+            }
+        }
+        for s in &batch {
+            let id = s.members.conversation_id;
+            if !self.last_seq.contains_key(&id) {
+                match self.store.last_seq(id).await {
+                    Ok(seq) => {
+                        self.last_seq.insert(id, seq);
+                    }
+                    Err(err) => return Err((batch, err)),
+                }
+            }
+        }
+        let now = now_millis();
+        let mut placed = Vec::with_capacity(batch.len());
+        for submission in batch {
+            let key = submission.sender_id.zip(submission.client_id.clone());
+            if let Some(message) = key.as_ref().and_then(|k| earlier.get(k)) {
+                placed.push(Placed { message: message.clone(), submission, duplicate: true });
+                continue;
+            }
+            let conversation_id = submission.members.conversation_id;
+            let seq = self.last_seq.entry(conversation_id).or_insert(0);
+            *seq += 1;
+            let message = ChatMessage {
+                id: self.next_id,
+                conversation_id,
+                seq: *seq,
+                sender_id: submission.sender_id,
+                client_id: submission.client_id.clone(),
+                sent_at: now,
+                content: submission.content.clone(),
+                muted: false,
+            };
+            self.next_id += 1;
+            if let Some(key) = key {
+                // A resend inside the same batch gets the first copy's numbers.
+                earlier.insert(key, message.clone());
+            }
+            placed.push(Placed { message, submission, duplicate: false });
+        }
+        Ok(placed)
+    }
+
+    /// Acknowledges to the sender, then pushes to the members' connections.
+    fn deliver(&self, placed: Placed) {
+        let Placed { submission, message, duplicate } = placed;
+        let sender_conn = match submission.reply {
+            Reply::Socket { conn_id, queue } => {
+                let ack = ServerFrame::Ack {
+                    client_id: message.client_id.clone().unwrap_or_default(),
+                    message_id: message.id,
+                    conversation_id: message.conversation_id,
+                    seq: message.seq,
+                    sent_at: message.sent_at,
+                };
+                let _ = queue.try_send(Outbound::Frame(to_json(&ack)));
+                Some(conn_id)
+            }
+            Reply::Caller(answer) => {
+                let _ = answer.send(Ok(message.clone()));
+                None
+            }
+        };
+        if duplicate {
+            return;
+        }
+        let (plain, muted) = frames_for(&message);
+        for (user_id, is_muted) in &submission.members.members {
+            let json = if *is_muted { muted.clone() } else { plain.clone() };
+            self.hub.send_json_except(*user_id, sender_conn, json);
+        }
+    }
+
+    fn fail(&self, batch: Vec<Submission>, err: &StoreError) {
+        tracing::error!(%err, count = batch.len(), "storing messages failed");
+        for submission in batch {
+            match submission.reply {
+                Reply::Socket { queue, .. } => {
+                    let frame = ServerFrame::Error {
+                        code: ErrorCode::Internal,
+                        message: "the server could not store the message; send it again".to_owned(),
+                        reference: submission.client_id,
+                    };
+                    let _ = queue.try_send(Outbound::Frame(to_json(&frame)));
+                }
+                Reply::Caller(answer) => {
+                    let _ = answer.send(Err(MessageError::Stopped));
+                }
+            }
+        }
+    }
+}
+
+/// The `message` frame as plain and as muted JSON, each serialised once for all receivers.
+fn frames_for(message: &ChatMessage) -> (Bytes, Bytes) {
+    let plain = to_json(&ServerFrame::Message { message: message.clone() });
+    let muted = to_json(&ServerFrame::Message { message: ChatMessage { muted: true, ..message.clone() } });
+    (plain, muted)
+}
+
+fn row_of(message: &ChatMessage) -> MessageRow {
+    MessageRow {
+        id: message.id,
+        conversation_id: message.conversation_id,
+        seq: message.seq,
+        sender_id: message.sender_id,
+        client_id: message.client_id.clone(),
+        content: String::from_utf8_lossy(&to_json(&message.content)).into_owned(),
+        sent_at: message.sent_at,
+    }
+}
+
+/// A stored row as the wire shows it. Content that cannot be read shows as recalled.
+pub fn message_of(row: &MessageRow) -> ChatMessage {
+    ChatMessage {
+        id: row.id,
+        conversation_id: row.conversation_id,
+        seq: row.seq,
+        sender_id: row.sender_id,
+        client_id: row.client_id.clone(),
+        sent_at: row.sent_at,
+        content: serde_json::from_str(&row.content).unwrap_or(Content::Recalled),
+        muted: false,
+    }
+}
+
+/// A socket connection's side of the message path: what one authenticated connection may do.
+pub struct Sender<'a> {
+    pub app: &'a crate::app::App,
+    pub user_id: UserId,
+    pub conn_id: ConnId,
+    pub queue: &'a mpsc::Sender<Outbound>,
+}
+
+/// A refusal sent back on the connection as an `error` frame.
+pub struct Refusal {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
+    Refusal { code, message: message.into() }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(err: StoreError) -> Self {
+        tracing::error!(%err, "message path: store failed");
+        refuse(ErrorCode::Internal, "the server failed; try again")
+    }
+}
+
+impl From<MessageError> for Refusal {
+    fn from(err: MessageError) -> Self {
+        tracing::error!(%err, "message path: writer failed");
+        refuse(ErrorCode::Internal, "the server failed; try again")
+    }
+}
+
+impl Sender<'_> {
+    /// Validates, authorises and queues a message. The ack follows from the writer.
+    pub async fn send(&self, client_id: &str, to: Target, content: Content) -> Result<(), Refusal> {
+        if client_id.is_empty()
+            || client_id.len() > 64
+            || !client_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(refuse(
+                ErrorCode::InvalidField,
+                "client_id must be 1-64 letters, digits or '-' (a uuid)",
+            ));
+        }
+        match &content {
+            Content::Text { text } => {
+                if text.trim().is_empty() {
+                    return Err(refuse(ErrorCode::InvalidField, "the message is empty"));
+                }
+                let max = self.app.config.max_text_chars;
+                if text.chars().count() > max {
+                    return Err(refuse(
+                        ErrorCode::PayloadTooLarge,
+                        format!("a message has at most {max} characters"),
+                    ));
+                }
+            }
+            _ => return Err(refuse(ErrorCode::InvalidField, "clients send text content only")),
+        }
+        let members = self.target(to).await?;
+        let submission = Submission {
+            members,
+            sender_id: Some(self.user_id),
+            client_id: Some(client_id.to_owned()),
+            content,
+            reply: Reply::Socket { conn_id: self.conn_id, queue: self.queue.clone() },
+        };
+        self.app.messages.submit(submission).await?;
+        Ok(())
+    }
+
+    /// The conversation a message goes to, if the sender may write there.
+    async fn target(&self, to: Target) -> Result<Arc<Members>, Refusal> {
+        let app = self.app;
+        match to {
+            Target::User { id } => {
+                if id == self.user_id {
+                    return Err(refuse(ErrorCode::InvalidField, "you cannot send a message to yourself"));
+                }
+                let not_friend =
+                    || refuse(ErrorCode::Forbidden, "you can send messages only to your friends");
+                let conversation =
+                    app.store.find_direct_conversation(self.user_id, id).await?.ok_or_else(not_friend)?;
+                let members = app.membership.get(&app.store, conversation).await?.ok_or_else(not_friend)?;
+                if members.contains(self.user_id) && members.contains(id) {
+                    Ok(members)
+                } else {
+                    Err(not_friend())
+                }
+            }
+            Target::Group { id } => {
+                let members = self.conversation(id).await?;
+                if members.kind == ConversationKind::Group {
+                    Ok(members)
+                } else {
+                    Err(refuse(ErrorCode::NotFound, "no such group"))
+                }
+            }
+        }
+    }
+
+    /// A conversation the sender belongs to.
+    async fn conversation(&self, id: ConversationId) -> Result<Arc<Members>, Refusal> {
+        let app = self.app;
+        match app.membership.get(&app.store, id).await? {
+            Some(members) if members.contains(self.user_id) => Ok(members),
+            _ => Err(refuse(ErrorCode::Forbidden, "you are not in this conversation")),
+        }
+    }
+
+    /// Moves the sender's delivered or read cursor and tells the other members.
+    pub async fn receipt(
+        &self,
+        conversation_id: ConversationId,
+        kind: ReceiptKind,
+        seq: i64,
+    ) -> Result<(), Refusal> {
+        let members = self.conversation(conversation_id).await?;
+        let seq = seq.clamp(0, self.app.store.last_seq(conversation_id).await?);
+        let (delivered, read) = match kind {
+            ReceiptKind::Delivered => (seq, 0),
+            ReceiptKind::Read => (seq, seq),
+        };
+        let Some((delivered_seq, read_seq)) =
+            self.app.store.advance_cursors(conversation_id, self.user_id, delivered, read).await?
+        else {
+            return Err(refuse(ErrorCode::Forbidden, "you are not in this conversation"));
+        };
+        let frame =
+            ServerFrame::ReceiptUpdated { conversation_id, user_id: self.user_id, delivered_seq, read_seq };
+        let json = to_json(&frame);
+        for user_id in members.user_ids() {
+            self.app.hub.send_json_except(user_id, Some(self.conn_id), json.clone());
+        }
+        Ok(())
+    }
+
+    /// Tells the other members that the sender is typing.
+    pub async fn typing(&self, conversation_id: ConversationId) -> Result<(), Refusal> {
+        let members = self.conversation(conversation_id).await?;
+        let others = members.user_ids().filter(|id| *id != self.user_id);
+        self.app.hub.send_many(others, &ServerFrame::Typing { conversation_id, user_id: self.user_id });
+        Ok(())
+    }
+
+    /// Recalls one of the sender's own messages within the recall window: its stored copy
+    /// becomes a marker and a `recall` message tells every member to replace theirs.
+    pub async fn recall(&self, conversation_id: ConversationId, seq: i64) -> Result<(), Refusal> {
+        let members = self.conversation(conversation_id).await?;
+        let store = &self.app.store;
+        let row = store
+            .message_at(conversation_id, seq)
+            .await?
+            .ok_or_else(|| refuse(ErrorCode::NotFound, "no such message"))?;
+        if row.sender_id != Some(self.user_id) {
+            return Err(refuse(ErrorCode::Forbidden, "you can recall only your own messages"));
+        }
+        if !matches!(message_of(&row).content, Content::Text { .. }) {
+            return Err(refuse(ErrorCode::InvalidField, "this message cannot be recalled"));
+        }
+        let window = self.app.config.recall_window;
+        if now_millis() - row.sent_at > window.as_millis() as i64 {
+            return Err(refuse(
+                ErrorCode::RecallExpired,
+                format!("messages can be recalled for {} seconds after sending", window.as_secs()),
+            ));
+        }
+        let marker = String::from_utf8_lossy(&to_json(&Content::Recalled)).into_owned();
+        if store.mark_recalled(conversation_id, seq, &marker).await? {
+            self.app.messages.post(members, Some(self.user_id), Content::Recall { seq }).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,255 @@
+//! Messages. Written in batches by the message writer (`crate::messages`), read by sync.
+
+use super::conversations::Members;
+use super::{Store, StoreResult};
+use kith_shared::UserId;
+use kith_shared::api::ConversationId;
+use sea_query::{Expr, ExprTrait, Func, Iden, Order, Query};
+use sea_query_sqlx::SqlxBinder;
+use sqlx::AssertSqlSafe;
+
+#[derive(Debug, Clone, Copy, Iden)]
+pub(super) enum Messages {
+    Table,
+    Id,
+    ConversationId,
+    Seq,
+    SenderId,
+    ClientId,
+    Content,
+    SentAt,
+    Recalled,
+}
+
+/// One message as stored; `content` is the JSON of a `kith_shared::frame::Content`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub seq: i64,
+    pub sender_id: Option<i64>,
+    pub client_id: Option<String>,
+    pub content: String,
+    pub sent_at: i64,
+}
+
+const COLUMNS: [Messages; 7] = [
+    Messages::Id,
+    Messages::ConversationId,
+    Messages::Seq,
+    Messages::SenderId,
+    Messages::ClientId,
+    Messages::Content,
+    Messages::SentAt,
+];
+
+/// Rows per INSERT statement: 7 parameters each stays far below every backend's limit.
+const ROWS_PER_STATEMENT: usize = 500;
+
+impl Store {
+    /// Inserts messages in one transaction, as multi-row INSERTs. All or none are stored.
+    pub async fn insert_messages(&self, rows: &[MessageRow]) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let statements: Vec<_> = rows
+            .chunks(ROWS_PER_STATEMENT)
+            .map(|chunk| {
+                let mut stmt = Query::insert();
+                stmt.into_table(Messages::Table).columns(COLUMNS);
+                for row in chunk {
+                    stmt.values_panic([
+                        row.id.into(),
+                        row.conversation_id.into(),
+                        row.seq.into(),
+                        row.sender_id.into(),
+                        row.client_id.clone().into(),
+                        row.content.clone().into(),
+                        row.sent_at.into(),
+                    ]);
+                }
+                stmt
+            })
+            .collect();
+        on_pool!(self, |pool, builder| {
+            let mut tx = pool.begin().await?;
+            for stmt in &statements {
+                let (sql, values) = stmt.build_sqlx(builder());
+                sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Messages already stored under these (sender, client id) pairs.
+    pub async fn messages_by_client_ids(&self, keys: &[(UserId, String)]) -> StoreResult<Vec<MessageRow>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client_ids: Vec<String> = keys.iter().map(|(_, c)| c.clone()).collect();
+        let stmt = Query::select()
+            .columns(COLUMNS)
+            .from(Messages::Table)
+            .and_where(Expr::col(Messages::ClientId).is_in(client_ids))
+            .to_owned();
+        let rows: Vec<MessageRow> = self.fetch_all(&stmt).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| {
+                keys.iter().any(|(s, c)| Some(*s) == row.sender_id && Some(c) == row.client_id.as_ref())
+            })
+            .collect())
+    }
+
+    /// The largest message id in use (0 when there is none).
+    pub async fn max_message_id(&self) -> StoreResult<i64> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            max_id: Option<i64>,
+        }
+        let stmt = Query::select()
+            .expr_as(Func::max(Expr::col(Messages::Id)), "max_id")
+            .from(Messages::Table)
+            .to_owned();
+        Ok(self.fetch_optional::<Row>(&stmt).await?.and_then(|r| r.max_id).unwrap_or(0))
+    }
+
+    /// The sequence number of a conversation's newest message (0 when there is none).
+    pub async fn last_seq(&self, conversation_id: ConversationId) -> StoreResult<i64> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            max_seq: Option<i64>,
+        }
+        let stmt = Query::select()
+            .expr_as(Func::max(Expr::col(Messages::Seq)), "max_seq")
+            .from(Messages::Table)
+            .and_where(Expr::col(Messages::ConversationId).eq(conversation_id))
+            .to_owned();
+        Ok(self.fetch_optional::<Row>(&stmt).await?.and_then(|r| r.max_seq).unwrap_or(0))
+    }
+
+    /// One message by its place in a conversation.
+    pub async fn message_at(
+        &self,
+        conversation_id: ConversationId,
+        seq: i64,
+    ) -> StoreResult<Option<MessageRow>> {
+        let stmt = Query::select()
+            .columns(COLUMNS)
+            .from(Messages::Table)
+            .and_where(Expr::col(Messages::ConversationId).eq(conversation_id))
+            .and_where(Expr::col(Messages::Seq).eq(seq))
+            .to_owned();
+        self.fetch_optional(&stmt).await
+    }
+
+    /// Replaces a message's content by the recalled marker. Returns whether it changed.
+    pub async fn mark_recalled(
+        &self,
+        conversation_id: ConversationId,
+        seq: i64,
+        marker: &str,
+    ) -> StoreResult<bool> {
+        let stmt = Query::update()
+            .table(Messages::Table)
+            .value(Messages::Content, marker)
+            .value(Messages::Recalled, true)
+            .and_where(Expr::col(Messages::ConversationId).eq(conversation_id))
+            .and_where(Expr::col(Messages::Seq).eq(seq))
+            .and_where(Expr::col(Messages::Recalled).eq(false))
+            .to_owned();
+        Ok(self.execute(&stmt).await? > 0)
+    }
+
+    /// A page of a conversation's history: after `after` ascending, or before `before`
+    /// descending, never at or below `floor` (the reader's joined_seq).
+    pub async fn history(
+        &self,
+        conversation_id: ConversationId,
+        after: Option<i64>,
+        before: Option<i64>,
+        floor: i64,
+        limit: u64,
+    ) -> StoreResult<Vec<MessageRow>> {
+        let mut stmt = Query::select();
+        stmt.columns(COLUMNS)
+            .from(Messages::Table)
+            .and_where(Expr::col(Messages::ConversationId).eq(conversation_id))
+            .and_where(Expr::col(Messages::Seq).gt(floor))
+            .limit(limit);
+        match (after, before) {
+            (_, Some(before)) => {
+                stmt.and_where(Expr::col(Messages::Seq).lt(before));
+                if let Some(after) = after {
+                    stmt.and_where(Expr::col(Messages::Seq).gt(after));
+                }
+                stmt.order_by(Messages::Seq, Order::Desc);
+            }
+            (after, None) => {
+                stmt.and_where(Expr::col(Messages::Seq).gt(after.unwrap_or(0)));
+                stmt.order_by(Messages::Seq, Order::Asc);
+            }
+        }
+        self.fetch_all(&stmt).await
+    }
+
+    /// For each of a user's conversations: the newest sequence number and the number of
+    /// messages from others after the user's read cursor.
+    pub async fn conversation_counts(&self, user_id: UserId) -> StoreResult<Vec<(i64, i64, i64)>> {
+        #[derive(sqlx::FromRow)]
+        struct Last {
+            conversation_id: i64,
+            last_seq: Option<i64>,
+        }
+        #[derive(sqlx::FromRow)]
+        struct Unread {
+            conversation_id: i64,
+            unread: i64,
+        }
+        let mine = Query::select()
+            .column(Members::ConversationId)
+            .from(Members::Table)
+            .and_where(Expr::col(Members::UserId).eq(user_id))
+            .to_owned();
+        let last = Query::select()
+            .column(Messages::ConversationId)
+            .expr_as(Func::max(Expr::col(Messages::Seq)), "last_seq")
+            .from(Messages::Table)
+            .and_where(Expr::col(Messages::ConversationId).in_subquery(mine))
+            .group_by_col(Messages::ConversationId)
+            .to_owned();
+        let unread = Query::select()
+            .expr_as(Expr::col((Messages::Table, Messages::ConversationId)), "conversation_id")
+            .expr_as(Func::count(Expr::col((Messages::Table, Messages::Id))), "unread")
+            .from(Messages::Table)
+            .inner_join(
+                Members::Table,
+                Expr::col((Members::Table, Members::ConversationId))
+                    .equals((Messages::Table, Messages::ConversationId))
+                    .and(Expr::col((Members::Table, Members::UserId)).eq(user_id)),
+            )
+            .and_where(
+                Expr::col((Messages::Table, Messages::Seq)).gt(Expr::col((Members::Table, Members::ReadSeq))),
+            )
+            .and_where(
+                Expr::col((Messages::Table, Messages::SenderId)).is_null().or(Expr::col((
+                    Messages::Table,
+                    Messages::SenderId,
+                ))
+                .ne(user_id)),
+            )
+            .group_by_col((Messages::Table, Messages::ConversationId))
+            .to_owned();
+        let last: Vec<Last> = self.fetch_all(&last).await?;
+        let unread: Vec<Unread> = self.fetch_all(&unread).await?;
+        Ok(last
+            .into_iter()
+            .map(|l| {
+                let count =
+                    unread.iter().find(|u| u.conversation_id == l.conversation_id).map_or(0, |u| u.unread);
+                (l.conversation_id, l.last_seq.unwrap_or(0), count)
+            })
+            .collect())
+    }
+}
