@@ -6,6 +6,7 @@ mod conversations;
 mod error;
 mod extract;
 mod friends;
+mod groups;
 mod health;
 
 pub use error::ApiError;
@@ -30,6 +31,7 @@ pub fn router(app: AppState) -> Router {
         .merge(health::router())
         .merge(accounts::router())
         .merge(friends::router())
+        .merge(groups::router())
         .merge(conversations::router())
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(TimeoutLayer::with_status_code(

@@ -67,6 +67,7 @@ macro_rules! on_pool {
 
 mod conversations;
 mod friends;
+pub mod groups;
 mod messages;
 mod sessions;
 mod users;
