@@ -23,6 +23,15 @@ backend_tests!(
     mute_persists_and_members_list_is_private,
 );
 
+/// Connects a socket and waits until the server has finished announcing the user online
+/// (the ping is answered only after that), so that the next connection's welcome and
+/// `sync_state` are not interleaved with this one's presence push.
+async fn online(server: &TestServer, token: &str) -> TestSocket {
+    let mut socket = server.connect(token).await;
+    socket.assert_alive().await;
+    socket
+}
+
 /// Creates a group owned by `owner`; returns its id.
 async fn create_group(server: &TestServer, owner: &LoginResponse, name: &str) -> i64 {
     let (status, body) = server
@@ -93,7 +102,7 @@ async fn create_search_and_profile(backend: Backend) {
     let Some(server) = TestServer::start(backend).await else { return };
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
-    let mut alice_socket = server.connect(&alice.token).await;
+    let mut alice_socket = online(&server, &alice.token).await;
 
     let (status, mine) = server
         .post(
@@ -210,8 +219,8 @@ async fn apply_and_accept_joins_with_notice_and_history_from_join(backend: Backe
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     let chess = create_group(&server, &alice, "Chess").await;
-    let mut alice_socket = server.connect(&alice.token).await;
-    let mut bob_socket = server.connect(&bob.token).await;
+    let mut alice_socket = online(&server, &alice.token).await;
+    let mut bob_socket = online(&server, &bob.token).await;
     // Something said before Bob joins, which he must not see.
     alice_socket.send_text(Target::Group { id: chess }, "before bob").await;
 
@@ -335,8 +344,8 @@ async fn refused_and_withdrawn_applications(backend: Backend) {
     let carol = server.user("carol").await;
     let chess = create_group(&server, &alice, "Chess").await;
     join(&server, &alice, &bob, chess).await;
-    let mut alice_socket = server.connect(&alice.token).await;
-    let mut carol_socket = server.connect(&carol.token).await;
+    let mut alice_socket = online(&server, &alice.token).await;
+    let mut carol_socket = online(&server, &carol.token).await;
 
     let apply = || async {
         let (status, body) = server
@@ -450,8 +459,8 @@ async fn offline_addressees_see_requests_later(backend: Backend) {
     assert_eq!(bobs, json!({"applications": [], "invitations": []}));
 
     // Dave comes online later and accepts; the pushes reach whoever is online.
-    let mut alice_socket = server.connect(&alice.token).await;
-    let mut dave_socket = server.connect(&dave.token).await;
+    let mut alice_socket = online(&server, &alice.token).await;
+    let mut dave_socket = online(&server, &dave.token).await;
     let id = invitation["id"].as_i64().expect("id");
     let (status, _) =
         server.post(&format!("/api/group-requests/{id}/accept"), Some(&dave.token), json!({})).await;
@@ -475,9 +484,9 @@ async fn invite_a_friend_accept_and_refuse(backend: Backend) {
     server.befriend(&alice, &gina).await;
     server.befriend(&frank, &dave).await;
     let chess = create_group(&server, &alice, "Chess").await;
-    let mut alice_socket = server.connect(&alice.token).await;
-    let mut dave_socket = server.connect(&dave.token).await;
-    let mut gina_socket = server.connect(&gina.token).await;
+    let mut alice_socket = online(&server, &alice.token).await;
+    let mut dave_socket = online(&server, &dave.token).await;
+    let mut gina_socket = online(&server, &gina.token).await;
     let invite = |who: i64, token: String| {
         let server = &server;
         async move {
@@ -601,9 +610,9 @@ async fn roles_and_removal(backend: Backend) {
     for user in [&bob, &carol, &dave] {
         join(&server, &alice, user, chess).await;
     }
-    let mut alice_socket = server.connect(&alice.token).await;
-    let mut carol_socket = server.connect(&carol.token).await;
-    let mut dave_socket = server.connect(&dave.token).await;
+    let mut alice_socket = online(&server, &alice.token).await;
+    let mut carol_socket = online(&server, &carol.token).await;
+    let mut dave_socket = online(&server, &dave.token).await;
     let role = |user: i64, role: &str, token: String| {
         let server = &server;
         let role = role.to_owned();
@@ -699,8 +708,8 @@ async fn leave_hand_over_and_dissolve(backend: Backend) {
     let carol = server.user("carol").await;
     let chess = create_group(&server, &alice, "Chess").await;
     join(&server, &alice, &bob, chess).await;
-    let mut alice_socket = server.connect(&alice.token).await;
-    let mut bob_socket = server.connect(&bob.token).await;
+    let mut alice_socket = online(&server, &alice.token).await;
+    let mut bob_socket = online(&server, &bob.token).await;
     let leave = |user: &LoginResponse| {
         let (server, id, token) = (&server, user.user.id, user.token.clone());
         async move { delete(server, &format!("/api/groups/{chess}/members/{id}"), &token).await }
@@ -761,7 +770,7 @@ async fn leave_hand_over_and_dissolve(backend: Backend) {
     let (status, body) = delete(&server, &format!("/api/groups/{chess}"), &alice.token).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(code(&body), "forbidden");
-    let mut carol_socket = server.connect(&carol.token).await;
+    let mut carol_socket = online(&server, &carol.token).await;
     let (_, application) = server
         .post(&format!("/api/groups/{chess}/applications"), Some(&carol.token), json!({"message": ""}))
         .await;
@@ -814,8 +823,8 @@ async fn mute_persists_and_members_list_is_private(backend: Backend) {
     let (_, groups) = server.get("/api/groups", &alice.token).await;
     assert_eq!(groups[0]["muted"], false, "and Bob's alone");
     // Messages still arrive, marked muted for Bob only.
-    let mut alice_socket = server.connect(&alice.token).await;
-    let mut bob_socket = server.connect(&bob.token).await;
+    let mut alice_socket = online(&server, &alice.token).await;
+    let mut bob_socket = online(&server, &bob.token).await;
     let (_, seq) = alice_socket.send_text(Target::Group { id: chess }, "quiet please").await;
     let got = bob_socket
         .expect("the message", |f| matches!(f, ServerFrame::Message { message } if message.seq == seq))
