@@ -1,1 +1,54 @@
-fn main() {}
+//! `kith`, the Kith desktop client.
+
+mod address;
+mod api;
+mod app;
+mod history;
+mod screen;
+mod settings;
+mod socket;
+mod sound;
+mod widget;
+
+#[cfg(test)]
+mod tests;
+
+use app::{App, Setup};
+use settings::Settings;
+
+fn main() -> iced::Result {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kith=info")),
+        )
+        .init();
+
+    let settings_path = Settings::default_path();
+    let saved = match settings_path.as_deref().map(Settings::load) {
+        Some(Ok(saved)) => saved,
+        Some(Err(err)) => {
+            tracing::warn!(%err, "ignoring the saved settings");
+            None
+        }
+        None => None,
+    };
+    let setup = Setup {
+        settings_saved: saved.is_some(),
+        settings: saved.unwrap_or_default(),
+        settings_path,
+        data_root: history::History::default_root(),
+        server_conf: address::ServerConf::find(),
+        sound: sound::Sound::start(),
+    };
+
+    iced::application(move || App::new(setup.clone()), App::update, App::view)
+        .title(App::title)
+        .subscription(App::subscription)
+        .theme(App::theme)
+        .font(widget::FONT_REGULAR)
+        .font(widget::FONT_BOLD)
+        .default_font(widget::FONT)
+        .window_size((1000.0, 680.0))
+        .run()
+}

@@ -1,0 +1,279 @@
+//! Where the server is: the address typed on the login screen, the socket port beside it,
+//! and the defaults read from a `server.conf` next to the client.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The HTTP port a server listens on when the address names none.
+pub const DEFAULT_HTTP_PORT: u16 = 8000;
+
+/// A server as the client reaches it: the HTTP API and the realtime socket on the same host.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServerAddress {
+    /// `https://` was asked for.
+    pub secure: bool,
+    /// Host name or IP address (IPv6 without brackets).
+    pub host: String,
+    pub http_port: u16,
+    pub socket_port: u16,
+}
+
+/// Why an address typed by the user is not usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    #[error("Enter the server address, for example 127.0.0.1:8000.")]
+    Empty,
+    #[error("The server address has no host name.")]
+    NoHost,
+    #[error("'{0}' is not a port number (1 to 65535).")]
+    BadPort(String),
+    #[error("The server address cannot have a path or spaces.")]
+    Garbage,
+}
+
+impl ServerAddress {
+    /// Reads `host`, `host:port`, `[v6]:port`, optionally after `http://` or `https://`.
+    /// `socket_port` is the optional advanced field; when empty the socket is on the HTTP
+    /// port + 1, the server's default layout (8000 and 8001).
+    pub fn parse(text: &str, socket_port: &str) -> Result<Self, AddressError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(AddressError::Empty);
+        }
+        let (secure, rest) = if let Some(rest) = strip_prefix_ci(text, "https://") {
+            (true, rest)
+        } else if let Some(rest) = strip_prefix_ci(text, "http://") {
+            (false, rest)
+        } else {
+            (false, text)
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains('/') || rest.contains(char::is_whitespace) {
+            return Err(AddressError::Garbage);
+        }
+        let (host, port) = if let Some(after_bracket) = rest.strip_prefix('[') {
+            let (host, tail) = after_bracket.split_once(']').ok_or(AddressError::Garbage)?;
+            match tail {
+                "" => (host, None),
+                tail => (host, Some(tail.strip_prefix(':').ok_or(AddressError::Garbage)?)),
+            }
+        } else if rest.matches(':').count() > 1 {
+            // A bare IPv6 address without a port.
+            (rest, None)
+        } else {
+            match rest.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (rest, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(AddressError::NoHost);
+        }
+        let http_port = match port {
+            Some(port) => parse_port(port)?,
+            None if secure => 443,
+            None => DEFAULT_HTTP_PORT,
+        };
+        let socket_port = match socket_port.trim() {
+            "" => http_port.checked_add(1).ok_or_else(|| AddressError::BadPort("65536".into()))?,
+            port => parse_port(port)?,
+        };
+        Ok(Self { secure, host: host.to_owned(), http_port, socket_port })
+    }
+
+    /// The base URL of the HTTP API, without a trailing slash.
+    pub fn http_base(&self) -> String {
+        let scheme = if self.secure { "https" } else { "http" };
+        format!("{scheme}://{}:{}", self.host_for_url(), self.http_port)
+    }
+
+    /// `host:port` of the realtime socket, ready for `TcpStream::connect`.
+    pub fn socket_target(&self) -> String {
+        format!("{}:{}", self.host_for_url(), self.socket_port)
+    }
+
+    /// A folder name for this server's local data: `host_port`, with every character
+    /// outside `[A-Za-z0-9.-]` replaced by `_`.
+    pub fn folder_name(&self) -> String {
+        let raw = format!("{}_{}", self.host, self.http_port);
+        raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect()
+    }
+
+    fn host_for_url(&self) -> String {
+        if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() }
+    }
+}
+
+impl fmt::Display for ServerAddress {
+    /// The address as the user would type it again.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.secure {
+            f.write_str("https://")?;
+        }
+        write!(f, "{}:{}", self.host_for_url(), self.http_port)
+    }
+}
+
+fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+}
+
+fn parse_port(text: &str) -> Result<u16, AddressError> {
+    match text.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(AddressError::BadPort(text.trim().to_owned())),
+    }
+}
+
+/// What the client takes from a server's `server.conf` found beside it: the ports and
+/// whether new-message sounds are on by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerConf {
+    pub server_ip: Option<String>,
+    pub http_port: Option<u16>,
+    pub socket_port: Option<u16>,
+    pub enable_music: Option<bool>,
+}
+
+impl ServerConf {
+    /// Looks for `server.conf` in the current directory, then beside the executable.
+    pub fn find() -> Option<Self> {
+        let mut candidates = vec![PathBuf::from("server.conf")];
+        if let Some(dir) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf)) {
+            candidates.push(dir.join("server.conf"));
+        }
+        candidates.iter().find_map(|path| std::fs::read_to_string(path).ok()).map(|text| Self::parse(&text))
+    }
+
+    /// Reads the `[server]` section of the INI text. Unknown keys, other sections and
+    /// values that do not parse are ignored: the client only borrows defaults from it.
+    pub fn parse(text: &str) -> Self {
+        let mut conf = Self::default();
+        let mut in_server = true;
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
+                continue;
+            }
+            if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                in_server = section.trim().eq_ignore_ascii_case("server");
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else { continue };
+            if !in_server {
+                continue;
+            }
+            let value = value.trim();
+            match key.trim().to_ascii_uppercase().as_str() {
+                "SERVER_IP" if !value.is_empty() => conf.server_ip = Some(value.to_owned()),
+                "HTTP_PORT" => conf.http_port = value.parse().ok().filter(|p| *p != 0),
+                "SOCKET_PORT" => conf.socket_port = value.parse().ok().filter(|p| *p != 0),
+                "ENABLE_MUSIC" => conf.enable_music = parse_bool(value),
+                _ => {}
+            }
+        }
+        conf
+    }
+
+    /// The address to offer on the login screen, and the socket port when it is not the
+    /// HTTP port + 1.
+    pub fn default_address(&self) -> (String, Option<u16>) {
+        let host = match self.server_ip.as_deref() {
+            None | Some("0.0.0.0") | Some("::") | Some("[::]") => "127.0.0.1".to_owned(),
+            Some(ip) if ip.contains(':') => format!("[{ip}]"),
+            Some(ip) => ip.to_owned(),
+        };
+        let http_port = self.http_port.unwrap_or(DEFAULT_HTTP_PORT);
+        let socket_port = self.socket_port.filter(|port| Some(*port) != http_port.checked_add(1));
+        (format!("{host}:{http_port}"), socket_port)
+    }
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_and_port_derive_the_socket_port() {
+        let addr = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
+        assert_eq!(addr.http_base(), "http://127.0.0.1:8000");
+        assert_eq!(addr.socket_target(), "127.0.0.1:8001");
+        assert_eq!(addr.to_string(), "127.0.0.1:8000");
+    }
+
+    #[test]
+    fn bare_host_uses_the_default_ports() {
+        let addr = ServerAddress::parse("  chat.example.org ", "").expect("valid");
+        assert_eq!((addr.http_port, addr.socket_port), (8000, 8001));
+        assert_eq!(addr.host, "chat.example.org");
+    }
+
+    #[test]
+    fn scheme_trailing_slash_and_explicit_socket_port() {
+        let addr = ServerAddress::parse("HTTPS://chat.example.org:9443/", " 9500 ").expect("valid");
+        assert!(addr.secure);
+        assert_eq!(addr.http_base(), "https://chat.example.org:9443");
+        assert_eq!(addr.socket_target(), "chat.example.org:9500");
+    }
+
+    #[test]
+    fn ipv6_addresses_keep_their_brackets_in_urls() {
+        let addr = ServerAddress::parse("[::1]:8000", "").expect("valid");
+        assert_eq!(addr.host, "::1");
+        assert_eq!(addr.http_base(), "http://[::1]:8000");
+        assert_eq!(addr.socket_target(), "[::1]:8001");
+        assert_eq!(addr.folder_name(), "__1_8000");
+        let bare = ServerAddress::parse("fe80::1", "").expect("valid");
+        assert_eq!(bare.http_port, 8000);
+    }
+
+    #[test]
+    fn bad_addresses_are_refused_with_reasons() {
+        assert_eq!(ServerAddress::parse("   ", ""), Err(AddressError::Empty));
+        assert_eq!(ServerAddress::parse(":8000", ""), Err(AddressError::NoHost));
+        assert_eq!(ServerAddress::parse("host:0", ""), Err(AddressError::BadPort("0".into())));
+        assert_eq!(ServerAddress::parse("host:99999", ""), Err(AddressError::BadPort("99999".into())));
+        assert_eq!(ServerAddress::parse("host:8000", "abc"), Err(AddressError::BadPort("abc".into())));
+        assert_eq!(ServerAddress::parse("host/path", ""), Err(AddressError::Garbage));
+        assert_eq!(ServerAddress::parse("ho st", ""), Err(AddressError::Garbage));
+        assert!(matches!(ServerAddress::parse("host:65535", ""), Err(AddressError::BadPort(_))));
+    }
+
+    #[test]
+    fn folder_names_separate_servers_and_stay_plain() {
+        let a = ServerAddress::parse("chat.example.org:8000", "").expect("valid");
+        let b = ServerAddress::parse("chat.example.org:9000", "").expect("valid");
+        assert_eq!(a.folder_name(), "chat.example.org_8000");
+        assert_ne!(a.folder_name(), b.folder_name());
+    }
+
+    #[test]
+    fn server_conf_gives_ports_and_sound_default() {
+        let conf = ServerConf::parse(
+            "; comment\n[server]\nSERVER_IP = 0.0.0.0\nHTTP_PORT = 9000\nSOCKET_PORT = 9100\n\
+             ENABLE_MUSIC = false\n[other]\nHTTP_PORT = 1\n",
+        );
+        assert_eq!(conf.http_port, Some(9000));
+        assert_eq!(conf.socket_port, Some(9100));
+        assert_eq!(conf.enable_music, Some(false));
+        assert_eq!(conf.default_address(), ("127.0.0.1:9000".to_owned(), Some(9100)));
+    }
+
+    #[test]
+    fn server_conf_with_the_default_layout_needs_no_socket_port() {
+        let conf =
+            ServerConf::parse("[server]\nSERVER_IP = 10.0.0.5\nHTTP_PORT = 8000\nSOCKET_PORT = 8001\n");
+        assert_eq!(conf.default_address(), ("10.0.0.5:8000".to_owned(), None));
+        let free_ports = ServerConf::parse("[server]\nHTTP_PORT = 0\nSOCKET_PORT = 0\n");
+        assert_eq!(free_ports.default_address(), ("127.0.0.1:8000".to_owned(), None));
+    }
+}

@@ -1,0 +1,322 @@
+//! The HTTP API of a Kith server, seen from the client: one typed call per route.
+//! Failures become [`ApiError`], whose [`ApiError::plain`] says what happened in plain words.
+
+use crate::address::ServerAddress;
+use kith_shared::ErrorCode;
+use kith_shared::api::{
+    self, ChangePasswordRequest, Health, LoginRequest, LoginResponse, RegisterRequest, UpdateProfileRequest,
+    UserProfile,
+};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// How long one request may take before the server counts as unreachable.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// No answer: nothing listens there, the name does not resolve, or it timed out.
+    #[error("cannot reach the server at {address}: {detail}")]
+    Unreachable { address: String, detail: String },
+    /// The server answered with one of the protocol's error codes.
+    #[error("{code}: {message}")]
+    Server { status: u16, code: ErrorCode, message: String },
+    /// The server speaks another protocol version than this client.
+    #[error("the server speaks protocol version {server}, this client {client}")]
+    VersionMismatch { server: u32, client: u32 },
+    /// The answer was not what the protocol says (not a Kith server, or a broken one).
+    #[error("unexpected answer from the server: {0}")]
+    Unexpected(String),
+}
+
+impl ApiError {
+    /// The error code, when the server sent one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ApiError::Server { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// What went wrong, for the user.
+    pub fn plain(&self) -> String {
+        match self {
+            ApiError::Unreachable { address, .. } => {
+                format!("Cannot reach the server at {address}. Check the address and that the server runs.")
+            }
+            ApiError::VersionMismatch { server, client } => format!(
+                "This server speaks protocol version {server} and this app version {client}. \
+                 Update whichever is older."
+            ),
+            ApiError::Unexpected(_) => {
+                "The server gave an answer this app does not understand. Is this a Kith server?".to_owned()
+            }
+            ApiError::Server { code, message, .. } => plain_code(*code, message),
+        }
+    }
+}
+
+/// Plain words for an error code; `message` (the server's own words) when there is
+/// nothing better to say.
+pub fn plain_code(code: ErrorCode, message: &str) -> String {
+    use kith_shared::api::limits::*;
+    match code {
+        ErrorCode::WrongCredentials => "Wrong user name or password.".to_owned(),
+        ErrorCode::UsernameTaken => "This user name is taken. Choose another one.".to_owned(),
+        ErrorCode::InvalidUsername => format!(
+            "A user name has {USERNAME_MIN} to {USERNAME_MAX} characters: lowercase letters, digits, \
+             '_', '.' or '-', and starts with a letter."
+        ),
+        ErrorCode::InvalidDisplayName => {
+            format!("A display name has 1 to {DISPLAY_NAME_MAX} characters, without control characters.")
+        }
+        ErrorCode::InvalidPassword => {
+            format!("A password has {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
+        }
+        ErrorCode::RateLimited => "Too many attempts. Wait a minute and try again.".to_owned(),
+        ErrorCode::Unauthorized => "Your session has ended. Log in again.".to_owned(),
+        ErrorCode::UnsupportedVersion => {
+            "This server speaks another protocol version. Update the app or the server.".to_owned()
+        }
+        ErrorCode::Internal => "The server failed. Try again in a moment.".to_owned(),
+        ErrorCode::PayloadTooLarge => "That is too large for the server.".to_owned(),
+        ErrorCode::UnsupportedMedia => "The server does not accept this kind of file here.".to_owned(),
+        _ => sentence(message),
+    }
+}
+
+/// `message` with a capital first letter and a full stop.
+fn sentence(message: &str) -> String {
+    let message = message.trim();
+    let mut chars = message.chars();
+    let Some(first) = chars.next() else { return "Something went wrong.".to_owned() };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// A client for one server, with the session token once logged in. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    display: String,
+    token: Option<String>,
+}
+
+impl Api {
+    pub fn new(address: &ServerAddress) -> Self {
+        // Building a client only fails when the TLS backend cannot start, which is a
+        // broken installation rather than a runtime condition.
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(8))
+            .build()
+            .expect("the HTTP client's TLS backend starts");
+        Self { http, base: address.http_base(), display: address.to_string(), token: None }
+    }
+
+    /// The same server, with a session token.
+    pub fn with_token(&self, token: String) -> Self {
+        Self { token: Some(token), ..self.clone() }
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// `GET /health`, checking that the server speaks this client's protocol.
+    pub async fn check_server(&self) -> Result<Health, ApiError> {
+        let response = self.send(self.http.get(self.url("/health"))).await?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|err| self.transport(err))?;
+        // A degraded server answers 503 with the same body; its version still counts.
+        let health: Health =
+            serde_json::from_slice(&body).map_err(|_| ApiError::Unexpected(format!("HTTP {status}")))?;
+        if health.protocol_version != kith_shared::PROTOCOL_VERSION {
+            return Err(ApiError::VersionMismatch {
+                server: health.protocol_version,
+                client: kith_shared::PROTOCOL_VERSION,
+            });
+        }
+        Ok(health)
+    }
+
+    /// `POST /api/register`
+    pub async fn register(&self, request: &RegisterRequest) -> Result<UserProfile, ApiError> {
+        self.call(self.http.post(self.url("/api/register")).json(request)).await
+    }
+
+    /// `POST /api/login`
+    pub async fn login(&self, request: &LoginRequest) -> Result<LoginResponse, ApiError> {
+        self.call(self.http.post(self.url("/api/login")).json(request)).await
+    }
+
+    /// `POST /api/logout`
+    pub async fn logout(&self) -> Result<(), ApiError> {
+        self.call_empty(self.authed(self.http.post(self.url("/api/logout")))).await
+    }
+
+    /// `PATCH /api/me`
+    pub async fn update_profile(&self, request: &UpdateProfileRequest) -> Result<UserProfile, ApiError> {
+        self.call(self.authed(self.http.patch(self.url("/api/me"))).json(request)).await
+    }
+
+    /// `POST /api/me/password`
+    pub async fn change_password(&self, request: &ChangePasswordRequest) -> Result<(), ApiError> {
+        self.call_empty(self.authed(self.http.post(self.url("/api/me/password"))).json(request)).await
+    }
+
+    /// `GET` of a path on the server that returns raw bytes (avatars).
+    pub async fn bytes(&self, path: &str) -> Result<Vec<u8>, ApiError> {
+        let response = self.send(self.authed(self.http.get(self.url(path)))).await?;
+        let response = check_status(response).await?;
+        response.bytes().await.map(|b| b.to_vec()).map_err(|err| self.transport(err))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn authed(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiError> {
+        request.send().await.map_err(|err| self.transport(err))
+    }
+
+    async fn call<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, ApiError> {
+        let response = check_status(self.send(request).await?).await?;
+        let body = response.bytes().await.map_err(|err| self.transport(err))?;
+        serde_json::from_slice(&body).map_err(|err| ApiError::Unexpected(err.to_string()))
+    }
+
+    async fn call_empty(&self, request: reqwest::RequestBuilder) -> Result<(), ApiError> {
+        check_status(self.send(request).await?).await.map(drop)
+    }
+
+    fn transport(&self, err: reqwest::Error) -> ApiError {
+        if err.is_decode() || err.is_body() && !err.is_timeout() {
+            return ApiError::Unexpected(err.to_string());
+        }
+        let mut detail = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            detail = format!("{detail}: {cause}");
+            source = cause.source();
+        }
+        ApiError::Unreachable { address: self.display.clone(), detail }
+    }
+}
+
+/// Turns a non-success status into the error of its body.
+async fn check_status(response: reqwest::Response) -> Result<reqwest::Response, ApiError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = response.bytes().await.unwrap_or_default();
+    match serde_json::from_slice::<api::ApiError>(&body) {
+        Ok(api::ApiError { code, message }) => {
+            Err(ApiError::Server { status: status.as_u16(), code, message })
+        }
+        Err(_) => Err(ApiError::Unexpected(format!("HTTP {status}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// A one-shot HTTP server answering every request with `status` and `body`.
+    async fn canned(status: &'static str, body: &'static str) -> ServerAddress {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 8192];
+                let _ = stream.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+            }
+        });
+        ServerAddress::parse(&format!("127.0.0.1:{port}"), "").expect("valid")
+    }
+
+    fn login() -> LoginRequest {
+        LoginRequest { username: "alice".into(), password: "password1".into() }
+    }
+
+    #[tokio::test]
+    async fn server_error_codes_become_plain_words() {
+        let addr = canned(
+            "401 Unauthorized",
+            r#"{"code":"wrong_credentials","message":"wrong user name or password"}"#,
+        )
+        .await;
+        let err = Api::new(&addr).login(&login()).await.expect_err("refused");
+        assert_eq!(err.code(), Some(ErrorCode::WrongCredentials));
+        assert_eq!(err.plain(), "Wrong user name or password.");
+    }
+
+    #[tokio::test]
+    async fn name_taken_is_reported() {
+        let addr = canned("409 Conflict", r#"{"code":"username_taken","message":"taken"}"#).await;
+        let req = RegisterRequest {
+            username: "alice".into(),
+            display_name: "Alice".into(),
+            password: "password1".into(),
+        };
+        let err = Api::new(&addr).register(&req).await.expect_err("refused");
+        assert_eq!(err.plain(), "This user name is taken. Choose another one.");
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_unreachable() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        let addr = ServerAddress::parse(&format!("127.0.0.1:{port}"), "").expect("valid");
+        let err = Api::new(&addr).login(&login()).await.expect_err("nobody there");
+        assert!(matches!(err, ApiError::Unreachable { .. }), "{err:?}");
+        assert!(err.plain().starts_with("Cannot reach the server at 127.0.0.1:"), "{}", err.plain());
+    }
+
+    #[tokio::test]
+    async fn other_protocol_version_is_refused() {
+        let addr =
+            canned("200 OK", r#"{"status":"ok","database":true,"version":"9.0.0","protocol_version":999}"#)
+                .await;
+        let err = Api::new(&addr).check_server().await.expect_err("mismatch");
+        assert_eq!(err, ApiError::VersionMismatch { server: 999, client: kith_shared::PROTOCOL_VERSION });
+        assert!(err.plain().contains("protocol version 999"));
+    }
+
+    #[tokio::test]
+    async fn a_web_page_is_not_a_kith_server() {
+        let addr = canned("200 OK", "<html>hello</html>").await;
+        let err = Api::new(&addr).check_server().await.expect_err("not kith");
+        assert!(matches!(err, ApiError::Unexpected(_)));
+        let addr = canned("404 Not Found", "<html>nope</html>").await;
+        let err = Api::new(&addr).check_server().await.expect_err("not kith");
+        assert_eq!(err, ApiError::Unexpected("HTTP 404 Not Found".into()));
+    }
+
+    #[test]
+    fn unknown_codes_fall_back_to_the_server_message() {
+        assert_eq!(plain_code(ErrorCode::Forbidden, "you are not a member"), "You are not a member.");
+        assert_eq!(plain_code(ErrorCode::NotFound, ""), "Something went wrong.");
+    }
+}

@@ -1,0 +1,226 @@
+//! The root of the app: one `App` state, one `Message`, `update`, `view` and
+//! `subscription`. It owns the current screen, the settings and the dialog, and turns the
+//! screens' events into screen changes.
+
+use crate::address::ServerConf;
+use crate::history::History;
+use crate::screen::{home, login};
+use crate::settings::Settings;
+use crate::socket;
+use crate::sound::Sound;
+use crate::widget::{self, Element};
+use iced::{Subscription, Task};
+use std::path::PathBuf;
+
+pub enum Screen {
+    Login(login::Login),
+    Home(Box<home::Home>),
+}
+
+/// A message box over the current screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dialog {
+    pub title: String,
+    pub body: String,
+}
+
+pub struct App {
+    pub screen: Screen,
+    pub settings: Settings,
+    /// Where settings are saved; None keeps them in memory only.
+    settings_path: Option<PathBuf>,
+    /// The root of the local history caches; None keeps no history.
+    data_root: Option<PathBuf>,
+    pub sound: Sound,
+    pub dialog: Option<Dialog>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Login(login::Message),
+    Home(home::Message),
+    Socket(socket::Event),
+    DialogClosed,
+}
+
+/// Where the app keeps things, and what it starts from.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    pub settings: Settings,
+    pub settings_path: Option<PathBuf>,
+    pub data_root: Option<PathBuf>,
+    pub server_conf: Option<ServerConf>,
+    pub sound: Sound,
+    /// Settings were found on disk (else `server.conf` may provide defaults).
+    pub settings_saved: bool,
+}
+
+impl App {
+    pub fn new(setup: Setup) -> (Self, Task<Message>) {
+        let mut settings = setup.settings;
+        if !setup.settings_saved
+            && let Some(conf) = &setup.server_conf
+        {
+            let (server, socket_port) = conf.default_address();
+            settings.server = server;
+            settings.socket_port = socket_port;
+            if let Some(music) = conf.enable_music {
+                settings.sound = music;
+            }
+        }
+        let login =
+            login::Login::new(settings.server.clone(), settings.socket_port, settings.username.clone());
+        let focus = login.focus().map(Message::Login);
+        let app = Self {
+            screen: Screen::Login(login),
+            settings,
+            settings_path: setup.settings_path,
+            data_root: setup.data_root,
+            sound: setup.sound,
+            dialog: None,
+        };
+        (app, focus)
+    }
+
+    pub fn title(&self) -> String {
+        match &self.screen {
+            Screen::Login(_) => "Kith".to_owned(),
+            Screen::Home(home) => format!("Kith — {}", home.user().display_name),
+        }
+    }
+
+    pub fn update(&mut self, message: Message) -> Task<Message> {
+        match message {
+            Message::Login(message) => {
+                let Screen::Login(login) = &mut self.screen else { return Task::none() };
+                let (task, event) = login.update(message);
+                let task = task.map(Message::Login);
+                match event {
+                    Some(login::Event::LoggedIn(session)) => Task::batch([task, self.enter(session)]),
+                    None => task,
+                }
+            }
+            Message::Home(message) => {
+                let Screen::Home(home) = &mut self.screen else { return Task::none() };
+                let (task, event) = home.update(message);
+                let task = task.map(Message::Home);
+                match event {
+                    Some(event) => Task::batch([task, self.home_event(event)]),
+                    None => task,
+                }
+            }
+            Message::Socket(event) => {
+                let Screen::Home(home) = &mut self.screen else { return Task::none() };
+                let (task, event) = home.socket(event);
+                let task = task.map(Message::Home);
+                match event {
+                    Some(event) => Task::batch([task, self.home_event(event)]),
+                    None => task,
+                }
+            }
+            Message::DialogClosed => {
+                self.dialog = None;
+                Task::none()
+            }
+        }
+    }
+
+    /// Logged in: remember the server and name, open the main window.
+    fn enter(&mut self, session: login::LoggedIn) -> Task<Message> {
+        self.settings.server = session.address.to_string();
+        self.settings.socket_port = Some(session.address.socket_port)
+            .filter(|port| Some(*port) != session.address.http_port.checked_add(1));
+        self.settings.username = session.user.username.clone();
+        self.save_settings();
+        let history_path = self
+            .data_root
+            .as_ref()
+            .map(|root| History::path_for(root, &session.address.folder_name(), session.user.id));
+        let (home, task) = home::Home::new(session, history_path);
+        self.screen = Screen::Home(Box::new(home));
+        task.map(Message::Home)
+    }
+
+    fn home_event(&mut self, event: home::Event) -> Task<Message> {
+        match event {
+            home::Event::LoggedOut => self.back_to_login(None),
+            home::Event::SessionEnded { title, body } => self.back_to_login(Some(Dialog { title, body })),
+            home::Event::SoundChanged(on) => {
+                self.settings.sound = on;
+                self.save_settings();
+                if on {
+                    // Let the user hear what they switched on.
+                    self.sound.play();
+                }
+                Task::none()
+            }
+            home::Event::NotificationsChanged(on) => {
+                self.settings.notifications = on;
+                self.save_settings();
+                Task::none()
+            }
+        }
+    }
+
+    fn back_to_login(&mut self, dialog: Option<Dialog>) -> Task<Message> {
+        if let Screen::Home(home) = &self.screen
+            && let Some(history) = home.history.clone()
+        {
+            // Let pending writes finish in the background.
+            tokio_close(history);
+        }
+        let login = login::Login::new(
+            self.settings.server.clone(),
+            self.settings.socket_port,
+            self.settings.username.clone(),
+        );
+        let focus = login.focus().map(Message::Login);
+        self.screen = Screen::Login(login);
+        self.dialog = dialog;
+        focus
+    }
+
+    fn save_settings(&self) {
+        if let Some(path) = &self.settings_path
+            && let Err(err) = self.settings.save(path)
+        {
+            tracing::warn!(%err, "cannot save the settings");
+        }
+    }
+
+    pub fn view(&self) -> Element<'_, Message> {
+        let screen = match &self.screen {
+            Screen::Login(login) => login.view().map(Message::Login),
+            Screen::Home(home) => home.view(&self.settings).map(Message::Home),
+        };
+        match &self.dialog {
+            Some(dialog) => widget::modal(
+                screen,
+                widget::notice(&dialog.title, &dialog.body, Message::DialogClosed),
+                Some(Message::DialogClosed),
+            ),
+            None => screen,
+        }
+    }
+
+    pub fn subscription(&self) -> Subscription<Message> {
+        match &self.screen {
+            Screen::Home(home) => match home.socket_params() {
+                Some(params) => socket::subscription(params).map(Message::Socket),
+                None => Subscription::none(),
+            },
+            Screen::Login(_) => Subscription::none(),
+        }
+    }
+
+    pub fn theme(&self) -> iced::Theme {
+        widget::theme()
+    }
+}
+
+/// Closes a history database on the runtime, if there is one (tests run without).
+fn tokio_close(history: History) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move { history.close().await });
+    }
+}

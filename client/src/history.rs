@@ -1,0 +1,540 @@
+//! The local history cache: one SQLite database per server and user, under the platform
+//! data folder (`~/.local/share/kith/<host_port>/<user_id>/history.db` on Linux;
+//! `KITH_DATA_DIR` points elsewhere). The chat view reads from it; the network writes to it.
+//! A message the user sends is written here first (pending), then marked sent when the
+//! server acknowledges it.
+// The chat view is the first reader and writer; until it lands only the tests use it.
+#![cfg_attr(not(test), allow(dead_code))]
+
+use kith_shared::UserId;
+use kith_shared::api::{ConversationId, ConversationKind};
+use kith_shared::frame::{ChatMessage, Content};
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("cannot create {path}: {source}")]
+    Folder { path: PathBuf, source: std::io::Error },
+    #[error("local history database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("a stored message cannot be read: {0}")]
+    Corrupt(String),
+}
+
+/// Where a message stands on its way to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Written locally, not yet acknowledged.
+    Pending,
+    /// Stored by the server (it has a sequence number).
+    Sent,
+    /// The server refused it.
+    Failed,
+}
+
+impl Delivery {
+    fn parse(text: &str) -> Self {
+        match text {
+            "pending" => Delivery::Pending,
+            "failed" => Delivery::Failed,
+            _ => Delivery::Sent,
+        }
+    }
+}
+
+/// A message as the cache holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// The cache's own row id.
+    pub local_id: i64,
+    pub conversation_id: ConversationId,
+    /// None while pending.
+    pub seq: Option<i64>,
+    pub server_id: Option<i64>,
+    pub client_id: Option<String>,
+    pub sender_id: Option<UserId>,
+    /// Unix milliseconds: the server's time once sent, the local time while pending.
+    pub sent_at: i64,
+    pub content: Content,
+    pub delivery: Delivery,
+}
+
+/// A conversation as the cache holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredConversation {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    pub peer_id: Option<UserId>,
+    pub title: String,
+    pub read_seq: i64,
+    pub unread: i64,
+    pub muted: bool,
+}
+
+const SCHEMA: &[&str] = &[
+    // Conversations the user takes part in: one-to-one chats and groups, by server id.
+    "CREATE TABLE IF NOT EXISTS conversations (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        peer_id INTEGER,
+        title TEXT NOT NULL DEFAULT '',
+        read_seq INTEGER NOT NULL DEFAULT 0,
+        unread INTEGER NOT NULL DEFAULT 0,
+        muted INTEGER NOT NULL DEFAULT 0
+    )",
+    // Every message seen or sent. `seq` is the server's per-conversation sequence number,
+    // NULL while a sent message waits for its acknowledgement.
+    "CREATE TABLE IF NOT EXISTS messages (
+        local_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id INTEGER NOT NULL,
+        seq INTEGER,
+        server_id INTEGER,
+        client_id TEXT UNIQUE,
+        sender_id INTEGER,
+        sent_at INTEGER NOT NULL,
+        content TEXT NOT NULL,
+        delivery TEXT NOT NULL
+    )",
+    "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_seq ON messages (conversation_id, seq)",
+];
+
+/// The cache of one user on one server.
+#[derive(Debug, Clone)]
+pub struct History {
+    pool: SqlitePool,
+}
+
+impl History {
+    /// The data folder: `$KITH_DATA_DIR`, or the platform data folder.
+    pub fn default_root() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os("KITH_DATA_DIR") {
+            return Some(PathBuf::from(dir));
+        }
+        directories::ProjectDirs::from("", "", "kith").map(|dirs| dirs.data_dir().to_path_buf())
+    }
+
+    /// The database file of `user_id` on the server whose folder name is `server`.
+    pub fn path_for(root: &Path, server: &str, user_id: UserId) -> PathBuf {
+        root.join(server).join(user_id.to_string()).join("history.db")
+    }
+
+    /// Opens (creating if needed) the database at `path`.
+    pub async fn open(path: &Path) -> Result<Self, HistoryError> {
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|source| HistoryError::Folder { path: dir.to_owned(), source })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let pool: SqlitePool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await?;
+        for statement in SCHEMA {
+            sqlx::query(*statement).execute(&pool).await?;
+        }
+        Ok(Self { pool })
+    }
+
+    /// Closes the database, waiting for pending writes.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Creates or updates a conversation's description.
+    pub async fn save_conversation(&self, conversation: &StoredConversation) -> Result<(), HistoryError> {
+        sqlx::query(
+            "INSERT INTO conversations (id, kind, peer_id, title, read_seq, unread, muted)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, peer_id = excluded.peer_id,
+               title = excluded.title, read_seq = excluded.read_seq, unread = excluded.unread,
+               muted = excluded.muted",
+        )
+        .bind(conversation.id)
+        .bind(kind_str(conversation.kind))
+        .bind(conversation.peer_id)
+        .bind(&conversation.title)
+        .bind(conversation.read_seq)
+        .bind(conversation.unread)
+        .bind(conversation.muted)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every cached conversation, by id.
+    pub async fn conversations(&self) -> Result<Vec<StoredConversation>, HistoryError> {
+        let rows = sqlx::query(
+            "SELECT id, kind, peer_id, title, read_seq, unread, muted FROM conversations ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                Ok(StoredConversation {
+                    id: row.try_get("id")?,
+                    kind: if kind == "group" { ConversationKind::Group } else { ConversationKind::Direct },
+                    peer_id: row.try_get("peer_id")?,
+                    title: row.try_get("title")?,
+                    read_seq: row.try_get("read_seq")?,
+                    unread: row.try_get("unread")?,
+                    muted: row.try_get("muted")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(HistoryError::from)
+    }
+
+    /// Writes a message the user is about to send, before it goes to the server.
+    pub async fn add_outgoing(
+        &self,
+        conversation_id: ConversationId,
+        client_id: &str,
+        sender_id: UserId,
+        content: &Content,
+        now_ms: i64,
+    ) -> Result<StoredMessage, HistoryError> {
+        let json = content_json(content);
+        let local_id: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (conversation_id, client_id, sender_id, sent_at, content, delivery)
+             VALUES (?, ?, ?, ?, ?, 'pending') RETURNING local_id",
+        )
+        .bind(conversation_id)
+        .bind(client_id)
+        .bind(sender_id)
+        .bind(now_ms)
+        .bind(json)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(StoredMessage {
+            local_id,
+            conversation_id,
+            seq: None,
+            server_id: None,
+            client_id: Some(client_id.to_owned()),
+            sender_id: Some(sender_id),
+            sent_at: now_ms,
+            content: content.clone(),
+            delivery: Delivery::Pending,
+        })
+    }
+
+    /// The server stored the message sent with `client_id`. Returns whether it was known.
+    pub async fn acknowledge(
+        &self,
+        client_id: &str,
+        server_id: i64,
+        seq: i64,
+        sent_at: i64,
+    ) -> Result<bool, HistoryError> {
+        let done = sqlx::query(
+            "UPDATE messages SET server_id = ?, seq = ?, sent_at = ?, delivery = 'sent'
+             WHERE client_id = ? AND delivery != 'sent'",
+        )
+        .bind(server_id)
+        .bind(seq)
+        .bind(sent_at)
+        .bind(client_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The server refused the message sent with `client_id`.
+    pub async fn mark_failed(&self, client_id: &str) -> Result<(), HistoryError> {
+        sqlx::query("UPDATE messages SET delivery = 'failed' WHERE client_id = ? AND delivery = 'pending'")
+            .bind(client_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a message from the server (live or from history). The user's own pending copy
+    /// becomes sent; a message already stored is left alone. A recall replaces the recalled
+    /// message's content. Returns whether the message was new to the cache.
+    pub async fn store(&self, message: &ChatMessage) -> Result<bool, HistoryError> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(client_id) = &message.client_id {
+            let updated = sqlx::query(
+                "UPDATE messages SET server_id = ?, seq = ?, sent_at = ?, delivery = 'sent'
+                 WHERE client_id = ? AND conversation_id = ? AND seq IS NULL",
+            )
+            .bind(message.id)
+            .bind(message.seq)
+            .bind(message.sent_at)
+            .bind(client_id)
+            .bind(message.conversation_id)
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() > 0 {
+                tx.commit().await?;
+                return Ok(false);
+            }
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO messages (conversation_id, seq, server_id, client_id, sender_id, sent_at, content,
+               delivery)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'sent')
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(message.conversation_id)
+        .bind(message.seq)
+        .bind(message.id)
+        .bind(&message.client_id)
+        .bind(message.sender_id)
+        .bind(message.sent_at)
+        .bind(content_json(&message.content))
+        .execute(&mut *tx)
+        .await?;
+        if let Content::Recall { seq } = message.content {
+            sqlx::query("UPDATE messages SET content = ? WHERE conversation_id = ? AND seq = ?")
+                .bind(content_json(&Content::Recalled))
+                .bind(message.conversation_id)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(inserted.rows_affected() > 0)
+    }
+
+    /// The newest sequence number stored for a conversation (0 when none).
+    pub async fn last_seq(&self, conversation_id: ConversationId) -> Result<i64, HistoryError> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE conversation_id = ?")
+            .bind(conversation_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    /// The newest `limit` messages of a conversation, oldest first; pending ones last.
+    pub async fn recent(
+        &self,
+        conversation_id: ConversationId,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, HistoryError> {
+        let rows = sqlx::query(
+            "SELECT * FROM (
+               SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content,
+                 delivery
+               FROM messages WHERE conversation_id = ?
+               ORDER BY seq IS NULL DESC, seq DESC, local_id DESC LIMIT ?
+             ) ORDER BY seq IS NULL, seq, local_id",
+        )
+        .bind(conversation_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(read_message).collect()
+    }
+
+    /// Messages whose text contains `needle` (case-insensitive for ASCII), newest first.
+    pub async fn search(&self, needle: &str, limit: u32) -> Result<Vec<StoredMessage>, HistoryError> {
+        let pattern = format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let rows = sqlx::query(
+            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery
+             FROM messages
+             WHERE json_extract(content, '$.type') = 'text'
+               AND json_extract(content, '$.text') LIKE ? ESCAPE '\\'
+             ORDER BY sent_at DESC, local_id DESC LIMIT ?",
+        )
+        .bind(pattern)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(read_message).collect()
+    }
+}
+
+fn kind_str(kind: ConversationKind) -> &'static str {
+    match kind {
+        ConversationKind::Direct => "direct",
+        ConversationKind::Group => "group",
+    }
+}
+
+fn content_json(content: &Content) -> String {
+    serde_json::to_string(content).expect("message content always serialises to JSON")
+}
+
+fn read_message(row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, HistoryError> {
+    let content: String = row.try_get("content")?;
+    let delivery: String = row.try_get("delivery")?;
+    Ok(StoredMessage {
+        local_id: row.try_get("local_id")?,
+        conversation_id: row.try_get("conversation_id")?,
+        seq: row.try_get("seq")?,
+        server_id: row.try_get("server_id")?,
+        client_id: row.try_get("client_id")?,
+        sender_id: row.try_get("sender_id")?,
+        sent_at: row.try_get("sent_at")?,
+        content: serde_json::from_str(&content).map_err(|err| HistoryError::Corrupt(err.to_string()))?,
+        delivery: Delivery::parse(&delivery),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(t: &str) -> Content {
+        Content::Text { text: t.to_owned() }
+    }
+
+    fn incoming(conversation_id: i64, seq: i64, sender: i64, t: &str) -> ChatMessage {
+        ChatMessage {
+            id: conversation_id * 1000 + seq,
+            conversation_id,
+            seq,
+            sender_id: Some(sender),
+            client_id: Some(format!("c-{conversation_id}-{seq}")),
+            sent_at: 1_700_000_000_000 + seq,
+            content: text(t),
+            muted: false,
+        }
+    }
+
+    fn texts(messages: &[StoredMessage]) -> Vec<String> {
+        messages
+            .iter()
+            .map(|m| match &m.content {
+                Content::Text { text } => text.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn messages_read_back_in_sequence_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        for seq in [3, 1, 2] {
+            assert!(history.store(&incoming(5, seq, 2, &format!("m{seq}"))).await.expect("store"));
+        }
+        history.store(&incoming(6, 1, 2, "elsewhere")).await.expect("store");
+        let read = history.recent(5, 100).await.expect("read");
+        assert_eq!(texts(&read), ["m1", "m2", "m3"]);
+        assert_eq!(history.last_seq(5).await.expect("seq"), 3);
+        assert_eq!(history.last_seq(99).await.expect("seq"), 0);
+        // The newest `limit`, still oldest first.
+        assert_eq!(texts(&history.recent(5, 2).await.expect("read")), ["m2", "m3"]);
+    }
+
+    #[tokio::test]
+    async fn storing_twice_keeps_one_copy() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        assert!(history.store(&incoming(5, 1, 2, "hi")).await.expect("store"));
+        assert!(!history.store(&incoming(5, 1, 2, "hi")).await.expect("store"));
+        assert_eq!(history.recent(5, 10).await.expect("read").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn outgoing_is_pending_until_acknowledged() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        history.store(&incoming(5, 1, 2, "hello")).await.expect("store");
+        let pending = history.add_outgoing(5, "mine-1", 7, &text("hi back"), 123).await.expect("add");
+        assert_eq!(pending.delivery, Delivery::Pending);
+        history.store(&incoming(5, 2, 2, "are you there")).await.expect("store");
+        // Pending messages come after everything the server has ordered.
+        let read = history.recent(5, 10).await.expect("read");
+        assert_eq!(texts(&read), ["hello", "are you there", "hi back"]);
+        assert_eq!(read[2].delivery, Delivery::Pending);
+
+        assert!(history.acknowledge("mine-1", 5003, 3, 456).await.expect("ack"));
+        assert!(!history.acknowledge("mine-1", 5003, 3, 456).await.expect("second ack"));
+        let read = history.recent(5, 10).await.expect("read");
+        assert_eq!(read[2].seq, Some(3));
+        assert_eq!(read[2].delivery, Delivery::Sent);
+        assert_eq!(read[2].sent_at, 456);
+
+        // The echo of one's own message does not duplicate it.
+        let echo = ChatMessage { client_id: Some("mine-1".into()), ..incoming(5, 3, 7, "hi back") };
+        assert!(!history.store(&echo).await.expect("store echo"));
+        assert_eq!(history.recent(5, 10).await.expect("read").len(), 3);
+    }
+
+    #[tokio::test]
+    async fn refused_messages_are_marked_failed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        history.add_outgoing(5, "mine-1", 7, &text("nope"), 1).await.expect("add");
+        history.mark_failed("mine-1").await.expect("fail");
+        assert_eq!(history.recent(5, 10).await.expect("read")[0].delivery, Delivery::Failed);
+    }
+
+    #[tokio::test]
+    async fn a_recall_replaces_the_message() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        history.store(&incoming(5, 1, 2, "oops")).await.expect("store");
+        let recall = ChatMessage { content: Content::Recall { seq: 1 }, ..incoming(5, 2, 2, "") };
+        history.store(&recall).await.expect("store recall");
+        let read = history.recent(5, 10).await.expect("read");
+        assert_eq!(read[0].content, Content::Recalled);
+    }
+
+    #[tokio::test]
+    async fn history_survives_reopening() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("h.db");
+        {
+            let history = History::open(&path).await.expect("open");
+            history.store(&incoming(5, 1, 2, "kept")).await.expect("store");
+            history
+                .save_conversation(&StoredConversation {
+                    id: 5,
+                    kind: ConversationKind::Group,
+                    peer_id: None,
+                    title: "Climbers".into(),
+                    read_seq: 1,
+                    unread: 0,
+                    muted: true,
+                })
+                .await
+                .expect("save");
+            history.close().await;
+        }
+        let history = History::open(&path).await.expect("reopen");
+        assert_eq!(texts(&history.recent(5, 10).await.expect("read")), ["kept"]);
+        let conversations = history.conversations().await.expect("list");
+        assert_eq!(conversations.len(), 1);
+        assert_eq!(conversations[0].title, "Climbers");
+        assert!(conversations[0].muted);
+        assert_eq!(conversations[0].kind, ConversationKind::Group);
+    }
+
+    #[tokio::test]
+    async fn each_user_and_server_has_its_own_cache() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let alice_path = History::path_for(dir.path(), "127.0.0.1_8000", 1);
+        let bob_path = History::path_for(dir.path(), "127.0.0.1_8000", 2);
+        let alice_elsewhere = History::path_for(dir.path(), "chat.example.org_8000", 1);
+        assert_ne!(alice_path, bob_path);
+        assert_ne!(alice_path, alice_elsewhere);
+        let alice = History::open(&alice_path).await.expect("open");
+        let bob = History::open(&bob_path).await.expect("open");
+        alice.store(&incoming(5, 1, 2, "for alice")).await.expect("store");
+        assert!(bob.recent(5, 10).await.expect("read").is_empty());
+        let elsewhere = History::open(&alice_elsewhere).await.expect("open");
+        assert!(elsewhere.recent(5, 10).await.expect("read").is_empty());
+        assert_eq!(texts(&alice.recent(5, 10).await.expect("read")), ["for alice"]);
+    }
+
+    #[tokio::test]
+    async fn search_finds_text_and_treats_wildcards_literally() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        history.store(&incoming(5, 1, 2, "Climbing on Sunday?")).await.expect("store");
+        history.store(&incoming(5, 2, 2, "100% sure")).await.expect("store");
+        history.store(&incoming(6, 1, 3, "sunday works")).await.expect("store");
+        let found = history.search("sunday", 10).await.expect("search");
+        assert_eq!(texts(&found), ["sunday works", "Climbing on Sunday?"]);
+        assert_eq!(texts(&history.search("%", 10).await.expect("search")), ["100% sure"]);
+        assert!(history.search("tuesday", 10).await.expect("search").is_empty());
+    }
+}

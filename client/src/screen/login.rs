@@ -1,0 +1,378 @@
+//! The login and register screen: server address, user name, password and, to register,
+//! a display name. A successful login hands a [`LoggedIn`] session to the root.
+
+use crate::address::ServerAddress;
+use crate::api::{Api, ApiError};
+use crate::widget::{self, BOLD, Element};
+use iced::widget::{button, center, checkbox, column, row, text, text_input};
+use iced::{Alignment, Length, Task};
+use kith_shared::api::{LoginRequest, RegisterRequest, UserProfile, limits};
+
+/// Widget ids, for focus and for tests.
+pub mod id {
+    pub const SERVER: &str = "login-server";
+    pub const SOCKET_PORT: &str = "login-socket-port";
+    pub const USERNAME: &str = "login-username";
+    pub const DISPLAY_NAME: &str = "login-display-name";
+    pub const PASSWORD: &str = "login-password";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    LogIn,
+    Register,
+}
+
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub mode: Mode,
+    pub server: String,
+    /// The advanced socket-port field; empty means HTTP port + 1.
+    pub socket_port: String,
+    pub show_advanced: bool,
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    /// A request is under way.
+    pub busy: bool,
+    pub error: Option<String>,
+}
+
+/// A session, handed to the root after logging in.
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    pub address: ServerAddress,
+    /// Carries the session token.
+    pub api: Api,
+    pub user: UserProfile,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    ServerChanged(String),
+    SocketPortChanged(String),
+    AdvancedToggled(bool),
+    UsernameChanged(String),
+    DisplayNameChanged(String),
+    PasswordChanged(String),
+    ModeSwitched,
+    Submit,
+    Finished(Result<LoggedIn, ApiError>),
+}
+
+/// What the root must act on.
+#[derive(Debug, Clone)]
+pub enum Event {
+    LoggedIn(LoggedIn),
+}
+
+impl Login {
+    pub fn new(server: String, socket_port: Option<u16>, username: String) -> Self {
+        Self {
+            mode: Mode::LogIn,
+            server,
+            show_advanced: socket_port.is_some(),
+            socket_port: socket_port.map(|p| p.to_string()).unwrap_or_default(),
+            username,
+            display_name: String::new(),
+            password: String::new(),
+            busy: false,
+            error: None,
+        }
+    }
+
+    /// Focus where typing starts: the user name, or the password when the name is known.
+    pub fn focus(&self) -> Task<Message> {
+        let target = if self.username.is_empty() { id::USERNAME } else { id::PASSWORD };
+        iced::widget::operation::focus(target)
+    }
+
+    pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
+        match message {
+            Message::ServerChanged(value) => self.server = value,
+            Message::SocketPortChanged(value) => {
+                self.socket_port = value.chars().filter(char::is_ascii_digit).take(5).collect();
+            }
+            Message::AdvancedToggled(show) => self.show_advanced = show,
+            Message::UsernameChanged(value) => self.username = value,
+            Message::DisplayNameChanged(value) => self.display_name = value,
+            Message::PasswordChanged(value) => self.password = value,
+            Message::ModeSwitched => {
+                self.mode = match self.mode {
+                    Mode::LogIn => Mode::Register,
+                    Mode::Register => Mode::LogIn,
+                };
+                self.error = None;
+            }
+            Message::Submit => return (self.submit(), None),
+            Message::Finished(Ok(session)) => {
+                self.busy = false;
+                self.error = None;
+                self.password.clear();
+                return (Task::none(), Some(Event::LoggedIn(session)));
+            }
+            Message::Finished(Err(err)) => {
+                self.busy = false;
+                tracing::info!(%err, "login failed");
+                self.error = Some(err.plain());
+            }
+        }
+        (Task::none(), None)
+    }
+
+    /// Checks the fields and starts the request.
+    fn submit(&mut self) -> Task<Message> {
+        if self.busy {
+            return Task::none();
+        }
+        match self.check() {
+            Err(problem) => {
+                self.error = Some(problem);
+                Task::none()
+            }
+            Ok(address) => {
+                self.error = None;
+                self.busy = true;
+                let username = self.username.trim().to_lowercase();
+                let password = self.password.clone();
+                let display_name = self.display_name.trim().to_owned();
+                let register = self.mode == Mode::Register;
+                Task::perform(
+                    async move {
+                        let api = Api::new(&address);
+                        api.check_server().await?;
+                        if register {
+                            let request = RegisterRequest {
+                                username: username.clone(),
+                                display_name,
+                                password: password.clone(),
+                            };
+                            api.register(&request).await?;
+                        }
+                        let answer = api.login(&LoginRequest { username, password }).await?;
+                        Ok(LoggedIn { address, api: api.with_token(answer.token), user: answer.user })
+                    },
+                    Message::Finished,
+                )
+            }
+        }
+    }
+
+    /// What is wrong with the fields before asking the server, in plain words.
+    pub fn check(&self) -> Result<ServerAddress, String> {
+        let address = ServerAddress::parse(&self.server, &self.socket_port).map_err(|err| err.to_string())?;
+        if self.username.trim().is_empty() {
+            return Err("Enter your user name.".to_owned());
+        }
+        if self.password.is_empty() {
+            return Err("Enter your password.".to_owned());
+        }
+        if self.mode == Mode::Register {
+            let name_len = self.username.trim().chars().count();
+            if !(limits::USERNAME_MIN..=limits::USERNAME_MAX).contains(&name_len) {
+                return Err(format!(
+                    "A user name has {} to {} characters.",
+                    limits::USERNAME_MIN,
+                    limits::USERNAME_MAX
+                ));
+            }
+            if self.display_name.trim().is_empty() {
+                return Err("Enter the name others will see.".to_owned());
+            }
+            if self.password.len() < limits::PASSWORD_MIN {
+                return Err(format!("A password has at least {} characters.", limits::PASSWORD_MIN));
+            }
+        }
+        Ok(address)
+    }
+
+    pub fn view(&self) -> Element<'_, Message> {
+        let registering = self.mode == Mode::Register;
+        let field = |label: &str, input: text_input::TextInput<'static, Message>| {
+            column![text(label.to_owned()).size(14), input.padding(8)].spacing(4)
+        };
+        let on_input = |f: fn(String) -> Message| move |value: String| f(value);
+        let editable = !self.busy;
+
+        let mut form = column![
+            text("Kith").size(34).font(BOLD),
+            text(if registering { "Create an account" } else { "Welcome back" }).size(18),
+            field(
+                "Server",
+                text_input("127.0.0.1:8000", &self.server)
+                    .id(id::SERVER)
+                    .on_input_maybe(editable.then_some(on_input(Message::ServerChanged)))
+            ),
+        ]
+        .spacing(14)
+        .width(Length::Fill);
+
+        form = form.push(
+            checkbox(self.show_advanced)
+                .label("Socket port is not the HTTP port + 1")
+                .on_toggle(Message::AdvancedToggled)
+                .size(16)
+                .text_size(13),
+        );
+        if self.show_advanced {
+            form = form.push(field(
+                "Socket port",
+                text_input("HTTP port + 1", &self.socket_port)
+                    .id(id::SOCKET_PORT)
+                    .on_input_maybe(editable.then_some(on_input(Message::SocketPortChanged))),
+            ));
+        }
+        form = form.push(field(
+            "User name",
+            text_input("e.g. alice", &self.username)
+                .id(id::USERNAME)
+                .on_input_maybe(editable.then_some(on_input(Message::UsernameChanged)))
+                .on_submit(Message::Submit),
+        ));
+        if registering {
+            form = form.push(field(
+                "Display name",
+                text_input("The name others see", &self.display_name)
+                    .id(id::DISPLAY_NAME)
+                    .on_input_maybe(editable.then_some(on_input(Message::DisplayNameChanged)))
+                    .on_submit(Message::Submit),
+            ));
+        }
+        form = form.push(field(
+            "Password",
+            text_input("", &self.password)
+                .id(id::PASSWORD)
+                .secure(true)
+                .on_input_maybe(editable.then_some(on_input(Message::PasswordChanged)))
+                .on_submit(Message::Submit),
+        ));
+        if let Some(error) = &self.error {
+            form = form.push(widget::error_line(error));
+        }
+        let action = match (self.mode, self.busy) {
+            (Mode::LogIn, false) => "Log in",
+            (Mode::Register, false) => "Register",
+            (Mode::LogIn, true) => "Logging in…",
+            (Mode::Register, true) => "Registering…",
+        };
+        let switch = if registering { "I have an account" } else { "Create an account" };
+        form = form.push(
+            row![
+                button(text(action).font(BOLD))
+                    .on_press_maybe((!self.busy).then_some(Message::Submit))
+                    .padding([8, 20]),
+                iced::widget::space().width(Length::Fill),
+                button(text(switch).size(14))
+                    .style(button::text)
+                    .on_press_maybe((!self.busy).then_some(Message::ModeSwitched)),
+            ]
+            .align_y(Alignment::Center),
+        );
+        center(widget::card(form).max_width(400)).padding(20).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(mode: Mode) -> Login {
+        Login {
+            mode,
+            username: "alice".into(),
+            password: "correct horse".into(),
+            display_name: "Alice".into(),
+            ..Login::new("127.0.0.1:8000".into(), None, String::new())
+        }
+    }
+
+    #[test]
+    fn saved_socket_port_opens_the_advanced_field() {
+        let login = Login::new("example.org:9000".into(), Some(9100), "bob".into());
+        assert!(login.show_advanced);
+        assert_eq!(login.socket_port, "9100");
+        assert_eq!(login.check().map(|a| a.socket_port), Err("Enter your password.".to_owned()));
+    }
+
+    #[test]
+    fn empty_fields_are_refused_before_any_request() {
+        let mut login = Login::new("127.0.0.1:8000".into(), None, String::new());
+        let (_, event) = login.update(Message::Submit);
+        assert!(event.is_none());
+        assert!(!login.busy);
+        assert_eq!(login.error.as_deref(), Some("Enter your user name."));
+        login.server = "  ".into();
+        let _ = login.update(Message::Submit);
+        assert_eq!(login.error.as_deref(), Some("Enter the server address, for example 127.0.0.1:8000."));
+    }
+
+    #[test]
+    fn register_checks_lengths_and_display_name() {
+        let mut login = filled(Mode::Register);
+        login.password = "short".into();
+        assert_eq!(login.check().unwrap_err(), "A password has at least 8 characters.");
+        login.password = "long enough".into();
+        login.display_name = " ".into();
+        assert_eq!(login.check().unwrap_err(), "Enter the name others will see.");
+        login.display_name = "Alice".into();
+        login.username = "al".into();
+        assert!(login.check().unwrap_err().starts_with("A user name has 3 to 32"));
+        login.username = "alice".into();
+        assert_eq!(login.check().expect("valid").socket_port, 8001);
+        // Logging in does not apply the registration rules.
+        login.mode = Mode::LogIn;
+        login.password = "x".into();
+        assert!(login.check().is_ok());
+    }
+
+    #[test]
+    fn submit_marks_busy_and_ignores_a_second_press() {
+        let mut login = filled(Mode::LogIn);
+        let _ = login.update(Message::Submit);
+        assert!(login.busy);
+        assert!(login.error.is_none());
+        // Still busy; a second submit starts nothing and changes nothing.
+        let _ = login.update(Message::Submit);
+        assert!(login.busy);
+    }
+
+    #[test]
+    fn a_failure_shows_plain_words_and_unlocks_the_form() {
+        let mut login = filled(Mode::LogIn);
+        let _ = login.update(Message::Submit);
+        let err = ApiError::Server {
+            status: 401,
+            code: kith_shared::ErrorCode::WrongCredentials,
+            message: "wrong user name or password".into(),
+        };
+        let (_, event) = login.update(Message::Finished(Err(err)));
+        assert!(event.is_none());
+        assert!(!login.busy);
+        assert_eq!(login.error.as_deref(), Some("Wrong user name or password."));
+    }
+
+    #[test]
+    fn success_hands_the_session_over_and_forgets_the_password() {
+        let mut login = filled(Mode::LogIn);
+        let _ = login.update(Message::Submit);
+        let address = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
+        let user =
+            UserProfile { id: 1, username: "alice".into(), display_name: "Alice".into(), avatar_url: None };
+        let session = LoggedIn { api: Api::new(&address).with_token("t".into()), address, user };
+        let (_, event) = login.update(Message::Finished(Ok(session)));
+        assert!(matches!(event, Some(Event::LoggedIn(LoggedIn { user, .. })) if user.id == 1));
+        assert!(login.password.is_empty());
+        assert!(!login.busy);
+    }
+
+    #[test]
+    fn switching_modes_clears_the_error_and_digits_only_for_ports() {
+        let mut login = filled(Mode::LogIn);
+        login.error = Some("old".into());
+        let _ = login.update(Message::ModeSwitched);
+        assert_eq!(login.mode, Mode::Register);
+        assert!(login.error.is_none());
+        let _ = login.update(Message::SocketPortChanged("81a0 19999".into()));
+        assert_eq!(login.socket_port, "81019");
+    }
+}

@@ -1,0 +1,4 @@
+//! One module per screen, each with its own state, `Message`, `update` and `view`.
+
+pub mod home;
+pub mod login;

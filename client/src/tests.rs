@@ -1,0 +1,238 @@
+//! Root-level tests: screen transitions through `App::update`, and headless UI tests with
+//! the iced simulator (click, type, then feed the produced messages back into `update`).
+
+use crate::address::{ServerAddress, ServerConf};
+use crate::api::Api;
+use crate::app::{App, Dialog, Message, Screen, Setup};
+use crate::screen::{home, login};
+use crate::settings::Settings;
+use crate::socket;
+use crate::widget;
+use iced_test::{Simulator, selector};
+use kith_shared::api::UserProfile;
+use kith_shared::frame::KickReason;
+use std::time::Duration;
+
+fn fonts() -> iced::Settings {
+    iced::Settings {
+        fonts: vec![widget::FONT_REGULAR.into(), widget::FONT_BOLD.into()],
+        default_font: widget::FONT,
+        ..iced::Settings::default()
+    }
+}
+
+fn alice() -> UserProfile {
+    UserProfile { id: 7, username: "alice".into(), display_name: "Alice Liddell".into(), avatar_url: None }
+}
+
+fn session() -> login::LoggedIn {
+    let address = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
+    login::LoggedIn { api: Api::new(&address).with_token("token".into()), address, user: alice() }
+}
+
+/// An app that logged in as Alice (no files touched).
+fn logged_in() -> App {
+    let (mut app, _) = App::new(Setup::default());
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    assert!(matches!(app.screen, Screen::Home(_)), "login leads to the main window");
+    app
+}
+
+fn home(app: &App) -> &home::Home {
+    match &app.screen {
+        Screen::Home(home) => home,
+        Screen::Login(_) => panic!("expected the main window"),
+    }
+}
+
+fn login_screen(app: &App) -> &login::Login {
+    match &app.screen {
+        Screen::Login(login) => login,
+        Screen::Home(_) => panic!("expected the login screen"),
+    }
+}
+
+#[test]
+fn typing_credentials_and_clicking_log_in_submits_them() {
+    let (mut app, _) = App::new(Setup::default());
+    let messages = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        ui.click(selector::id(login::id::USERNAME)).expect("user name field");
+        ui.typewrite("alice");
+        ui.click(selector::id(login::id::PASSWORD)).expect("password field");
+        ui.typewrite("wonderland");
+        ui.click("Log in").expect("log in button");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    assert!(
+        matches!(messages.last(), Some(Message::Login(login::Message::Submit))),
+        "the click submits: {messages:?}"
+    );
+    for message in messages {
+        let _ = app.update(message);
+    }
+    let login = login_screen(&app);
+    assert_eq!(login.username, "alice");
+    assert_eq!(login.password, "wonderland");
+    assert!(login.busy, "the login request is under way");
+    assert!(login.error.is_none());
+
+    // While busy the button says so and the fields take no input.
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Logging in…").is_ok());
+    ui.click(selector::id(login::id::USERNAME)).expect("user name field");
+    ui.typewrite("x");
+    assert!(ui.into_messages().collect::<Vec<_>>().is_empty());
+}
+
+#[test]
+fn enter_in_the_password_field_submits() {
+    let (mut app, _) = App::new(Setup::default());
+    let _ = app.update(Message::Login(login::Message::UsernameChanged("bob".into())));
+    let messages = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        ui.click(selector::id(login::id::PASSWORD)).expect("password field");
+        ui.typewrite("builder!");
+        ui.tap_key(iced::keyboard::key::Named::Enter);
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    assert!(matches!(messages.last(), Some(Message::Login(login::Message::Submit))));
+}
+
+#[test]
+fn register_mode_shows_the_display_name_and_reports_problems_inline() {
+    let (mut app, _) = App::new(Setup::default());
+    let messages = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        assert!(ui.find(selector::id(login::id::DISPLAY_NAME)).is_err());
+        ui.click("Create an account").expect("switch link");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    for message in messages {
+        let _ = app.update(message);
+    }
+    let messages = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        ui.click(selector::id(login::id::USERNAME)).expect("user name");
+        ui.typewrite("carol");
+        ui.click(selector::id(login::id::DISPLAY_NAME)).expect("display name field");
+        ui.typewrite("Carol");
+        ui.click(selector::id(login::id::PASSWORD)).expect("password");
+        ui.typewrite("short");
+        ui.click("Register").expect("register button");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    for message in messages {
+        let _ = app.update(message);
+    }
+    assert_eq!(login_screen(&app).error.as_deref(), Some("A password has at least 8 characters."));
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("A password has at least 8 characters.").is_ok(), "the error is on screen");
+}
+
+#[test]
+fn main_window_shows_name_initials_and_status() {
+    let mut app = logged_in();
+    {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        assert!(ui.find("Alice Liddell").is_ok());
+        assert!(ui.find("AL").is_ok(), "initials avatar");
+        assert!(ui.find("Connecting…").is_ok());
+    }
+    let _ = app.update(Message::Socket(socket::Event::Disconnected {
+        reason: "connection refused".into(),
+        retry_in: Duration::from_secs(2),
+    }));
+    assert_eq!(
+        home(&app).status,
+        home::Status::Reconnecting { reason: "connection refused".into(), retry_in: Duration::from_secs(2) }
+    );
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Offline, reconnecting in 2 s").is_ok());
+    assert_eq!(app.title(), "Kith — Alice Liddell");
+}
+
+#[test]
+fn kicked_elsewhere_returns_to_login_with_a_dialog() {
+    let mut app = logged_in();
+    assert!(home(&app).socket_params().is_some());
+    let _ = app.update(Message::Socket(socket::Event::Kicked {
+        reason: KickReason::LoggedInElsewhere,
+        message: "this account logged in elsewhere".into(),
+    }));
+    assert_eq!(login_screen(&app).username, "alice", "the name stays filled in");
+    assert_eq!(
+        app.dialog,
+        Some(Dialog { title: "Logged out".into(), body: "This account logged in elsewhere.".into() })
+    );
+    let messages = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        assert!(ui.find("This account logged in elsewhere.").is_ok());
+        ui.click("OK").expect("OK button");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    for message in messages {
+        let _ = app.update(message);
+    }
+    assert!(app.dialog.is_none());
+}
+
+#[test]
+fn log_out_button_goes_back_to_login() {
+    let mut app = logged_in();
+    let messages = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        ui.click("Log out").expect("log out button");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    assert!(matches!(messages.as_slice(), [Message::Home(home::Message::LogOut)]));
+    for message in messages {
+        let _ = app.update(message);
+    }
+    assert!(home(&app).socket_params().is_none(), "the socket stops at once");
+    let _ = app.update(Message::Home(home::Message::LoggedOut(Ok(()))));
+    assert!(login_screen(&app).password.is_empty());
+    assert!(app.dialog.is_none());
+}
+
+#[test]
+fn settings_toggles_are_saved() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("settings.json");
+    let setup = Setup { settings_path: Some(path.clone()), ..Setup::default() };
+    let (mut app, _) = App::new(setup);
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    // Logging in remembers the server and user name.
+    let saved = Settings::load(&path).expect("readable").expect("saved");
+    assert_eq!((saved.server.as_str(), saved.username.as_str()), ("127.0.0.1:8000", "alice"));
+
+    let _ = app.update(Message::Home(home::Message::OpenSettings));
+    let messages = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        ui.click("Flash the window on new messages while it is in the background").expect("toggle");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    for message in messages {
+        let _ = app.update(message);
+    }
+    assert!(!app.settings.notifications);
+    assert!(!Settings::load(&path).expect("readable").expect("saved").notifications);
+}
+
+#[test]
+fn server_conf_supplies_defaults_only_without_saved_settings() {
+    let conf = ServerConf::parse("[server]\nHTTP_PORT = 9000\nSOCKET_PORT = 9100\nENABLE_MUSIC = false\n");
+    let (app, _) = App::new(Setup { server_conf: Some(conf.clone()), ..Setup::default() });
+    let login = login_screen(&app);
+    assert_eq!((login.server.as_str(), login.socket_port.as_str()), ("127.0.0.1:9000", "9100"));
+    assert!(!app.settings.sound);
+
+    let saved = Settings { server: "chat.example.org:8000".into(), ..Settings::default() };
+    let (app, _) = App::new(Setup {
+        settings: saved,
+        settings_saved: true,
+        server_conf: Some(conf),
+        ..Setup::default()
+    });
+    assert_eq!(login_screen(&app).server, "chat.example.org:8000");
+}

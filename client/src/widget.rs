@@ -1,0 +1,166 @@
+//! The app's `Element` alias, its fonts and theme, and the small widgets every screen uses:
+//! avatar, presence dot, unread badge, dialog.
+
+use iced::widget::{button, center, column, container, image, mouse_area, opaque, row, stack, text};
+use iced::{Alignment, Background, Border, Color, Font, Length, Theme, font};
+
+pub type Element<'a, Message> = iced::Element<'a, Message>;
+
+/// The bundled text font (DejaVu Sans), so the look does not depend on the machine.
+pub const FONT_REGULAR: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+pub const FONT_BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
+pub const FONT: Font = Font::with_name("DejaVu Sans");
+pub const BOLD: Font = Font { weight: font::Weight::Bold, ..FONT };
+
+/// The app's colours: a light theme with a calm blue.
+pub fn theme() -> Theme {
+    Theme::custom(
+        "Kith",
+        iced::theme::Palette {
+            background: Color::from_rgb8(0xF7, 0xF8, 0xFA),
+            text: Color::from_rgb8(0x1F, 0x23, 0x28),
+            primary: Color::from_rgb8(0x2F, 0x6F, 0xDE),
+            success: Color::from_rgb8(0x2E, 0x9E, 0x5B),
+            warning: Color::from_rgb8(0xE0, 0x9A, 0x1B),
+            danger: Color::from_rgb8(0xD0, 0x3B, 0x3B),
+        },
+    )
+}
+
+/// Up to two initials of a name: the first letters of its first two words, upper case.
+pub fn initials(name: &str) -> String {
+    let letters: String = name
+        .split_whitespace()
+        .filter_map(|word| word.chars().find(|c| c.is_alphanumeric()))
+        .take(2)
+        .collect();
+    if letters.is_empty() { "?".to_owned() } else { letters.to_uppercase() }
+}
+
+/// A stable colour for a user or group id, from a small pleasant set.
+pub fn avatar_color(seed: i64) -> Color {
+    const COLORS: [(u8, u8, u8); 8] = [
+        (0xE5, 0x73, 0x73),
+        (0xF0, 0x9A, 0x4A),
+        (0xC7, 0xA5, 0x2E),
+        (0x5B, 0xB1, 0x6B),
+        (0x3E, 0xA8, 0xB8),
+        (0x4A, 0x86, 0xE0),
+        (0x8A, 0x6C, 0xD8),
+        (0xD4, 0x6B, 0xB0),
+    ];
+    let (r, g, b) = COLORS[seed.rem_euclid(COLORS.len() as i64) as usize];
+    Color::from_rgb8(r, g, b)
+}
+
+/// A round avatar: the picture when there is one, else initials on a coloured disc.
+pub fn avatar<'a, Message: 'a>(
+    name: &str,
+    seed: i64,
+    picture: Option<&image::Handle>,
+    size: f32,
+) -> Element<'a, Message> {
+    if let Some(handle) = picture {
+        return image(handle.clone())
+            .width(size)
+            .height(size)
+            .content_fit(iced::ContentFit::Cover)
+            .border_radius(size / 2.0)
+            .into();
+    }
+    let background = avatar_color(seed);
+    container(text(initials(name)).size(size * 0.4).font(BOLD).color(Color::WHITE))
+        .center(size)
+        .style(move |_theme: &Theme| container::Style {
+            background: Some(Background::Color(background)),
+            border: Border { radius: (size / 2.0).into(), ..Border::default() },
+            ..container::Style::default()
+        })
+        .into()
+}
+
+/// A small green (online) or grey (offline) dot.
+pub fn presence_dot<'a, Message: 'a>(online: bool) -> Element<'a, Message> {
+    let colour = if online { Color::from_rgb8(0x2E, 0xB8, 0x5C) } else { Color::from_rgb8(0xB0, 0xB5, 0xBC) };
+    container(text(""))
+        .width(10)
+        .height(10)
+        .style(move |_theme: &Theme| container::Style {
+            background: Some(Background::Color(colour)),
+            border: Border { radius: 5.0.into(), ..Border::default() },
+            ..container::Style::default()
+        })
+        .into()
+}
+
+/// An error line in the danger colour.
+pub fn error_line<'a, Message: 'a>(message: &str) -> Element<'a, Message> {
+    text(message.to_owned()).size(14).style(text::danger).into()
+}
+
+/// A white card with rounded corners.
+pub fn card<'a, Message: 'a>(content: impl Into<Element<'a, Message>>) -> container::Container<'a, Message> {
+    container(content).padding(20).style(|theme: &Theme| container::Style {
+        background: Some(Background::Color(Color::WHITE)),
+        border: Border {
+            radius: 10.0.into(),
+            width: 1.0,
+            color: theme.extended_palette().background.strong.color,
+        },
+        ..container::Style::default()
+    })
+}
+
+/// `base` with a modal card over it; a click outside the card sends `on_blur` if given.
+pub fn modal<'a, Message: Clone + 'a>(
+    base: impl Into<Element<'a, Message>>,
+    content: impl Into<Element<'a, Message>>,
+    on_blur: Option<Message>,
+) -> Element<'a, Message> {
+    let backdrop = center(opaque(card(content).max_width(460))).style(|_theme: &Theme| container::Style {
+        background: Some(Background::Color(Color { a: 0.45, ..Color::BLACK })),
+        ..container::Style::default()
+    });
+    let backdrop = match on_blur {
+        Some(message) => mouse_area(backdrop).on_press(message),
+        None => mouse_area(backdrop),
+    };
+    stack![base.into(), opaque(backdrop)].into()
+}
+
+/// A message box: a title, a text and one OK button.
+pub fn notice<'a, Message: Clone + 'a>(title: &str, body: &str, ok: Message) -> Element<'a, Message> {
+    column![
+        text(title.to_owned()).size(20).font(BOLD),
+        text(body.to_owned()),
+        row![iced::widget::space().width(Length::Fill), button(text("OK")).on_press(ok).padding([6, 22])]
+    ]
+    .spacing(16)
+    .align_x(Alignment::Start)
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initials_take_the_first_two_words() {
+        assert_eq!(initials("Ada Lovelace"), "AL");
+        assert_eq!(initials("grace brewster hopper"), "GB");
+        assert_eq!(initials("  zoë "), "Z");
+        assert_eq!(initials("(bob) [the builder]"), "BT");
+        assert_eq!(initials(""), "?");
+        assert_eq!(initials("!!!"), "?");
+        assert_eq!(initials("éric"), "É");
+    }
+
+    #[test]
+    fn avatar_colours_are_stable_and_defined_for_every_id() {
+        assert_eq!(avatar_color(3), avatar_color(3));
+        assert_eq!(avatar_color(3), avatar_color(11));
+        assert_ne!(avatar_color(3), avatar_color(4));
+        let _ = avatar_color(i64::MIN);
+        let _ = avatar_color(-1);
+    }
+}
