@@ -59,6 +59,22 @@ pub struct Config {
     pub message_burst: u32,
     /// How long after sending a message its sender may recall it.
     pub recall_window: Duration,
+    /// Largest upload in bytes.
+    pub max_upload_bytes: u64,
+    /// Uploads one user may have that are not yet sent in a message.
+    pub max_pending_uploads_per_user: u64,
+    /// How long a sent file stays on the server at most.
+    pub file_ttl: Duration,
+    /// How long an upload that was never sent stays on the server.
+    pub unattached_ttl: Duration,
+    /// Longest side of an image thumbnail, in pixels.
+    pub thumbnail_max_px: u32,
+    /// Images wider or higher than this are refused (decompression bombs).
+    pub max_image_side_px: u32,
+    /// Most memory the decoder of one image may allocate.
+    pub max_image_decode_bytes: u64,
+    /// How often the sweeper deletes expired and fully fetched files.
+    pub sweep_interval: Duration,
 }
 
 impl Default for Config {
@@ -84,6 +100,14 @@ impl Default for Config {
             messages_per_second: 20,
             message_burst: 60,
             recall_window: Duration::from_secs(120),
+            max_upload_bytes: 1 << 30,
+            max_pending_uploads_per_user: 20,
+            file_ttl: Duration::from_secs(7 * 86_400),
+            unattached_ttl: Duration::from_secs(3600),
+            thumbnail_max_px: 320,
+            max_image_side_px: 16_384,
+            max_image_decode_bytes: 512 << 20,
+            sweep_interval: Duration::from_secs(60),
         }
     }
 }
@@ -160,6 +184,27 @@ impl Config {
             "RECALL_WINDOW_SECS" => {
                 self.recall_window =
                     Duration::from_secs(parse_range(value, 0, 86_400 * 365).map_err(bad)? as u64)
+            }
+            "MAX_UPLOAD_BYTES" => self.max_upload_bytes = parse_range(value, 1, 1 << 40).map_err(bad)? as u64,
+            "MAX_PENDING_UPLOADS_PER_USER" => {
+                self.max_pending_uploads_per_user = parse_range(value, 1, 1_000_000).map_err(bad)? as u64
+            }
+            "FILE_TTL_SECS" => {
+                self.file_ttl = Duration::from_secs(parse_range(value, 1, 86_400 * 3650).map_err(bad)? as u64)
+            }
+            "UNATTACHED_TTL_SECS" => {
+                self.unattached_ttl =
+                    Duration::from_secs(parse_range(value, 1, 86_400 * 3650).map_err(bad)? as u64)
+            }
+            "THUMBNAIL_MAX_PX" => self.thumbnail_max_px = parse_range(value, 16, 4096).map_err(bad)? as u32,
+            "MAX_IMAGE_SIDE_PX" => {
+                self.max_image_side_px = parse_range(value, 16, 1 << 20).map_err(bad)? as u32
+            }
+            "MAX_IMAGE_DECODE_BYTES" => {
+                self.max_image_decode_bytes = parse_range(value, 1 << 20, 1 << 40).map_err(bad)? as u64
+            }
+            "SWEEP_INTERVAL_SECS" => {
+                self.sweep_interval = Duration::from_secs(parse_range(value, 1, 86_400).map_err(bad)? as u64)
             }
             // Read by the desktop client from the same file; the server has no use for it.
             "ENABLE_MUSIC" => {
@@ -279,6 +324,32 @@ mod tests {
         let err =
             Config::load(None, [("KITH_MULTI_DEVICE".to_owned(), "maybe".to_owned())]).expect_err("invalid");
         assert!(err.to_string().contains("KITH_MULTI_DEVICE"), "{err}");
+    }
+
+    #[test]
+    fn file_keys_have_defaults_and_parse() {
+        let config = Config::default();
+        assert_eq!(config.max_upload_bytes, 1 << 30);
+        assert_eq!(config.unattached_ttl, Duration::from_secs(3600));
+        let config = load_text(
+            "[server]\nMAX_UPLOAD_BYTES = 5000\nMAX_PENDING_UPLOADS_PER_USER = 3\nFILE_TTL_SECS = 60\n\
+             UNATTACHED_TTL_SECS = 2\nTHUMBNAIL_MAX_PX = 128\nMAX_IMAGE_SIDE_PX = 4096\n\
+             MAX_IMAGE_DECODE_BYTES = 1048576\nSWEEP_INTERVAL_SECS = 1\n",
+            &[("KITH_FILE_TTL_SECS", "30")],
+        )
+        .expect("valid");
+        assert_eq!(config.max_upload_bytes, 5000);
+        assert_eq!(config.max_pending_uploads_per_user, 3);
+        assert_eq!(config.file_ttl, Duration::from_secs(30));
+        assert_eq!(config.unattached_ttl, Duration::from_secs(2));
+        assert_eq!(config.thumbnail_max_px, 128);
+        assert_eq!(config.max_image_side_px, 4096);
+        assert_eq!(config.max_image_decode_bytes, 1 << 20);
+        assert_eq!(config.sweep_interval, Duration::from_secs(1));
+        let err = load_text("[server]\nMAX_UPLOAD_BYTES = 0\n", &[]).expect_err("zero");
+        assert!(err.to_string().contains("MAX_UPLOAD_BYTES"), "{err}");
+        let err = load_text("[server]\nTHUMBNAIL_MAX_PX = big\n", &[]).expect_err("not a number");
+        assert!(err.to_string().contains("THUMBNAIL_MAX_PX"), "{err}");
     }
 
     #[test]

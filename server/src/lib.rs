@@ -8,6 +8,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod files;
 pub mod http;
 pub mod hub;
 pub mod membership;
@@ -62,6 +63,7 @@ impl Server {
         let app = Arc::new(App::new(config, store).await?);
         let http_task = tokio::spawn(http::serve(app.clone(), http_listener));
         let socket_task = tokio::spawn(socket::run(app.clone(), socket_listener));
+        files::start(&app);
         Ok(Self { http_addr, socket_addr, app, http_task, socket_task })
     }
 

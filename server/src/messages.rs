@@ -375,9 +375,12 @@ impl Sender<'_> {
                     ));
                 }
             }
+            Content::Image { .. } | Content::File { .. } | Content::Sticker { .. } => {}
             _ => return Err(refuse(ErrorCode::InvalidField, "clients send text content only")),
         }
         let members = self.target(to).await?;
+        let content =
+            crate::files::attachment(self.app, self.user_id, members.conversation_id, content).await?;
         let submission = Submission {
             members,
             sender_id: Some(self.user_id),

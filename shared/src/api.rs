@@ -327,3 +327,39 @@ pub struct MemberCursor {
     pub delivered_seq: i64,
     pub read_seq: i64,
 }
+
+/// Query of `POST /api/files?name=NAME`: the file's name, metadata only (1-255 bytes, no
+/// `/`, `\` or control characters). The body is the file's bytes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UploadQuery {
+    #[serde(default)]
+    pub name: String,
+}
+
+/// An upload as `POST /api/files` answers and `GET /api/files/{id}` describes it. Send it in
+/// a message as `{"type":"image","upload_id":ID}` (images) or `{"type":"file","upload_id":ID}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileInfo {
+    /// The upload id (a uuid).
+    pub id: String,
+    pub name: String,
+    pub size: u64,
+    /// Content type from the name; checked against the first bytes for images.
+    pub mime: String,
+    /// Images only: size in pixels and the thumbnail's id (`GET /api/files/{id}/thumbnail`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_id: Option<String>,
+    pub uploader_id: UserId,
+    /// The conversation it was sent to; None until it is attached to a message.
+    #[serde(default)]
+    pub conversation_id: Option<ConversationId>,
+    /// Unix milliseconds after which the server deletes the file.
+    pub expires_at: i64,
+    /// True once the server has deleted the file (fetched by every receiver, or expired):
+    /// downloads then answer 410 `expired`.
+    pub expired: bool,
+}

@@ -54,6 +54,8 @@ pub enum ErrorCode {
     AlreadyMember,
     /// The owner tried to leave their group: hand it over or dissolve it first.
     OwnerCannotLeave,
+    /// The file was deleted from the server (fetched by its receivers, or its time passed).
+    Expired,
     /// The server failed; the details are in its log.
     Internal,
 }
@@ -85,6 +87,7 @@ impl ErrorCode {
             ErrorCode::RecallExpired => "recall_expired",
             ErrorCode::AlreadyMember => "already_member",
             ErrorCode::OwnerCannotLeave => "owner_cannot_leave",
+            ErrorCode::Expired => "expired",
             ErrorCode::Internal => "internal",
         }
     }

@@ -58,6 +58,36 @@ pub enum Content {
     Recalled,
     /// A group event shown in the conversation.
     Notice { notice: Notice },
+    /// An image uploaded with `POST /api/files`. The client sends only `upload_id`
+    /// (`{"type":"image","upload_id":"…"}`); the server fills in the rest from the upload.
+    Image {
+        upload_id: String,
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        size: u64,
+        #[serde(default)]
+        mime: String,
+        #[serde(default)]
+        width: u32,
+        #[serde(default)]
+        height: u32,
+        /// The thumbnail's id, for caching; fetch it at `/api/files/{upload_id}/thumbnail`.
+        #[serde(default)]
+        thumbnail_id: String,
+    },
+    /// Any file uploaded with `POST /api/files`. Like `image`, the client sends only `upload_id`.
+    File {
+        upload_id: String,
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        size: u64,
+        #[serde(default)]
+        mime: String,
+    },
+    /// A picture of the emoji set (`GET /api/emoji`), by its manifest code, e.g. `1f600`.
+    Sticker { code: String },
 }
 
 /// Group events that appear in a group's conversation.
@@ -213,6 +243,14 @@ mod tests {
         assert!(text.contains("\"reason\":\"logged_in_elsewhere\""), "{text}");
         let back: ServerFrame = serde_json::from_str(&text).expect("parse");
         assert_eq!(back, frame);
+    }
+
+    #[test]
+    fn a_client_image_needs_only_the_upload_id() {
+        let content: Content = serde_json::from_str(r#"{"type":"image","upload_id":"u1"}"#).expect("parse");
+        assert!(matches!(content, Content::Image { upload_id, width: 0, .. } if upload_id == "u1"));
+        let content: Content = serde_json::from_str(r#"{"type":"sticker","code":"1f600"}"#).expect("parse");
+        assert_eq!(content, Content::Sticker { code: "1f600".into() });
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod accounts;
 mod conversations;
 mod error;
 mod extract;
+mod files;
 mod friends;
 mod groups;
 mod health;
@@ -38,6 +39,8 @@ pub fn router(app: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        // Files stream for as long as the link needs: outside the timeout and body limit.
+        .merge(files::router(&app))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
 }

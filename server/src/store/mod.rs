@@ -66,6 +66,7 @@ macro_rules! on_pool {
 }
 
 mod conversations;
+pub mod files;
 mod friends;
 pub mod groups;
 mod messages;

@@ -1,0 +1,290 @@
+//! Files and the emoji set over HTTP: upload, metadata, download with Range, thumbnails,
+//! receipt of a complete download, the emoji manifest and `/static`. The service side is
+//! `crate::files`; docs/files.md describes the routes.
+//!
+//! These routes are merged outside the API's request timeout and body limit: uploads and
+//! downloads of large files take as long as the link needs (an upload that sends nothing for
+//! a minute is cut off instead).
+
+use super::{ApiError, AppState, Caller, Json};
+use crate::app::App;
+use crate::files::{self, FileError};
+use crate::store::files::UploadRow;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use futures_util::Stream;
+use kith_shared::ErrorCode;
+use kith_shared::api::{FileInfo, UploadQuery};
+use sha2::{Digest, Sha256};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tower_http::services::{ServeDir, ServeFile};
+
+pub fn router(app: &App) -> Router<AppState> {
+    let static_files = Router::new()
+        .nest_service("/static", ServeDir::new(&app.config.static_dir))
+        .layer(middleware::from_fn(static_etag));
+    Router::new()
+        .route("/api/files", post(post_file).layer(DefaultBodyLimit::disable()))
+        .route("/api/files/{id}", get(get_file))
+        .route("/api/files/{id}/content", get(get_content))
+        .route("/api/files/{id}/thumbnail", get(get_thumbnail))
+        .route("/api/files/{id}/received", post(post_received))
+        .route("/api/emoji", get(get_emoji))
+        .merge(static_files)
+}
+
+impl From<FileError> for ApiError {
+    fn from(err: FileError) -> Self {
+        let status = match &err {
+            FileError::BadName(_) | FileError::Aborted(_) => StatusCode::BAD_REQUEST,
+            FileError::TooLarge { .. } | FileError::TooManyPixels { .. } | FileError::TooLargeToDecode => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            FileError::TooManyPending { .. } => StatusCode::TOO_MANY_REQUESTS,
+            FileError::NotThatImage { .. } | FileError::Damaged(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            FileError::NotFound => StatusCode::NOT_FOUND,
+            FileError::Forbidden => StatusCode::FORBIDDEN,
+            FileError::Expired => StatusCode::GONE,
+            FileError::Io(_) | FileError::Store(_) => return ApiError::internal(err),
+        };
+        ApiError::new(status, err.code(), err.to_string())
+    }
+}
+
+/// `POST /api/files?name=NAME`: the body is the file, streamed to the upload store. 201 with
+/// the upload's id, size, type and, for images, width, height and thumbnail id.
+async fn post_file(
+    State(app): State<AppState>,
+    caller: Caller,
+    query: Result<Query<UploadQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<FileInfo>), ApiError> {
+    let Query(query) = query.map_err(|err| ApiError::bad_request(ErrorCode::Malformed, err.body_text()))?;
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let info = files::receive(&app, caller.user_id, &query.name, declared, body.into_data_stream()).await?;
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+/// `GET /api/files/{id}`: an upload's metadata, `expired: true` once its file is deleted.
+async fn get_file(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<FileInfo>, ApiError> {
+    let row = files::readable(&app, &id, caller.user_id).await?;
+    Ok(Json(files::info_of(&row)))
+}
+
+/// `GET /api/files/{id}/content`: the file, with Range support. A receiver who gets the whole
+/// body in one response counts as having fetched it.
+async fn get_content(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let row = files::readable(&app, &id, caller.user_id).await?;
+    if row.expired {
+        return Err(FileError::Expired.into());
+    }
+    let disposition = files::content_disposition("attachment", &row.name);
+    let whole = req.method() == Method::GET;
+    let mut response = serve(&app, &row.id, req, &row.mime, &disposition).await?;
+    if whole && response.status() == StatusCode::OK {
+        let (parts, body) = response.into_parts();
+        let done = completion(app.clone(), row, caller.user_id);
+        response =
+            Response::from_parts(parts, Body::from_stream(Counted::new(body.into_data_stream(), done)));
+    }
+    Ok(response)
+}
+
+/// `GET /api/files/{id}/thumbnail`: an image's thumbnail (PNG).
+async fn get_thumbnail(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let row = files::readable(&app, &id, caller.user_id).await?;
+    if row.expired {
+        return Err(FileError::Expired.into());
+    }
+    let thumbnail =
+        row.thumbnail_id.as_deref().ok_or_else(|| ApiError::not_found("this file has no thumbnail"))?;
+    let disposition = files::content_disposition("inline", &format!("{}.thumbnail.png", row.name));
+    serve(&app, thumbnail, req, "image/png", &disposition).await
+}
+
+/// `POST /api/files/{id}/received`: the caller has the whole file (after a resumed download,
+/// say). Once every receiver has it, the server deletes it. 204.
+async fn post_received(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let row = files::readable(&app, &id, caller.user_id).await?;
+    files::fetched(&app, &row, caller.user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/emoji`: the emoji manifest, with an ETag; 304 when `If-None-Match` has it.
+async fn get_emoji(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let set = files::emoji_set(&app.config.static_dir)
+        .ok_or_else(|| ApiError::not_found("this server has no emoji set"))?;
+    let etag = HeaderValue::from_str(&set.etag).map_err(ApiError::internal)?;
+    let cache = HeaderValue::from_static("public, max-age=3600");
+    if matches_etag(&headers, &set.etag) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)])
+            .into_response());
+    }
+    let json = HeaderValue::from_static("application/json");
+    Ok((
+        [(header::CONTENT_TYPE, json), (header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+        set.json.clone(),
+    )
+        .into_response())
+}
+
+/// True when the request's `If-None-Match` lists `etag` (or is `*`).
+fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*")
+}
+
+/// Serves a stored file with tower-http's ServeFile (Range, 206/416, Last-Modified), under
+/// the content type and disposition given. The name comes from the database, never from the
+/// request.
+async fn serve(
+    app: &App,
+    name: &str,
+    req: Request,
+    mime: &str,
+    disposition: &str,
+) -> Result<Response, ApiError> {
+    let path = app.config.upload_dir.join(name);
+    let response = ServeFile::new(&path).try_call(req).await.map_err(ApiError::internal)?;
+    if response.status() == StatusCode::NOT_FOUND {
+        // Deleted by the sweeper between the check and the open.
+        return Err(FileError::Expired.into());
+    }
+    let (mut parts, body) = response.into_parts();
+    if parts.status.is_success() {
+        let headers = &mut parts.headers;
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        );
+        if let Ok(value) = HeaderValue::from_str(disposition) {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400"));
+    }
+    Ok(Response::from_parts(parts, Body::new(body)))
+}
+
+/// What to do once a whole download has gone out: record the fetch.
+fn completion(app: AppState, row: UploadRow, user_id: kith_shared::UserId) -> (u64, Completion) {
+    let size = row.size.max(0) as u64;
+    let done: Completion = Box::new(move || {
+        tokio::spawn(async move {
+            if let Err(err) = files::fetched(&app, &row, user_id).await {
+                tracing::warn!(%err, upload = row.id, "cannot record a completed download");
+            }
+        });
+    });
+    (size, done)
+}
+
+type Completion = Box<dyn FnOnce() + Send>;
+
+/// A body stream that calls `done` once `remaining` bytes have gone through it.
+struct Counted<S> {
+    inner: S,
+    remaining: u64,
+    done: Option<Completion>,
+}
+
+impl<S> Counted<S> {
+    fn new(inner: S, (size, done): (u64, Completion)) -> Self {
+        let mut counted = Self { inner, remaining: size, done: Some(done) };
+        if size == 0 {
+            counted.finish();
+        }
+        counted
+    }
+
+    fn finish(&mut self) {
+        if let Some(done) = self.done.take() {
+            done();
+        }
+    }
+}
+
+impl<S, E> Stream for Counted<S>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    type Item = Result<Bytes, E>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let next = Pin::new(&mut this.inner).poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &next {
+            this.remaining = this.remaining.saturating_sub(chunk.len() as u64);
+            if this.remaining == 0 {
+                this.finish();
+            }
+        }
+        next
+    }
+}
+
+/// Adds a strong ETag to `/static` files (from their path, size and modification time) and
+/// answers 304 when `If-None-Match` has it. The files never change while the server runs.
+async fn static_etag(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let conditional = req.headers().clone();
+    let mut response = next.run(req).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let headers = response.headers();
+    let (Some(modified), Some(length)) =
+        (headers.get(header::LAST_MODIFIED), headers.get(header::CONTENT_LENGTH))
+    else {
+        return response;
+    };
+    let mut digest = Sha256::new();
+    for part in [path.as_bytes(), modified.as_bytes(), length.as_bytes()] {
+        digest.update(part);
+        digest.update([0]);
+    }
+    let etag =
+        format!("\"{}\"", digest.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
+    let Ok(value) = HeaderValue::from_str(&etag) else { return response };
+    let cache = HeaderValue::from_static("public, max-age=86400");
+    if matches_etag(&conditional, &etag) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, value), (header::CACHE_CONTROL, cache)])
+            .into_response();
+    }
+    response.headers_mut().insert(header::ETAG, value);
+    response.headers_mut().insert(header::CACHE_CONTROL, cache);
+    response
+}
