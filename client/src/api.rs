@@ -7,6 +7,7 @@ use kith_shared::api::{
     self, ChangePasswordRequest, Health, LoginRequest, LoginResponse, RegisterRequest, UpdateProfileRequest,
     UserProfile,
 };
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
@@ -174,6 +175,34 @@ impl Api {
         let response = self.send(self.authed(self.http.get(self.url(path)))).await?;
         let response = check_status(response).await?;
         response.bytes().await.map(|b| b.to_vec()).map_err(|err| self.transport(err))
+    }
+
+    /// `GET` with a JSON answer.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        self.call(self.authed(self.http.get(self.url(path)))).await
+    }
+
+    /// `GET` with a query and a JSON answer.
+    pub async fn get_query<Q: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &Q,
+    ) -> Result<T, ApiError> {
+        self.call(self.authed(self.http.get(self.url(path))).query(query)).await
+    }
+
+    /// `POST` of a JSON body with a JSON answer.
+    pub async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.call(self.authed(self.http.post(self.url(path))).json(body)).await
+    }
+
+    /// `POST` without a body; the answer's body, if any, is not needed.
+    pub async fn post_empty(&self, path: &str) -> Result<(), ApiError> {
+        self.call_empty(self.authed(self.http.post(self.url(path)))).await
     }
 
     fn url(&self, path: &str) -> String {

@@ -85,7 +85,10 @@ impl App {
     pub fn title(&self) -> String {
         match &self.screen {
             Screen::Login(_) => "Kith".to_owned(),
-            Screen::Home(home) => format!("Kith — {}", home.user().display_name),
+            Screen::Home(home) => match home.roster.total_unread() {
+                0 => format!("Kith — {}", home.user().display_name),
+                unread => format!("Kith ({unread}) — {}", home.user().display_name),
+            },
         }
     }
 
@@ -153,6 +156,21 @@ impl App {
                     self.sound.play();
                 }
                 Task::none()
+            }
+            home::Event::Alert => {
+                let mut tasks = vec![];
+                if self.settings.sound {
+                    self.sound.play();
+                }
+                if self.settings.notifications {
+                    tasks.push(iced::window::latest().and_then(|id| {
+                        iced::window::request_user_attention(
+                            id,
+                            Some(iced::window::UserAttention::Informational),
+                        )
+                    }));
+                }
+                Task::batch(tasks)
             }
             home::Event::NotificationsChanged(on) => {
                 self.settings.notifications = on;

@@ -3,11 +3,9 @@
 //! `KITH_DATA_DIR` points elsewhere). The chat view reads from it; the network writes to it.
 //! A message the user sends is written here first (pending), then marked sent when the
 //! server acknowledges it.
-// The chat view is the first reader and writer; until it lands only the tests use it.
-#![cfg_attr(not(test), allow(dead_code))]
 
 use kith_shared::UserId;
-use kith_shared::api::{ConversationId, ConversationKind};
+use kith_shared::api::ConversationId;
 use kith_shared::frame::{ChatMessage, Content};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -59,18 +57,6 @@ pub struct StoredMessage {
     pub sent_at: i64,
     pub content: Content,
     pub delivery: Delivery,
-}
-
-/// A conversation as the cache holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredConversation {
-    pub id: ConversationId,
-    pub kind: ConversationKind,
-    pub peer_id: Option<UserId>,
-    pub title: String,
-    pub read_seq: i64,
-    pub unread: i64,
-    pub muted: bool,
 }
 
 const SCHEMA: &[&str] = &[
@@ -141,51 +127,6 @@ impl History {
     /// Closes the database, waiting for pending writes.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    /// Creates or updates a conversation's description.
-    pub async fn save_conversation(&self, conversation: &StoredConversation) -> Result<(), HistoryError> {
-        sqlx::query(
-            "INSERT INTO conversations (id, kind, peer_id, title, read_seq, unread, muted)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, peer_id = excluded.peer_id,
-               title = excluded.title, read_seq = excluded.read_seq, unread = excluded.unread,
-               muted = excluded.muted",
-        )
-        .bind(conversation.id)
-        .bind(kind_str(conversation.kind))
-        .bind(conversation.peer_id)
-        .bind(&conversation.title)
-        .bind(conversation.read_seq)
-        .bind(conversation.unread)
-        .bind(conversation.muted)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Every cached conversation, by id.
-    pub async fn conversations(&self) -> Result<Vec<StoredConversation>, HistoryError> {
-        let rows = sqlx::query(
-            "SELECT id, kind, peer_id, title, read_seq, unread, muted FROM conversations ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let kind: String = row.try_get("kind")?;
-                Ok(StoredConversation {
-                    id: row.try_get("id")?,
-                    kind: if kind == "group" { ConversationKind::Group } else { ConversationKind::Direct },
-                    peer_id: row.try_get("peer_id")?,
-                    title: row.try_get("title")?,
-                    read_seq: row.try_get("read_seq")?,
-                    unread: row.try_get("unread")?,
-                    muted: row.try_get("muted")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(HistoryError::from)
     }
 
     /// Writes a message the user is about to send, before it goes to the server.
@@ -301,13 +242,30 @@ impl History {
         Ok(inserted.rows_affected() > 0)
     }
 
-    /// The newest sequence number stored for a conversation (0 when none).
-    pub async fn last_seq(&self, conversation_id: ConversationId) -> Result<i64, HistoryError> {
-        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE conversation_id = ?")
-            .bind(conversation_id)
-            .fetch_one(&self.pool)
-            .await?;
+    /// The highest `seq` up to which the cache holds every message from the first one it
+    /// holds (0 when it holds none): where catching up with the server starts.
+    pub async fn cursor(&self, conversation_id: ConversationId) -> Result<i64, HistoryError> {
+        let seq: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(seq) FROM messages m
+             WHERE conversation_id = ? AND seq IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM messages n
+                               WHERE n.conversation_id = m.conversation_id AND n.seq = m.seq + 1)",
+        )
+        .bind(conversation_id)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(seq.unwrap_or(0))
+    }
+
+    /// Messages written locally that the server has not acknowledged, oldest first.
+    pub async fn pending(&self) -> Result<Vec<StoredMessage>, HistoryError> {
+        let rows = sqlx::query(
+            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery
+             FROM messages WHERE delivery = 'pending' ORDER BY local_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(read_message).collect()
     }
 
     /// The newest `limit` messages of a conversation, oldest first; pending ones last.
@@ -329,30 +287,6 @@ impl History {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(read_message).collect()
-    }
-
-    /// Messages whose text contains `needle` (case-insensitive for ASCII), newest first.
-    pub async fn search(&self, needle: &str, limit: u32) -> Result<Vec<StoredMessage>, HistoryError> {
-        let pattern = format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        let rows = sqlx::query(
-            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery
-             FROM messages
-             WHERE json_extract(content, '$.type') = 'text'
-               AND json_extract(content, '$.text') LIKE ? ESCAPE '\\'
-             ORDER BY sent_at DESC, local_id DESC LIMIT ?",
-        )
-        .bind(pattern)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(read_message).collect()
-    }
-}
-
-fn kind_str(kind: ConversationKind) -> &'static str {
-    match kind {
-        ConversationKind::Direct => "direct",
-        ConversationKind::Group => "group",
     }
 }
 
@@ -417,8 +351,8 @@ mod tests {
         history.store(&incoming(6, 1, 2, "elsewhere")).await.expect("store");
         let read = history.recent(5, 100).await.expect("read");
         assert_eq!(texts(&read), ["m1", "m2", "m3"]);
-        assert_eq!(history.last_seq(5).await.expect("seq"), 3);
-        assert_eq!(history.last_seq(99).await.expect("seq"), 0);
+        assert_eq!(history.cursor(5).await.expect("seq"), 3);
+        assert_eq!(history.cursor(99).await.expect("seq"), 0);
         // The newest `limit`, still oldest first.
         assert_eq!(texts(&history.recent(5, 2).await.expect("read")), ["m2", "m3"]);
     }
@@ -459,6 +393,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn cursor_stops_at_the_first_gap() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        assert_eq!(history.cursor(5).await.expect("cursor"), 0);
+        for seq in [1, 2, 3, 5, 6] {
+            history.store(&incoming(5, seq, 2, "m")).await.expect("store");
+        }
+        assert_eq!(history.cursor(5).await.expect("cursor"), 3);
+        history.store(&incoming(5, 4, 2, "m")).await.expect("store");
+        assert_eq!(history.cursor(5).await.expect("cursor"), 6);
+        // A group joined late starts at its first held message.
+        history.store(&incoming(8, 40, 2, "m")).await.expect("store");
+        history.store(&incoming(8, 41, 2, "m")).await.expect("store");
+        assert_eq!(history.cursor(8).await.expect("cursor"), 41);
+    }
+
+    #[tokio::test]
+    async fn pending_lists_unacknowledged_messages_for_resending() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        history.add_outgoing(5, "a", 7, &text("first"), 1).await.expect("add");
+        history.add_outgoing(6, "b", 7, &text("second"), 2).await.expect("add");
+        history.acknowledge("a", 1, 1, 3).await.expect("ack");
+        let pending = history.pending().await.expect("pending");
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].client_id.as_deref(), Some("b"));
+    }
+
+    #[tokio::test]
     async fn refused_messages_are_marked_failed() {
         let dir = tempfile::tempdir().expect("temp dir");
         let history = History::open(&dir.path().join("h.db")).await.expect("open");
@@ -485,27 +448,12 @@ mod tests {
         {
             let history = History::open(&path).await.expect("open");
             history.store(&incoming(5, 1, 2, "kept")).await.expect("store");
-            history
-                .save_conversation(&StoredConversation {
-                    id: 5,
-                    kind: ConversationKind::Group,
-                    peer_id: None,
-                    title: "Climbers".into(),
-                    read_seq: 1,
-                    unread: 0,
-                    muted: true,
-                })
-                .await
-                .expect("save");
+            history.add_outgoing(5, "mine", 7, &text("unsent"), 9).await.expect("add");
             history.close().await;
         }
         let history = History::open(&path).await.expect("reopen");
-        assert_eq!(texts(&history.recent(5, 10).await.expect("read")), ["kept"]);
-        let conversations = history.conversations().await.expect("list");
-        assert_eq!(conversations.len(), 1);
-        assert_eq!(conversations[0].title, "Climbers");
-        assert!(conversations[0].muted);
-        assert_eq!(conversations[0].kind, ConversationKind::Group);
+        assert_eq!(texts(&history.recent(5, 10).await.expect("read")), ["kept", "unsent"]);
+        assert_eq!(history.pending().await.expect("pending").len(), 1, "unsent messages survive too");
     }
 
     #[tokio::test]
@@ -523,18 +471,5 @@ mod tests {
         let elsewhere = History::open(&alice_elsewhere).await.expect("open");
         assert!(elsewhere.recent(5, 10).await.expect("read").is_empty());
         assert_eq!(texts(&alice.recent(5, 10).await.expect("read")), ["for alice"]);
-    }
-
-    #[tokio::test]
-    async fn search_finds_text_and_treats_wildcards_literally() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let history = History::open(&dir.path().join("h.db")).await.expect("open");
-        history.store(&incoming(5, 1, 2, "Climbing on Sunday?")).await.expect("store");
-        history.store(&incoming(5, 2, 2, "100% sure")).await.expect("store");
-        history.store(&incoming(6, 1, 3, "sunday works")).await.expect("store");
-        let found = history.search("sunday", 10).await.expect("search");
-        assert_eq!(texts(&found), ["sunday works", "Climbing on Sunday?"]);
-        assert_eq!(texts(&history.search("%", 10).await.expect("search")), ["100% sure"]);
-        assert!(history.search("tuesday", 10).await.expect("search").is_empty());
     }
 }

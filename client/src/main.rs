@@ -4,6 +4,7 @@ mod address;
 mod api;
 mod app;
 mod history;
+mod roster;
 mod screen;
 mod settings;
 mod socket;

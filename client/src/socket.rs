@@ -58,8 +58,6 @@ pub enum Event {
 }
 
 /// The UI's handle for sending frames on the live connection.
-// The chat view is its first user; until it lands only the tests send.
-#[cfg_attr(not(test), allow(dead_code))]
 #[derive(Debug, Clone)]
 pub struct Connection(mpsc::Sender<ClientFrame>);
 
@@ -71,7 +69,6 @@ pub enum SendError {
     Closed,
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 impl Connection {
     /// Queues a frame for the socket task.
     pub fn send(&self, frame: ClientFrame) -> Result<(), SendError> {

@@ -93,6 +93,63 @@ pub fn presence_dot<'a, Message: 'a>(online: bool) -> Element<'a, Message> {
         .into()
 }
 
+/// The number in a red pill, or nothing for zero.
+pub fn badge<'a, Message: 'a>(count: i64) -> Option<Element<'a, Message>> {
+    (count > 0).then(|| {
+        let label = if count > 99 { "99+".to_owned() } else { count.to_string() };
+        container(text(label).size(12).font(BOLD).color(Color::WHITE))
+            .padding([1, 7])
+            .style(|theme: &Theme| container::Style {
+                background: Some(Background::Color(theme.palette().danger)),
+                border: Border { radius: 9.0.into(), ..Border::default() },
+                ..container::Style::default()
+            })
+            .into()
+    })
+}
+
+/// One chat message: own messages on the right in the primary colour, others on the left
+/// with the sender's name; `status` (sending, not sent) under it when given.
+pub fn bubble<'a, Message: 'a>(
+    body: String,
+    sender: Option<String>,
+    mine: bool,
+    status: Option<&'static str>,
+) -> Element<'a, Message> {
+    let mut content = column![].spacing(2);
+    if let Some(sender) = sender {
+        content = content.push(text(sender).size(12).font(BOLD).style(text::secondary));
+    }
+    content = content.push(text(body).size(15).color(if mine { Color::WHITE } else { Color::BLACK }));
+    let bubble =
+        container(content).padding([7, 12]).max_width(520).style(move |theme: &Theme| container::Style {
+            background: Some(Background::Color(if mine {
+                theme.palette().primary
+            } else {
+                Color::from_rgb8(0xEC, 0xEE, 0xF1)
+            })),
+            border: Border { radius: 12.0.into(), ..Border::default() },
+            ..container::Style::default()
+        });
+    let mut stacked = column![bubble].spacing(2);
+    if let Some(status) = status {
+        stacked = stacked.push(text(status).size(11).style(text::secondary));
+    }
+    let stacked = if mine { stacked.align_x(Alignment::End) } else { stacked };
+    container(stacked)
+        .width(Length::Fill)
+        .align_x(if mine { Alignment::End } else { Alignment::Start })
+        .into()
+}
+
+/// A centred grey line for group events and recalled messages.
+pub fn system_line<'a, Message: 'a>(line: String) -> Element<'a, Message> {
+    container(text(line).size(12).style(text::secondary))
+        .width(Length::Fill)
+        .align_x(Alignment::Center)
+        .into()
+}
+
 /// An error line in the danger colour.
 pub fn error_line<'a, Message: 'a>(message: &str) -> Element<'a, Message> {
     text(message.to_owned()).size(14).style(text::danger).into()

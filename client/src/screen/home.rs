@@ -1,21 +1,29 @@
 //! The main window after login: the user's own name and avatar, the connection status,
 //! profile editing, settings and log out.
 
-use crate::api::ApiError;
-use crate::history::History;
+use crate::api::{Api, ApiError};
+use crate::history::{History, StoredMessage};
+use crate::roster::{Change, Roster};
+use crate::screen::chat::{self, Chat};
 use crate::screen::login::LoggedIn;
 use crate::settings::Settings;
 use crate::socket::{self, Connection};
 use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, checkbox, column, container, image, row, scrollable, text, text_input};
 use iced::{Alignment, Background, Border, Color, Length, Task, Theme};
-use kith_shared::ErrorCode;
-use kith_shared::api::{ChangePasswordRequest, UpdateProfileRequest, UserProfile, limits};
-use kith_shared::frame::KickReason;
+use kith_shared::api::{
+    ChangePasswordRequest, ConversationId, Friend, FriendRequestOutcome, GroupRequestKind, HistoryPage,
+    HistoryQuery, MyGroup, SearchQuery, SendFriendRequest, UpdateProfileRequest, UserProfile, UserSearchHit,
+    limits,
+};
+use kith_shared::frame::{ChatMessage, Content, KickReason, ReceiptKind};
+use kith_shared::{ClientFrame, ErrorCode, ServerFrame, UserId};
 use std::time::Duration;
 
 /// Widget ids, for focus and tests.
 pub mod id {
+    pub const SEARCH: &str = "add-friend-search";
+    pub const GREETING: &str = "add-friend-greeting";
     pub const DISPLAY_NAME: &str = "profile-display-name";
     pub const OLD_PASSWORD: &str = "profile-old-password";
     pub const NEW_PASSWORD: &str = "profile-new-password";
@@ -52,6 +60,21 @@ impl Status {
 pub enum Panel {
     Profile(ProfileForm),
     Settings,
+    Requests,
+    AddFriend(AddFriend),
+}
+
+/// The add-friend search.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddFriend {
+    pub query: String,
+    pub greeting: String,
+    pub results: Vec<UserSearchHit>,
+    /// Users asked during this search.
+    pub asked: Vec<UserId>,
+    pub busy: bool,
+    pub error: Option<String>,
+    pub searched: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,6 +96,10 @@ pub struct Home {
     pub panel: Option<Panel>,
     pub history: Option<History>,
     pub logging_out: bool,
+    pub roster: Roster,
+    pub chat: Option<Chat>,
+    /// An error about lists or requests, shown in the side bar.
+    pub notice: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +121,35 @@ pub enum Message {
     HistoryOpened(Result<History, String>),
     LogOut,
     LoggedOut(Result<(), ApiError>),
+    FriendsLoaded(Result<Vec<Friend>, ApiError>),
+    GroupsLoaded(Result<Vec<MyGroup>, ApiError>),
+    Open(ConversationId),
+    Chat(chat::Message),
+    ChatLoaded(ConversationId, Result<Vec<StoredMessage>, String>),
+    /// The cache changed for this conversation: show it again if it is open.
+    HistoryChanged(ConversationId),
+    /// A message was written to the cache; now send it.
+    Outgoing(Result<StoredMessage, String>),
+    /// Caught up with the server up to this cursor.
+    CaughtUp(ConversationId, Result<i64, String>),
+    Resend(Result<Vec<StoredMessage>, String>),
+    OpenRequests,
+    AnswerFriend {
+        id: i64,
+        accept: bool,
+    },
+    AnswerGroup {
+        id: i64,
+        accept: bool,
+    },
+    Answered(Result<(), ApiError>),
+    OpenAddFriend,
+    SearchChanged(String),
+    GreetingChanged(String),
+    Search,
+    Found(Result<Vec<UserSearchHit>, ApiError>),
+    Ask(UserId),
+    Asked(Result<FriendRequestOutcome, ApiError>),
 }
 
 /// What the root must act on.
@@ -108,6 +164,8 @@ pub enum Event {
     },
     SoundChanged(bool),
     NotificationsChanged(bool),
+    /// A message arrived that deserves a sound.
+    Alert,
 }
 
 impl Home {
@@ -120,6 +178,7 @@ impl Home {
                 Message::HistoryOpened,
             ));
         }
+        let me = session.user.id;
         let home = Self {
             session,
             status: Status::Connecting,
@@ -128,6 +187,9 @@ impl Home {
             panel: None,
             history: None,
             logging_out: false,
+            roster: Roster::new(me),
+            chat: None,
+            notice: None,
         };
         tasks.push(home.load_avatar());
         (home, Task::batch(tasks))
@@ -166,9 +228,7 @@ impl Home {
                 self.connection = None;
                 self.status = Status::Reconnecting { reason, retry_in };
             }
-            socket::Event::Received(frame) => {
-                tracing::debug!(?frame, "frame from the server");
-            }
+            socket::Event::Received(frame) => return self.frame(frame),
             socket::Event::Kicked { reason, message } => {
                 self.connection = None;
                 let body = match reason {
@@ -187,6 +247,167 @@ impl Home {
             }
         }
         (Task::none(), None)
+    }
+
+    /// A frame from the server: update the lists, write messages to the cache.
+    fn frame(&mut self, frame: ServerFrame) -> (Task<Message>, Option<Event>) {
+        let change = self.roster.apply(&frame);
+        let mut event = None;
+        let task = match frame {
+            ServerFrame::SyncState { conversations, .. } => {
+                let mut tasks = vec![self.load_lists(), self.resend_pending()];
+                tasks.extend(conversations.iter().map(|c| self.catch_up(c.conversation_id, c.last_seq)));
+                Task::batch(tasks)
+            }
+            ServerFrame::Message { message } => {
+                if let Change::Message { alert: true, .. } = change {
+                    event = Some(Event::Alert);
+                }
+                if self.roster.open == Some(message.conversation_id) {
+                    self.report_read(message.conversation_id);
+                }
+                self.store_live(message)
+            }
+            ServerFrame::Ack { client_id, message_id, conversation_id, seq, sent_at } => {
+                self.with_history(conversation_id, move |history| async move {
+                    history.acknowledge(&client_id, message_id, seq, sent_at).await.map(drop)
+                })
+            }
+            ServerFrame::Error { code, message, reference: Some(client_id) } => {
+                tracing::warn!(%code, %message, client_id, "a message was refused");
+                let words = crate::api::plain_code(code, &message);
+                match &mut self.chat {
+                    Some(chat) => {
+                        chat.error = Some(words);
+                        let conversation = chat.conversation_id;
+                        self.with_history(conversation, move |history| async move {
+                            history.mark_failed(&client_id).await
+                        })
+                    }
+                    None => Task::none(),
+                }
+            }
+            ServerFrame::Error { code, message, reference: None } => {
+                tracing::warn!(%code, %message, "the server refused a frame");
+                Task::none()
+            }
+            _ => Task::none(),
+        };
+        (task, event)
+    }
+
+    /// Runs a cache operation, then shows the conversation again.
+    fn with_history<F, Fut>(&self, conversation: ConversationId, op: F) -> Task<Message>
+    where
+        F: FnOnce(History) -> Fut,
+        Fut: Future<Output = Result<(), crate::history::HistoryError>> + Send + 'static,
+    {
+        let Some(history) = self.history.clone() else { return Task::none() };
+        let work = op(history);
+        Task::perform(
+            async move {
+                if let Err(err) = work.await {
+                    tracing::warn!(%err, "local history");
+                }
+            },
+            move |()| Message::HistoryChanged(conversation),
+        )
+    }
+
+    /// Stores a pushed message; a gap before it is filled from the server.
+    fn store_live(&self, message: ChatMessage) -> Task<Message> {
+        let api = self.session.api.clone();
+        let conversation = message.conversation_id;
+        self.with_history(conversation, move |history| async move {
+            history.store(&message).await?;
+            if history.cursor(conversation).await? < message.seq
+                && let Err(err) = fetch_after(&api, &history, conversation).await
+            {
+                tracing::warn!(%err, conversation, "cannot fill a gap in the history");
+            }
+            Ok(())
+        })
+    }
+
+    /// Fetches what the cache lacks of a conversation.
+    fn catch_up(&self, conversation: ConversationId, last_seq: i64) -> Task<Message> {
+        let Some(history) = self.history.clone() else { return Task::none() };
+        let api = self.session.api.clone();
+        Task::perform(
+            async move {
+                if history.cursor(conversation).await.map_err(|e| e.to_string())? < last_seq {
+                    fetch_after(&api, &history, conversation).await?;
+                }
+                history.cursor(conversation).await.map_err(|e| e.to_string())
+            },
+            move |result| Message::CaughtUp(conversation, result),
+        )
+    }
+
+    fn resend_pending(&self) -> Task<Message> {
+        let Some(history) = self.history.clone() else { return Task::none() };
+        Task::perform(async move { history.pending().await.map_err(|e| e.to_string()) }, Message::Resend)
+    }
+
+    fn load_lists(&self) -> Task<Message> {
+        let api = self.session.api.clone();
+        let api2 = api.clone();
+        Task::batch([
+            Task::perform(async move { api.get_json("/api/friends").await }, Message::FriendsLoaded),
+            Task::perform(async move { api2.get_json("/api/groups").await }, Message::GroupsLoaded),
+        ])
+    }
+
+    fn load_chat(&self, conversation: ConversationId) -> Task<Message> {
+        let Some(history) = self.history.clone() else { return Task::none() };
+        Task::perform(
+            async move { history.recent(conversation, 300).await.map_err(|e| e.to_string()) },
+            move |r| Message::ChatLoaded(conversation, r),
+        )
+    }
+
+    /// Tells the server the user has read the conversation, when there is news.
+    fn report_read(&mut self, conversation_id: ConversationId) {
+        if let Some(seq) = self.roster.mark_read(conversation_id) {
+            self.send_frame(ClientFrame::Receipt { conversation_id, kind: ReceiptKind::Read, seq });
+        }
+    }
+
+    fn send_frame(&self, frame: ClientFrame) {
+        if let Some(connection) = &self.connection
+            && let Err(err) = connection.send(frame)
+        {
+            tracing::warn!(%err, "cannot send on the socket");
+        }
+    }
+
+    /// Sends text to the open conversation: into the cache first, then to the server.
+    fn send_text(&mut self, text: String) -> Task<Message> {
+        let Some(chat) = &mut self.chat else { return Task::none() };
+        let conversation = chat.conversation_id;
+        if self.roster.target(conversation).is_none() {
+            chat.error = Some("You can no longer write in this conversation.".to_owned());
+            return Task::none();
+        }
+        let content = Content::Text { text };
+        let client_id = uuid::Uuid::new_v4().to_string();
+        let me = self.session.user.id;
+        let Some(history) = self.history.clone() else {
+            if let Some(to) = self.roster.target(conversation) {
+                self.send_frame(ClientFrame::Send { client_id, to, content });
+            }
+            return Task::none();
+        };
+        let now = now_ms();
+        Task::perform(
+            async move {
+                history
+                    .add_outgoing(conversation, &client_id, me, &content, now)
+                    .await
+                    .map_err(|e| e.to_string())
+            },
+            Message::Outgoing,
+        )
     }
 
     /// Takes a newer profile of the user, fetching the avatar again when it changed.
@@ -269,6 +490,163 @@ impl Home {
                 let api = self.session.api.clone();
                 return (Task::perform(async move { api.logout().await }, Message::LoggedOut), None);
             }
+            Message::FriendsLoaded(Ok(friends)) => self.roster.set_friends(friends),
+            Message::GroupsLoaded(Ok(groups)) => self.roster.set_groups(groups),
+            Message::FriendsLoaded(Err(err)) | Message::GroupsLoaded(Err(err)) => {
+                self.notice = Some(err.plain());
+                return (Task::none(), session_over(&err));
+            }
+            Message::Open(conversation) => {
+                self.roster.open(Some(conversation));
+                self.report_read(conversation);
+                self.chat = Some(Chat::new(conversation));
+                self.panel = None;
+                let focus = iced::widget::operation::focus(chat::id::COMPOSER);
+                return (Task::batch([self.load_chat(conversation), focus]), None);
+            }
+            Message::Chat(message) => {
+                let event = self.chat.as_mut().and_then(|chat| chat.update(message));
+                if let Some(chat::Event::Send(text)) = event {
+                    return (self.send_text(text), None);
+                }
+            }
+            Message::ChatLoaded(conversation, Ok(messages)) => {
+                if let Some(chat) = &mut self.chat
+                    && chat.conversation_id == conversation
+                {
+                    chat.messages = messages;
+                }
+            }
+            Message::ChatLoaded(_, Err(err)) => tracing::warn!(%err, "cannot read the local history"),
+            Message::HistoryChanged(conversation) => {
+                if self.chat.as_ref().is_some_and(|chat| chat.conversation_id == conversation) {
+                    return (self.load_chat(conversation), None);
+                }
+            }
+            Message::Outgoing(Ok(stored)) => {
+                let conversation = stored.conversation_id;
+                if let (Some(to), Some(client_id)) = (self.roster.target(conversation), stored.client_id) {
+                    // Without a connection it stays pending and goes out after reconnecting.
+                    self.send_frame(ClientFrame::Send { client_id, to, content: stored.content });
+                }
+                return (self.load_chat(conversation), None);
+            }
+            Message::Outgoing(Err(err)) => {
+                if let Some(chat) = &mut self.chat {
+                    chat.error = Some(format!("Cannot keep the message on this computer: {err}"));
+                }
+            }
+            Message::CaughtUp(conversation, Ok(cursor)) => {
+                if cursor > 0 {
+                    self.send_frame(ClientFrame::Receipt {
+                        conversation_id: conversation,
+                        kind: ReceiptKind::Delivered,
+                        seq: cursor,
+                    });
+                }
+                if self.chat.as_ref().is_some_and(|chat| chat.conversation_id == conversation) {
+                    return (self.load_chat(conversation), None);
+                }
+            }
+            Message::CaughtUp(conversation, Err(err)) => {
+                tracing::warn!(%err, conversation, "cannot fetch the history");
+            }
+            Message::Resend(Ok(pending)) => {
+                for message in pending {
+                    if let (Some(to), Some(client_id)) =
+                        (self.roster.target(message.conversation_id), message.client_id)
+                    {
+                        self.send_frame(ClientFrame::Send { client_id, to, content: message.content });
+                    }
+                }
+            }
+            Message::Resend(Err(err)) => tracing::warn!(%err, "cannot read unsent messages"),
+            Message::OpenRequests => self.panel = Some(Panel::Requests),
+            Message::AnswerFriend { id, accept } => {
+                let api = self.session.api.clone();
+                let verb = if accept { "accept" } else { "refuse" };
+                self.roster.friend_requests.retain(|r| r.id != id);
+                let path = format!("/api/friend-requests/{id}/{verb}");
+                return (Task::perform(async move { api.post_empty(&path).await }, Message::Answered), None);
+            }
+            Message::AnswerGroup { id, accept } => {
+                let api = self.session.api.clone();
+                let verb = if accept { "accept" } else { "refuse" };
+                self.roster.group_requests.retain(|r| r.id != id);
+                let path = format!("/api/group-requests/{id}/{verb}");
+                return (Task::perform(async move { api.post_empty(&path).await }, Message::Answered), None);
+            }
+            Message::Answered(Ok(())) => self.notice = None,
+            Message::Answered(Err(err)) => {
+                self.notice = Some(err.plain());
+                return (Task::none(), session_over(&err));
+            }
+            Message::OpenAddFriend => {
+                self.panel = Some(Panel::AddFriend(AddFriend::default()));
+                return (iced::widget::operation::focus(id::SEARCH), None);
+            }
+            Message::SearchChanged(value) => self.with_search(|search| search.query = value),
+            Message::GreetingChanged(value) => {
+                self.with_search(|search| search.greeting = value.chars().take(200).collect());
+            }
+            Message::Search => {
+                let Some(Panel::AddFriend(search)) = &mut self.panel else { return (Task::none(), None) };
+                let q = search.query.trim().to_owned();
+                if q.is_empty() || search.busy {
+                    return (Task::none(), None);
+                }
+                search.busy = true;
+                search.error = None;
+                let api = self.session.api.clone();
+                let query = SearchQuery { q, offset: 0, limit: Some(20) };
+                return (
+                    Task::perform(
+                        async move { api.get_query("/api/users/search", &query).await },
+                        Message::Found,
+                    ),
+                    None,
+                );
+            }
+            Message::Found(result) => {
+                let ended = result.as_ref().err().and_then(session_over);
+                self.with_search(|search| {
+                    search.busy = false;
+                    search.searched = true;
+                    match result {
+                        Ok(hits) => search.results = hits,
+                        Err(err) => search.error = Some(err.plain()),
+                    }
+                });
+                return (Task::none(), ended);
+            }
+            Message::Ask(user_id) => {
+                let Some(Panel::AddFriend(search)) = &mut self.panel else { return (Task::none(), None) };
+                search.asked.push(user_id);
+                let body = SendFriendRequest { to: user_id, message: search.greeting.trim().to_owned() };
+                let api = self.session.api.clone();
+                return (
+                    Task::perform(
+                        async move { api.post_json("/api/friend-requests", &body).await },
+                        Message::Asked,
+                    ),
+                    None,
+                );
+            }
+            Message::Asked(Ok(outcome)) => match outcome {
+                FriendRequestOutcome::Pending { request } => {
+                    if !self.roster.friend_requests.iter().any(|r| r.id == request.id) {
+                        self.roster.friend_requests.push(request);
+                    }
+                }
+                FriendRequestOutcome::BecameFriends { friend } => {
+                    self.roster.apply(&ServerFrame::FriendAdded { friend });
+                }
+            },
+            Message::Asked(Err(err)) => {
+                let ended = session_over(&err);
+                self.with_search(|search| search.error = Some(err.plain()));
+                return (Task::none(), ended);
+            }
             Message::LoggedOut(result) => {
                 if let Err(err) = result {
                     // The token stays valid on a server we cannot reach; it expires there.
@@ -278,6 +656,12 @@ impl Home {
             }
         }
         (Task::none(), None)
+    }
+
+    fn with_search(&mut self, f: impl FnOnce(&mut AddFriend)) {
+        if let Some(Panel::AddFriend(search)) = &mut self.panel {
+            f(search);
+        }
     }
 
     fn with_form(&mut self, f: impl FnOnce(&mut ProfileForm)) {
@@ -350,9 +734,16 @@ impl Home {
         let main: Element<'a, Message> = match &self.panel {
             Some(Panel::Profile(form)) => self.profile_view(form),
             Some(Panel::Settings) => settings_view(settings),
-            None => container(text("No conversation open").size(16).style(text::secondary))
-                .center(Length::Fill)
-                .into(),
+            Some(Panel::Requests) => self.requests_view(),
+            Some(Panel::AddFriend(search)) => self.add_friend_view(search),
+            None => match &self.chat {
+                Some(chat) => chat.view(&self.roster).map(Message::Chat),
+                None => {
+                    container(text("Choose a friend or a group to chat with").size(16).style(text::secondary))
+                        .center(Length::Fill)
+                        .into()
+                }
+            },
         };
         row![sidebar, container(main).width(Length::Fill).height(Length::Fill).padding(20)].into()
     }
@@ -393,9 +784,197 @@ impl Home {
     }
 
     fn lists(&self) -> Element<'_, Message> {
-        scrollable(column![text("Conversations appear here.").size(13).style(text::secondary)].spacing(4))
-            .height(Length::Fill)
+        let pending = self.roster.pending_count() as i64;
+        let mut requests = row![text("Requests").size(13)].spacing(6).align_y(Alignment::Center);
+        if let Some(badge) = widget::badge(pending) {
+            requests = requests.push(badge);
+        }
+        let actions = row![
+            button(text("Add friend").size(13))
+                .style(button::secondary)
+                .padding([4, 10])
+                .on_press(Message::OpenAddFriend),
+            button(requests).style(button::secondary).padding([4, 10]).on_press(Message::OpenRequests),
+        ]
+        .spacing(6);
+        let heading = |label: &'static str| text(label).size(12).font(BOLD).style(text::secondary);
+        let mut list = column![heading("FRIENDS")].spacing(4);
+        let friends = self.roster.friends_sorted();
+        if friends.is_empty() {
+            list = list.push(text("No friends yet. Add one by name.").size(13).style(text::secondary));
+        }
+        for friend in friends {
+            let user = &friend.user;
+            list = list.push(self.entry(
+                widget::avatar(&user.display_name, user.id, None, 34.0),
+                user.display_name.clone(),
+                Some(widget::presence_dot(friend.online)),
+                friend.conversation_id,
+            ));
+        }
+        list = list.push(iced::widget::space().height(8)).push(heading("GROUPS"));
+        let groups = self.roster.groups_sorted();
+        if groups.is_empty() {
+            list = list.push(text("No groups yet.").size(13).style(text::secondary));
+        }
+        for group in groups {
+            let name =
+                if group.muted { format!("{} (muted)", group.group.name) } else { group.group.name.clone() };
+            list = list.push(self.entry(
+                widget::avatar(&group.group.name, group.group.id, None, 34.0),
+                name,
+                None,
+                group.group.id,
+            ));
+        }
+        let mut side = column![actions].spacing(10);
+        if let Some(notice) = &self.notice {
+            side = side.push(widget::error_line(notice));
+        }
+        side.push(scrollable(list).height(Length::Fill)).into()
+    }
+
+    /// One row of the side bar: avatar, name, presence, unread badge.
+    fn entry<'a>(
+        &self,
+        avatar: Element<'a, Message>,
+        name: String,
+        presence: Option<Element<'a, Message>>,
+        conversation: ConversationId,
+    ) -> Element<'a, Message> {
+        let mut line = row![avatar, text(name).size(15)].spacing(10).align_y(Alignment::Center);
+        if let Some(dot) = presence {
+            line = line.push(dot);
+        }
+        line = line.push(iced::widget::space().width(Length::Fill));
+        if let Some(badge) = widget::badge(self.roster.unread(conversation)) {
+            line = line.push(badge);
+        }
+        let open = self.roster.open == Some(conversation) && self.panel.is_none();
+        button(line)
+            .width(Length::Fill)
+            .padding([5, 6])
+            .style(if open { button::primary } else { button::text })
+            .on_press(Message::Open(conversation))
             .into()
+    }
+
+    fn panel_title<'a>(title: &'static str) -> Element<'a, Message> {
+        row![
+            text(title).size(22).font(BOLD),
+            iced::widget::space().width(Length::Fill),
+            button(text("Close")).style(button::text).on_press(Message::ClosePanel)
+        ]
+        .align_y(Alignment::Center)
+        .into()
+    }
+
+    fn requests_view(&self) -> Element<'_, Message> {
+        let mut list = column![Self::panel_title("Requests")].spacing(12).max_width(560);
+        let mut any = false;
+        for request in self.roster.incoming_friend_requests() {
+            any = true;
+            list = list.push(request_card(
+                format!("{} (@{}) wants to be your friend", request.from.display_name, request.from.username),
+                &request.message,
+                Some((
+                    Message::AnswerFriend { id: request.id, accept: true },
+                    Message::AnswerFriend { id: request.id, accept: false },
+                )),
+            ));
+        }
+        for request in self.roster.answerable_group_requests() {
+            any = true;
+            let line = match (request.kind, &request.inviter) {
+                (GroupRequestKind::Invitation, Some(inviter)) => {
+                    format!("{} invites you to {}", inviter.display_name, request.group.name)
+                }
+                (GroupRequestKind::Invitation, None) => format!("You are invited to {}", request.group.name),
+                (GroupRequestKind::Application, _) => {
+                    format!("{} asks to join {}", request.user.display_name, request.group.name)
+                }
+            };
+            list = list.push(request_card(
+                line,
+                &request.message,
+                Some((
+                    Message::AnswerGroup { id: request.id, accept: true },
+                    Message::AnswerGroup { id: request.id, accept: false },
+                )),
+            ));
+        }
+        for request in self.roster.friend_requests.iter().filter(|r| r.from.id == self.roster.me) {
+            any = true;
+            list = list.push(request_card(
+                format!("You asked {} to be friends; waiting for an answer", request.to.display_name),
+                &request.message,
+                None,
+            ));
+        }
+        if !any {
+            list = list.push(text("No requests.").style(text::secondary));
+        }
+        scrollable(list).into()
+    }
+
+    fn add_friend_view<'a>(&'a self, search: &'a AddFriend) -> Element<'a, Message> {
+        let mut content = column![
+            Self::panel_title("Add a friend"),
+            row![
+                text_input("User name or display name", &search.query)
+                    .id(id::SEARCH)
+                    .on_input(Message::SearchChanged)
+                    .on_submit(Message::Search)
+                    .padding(8),
+                button(text("Search"))
+                    .on_press_maybe((!search.busy).then_some(Message::Search))
+                    .padding([8, 16]),
+            ]
+            .spacing(8),
+            text_input("A message with your request (optional)", &search.greeting)
+                .id(id::GREETING)
+                .on_input(Message::GreetingChanged)
+                .padding(8),
+        ]
+        .spacing(12)
+        .max_width(560);
+        if let Some(error) = &search.error {
+            content = content.push(widget::error_line(error));
+        }
+        if search.searched && search.results.is_empty() && search.error.is_none() {
+            content = content.push(text("Nobody found by that name.").style(text::secondary));
+        }
+        for hit in &search.results {
+            let user = &hit.user;
+            let waiting = search.asked.contains(&user.id)
+                || self
+                    .roster
+                    .friend_requests
+                    .iter()
+                    .any(|r| r.to.id == user.id && r.from.id == self.roster.me);
+            let action: Element<'a, Message> = if hit.is_friend || self.roster.friends.contains_key(&user.id)
+            {
+                text("Friend").size(13).style(text::secondary).into()
+            } else if waiting {
+                text("Asked").size(13).style(text::secondary).into()
+            } else {
+                button(text("Add").size(13)).padding([4, 14]).on_press(Message::Ask(user.id)).into()
+            };
+            content = content.push(
+                row![
+                    widget::avatar(&user.display_name, user.id, None, 34.0),
+                    column![
+                        text(user.display_name.clone()).size(15),
+                        text(format!("@{}", user.username)).size(12).style(text::secondary)
+                    ],
+                    iced::widget::space().width(Length::Fill),
+                    action
+                ]
+                .spacing(10)
+                .align_y(Alignment::Center),
+            );
+        }
+        scrollable(content).into()
     }
 
     fn profile_view<'a>(&'a self, form: &'a ProfileForm) -> Element<'a, Message> {
@@ -451,6 +1030,53 @@ impl Home {
         }
         content.into()
     }
+}
+
+/// A request with its message and, when the user can answer, Accept and Refuse buttons.
+fn request_card<'a>(
+    line: String,
+    message: &str,
+    answers: Option<(Message, Message)>,
+) -> Element<'a, Message> {
+    let mut content = column![text(line).size(15)].spacing(6);
+    if !message.trim().is_empty() {
+        content = content.push(text(format!("“{}”", message.trim())).size(14).style(text::secondary));
+    }
+    if let Some((accept, refuse)) = answers {
+        content = content.push(
+            row![
+                button(text("Accept")).on_press(accept).padding([4, 14]),
+                button(text("Refuse")).style(button::secondary).on_press(refuse).padding([4, 14]),
+            ]
+            .spacing(8),
+        );
+    }
+    widget::card(content).padding(12).width(Length::Fill).into()
+}
+
+/// Fetches every message after the cache's cursor, page by page, into the cache.
+async fn fetch_after(api: &Api, history: &History, conversation: ConversationId) -> Result<(), String> {
+    let mut cursor = history.cursor(conversation).await.map_err(|e| e.to_string())?;
+    loop {
+        let query = HistoryQuery { after: Some(cursor), before: None, limit: Some(200) };
+        let page: HistoryPage = api
+            .get_query(&format!("/api/conversations/{conversation}/messages"), &query)
+            .await
+            .map_err(|e| e.to_string())?;
+        for message in &page.messages {
+            history.store(message).await.map_err(|e| e.to_string())?;
+            cursor = cursor.max(message.seq);
+        }
+        if !page.more || page.messages.is_empty() {
+            return Ok(());
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// An HTTP answer saying the token is no longer valid ends the session.

@@ -1,4 +1,5 @@
 //! One module per screen, each with its own state, `Message`, `update` and `view`.
 
+pub mod chat;
 pub mod home;
 pub mod login;

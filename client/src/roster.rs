@@ -1,0 +1,453 @@
+//! What the user knows about people and conversations: friends with their presence, groups,
+//! pending requests, and per-conversation unread counts. Plain data kept current by socket
+//! frames and HTTP answers; no widgets, so it is tested without a window.
+
+use kith_shared::ServerFrame;
+use kith_shared::UserId;
+use kith_shared::api::{
+    ConversationId, ConversationKind, ConversationState, Friend, FriendRequest, GroupRequest, MyGroup,
+};
+use kith_shared::frame::{ChatMessage, Content, Target};
+use std::collections::BTreeMap;
+
+/// One conversation's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conversation {
+    pub kind: Option<ConversationKind>,
+    pub peer_id: Option<UserId>,
+    /// Newest sequence number known on the server.
+    pub last_seq: i64,
+    pub read_seq: i64,
+    pub unread: i64,
+    pub muted: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Roster {
+    pub me: UserId,
+    pub friends: BTreeMap<UserId, Friend>,
+    pub groups: BTreeMap<ConversationId, MyGroup>,
+    pub conversations: BTreeMap<ConversationId, Conversation>,
+    /// Friend requests addressed to the user, and the ones the user sent.
+    pub friend_requests: Vec<FriendRequest>,
+    /// Applications to groups the user moderates, and invitations for the user.
+    pub group_requests: Vec<GroupRequest>,
+    /// The conversation on screen: its messages count as read.
+    pub open: Option<ConversationId>,
+}
+
+/// What a frame changed that the UI must act on beyond redrawing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Nothing,
+    /// A new message from someone else; `alert` when it should make a sound.
+    Message {
+        conversation_id: ConversationId,
+        alert: bool,
+    },
+    /// The lists of friends or groups changed in a way that needs a fresh fetch.
+    Lists,
+}
+
+impl Roster {
+    pub fn new(me: UserId) -> Self {
+        Self { me, ..Self::default() }
+    }
+
+    /// Friends sorted by presence (online first), then display name.
+    pub fn friends_sorted(&self) -> Vec<&Friend> {
+        let mut friends: Vec<&Friend> = self.friends.values().collect();
+        friends.sort_by(|a, b| {
+            b.online
+                .cmp(&a.online)
+                .then_with(|| a.user.display_name.to_lowercase().cmp(&b.user.display_name.to_lowercase()))
+        });
+        friends
+    }
+
+    /// Groups sorted by name.
+    pub fn groups_sorted(&self) -> Vec<&MyGroup> {
+        let mut groups: Vec<&MyGroup> = self.groups.values().collect();
+        groups.sort_by_key(|g| g.group.name.to_lowercase());
+        groups
+    }
+
+    /// Requests that wait for the user's answer.
+    pub fn incoming_friend_requests(&self) -> impl Iterator<Item = &FriendRequest> {
+        self.friend_requests.iter().filter(move |r| r.to.id == self.me)
+    }
+
+    /// Group requests the user can answer: applications to moderated groups and
+    /// invitations addressed to the user.
+    pub fn answerable_group_requests(&self) -> impl Iterator<Item = &GroupRequest> {
+        self.group_requests.iter()
+    }
+
+    /// The number on the requests tab.
+    pub fn pending_count(&self) -> usize {
+        self.incoming_friend_requests().count() + self.answerable_group_requests().count()
+    }
+
+    pub fn unread(&self, conversation_id: ConversationId) -> i64 {
+        self.conversations.get(&conversation_id).map_or(0, |c| if c.muted { 0 } else { c.unread })
+    }
+
+    /// Total unread over conversations that are not muted.
+    pub fn total_unread(&self) -> i64 {
+        self.conversations.keys().map(|id| self.unread(*id)).sum()
+    }
+
+    /// Where a message to this conversation goes.
+    pub fn target(&self, conversation_id: ConversationId) -> Option<Target> {
+        if self.groups.contains_key(&conversation_id) {
+            return Some(Target::Group { id: conversation_id });
+        }
+        if let Some(friend) = self.friends.values().find(|f| f.conversation_id == conversation_id) {
+            return Some(Target::User { id: friend.user.id });
+        }
+        let conversation = self.conversations.get(&conversation_id)?;
+        match (conversation.kind, conversation.peer_id) {
+            (Some(ConversationKind::Group), _) => Some(Target::Group { id: conversation_id }),
+            (_, Some(peer)) => Some(Target::User { id: peer }),
+            _ => None,
+        }
+    }
+
+    /// The title of a conversation: the friend's or group's name.
+    pub fn title(&self, conversation_id: ConversationId) -> String {
+        if let Some(group) = self.groups.get(&conversation_id) {
+            return group.group.name.clone();
+        }
+        if let Some(friend) = self.friends.values().find(|f| f.conversation_id == conversation_id) {
+            return friend.user.display_name.clone();
+        }
+        format!("Conversation {conversation_id}")
+    }
+
+    /// A member's display name, when known.
+    pub fn name_of(&self, user_id: UserId) -> Option<&str> {
+        self.friends.get(&user_id).map(|f| f.user.display_name.as_str())
+    }
+
+    pub fn set_friends(&mut self, friends: Vec<Friend>) {
+        self.friends = friends.into_iter().map(|f| (f.user.id, f)).collect();
+    }
+
+    pub fn set_groups(&mut self, groups: Vec<MyGroup>) {
+        self.groups = groups.into_iter().map(|g| (g.group.id, g)).collect();
+    }
+
+    /// Opens a conversation: its messages count as read from now on.
+    pub fn open(&mut self, conversation_id: Option<ConversationId>) {
+        self.open = conversation_id;
+        if let Some(id) = conversation_id {
+            self.mark_read(id);
+        }
+    }
+
+    /// Everything up to the newest message is read. Returns the seq to report, if any.
+    pub fn mark_read(&mut self, conversation_id: ConversationId) -> Option<i64> {
+        let conversation = self.conversations.get_mut(&conversation_id)?;
+        conversation.unread = 0;
+        (conversation.last_seq > conversation.read_seq).then(|| {
+            conversation.read_seq = conversation.last_seq;
+            conversation.last_seq
+        })
+    }
+
+    /// Applies a frame from the server.
+    pub fn apply(&mut self, frame: &ServerFrame) -> Change {
+        match frame {
+            ServerFrame::SyncState { conversations, friend_requests, group_requests } => {
+                self.conversations =
+                    conversations.iter().map(|c| (c.conversation_id, conversation_of(c))).collect();
+                self.friend_requests = friend_requests.clone();
+                self.group_requests = group_requests.clone();
+                if let Some(open) = self.open {
+                    self.mark_read(open);
+                }
+                Change::Lists
+            }
+            ServerFrame::Message { message } => self.message(message),
+            ServerFrame::Ack { conversation_id, seq, .. } => {
+                let conversation = self.conversations.entry(*conversation_id).or_default();
+                conversation.last_seq = conversation.last_seq.max(*seq);
+                // One's own message is read by definition.
+                conversation.read_seq = conversation.read_seq.max(*seq);
+                Change::Nothing
+            }
+            ServerFrame::Presence { user_id, online } => {
+                if let Some(friend) = self.friends.get_mut(user_id) {
+                    friend.online = *online;
+                }
+                Change::Nothing
+            }
+            ServerFrame::FriendRequestReceived { request } => {
+                if !self.friend_requests.iter().any(|r| r.id == request.id) {
+                    self.friend_requests.push(request.clone());
+                }
+                Change::Nothing
+            }
+            ServerFrame::FriendRequestRefused { request_id, .. }
+            | ServerFrame::FriendRequestCancelled { request_id } => {
+                self.friend_requests.retain(|r| r.id != *request_id);
+                Change::Nothing
+            }
+            ServerFrame::FriendAdded { friend } => {
+                let id = friend.user.id;
+                self.friend_requests.retain(|r| r.from.id != id && r.to.id != id);
+                let conversation = self.conversations.entry(friend.conversation_id).or_default();
+                conversation.kind = Some(ConversationKind::Direct);
+                conversation.peer_id = Some(id);
+                self.friends.insert(id, friend.clone());
+                Change::Nothing
+            }
+            ServerFrame::FriendRemoved { user_id } => {
+                self.friends.remove(user_id);
+                Change::Nothing
+            }
+            ServerFrame::GroupRequestReceived { request } => {
+                if !self.group_requests.iter().any(|r| r.id == request.id) {
+                    self.group_requests.push(request.clone());
+                }
+                Change::Nothing
+            }
+            ServerFrame::GroupRequestClosed { request_id, .. } => {
+                self.group_requests.retain(|r| r.id != *request_id);
+                Change::Nothing
+            }
+            ServerFrame::GroupJoined { group } => {
+                let conversation = self.conversations.entry(group.group.id).or_default();
+                conversation.kind = Some(ConversationKind::Group);
+                conversation.muted = group.muted;
+                self.groups.insert(group.group.id, group.clone());
+                Change::Nothing
+            }
+            ServerFrame::GroupLeft { group_id, .. } => {
+                self.groups.remove(group_id);
+                if self.open == Some(*group_id) {
+                    self.open = None;
+                }
+                Change::Nothing
+            }
+            ServerFrame::GroupUpdated { group } => {
+                if let Some(mine) = self.groups.get_mut(&group.id) {
+                    mine.group = group.clone();
+                }
+                Change::Nothing
+            }
+            _ => Change::Nothing,
+        }
+    }
+
+    fn message(&mut self, message: &ChatMessage) -> Change {
+        let open = self.open == Some(message.conversation_id);
+        let conversation = self.conversations.entry(message.conversation_id).or_default();
+        if message.seq <= conversation.last_seq {
+            // Already counted (in sync_state, or pushed before): nothing new.
+            return Change::Nothing;
+        }
+        conversation.last_seq = conversation.last_seq.max(message.seq);
+        conversation.muted |= message.muted;
+        let from_me = message.sender_id == Some(self.me);
+        let notice = message.sender_id.is_none();
+        let shown = !matches!(message.content, Content::Recall { .. } | Content::Notice { .. });
+        if from_me || open {
+            conversation.read_seq = conversation.read_seq.max(message.seq);
+            conversation.unread = 0;
+        } else if !notice && shown {
+            conversation.unread += 1;
+        }
+        let alert = !from_me && !notice && shown && !message.muted && !conversation.muted;
+        Change::Message { conversation_id: message.conversation_id, alert }
+    }
+}
+
+fn conversation_of(state: &ConversationState) -> Conversation {
+    Conversation {
+        kind: Some(state.kind),
+        peer_id: state.peer_id,
+        last_seq: state.last_seq,
+        read_seq: state.read_seq,
+        unread: state.unread,
+        muted: state.muted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kith_shared::api::{GroupProfile, Role, UserProfile};
+
+    fn user(id: UserId, name: &str) -> UserProfile {
+        UserProfile { id, username: name.to_lowercase(), display_name: name.into(), avatar_url: None }
+    }
+
+    fn friend(id: UserId, name: &str, online: bool, conversation_id: ConversationId) -> Friend {
+        Friend { user: user(id, name), online, conversation_id }
+    }
+
+    fn text_message(conversation_id: ConversationId, seq: i64, sender: UserId) -> ChatMessage {
+        ChatMessage {
+            id: seq,
+            conversation_id,
+            seq,
+            sender_id: Some(sender),
+            client_id: None,
+            sent_at: seq,
+            content: Content::Text { text: "hi".into() },
+            muted: false,
+        }
+    }
+
+    fn group(id: ConversationId, name: &str, muted: bool) -> MyGroup {
+        MyGroup {
+            group: GroupProfile {
+                id,
+                name: name.into(),
+                description: String::new(),
+                owner_id: 1,
+                member_count: 3,
+                created_at: 0,
+            },
+            role: Role::Member,
+            muted,
+        }
+    }
+
+    #[test]
+    fn presence_updates_the_friend_and_sorting_puts_online_first() {
+        let mut roster = Roster::new(1);
+        roster.set_friends(vec![
+            friend(2, "bob", false, 10),
+            friend(3, "Carol", true, 11),
+            friend(4, "al", false, 12),
+        ]);
+        let names: Vec<_> = roster.friends_sorted().iter().map(|f| f.user.display_name.clone()).collect();
+        assert_eq!(names, ["Carol", "al", "bob"]);
+        roster.apply(&ServerFrame::Presence { user_id: 2, online: true });
+        let names: Vec<_> = roster.friends_sorted().iter().map(|f| f.user.display_name.clone()).collect();
+        assert_eq!(names, ["bob", "Carol", "al"]);
+        // Presence of a stranger changes nothing.
+        roster.apply(&ServerFrame::Presence { user_id: 99, online: true });
+        assert_eq!(roster.friends.len(), 3);
+    }
+
+    #[test]
+    fn messages_count_unread_unless_open_or_mine() {
+        let mut roster = Roster::new(1);
+        roster.set_friends(vec![friend(2, "Bob", true, 10)]);
+        assert_eq!(
+            roster.apply(&ServerFrame::Message { message: text_message(10, 1, 2) }),
+            Change::Message { conversation_id: 10, alert: true }
+        );
+        roster.apply(&ServerFrame::Message { message: text_message(10, 2, 2) });
+        assert_eq!(roster.unread(10), 2);
+        assert_eq!(roster.total_unread(), 2);
+        // Own messages (from another device) neither count nor alert.
+        assert_eq!(
+            roster.apply(&ServerFrame::Message { message: text_message(10, 3, 1) }),
+            Change::Message { conversation_id: 10, alert: false }
+        );
+        assert_eq!(roster.unread(10), 0, "writing in a conversation means having read it");
+
+        roster.apply(&ServerFrame::Message { message: text_message(10, 4, 2) });
+        roster.open(Some(10));
+        assert_eq!(roster.unread(10), 0);
+        roster.apply(&ServerFrame::Message { message: text_message(10, 5, 2) });
+        assert_eq!(roster.unread(10), 0, "the open conversation gets no badge");
+        assert_eq!(roster.conversations[&10].read_seq, 5);
+    }
+
+    #[test]
+    fn muted_groups_get_no_badge_and_no_sound() {
+        let mut roster = Roster::new(1);
+        roster.apply(&ServerFrame::GroupJoined { group: group(20, "Climbers", true) });
+        let message = ChatMessage { muted: true, ..text_message(20, 1, 5) };
+        assert_eq!(
+            roster.apply(&ServerFrame::Message { message }),
+            Change::Message { conversation_id: 20, alert: false }
+        );
+        assert_eq!(roster.unread(20), 0);
+        assert_eq!(roster.target(20), Some(Target::Group { id: 20 }));
+        assert_eq!(roster.title(20), "Climbers");
+    }
+
+    #[test]
+    fn sync_state_sets_counters_and_requests() {
+        let mut roster = Roster::new(1);
+        let request = FriendRequest {
+            id: 4,
+            from: user(2, "Bob"),
+            to: user(1, "Me"),
+            message: "hi".into(),
+            created_at: 0,
+        };
+        let outgoing = FriendRequest {
+            id: 5,
+            from: user(1, "Me"),
+            to: user(3, "Carol"),
+            message: String::new(),
+            created_at: 0,
+        };
+        roster.apply(&ServerFrame::SyncState {
+            conversations: vec![ConversationState {
+                conversation_id: 10,
+                kind: ConversationKind::Direct,
+                peer_id: Some(2),
+                last_seq: 9,
+                delivered_seq: 9,
+                read_seq: 6,
+                unread: 3,
+                muted: false,
+            }],
+            friend_requests: vec![request.clone(), outgoing],
+            group_requests: vec![],
+        });
+        assert_eq!(roster.unread(10), 3);
+        assert_eq!(roster.target(10), Some(Target::User { id: 2 }));
+        assert_eq!(roster.incoming_friend_requests().collect::<Vec<_>>(), [&request]);
+        assert_eq!(roster.pending_count(), 1);
+        // Opening it reads everything up to seq 9, once.
+        roster.open(Some(10));
+        assert_eq!(roster.unread(10), 0);
+        assert_eq!(roster.mark_read(10), None);
+        // A message already counted (replayed after a reconnect) is not counted again.
+        roster.open(None);
+        roster.apply(&ServerFrame::Message { message: text_message(10, 9, 2) });
+        assert_eq!(roster.unread(10), 0);
+    }
+
+    #[test]
+    fn accepting_a_request_makes_a_friend_and_clears_the_request() {
+        let mut roster = Roster::new(1);
+        let request = FriendRequest {
+            id: 4,
+            from: user(2, "Bob"),
+            to: user(1, "Me"),
+            message: "hi".into(),
+            created_at: 0,
+        };
+        roster.apply(&ServerFrame::FriendRequestReceived { request: request.clone() });
+        roster.apply(&ServerFrame::FriendRequestReceived { request });
+        assert_eq!(roster.pending_count(), 1, "a repeated push is kept once");
+        roster.apply(&ServerFrame::FriendAdded { friend: friend(2, "Bob", true, 10) });
+        assert_eq!(roster.pending_count(), 0);
+        assert_eq!(roster.title(10), "Bob");
+        roster.apply(&ServerFrame::FriendRemoved { user_id: 2 });
+        assert!(roster.friends.is_empty());
+    }
+
+    #[test]
+    fn leaving_a_group_closes_its_chat() {
+        let mut roster = Roster::new(1);
+        roster.apply(&ServerFrame::GroupJoined { group: group(20, "Climbers", false) });
+        roster.open(Some(20));
+        roster.apply(&ServerFrame::GroupLeft {
+            group_id: 20,
+            reason: kith_shared::frame::LeaveReason::Dissolved,
+        });
+        assert!(roster.groups.is_empty());
+        assert_eq!(roster.open, None);
+    }
+}
