@@ -11,5 +11,5 @@ CREATE TABLE messages (
     sent_at BIGINT NOT NULL,                -- Unix milliseconds, server time
     recalled BOOLEAN NOT NULL DEFAULT FALSE,
     UNIQUE (conversation_id, seq),
-    UNIQUE (sender_id, client_id)
+    UNIQUE (client_id, sender_id)          -- resend detection looks up by client_id
 );

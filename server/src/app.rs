@@ -1,6 +1,6 @@
 //! The state every handler shares: configuration, database, hub and shutdown signal.
 
-use crate::auth::FailureLimiter;
+use crate::auth::{FailureLimiter, Passwords};
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::membership::Membership;
@@ -21,6 +21,7 @@ pub struct App {
     pub membership: Membership,
     pub messages: Messages,
     pub login_failures: FailureLimiter,
+    pub passwords: Passwords,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     /// Tracks connection tasks so shutdown can wait for them.
@@ -37,6 +38,7 @@ impl App {
             membership: Membership::default(),
             messages,
             login_failures: FailureLimiter::new(Duration::from_secs(60)),
+            passwords: Passwords::new(std::thread::available_parallelism().map_or(2, |n| n.get()).min(4)),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             config,

@@ -95,6 +95,72 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Runs password hashing on a few dedicated threads. Each argon2 hash takes about 19 MiB;
+/// confining hashing to the same few threads lets the allocator reuse that memory, where
+/// Tokio's blocking pool (up to hundreds of threads) would leave a copy in each thread's arena.
+#[derive(Debug)]
+pub struct Passwords {
+    jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
+}
+
+/// The hashing threads have stopped (the server is shutting down).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing is not available")]
+pub struct PasswordsStopped;
+
+impl Passwords {
+    /// Starts `threads` hashing threads; they end when this is dropped.
+    pub fn new(threads: usize) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        let queue = std::sync::Arc::new(Mutex::new(queue));
+        for i in 0..threads.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new().name(format!("kith-passwords-{i}")).spawn(move || {
+                loop {
+                    let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+            if let Err(err) = spawned {
+                tracing::error!(%err, "cannot start a password hashing thread");
+            }
+        }
+        Self { jobs }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordsStopped> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = done.send(work());
+            }))
+            .map_err(|_| PasswordsStopped)?;
+        result.await.map_err(|_| PasswordsStopped)
+    }
+
+    /// [`hash_password`] on a hashing thread.
+    pub async fn hash(&self, password: String) -> Result<String, PasswordsStopped> {
+        match self.run(move || hash_password(&password)).await? {
+            Ok(hash) => Ok(hash),
+            Err(err) => {
+                tracing::error!(%err, "argon2 failed");
+                Err(PasswordsStopped)
+            }
+        }
+    }
+
+    /// [`verify_password`] on a hashing thread.
+    pub async fn verify(&self, password: String, stored: String) -> Result<bool, PasswordsStopped> {
+        self.run(move || verify_password(&password, &stored)).await
+    }
+}
+
 /// A fresh bearer token: 32 random bytes as 64 hex digits.
 pub fn new_token() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 32];
@@ -188,6 +254,14 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[tokio::test]
+    async fn the_pool_hashes_and_verifies() {
+        let pool = Passwords::new(2);
+        let hash = pool.hash("pool password".to_owned()).await.expect("hash");
+        assert!(pool.verify("pool password".to_owned(), hash.clone()).await.expect("verify"));
+        assert!(!pool.verify("other password".to_owned(), hash).await.expect("verify"));
     }
 
     #[test]

@@ -124,9 +124,13 @@ impl Config {
                 .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
             for (key, value, line) in parse_ini(path, &text)? {
                 let origin = format!("{} line {line}", path.display());
-                config.set(&key, &value, &origin)?;
+                if !config.set(&key, &value, &origin)? {
+                    return Err(ConfigError::Value { origin, key, message: "unknown key".to_owned() });
+                }
             }
         }
+        // Variables of other programs share the prefix (the client's, the tests'): only the
+        // server's own keys are read from the environment.
         for (name, value) in env {
             if let Some(key) = name.strip_prefix("KITH_") {
                 config.set(key, &value, &format!("environment variable {name}"))?;
@@ -144,7 +148,8 @@ impl Config {
         }
     }
 
-    fn set(&mut self, key: &str, value: &str, origin: &str) -> Result<(), ConfigError> {
+    /// Sets one key. Returns false when the key is not one of the server's.
+    fn set(&mut self, key: &str, value: &str, origin: &str) -> Result<bool, ConfigError> {
         let bad =
             |message: String| ConfigError::Value { origin: origin.to_owned(), key: key.to_owned(), message };
         let value = value.trim();
@@ -210,9 +215,9 @@ impl Config {
             "ENABLE_MUSIC" => {
                 parse_bool(value).map_err(bad)?;
             }
-            _ => return Err(bad("unknown key".to_owned())),
+            _ => return Ok(false),
         }
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -317,6 +322,13 @@ mod tests {
         assert!(err.to_string().contains("line 2"), "{err}");
         let err = load_text("HTTP_PORT = 1\n", &[]).expect_err("no section");
         assert!(err.to_string().contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn other_programs_variables_are_left_alone() {
+        let config = Config::load(None, [("KITH_TEST_MYSQL_URL".to_owned(), "mysql://x".to_owned())])
+            .expect("foreign variables are ignored");
+        assert!(config.database_url.is_empty());
     }
 
     #[test]

@@ -30,6 +30,9 @@ impl Members {
 #[derive(Debug, Default)]
 pub struct Membership {
     cache: RwLock<HashMap<ConversationId, Arc<Members>>>,
+    /// The direct conversation of each pair of users (smaller id first), once looked up.
+    /// A pair's conversation never changes once created, so this is never invalidated.
+    direct: RwLock<HashMap<(UserId, UserId), ConversationId>>,
 }
 
 impl Membership {
@@ -51,6 +54,19 @@ impl Membership {
         });
         self.cache.write().unwrap_or_else(|e| e.into_inner()).insert(conversation_id, members.clone());
         Ok(Some(members))
+    }
+
+    /// The direct conversation of two users, if it was ever created.
+    pub async fn direct(&self, store: &Store, a: UserId, b: UserId) -> StoreResult<Option<ConversationId>> {
+        let key = (a.min(b), a.max(b));
+        if let Some(id) = self.direct.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(Some(*id));
+        }
+        let found = store.find_direct_conversation(a, b).await?;
+        if let Some(id) = found {
+            self.direct.write().unwrap_or_else(|e| e.into_inner()).insert(key, id);
+        }
+        Ok(found)
     }
 
     /// Forgets a conversation's members; the next [`Membership::get`] reads them again.

@@ -9,7 +9,6 @@
 use crate::hub::{ConnId, Hub, Outbound};
 use crate::membership::Members;
 use crate::store::{MessageRow, Store, StoreError, now_millis};
-use bytes::Bytes;
 use kith_shared::api::{ConversationId, ConversationKind};
 use kith_shared::codec::to_json;
 use kith_shared::frame::{ChatMessage, Content, Notice, ReceiptKind, Target};
@@ -258,9 +257,21 @@ impl Writer {
         if duplicate {
             return;
         }
-        let (plain, muted) = frames_for(&message);
+        let plain = to_json(&ServerFrame::Message { message: message.clone() });
+        // The muted variant is made only when someone muted the conversation.
+        let mut muted = None;
         for (user_id, is_muted) in &submission.members.members {
-            let json = if *is_muted { muted.clone() } else { plain.clone() };
+            let json = if *is_muted {
+                muted
+                    .get_or_insert_with(|| {
+                        to_json(&ServerFrame::Message {
+                            message: ChatMessage { muted: true, ..message.clone() },
+                        })
+                    })
+                    .clone()
+            } else {
+                plain.clone()
+            };
             self.hub.send_json_except(*user_id, sender_conn, json);
         }
     }
@@ -283,13 +294,6 @@ impl Writer {
             }
         }
     }
-}
-
-/// The `message` frame as plain and as muted JSON, each serialised once for all receivers.
-fn frames_for(message: &ChatMessage) -> (Bytes, Bytes) {
-    let plain = to_json(&ServerFrame::Message { message: message.clone() });
-    let muted = to_json(&ServerFrame::Message { message: ChatMessage { muted: true, ..message.clone() } });
-    (plain, muted)
 }
 
 fn row_of(message: &ChatMessage) -> MessageRow {

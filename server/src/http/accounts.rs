@@ -29,11 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/users/{id}/avatar", get(get_avatar))
 }
 
-/// Runs a slow password hash off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)
-}
-
 /// `POST /api/register`: creates an account. 201 with the profile.
 async fn post_register(
     State(app): State<AppState>,
@@ -43,8 +38,7 @@ async fn post_register(
     let display_name = auth::normalize_display_name(&req.display_name)?;
     auth::check_password(&req.password)?;
     let password = req.password;
-    let password_hash =
-        blocking(move || auth::hash_password(&password)).await?.map_err(ApiError::internal)?;
+    let password_hash = app.passwords.hash(password).await.map_err(ApiError::internal)?;
     let new_user =
         NewUser { username: &username, display_name: &display_name, password_hash: &password_hash };
     let id = match app.store.create_user(new_user).await {
@@ -97,7 +91,7 @@ async fn post_login(
     let stored = user.as_ref().map_or(DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
     let password = req.password;
     let verified = password.len() <= kith_shared::api::limits::PASSWORD_MAX
-        && blocking(move || auth::verify_password(&password, &stored)).await?;
+        && app.passwords.verify(password, stored).await.map_err(ApiError::internal)?;
     let Some(user) = user.filter(|_| verified) else {
         app.login_failures.record_failure(&account_key);
         if let Some(key) = &address_key {
@@ -162,7 +156,7 @@ async fn post_password(
         app.store.user_by_id(caller.user_id).await?.ok_or_else(|| ApiError::not_found("no such account"))?;
     let (old, stored) = (req.old_password, user.password_hash);
     if old.len() > kith_shared::api::limits::PASSWORD_MAX
-        || !blocking(move || auth::verify_password(&old, &stored)).await?
+        || !app.passwords.verify(old, stored).await.map_err(ApiError::internal)?
     {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -171,7 +165,7 @@ async fn post_password(
         ));
     }
     let new = req.new_password;
-    let hash = blocking(move || auth::hash_password(&new)).await?.map_err(ApiError::internal)?;
+    let hash = app.passwords.hash(new).await.map_err(ApiError::internal)?;
     app.store.set_password_hash(caller.user_id, &hash).await?;
     app.store.delete_other_sessions(caller.user_id, &caller.token_hash).await?;
     app.hub.kick(

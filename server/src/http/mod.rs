@@ -48,10 +48,11 @@ pub fn router(app: AppState) -> Router {
 /// Group applications and invitations awaiting the user: applications to groups they own
 /// or administer, and invitations addressed to them.
 pub async fn pending_group_requests(
-    _app: &App,
-    _user_id: kith_shared::UserId,
+    app: &App,
+    user_id: kith_shared::UserId,
 ) -> crate::store::StoreResult<Vec<kith_shared::api::GroupRequest>> {
-    Ok(Vec::new())
+    let pending = groups::pending_requests(app, user_id).await?;
+    Ok(pending.applications.into_iter().chain(pending.invitations).collect())
 }
 
 /// Serves the API until shutdown, letting in-flight requests finish.

@@ -58,17 +58,37 @@ pub async fn serve(app: Arc<App>, stream: TcpStream, peer: SocketAddr) {
 
     let (queue, outgoing) = mpsc::channel(app.config.outgoing_queue);
     let cut = CancellationToken::new();
-    // The welcome is queued before the hub knows the connection, so it is always first.
+    // Register first so that nothing pushed from now on is missed; the pushes wait in the
+    // queue while the welcome and the sync state are written, so those two always come first
+    // and the sync state cannot miss a message that is not also pushed.
+    let link = Link { conn_id: app.hub.next_conn_id(), token_hash, queue: queue.clone(), cut: cut.clone() };
+    let registered = app.hub.register(user_id, link);
+    tracing::debug!(user_id, conn = registered.conn_id, "connected");
     let welcome = ServerFrame::Welcome {
         user,
         server_version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol_version: PROTOCOL_VERSION,
         heartbeat_secs: app.config.heartbeat.as_secs() as u32,
     };
-    let _ = queue.try_send(Outbound::Frame(to_json(&welcome)));
-    let link = Link { conn_id: app.hub.next_conn_id(), token_hash, queue: queue.clone(), cut: cut.clone() };
-    let registered = app.hub.register(user_id, link);
-    tracing::debug!(user_id, conn = registered.conn_id, "connected");
+    let sync_state = match presence::sync_state(&app, user_id).await {
+        Ok(state) => state,
+        Err(err) => {
+            tracing::error!(%err, user_id, "sync state failed");
+            let failure =
+                ServerFrame::error(ErrorCode::Internal, "the server could not load your state; reconnect");
+            let _ = timeout(CLOSE_GRACE, writer.send(to_json(&failure))).await;
+            app.hub.unregister(user_id, registered.conn_id);
+            return;
+        }
+    };
+    let greeted = async {
+        writer.feed(to_json(&welcome)).await?;
+        writer.send(to_json(&sync_state)).await
+    };
+    if timeout(CLOSE_GRACE, greeted).await.map_or(true, |sent| sent.is_err()) {
+        app.hub.unregister(user_id, registered.conn_id);
+        return;
+    }
 
     let writer_task = tokio::spawn(write_loop(writer, outgoing, cut.clone()));
     let mut session = Session {
@@ -80,10 +100,6 @@ pub async fn serve(app: Arc<App>, stream: TcpStream, peer: SocketAddr) {
         sends: TokenBucket::new(app.config.messages_per_second, app.config.message_burst),
         last_typing: None,
     };
-    match presence::sync_state(&app, user_id).await {
-        Ok(state) => session.push(&state),
-        Err(err) => tracing::error!(%err, user_id, "sync state failed"),
-    }
     if registered.came_online {
         presence::announce(&app, user_id, true).await;
     }

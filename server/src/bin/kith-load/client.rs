@@ -1,0 +1,152 @@
+//! What the load generator needs of a client: account setup over HTTP and sockets.
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use kith_shared::api::{LoginResponse, UserProfile};
+use kith_shared::codec::{FrameCodec, to_json};
+use kith_shared::{ClientFrame, PROTOCOL_VERSION, ServerFrame};
+use serde_json::json;
+use std::net::{IpAddr, SocketAddr};
+use tokio::net::TcpSocket;
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::sync::mpsc;
+use tokio_util::codec::{FramedRead, FramedWrite};
+
+pub const PASSWORD: &str = "load generator password";
+
+pub struct Http {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Http {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self { base: format!("http://{addr}"), client: reqwest::Client::new() }
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let mut request = self.client.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let value: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
+        if !status.is_success() {
+            bail!("POST {path}: {status} {value}");
+        }
+        Ok(value)
+    }
+
+    /// Registers `name` (if new) and logs in.
+    pub async fn account(&self, name: &str) -> anyhow::Result<LoginResponse> {
+        let body = json!({"username": name, "display_name": name, "password": PASSWORD});
+        if let Err(err) = self.post("/api/register", None, body).await
+            && !err.to_string().contains("username_taken")
+        {
+            return Err(err);
+        }
+        let login = self.post("/api/login", None, json!({"username": name, "password": PASSWORD})).await?;
+        Ok(serde_json::from_value(login)?)
+    }
+
+    /// Makes two accounts friends; returns their conversation id.
+    pub async fn befriend(&self, a: &LoginResponse, b: &UserProfile, b_token: &str) -> anyhow::Result<i64> {
+        let sent = self.post("/api/friend-requests", Some(&a.token), json!({"to": b.id})).await?;
+        if let Some(id) = sent["friend"]["conversation_id"].as_i64() {
+            return Ok(id);
+        }
+        let id = sent["request"]["id"].as_i64().context("request id")?;
+        let friend =
+            self.post(&format!("/api/friend-requests/{id}/accept"), Some(b_token), json!({})).await?;
+        friend["conversation_id"].as_i64().context("conversation id")
+    }
+
+    pub async fn history_after(
+        &self,
+        token: &str,
+        conversation: i64,
+        after: i64,
+    ) -> anyhow::Result<(Vec<kith_shared::frame::ChatMessage>, bool)> {
+        let url = format!("{}/api/conversations/{conversation}/messages?after={after}&limit=200", self.base);
+        let page: serde_json::Value = self.client.get(url).bearer_auth(token).send().await?.json().await?;
+        let messages = serde_json::from_value(page["messages"].clone())?;
+        Ok((messages, page["more"] == json!(true)))
+    }
+}
+
+/// An authenticated socket: frames to send go through `out`; `frames` yields what arrives.
+pub struct Conn {
+    pub out: mpsc::UnboundedSender<Bytes>,
+    pub frames: FramedRead<OwnedReadHalf, FrameCodec<ServerFrame>>,
+}
+
+impl Conn {
+    /// Connects from `source` (a loopback address, to spread ports), says hello and waits
+    /// for the welcome and sync state; returns the sync state too.
+    pub async fn open(
+        server: SocketAddr,
+        source: IpAddr,
+        token: &str,
+    ) -> anyhow::Result<(Self, ServerFrame)> {
+        let socket = TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(source, 0))?;
+        let stream = socket.connect(server).await?;
+        stream.set_nodelay(true)?;
+        let (read, write) = stream.into_split();
+        let frames = FramedRead::with_capacity(read, FrameCodec::new(1 << 20), 1024);
+        let mut writer = FramedWrite::new(write, FrameCodec::<ServerFrame>::new(1 << 20));
+        let (out, mut queue) = mpsc::unbounded_channel::<Bytes>();
+        tokio::spawn(async move {
+            while let Some(json) = queue.recv().await {
+                if writer.feed(json).await.is_err() {
+                    return;
+                }
+                while let Ok(json) = queue.try_recv() {
+                    if writer.feed(json).await.is_err() {
+                        return;
+                    }
+                }
+                if writer.flush().await.is_err() {
+                    return;
+                }
+            }
+        });
+        out.send(to_json(&ClientFrame::Hello { version: PROTOCOL_VERSION, token: token.to_owned() }))?;
+        let mut conn = Self { out, frames };
+        match conn.next().await? {
+            ServerFrame::Welcome { .. } => {}
+            other => bail!("expected welcome, got {other:?}"),
+        }
+        let sync = conn.next().await?;
+        Ok((conn, sync))
+    }
+
+    pub fn send(&self, frame: &ClientFrame) {
+        let _ = self.out.send(to_json(frame));
+    }
+
+    /// The next frame other than a ping (pings are answered).
+    pub async fn next(&mut self) -> anyhow::Result<ServerFrame> {
+        loop {
+            match self.frames.next().await {
+                Some(Ok(Ok(ServerFrame::Ping { nonce }))) => self.send(&ClientFrame::Pong { nonce }),
+                Some(Ok(Ok(frame))) => return Ok(frame),
+                Some(Ok(Err(bad))) => bail!("bad frame from server: {bad}"),
+                Some(Err(err)) => bail!("socket: {err}"),
+                None => bail!("the server closed the connection"),
+            }
+        }
+    }
+}
+
+/// The loopback source address for the `i`-th connection (127.0.0.1 to 127.0.0.8).
+pub fn source(i: usize) -> IpAddr {
+    IpAddr::from([127, 0, 0, 1 + (i % 8) as u8])
+}

@@ -1,0 +1,116 @@
+//! `kith-load`: a load generator for a Kith server on this machine.
+//!
+//! It prepares its own world through the public API (registers users, makes friendships),
+//! then runs one scenario, bounded in message count and in time, and prints one summary
+//! table (`--json FILE` also writes it as JSON). Loopback addresses only.
+//!
+//! ```text
+//! kith-load [--spawn PATH | --http ADDR --socket ADDR] [--json FILE] SCENARIO [options]
+//!   idle       --connections N [--accounts A] [--hold SECS]
+//!   one-to-one --pairs K --messages M [--rate MSGS_PER_SEC] [--window W]
+//!   reconnect  --pairs K --messages M
+//! ```
+//! With `--spawn`, it starts the server binary itself on a fresh SQLite database in a
+//! temporary directory (or on `--database URL`), with limits raised for load, and reports
+//! the server's memory from /proc.
+
+mod client;
+mod report;
+mod scenarios;
+mod server;
+
+use anyhow::{Context, bail};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Every scenario stops after this long whatever happens.
+pub const TIME_LIMIT: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub spawn: Option<PathBuf>,
+    pub database: Option<String>,
+    pub http: Option<SocketAddr>,
+    pub socket: Option<SocketAddr>,
+    pub json: Option<PathBuf>,
+    pub scenario: String,
+    pub connections: usize,
+    pub accounts: usize,
+    pub hold: Duration,
+    pub pairs: usize,
+    pub messages: usize,
+    pub rate: Option<f64>,
+    pub window: usize,
+}
+
+fn parse_args() -> anyhow::Result<Options> {
+    let mut options = Options {
+        spawn: None,
+        database: None,
+        http: None,
+        socket: None,
+        json: None,
+        scenario: String::new(),
+        connections: 1000,
+        accounts: 50,
+        hold: Duration::from_secs(5),
+        pairs: 50,
+        messages: 1000,
+        rate: None,
+        window: 64,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--spawn" => options.spawn = Some(PathBuf::from(value()?)),
+            "--database" => options.database = Some(value()?),
+            "--http" => options.http = Some(value()?.parse().context("--http ADDR:PORT")?),
+            "--socket" => options.socket = Some(value()?.parse().context("--socket ADDR:PORT")?),
+            "--json" => options.json = Some(PathBuf::from(value()?)),
+            "--connections" => options.connections = value()?.parse()?,
+            "--accounts" => options.accounts = value()?.parse()?,
+            "--hold" => options.hold = Duration::from_secs(value()?.parse()?),
+            "--pairs" => options.pairs = value()?.parse()?,
+            "--messages" => options.messages = value()?.parse()?,
+            "--rate" => options.rate = Some(value()?.parse()?),
+            "--window" => options.window = value()?.parse()?,
+            "-h" | "--help" => {
+                println!("{}", include_str!("usage.txt"));
+                std::process::exit(0);
+            }
+            scenario if !scenario.starts_with('-') && options.scenario.is_empty() => {
+                options.scenario = scenario.to_owned()
+            }
+            other => bail!("unknown argument '{other}'; see --help"),
+        }
+    }
+    if options.scenario.is_empty() {
+        bail!("name a scenario: idle, one-to-one or reconnect; see --help");
+    }
+    for addr in [options.http, options.socket].into_iter().flatten() {
+        if !addr.ip().is_loopback() {
+            bail!("{addr} is not a loopback address: kith-load only loads this machine");
+        }
+    }
+    Ok(options)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let options = parse_args()?;
+    let mut target = server::Target::open(&options).await?;
+    let result = tokio::time::timeout(TIME_LIMIT, scenarios::run(&options, &target)).await;
+    let report = match result {
+        Ok(report) => report?,
+        Err(_) => bail!("the scenario did not finish within {} s", TIME_LIMIT.as_secs()),
+    };
+    let report = report.with_server(target.memory());
+    println!("{}", report.table());
+    if let Some(path) = &options.json {
+        std::fs::write(path, report.json()).with_context(|| format!("writing {}", path.display()))?;
+    }
+    target.stop().await;
+    Ok(())
+}

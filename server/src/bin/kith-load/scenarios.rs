@@ -1,0 +1,280 @@
+//! The scenarios. Each prepares its accounts, runs bounded in messages and time, and
+//! returns its report.
+
+use crate::Options;
+use crate::client::{Conn, Http, source};
+use crate::report::{Report, percentile};
+use crate::server::Target;
+use anyhow::{Context, bail};
+use futures_util::future::try_join_all;
+use kith_shared::api::LoginResponse;
+use kith_shared::frame::{Content, Target as To};
+use kith_shared::{ClientFrame, ServerFrame};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+pub async fn run(options: &Options, target: &Target) -> anyhow::Result<Report> {
+    match options.scenario.as_str() {
+        "idle" => idle(options, target).await,
+        "one-to-one" => one_to_one(options, target).await,
+        "reconnect" => reconnect(options, target).await,
+        other => bail!("unknown scenario '{other}': idle, one-to-one or reconnect"),
+    }
+}
+
+/// A prefix that keeps this run's user names apart from earlier runs' on the same server.
+fn run_tag() -> String {
+    format!("l{}", std::process::id())
+}
+
+/// Registers and logs in `count` accounts, eight at a time.
+async fn accounts(http: &Http, prefix: &str, count: usize) -> anyhow::Result<Vec<LoginResponse>> {
+    let mut all = Vec::with_capacity(count);
+    let names: Vec<String> = (0..count).map(|i| format!("{}{prefix}{i}", run_tag())).collect();
+    for chunk in names.chunks(8) {
+        all.extend(try_join_all(chunk.iter().map(|name| http.account(name))).await?);
+    }
+    Ok(all)
+}
+
+/// `pairs` friend pairs: (a, b, their conversation).
+async fn friend_pairs(http: &Http, pairs: usize) -> anyhow::Result<Vec<(LoginResponse, LoginResponse, i64)>> {
+    let a = accounts(http, "a", pairs).await?;
+    let b = accounts(http, "b", pairs).await?;
+    let mut out = Vec::with_capacity(pairs);
+    for (a, b) in a.into_iter().zip(b) {
+        let conversation = http.befriend(&a, &b.user, &b.token).await?;
+        out.push((a, b, conversation));
+    }
+    Ok(out)
+}
+
+async fn idle(options: &Options, target: &Target) -> anyhow::Result<Report> {
+    let http = Http::new(target.http);
+    let accounts = accounts(&http, "i", options.accounts.max(1)).await?;
+    let before = target.memory();
+    let started = Instant::now();
+    let mut conns = Vec::with_capacity(options.connections);
+    for i in 0..options.connections {
+        let token = &accounts[i % accounts.len()].token;
+        let (conn, _) = Conn::open(target.socket, source(i), token)
+            .await
+            .with_context(|| format!("connection {i} of {}", options.connections))?;
+        conns.push(conn);
+    }
+    let connect_secs = started.elapsed().as_secs_f64();
+    // Hold them, answering pings, then measure.
+    let holders: Vec<_> = conns
+        .into_iter()
+        .map(|mut conn| {
+            tokio::spawn(async move {
+                loop {
+                    if conn.next().await.is_err() {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(options.hold).await;
+    let after = target.memory();
+    let alive = holders.iter().filter(|h| !h.is_finished()).count();
+    let mut report = Report::new("idle connections")
+        .row("connections", options.connections)
+        .row("accounts", accounts.len())
+        .row("still open after hold", alive)
+        .row("connect time (s)", format!("{connect_secs:.2}"))
+        .row("connects per second", format!("{:.0}", options.connections as f64 / connect_secs));
+    if let (Some(before), Some(after)) = (before, after) {
+        let per_conn =
+            (after.rss_kib.saturating_sub(before.rss_kib)) as f64 * 1024.0 / options.connections as f64;
+        report = report
+            .row("server RSS before (MiB)", format!("{:.1}", before.rss_kib as f64 / 1024.0))
+            .row("server bytes per connection", format!("{per_conn:.0}"));
+    }
+    for holder in holders {
+        holder.abort();
+    }
+    Ok(report)
+}
+
+/// Microseconds since `epoch`, carried in each message's text.
+fn stamp(epoch: Instant) -> u64 {
+    epoch.elapsed().as_micros() as u64
+}
+
+fn stamped_at(content: &Content) -> Option<u64> {
+    let Content::Text { text } = content else { return None };
+    text.strip_prefix("t=")?.split_whitespace().next()?.parse().ok()
+}
+
+async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report> {
+    let http = Http::new(target.http);
+    let pairs = friend_pairs(&http, options.pairs).await?;
+    let per_sender = options.messages;
+    let senders = pairs.len() * 2;
+    // Each user sends `per_sender` messages to its friend and receives as many.
+    let mut peers = Vec::new();
+    for (i, (a, b, _)) in pairs.iter().enumerate() {
+        peers.push((a.token.clone(), b.user.id, 2 * i));
+        peers.push((b.token.clone(), a.user.id, 2 * i + 1));
+    }
+    let mut conns = Vec::new();
+    for (token, to, i) in &peers {
+        let (conn, _) = Conn::open(target.socket, source(*i), token).await?;
+        conns.push((conn, *to));
+    }
+    // With --rate, each sender sends at rate / senders.
+    let interval = options.rate.map(|rate| Duration::from_secs_f64(senders as f64 / rate));
+    let epoch = Instant::now();
+    let window = options.window.max(1);
+    let tasks = conns.into_iter().map(|(mut conn, to)| {
+        tokio::spawn(async move {
+            let permits = Arc::new(Semaphore::new(window));
+            let out = conn.out.clone();
+            let sender_permits = permits.clone();
+            let sender = tokio::spawn(async move {
+                for i in 0..per_sender {
+                    if let Some(interval) = interval {
+                        tokio::time::sleep_until((epoch + interval * i as u32).into()).await;
+                    }
+                    let Ok(permit) = sender_permits.acquire().await else { return };
+                    permit.forget();
+                    let frame = ClientFrame::Send {
+                        client_id: uuid::Uuid::new_v4().to_string(),
+                        to: To::User { id: to },
+                        content: Content::Text { text: format!("t={} i={i}", stamp(epoch)) },
+                    };
+                    let _ = out.send(kith_shared::codec::to_json(&frame));
+                }
+            });
+            let (mut acks, mut latencies) = (0usize, Vec::with_capacity(per_sender));
+            let mut last = Duration::ZERO;
+            while acks < per_sender || latencies.len() < per_sender {
+                match conn.next().await? {
+                    ServerFrame::Ack { .. } => {
+                        acks += 1;
+                        permits.add_permits(1);
+                    }
+                    ServerFrame::Message { message } => {
+                        if let Some(sent) = stamped_at(&message.content) {
+                            latencies.push(stamp(epoch).saturating_sub(sent));
+                            last = epoch.elapsed();
+                        }
+                    }
+                    ServerFrame::Error { code, message, .. } => bail!("refused: {code} {message}"),
+                    _ => {}
+                }
+            }
+            sender.await?;
+            anyhow::Ok((latencies, last))
+        })
+    });
+    let mut latencies = Vec::new();
+    let mut finished = Duration::ZERO;
+    for result in try_join_all(tasks).await? {
+        let (mine, last) = result?;
+        latencies.extend(mine);
+        finished = finished.max(last);
+    }
+    latencies.sort_unstable();
+    let delivered = latencies.len();
+    let secs = finished.as_secs_f64().max(1e-9);
+    Ok(Report::new("one-to-one")
+        .row("friend pairs", pairs.len())
+        .row("messages per sender", per_sender)
+        .row("offered rate (msg/s)", options.rate.map_or("full speed".to_owned(), |r| format!("{r:.0}")))
+        .row("stored and delivered", delivered)
+        .row("elapsed (s)", format!("{secs:.2}"))
+        .row("delivered per second", format!("{:.0}", delivered as f64 / secs))
+        .row("latency p50 (ms)", format!("{:.3}", percentile(&latencies, 50.0) as f64 / 1000.0))
+        .row("latency p99 (ms)", format!("{:.3}", percentile(&latencies, 99.0) as f64 / 1000.0))
+        .row("latency p99.9 (ms)", format!("{:.3}", percentile(&latencies, 99.9) as f64 / 1000.0))
+        .row("latency max (ms)", format!("{:.3}", latencies.last().copied().unwrap_or(0) as f64 / 1000.0)))
+}
+
+async fn reconnect(options: &Options, target: &Target) -> anyhow::Result<Report> {
+    let http = Arc::new(Http::new(target.http));
+    let pairs = friend_pairs(&http, options.pairs).await?;
+    let per_sender = options.messages;
+    let mut users = Vec::new();
+    for (a, b, conversation) in &pairs {
+        users.push((a.token.clone(), b.user.id, *conversation));
+        users.push((b.token.clone(), a.user.id, *conversation));
+    }
+    // Phase 1: everyone sends, and keeps what is pushed to them, until its own messages are
+    // acknowledged; then every connection drops at once, with deliveries still in flight.
+    let mut phase1 = Vec::new();
+    for (i, (token, to, _)) in users.iter().enumerate() {
+        let (mut conn, _) = Conn::open(target.socket, source(i), token).await?;
+        let to = *to;
+        phase1.push(tokio::spawn(async move {
+            for i in 0..per_sender {
+                conn.send(&ClientFrame::Send {
+                    client_id: uuid::Uuid::new_v4().to_string(),
+                    to: To::User { id: to },
+                    content: Content::Text { text: format!("m{i}") },
+                });
+            }
+            let mut held = BTreeMap::new();
+            let mut acks = 0;
+            while acks < per_sender {
+                match conn.next().await? {
+                    ServerFrame::Ack { .. } => acks += 1,
+                    ServerFrame::Message { message } => {
+                        held.insert(message.seq, message.id);
+                    }
+                    _ => {}
+                }
+            }
+            anyhow::Ok(held)
+        }));
+    }
+    let held: Vec<BTreeMap<i64, i64>> = try_join_all(phase1).await?.into_iter().collect::<Result<_, _>>()?;
+
+    // Phase 2: all reconnect at once and resync from their highest contiguous sequence.
+    let started = Instant::now();
+    let socket = target.socket;
+    let phase2 = users.iter().zip(held).enumerate().map(|(i, ((token, _, conversation), mut held))| {
+        let http = http.clone();
+        let (token, conversation) = (token.clone(), *conversation);
+        tokio::spawn(async move {
+            let (_conn, _sync) = Conn::open(socket, source(i), &token).await?;
+            let mut cursor = (1..).take_while(|seq| held.contains_key(seq)).last().unwrap_or(0);
+            loop {
+                let (page, more) = http.history_after(&token, conversation, cursor).await?;
+                for message in &page {
+                    // A message both pushed and fetched is the same message, kept once.
+                    if let Some(id) = held.insert(message.seq, message.id)
+                        && id != message.id
+                    {
+                        bail!("seq {} of conversation {conversation} changed id", message.seq);
+                    }
+                    cursor = message.seq;
+                }
+                if !more {
+                    break;
+                }
+            }
+            anyhow::Ok(held)
+        })
+    });
+    let expected = (2 * per_sender) as i64;
+    let mut complete = 0;
+    for result in try_join_all(phase2).await? {
+        let held = result?;
+        let contiguous = held.keys().copied().eq(1..=expected);
+        if !contiguous {
+            bail!("a client ended with {} messages, not 1..={expected} exactly once", held.len());
+        }
+        complete += 1;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    Ok(Report::new("reconnect storm")
+        .row("clients", users.len())
+        .row("messages per conversation", expected)
+        .row("clients resynced with every message exactly once", complete)
+        .row("time to resync all (s)", format!("{secs:.2}")))
+}

@@ -1,0 +1,94 @@
+//! The server under load: one this program starts (`--spawn`) or one already running.
+
+use crate::Options;
+use anyhow::{Context, bail};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tokio::io::AsyncBufReadExt;
+use tokio::process::{Child, Command};
+
+pub struct Target {
+    pub http: SocketAddr,
+    pub socket: SocketAddr,
+    child: Option<Child>,
+    dir: Option<PathBuf>,
+}
+
+/// The server's resident memory now and at its peak, in KiB (from /proc).
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Memory {
+    pub rss_kib: u64,
+    pub peak_rss_kib: u64,
+}
+
+impl Target {
+    pub async fn open(options: &Options) -> anyhow::Result<Self> {
+        let Some(binary) = &options.spawn else {
+            let (Some(http), Some(socket)) = (options.http, options.socket) else {
+                bail!("give --spawn PATH, or --http and --socket of a running server");
+            };
+            return Ok(Self { http, socket, child: None, dir: None });
+        };
+        let dir = std::env::temp_dir().join(format!("kith-load-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let mut command = Command::new(binary);
+        command
+            .env("KITH_SERVER_IP", "127.0.0.1")
+            .env("KITH_HTTP_PORT", "0")
+            .env("KITH_SOCKET_PORT", "0")
+            .env("KITH_DATA_DIR", dir.join("data"))
+            .env("KITH_UPLOAD_DIR", dir.join("uploads"))
+            .env("KITH_MULTI_DEVICE", "true")
+            .env("KITH_MESSAGES_PER_SECOND", "10000000")
+            .env("KITH_MESSAGE_BURST", "10000000")
+            .env("KITH_LOGIN_FAILURES_PER_ADDRESS", "1000000")
+            .env("KITH_OUTGOING_QUEUE", "8192")
+            .env("KITH_MAX_CONNECTIONS", "19500")
+            .env("RUST_LOG", "warn")
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(url) = &options.database {
+            command.env("KITH_DATABASE_URL", url);
+        }
+        let mut child = command.spawn().with_context(|| format!("starting {}", binary.display()))?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let line = tokio::io::BufReader::new(stdout)
+            .lines()
+            .next_line()
+            .await?
+            .context("the server printed nothing")?;
+        let addrs: Vec<SocketAddr> =
+            line.split_whitespace().filter_map(|w| w.trim_end_matches(',').parse().ok()).collect();
+        let [http, socket] = addrs[..] else { bail!("unexpected first line from the server: {line}") };
+        Ok(Self { http, socket, child: Some(child), dir: Some(dir) })
+    }
+
+    pub fn memory(&self) -> Option<Memory> {
+        let pid = self.child.as_ref()?.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        };
+        Some(Memory { rss_kib: field("VmRSS:")?, peak_rss_kib: field("VmHWM:")? })
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if let Some(pid) = child.id() {
+                // SIGTERM for a clean shutdown; kill if it lingers.
+                let _ = Command::new("kill").arg(pid.to_string()).status().await;
+            }
+            if tokio::time::timeout(std::time::Duration::from_secs(10), child.wait()).await.is_err() {
+                let _ = child.kill().await;
+            }
+        }
+        if let Some(dir) = self.dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
