@@ -7,8 +7,9 @@ use crate::auth;
 use crate::hub::{ConnId, Link, Outbound};
 use crate::messages::{Refusal, Sender};
 use crate::presence;
-use futures_util::{SinkExt, StreamExt};
-use kith_shared::codec::{BadFrame, CodecError, FrameCodec, to_json};
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::StreamExt;
+use kith_shared::codec::{BadFrame, CodecError, FrameCodec, HEADER_LEN, to_json};
 use kith_shared::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame, UserId};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,13 +19,50 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
-use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 
 type Reader = FramedRead<OwnedReadHalf, FrameCodec<ClientFrame>>;
 /// One decoder result: a fatal framing error, or a frame that may or may not parse.
 type Decoded = Result<Result<ClientFrame, BadFrame>, CodecError>;
-type Writer = FramedWrite<OwnedWriteHalf, FrameCodec<ClientFrame>>;
+
+/// The write side of a connection: frames are encoded into a buffer that is only allocated
+/// while there is something to write, so an idle connection holds no write buffer.
+struct Writer {
+    socket: OwnedWriteHalf,
+    buffer: BytesMut,
+}
+
+/// Buffered bytes that trigger a write even while more frames are queued.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+impl Writer {
+    fn new(socket: OwnedWriteHalf) -> Self {
+        Self { socket, buffer: BytesMut::new() }
+    }
+
+    /// Appends one frame (length prefix and JSON) to the buffer, writing if it is large.
+    async fn feed(&mut self, json: Bytes) -> std::io::Result<()> {
+        self.buffer.reserve(HEADER_LEN + json.len());
+        self.buffer.put_u32(json.len() as u32);
+        self.buffer.extend_from_slice(&json);
+        if self.buffer.len() >= WRITE_CHUNK { self.flush().await } else { Ok(()) }
+    }
+
+    /// Writes everything buffered and lets the buffer go.
+    async fn flush(&mut self) -> std::io::Result<()> {
+        if !self.buffer.is_empty() {
+            self.socket.write_all(&self.buffer).await?;
+        }
+        self.buffer = BytesMut::new();
+        self.socket.flush().await
+    }
+
+    async fn send(&mut self, json: Bytes) -> std::io::Result<()> {
+        self.feed(json).await?;
+        self.flush().await
+    }
+}
 
 /// How long the writer gets to flush a last frame (a kick, going away) before the socket drops.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -36,7 +74,7 @@ pub async fn serve(app: Arc<App>, stream: TcpStream, peer: SocketAddr) {
     let (read, write) = stream.into_split();
     let max = app.config.max_frame_bytes;
     let mut reader = FramedRead::with_capacity(read, FrameCodec::<ClientFrame>::new(max), 512);
-    let mut writer = FramedWrite::new(write, FrameCodec::<ClientFrame>::new(max));
+    let mut writer = Writer::new(write);
 
     let hello = tokio::select! {
         _ = app.shutdown.cancelled() => return,
@@ -180,7 +218,7 @@ async fn write_loop(mut writer: Writer, mut outgoing: mpsc::Receiver<Outbound>, 
             return;
         }
         if close {
-            let _ = writer.get_mut().shutdown().await;
+            let _ = writer.socket.shutdown().await;
             cut.cancel();
             return;
         }
