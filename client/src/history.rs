@@ -242,19 +242,30 @@ impl History {
         Ok(inserted.rows_affected() > 0)
     }
 
-    /// The highest `seq` up to which the cache holds every message from the first one it
-    /// holds (0 when it holds none): where catching up with the server starts.
-    pub async fn cursor(&self, conversation_id: ConversationId) -> Result<i64, HistoryError> {
+    /// The highest `seq` up to which the cache holds every message after `floor` (the
+    /// server's `joined_seq`: nothing before it is visible), or `floor` when it does not hold
+    /// `floor + 1`: where catching up with the server starts.
+    pub async fn cursor(&self, conversation_id: ConversationId, floor: i64) -> Result<i64, HistoryError> {
+        let first: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(seq) FROM messages WHERE conversation_id = ? AND seq > ?")
+                .bind(conversation_id)
+                .bind(floor)
+                .fetch_one(&self.pool)
+                .await?;
+        if first != Some(floor + 1) {
+            return Ok(floor);
+        }
         let seq: Option<i64> = sqlx::query_scalar(
             "SELECT MIN(seq) FROM messages m
-             WHERE conversation_id = ? AND seq IS NOT NULL
+             WHERE conversation_id = ? AND seq > ?
                AND NOT EXISTS (SELECT 1 FROM messages n
                                WHERE n.conversation_id = m.conversation_id AND n.seq = m.seq + 1)",
         )
         .bind(conversation_id)
+        .bind(floor)
         .fetch_one(&self.pool)
         .await?;
-        Ok(seq.unwrap_or(0))
+        Ok(seq.unwrap_or(floor))
     }
 
     /// Messages written locally that the server has not acknowledged, oldest first.
@@ -351,8 +362,8 @@ mod tests {
         history.store(&incoming(6, 1, 2, "elsewhere")).await.expect("store");
         let read = history.recent(5, 100).await.expect("read");
         assert_eq!(texts(&read), ["m1", "m2", "m3"]);
-        assert_eq!(history.cursor(5).await.expect("seq"), 3);
-        assert_eq!(history.cursor(99).await.expect("seq"), 0);
+        assert_eq!(history.cursor(5, 0).await.expect("seq"), 3);
+        assert_eq!(history.cursor(99, 0).await.expect("seq"), 0);
         // The newest `limit`, still oldest first.
         assert_eq!(texts(&history.recent(5, 2).await.expect("read")), ["m2", "m3"]);
     }
@@ -396,17 +407,22 @@ mod tests {
     async fn cursor_stops_at_the_first_gap() {
         let dir = tempfile::tempdir().expect("temp dir");
         let history = History::open(&dir.path().join("h.db")).await.expect("open");
-        assert_eq!(history.cursor(5).await.expect("cursor"), 0);
+        assert_eq!(history.cursor(5, 0).await.expect("cursor"), 0);
         for seq in [1, 2, 3, 5, 6] {
             history.store(&incoming(5, seq, 2, "m")).await.expect("store");
         }
-        assert_eq!(history.cursor(5).await.expect("cursor"), 3);
+        assert_eq!(history.cursor(5, 0).await.expect("cursor"), 3);
         history.store(&incoming(5, 4, 2, "m")).await.expect("store");
-        assert_eq!(history.cursor(5).await.expect("cursor"), 6);
-        // A group joined late starts at its first held message.
-        history.store(&incoming(8, 40, 2, "m")).await.expect("store");
+        assert_eq!(history.cursor(5, 0).await.expect("cursor"), 6);
+        // A group joined after seq 39: history starts at 40.
+        assert_eq!(history.cursor(8, 39).await.expect("cursor"), 39);
         history.store(&incoming(8, 41, 2, "m")).await.expect("store");
-        assert_eq!(history.cursor(8).await.expect("cursor"), 41);
+        assert_eq!(history.cursor(8, 39).await.expect("cursor"), 39, "40 is missing");
+        history.store(&incoming(8, 40, 2, "m")).await.expect("store");
+        assert_eq!(history.cursor(8, 39).await.expect("cursor"), 41);
+        // Held messages after a gap at the start do not count.
+        history.store(&incoming(9, 8, 2, "m")).await.expect("store");
+        assert_eq!(history.cursor(9, 0).await.expect("cursor"), 0);
     }
 
     #[tokio::test]

@@ -17,6 +17,8 @@ pub struct Conversation {
     pub peer_id: Option<UserId>,
     /// Newest sequence number known on the server.
     pub last_seq: i64,
+    /// History up to here is not visible to the user (a group joined late).
+    pub joined_seq: i64,
     pub read_seq: i64,
     pub unread: i64,
     pub muted: bool,
@@ -268,6 +270,7 @@ fn conversation_of(state: &ConversationState) -> Conversation {
         kind: Some(state.kind),
         peer_id: state.peer_id,
         last_seq: state.last_seq,
+        joined_seq: state.joined_seq,
         read_seq: state.read_seq,
         unread: state.unread,
         muted: state.muted,
@@ -396,6 +399,7 @@ mod tests {
                 kind: ConversationKind::Direct,
                 peer_id: Some(2),
                 last_seq: 9,
+                joined_seq: 0,
                 delivered_seq: 9,
                 read_seq: 6,
                 unread: 3,

@@ -53,6 +53,7 @@ pub async fn conversation_states(app: &App, user_id: UserId) -> StoreResult<Vec<
             kind: members.kind,
             peer_id,
             last_seq,
+            joined_seq: membership.joined_seq,
             delivered_seq: membership.delivered_seq,
             read_seq: membership.read_seq,
             unread,

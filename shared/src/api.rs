@@ -287,6 +287,10 @@ pub struct ConversationState {
     pub peer_id: Option<UserId>,
     /// Sequence number of the newest message (0 when there is none).
     pub last_seq: i64,
+    /// History up to this sequence number is not shown to the user (a group joined late):
+    /// their first visible message is `joined_seq + 1`.
+    #[serde(default)]
+    pub joined_seq: i64,
     /// The caller's cursors.
     pub delivered_seq: i64,
     pub read_seq: i64,

@@ -318,10 +318,11 @@ impl Home {
     fn store_live(&self, message: ChatMessage) -> Task<Message> {
         let api = self.session.api.clone();
         let conversation = message.conversation_id;
+        let floor = self.floor(conversation);
         self.with_history(conversation, move |history| async move {
             history.store(&message).await?;
-            if history.cursor(conversation).await? < message.seq
-                && let Err(err) = fetch_after(&api, &history, conversation).await
+            if history.cursor(conversation, floor).await? < message.seq
+                && let Err(err) = fetch_after(&api, &history, conversation, floor).await
             {
                 tracing::warn!(%err, conversation, "cannot fill a gap in the history");
             }
@@ -333,15 +334,21 @@ impl Home {
     fn catch_up(&self, conversation: ConversationId, last_seq: i64) -> Task<Message> {
         let Some(history) = self.history.clone() else { return Task::none() };
         let api = self.session.api.clone();
+        let floor = self.floor(conversation);
         Task::perform(
             async move {
-                if history.cursor(conversation).await.map_err(|e| e.to_string())? < last_seq {
-                    fetch_after(&api, &history, conversation).await?;
+                if history.cursor(conversation, floor).await.map_err(|e| e.to_string())? < last_seq {
+                    fetch_after(&api, &history, conversation, floor).await?;
                 }
-                history.cursor(conversation).await.map_err(|e| e.to_string())
+                history.cursor(conversation, floor).await.map_err(|e| e.to_string())
             },
             move |result| Message::CaughtUp(conversation, result),
         )
+    }
+
+    /// The sequence number before which the user sees no history of a conversation.
+    fn floor(&self, conversation: ConversationId) -> i64 {
+        self.roster.conversations.get(&conversation).map_or(0, |c| c.joined_seq)
     }
 
     fn resend_pending(&self) -> Task<Message> {
@@ -476,7 +483,16 @@ impl Home {
             }
             Message::AvatarLoaded(Ok(bytes)) => self.avatar = Some(image::Handle::from_bytes(bytes)),
             Message::AvatarLoaded(Err(err)) => tracing::warn!(%err, "cannot load the avatar"),
-            Message::HistoryOpened(Ok(history)) => self.history = Some(history),
+            Message::HistoryOpened(Ok(history)) => {
+                self.history = Some(history);
+                // The sync state may have arrived while the cache was opening: catch up now
+                // with what it listed, and resend what was left unsent.
+                let mut tasks = vec![self.resend_pending()];
+                let known: Vec<(ConversationId, i64)> =
+                    self.roster.conversations.iter().map(|(id, c)| (*id, c.last_seq)).collect();
+                tasks.extend(known.into_iter().map(|(id, last_seq)| self.catch_up(id, last_seq)));
+                return (Task::batch(tasks), None);
+            }
             Message::HistoryOpened(Err(err)) => {
                 tracing::warn!(%err, "local history unavailable; chats are not kept on this machine");
             }
@@ -1055,8 +1071,13 @@ fn request_card<'a>(
 }
 
 /// Fetches every message after the cache's cursor, page by page, into the cache.
-async fn fetch_after(api: &Api, history: &History, conversation: ConversationId) -> Result<(), String> {
-    let mut cursor = history.cursor(conversation).await.map_err(|e| e.to_string())?;
+async fn fetch_after(
+    api: &Api,
+    history: &History,
+    conversation: ConversationId,
+    floor: i64,
+) -> Result<(), String> {
+    let mut cursor = history.cursor(conversation, floor).await.map_err(|e| e.to_string())?;
     loop {
         let query = HistoryQuery { after: Some(cursor), before: None, limit: Some(200) };
         let page: HistoryPage = api

@@ -232,13 +232,8 @@ impl Store {
             .and_where(
                 Expr::col((Messages::Table, Messages::Seq)).gt(Expr::col((Members::Table, Members::ReadSeq))),
             )
-            .and_where(
-                Expr::col((Messages::Table, Messages::SenderId)).is_null().or(Expr::col((
-                    Messages::Table,
-                    Messages::SenderId,
-                ))
-                .ne(user_id)),
-            )
+            // Messages from others; notices (no sender) and one's own do not count.
+            .and_where(Expr::col((Messages::Table, Messages::SenderId)).ne(user_id))
             .group_by_col((Messages::Table, Messages::ConversationId))
             .to_owned();
         let last: Vec<Last> = self.fetch_all(&last).await?;

@@ -68,6 +68,21 @@ impl Http {
         friend["conversation_id"].as_i64().context("conversation id")
     }
 
+    /// Creates a group owned by `owner` and brings `members` in (each applies, the owner
+    /// accepts). Returns the group id.
+    pub async fn group_with(&self, owner: &LoginResponse, members: &[LoginResponse]) -> anyhow::Result<i64> {
+        let group = self.post("/api/groups", Some(&owner.token), json!({"name": "load test"})).await?;
+        let id = group["group"]["id"].as_i64().context("group id")?;
+        for member in members {
+            let request =
+                self.post(&format!("/api/groups/{id}/applications"), Some(&member.token), json!({})).await?;
+            let request_id = request["id"].as_i64().context("application id")?;
+            self.post(&format!("/api/group-requests/{request_id}/accept"), Some(&owner.token), json!({}))
+                .await?;
+        }
+        Ok(id)
+    }
+
     pub async fn history_after(
         &self,
         token: &str,

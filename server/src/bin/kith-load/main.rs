@@ -8,6 +8,7 @@
 //! kith-load [--spawn PATH | --http ADDR --socket ADDR] [--json FILE] SCENARIO [options]
 //!   idle       --connections N [--accounts A] [--hold SECS]
 //!   one-to-one --pairs K --messages M [--rate MSGS_PER_SEC] [--window W]
+//!   fan-out    --members G --senders S --messages M [--window W]
 //!   reconnect  --pairs K --messages M
 //! ```
 //! With `--spawn`, it starts the server binary itself on a fresh SQLite database in a
@@ -42,6 +43,8 @@ pub struct Options {
     pub messages: usize,
     pub rate: Option<f64>,
     pub window: usize,
+    pub members: usize,
+    pub senders: usize,
 }
 
 fn parse_args() -> anyhow::Result<Options> {
@@ -59,6 +62,8 @@ fn parse_args() -> anyhow::Result<Options> {
         messages: 1000,
         rate: None,
         window: 64,
+        members: 100,
+        senders: 1,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -76,6 +81,8 @@ fn parse_args() -> anyhow::Result<Options> {
             "--messages" => options.messages = value()?.parse()?,
             "--rate" => options.rate = Some(value()?.parse()?),
             "--window" => options.window = value()?.parse()?,
+            "--members" => options.members = value()?.parse()?,
+            "--senders" => options.senders = value()?.parse()?,
             "-h" | "--help" => {
                 println!("{}", include_str!("usage.txt"));
                 std::process::exit(0);
@@ -87,7 +94,7 @@ fn parse_args() -> anyhow::Result<Options> {
         }
     }
     if options.scenario.is_empty() {
-        bail!("name a scenario: idle, one-to-one or reconnect; see --help");
+        bail!("name a scenario: idle, one-to-one, fan-out or reconnect; see --help");
     }
     for addr in [options.http, options.socket].into_iter().flatten() {
         if !addr.ip().is_loopback() {

@@ -20,7 +20,8 @@ pub async fn run(options: &Options, target: &Target) -> anyhow::Result<Report> {
         "idle" => idle(options, target).await,
         "one-to-one" => one_to_one(options, target).await,
         "reconnect" => reconnect(options, target).await,
-        other => bail!("unknown scenario '{other}': idle, one-to-one or reconnect"),
+        "fan-out" => fan_out(options, target).await,
+        other => bail!("unknown scenario '{other}': idle, one-to-one, fan-out or reconnect"),
     }
 }
 
@@ -277,4 +278,85 @@ async fn reconnect(options: &Options, target: &Target) -> anyhow::Result<Report>
         .row("messages per conversation", expected)
         .row("clients resynced with every message exactly once", complete)
         .row("time to resync all (s)", format!("{secs:.2}")))
+}
+
+async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
+    let http = Http::new(target.http);
+    let people = accounts(&http, "g", options.members.max(2)).await?;
+    let group = http.group_with(&people[0], &people[1..]).await?;
+    let senders = options.senders.clamp(1, people.len());
+    let per_sender = options.messages;
+    let mut conns = Vec::new();
+    for (i, person) in people.iter().enumerate() {
+        let (conn, _) = Conn::open(target.socket, source(i), &person.token).await?;
+        conns.push(conn);
+    }
+    // Every message reaches every member's connection but its sender's.
+    let expected_each =
+        |i: usize| if i < senders { (senders - 1) * per_sender } else { senders * per_sender };
+    let epoch = Instant::now();
+    let window = options.window.max(1);
+    let tasks = conns.into_iter().enumerate().map(|(i, mut conn)| {
+        let expected = expected_each(i);
+        let sends = if i < senders { per_sender } else { 0 };
+        tokio::spawn(async move {
+            let permits = Arc::new(Semaphore::new(window));
+            let out = conn.out.clone();
+            let sender_permits = permits.clone();
+            let sender = tokio::spawn(async move {
+                for n in 0..sends {
+                    let Ok(permit) = sender_permits.acquire().await else { return };
+                    permit.forget();
+                    let frame = ClientFrame::Send {
+                        client_id: uuid::Uuid::new_v4().to_string(),
+                        to: To::Group { id: group },
+                        content: Content::Text { text: format!("t={} s={i} n={n}", stamp(epoch)) },
+                    };
+                    let _ = out.send(kith_shared::codec::to_json(&frame));
+                }
+            });
+            let (mut acks, mut received) = (0usize, Vec::with_capacity(expected));
+            while acks < sends || received.len() < expected {
+                match conn.next().await? {
+                    ServerFrame::Ack { .. } => {
+                        acks += 1;
+                        permits.add_permits(1);
+                    }
+                    ServerFrame::Message { message } => {
+                        if let (Some(sent), Content::Text { text }) =
+                            (stamped_at(&message.content), &message.content)
+                        {
+                            received.push((text.clone(), stamp(epoch).saturating_sub(sent), epoch.elapsed()));
+                        }
+                    }
+                    ServerFrame::Error { code, message, .. } => bail!("refused: {code} {message}"),
+                    _ => {}
+                }
+            }
+            sender.await?;
+            anyhow::Ok(received)
+        })
+    });
+    let mut to_last: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut deliveries, mut finished) = (0usize, Duration::ZERO);
+    for result in try_join_all(tasks).await? {
+        for (key, latency, at) in result? {
+            deliveries += 1;
+            finished = finished.max(at);
+            let slowest = to_last.entry(key).or_insert(0);
+            *slowest = (*slowest).max(latency);
+        }
+    }
+    let mut last: Vec<u64> = to_last.into_values().collect();
+    last.sort_unstable();
+    let secs = finished.as_secs_f64().max(1e-9);
+    Ok(Report::new("group fan-out")
+        .row("members", people.len())
+        .row("senders", senders)
+        .row("messages per sender", per_sender)
+        .row("deliveries", deliveries)
+        .row("elapsed (s)", format!("{secs:.2}"))
+        .row("deliveries per second", format!("{:.0}", deliveries as f64 / secs))
+        .row("latency to last member p50 (ms)", format!("{:.3}", percentile(&last, 50.0) as f64 / 1000.0))
+        .row("latency to last member p99 (ms)", format!("{:.3}", percentile(&last, 99.0) as f64 / 1000.0)))
 }
