@@ -67,12 +67,20 @@ async fn post_file(
     query: Result<Query<UploadQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<FileInfo>), ApiError> {
+) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|err| ApiError::bad_request(ErrorCode::Malformed, err.body_text()))?;
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let info = files::receive(&app, caller.user_id, &query.name, declared, body.into_data_stream()).await?;
-    Ok((StatusCode::CREATED, Json(info)))
+    match files::receive(&app, caller.user_id, &query.name, declared, body.into_data_stream()).await {
+        Ok(info) => Ok((StatusCode::CREATED, Json(info)).into_response()),
+        Err(err) => {
+            // The rest of the body may be unread: close the connection so that the client
+            // does not send its next request on it.
+            let mut response = ApiError::from(err).into_response();
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            Ok(response)
+        }
+    }
 }
 
 /// `GET /api/files/{id}`: an upload's metadata, `expired: true` once its file is deleted.
