@@ -59,7 +59,7 @@ async fn post_group(
     let name = group_name(&req.name)?;
     let description = group_description(&req.description)?;
     let id = app.store.create_group(&name, &description, caller.user_id).await?;
-    if let Err(err) = app.store.insert_member(id, caller.user_id, Role::Owner, 0).await {
+    if let Err(err) = app.store.add_member(id, caller.user_id, Role::Owner, 0).await {
         // A group without its owner must not stay visible.
         if let Err(cleanup) = app.store.dissolve_group(id).await {
             tracing::error!(%cleanup, group_id = id, "could not hide a group left without owner");
@@ -395,7 +395,7 @@ async fn post_accept_group_request(
     }
     // New members see the history from their join on: everything after the newest message.
     let joined_seq = app.store.last_seq(group_id).await?;
-    let joined = app.store.insert_member(group_id, row.user_id, Role::Member, joined_seq).await?;
+    let joined = app.store.add_member(group_id, row.user_id, Role::Member, joined_seq).await?;
     // Any other pending request for the same person and group is settled too.
     let mut settled = vec![row];
     settled.extend(app.store.take_group_requests(group_id, Some(settled[0].user_id)).await?);

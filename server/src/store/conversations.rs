@@ -4,7 +4,7 @@
 use super::{Store, StoreResult, now_millis};
 use kith_shared::UserId;
 use kith_shared::api::{ConversationId, ConversationKind, Role};
-use sea_query::{Expr, ExprTrait, Iden, OnConflict, Query};
+use sea_query::{Expr, ExprTrait, Iden, Query};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::AssertSqlSafe;
 
@@ -149,15 +149,15 @@ impl Store {
         self.fetch_optional(&stmt).await
     }
 
-    /// Adds a member (or, if already one, leaves the row as it is). History before
-    /// `joined_seq` stays hidden from them.
+    /// Adds a member. Returns false, changing nothing, if they already are one, so that a
+    /// join is announced once. History before `joined_seq` stays hidden from them.
     pub async fn add_member(
         &self,
         conversation_id: ConversationId,
         user_id: UserId,
         role: Role,
         joined_seq: i64,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let stmt = Query::insert()
             .into_table(Members::Table)
             .columns([
@@ -178,14 +178,14 @@ impl Store {
                 joined_seq.into(),
                 now_millis().into(),
             ])
-            .on_conflict(
-                OnConflict::columns([Members::ConversationId, Members::UserId])
-                    .do_nothing_on([Members::ConversationId])
-                    .to_owned(),
-            )
             .to_owned();
-        self.execute(&stmt).await?;
-        Ok(())
+        // A plain INSERT on every backend: MySQL reports "found" rows for an
+        // ON DUPLICATE KEY no-op, so only the unique violation tells reliably.
+        match self.execute(&stmt).await {
+            Ok(_) => Ok(true),
+            Err(err) if err.is_unique_violation() => Ok(false),
+            Err(err) => Err(err),
+        }
     }
 
     /// Removes a member. Returns whether they were one.

@@ -266,43 +266,6 @@ impl Store {
         Ok(())
     }
 
-    /// Adds a member. Returns false, changing nothing, if they already are one (unlike
-    /// `add_member`, this tells whether the person is new, so joins are announced once).
-    pub async fn insert_member(
-        &self,
-        id: GroupId,
-        user_id: UserId,
-        role: Role,
-        joined_seq: i64,
-    ) -> StoreResult<bool> {
-        let stmt = Query::insert()
-            .into_table(Members::Table)
-            .columns([
-                Members::ConversationId,
-                Members::UserId,
-                Members::Role,
-                Members::JoinedSeq,
-                Members::DeliveredSeq,
-                Members::ReadSeq,
-                Members::JoinedAt,
-            ])
-            .values_panic([
-                id.into(),
-                user_id.into(),
-                role.as_str().into(),
-                joined_seq.into(),
-                joined_seq.into(),
-                joined_seq.into(),
-                now_millis().into(),
-            ])
-            .to_owned();
-        match self.execute(&stmt).await {
-            Ok(_) => Ok(true),
-            Err(err) if err.is_unique_violation() => Ok(false),
-            Err(err) => Err(err),
-        }
-    }
-
     fn group_member_select(id: GroupId) -> SelectStatement {
         Query::select()
             .expr_as(Expr::col((Users::Table, Users::Id)), "user_id")
