@@ -12,6 +12,8 @@ mod sound;
 mod widget;
 
 #[cfg(test)]
+mod e2e;
+#[cfg(test)]
 mod tests;
 
 use app::{App, Setup};
