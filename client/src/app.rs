@@ -11,6 +11,7 @@ use crate::sound::Sound;
 use crate::widget::{self, Element};
 use iced::{Subscription, Task};
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub enum Screen {
     Login(login::Login),
@@ -222,13 +223,18 @@ impl App {
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
-        match &self.screen {
-            Screen::Home(home) => match home.socket_params() {
-                Some(params) => socket::subscription(params).map(Message::Socket),
-                None => Subscription::none(),
-            },
-            Screen::Login(_) => Subscription::none(),
-        }
+        let Screen::Home(home) = &self.screen else { return Subscription::none() };
+        let socket = match home.socket_params() {
+            Some(params) => socket::subscription(params).map(Message::Socket),
+            None => Subscription::none(),
+        };
+        // A clock only while the view changes with time (typing notices, recall buttons).
+        let clock = if home.needs_clock() {
+            iced::time::every(Duration::from_secs(1)).map(|now| Message::Home(home::Message::Tick(now)))
+        } else {
+            Subscription::none()
+        };
+        Subscription::batch([socket, clock])
     }
 
     pub fn theme(&self) -> iced::Theme {

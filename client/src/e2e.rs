@@ -215,7 +215,7 @@ fn text_of(message: &StoredMessage) -> Option<&str> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_from_a_reaches_b_cache_and_unread_count() {
+async fn a_message_from_a_reaches_b_cache_and_unread_count_then_is_recalled() {
     let server = TestServer::start().await;
     let mut alice = Driver::new();
     let mut bob = Driver::new();
@@ -266,6 +266,11 @@ async fn a_message_from_a_reaches_b_cache_and_unread_count() {
     alice.home(home::Message::Open(conversation));
     let typed = text_editor::Action::Edit(text_editor::Edit::Paste(Arc::new("Hello Bob!".to_owned())));
     alice.home(home::Message::Chat(chat::Message::Edit(typed)));
+    bob.until("Bob sees Alice typing", |app| {
+        matches!(&app.screen, Screen::Home(home)
+            if home.typing_line(conversation).as_deref() == Some("Alice is typing…"))
+    })
+    .await;
     alice.home(home::Message::Chat(chat::Message::Send));
     alice
         .until("Alice's copy is acknowledged", |app| {
@@ -299,6 +304,18 @@ async fn a_message_from_a_reaches_b_cache_and_unread_count() {
     .await;
     assert_eq!(bob.main().roster.unread(conversation), 0);
     assert_eq!(bob.app.title(), "Kith — Bob");
+    assert_eq!(bob.main().typing_line(conversation), None, "the message ended the typing");
+
+    // Alice recalls it: both caches and both chats show it as recalled.
+    alice.home(home::Message::Chat(chat::Message::Recall(1)));
+    let recalled = |m: &StoredMessage| m.seq == Some(1) && m.content == Content::Recalled;
+    alice.until_cached(conversation, "the recalled marker", recalled).await;
+    bob.until_cached(conversation, "the recalled marker", recalled).await;
+    bob.until("Bob's chat shows the recall", |app| {
+        matches!(&app.screen, Screen::Home(home)
+            if home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(recalled)))
+    })
+    .await;
 
     server.server.shutdown().await;
 }

@@ -3,6 +3,7 @@
 mod address;
 mod api;
 mod app;
+mod clock;
 mod history;
 mod roster;
 mod screen;

@@ -70,6 +70,13 @@ pub enum SendError {
 }
 
 impl Connection {
+    /// A connection whose frames land in the returned receiver instead of a socket.
+    #[cfg(test)]
+    pub fn stub(capacity: usize) -> (Self, mpsc::Receiver<ClientFrame>) {
+        let (sender, receiver) = mpsc::channel(capacity);
+        (Self(sender), receiver)
+    }
+
     /// Queues a frame for the socket task.
     pub fn send(&self, frame: ClientFrame) -> Result<(), SendError> {
         self.0.try_send(frame).map_err(|err| match err {

@@ -4,13 +4,18 @@
 use crate::address::{ServerAddress, ServerConf};
 use crate::api::Api;
 use crate::app::{App, Dialog, Message, Screen, Setup};
+use crate::clock;
+use crate::history::{Delivery, StoredMessage};
+use crate::screen::chat;
 use crate::screen::{home, login};
 use crate::settings::Settings;
 use crate::socket;
 use crate::widget;
 use iced_test::{Simulator, selector};
+use kith_shared::ServerFrame;
+use kith_shared::api::Friend;
 use kith_shared::api::UserProfile;
-use kith_shared::frame::KickReason;
+use kith_shared::frame::{Content, KickReason};
 use std::time::Duration;
 
 fn fonts() -> iced::Settings {
@@ -235,4 +240,83 @@ fn server_conf_supplies_defaults_only_without_saved_settings() {
         ..Setup::default()
     });
     assert_eq!(login_screen(&app).server, "chat.example.org:8000");
+}
+
+fn stored(seq: i64, sender: i64, sent_at: i64, text: &str) -> StoredMessage {
+    StoredMessage {
+        local_id: seq,
+        conversation_id: 10,
+        seq: Some(seq),
+        server_id: Some(100 + seq),
+        client_id: None,
+        sender_id: Some(sender),
+        sent_at,
+        content: Content::Text { text: text.into() },
+        delivery: Delivery::Sent,
+    }
+}
+
+#[test]
+fn chat_shows_days_times_typing_and_recalls_own_messages() {
+    let mut app = logged_in();
+    let bob = Friend {
+        user: UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None },
+        online: true,
+        conversation_id: 10,
+    };
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let now = clock::now_ms();
+    let yesterday = now - 86_400_000;
+    let messages = vec![
+        stored(1, 8, yesterday, "See you tomorrow"),
+        stored(2, 8, now, "Morning!"),
+        stored(3, 7, now, "Hi Bob"),
+        StoredMessage { content: Content::Recalled, ..stored(4, 8, now, "") },
+    ];
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(messages))));
+    let _ = app.update(Message::Socket(socket::Event::Received(ServerFrame::Typing {
+        conversation_id: 10,
+        user_id: 8,
+    })));
+
+    let produced = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        for line in ["Yesterday", "Today", "See you tomorrow", "Hi Bob", "Bob is typing…"] {
+            assert!(ui.find(line).is_ok(), "{line:?} on screen");
+        }
+        assert!(ui.find(clock::time_of_day(yesterday).as_str()).is_ok(), "the time of a message");
+        let recalled = format!("Bob recalled a message · {}", clock::time_of_day(now));
+        assert!(ui.find(recalled.as_str()).is_ok(), "a recalled message says so");
+        // Only the user's own message offers a recall.
+        ui.click("Recall").expect("a recall button");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    assert!(
+        matches!(produced.as_slice(), [Message::Home(home::Message::Chat(chat::Message::Recall(3)))]),
+        "{produced:?}"
+    );
+
+    // Typing and Enter: a typing notice is due and the text is sent.
+    let produced = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        ui.click(iced_test::selector::id(chat::id::COMPOSER)).expect("the composer");
+        ui.typewrite("on my way");
+        ui.tap_key(iced::keyboard::key::Named::Enter);
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    let mut produced = produced.into_iter().collect::<Vec<_>>();
+    let send = produced.pop();
+    assert!(matches!(send, Some(Message::Home(home::Message::Chat(chat::Message::Send)))));
+    for message in produced {
+        let _ = app.update(message);
+    }
+    let chat = home(&app).chat.as_ref().expect("the chat is open");
+    assert!(chat.typing_sent.is_some(), "typing was announced");
+    assert_eq!(chat.composer.text().trim(), "on my way");
+    if let Some(send) = send {
+        let _ = app.update(send);
+    }
+    let chat = home(&app).chat.as_ref().expect("the chat is open");
+    assert_eq!(chat.composer.text().trim(), "", "sent and cleared");
 }

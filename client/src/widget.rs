@@ -109,12 +109,14 @@ pub fn badge<'a, Message: 'a>(count: i64) -> Option<Element<'a, Message>> {
 }
 
 /// One chat message: own messages on the right in the primary colour, others on the left
-/// with the sender's name; `status` (sending, not sent) under it when given.
-pub fn bubble<'a, Message: 'a>(
+/// with the sender's name; under it `footer` (the time, and "sending…" or "not sent") and,
+/// when given, a Recall button that sends `recall`.
+pub fn bubble<'a, Message: Clone + 'a>(
     body: String,
     sender: Option<String>,
     mine: bool,
-    status: Option<&'static str>,
+    footer: String,
+    recall: Option<Message>,
 ) -> Element<'a, Message> {
     let mut content = column![].spacing(2);
     if let Some(sender) = sender {
@@ -131,15 +133,29 @@ pub fn bubble<'a, Message: 'a>(
             border: Border { radius: 12.0.into(), ..Border::default() },
             ..container::Style::default()
         });
-    let mut stacked = column![bubble].spacing(2);
-    if let Some(status) = status {
-        stacked = stacked.push(text(status).size(11).style(text::secondary));
+    let mut under = row![text(footer).size(11).style(text::secondary)].spacing(8).align_y(Alignment::Center);
+    if let Some(recall) = recall {
+        under = under.push(button(text("Recall").size(11)).style(button::text).padding(0).on_press(recall));
     }
+    let stacked = column![bubble, under].spacing(2);
     let stacked = if mine { stacked.align_x(Alignment::End) } else { stacked };
     container(stacked)
         .width(Length::Fill)
         .align_x(if mine { Alignment::End } else { Alignment::Start })
         .into()
+}
+
+/// The day a run of messages was sent, centred between thin rules.
+pub fn day_separator<'a, Message: 'a>(label: String) -> Element<'a, Message> {
+    row![
+        iced::widget::rule::horizontal(1),
+        text(label).size(12).font(BOLD).style(text::secondary),
+        iced::widget::rule::horizontal(1),
+    ]
+    .spacing(10)
+    .padding([6, 0])
+    .align_y(Alignment::Center)
+    .into()
 }
 
 /// A centred grey line for group events and recalled messages.

@@ -2,6 +2,7 @@
 //! profile editing, settings and log out.
 
 use crate::api::{Api, ApiError};
+use crate::clock;
 use crate::history::{History, StoredMessage};
 use crate::roster::{Change, Roster};
 use crate::screen::chat::{self, Chat};
@@ -18,7 +19,11 @@ use kith_shared::api::{
 };
 use kith_shared::frame::{ChatMessage, Content, KickReason, ReceiptKind};
 use kith_shared::{ClientFrame, ErrorCode, ServerFrame, UserId};
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// How long "X is typing…" stays after their last typing notice (they repeat every 2 s).
+pub const TYPING_SHOWN: Duration = Duration::from_secs(5);
 
 /// Widget ids, for focus and tests.
 pub mod id {
@@ -100,6 +105,8 @@ pub struct Home {
     pub chat: Option<Chat>,
     /// An error about lists or requests, shown in the side bar.
     pub notice: Option<String>,
+    /// Who is typing where, and when they last said so.
+    pub typing: BTreeMap<ConversationId, BTreeMap<UserId, Instant>>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +157,8 @@ pub enum Message {
     Found(Result<Vec<UserSearchHit>, ApiError>),
     Ask(UserId),
     Asked(Result<FriendRequestOutcome, ApiError>),
+    /// The clock moved on: expire typing notices, end recall windows.
+    Tick(Instant),
 }
 
 /// What the root must act on.
@@ -190,6 +199,7 @@ impl Home {
             roster: Roster::new(me),
             chat: None,
             notice: None,
+            typing: BTreeMap::new(),
         };
         tasks.push(home.load_avatar());
         (home, Task::batch(tasks))
@@ -259,7 +269,19 @@ impl Home {
                 tasks.extend(conversations.iter().map(|c| self.catch_up(c.conversation_id, c.last_seq)));
                 Task::batch(tasks)
             }
+            ServerFrame::Typing { conversation_id, user_id } => {
+                if user_id != self.roster.me {
+                    self.typing.entry(conversation_id).or_default().insert(user_id, Instant::now());
+                }
+                Task::none()
+            }
             ServerFrame::Message { message } => {
+                // A message from someone ends their typing.
+                if let (Some(sender), Some(typing)) =
+                    (message.sender_id, self.typing.get_mut(&message.conversation_id))
+                {
+                    typing.remove(&sender);
+                }
                 if let Change::Message { alert: true, .. } = change {
                     event = Some(Event::Alert);
                 }
@@ -289,6 +311,11 @@ impl Home {
             }
             ServerFrame::Error { code, message, reference: None } => {
                 tracing::warn!(%code, %message, "the server refused a frame");
+                if code == ErrorCode::RecallExpired
+                    && let Some(chat) = &mut self.chat
+                {
+                    chat.error = Some(crate::api::plain_code(code, &message));
+                }
                 Task::none()
             }
             _ => Task::none(),
@@ -405,7 +432,7 @@ impl Home {
             }
             return Task::none();
         };
-        let now = now_ms();
+        let now = clock::now_ms();
         Task::perform(
             async move {
                 history
@@ -515,15 +542,21 @@ impl Home {
             Message::Open(conversation) => {
                 self.roster.open(Some(conversation));
                 self.report_read(conversation);
-                self.chat = Some(Chat::new(conversation));
+                self.chat = Some(Chat::new(conversation, self.session.user.id));
                 self.panel = None;
                 let focus = iced::widget::operation::focus(chat::id::COMPOSER);
                 return (Task::batch([self.load_chat(conversation), focus]), None);
             }
             Message::Chat(message) => {
-                let event = self.chat.as_mut().and_then(|chat| chat.update(message));
-                if let Some(chat::Event::Send(text)) = event {
-                    return (self.send_text(text), None);
+                let Some(chat) = &mut self.chat else { return (Task::none(), None) };
+                let conversation_id = chat.conversation_id;
+                match chat.update(message) {
+                    Some(chat::Event::Send(text)) => return (self.send_text(text), None),
+                    Some(chat::Event::Typing) => self.send_frame(ClientFrame::Typing { conversation_id }),
+                    Some(chat::Event::Recall(seq)) => {
+                        self.send_frame(ClientFrame::Recall { conversation_id, seq });
+                    }
+                    None => {}
                 }
             }
             Message::ChatLoaded(conversation, Ok(messages)) => {
@@ -531,8 +564,10 @@ impl Home {
                     && chat.conversation_id == conversation
                 {
                     chat.messages = messages;
+                    chat.now_ms = clock::now_ms();
                 }
             }
+            Message::Tick(now) => self.tick(now),
             Message::ChatLoaded(_, Err(err)) => tracing::warn!(%err, "cannot read the local history"),
             Message::HistoryChanged(conversation) => {
                 if self.chat.as_ref().is_some_and(|chat| chat.conversation_id == conversation) {
@@ -674,6 +709,38 @@ impl Home {
         (Task::none(), None)
     }
 
+    /// Expires typing notices and moves the chat's clock on.
+    pub fn tick(&mut self, now: Instant) {
+        for typing in self.typing.values_mut() {
+            typing.retain(|_, at| now.saturating_duration_since(*at) < TYPING_SHOWN);
+        }
+        self.typing.retain(|_, typing| !typing.is_empty());
+        if let Some(chat) = &mut self.chat {
+            chat.now_ms = clock::now_ms();
+        }
+    }
+
+    /// Whether the view changes with time alone: someone is typing, or a recall button
+    /// is yet to expire.
+    pub fn needs_clock(&self) -> bool {
+        !self.typing.is_empty() || self.chat.as_ref().is_some_and(Chat::has_recallable)
+    }
+
+    /// "Bob is typing…" for a conversation, when someone is.
+    pub fn typing_line(&self, conversation: ConversationId) -> Option<String> {
+        let typing = self.typing.get(&conversation)?;
+        let names: Vec<String> = typing
+            .keys()
+            .map(|id| self.roster.name_of(*id).map_or_else(|| format!("User {id}"), str::to_owned))
+            .collect();
+        match names.as_slice() {
+            [] => None,
+            [one] => Some(format!("{one} is typing…")),
+            [one, two] => Some(format!("{one} and {two} are typing…")),
+            _ => Some("Several people are typing…".to_owned()),
+        }
+    }
+
     fn with_search(&mut self, f: impl FnOnce(&mut AddFriend)) {
         if let Some(Panel::AddFriend(search)) = &mut self.panel {
             f(search);
@@ -753,7 +820,9 @@ impl Home {
             Some(Panel::Requests) => self.requests_view(),
             Some(Panel::AddFriend(search)) => self.add_friend_view(search),
             None => match &self.chat {
-                Some(chat) => chat.view(&self.roster).map(Message::Chat),
+                Some(chat) => {
+                    chat.view(&self.roster, self.typing_line(chat.conversation_id)).map(Message::Chat)
+                }
                 None => {
                     container(text("Choose a friend or a group to chat with").size(16).style(text::secondary))
                         .center(Length::Fill)
@@ -1094,12 +1163,6 @@ async fn fetch_after(
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// An HTTP answer saying the token is no longer valid ends the session.
 fn session_over(err: &ApiError) -> Option<Event> {
     (err.code() == Some(ErrorCode::Unauthorized))
@@ -1150,6 +1213,98 @@ mod tests {
                 avatar_url: None,
             },
         }
+    }
+
+    fn bob() -> Friend {
+        Friend {
+            user: UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None },
+            online: true,
+            conversation_id: 10,
+        }
+    }
+
+    /// A main window with Bob as a friend and a live (stub) connection.
+    fn connected() -> (Home, tokio::sync::mpsc::Receiver<ClientFrame>) {
+        let (mut home, _) = Home::new(session(), None);
+        let (connection, frames) = Connection::stub(16);
+        let _ = home.socket(socket::Event::Connected { connection, user: home.user().clone() });
+        home.roster.set_friends(vec![bob()]);
+        (home, frames)
+    }
+
+    #[test]
+    fn typing_is_shown_until_it_expires_or_the_message_arrives() {
+        let (mut home, _frames) = connected();
+        let typing = |user_id| socket::Event::Received(ServerFrame::Typing { conversation_id: 10, user_id });
+        let _ = home.socket(typing(7));
+        assert_eq!(home.typing_line(10), None, "one's own typing on another device is not shown");
+        assert!(!home.needs_clock());
+        let _ = home.socket(typing(8));
+        assert_eq!(home.typing_line(10).as_deref(), Some("Bob is typing…"));
+        assert!(home.needs_clock(), "a clock runs to expire it");
+        let _ = home.socket(typing(9));
+        assert_eq!(home.typing_line(10).as_deref(), Some("Bob and User 9 are typing…"));
+
+        let seen = home.typing[&10][&8];
+        home.tick(seen + Duration::from_secs(1));
+        assert!(home.typing_line(10).is_some());
+        home.tick(seen + TYPING_SHOWN + Duration::from_secs(1));
+        assert_eq!(home.typing_line(10), None);
+        assert!(home.typing.is_empty());
+
+        let _ = home.socket(typing(8));
+        let message = ChatMessage {
+            id: 1,
+            conversation_id: 10,
+            seq: 1,
+            sender_id: Some(8),
+            client_id: None,
+            sent_at: 1,
+            content: Content::Text { text: "hi".into() },
+            muted: false,
+        };
+        let _ = home.socket(socket::Event::Received(ServerFrame::Message { message }));
+        assert_eq!(home.typing_line(10), None, "the message ends the typing");
+    }
+
+    #[test]
+    fn the_chat_sends_typing_and_recall_frames() {
+        let (mut home, mut frames) = connected();
+        let _ = home.update(Message::Open(10));
+        while frames.try_recv().is_ok() {}
+        let paste = |text: &str| {
+            let edit = iced::widget::text_editor::Edit::Paste(std::sync::Arc::new(text.to_owned()));
+            Message::Chat(chat::Message::Edit(iced::widget::text_editor::Action::Edit(edit)))
+        };
+        let _ = home.update(paste("h"));
+        let _ = home.update(paste("i"));
+        assert_eq!(frames.try_recv().ok(), Some(ClientFrame::Typing { conversation_id: 10 }));
+        assert!(frames.try_recv().is_err(), "one typing notice per two seconds");
+
+        let now = clock::now_ms();
+        let mine = StoredMessage {
+            local_id: 1,
+            conversation_id: 10,
+            seq: Some(4),
+            server_id: Some(40),
+            client_id: Some("c".into()),
+            sender_id: Some(7),
+            sent_at: now - 5_000,
+            content: Content::Text { text: "oops".into() },
+            delivery: crate::history::Delivery::Sent,
+        };
+        let _ = home.update(Message::ChatLoaded(10, Ok(vec![mine])));
+        assert!(home.needs_clock(), "the recall button expires on its own");
+        let _ = home.update(Message::Chat(chat::Message::Recall(4)));
+        assert_eq!(frames.try_recv().ok(), Some(ClientFrame::Recall { conversation_id: 10, seq: 4 }));
+
+        // A refusal from the server shows in the chat.
+        let refusal =
+            ServerFrame::error(ErrorCode::RecallExpired, "messages can be recalled for 120 seconds");
+        let _ = home.socket(socket::Event::Received(refusal));
+        assert!(
+            home.chat.as_ref().and_then(|c| c.error.as_deref()).is_some_and(|e| e.contains("120 seconds"))
+        );
     }
 
     #[test]
