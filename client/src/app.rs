@@ -4,6 +4,7 @@
 
 use crate::address::ServerConf;
 use crate::history::History;
+use crate::notify::{Note, Notifier};
 use crate::screen::{home, login};
 use crate::settings::Settings;
 use crate::socket;
@@ -33,6 +34,9 @@ pub struct App {
     /// The root of the local history caches; None keeps no history.
     data_root: Option<PathBuf>,
     pub sound: Sound,
+    pub notifier: Notifier,
+    /// Whether the window has the keyboard focus (notifications only show without it).
+    pub focused: bool,
     pub dialog: Option<Dialog>,
 }
 
@@ -42,6 +46,8 @@ pub enum Message {
     Home(home::Message),
     Socket(socket::Event),
     DialogClosed,
+    /// The window gained (true) or lost the focus.
+    WindowFocused(bool),
 }
 
 /// Where the app keeps things, and what it starts from.
@@ -52,6 +58,7 @@ pub struct Setup {
     pub data_root: Option<PathBuf>,
     pub server_conf: Option<ServerConf>,
     pub sound: Sound,
+    pub notifier: Notifier,
     /// Settings were found on disk (else `server.conf` may provide defaults).
     pub settings_saved: bool,
 }
@@ -78,6 +85,8 @@ impl App {
             settings_path: setup.settings_path,
             data_root: setup.data_root,
             sound: setup.sound,
+            notifier: setup.notifier,
+            focused: true,
             dialog: None,
         };
         (app, focus)
@@ -126,6 +135,10 @@ impl App {
                 self.dialog = None;
                 Task::none()
             }
+            Message::WindowFocused(focused) => {
+                self.focused = focused;
+                Task::none()
+            }
         }
     }
 
@@ -158,12 +171,13 @@ impl App {
                 }
                 Task::none()
             }
-            home::Event::Alert => {
+            home::Event::Alert { title, body } => {
                 let mut tasks = vec![];
                 if self.settings.sound {
                     self.sound.play();
                 }
-                if self.settings.notifications {
+                if self.settings.notifications && !self.focused {
+                    self.notifier.show(Note::new(title, &body));
                     tasks.push(iced::window::latest().and_then(|id| {
                         iced::window::request_user_attention(
                             id,
@@ -223,7 +237,12 @@ impl App {
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
-        let Screen::Home(home) = &self.screen else { return Subscription::none() };
+        let focus = iced::event::listen_with(|event, _, _| match event {
+            iced::Event::Window(iced::window::Event::Focused) => Some(Message::WindowFocused(true)),
+            iced::Event::Window(iced::window::Event::Unfocused) => Some(Message::WindowFocused(false)),
+            _ => None,
+        });
+        let Screen::Home(home) = &self.screen else { return focus };
         let socket = match home.socket_params() {
             Some(params) => socket::subscription(params).map(Message::Socket),
             None => Subscription::none(),
@@ -234,7 +253,7 @@ impl App {
         } else {
             Subscription::none()
         };
-        Subscription::batch([socket, clock])
+        Subscription::batch([focus, socket, clock])
     }
 
     pub fn theme(&self) -> iced::Theme {

@@ -5,6 +5,7 @@ mod api;
 mod app;
 mod clock;
 mod history;
+mod notify;
 mod roster;
 mod screen;
 mod settings;
@@ -44,6 +45,7 @@ fn main() -> iced::Result {
         data_root: history::History::default_root(),
         server_conf: address::ServerConf::find(),
         sound: sound::Sound::start(),
+        notifier: notify::Notifier::start(),
     };
 
     iced::application(move || App::new(setup.clone()), App::update, App::view)

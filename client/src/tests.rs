@@ -214,7 +214,7 @@ fn settings_toggles_are_saved() {
     let _ = app.update(Message::Home(home::Message::OpenSettings));
     let messages = {
         let mut ui = Simulator::with_settings(fonts(), app.view());
-        ui.click("Flash the window on new messages while it is in the background").expect("toggle");
+        ui.click(home::NOTIFICATIONS_LABEL).expect("toggle");
         ui.into_messages().collect::<Vec<_>>()
     };
     for message in messages {
@@ -319,4 +319,51 @@ fn chat_shows_days_times_typing_and_recalls_own_messages() {
     }
     let chat = home(&app).chat.as_ref().expect("the chat is open");
     assert_eq!(chat.composer.text().trim(), "", "sent and cleared");
+}
+
+#[test]
+fn a_message_in_the_background_shows_a_notification_when_enabled() {
+    let (notifier, notes) = crate::notify::Notifier::recording();
+    let (mut app, _) = App::new(Setup { notifier, ..Setup::default() });
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    let bob = Friend {
+        user: UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None },
+        online: true,
+        conversation_id: 10,
+    };
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
+    let mut seq = 0;
+    let mut receive = |app: &mut App, text: &str| {
+        seq += 1;
+        let message = kith_shared::frame::ChatMessage {
+            id: seq,
+            conversation_id: 10,
+            seq,
+            sender_id: Some(8),
+            client_id: None,
+            sent_at: seq,
+            content: Content::Text { text: text.into() },
+            muted: false,
+        };
+        let _ = app.update(Message::Socket(socket::Event::Received(ServerFrame::Message { message })));
+    };
+
+    receive(&mut app, "while you look");
+    assert!(notes.try_recv().is_err(), "no notification while the window has the focus");
+
+    let _ = app.update(Message::WindowFocused(false));
+    receive(&mut app, "are you there?");
+    assert_eq!(
+        notes.try_recv().ok(),
+        Some(crate::notify::Note { title: "Bob".into(), body: "are you there?".into() })
+    );
+
+    let _ = app.update(Message::Home(home::Message::NotificationsToggled(false)));
+    receive(&mut app, "hello?");
+    assert!(notes.try_recv().is_err(), "switched off in the settings");
+
+    let _ = app.update(Message::Home(home::Message::NotificationsToggled(true)));
+    let _ = app.update(Message::WindowFocused(true));
+    receive(&mut app, "back");
+    assert!(notes.try_recv().is_err(), "focused again");
 }

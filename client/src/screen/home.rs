@@ -173,8 +173,12 @@ pub enum Event {
     },
     SoundChanged(bool),
     NotificationsChanged(bool),
-    /// A message arrived that deserves a sound.
-    Alert,
+    /// A message arrived that deserves a sound (and, in the background, a notification
+    /// titled `title` showing `body`).
+    Alert {
+        title: String,
+        body: String,
+    },
 }
 
 impl Home {
@@ -283,7 +287,7 @@ impl Home {
                     typing.remove(&sender);
                 }
                 if let Change::Message { alert: true, .. } = change {
-                    event = Some(Event::Alert);
+                    event = Some(self.alert(&message));
                 }
                 if self.roster.open == Some(message.conversation_id) {
                     self.report_read(message.conversation_id);
@@ -707,6 +711,27 @@ impl Home {
             }
         }
         (Task::none(), None)
+    }
+
+    /// What a notification about a new message says: the friend or group, and the text.
+    fn alert(&self, message: &ChatMessage) -> Event {
+        let conversation = message.conversation_id;
+        let what = match &message.content {
+            Content::Text { text } => text.clone(),
+            Content::Image { .. } => "sent a picture".to_owned(),
+            Content::File { name, .. } => format!("sent a file: {name}"),
+            Content::Sticker { .. } => "sent a sticker".to_owned(),
+            _ => "sent a message".to_owned(),
+        };
+        let body = match (self.roster.groups.contains_key(&conversation), message.sender_id) {
+            (true, Some(sender)) => {
+                let name =
+                    self.roster.name_of(sender).map_or_else(|| format!("User {sender}"), str::to_owned);
+                format!("{name}: {what}")
+            }
+            _ => what,
+        };
+        Event::Alert { title: self.roster.title(conversation), body }
     }
 
     /// Expires typing notices and moves the chat's clock on.
@@ -1169,6 +1194,9 @@ fn session_over(err: &ApiError) -> Option<Event> {
         .then(|| Event::SessionEnded { title: "Session ended".to_owned(), body: err.plain() })
 }
 
+pub const NOTIFICATIONS_LABEL: &str =
+    "Show a desktop notification on new messages while the window is in the background";
+
 fn settings_view(settings: &Settings) -> Element<'_, Message> {
     let sound_label = if crate::sound::AVAILABLE {
         "Play a sound on new messages"
@@ -1185,9 +1213,7 @@ fn settings_view(settings: &Settings) -> Element<'_, Message> {
         checkbox(settings.sound)
             .label(sound_label)
             .on_toggle_maybe(crate::sound::AVAILABLE.then_some(Message::SoundToggled)),
-        checkbox(settings.notifications)
-            .label("Flash the window on new messages while it is in the background")
-            .on_toggle(Message::NotificationsToggled),
+        checkbox(settings.notifications).label(NOTIFICATIONS_LABEL).on_toggle(Message::NotificationsToggled),
         text(format!("Server: {}", settings.server)).size(13).style(text::secondary),
     ]
     .spacing(16)
