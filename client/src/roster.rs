@@ -5,7 +5,8 @@
 use kith_shared::ServerFrame;
 use kith_shared::UserId;
 use kith_shared::api::{
-    ConversationId, ConversationKind, ConversationState, Friend, FriendRequest, GroupRequest, MyGroup,
+    ConversationId, ConversationKind, ConversationState, Friend, FriendRequest, GroupId, GroupMember,
+    GroupRequest, MyGroup, Role,
 };
 use kith_shared::frame::{ChatMessage, Content, Target};
 use std::collections::BTreeMap;
@@ -36,6 +37,8 @@ pub struct Roster {
     pub group_requests: Vec<GroupRequest>,
     /// The conversation on screen: its messages count as read.
     pub open: Option<ConversationId>,
+    /// Members of the groups whose list was fetched, kept current by frames.
+    pub members: BTreeMap<GroupId, Vec<GroupMember>>,
 }
 
 /// What a frame changed that the UI must act on beyond redrawing.
@@ -126,9 +129,34 @@ impl Roster {
         format!("Conversation {conversation_id}")
     }
 
-    /// A member's display name, when known.
+    /// A friend's or fellow member's display name, when known.
     pub fn name_of(&self, user_id: UserId) -> Option<&str> {
-        self.friends.get(&user_id).map(|f| f.user.display_name.as_str())
+        if let Some(friend) = self.friends.get(&user_id) {
+            return Some(&friend.user.display_name);
+        }
+        self.members.values().flatten().find(|m| m.user.id == user_id).map(|m| m.user.display_name.as_str())
+    }
+
+    /// A group's members: the owner, then admins, then members, online first within each,
+    /// then by name.
+    pub fn members_sorted(&self, group: GroupId) -> Vec<&GroupMember> {
+        let rank = |role: Role| match role {
+            Role::Owner => 0,
+            Role::Admin => 1,
+            Role::Member => 2,
+        };
+        let mut members: Vec<&GroupMember> = self.members.get(&group).into_iter().flatten().collect();
+        members.sort_by(|a, b| {
+            rank(a.role)
+                .cmp(&rank(b.role))
+                .then_with(|| b.online.cmp(&a.online))
+                .then_with(|| a.user.display_name.to_lowercase().cmp(&b.user.display_name.to_lowercase()))
+        });
+        members
+    }
+
+    pub fn set_members(&mut self, group: GroupId, members: Vec<GroupMember>) {
+        self.members.insert(group, members);
     }
 
     pub fn set_friends(&mut self, friends: Vec<Friend>) {
@@ -182,6 +210,30 @@ impl Roster {
                 if let Some(friend) = self.friends.get_mut(user_id) {
                     friend.online = *online;
                 }
+                for member in self.members.values_mut().flatten().filter(|m| m.user.id == *user_id) {
+                    member.online = *online;
+                }
+                Change::Nothing
+            }
+            ServerFrame::GroupMemberUpdated { group_id, member } => {
+                // Only lists already fetched are kept; others are fetched when opened.
+                if let Some(members) = self.members.get_mut(group_id) {
+                    match members.iter_mut().find(|m| m.user.id == member.user.id) {
+                        Some(known) => *known = member.clone(),
+                        None => members.push(member.clone()),
+                    }
+                }
+                if member.user.id == self.me
+                    && let Some(mine) = self.groups.get_mut(group_id)
+                {
+                    mine.role = member.role;
+                }
+                Change::Nothing
+            }
+            ServerFrame::GroupMemberRemoved { group_id, user_id } => {
+                if let Some(members) = self.members.get_mut(group_id) {
+                    members.retain(|m| m.user.id != *user_id);
+                }
                 Change::Nothing
             }
             ServerFrame::FriendRequestReceived { request } => {
@@ -227,6 +279,7 @@ impl Roster {
             }
             ServerFrame::GroupLeft { group_id, .. } => {
                 self.groups.remove(group_id);
+                self.members.remove(group_id);
                 if self.open == Some(*group_id) {
                     self.open = None;
                 }
@@ -316,6 +369,47 @@ mod tests {
             role: Role::Member,
             muted,
         }
+    }
+
+    fn member(id: UserId, name: &str, role: Role, online: bool) -> GroupMember {
+        GroupMember { user: user(id, name), role, online }
+    }
+
+    #[test]
+    fn members_sort_by_role_and_follow_frames() {
+        let mut roster = Roster::new(1);
+        roster.apply(&ServerFrame::GroupJoined { group: group(20, "Climbers", false) });
+        roster.set_members(
+            20,
+            vec![
+                member(1, "Me", Role::Member, true),
+                member(5, "Eve", Role::Member, false),
+                member(3, "Carol", Role::Owner, false),
+                member(4, "Dan", Role::Admin, true),
+            ],
+        );
+        let order = |roster: &Roster| -> Vec<String> {
+            roster.members_sorted(20).iter().map(|m| m.user.display_name.clone()).collect()
+        };
+        assert_eq!(order(&roster), ["Carol", "Dan", "Me", "Eve"]);
+        assert_eq!(roster.name_of(5), Some("Eve"), "members' names are known");
+
+        roster.apply(&ServerFrame::Presence { user_id: 5, online: true });
+        assert_eq!(order(&roster), ["Carol", "Dan", "Eve", "Me"]);
+        roster.apply(&ServerFrame::GroupMemberUpdated {
+            group_id: 20,
+            member: member(1, "Me", Role::Admin, true),
+        });
+        assert_eq!(order(&roster), ["Carol", "Dan", "Me", "Eve"], "admins by name");
+        assert_eq!(roster.groups[&20].role, Role::Admin, "one's own role follows");
+        roster.apply(&ServerFrame::GroupMemberUpdated {
+            group_id: 20,
+            member: member(6, "Fay", Role::Member, true),
+        });
+        roster.apply(&ServerFrame::GroupMemberRemoved { group_id: 20, user_id: 4 });
+        assert_eq!(order(&roster), ["Carol", "Me", "Eve", "Fay"]);
+        roster.apply(&ServerFrame::GroupLeft { group_id: 20, reason: kith_shared::frame::LeaveReason::Left });
+        assert!(roster.members_sorted(20).is_empty());
     }
 
     #[test]

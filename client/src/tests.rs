@@ -367,3 +367,84 @@ fn a_message_in_the_background_shows_a_notification_when_enabled() {
     receive(&mut app, "back");
     assert!(notes.try_recv().is_err(), "focused again");
 }
+
+#[test]
+fn groups_can_be_created_joined_and_show_their_members() {
+    use crate::screen::groups;
+    use kith_shared::api::{GroupMember, GroupProfile, MyGroup, Role};
+    let mut app = logged_in();
+    let run = |app: &mut App, act: &dyn Fn(&mut Simulator<'_, Message>)| {
+        let produced = {
+            let mut ui = Simulator::with_settings(fonts(), app.view());
+            act(&mut ui);
+            ui.into_messages().collect::<Vec<_>>()
+        };
+        for message in &produced {
+            let _ = app.update(message.clone());
+        }
+        produced
+    };
+
+    // Create: the side bar's "New" opens the form; the button sends it.
+    run(&mut app, &|ui| {
+        ui.click("New").expect("new group button");
+    });
+    let produced = run(&mut app, &|ui| {
+        ui.click(selector::id(groups::id::NAME)).expect("name field");
+        ui.typewrite("Chess Club");
+        ui.click("Create").expect("create button");
+    });
+    assert!(matches!(produced.last(), Some(Message::Home(home::Message::Groups(groups::Message::Create)))));
+    assert!(matches!(
+        &home(&app).panel,
+        Some(home::Panel::Groups(groups::Panel::Create(form))) if form.busy && form.name == "Chess Club"
+    ));
+
+    // Join: search, then apply with a message.
+    run(&mut app, &|ui| {
+        ui.click("Join").expect("join group button");
+    });
+    run(&mut app, &|ui| {
+        ui.click(selector::id(groups::id::SEARCH)).expect("search field");
+        ui.typewrite("climb");
+        ui.click(selector::id(groups::id::MESSAGE)).expect("message field");
+        ui.typewrite("I climb on Sundays");
+    });
+    let climbers = GroupProfile {
+        id: 20,
+        name: "Climbers".into(),
+        description: "Sunday bouldering".into(),
+        owner_id: 8,
+        member_count: 2,
+        created_at: 0,
+    };
+    let _ =
+        app.update(Message::Home(home::Message::Groups(groups::Message::Found(Ok(vec![climbers.clone()])))));
+    let produced = run(&mut app, &|ui| {
+        assert!(ui.find("Sunday bouldering").is_ok());
+        ui.click("Apply").expect("apply button");
+    });
+    assert!(matches!(
+        produced.as_slice(),
+        [Message::Home(home::Message::Groups(groups::Message::Apply(20)))]
+    ));
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Asked").is_ok(), "the group shows as asked");
+    drop(ui);
+
+    // Accepted: the group chat lists its members with roles and presence.
+    let mine = MyGroup { group: climbers, role: Role::Member, muted: false };
+    let _ = app.update(Message::Home(home::Message::GroupsLoaded(Ok(vec![mine]))));
+    let _ = app.update(Message::Home(home::Message::Open(20)));
+    let member = |id, name: &str, role, online| GroupMember {
+        user: UserProfile { id, username: name.to_lowercase(), display_name: name.into(), avatar_url: None },
+        role,
+        online,
+    };
+    let members = vec![member(7, "Alice Liddell", Role::Member, true), member(8, "Bob", Role::Owner, false)];
+    let _ = app.update(Message::Home(home::Message::MembersLoaded(20, Ok(members))));
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    for line in ["Members · 1/2 online", "Bob", "owner", "Alice Liddell"] {
+        assert!(ui.find(line).is_ok(), "{line:?} in the member list");
+    }
+}

@@ -195,7 +195,12 @@ impl Chat {
         if let Some(error) = &self.error {
             bottom = bottom.push(widget::error_line(error));
         }
-        column![header, log, bottom].spacing(8).into()
+        let conversation = column![header, log, bottom].spacing(8);
+        if group {
+            row![conversation, members_view(roster, self.conversation_id)].spacing(16).into()
+        } else {
+            conversation.into()
+        }
     }
 
     fn line<'a>(&self, message: &StoredMessage, roster: &Roster, group: bool) -> Element<'a, Message> {
@@ -235,6 +240,33 @@ impl Chat {
             _ => widget::system_line("A message this version cannot show".to_owned()),
         }
     }
+}
+
+/// A group's members with their roles and presence, beside its chat.
+fn members_view<'a, Message: 'a>(roster: &Roster, group: ConversationId) -> Element<'a, Message> {
+    let members = roster.members_sorted(group);
+    let online = members.iter().filter(|m| m.online).count();
+    let mut list = column![
+        text(format!("Members · {online}/{} online", members.len()))
+            .size(12)
+            .font(BOLD)
+            .style(text::secondary)
+    ]
+    .spacing(6);
+    for member in members {
+        let mut line = row![
+            widget::avatar(&member.user.display_name, member.user.id, None, 24.0),
+            text(member.user.display_name.clone()).size(13),
+            widget::presence_dot(member.online),
+        ]
+        .spacing(6)
+        .align_y(Alignment::Center);
+        if member.role != kith_shared::api::Role::Member {
+            line = line.push(text(member.role.as_str()).size(11).style(text::secondary));
+        }
+        list = list.push(line);
+    }
+    container(scrollable(list)).width(190).height(Length::Fill).into()
 }
 
 /// A group event in words.

@@ -6,6 +6,7 @@ use crate::clock;
 use crate::history::{History, StoredMessage};
 use crate::roster::{Change, Roster};
 use crate::screen::chat::{self, Chat};
+use crate::screen::groups;
 use crate::screen::login::LoggedIn;
 use crate::settings::Settings;
 use crate::socket::{self, Connection};
@@ -13,9 +14,9 @@ use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, checkbox, column, container, image, row, scrollable, text, text_input};
 use iced::{Alignment, Background, Border, Color, Length, Task, Theme};
 use kith_shared::api::{
-    ChangePasswordRequest, ConversationId, Friend, FriendRequestOutcome, GroupRequestKind, HistoryPage,
-    HistoryQuery, MyGroup, SearchQuery, SendFriendRequest, UpdateProfileRequest, UserProfile, UserSearchHit,
-    limits,
+    ChangePasswordRequest, ConversationId, Friend, FriendRequestOutcome, GroupId, GroupMember,
+    GroupRequestKind, HistoryPage, HistoryQuery, MyGroup, SearchQuery, SendFriendRequest,
+    UpdateProfileRequest, UserProfile, UserSearchHit, limits,
 };
 use kith_shared::frame::{ChatMessage, Content, KickReason, ReceiptKind};
 use kith_shared::{ClientFrame, ErrorCode, ServerFrame, UserId};
@@ -67,6 +68,8 @@ pub enum Panel {
     Settings,
     Requests,
     AddFriend(AddFriend),
+    /// Create or join a group.
+    Groups(groups::Panel),
 }
 
 /// The add-friend search.
@@ -159,6 +162,10 @@ pub enum Message {
     Asked(Result<FriendRequestOutcome, ApiError>),
     /// The clock moved on: expire typing notices, end recall windows.
     Tick(Instant),
+    OpenCreateGroup,
+    OpenJoinGroup,
+    Groups(groups::Message),
+    MembersLoaded(GroupId, Result<Vec<GroupMember>, ApiError>),
 }
 
 /// What the root must act on.
@@ -396,6 +403,18 @@ impl Home {
         ])
     }
 
+    /// Fetches a group's member list (nothing for one-to-one chats).
+    fn load_members(&self, conversation: ConversationId) -> Task<Message> {
+        if !self.roster.groups.contains_key(&conversation) {
+            return Task::none();
+        }
+        let api = self.session.api.clone();
+        let path = format!("/api/groups/{conversation}/members");
+        Task::perform(async move { api.get_json(&path).await }, move |result| {
+            Message::MembersLoaded(conversation, result)
+        })
+    }
+
     fn load_chat(&self, conversation: ConversationId) -> Task<Message> {
         let Some(history) = self.history.clone() else { return Task::none() };
         Task::perform(
@@ -549,7 +568,10 @@ impl Home {
                 self.chat = Some(Chat::new(conversation, self.session.user.id));
                 self.panel = None;
                 let focus = iced::widget::operation::focus(chat::id::COMPOSER);
-                return (Task::batch([self.load_chat(conversation), focus]), None);
+                return (
+                    Task::batch([self.load_chat(conversation), self.load_members(conversation), focus]),
+                    None,
+                );
             }
             Message::Chat(message) => {
                 let Some(chat) = &mut self.chat else { return (Task::none(), None) };
@@ -572,6 +594,37 @@ impl Home {
                 }
             }
             Message::Tick(now) => self.tick(now),
+            Message::OpenCreateGroup | Message::OpenJoinGroup => {
+                let panel = if matches!(message, Message::OpenCreateGroup) {
+                    groups::Panel::create()
+                } else {
+                    groups::Panel::join()
+                };
+                let focus = panel.focus().map(Message::Groups);
+                self.panel = Some(Panel::Groups(panel));
+                return (focus, None);
+            }
+            Message::Groups(groups::Message::Close) => self.panel = None,
+            Message::Groups(message) => {
+                let Some(Panel::Groups(panel)) = &mut self.panel else { return (Task::none(), None) };
+                let (task, event) = panel.update(message, &self.session.api);
+                let task = task.map(Message::Groups);
+                match event {
+                    Some(groups::Event::Created(group)) => {
+                        let id = group.group.id;
+                        self.roster.apply(&ServerFrame::GroupJoined { group });
+                        let (open, event) = self.update(Message::Open(id));
+                        return (Task::batch([task, open]), event);
+                    }
+                    Some(groups::Event::Failed(err)) => return (task, session_over(&err)),
+                    None => return (task, None),
+                }
+            }
+            Message::MembersLoaded(group, Ok(members)) => self.roster.set_members(group, members),
+            Message::MembersLoaded(group, Err(err)) => {
+                tracing::warn!(%err, group, "cannot load the member list");
+                return (Task::none(), session_over(&err));
+            }
             Message::ChatLoaded(_, Err(err)) => tracing::warn!(%err, "cannot read the local history"),
             Message::HistoryChanged(conversation) => {
                 if self.chat.as_ref().is_some_and(|chat| chat.conversation_id == conversation) {
@@ -844,6 +897,7 @@ impl Home {
             Some(Panel::Settings) => settings_view(settings),
             Some(Panel::Requests) => self.requests_view(),
             Some(Panel::AddFriend(search)) => self.add_friend_view(search),
+            Some(Panel::Groups(panel)) => panel.view(&self.roster).map(Message::Groups),
             None => match &self.chat {
                 Some(chat) => {
                     chat.view(&self.roster, self.typing_line(chat.conversation_id)).map(Message::Chat)
@@ -922,7 +976,18 @@ impl Home {
                 friend.conversation_id,
             ));
         }
-        list = list.push(iced::widget::space().height(8)).push(heading("GROUPS"));
+        let group_action = |label: &'static str, message: Message| {
+            button(text(label).size(12)).style(button::text).padding([0, 4]).on_press(message)
+        };
+        list = list.push(iced::widget::space().height(8)).push(
+            row![
+                heading("GROUPS"),
+                iced::widget::space().width(Length::Fill),
+                group_action("Join", Message::OpenJoinGroup),
+                group_action("New", Message::OpenCreateGroup),
+            ]
+            .align_y(Alignment::Center),
+        );
         let groups = self.roster.groups_sorted();
         if groups.is_empty() {
             list = list.push(text("No groups yet.").size(13).style(text::secondary));

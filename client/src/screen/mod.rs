@@ -1,5 +1,6 @@
 //! One module per screen, each with its own state, `Message`, `update` and `view`.
 
 pub mod chat;
+pub mod groups;
 pub mod home;
 pub mod login;
