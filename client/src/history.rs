@@ -1,6 +1,6 @@
 //! The local history cache: one SQLite database per server and user, under the platform
 //! data folder (`~/.local/share/kith/<host_port>/<user_id>/history.db` on Linux;
-//! `KITH_DATA_DIR` points elsewhere). The chat view reads from it; the network writes to it.
+//! `KITH_CLIENT_DATA_DIR` points elsewhere). The chat view reads from it; the network writes to it.
 //! A message the user sends is written here first (pending), then marked sent when the
 //! server acknowledges it.
 
@@ -93,9 +93,9 @@ pub struct History {
 }
 
 impl History {
-    /// The data folder: `$KITH_DATA_DIR`, or the platform data folder.
+    /// The data folder: `$KITH_CLIENT_DATA_DIR`, or the platform data folder.
     pub fn default_root() -> Option<PathBuf> {
-        if let Some(dir) = std::env::var_os("KITH_DATA_DIR") {
+        if let Some(dir) = std::env::var_os("KITH_CLIENT_DATA_DIR") {
             return Some(PathBuf::from(dir));
         }
         directories::ProjectDirs::from("", "", "kith").map(|dirs| dirs.data_dir().to_path_buf())
