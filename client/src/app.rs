@@ -5,6 +5,7 @@
 use crate::address::ServerConf;
 use crate::history::History;
 use crate::notify::{Note, Notifier};
+use crate::offline::Snapshot;
 use crate::screen::{home, login};
 use crate::settings::Settings;
 use crate::socket;
@@ -77,7 +78,8 @@ impl App {
             }
         }
         let login =
-            login::Login::new(settings.server.clone(), settings.socket_port, settings.username.clone());
+            login::Login::new(settings.server.clone(), settings.socket_port, settings.username.clone())
+                .with_data_root(setup.data_root.clone());
         let focus = login.focus().map(Message::Login);
         let app = Self {
             screen: Screen::Login(login),
@@ -110,6 +112,11 @@ impl App {
                 let task = task.map(Message::Login);
                 match event {
                     Some(login::Event::LoggedIn(session)) => Task::batch([task, self.enter(session)]),
+                    Some(login::Event::BrowseOffline(offline)) => {
+                        let (home, open) = home::Home::offline(offline);
+                        self.screen = Screen::Home(Box::new(home));
+                        Task::batch([task, open.map(Message::Home)])
+                    }
                     None => task,
                 }
             }
@@ -149,11 +156,15 @@ impl App {
             .filter(|port| Some(*port) != session.address.http_port.checked_add(1));
         self.settings.username = session.user.username.clone();
         self.save_settings();
-        let history_path = self
-            .data_root
-            .as_ref()
-            .map(|root| History::path_for(root, &session.address.folder_name(), session.user.id));
-        let (home, task) = home::Home::new(session, history_path);
+        let folder = session.address.folder_name();
+        let history_path =
+            self.data_root.as_ref().map(|root| History::path_for(root, &folder, session.user.id));
+        let snapshot_path =
+            self.data_root.as_ref().map(|root| Snapshot::path_for(root, &folder, &session.user.username));
+        let (mut home, task) = home::Home::new(session, history_path);
+        home.snapshot_path = snapshot_path;
+        // Offline browsing works from the first login, before the lists arrive.
+        home.save_snapshot();
         self.screen = Screen::Home(Box::new(home));
         task.map(Message::Home)
     }
@@ -202,11 +213,17 @@ impl App {
             // Let pending writes finish in the background.
             tokio_close(history);
         }
-        let login = login::Login::new(
-            self.settings.server.clone(),
-            self.settings.socket_port,
-            self.settings.username.clone(),
-        );
+        // Back from offline browsing, the form shows what was typed before.
+        let (server, socket_port, username) = match &self.screen {
+            Screen::Home(home) if home.offline => {
+                let address = &home.session.address;
+                let socket_port =
+                    Some(address.socket_port).filter(|port| Some(*port) != address.http_port.checked_add(1));
+                (address.to_string(), socket_port, home.session.user.username.clone())
+            }
+            _ => (self.settings.server.clone(), self.settings.socket_port, self.settings.username.clone()),
+        };
+        let login = login::Login::new(server, socket_port, username).with_data_root(self.data_root.clone());
         let focus = login.focus().map(Message::Login);
         self.screen = Screen::Login(login);
         self.dialog = dialog;

@@ -6,6 +6,7 @@ mod app;
 mod clock;
 mod history;
 mod notify;
+mod offline;
 mod roster;
 mod screen;
 mod settings;

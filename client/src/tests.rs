@@ -448,3 +448,157 @@ fn groups_can_be_created_joined_and_show_their_members() {
         assert!(ui.find(line).is_ok(), "{line:?} in the member list");
     }
 }
+
+/// A machine where Alice logged in before: her lists and a cache holding one message from Bob.
+async fn previous_session(root: &std::path::Path) -> crate::history::History {
+    use crate::history::History;
+    use crate::offline::Snapshot;
+    let folder = ServerAddress::parse("127.0.0.1:8000", "").expect("valid").folder_name();
+    let bob =
+        UserProfile { id: 9, username: "bob".into(), display_name: "Bob Builder".into(), avatar_url: None };
+    let friend = Friend { user: bob, online: true, conversation_id: 42 };
+    Snapshot { user: alice(), friends: vec![friend], groups: vec![] }
+        .save(&Snapshot::path_for(root, &folder, "alice"))
+        .expect("save the snapshot");
+    let history = History::open(&History::path_for(root, &folder, alice().id)).await.expect("open the cache");
+    let message = kith_shared::frame::ChatMessage {
+        id: 500,
+        conversation_id: 42,
+        seq: 1,
+        sender_id: Some(9),
+        client_id: None,
+        sent_at: clock::now_ms(),
+        content: Content::Text { text: "See you at noon".into() },
+        muted: false,
+    };
+    history.store(&message).await.expect("store");
+    history
+}
+
+fn unreachable() -> crate::api::ApiError {
+    crate::api::ApiError::Unreachable {
+        address: "127.0.0.1:8000".into(),
+        detail: "connection refused".into(),
+    }
+}
+
+/// An app on the login screen with Alice's name and password typed, using `root` for data.
+fn typed_login(root: &std::path::Path) -> App {
+    let setup = Setup { data_root: Some(root.to_path_buf()), ..Setup::default() };
+    let (mut app, _) = App::new(setup);
+    let _ = app.update(Message::Login(login::Message::UsernameChanged("alice".into())));
+    let _ = app.update(Message::Login(login::Message::PasswordChanged("secret".into())));
+    let _ = app.update(Message::Login(login::Message::Submit));
+    app
+}
+
+#[tokio::test]
+async fn unreachable_server_offers_the_cached_history_read_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let history = previous_session(dir.path()).await;
+    let mut app = typed_login(dir.path());
+    let _ = app.update(Message::Login(login::Message::Finished(Err(unreachable()))));
+    assert!(login_screen(&app).offline.is_some(), "a cache for alice on this server exists");
+
+    let messages = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        ui.click("Browse offline").expect("browse offline button");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    for message in messages {
+        let _ = app.update(message);
+    }
+    assert!(home(&app).offline);
+    assert!(home(&app).socket_params().is_none(), "no socket offline");
+    let _ = app.update(Message::Home(home::Message::HistoryOpened(Ok(history.clone()))));
+
+    let messages = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        assert!(ui.find("Offline — history only").is_ok());
+        assert!(ui.find("Log out").is_err() && ui.find("Add friend").is_err());
+        ui.click("Bob Builder").expect("the friend from the snapshot");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    for message in messages {
+        let _ = app.update(message);
+    }
+    let loaded = history.recent(42, 300).await.map_err(|e| e.to_string());
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(42, loaded)));
+    let chat = home(&app).chat.as_ref().expect("the chat is open");
+    assert!(chat.read_only);
+    assert_eq!(chat.messages.len(), 1);
+
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("See you at noon").is_ok());
+    ui.click("Send").expect("send button");
+    ui.click(selector::id(chat::id::COMPOSER)).expect("composer");
+    ui.typewrite("hello");
+    ui.tap_key(iced::keyboard::key::Named::Enter);
+    let produced: Vec<_> = ui.into_messages().collect();
+    for message in produced {
+        let _ = app.update(message);
+    }
+    let chat = home(&app).chat.as_ref().expect("the chat is open");
+    assert_eq!(chat.composer.text().trim(), "", "nothing can be written offline");
+    assert_eq!(chat.messages.len(), 1);
+    assert!(history.pending().await.expect("pending").is_empty(), "nothing was queued to send");
+
+    let messages = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        ui.click("Back to login").expect("back to login button");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    for message in messages {
+        let _ = app.update(message);
+    }
+    assert_eq!(login_screen(&app).username, "alice");
+    history.close().await;
+}
+
+#[tokio::test]
+async fn offline_browsing_is_offered_only_when_unreachable_and_cached() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let history = previous_session(dir.path()).await;
+    history.close().await;
+
+    // A wrong password is not a reason to browse offline.
+    let mut app = typed_login(dir.path());
+    let wrong = crate::api::ApiError::Server {
+        status: 401,
+        code: kith_shared::ErrorCode::WrongCredentials,
+        message: "wrong user name or password".into(),
+    };
+    let _ = app.update(Message::Login(login::Message::Finished(Err(wrong))));
+    assert!(login_screen(&app).offline.is_none());
+    assert!(Simulator::with_settings(fonts(), app.view()).find("Browse offline").is_err());
+
+    // Another user name on the same machine has no cache.
+    let _ = app.update(Message::Login(login::Message::UsernameChanged("carol".into())));
+    let _ = app.update(Message::Login(login::Message::Submit));
+    let _ = app.update(Message::Login(login::Message::Finished(Err(unreachable()))));
+    assert!(login_screen(&app).offline.is_none());
+
+    // Without a data folder there is nothing to browse.
+    let (mut app, _) = App::new(Setup::default());
+    let _ = app.update(Message::Login(login::Message::UsernameChanged("alice".into())));
+    let _ = app.update(Message::Login(login::Message::Finished(Err(unreachable()))));
+    assert!(login_screen(&app).offline.is_none());
+}
+
+#[test]
+fn login_keeps_the_lists_for_offline_browsing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let setup = Setup { data_root: Some(dir.path().to_path_buf()), ..Setup::default() };
+    let (mut app, _) = App::new(setup);
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    let folder = session().address.folder_name();
+    let path = crate::offline::Snapshot::path_for(dir.path(), &folder, "alice");
+    let saved = crate::offline::Snapshot::load(&path).expect("load").expect("written at login");
+    assert_eq!(saved.user.id, alice().id);
+    assert!(saved.friends.is_empty());
+    let bob = UserProfile { id: 9, username: "bob".into(), display_name: "Bob".into(), avatar_url: None };
+    let friends = vec![Friend { user: bob, online: true, conversation_id: 42 }];
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(friends))));
+    let saved = crate::offline::Snapshot::load(&path).expect("load").expect("present");
+    assert_eq!(saved.friends.len(), 1);
+}

@@ -41,6 +41,8 @@ pub struct Chat {
     pub now_ms: i64,
     /// When the last typing notice went out.
     pub typing_sent: Option<Instant>,
+    /// Offline: the history can be read, nothing written.
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -71,10 +73,14 @@ impl Chat {
             error: None,
             now_ms: clock::now_ms(),
             typing_sent: None,
+            read_only: false,
         }
     }
 
     pub fn update(&mut self, message: Message) -> Option<Event> {
+        if self.read_only && !matches!(message, Message::Edit(ref action) if !action.is_edit()) {
+            return None;
+        }
         match message {
             Message::Edit(action) => {
                 let edit = action.is_edit();
@@ -163,30 +169,36 @@ impl Chat {
             lines = lines.push(self.line(message, roster, group));
         }
         let log = scrollable(lines).id(id::LOG).anchor_bottom().height(Length::Fill).width(Length::Fill);
-        let composer = text_editor(&self.composer)
-            .id(id::COMPOSER)
-            .placeholder("Write a message. Enter sends, Shift+Enter starts a new line.")
-            .on_action(Message::Edit)
-            .height(Length::Shrink)
-            .padding(8)
-            .key_binding(|press| {
-                let enter = matches!(press.key.as_ref(), keyboard::Key::Named(key::Named::Enter));
-                if enter
-                    && !press.modifiers.shift()
-                    && matches!(press.status, text_editor::Status::Focused { .. })
-                {
-                    Some(text_editor::Binding::Custom(Message::Send))
-                } else {
-                    text_editor::Binding::from_key_press(press)
-                }
-            });
+        let placeholder = if self.read_only {
+            "Offline — history only. Log in to write."
+        } else {
+            "Write a message. Enter sends, Shift+Enter starts a new line."
+        };
+        let mut composer = text_editor(&self.composer).id(id::COMPOSER).placeholder(placeholder);
+        if !self.read_only {
+            // Without an action the editor is disabled.
+            composer = composer.on_action(Message::Edit);
+        }
+        let composer = composer.height(Length::Shrink).padding(8).key_binding(|press| {
+            let enter = matches!(press.key.as_ref(), keyboard::Key::Named(key::Named::Enter));
+            if enter
+                && !press.modifiers.shift()
+                && matches!(press.status, text_editor::Status::Focused { .. })
+            {
+                Some(text_editor::Binding::Custom(Message::Send))
+            } else {
+                text_editor::Binding::from_key_press(press)
+            }
+        });
         // The typing line keeps its height, so the log does not jump when it appears.
         let typing = text(typing.unwrap_or_default()).size(12).style(text::secondary).height(16);
         let mut bottom = column![
             typing,
             row![
                 container(composer).width(Length::Fill).max_height(160),
-                button(text("Send")).on_press(Message::Send).padding([8, 18])
+                button(text("Send"))
+                    .on_press_maybe((!self.read_only).then_some(Message::Send))
+                    .padding([8, 18])
             ]
             .spacing(8)
             .align_y(Alignment::End)

@@ -4,10 +4,11 @@
 use crate::api::{Api, ApiError};
 use crate::clock;
 use crate::history::{History, StoredMessage};
+use crate::offline::Snapshot;
 use crate::roster::{Change, Roster};
 use crate::screen::chat::{self, Chat};
 use crate::screen::groups;
-use crate::screen::login::LoggedIn;
+use crate::screen::login::{self, LoggedIn};
 use crate::settings::Settings;
 use crate::socket::{self, Connection};
 use crate::widget::{self, BOLD, Element};
@@ -47,6 +48,8 @@ pub enum Status {
         reason: String,
         retry_in: Duration,
     },
+    /// Browsing the local history without the server.
+    Offline,
 }
 
 impl Status {
@@ -57,6 +60,7 @@ impl Status {
             Status::Reconnecting { retry_in, .. } => {
                 format!("Offline, reconnecting in {} s", retry_in.as_secs().max(1))
             }
+            Status::Offline => "Offline — history only".to_owned(),
         }
     }
 }
@@ -110,6 +114,10 @@ pub struct Home {
     pub notice: Option<String>,
     /// Who is typing where, and when they last said so.
     pub typing: BTreeMap<ConversationId, BTreeMap<UserId, Instant>>,
+    /// Browsing the local history without the server: nothing is sent or fetched.
+    pub offline: bool,
+    /// Where the user's profile and lists are kept for offline browsing; None keeps none.
+    pub snapshot_path: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -211,9 +219,55 @@ impl Home {
             chat: None,
             notice: None,
             typing: BTreeMap::new(),
+            offline: false,
+            snapshot_path: None,
         };
         tasks.push(home.load_avatar());
         (home, Task::batch(tasks))
+    }
+
+    /// The main window without the server: the lists as last seen, chats read from the cache.
+    pub fn offline(offline: login::Offline) -> (Self, Task<Message>) {
+        let login::Offline { address, snapshot, history_path } = offline;
+        let session = LoggedIn { api: Api::new(&address), address, user: snapshot.user };
+        let me = session.user.id;
+        let mut roster = Roster::new(me);
+        let friends = snapshot.friends.into_iter().map(|friend| Friend { online: false, ..friend }).collect();
+        roster.set_friends(friends);
+        roster.set_groups(snapshot.groups);
+        let home = Self {
+            session,
+            status: Status::Offline,
+            connection: None,
+            avatar: None,
+            panel: None,
+            history: None,
+            logging_out: false,
+            roster,
+            chat: None,
+            notice: None,
+            typing: BTreeMap::new(),
+            offline: true,
+            snapshot_path: None,
+        };
+        let task = Task::perform(
+            async move { History::open(&history_path).await.map_err(|err| err.to_string()) },
+            Message::HistoryOpened,
+        );
+        (home, task)
+    }
+
+    /// Keeps the profile and lists for offline browsing.
+    pub fn save_snapshot(&self) {
+        let Some(path) = &self.snapshot_path else { return };
+        let snapshot = Snapshot {
+            user: self.session.user.clone(),
+            friends: self.roster.friends.values().cloned().collect(),
+            groups: self.roster.groups.values().cloned().collect(),
+        };
+        if let Err(err) = snapshot.save(path) {
+            tracing::warn!(%err, "cannot keep the lists for offline browsing");
+        }
     }
 
     pub fn user(&self) -> &UserProfile {
@@ -223,7 +277,8 @@ impl Home {
     /// What identifies this session's socket subscription.
     pub fn socket_params(&self) -> Option<socket::Params> {
         let token = self.session.api.token()?.to_owned();
-        (!self.logging_out).then(|| socket::Params::new(self.session.address.socket_target(), token))
+        (!self.logging_out && !self.offline)
+            .then(|| socket::Params::new(self.session.address.socket_target(), token))
     }
 
     fn load_avatar(&self) -> Task<Message> {
@@ -535,6 +590,10 @@ impl Home {
             Message::AvatarLoaded(Err(err)) => tracing::warn!(%err, "cannot load the avatar"),
             Message::HistoryOpened(Ok(history)) => {
                 self.history = Some(history);
+                if self.offline {
+                    let open = self.chat.as_ref().map(|chat| chat.conversation_id);
+                    return (open.map_or_else(Task::none, |id| self.load_chat(id)), None);
+                }
                 // The sync state may have arrived while the cache was opening: catch up now
                 // with what it listed, and resend what was left unsent.
                 let mut tasks = vec![self.resend_pending()];
@@ -546,6 +605,7 @@ impl Home {
             Message::HistoryOpened(Err(err)) => {
                 tracing::warn!(%err, "local history unavailable; chats are not kept on this machine");
             }
+            Message::LogOut if self.offline => return (Task::none(), Some(Event::LoggedOut)),
             Message::LogOut => {
                 if self.logging_out {
                     return (Task::none(), None);
@@ -556,8 +616,14 @@ impl Home {
                 let api = self.session.api.clone();
                 return (Task::perform(async move { api.logout().await }, Message::LoggedOut), None);
             }
-            Message::FriendsLoaded(Ok(friends)) => self.roster.set_friends(friends),
-            Message::GroupsLoaded(Ok(groups)) => self.roster.set_groups(groups),
+            Message::FriendsLoaded(Ok(friends)) => {
+                self.roster.set_friends(friends);
+                self.save_snapshot();
+            }
+            Message::GroupsLoaded(Ok(groups)) => {
+                self.roster.set_groups(groups);
+                self.save_snapshot();
+            }
             Message::FriendsLoaded(Err(err)) | Message::GroupsLoaded(Err(err)) => {
                 self.notice = Some(err.plain());
                 return (Task::none(), session_over(&err));
@@ -565,8 +631,13 @@ impl Home {
             Message::Open(conversation) => {
                 self.roster.open(Some(conversation));
                 self.report_read(conversation);
-                self.chat = Some(Chat::new(conversation, self.session.user.id));
+                let mut chat = Chat::new(conversation, self.session.user.id);
+                chat.read_only = self.offline;
+                self.chat = Some(chat);
                 self.panel = None;
+                if self.offline {
+                    return (self.load_chat(conversation), None);
+                }
                 let focus = iced::widget::operation::focus(chat::id::COMPOSER);
                 return (
                     Task::batch([self.load_chat(conversation), self.load_members(conversation), focus]),
@@ -928,10 +999,25 @@ impl Home {
         let small = |label: &'static str, message: Message| {
             button(text(label).size(13)).style(button::secondary).padding([4, 10]).on_press(message)
         };
+        let me = row![widget::avatar(&user.display_name, user.id, self.avatar.as_ref(), 52.0), identity]
+            .spacing(12)
+            .align_y(Alignment::Center);
+        if self.offline {
+            return column![
+                me,
+                row![
+                    iced::widget::space().width(Length::Fill),
+                    button(text("Back to login").size(13))
+                        .style(button::secondary)
+                        .padding([4, 10])
+                        .on_press(Message::LogOut),
+                ],
+            ]
+            .spacing(12)
+            .into();
+        }
         column![
-            row![widget::avatar(&user.display_name, user.id, self.avatar.as_ref(), 52.0), identity]
-                .spacing(12)
-                .align_y(Alignment::Center),
+            me,
             row![
                 small("Profile", Message::OpenProfile),
                 small("Settings", Message::OpenSettings),
@@ -963,6 +1049,7 @@ impl Home {
         .spacing(6);
         let heading = |label: &'static str| text(label).size(12).font(BOLD).style(text::secondary);
         let mut list = column![heading("FRIENDS")].spacing(4);
+        let offline = self.offline;
         let friends = self.roster.friends_sorted();
         if friends.is_empty() {
             list = list.push(text("No friends yet. Add one by name.").size(13).style(text::secondary));
@@ -979,15 +1066,13 @@ impl Home {
         let group_action = |label: &'static str, message: Message| {
             button(text(label).size(12)).style(button::text).padding([0, 4]).on_press(message)
         };
-        list = list.push(iced::widget::space().height(8)).push(
-            row![
-                heading("GROUPS"),
-                iced::widget::space().width(Length::Fill),
-                group_action("Join", Message::OpenJoinGroup),
-                group_action("New", Message::OpenCreateGroup),
-            ]
-            .align_y(Alignment::Center),
-        );
+        let mut groups_heading = row![heading("GROUPS"), iced::widget::space().width(Length::Fill)];
+        if !offline {
+            groups_heading = groups_heading
+                .push(group_action("Join", Message::OpenJoinGroup))
+                .push(group_action("New", Message::OpenCreateGroup));
+        }
+        list = list.push(iced::widget::space().height(8)).push(groups_heading.align_y(Alignment::Center));
         let groups = self.roster.groups_sorted();
         if groups.is_empty() {
             list = list.push(text("No groups yet.").size(13).style(text::secondary));
@@ -1002,7 +1087,7 @@ impl Home {
                 group.group.id,
             ));
         }
-        let mut side = column![actions].spacing(10);
+        let mut side = if offline { column![] } else { column![actions] }.spacing(10);
         if let Some(notice) = &self.notice {
             side = side.push(widget::error_line(notice));
         }

@@ -3,10 +3,13 @@
 
 use crate::address::ServerAddress;
 use crate::api::{Api, ApiError};
+use crate::history::History;
+use crate::offline::Snapshot;
 use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, center, checkbox, column, row, text, text_input};
 use iced::{Alignment, Length, Task};
 use kith_shared::api::{LoginRequest, RegisterRequest, UserProfile, limits};
+use std::path::PathBuf;
 
 /// Widget ids, for focus and for tests.
 pub mod id {
@@ -36,6 +39,19 @@ pub struct Login {
     /// A request is under way.
     pub busy: bool,
     pub error: Option<String>,
+    /// The root of the local history caches; None keeps no history (and offers no offline
+    /// browsing).
+    pub data_root: Option<PathBuf>,
+    /// The server could not be reached and this user has a local history there.
+    pub offline: Option<Box<Offline>>,
+}
+
+/// What browsing a local history without the server needs.
+#[derive(Debug, Clone)]
+pub struct Offline {
+    pub address: ServerAddress,
+    pub snapshot: Snapshot,
+    pub history_path: PathBuf,
 }
 
 /// A session, handed to the root after logging in.
@@ -58,12 +74,14 @@ pub enum Message {
     ModeSwitched,
     Submit,
     Finished(Result<LoggedIn, ApiError>),
+    BrowseOffline,
 }
 
 /// What the root must act on.
 #[derive(Debug, Clone)]
 pub enum Event {
     LoggedIn(LoggedIn),
+    BrowseOffline(Offline),
 }
 
 impl Login {
@@ -78,7 +96,15 @@ impl Login {
             password: String::new(),
             busy: false,
             error: None,
+            data_root: None,
+            offline: None,
         }
+    }
+
+    /// Offers offline browsing of the caches under `root`.
+    pub fn with_data_root(mut self, root: Option<PathBuf>) -> Self {
+        self.data_root = root;
+        self
     }
 
     /// Focus where typing starts: the user name, or the password when the name is known.
@@ -89,12 +115,18 @@ impl Login {
 
     pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
         match message {
-            Message::ServerChanged(value) => self.server = value,
+            Message::ServerChanged(value) => {
+                self.server = value;
+                self.offline = None;
+            }
             Message::SocketPortChanged(value) => {
                 self.socket_port = value.chars().filter(char::is_ascii_digit).take(5).collect();
             }
             Message::AdvancedToggled(show) => self.show_advanced = show,
-            Message::UsernameChanged(value) => self.username = value,
+            Message::UsernameChanged(value) => {
+                self.username = value;
+                self.offline = None;
+            }
             Message::DisplayNameChanged(value) => self.display_name = value,
             Message::PasswordChanged(value) => self.password = value,
             Message::ModeSwitched => {
@@ -115,9 +147,35 @@ impl Login {
                 self.busy = false;
                 tracing::info!(%err, "login failed");
                 self.error = Some(err.plain());
+                if matches!(err, ApiError::Unreachable { .. }) {
+                    self.offline = self.find_offline();
+                }
+            }
+            Message::BrowseOffline => {
+                if let Some(offline) = self.offline.clone() {
+                    self.password.clear();
+                    return (Task::none(), Some(Event::BrowseOffline(*offline)));
+                }
             }
         }
         (Task::none(), None)
+    }
+
+    /// The local history of the user named in the form on the server in the form, if this
+    /// machine has one.
+    fn find_offline(&self) -> Option<Box<Offline>> {
+        let root = self.data_root.as_ref()?;
+        let address = ServerAddress::parse(&self.server, &self.socket_port).ok()?;
+        let folder = address.folder_name();
+        let snapshot = match Snapshot::load(&Snapshot::path_for(root, &folder, &self.username)) {
+            Ok(snapshot) => snapshot?,
+            Err(err) => {
+                tracing::warn!(%err, "cannot read the offline snapshot");
+                return None;
+            }
+        };
+        let history_path = History::path_for(root, &folder, snapshot.user.id);
+        history_path.is_file().then(|| Box::new(Offline { address, snapshot, history_path }))
     }
 
     /// Checks the fields and starts the request.
@@ -125,6 +183,7 @@ impl Login {
         if self.busy {
             return Task::none();
         }
+        self.offline = None;
         match self.check() {
             Err(problem) => {
                 self.error = Some(problem);
@@ -248,6 +307,17 @@ impl Login {
         ));
         if let Some(error) = &self.error {
             form = form.push(widget::error_line(error));
+        }
+        if self.offline.is_some() && !self.busy {
+            form = form.push(
+                column![
+                    text("Your chats with this server are kept on this machine.").size(13),
+                    button(text("Browse offline").size(14))
+                        .style(button::secondary)
+                        .on_press(Message::BrowseOffline),
+                ]
+                .spacing(6),
+            );
         }
         let action = match (self.mode, self.busy) {
             (Mode::LogIn, false) => "Log in",
