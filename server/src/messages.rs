@@ -159,10 +159,13 @@ impl Writer {
     }
 
     async fn write(&mut self, batch: Vec<Submission>) {
+        let started = std::time::Instant::now();
+        let count = batch.len();
         let placed = match self.place(batch).await {
             Ok(placed) => placed,
             Err((batch, err)) => return self.fail(batch, &err),
         };
+        let placed_at = started.elapsed();
         let rows: Vec<MessageRow> =
             placed.iter().filter(|p| !p.duplicate).map(|p| row_of(&p.message)).collect();
         if let Err(err) = self.store.insert_messages(&rows).await {
@@ -173,9 +176,17 @@ impl Writer {
             self.next_id -= rows.len() as i64;
             return self.fail(placed.into_iter().map(|p| p.submission).collect(), &err);
         }
+        let stored = started.elapsed();
         for p in placed {
             self.deliver(p);
         }
+        tracing::debug!(
+            count,
+            placed_us = placed_at.as_micros() as u64,
+            stored_us = stored.as_micros() as u64,
+            delivered_us = started.elapsed().as_micros() as u64,
+            "batch written"
+        );
     }
 
     /// Assigns ids and sequence numbers, recognising resends of stored messages.
@@ -407,7 +418,7 @@ impl Sender<'_> {
                 let not_friend =
                     || refuse(ErrorCode::Forbidden, "you can send messages only to your friends");
                 let conversation =
-                    app.store.find_direct_conversation(self.user_id, id).await?.ok_or_else(not_friend)?;
+                    app.membership.direct(&app.store, self.user_id, id).await?.ok_or_else(not_friend)?;
                 let members = app.membership.get(&app.store, conversation).await?.ok_or_else(not_friend)?;
                 if members.contains(self.user_id) && members.contains(id) {
                     Ok(members)

@@ -74,24 +74,68 @@ pub async fn serve(app: Arc<App>, stream: TcpStream, peer: SocketAddr) {
     let (read, write) = stream.into_split();
     let max = app.config.max_frame_bytes;
     let mut reader = FramedRead::with_capacity(read, FrameCodec::<ClientFrame>::new(max), 512);
-    let mut writer = Writer::new(write);
+    // The opening's futures (token check, sync state queries) are large and needed once:
+    // boxed, their memory is given back before the session settles in for hours.
+    let Some(opened) = Box::pin(open(&app, &mut reader, Writer::new(write))).await else { return };
+    let Opened { user_id, conn_id, came_online, queue, outgoing, cut, writer } = opened;
 
+    let writer_task = tokio::spawn(write_loop(writer, outgoing, cut.clone()));
+    let mut session = Session {
+        app: app.clone(),
+        user_id,
+        conn_id,
+        queue,
+        cut: cut.clone(),
+        sends: TokenBucket::new(app.config.messages_per_second, app.config.message_burst),
+        last_typing: None,
+    };
+    if came_online {
+        Box::pin(presence::announce(&app, user_id, true)).await;
+    }
+    session.read_loop(&mut reader).await;
+
+    if app.hub.unregister(user_id, conn_id) {
+        Box::pin(presence::announce(&app, user_id, false)).await;
+    }
+    // Let the writer flush a last frame (kick, going away) but never wait on a dead peer.
+    if timeout(CLOSE_GRACE, writer_task).await.is_err() {
+        cut.cancel();
+    }
+    tracing::debug!(user_id, "disconnected");
+}
+
+/// A connection that said hello, is registered in the hub, and has its welcome and sync
+/// state written.
+struct Opened {
+    user_id: UserId,
+    conn_id: ConnId,
+    /// This is the user's only connection: announce them online.
+    came_online: bool,
+    queue: mpsc::Sender<Outbound>,
+    outgoing: mpsc::Receiver<Outbound>,
+    cut: CancellationToken,
+    writer: Writer,
+}
+
+/// Waits for the hello, registers the connection and greets it. None when the connection
+/// was refused (the refusal is written) or closed.
+async fn open(app: &Arc<App>, reader: &mut Reader, mut writer: Writer) -> Option<Opened> {
     let hello = tokio::select! {
-        _ = app.shutdown.cancelled() => return,
+        _ = app.shutdown.cancelled() => return None,
         hello = timeout(app.config.hello_timeout, reader.next()) => hello,
     };
-    let (user_id, token_hash) = match accept_hello(&app, hello).await {
+    let (user_id, token_hash) = match accept_hello(app, hello).await {
         Ok(who) => who,
         Err(refusal) => {
             tracing::debug!(?refusal, "hello refused");
             let _ = timeout(CLOSE_GRACE, writer.send(to_json(&refusal))).await;
-            return;
+            return None;
         }
     };
     let Some(user) = app.profile(user_id).await else {
         let refusal = ServerFrame::error(ErrorCode::Unauthorized, "the account no longer exists");
         let _ = timeout(CLOSE_GRACE, writer.send(to_json(&refusal))).await;
-        return;
+        return None;
     };
 
     let (queue, outgoing) = mpsc::channel(app.config.outgoing_queue);
@@ -108,7 +152,7 @@ pub async fn serve(app: Arc<App>, stream: TcpStream, peer: SocketAddr) {
         protocol_version: PROTOCOL_VERSION,
         heartbeat_secs: app.config.heartbeat.as_secs() as u32,
     };
-    let sync_state = match presence::sync_state(&app, user_id).await {
+    let sync_state = match presence::sync_state(app, user_id).await {
         Ok(state) => state,
         Err(err) => {
             tracing::error!(%err, user_id, "sync state failed");
@@ -116,7 +160,7 @@ pub async fn serve(app: Arc<App>, stream: TcpStream, peer: SocketAddr) {
                 ServerFrame::error(ErrorCode::Internal, "the server could not load your state; reconnect");
             let _ = timeout(CLOSE_GRACE, writer.send(to_json(&failure))).await;
             app.hub.unregister(user_id, registered.conn_id);
-            return;
+            return None;
         }
     };
     let greeted = async {
@@ -125,32 +169,17 @@ pub async fn serve(app: Arc<App>, stream: TcpStream, peer: SocketAddr) {
     };
     if timeout(CLOSE_GRACE, greeted).await.map_or(true, |sent| sent.is_err()) {
         app.hub.unregister(user_id, registered.conn_id);
-        return;
+        return None;
     }
-
-    let writer_task = tokio::spawn(write_loop(writer, outgoing, cut.clone()));
-    let mut session = Session {
-        app: app.clone(),
+    Some(Opened {
         user_id,
         conn_id: registered.conn_id,
+        came_online: registered.came_online,
         queue,
-        cut: cut.clone(),
-        sends: TokenBucket::new(app.config.messages_per_second, app.config.message_burst),
-        last_typing: None,
-    };
-    if registered.came_online {
-        presence::announce(&app, user_id, true).await;
-    }
-    session.read_loop(&mut reader).await;
-
-    if app.hub.unregister(user_id, registered.conn_id) {
-        presence::announce(&app, user_id, false).await;
-    }
-    // Let the writer flush a last frame (kick, going away) but never wait on a dead peer.
-    if timeout(CLOSE_GRACE, writer_task).await.is_err() {
-        cut.cancel();
-    }
-    tracing::debug!(user_id, "disconnected");
+        outgoing,
+        cut,
+        writer,
+    })
 }
 
 /// Checks the first frame. On refusal, returns the error frame to send before closing.
@@ -306,7 +335,11 @@ impl Session {
                             let code = if bad.unknown_type { ErrorCode::UnknownFrame } else { ErrorCode::Malformed };
                             self.push(&ServerFrame::error(code, bad.message));
                         }
-                        Some(Ok(Ok(frame))) => self.handle(frame).await,
+                        Some(Ok(Ok(frame))) => {
+                            // Boxed: handling a frame may run database queries whose futures
+                            // are large; the idle loop stays small.
+                            Box::pin(self.handle(frame)).await
+                        }
                     }
                 }
             }

@@ -15,6 +15,14 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 
 pub const PASSWORD: &str = "load generator password";
 
+/// Uploads are streamed in chunks of this size, repeating one pattern.
+const FILE_CHUNK: usize = 64 * 1024;
+
+/// The byte at `offset` of every uploaded file (offsets within one chunk).
+pub fn file_byte(offset: usize) -> u8 {
+    (offset.wrapping_mul(31) ^ (offset >> 8)) as u8
+}
+
 pub struct Http {
     base: String,
     client: reqwest::Client,
@@ -81,6 +89,61 @@ impl Http {
                 .await?;
         }
         Ok(id)
+    }
+
+    /// Uploads `size` bytes of [`file_byte`] as `name`, streamed; returns the upload id.
+    pub async fn upload(&self, token: &str, name: &str, size: u64) -> anyhow::Result<String> {
+        let chunk = Bytes::from((0..FILE_CHUNK).map(file_byte).collect::<Vec<u8>>());
+        let chunks = size.div_ceil(FILE_CHUNK as u64);
+        let body = futures_util::stream::iter((0..chunks).map(move |i| {
+            let len = (size - i * FILE_CHUNK as u64).min(FILE_CHUNK as u64) as usize;
+            Ok::<_, std::io::Error>(chunk.slice(..len))
+        }));
+        let response = self
+            .client
+            .post(format!("{}/api/files", self.base))
+            .query(&[("name", name)])
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_LENGTH, size)
+            .body(reqwest::Body::wrap_stream(body))
+            .send()
+            .await?;
+        let status = response.status();
+        let value: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
+        if !status.is_success() {
+            bail!("upload: {status} {value}");
+        }
+        value["id"].as_str().map(str::to_owned).context("upload id")
+    }
+
+    /// Downloads an upload's content, checking every byte against [`file_byte`]; returns
+    /// the number of bytes.
+    pub async fn download(&self, token: &str, id: &str) -> anyhow::Result<u64> {
+        let mut response = self
+            .client
+            .get(format!("{}/api/files/{id}/content", self.base))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("download: {}", response.status());
+        }
+        let pattern: Vec<u8> = (0..FILE_CHUNK).map(file_byte).collect();
+        let mut at = 0u64;
+        while let Some(chunk) = response.chunk().await? {
+            // The pattern repeats every FILE_CHUNK bytes: compare the chunk piece by piece.
+            let mut rest = &chunk[..];
+            while !rest.is_empty() {
+                let from = (at % FILE_CHUNK as u64) as usize;
+                let len = rest.len().min(FILE_CHUNK - from);
+                if rest[..len] != pattern[from..from + len] {
+                    bail!("upload {id} differs near byte {at}");
+                }
+                rest = &rest[len..];
+                at += len as u64;
+            }
+        }
+        Ok(at)
     }
 
     pub async fn history_after(

@@ -10,6 +10,7 @@
 //!   one-to-one --pairs K --messages M [--rate MSGS_PER_SEC] [--window W]
 //!   fan-out    --members G --senders S --messages M [--window W]
 //!   reconnect  --pairs K --messages M
+//!   files      --pairs K --size-mib S
 //! ```
 //! With `--spawn`, it starts the server binary itself on a fresh SQLite database in a
 //! temporary directory (or on `--database URL`), with limits raised for load, and reports
@@ -45,6 +46,7 @@ pub struct Options {
     pub window: usize,
     pub members: usize,
     pub senders: usize,
+    pub size_mib: u64,
 }
 
 fn parse_args() -> anyhow::Result<Options> {
@@ -64,6 +66,7 @@ fn parse_args() -> anyhow::Result<Options> {
         window: 64,
         members: 100,
         senders: 1,
+        size_mib: 256,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -83,6 +86,7 @@ fn parse_args() -> anyhow::Result<Options> {
             "--window" => options.window = value()?.parse()?,
             "--members" => options.members = value()?.parse()?,
             "--senders" => options.senders = value()?.parse()?,
+            "--size-mib" => options.size_mib = value()?.parse()?,
             "-h" | "--help" => {
                 println!("{}", include_str!("usage.txt"));
                 std::process::exit(0);
@@ -94,7 +98,7 @@ fn parse_args() -> anyhow::Result<Options> {
         }
     }
     if options.scenario.is_empty() {
-        bail!("name a scenario: idle, one-to-one, fan-out or reconnect; see --help");
+        bail!("name a scenario: idle, one-to-one, fan-out, reconnect or files; see --help");
     }
     for addr in [options.http, options.socket].into_iter().flatten() {
         if !addr.ip().is_loopback() {

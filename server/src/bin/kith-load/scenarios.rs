@@ -21,7 +21,8 @@ pub async fn run(options: &Options, target: &Target) -> anyhow::Result<Report> {
         "one-to-one" => one_to_one(options, target).await,
         "reconnect" => reconnect(options, target).await,
         "fan-out" => fan_out(options, target).await,
-        other => bail!("unknown scenario '{other}': idle, one-to-one, fan-out or reconnect"),
+        "files" => files(options, target).await,
+        other => bail!("unknown scenario '{other}': idle, one-to-one, fan-out, reconnect or files"),
     }
 }
 
@@ -129,17 +130,21 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
     }
     // With --rate, each sender sends at rate / senders.
     let interval = options.rate.map(|rate| Duration::from_secs_f64(senders as f64 / rate));
+    let cpu_before = target.cpu();
     let epoch = Instant::now();
     let window = options.window.max(1);
-    let tasks = conns.into_iter().map(|(mut conn, to)| {
+    let tasks = conns.into_iter().enumerate().map(|(k, (mut conn, to))| {
+        // Senders take turns within each interval, so that the offered load is smooth rather
+        // than one burst from every sender at the same instant.
+        let phase = interval.map(|interval| interval.mul_f64(k as f64 / senders as f64));
         tokio::spawn(async move {
             let permits = Arc::new(Semaphore::new(window));
             let out = conn.out.clone();
             let sender_permits = permits.clone();
             let sender = tokio::spawn(async move {
                 for i in 0..per_sender {
-                    if let Some(interval) = interval {
-                        tokio::time::sleep_until((epoch + interval * i as u32).into()).await;
+                    if let (Some(interval), Some(phase)) = (interval, phase) {
+                        tokio::time::sleep_until((epoch + phase + interval * i as u32).into()).await;
                     }
                     let Ok(permit) = sender_permits.acquire().await else { return };
                     permit.forget();
@@ -180,10 +185,11 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
         latencies.extend(mine);
         finished = finished.max(last);
     }
+    let server_cpu = cpu_before.zip(target.cpu()).map(|(before, after)| (after - before).as_secs_f64());
     latencies.sort_unstable();
     let delivered = latencies.len();
     let secs = finished.as_secs_f64().max(1e-9);
-    Ok(Report::new("one-to-one")
+    let mut report = Report::new("one-to-one")
         .row("friend pairs", pairs.len())
         .row("messages per sender", per_sender)
         .row("offered rate (msg/s)", options.rate.map_or("full speed".to_owned(), |r| format!("{r:.0}")))
@@ -193,7 +199,13 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
         .row("latency p50 (ms)", format!("{:.3}", percentile(&latencies, 50.0) as f64 / 1000.0))
         .row("latency p99 (ms)", format!("{:.3}", percentile(&latencies, 99.0) as f64 / 1000.0))
         .row("latency p99.9 (ms)", format!("{:.3}", percentile(&latencies, 99.9) as f64 / 1000.0))
-        .row("latency max (ms)", format!("{:.3}", latencies.last().copied().unwrap_or(0) as f64 / 1000.0)))
+        .row("latency max (ms)", format!("{:.3}", latencies.last().copied().unwrap_or(0) as f64 / 1000.0));
+    if let Some(cpu) = server_cpu {
+        report = report
+            .row("server CPU while sending (s)", format!("{cpu:.2}"))
+            .row("server CPU per message (us)", format!("{:.1}", cpu * 1e6 / delivered.max(1) as f64));
+    }
+    Ok(report)
 }
 
 async fn reconnect(options: &Options, target: &Target) -> anyhow::Result<Report> {
@@ -359,4 +371,77 @@ async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
         .row("deliveries per second", format!("{:.0}", deliveries as f64 / secs))
         .row("latency to last member p50 (ms)", format!("{:.3}", percentile(&last, 50.0) as f64 / 1000.0))
         .row("latency to last member p99 (ms)", format!("{:.3}", percentile(&last, 99.0) as f64 / 1000.0)))
+}
+
+async fn files(options: &Options, target: &Target) -> anyhow::Result<Report> {
+    let http = Arc::new(Http::new(target.http));
+    let pairs = friend_pairs(&http, options.pairs).await?;
+    let size = options.size_mib * 1024 * 1024;
+    let total_mib = (size * pairs.len() as u64) as f64 / (1024.0 * 1024.0);
+    let before = target.memory();
+
+    // Every sender uploads at once.
+    let started = Instant::now();
+    let uploads = try_join_all(pairs.iter().enumerate().map(|(i, (a, _, _))| {
+        let http = http.clone();
+        let token = a.token.clone();
+        tokio::spawn(async move { http.upload(&token, &format!("load-{i}.bin"), size).await })
+    }))
+    .await?
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    let upload_secs = started.elapsed().as_secs_f64();
+
+    // Each sends its upload to its friend.
+    for ((a, b, _), upload_id) in pairs.iter().zip(&uploads) {
+        let (mut conn, _) = Conn::open(target.socket, source(0), &a.token).await?;
+        conn.send(&ClientFrame::Send {
+            client_id: uuid::Uuid::new_v4().to_string(),
+            to: To::User { id: b.user.id },
+            content: Content::File {
+                upload_id: upload_id.clone(),
+                name: String::new(),
+                size: 0,
+                mime: String::new(),
+            },
+        });
+        loop {
+            match conn.next().await? {
+                ServerFrame::Ack { .. } => break,
+                ServerFrame::Error { code, message, .. } => bail!("file message refused: {code} {message}"),
+                _ => {}
+            }
+        }
+    }
+
+    // Every receiver downloads at once, checking each byte.
+    let started = Instant::now();
+    let downloads = try_join_all(pairs.iter().zip(uploads).map(|((_, b, _), upload_id)| {
+        let http = http.clone();
+        let token = b.token.clone();
+        tokio::spawn(async move { http.download(&token, &upload_id).await })
+    }))
+    .await?
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    let download_secs = started.elapsed().as_secs_f64();
+    if let Some(short) = downloads.iter().find(|&&n| n != size) {
+        bail!("a download ended after {short} of {size} bytes");
+    }
+    let after = target.memory();
+    let mut report = Report::new("files")
+        .row("clients uploading at once", pairs.len())
+        .row("file size (MiB)", options.size_mib)
+        .row("upload time (s)", format!("{upload_secs:.2}"))
+        .row("upload MiB/s (all clients)", format!("{:.0}", total_mib / upload_secs.max(1e-9)))
+        .row("download time (s)", format!("{download_secs:.2}"))
+        .row("download MiB/s (all clients)", format!("{:.0}", total_mib / download_secs.max(1e-9)))
+        .row("downloads byte-exact", downloads.len());
+    if let (Some(before), Some(after)) = (before, after) {
+        report = report.row(
+            "server peak RSS growth (MiB)",
+            format!("{:.1}", after.peak_rss_kib.saturating_sub(before.peak_rss_kib) as f64 / 1024.0),
+        );
+    }
+    Ok(report)
 }
