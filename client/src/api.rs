@@ -14,6 +14,9 @@ use std::time::Duration;
 /// How long one request may take before the server counts as unreachable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The longest an upload or a download may take (1 GiB at 1 MB/s fits).
+pub const TRANSFER_TIMEOUT: Duration = Duration::from_secs(3 * 3600);
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// No answer: nothing listens there, the name does not resolve, or it timed out.
@@ -203,6 +206,22 @@ impl Api {
     /// `POST` without a body; the answer's body, if any, is not needed.
     pub async fn post_empty(&self, path: &str) -> Result<(), ApiError> {
         self.call_empty(self.authed(self.http.post(self.url(path)))).await
+    }
+
+    /// A request for a long transfer (uploads, downloads): authorised, and allowed
+    /// [`TRANSFER_TIMEOUT`] instead of the usual short one.
+    pub fn transfer(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.authed(self.http.request(method, self.url(path))).timeout(TRANSFER_TIMEOUT)
+    }
+
+    /// Sends a request; a status other than success becomes the server's error.
+    pub async fn execute(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiError> {
+        check_status(self.send(request).await?).await
+    }
+
+    /// A transport failure in words (the server's address and the cause).
+    pub fn transport_error(&self, err: reqwest::Error) -> ApiError {
+        self.transport(err)
     }
 
     fn url(&self, path: &str) -> String {

@@ -182,9 +182,10 @@ impl App {
                 }
                 Task::none()
             }
-            home::Event::Alert { title, body } => {
+            home::Event::Alert { title, body, on_screen } => {
                 let mut tasks = vec![];
-                if self.settings.sound {
+                // A message the user is looking at needs no chime.
+                if self.settings.sound && !(on_screen && self.focused) {
                     self.sound.play();
                 }
                 if self.settings.notifications && !self.focused {
@@ -257,6 +258,10 @@ impl App {
         let focus = iced::event::listen_with(|event, _, _| match event {
             iced::Event::Window(iced::window::Event::Focused) => Some(Message::WindowFocused(true)),
             iced::Event::Window(iced::window::Event::Unfocused) => Some(Message::WindowFocused(false)),
+            // A file dropped on the window goes to the open chat.
+            iced::Event::Window(iced::window::Event::FileDropped(path)) => {
+                Some(Message::Home(home::Message::FileDropped(path)))
+            }
             _ => None,
         });
         let Screen::Home(home) = &self.screen else { return focus };

@@ -6,7 +6,9 @@
 //! no window here and are dropped.
 
 use crate::app::{App, Message, Screen, Setup};
+use crate::files::Picture;
 use crate::history::{Delivery, History, StoredMessage};
+use crate::roster::Reach;
 use crate::screen::{chat, home, login};
 use crate::socket;
 use futures_util::StreamExt;
@@ -14,6 +16,7 @@ use iced::Task;
 use iced::widget::text_editor;
 use iced_test::runtime::Action;
 use iced_test::runtime::task::into_stream;
+use iced_test::{Simulator, selector};
 use kith_shared::api::ConversationId;
 use kith_shared::frame::Content;
 use std::sync::Arc;
@@ -316,6 +319,254 @@ async fn a_message_from_a_reaches_b_cache_and_unread_count_then_is_recalled() {
             if home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(recalled)))
     })
     .await;
+
+    server.server.shutdown().await;
+}
+
+impl Driver {
+    /// Lets `act` click and type on the current screen, then handles what that produced.
+    fn ui(&mut self, act: impl FnOnce(&mut Simulator<'_, Message>)) {
+        let produced: Vec<Message> = {
+            let mut ui = Simulator::with_settings(crate::tests::fonts(), self.app.view());
+            act(&mut ui);
+            ui.into_messages().collect()
+        };
+        for message in produced {
+            self.update(message);
+        }
+    }
+
+    /// Whether `text` is on screen.
+    fn sees(&self, text: &str) -> bool {
+        let mut ui = Simulator::with_settings(crate::tests::fonts(), self.app.view());
+        ui.find(text).is_ok()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_in_accept_a_request_and_chat_by_clicking() {
+    let server = TestServer::start().await;
+    let mut alice = Driver::new();
+    let mut bob = Driver::new();
+    alice.register(&server, "alice", "Alice").await;
+    bob.register(&server, "bob", "Bob").await;
+    let alice_id = alice.main().user().id;
+    let bob_id = bob.main().user().id;
+
+    // Alice logs out, then logs in again on the login screen, which kept the server and name.
+    alice.ui(|ui| {
+        ui.click("Log out").expect("log out button");
+    });
+    alice.until("back at the login screen", |app| matches!(app.screen, Screen::Login(_))).await;
+    alice.ui(|ui| {
+        ui.click(selector::id(login::id::PASSWORD)).expect("password field");
+        ui.typewrite(PASSWORD);
+        ui.click("Log in").expect("log in button");
+    });
+    alice
+        .until(
+            "logged in again and connected",
+            |app| matches!(&app.screen, Screen::Home(home) if home.status == home::Status::Online),
+        )
+        .await;
+
+    // Bob asks Alice; she opens the inbox, reads his message and accepts.
+    bob.home(home::Message::OpenAddFriend);
+    bob.home(home::Message::GreetingChanged("Bob from the chess club".into()));
+    bob.home(home::Message::Ask(alice_id));
+    alice
+        .until(
+            "the request reaches Alice",
+            |app| matches!(&app.screen, Screen::Home(home) if home.roster.pending_count() == 1),
+        )
+        .await;
+    alice.ui(|ui| {
+        ui.click("Requests").expect("requests button");
+    });
+    assert!(alice.sees("“Bob from the chess club”"), "the request's message is shown");
+    alice.ui(|ui| {
+        ui.click("Accept").expect("accept button");
+    });
+    alice
+        .until(
+            "Bob is Alice's friend",
+            |app| matches!(&app.screen, Screen::Home(home) if home.roster.friends.contains_key(&bob_id)),
+        )
+        .await;
+    bob.until(
+        "Alice is Bob's friend",
+        |app| matches!(&app.screen, Screen::Home(home) if home.roster.friends.contains_key(&alice_id)),
+    )
+    .await;
+    let conversation = alice.main().roster.friends[&bob_id].conversation_id;
+
+    // Alice clicks Bob in her list, types and presses Enter: the message appears in her chat.
+    alice.ui(|ui| {
+        ui.click("Bob").expect("Bob in the friends list");
+    });
+    assert_eq!(alice.main().chat.as_ref().map(|chat| chat.conversation_id), Some(conversation));
+    alice.ui(|ui| {
+        ui.click(selector::id(chat::id::COMPOSER)).expect("the composer");
+        ui.typewrite("Hello from the window");
+        ui.tap_key(iced::keyboard::key::Named::Enter);
+    });
+    alice
+        .until("Alice's message is stored by the server", |app| {
+            matches!(&app.screen, Screen::Home(home)
+            if home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(|m| {
+                text_of(m) == Some("Hello from the window") && m.delivery == Delivery::Sent
+            })))
+        })
+        .await;
+    assert!(alice.sees("Hello from the window"), "the message is on screen");
+
+    // Bob's list previews it; his device says it arrived, and Alice's chat says so.
+    bob.until_cached(conversation, "Alice's message", |m| text_of(m) == Some("Hello from the window")).await;
+    bob.until("Bob's list shows the preview", |app| {
+        matches!(&app.screen, Screen::Home(home)
+            if home.previews.get(&conversation).map(String::as_str) == Some("Hello from the window"))
+    })
+    .await;
+    assert!(bob.sees("Hello from the window"), "the preview is on screen");
+    let sent_at = alice.main().chat.as_ref().and_then(|chat| chat.messages.last()).map(|m| m.sent_at);
+    let time = crate::clock::time_of_day(sent_at.expect("a message"));
+    alice
+        .until("Alice sees it delivered", |app| {
+            matches!(&app.screen, Screen::Home(home) if home.roster.reach(conversation, 1) == Reach::Delivered)
+        })
+        .await;
+    assert!(alice.sees(&format!("{time} · delivered")));
+
+    // Bob opens the chat: Alice sees it read.
+    bob.ui(|ui| {
+        ui.click("Alice").expect("Alice in the friends list");
+    });
+    alice
+        .until("Alice sees it read", |app| {
+            matches!(&app.screen, Screen::Home(home) if home.roster.reach(conversation, 1) == Reach::Read)
+        })
+        .await;
+    assert!(alice.sees(&format!("{time} · read")));
+    assert!(alice.sees("You: Hello from the window"), "Alice's own list previews her message");
+
+    server.server.shutdown().await;
+}
+
+/// Makes `a` and `b` friends through their app cores; returns their conversation.
+async fn befriend(a: &mut Driver, b: &mut Driver) -> ConversationId {
+    let a_id = a.main().user().id;
+    let b_id = b.main().user().id;
+    a.home(home::Message::OpenAddFriend);
+    a.home(home::Message::Ask(b_id));
+    b.until(
+        "the request arrives",
+        |app| matches!(&app.screen, Screen::Home(home) if home.roster.pending_count() == 1),
+    )
+    .await;
+    let request = b.main().roster.incoming_friend_requests().next().expect("a request").id;
+    b.home(home::Message::AnswerFriend { id: request, accept: true });
+    a.until(
+        "they are friends",
+        |app| matches!(&app.screen, Screen::Home(home) if home.roster.friends.contains_key(&b_id)),
+    )
+    .await;
+    b.until(
+        "they are friends",
+        |app| matches!(&app.screen, Screen::Home(home) if home.roster.friends.contains_key(&a_id)),
+    )
+    .await;
+    a.main().roster.friends[&b_id].conversation_id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folder() {
+    let server = TestServer::start().await;
+    let mut alice = Driver::new();
+    let mut bob = Driver::new();
+    alice.register(&server, "alice", "Alice").await;
+    bob.register(&server, "bob", "Bob").await;
+    let conversation = befriend(&mut alice, &mut bob).await;
+
+    // Two files on Alice's computer: a picture and some bytes of every value.
+    let desk = tempfile::tempdir().expect("temp dir");
+    let picture = desk.path().join("sunset.png");
+    let mut pixels = ::image::RgbImage::new(64, 48);
+    for (x, y, pixel) in pixels.enumerate_pixels_mut() {
+        *pixel = ::image::Rgb([(x * 4) as u8, (y * 5) as u8, 120]);
+    }
+    pixels.save(&picture).expect("write the picture");
+    let notes = desk.path().join("notes.bin");
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&notes, &bytes).expect("write the file");
+
+    // Alice opens the chat and drops both on the window.
+    alice.home(home::Message::Open(conversation));
+    alice.home(home::Message::FileDropped(picture.clone()));
+    alice.home(home::Message::FileDropped(notes.clone()));
+    let is_image =
+        |m: &StoredMessage| matches!(&m.content, Content::Image { name, .. } if name == "sunset.png");
+    let is_file = |m: &StoredMessage| matches!(&m.content, Content::File { name, .. } if name == "notes.bin");
+    alice
+        .until("both are sent", |app| {
+            matches!(&app.screen, Screen::Home(home) if home.chat.as_ref().is_some_and(|chat| {
+                chat.messages.iter().any(|m| is_image(m) && m.delivery == Delivery::Sent)
+                    && chat.messages.iter().any(|m| is_file(m) && m.delivery == Delivery::Sent)
+            }))
+        })
+        .await;
+    assert!(alice.main().files.transfers.is_empty(), "the uploads are done");
+
+    // Bob opens the chat: the picture's thumbnail shows, the file offers a download.
+    bob.until_cached(conversation, "the file message", is_file).await;
+    bob.home(home::Message::Open(conversation));
+    bob.until("the thumbnail shows", |app| {
+        matches!(&app.screen, Screen::Home(home) if home.files.pictures.values().any(|p| matches!(p, Picture::Ready(_))))
+    })
+    .await;
+    let downloads = |bob: &Driver| -> Vec<(String, String)> {
+        let chat = bob.main().chat.as_ref().expect("the chat is open");
+        chat.messages
+            .iter()
+            .filter_map(|m| match &m.content {
+                Content::Image { upload_id, name, .. } | Content::File { upload_id, name, .. } => {
+                    Some((upload_id.clone(), name.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let wanted = downloads(&bob);
+    assert_eq!(wanted.len(), 2, "{wanted:?}");
+    // "Download" under each (both buttons are on screen; the chat sends one event each).
+    for (upload_id, name) in &wanted {
+        bob.home(home::Message::Chat(chat::Message::Download {
+            upload_id: upload_id.clone(),
+            name: name.clone(),
+        }));
+    }
+    bob.until("both are saved", |app| {
+        matches!(&app.screen, Screen::Home(home) if home.files.saved.len() == 2 && home.files.transfers.is_empty())
+    })
+    .await;
+    let saved = bob.main().files.saved.clone();
+    let folder = bob.main().files.folder.clone().expect("a files folder");
+    for (upload_id, name) in &wanted {
+        let path = &saved[upload_id];
+        assert_eq!(path, &folder.join(name), "saved under its own name in the files folder");
+        let original = if name == "notes.bin" { &notes } else { &picture };
+        assert_eq!(
+            std::fs::read(path).expect("read"),
+            std::fs::read(original).expect("read"),
+            "{name} is byte-exact"
+        );
+    }
+    assert!(bob.sees("Saved"), "the chat says the files are saved");
+
+    // The cache remembers where the files are, for the next start.
+    let (upload_id, _) = wanted.iter().find(|(_, name)| name == "notes.bin").expect("the file").clone();
+    let history = bob.history().expect("the cache");
+    let remembered = history.saved_files().await.expect("read");
+    assert!(remembered.iter().any(|(id, path)| id == &upload_id && path == &folder.join("notes.bin")));
 
     server.server.shutdown().await;
 }

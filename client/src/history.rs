@@ -84,6 +84,11 @@ const SCHEMA: &[&str] = &[
         delivery TEXT NOT NULL
     )",
     "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_seq ON messages (conversation_id, seq)",
+    // Files of messages that are on this computer: downloaded, or sent from here.
+    "CREATE TABLE IF NOT EXISTS files (
+        upload_id TEXT PRIMARY KEY,
+        path TEXT NOT NULL
+    )",
 ];
 
 /// The cache of one user on one server.
@@ -299,6 +304,51 @@ impl History {
         .await?;
         rows.iter().map(read_message).collect()
     }
+
+    /// The latest message of a conversation (or of every conversation with `None`) that is
+    /// shown in the chat: the recall markers are left out. Pending messages count as latest.
+    pub async fn latest(
+        &self,
+        conversation_id: Option<ConversationId>,
+    ) -> Result<Vec<StoredMessage>, HistoryError> {
+        let rows = sqlx::query(
+            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery
+             FROM (
+               SELECT *, ROW_NUMBER() OVER (
+                   PARTITION BY conversation_id ORDER BY seq IS NULL DESC, seq DESC, local_id DESC
+                 ) AS newest
+               FROM messages
+               WHERE (?1 IS NULL OR conversation_id = ?1) AND json_extract(content, '$.type') != 'recall'
+             ) WHERE newest = 1",
+        )
+        .bind(conversation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(read_message).collect()
+    }
+}
+
+impl History {
+    /// Notes where the file of upload `upload_id` is on this computer.
+    pub async fn record_file(&self, upload_id: &str, path: &Path) -> Result<(), HistoryError> {
+        sqlx::query("INSERT INTO files (upload_id, path) VALUES (?, ?) ON CONFLICT (upload_id) DO UPDATE SET path = excluded.path")
+            .bind(upload_id)
+            .bind(path.to_string_lossy())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The files on this computer that still exist, by upload id.
+    pub async fn saved_files(&self) -> Result<Vec<(String, PathBuf)>, HistoryError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT upload_id, path FROM files").fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, path)| (id, PathBuf::from(path)))
+            .filter(|(_, path)| path.exists())
+            .collect())
+    }
 }
 
 fn content_json(content: &Content) -> String {
@@ -455,6 +505,44 @@ mod tests {
         history.store(&recall).await.expect("store recall");
         let read = history.recent(5, 10).await.expect("read");
         assert_eq!(read[0].content, Content::Recalled);
+    }
+
+    #[tokio::test]
+    async fn latest_gives_each_conversations_newest_shown_message() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        for seq in [2, 3, 1] {
+            history.store(&incoming(5, seq, 2, &format!("five {seq}"))).await.expect("store");
+        }
+        history.store(&incoming(6, 1, 2, "six 1")).await.expect("store");
+        history.store(&incoming(6, 2, 2, "six 2")).await.expect("store");
+        // A recall marks the message; the marker itself is not the latest.
+        let recall = ChatMessage { content: Content::Recall { seq: 2 }, ..incoming(6, 3, 2, "") };
+        history.store(&recall).await.expect("store recall");
+        let mut latest = history.latest(None).await.expect("latest");
+        latest.sort_by_key(|m| m.conversation_id);
+        assert_eq!(latest.len(), 2);
+        assert_eq!(texts(&latest[..1]), ["five 3"]);
+        assert_eq!(latest[1].content, Content::Recalled);
+        // An unsent message is the newest.
+        history.add_outgoing(5, "mine-1", 7, &text("on my way"), 1).await.expect("add");
+        assert_eq!(texts(&history.latest(Some(5)).await.expect("latest")), ["on my way"]);
+        assert!(history.latest(Some(99)).await.expect("latest").is_empty());
+    }
+
+    #[tokio::test]
+    async fn saved_files_are_remembered_while_they_exist() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        let kept = dir.path().join("cat.png");
+        std::fs::write(&kept, b"png").expect("write");
+        history.record_file("u-1", &kept).await.expect("record");
+        history.record_file("u-2", &dir.path().join("gone.txt")).await.expect("record");
+        assert_eq!(history.saved_files().await.expect("read"), vec![("u-1".to_owned(), kept.clone())]);
+        let moved = dir.path().join("cat(1).png");
+        std::fs::write(&moved, b"png").expect("write");
+        history.record_file("u-1", &moved).await.expect("record again");
+        assert_eq!(history.saved_files().await.expect("read"), vec![("u-1".to_owned(), moved)]);
     }
 
     #[tokio::test]

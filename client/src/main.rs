@@ -4,6 +4,7 @@ mod address;
 mod api;
 mod app;
 mod clock;
+mod files;
 mod history;
 mod notify;
 mod offline;

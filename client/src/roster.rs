@@ -6,7 +6,7 @@ use kith_shared::ServerFrame;
 use kith_shared::UserId;
 use kith_shared::api::{
     ConversationId, ConversationKind, ConversationState, Friend, FriendRequest, GroupId, GroupMember,
-    GroupRequest, MyGroup, Role,
+    GroupRequest, MemberCursor, MyGroup, Role,
 };
 use kith_shared::frame::{ChatMessage, Content, Target};
 use std::collections::BTreeMap;
@@ -39,6 +39,33 @@ pub struct Roster {
     pub open: Option<ConversationId>,
     /// Members of the groups whose list was fetched, kept current by frames.
     pub members: BTreeMap<GroupId, Vec<GroupMember>>,
+    /// The other members' delivered and read cursors, per conversation whose receipts were
+    /// fetched, kept current by `receipt_updated` frames.
+    pub receipts: BTreeMap<ConversationId, BTreeMap<UserId, MemberCursor>>,
+}
+
+/// How far one's own stored message has got with the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Stored by the server; no one else has it yet (or their cursors are not known).
+    Sent,
+    /// On the other side's device (one-to-one).
+    Delivered,
+    /// The other side read it (one-to-one).
+    Read,
+    /// In a group: this many other members read it.
+    ReadBy(usize),
+}
+
+impl Reach {
+    pub fn describe(self) -> String {
+        match self {
+            Reach::Sent => "sent".to_owned(),
+            Reach::Delivered => "delivered".to_owned(),
+            Reach::Read => "read".to_owned(),
+            Reach::ReadBy(n) => format!("read by {n}"),
+        }
+    }
 }
 
 /// What a frame changed that the UI must act on beyond redrawing.
@@ -155,6 +182,29 @@ impl Roster {
         members
     }
 
+    /// Takes a conversation's cursors as fetched (the user's own are left out).
+    pub fn set_receipts(&mut self, conversation_id: ConversationId, cursors: Vec<MemberCursor>) {
+        let others = cursors.into_iter().filter(|c| c.user_id != self.me).map(|c| (c.user_id, c)).collect();
+        self.receipts.insert(conversation_id, others);
+    }
+
+    /// How far the user's own message `seq` has got: for a one-to-one chat the friend's
+    /// cursors, for a group the number of other members who read it.
+    pub fn reach(&self, conversation_id: ConversationId, seq: i64) -> Reach {
+        let Some(cursors) = self.receipts.get(&conversation_id) else { return Reach::Sent };
+        if self.groups.contains_key(&conversation_id) {
+            return match cursors.values().filter(|c| c.read_seq >= seq).count() {
+                0 => Reach::Sent,
+                n => Reach::ReadBy(n),
+            };
+        }
+        match cursors.values().next() {
+            Some(c) if c.read_seq >= seq => Reach::Read,
+            Some(c) if c.delivered_seq >= seq => Reach::Delivered,
+            _ => Reach::Sent,
+        }
+    }
+
     pub fn set_members(&mut self, group: GroupId, members: Vec<GroupMember>) {
         self.members.insert(group, members);
     }
@@ -168,11 +218,10 @@ impl Roster {
     }
 
     /// Opens a conversation: its messages count as read from now on.
+    /// Notes the conversation on screen; the caller marks it read with [`Roster::mark_read`]
+    /// and reports the seq that returns.
     pub fn open(&mut self, conversation_id: Option<ConversationId>) {
         self.open = conversation_id;
-        if let Some(id) = conversation_id {
-            self.mark_read(id);
-        }
     }
 
     /// Everything up to the newest message is read. Returns the seq to report, if any.
@@ -288,6 +337,20 @@ impl Roster {
             ServerFrame::GroupUpdated { group } => {
                 if let Some(mine) = self.groups.get_mut(&group.id) {
                     mine.group = group.clone();
+                }
+                Change::Nothing
+            }
+            ServerFrame::ReceiptUpdated { conversation_id, user_id, delivered_seq, read_seq } => {
+                if *user_id != self.me
+                    && let Some(cursors) = self.receipts.get_mut(conversation_id)
+                {
+                    let cursor = cursors.entry(*user_id).or_insert(MemberCursor {
+                        user_id: *user_id,
+                        delivered_seq: 0,
+                        read_seq: 0,
+                    });
+                    cursor.delivered_seq = cursor.delivered_seq.max(*delivered_seq);
+                    cursor.read_seq = cursor.read_seq.max(*read_seq);
                 }
                 Change::Nothing
             }
@@ -450,6 +513,7 @@ mod tests {
 
         roster.apply(&ServerFrame::Message { message: text_message(10, 4, 2) });
         roster.open(Some(10));
+        assert_eq!(roster.mark_read(10), Some(4), "opening reads it: the receipt to send");
         assert_eq!(roster.unread(10), 0);
         roster.apply(&ServerFrame::Message { message: text_message(10, 5, 2) });
         assert_eq!(roster.unread(10), 0, "the open conversation gets no badge");
@@ -508,6 +572,7 @@ mod tests {
         assert_eq!(roster.pending_count(), 1);
         // Opening it reads everything up to seq 9, once.
         roster.open(Some(10));
+        assert_eq!(roster.mark_read(10), Some(9));
         assert_eq!(roster.unread(10), 0);
         assert_eq!(roster.mark_read(10), None);
         // A message already counted (replayed after a reconnect) is not counted again.
@@ -547,5 +612,36 @@ mod tests {
         });
         assert!(roster.groups.is_empty());
         assert_eq!(roster.open, None);
+    }
+
+    #[test]
+    fn receipts_tell_how_far_own_messages_got() {
+        let mut roster = Roster::new(1);
+        roster.set_friends(vec![friend(2, "Bob", true, 5)]);
+        assert_eq!(roster.reach(5, 3), Reach::Sent, "cursors not fetched yet");
+        let cursor = |user_id, delivered_seq, read_seq| MemberCursor { user_id, delivered_seq, read_seq };
+        roster.set_receipts(5, vec![cursor(1, 9, 9), cursor(2, 4, 2)]);
+        assert_eq!(roster.reach(5, 2), Reach::Read);
+        assert_eq!(roster.reach(5, 3), Reach::Delivered);
+        assert_eq!(roster.reach(5, 5), Reach::Sent, "the user's own cursor does not count");
+        let update = |conversation_id, user_id, delivered_seq, read_seq| ServerFrame::ReceiptUpdated {
+            conversation_id,
+            user_id,
+            delivered_seq,
+            read_seq,
+        };
+        roster.apply(&update(5, 2, 5, 5));
+        assert_eq!(roster.reach(5, 5), Reach::Read);
+        roster.apply(&update(5, 2, 3, 3));
+        assert_eq!(roster.reach(5, 5), Reach::Read, "cursors never move back");
+
+        roster.apply(&ServerFrame::GroupJoined { group: group(12, "Chess Club", false) });
+        roster.set_receipts(12, vec![cursor(2, 7, 7), cursor(3, 7, 4)]);
+        assert_eq!(roster.reach(12, 4), Reach::ReadBy(2));
+        assert_eq!(roster.reach(12, 6), Reach::ReadBy(1));
+        assert_eq!(roster.reach(12, 8), Reach::Sent);
+        roster.apply(&update(12, 4, 8, 8));
+        assert_eq!(roster.reach(12, 8), Reach::ReadBy(1));
+        assert_eq!(Reach::ReadBy(2).describe(), "read by 2");
     }
 }

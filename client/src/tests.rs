@@ -18,7 +18,7 @@ use kith_shared::api::UserProfile;
 use kith_shared::frame::{Content, KickReason};
 use std::time::Duration;
 
-fn fonts() -> iced::Settings {
+pub(crate) fn fonts() -> iced::Settings {
     iced::Settings {
         fonts: vec![widget::FONT_REGULAR.into(), widget::FONT_BOLD.into()],
         default_font: widget::FONT,

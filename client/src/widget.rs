@@ -118,14 +118,29 @@ pub fn bubble<'a, Message: Clone + 'a>(
     footer: String,
     recall: Option<Message>,
 ) -> Element<'a, Message> {
+    let body = text(body).size(15).color(if mine { Color::WHITE } else { Color::BLACK });
+    message_frame(body.into(), sender, mine, mine, footer, recall)
+}
+
+/// A message's frame around any `body` (a picture, a file card): on the right in the accent
+/// colour when `tinted`, else light grey; the sender's name above, `footer` and the optional
+/// Recall button below.
+pub fn message_frame<'a, Message: Clone + 'a>(
+    body: Element<'a, Message>,
+    sender: Option<String>,
+    mine: bool,
+    tinted: bool,
+    footer: String,
+    recall: Option<Message>,
+) -> Element<'a, Message> {
     let mut content = column![].spacing(2);
     if let Some(sender) = sender {
         content = content.push(text(sender).size(12).font(BOLD).style(text::secondary));
     }
-    content = content.push(text(body).size(15).color(if mine { Color::WHITE } else { Color::BLACK }));
+    content = content.push(body);
     let bubble =
         container(content).padding([7, 12]).max_width(520).style(move |theme: &Theme| container::Style {
-            background: Some(Background::Color(if mine {
+            background: Some(Background::Color(if tinted {
                 theme.palette().primary
             } else {
                 Color::from_rgb8(0xEC, 0xEE, 0xF1)

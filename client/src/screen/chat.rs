@@ -3,15 +3,19 @@
 //! sends, Shift+Enter starts a new line; editing tells the others one is typing).
 
 use crate::clock;
+use crate::files::{self, Files, Picture};
 use crate::history::{Delivery, StoredMessage};
 use crate::roster::Roster;
 use crate::widget::{self, BOLD, Element};
 use iced::keyboard::{self, key};
-use iced::widget::{button, column, container, row, scrollable, text, text_editor};
+use iced::widget::{
+    button, column, container, image, progress_bar, row, scrollable, stack, text, text_editor,
+};
 use iced::{Alignment, Length};
 use kith_shared::UserId;
 use kith_shared::api::ConversationId;
 use kith_shared::frame::{Content, Notice};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Widget ids, for focus and tests.
@@ -30,6 +34,15 @@ pub const RECALL_WINDOW_MS: i64 = 120_000;
 /// At most one typing notice per this interval (the server passes on no more).
 pub const TYPING_EVERY: Duration = Duration::from_secs(2);
 
+/// Messages read from the cache at first, and added each time the user scrolls to the top.
+pub const PAGE: u32 = 100;
+
+/// Within this many pixels of the newest message the view counts as following it.
+const BOTTOM_SLACK: f32 = 24.0;
+
+/// Within this many pixels of the oldest message shown, older ones are loaded.
+const TOP_SLACK: f32 = 80.0;
+
 pub struct Chat {
     pub conversation_id: ConversationId,
     /// The user: their messages sit on the right and can be recalled.
@@ -43,6 +56,13 @@ pub struct Chat {
     pub typing_sent: Option<Instant>,
     /// Offline: the history can be read, nothing written.
     pub read_only: bool,
+    /// How many of the newest messages to read from the cache.
+    pub limit: u32,
+    /// Older messages were asked for and have not arrived yet.
+    pub loading_older: bool,
+    /// While the user reads further up, messages after this sequence number are held back
+    /// (the view does not move) and counted on the "new messages" chip.
+    pub hold_after: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +71,24 @@ pub enum Message {
     Send,
     /// Recall one's own message with this sequence number.
     Recall(i64),
+    /// The log was scrolled: how far its view is from the oldest and the newest message.
+    Scrolled {
+        from_top: f32,
+        from_bottom: f32,
+    },
+    /// The "new messages" chip was clicked.
+    JumpToNewest,
+    /// Save a received file (or image) into the files folder.
+    Download {
+        upload_id: String,
+        name: String,
+    },
+    /// Stop the transfer with this key.
+    CancelTransfer(String),
+    /// Open a file with the system's program for it.
+    OpenFile(PathBuf),
+    /// Show the folder a file is in.
+    ShowInFolder(PathBuf),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +99,17 @@ pub enum Event {
     Typing,
     /// The user recalls their message `seq`.
     Recall(i64),
+    /// Read more of the history from the cache (the limit grew).
+    LoadOlder,
+    /// Scroll the log to the newest message.
+    ScrollToNewest,
+    Download {
+        upload_id: String,
+        name: String,
+    },
+    CancelTransfer(String),
+    OpenFile(PathBuf),
+    ShowInFolder(PathBuf),
 }
 
 impl Chat {
@@ -74,14 +123,85 @@ impl Chat {
             now_ms: clock::now_ms(),
             typing_sent: None,
             read_only: false,
+            limit: PAGE,
+            loading_older: false,
+            hold_after: None,
         }
     }
 
+    /// Takes the conversation as read from the cache (the newest `limit` messages).
+    pub fn set_messages(&mut self, messages: Vec<StoredMessage>) {
+        self.loading_older = false;
+        self.messages = messages;
+        self.now_ms = clock::now_ms();
+    }
+
+    /// The messages on screen: all, unless some are held back while the user reads above.
+    pub fn visible(&self) -> impl Iterator<Item = &StoredMessage> {
+        self.messages.iter().filter(|m| !self.held(m))
+    }
+
+    fn held(&self, message: &StoredMessage) -> bool {
+        match (self.hold_after, message.seq) {
+            (Some(after), Some(seq)) => seq > after,
+            // One's own unsent messages always show: sending brings the view down.
+            _ => false,
+        }
+    }
+
+    /// New messages from others waiting below while the user reads above.
+    pub fn unseen(&self) -> usize {
+        self.messages
+            .iter()
+            .filter(|m| self.held(m) && m.sender_id != Some(self.me) && counts_as_new(&m.content))
+            .count()
+    }
+
+    /// Whether the cache may hold older messages than the ones read.
+    fn may_have_older(&self) -> bool {
+        self.messages.len() >= self.limit as usize
+    }
+
+    /// Shows everything again and follows the newest message.
+    fn follow(&mut self) {
+        self.hold_after = None;
+    }
+
     pub fn update(&mut self, message: Message) -> Option<Event> {
-        if self.read_only && !matches!(message, Message::Edit(ref action) if !action.is_edit()) {
+        let reading = match &message {
+            Message::Edit(action) => !action.is_edit(),
+            Message::Scrolled { .. } | Message::JumpToNewest => true,
+            Message::OpenFile(_) | Message::ShowInFolder(_) => true,
+            Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
+                false
+            }
+        };
+        if self.read_only && !reading {
             return None;
         }
         match message {
+            Message::Scrolled { from_top, from_bottom } => {
+                if from_bottom <= BOTTOM_SLACK {
+                    self.follow();
+                } else if self.hold_after.is_none() {
+                    // The user scrolled up to read: hold the view where it is.
+                    self.hold_after = Some(self.messages.iter().filter_map(|m| m.seq).max().unwrap_or(0));
+                }
+                if from_top <= TOP_SLACK && !self.loading_older && self.may_have_older() {
+                    self.loading_older = true;
+                    self.limit += PAGE;
+                    return Some(Event::LoadOlder);
+                }
+                None
+            }
+            Message::JumpToNewest => {
+                self.follow();
+                Some(Event::ScrollToNewest)
+            }
+            Message::Download { upload_id, name } => Some(Event::Download { upload_id, name }),
+            Message::CancelTransfer(key) => Some(Event::CancelTransfer(key)),
+            Message::OpenFile(path) => Some(Event::OpenFile(path)),
+            Message::ShowInFolder(path) => Some(Event::ShowInFolder(path)),
             Message::Edit(action) => {
                 let edit = action.is_edit();
                 self.composer.perform(action);
@@ -108,6 +228,7 @@ impl Chat {
                 }
                 let text = text.to_owned();
                 self.error = None;
+                self.follow();
                 self.composer = text_editor::Content::new();
                 // The message itself ends the typing; the next edit may say so again.
                 self.typing_sent = None;
@@ -140,7 +261,12 @@ impl Chat {
     }
 
     /// The conversation; `typing` says who is typing in it, if anyone.
-    pub fn view<'a>(&'a self, roster: &'a Roster, typing: Option<String>) -> Element<'a, Message> {
+    pub fn view<'a>(
+        &'a self,
+        roster: &'a Roster,
+        typing: Option<String>,
+        files: &'a Files,
+    ) -> Element<'a, Message> {
         let title = roster.title(self.conversation_id);
         let mut header = row![text(title).size(20).font(BOLD)].spacing(10).align_y(Alignment::Center);
         if let Some(kith_shared::frame::Target::User { id }) = roster.target(self.conversation_id)
@@ -154,7 +280,7 @@ impl Chat {
         let today = clock::day(self.now_ms);
         let mut lines = column![].spacing(8).padding([0, 8]);
         let mut last_day = None;
-        for message in &self.messages {
+        for message in self.visible() {
             if matches!(message.content, Content::Recall { .. }) {
                 // The recall itself is not a line: the recalled message shows it.
                 continue;
@@ -166,13 +292,46 @@ impl Chat {
                 }
                 last_day = day;
             }
-            lines = lines.push(self.line(message, roster, group));
+            lines = lines.push(self.line(message, roster, group, files));
         }
-        let log = scrollable(lines).id(id::LOG).anchor_bottom().height(Length::Fill).width(Length::Fill);
+        if self.loading_older {
+            lines = column![widget::system_line("Loading older messages…".to_owned()), lines].spacing(8);
+        }
+        let log = scrollable(lines)
+            .id(id::LOG)
+            .anchor_bottom()
+            .on_scroll(|viewport| Message::Scrolled {
+                // Anchored at the bottom: the offset counts from the newest message.
+                from_bottom: viewport.absolute_offset().y,
+                from_top: viewport.absolute_offset_reversed().y,
+            })
+            .height(Length::Fill)
+            .width(Length::Fill);
+        let unseen = self.unseen();
+        let log: Element<'a, Message> = if unseen > 0 {
+            let label = if unseen == 1 {
+                "1 new message ↓".to_owned()
+            } else {
+                format!("{unseen} new messages ↓")
+            };
+            let chip = button(text(label).size(13)).padding([6, 14]).on_press(Message::JumpToNewest);
+            stack![
+                log,
+                container(chip)
+                    .width(Length::Fill)
+                    .height(Length::Fill)
+                    .align_x(Alignment::Center)
+                    .align_y(Alignment::End)
+                    .padding(10)
+            ]
+            .into()
+        } else {
+            log.into()
+        };
         let placeholder = if self.read_only {
             "Offline — history only. Log in to write."
         } else {
-            "Write a message. Enter sends, Shift+Enter starts a new line."
+            "Write a message. Enter sends, Shift+Enter starts a new line. Drop a file on the window to send it."
         };
         let mut composer = text_editor(&self.composer).id(id::COMPOSER).placeholder(placeholder);
         if !self.read_only {
@@ -192,18 +351,24 @@ impl Chat {
         });
         // The typing line keeps its height, so the log does not jump when it appears.
         let typing = text(typing.unwrap_or_default()).size(12).style(text::secondary).height(16);
-        let mut bottom = column![
-            typing,
-            row![
-                container(composer).width(Length::Fill).max_height(160),
-                button(text("Send"))
-                    .on_press_maybe((!self.read_only).then_some(Message::Send))
-                    .padding([8, 18])
+        let mut bottom = column![].spacing(4);
+        for (key, upload) in files.uploads(self.conversation_id) {
+            bottom = bottom.push(transfer_line(&format!("Sending {}", upload.name), key, upload));
+        }
+        let mut bottom = bottom.push(
+            column![
+                typing,
+                row![
+                    container(composer).width(Length::Fill).max_height(160),
+                    button(text("Send"))
+                        .on_press_maybe((!self.read_only).then_some(Message::Send))
+                        .padding([8, 18])
+                ]
+                .spacing(8)
+                .align_y(Alignment::End)
             ]
-            .spacing(8)
-            .align_y(Alignment::End)
-        ]
-        .spacing(4);
+            .spacing(4),
+        );
         if let Some(error) = &self.error {
             bottom = bottom.push(widget::error_line(error));
         }
@@ -215,25 +380,73 @@ impl Chat {
         }
     }
 
-    fn line<'a>(&self, message: &StoredMessage, roster: &Roster, group: bool) -> Element<'a, Message> {
+    fn line<'a>(
+        &self,
+        message: &StoredMessage,
+        roster: &Roster,
+        group: bool,
+        files: &'a Files,
+    ) -> Element<'a, Message> {
         let mine = message.sender_id == Some(self.me);
         let sender_name = |id: Option<i64>| {
             id.map(|id| roster.name_of(id).map_or_else(|| format!("User {id}"), str::to_owned))
         };
-        match &message.content {
-            Content::Text { text } => {
-                let mut footer = clock::time_of_day(message.sent_at);
-                match message.delivery {
-                    Delivery::Pending => footer.push_str(" · sending…"),
-                    Delivery::Failed => footer.push_str(" · not sent"),
-                    Delivery::Sent => {}
+        let footer = || {
+            let mut footer = clock::time_of_day(message.sent_at);
+            match (message.delivery, message.seq) {
+                (Delivery::Pending, _) => footer.push_str(" · sending…"),
+                (Delivery::Failed, _) => footer.push_str(" · not sent"),
+                (Delivery::Sent, Some(seq)) if mine => {
+                    footer.push_str(" · ");
+                    footer.push_str(&roster.reach(message.conversation_id, seq).describe());
                 }
+                (Delivery::Sent, _) => {}
+            }
+            footer
+        };
+        let sender = if group && !mine { sender_name(message.sender_id) } else { None };
+        match &message.content {
+            Content::Image { upload_id, name, size, width, height, .. } => {
+                let picture: Element<'a, Message> = match files.pictures.get(upload_id) {
+                    Some(Picture::Ready(handle)) => {
+                        let (w, h) = fit(*width, *height, 280.0);
+                        image(handle.clone()).width(w).height(h).into()
+                    }
+                    Some(Picture::Failed) => text("The picture cannot be shown.").size(13).into(),
+                    _ => text("Loading the picture…").size(13).style(text::secondary).into(),
+                };
+                let body = column![picture, file_actions(upload_id, name, *size, files)].spacing(6);
+                widget::message_frame(body.into(), sender, mine, false, footer(), None)
+            }
+            Content::File { upload_id, name, size, mime } => {
+                let kind = container(text(files::kind_label(name, mime)).size(11).font(BOLD))
+                    .padding([10, 6])
+                    .style(container::rounded_box);
+                let title = column![
+                    text(if name.is_empty() { "File".to_owned() } else { name.clone() }).size(15),
+                    text(files::human_size(*size)).size(12).style(text::secondary)
+                ]
+                .spacing(2);
+                let body = column![
+                    row![kind, title].spacing(10).align_y(Alignment::Center),
+                    file_actions(upload_id, name, 0, files)
+                ]
+                .spacing(6);
+                widget::message_frame(body.into(), sender, mine, false, footer(), None)
+            }
+            Content::Sticker { code } => {
+                let picture: Element<'a, Message> = match files.pictures.get(&Files::sticker_key(code)) {
+                    Some(Picture::Ready(handle)) => image(handle.clone()).width(96).height(96).into(),
+                    _ => text(format!(":{code}:")).size(15).into(),
+                };
+                widget::message_frame(picture, sender, mine, false, footer(), None)
+            }
+            Content::Text { text } => {
                 let recall = match message.seq {
                     Some(seq) if self.can_recall(message) => Some(Message::Recall(seq)),
                     _ => None,
                 };
-                let sender = if group && !mine { sender_name(message.sender_id) } else { None };
-                widget::bubble(text.clone(), sender, mine, footer, recall)
+                widget::bubble(text.clone(), sender, mine, footer(), recall)
             }
             Content::Recalled => {
                 let who = if mine {
@@ -248,10 +461,72 @@ impl Chat {
             }
             Content::Notice { notice } => widget::system_line(describe_notice(notice)),
             Content::Recall { .. } => container(text("")).height(0).into(),
-            #[allow(unreachable_patterns)]
-            _ => widget::system_line("A message this version cannot show".to_owned()),
         }
     }
+}
+
+/// The size to show a picture of `width` × `height` at, at most `max` on its longer side.
+fn fit(width: u32, height: u32, max: f32) -> (f32, f32) {
+    if width == 0 || height == 0 {
+        return (max, max * 0.75);
+    }
+    let scale = (max / width.max(height) as f32).min(1.0);
+    (width as f32 * scale, height as f32 * scale)
+}
+
+/// Under a file or picture: its transfer, why it failed, or what can be done with it.
+fn file_actions<'a>(upload_id: &str, name: &str, size: u64, files: &'a Files) -> Element<'a, Message> {
+    let small = |label: &'static str, message: Message| {
+        button(text(label).size(12)).style(button::secondary).padding([3, 10]).on_press(message)
+    };
+    if let Some(transfer) = files.transfers.get(upload_id) {
+        return transfer_line("Downloading", upload_id, transfer);
+    }
+    if let Some(path) = files.saved.get(upload_id) {
+        let folder = path.parent().map(PathBuf::from).unwrap_or_default();
+        return row![
+            text("Saved").size(12).style(text::secondary),
+            small("Open", Message::OpenFile(path.clone())),
+            small("Show in folder", Message::ShowInFolder(folder)),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center)
+        .into();
+    }
+    let download = Message::Download { upload_id: upload_id.to_owned(), name: name.to_owned() };
+    let label = if size > 0 { format!("{} · save a copy", files::human_size(size)) } else { String::new() };
+    let mut line = row![].spacing(8).align_y(Alignment::Center);
+    if let Some(why) = files.failed.get(upload_id) {
+        line = line.push(text(why.clone()).size(12).style(text::danger));
+    } else if !label.is_empty() {
+        line = line.push(text(label).size(12).style(text::secondary));
+    }
+    line.push(small("Download", download)).into()
+}
+
+/// A transfer under way: what, how far, and a Cancel button.
+fn transfer_line<'a>(label: &str, key: &str, transfer: &files::Transfer) -> Element<'a, Message> {
+    let words =
+        format!("{label} · {} of {}", files::human_size(transfer.done), files::human_size(transfer.total));
+    column![
+        text(words).size(12).style(text::secondary),
+        row![
+            progress_bar(0.0..=1.0, transfer.fraction()).girth(6).length(Length::Fixed(200.0)),
+            button(text("Cancel").size(12))
+                .style(button::text)
+                .padding(0)
+                .on_press(Message::CancelTransfer(key.to_owned())),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center)
+    ]
+    .spacing(3)
+    .into()
+}
+
+/// Whether a message counts as news (not a recall marker or a group notice).
+fn counts_as_new(content: &Content) -> bool {
+    !matches!(content, Content::Recall { .. } | Content::Notice { .. } | Content::Recalled)
 }
 
 /// A group's members with their roles and presence, beside its chat.
@@ -390,5 +665,77 @@ mod tests {
     fn notices_read_as_sentences() {
         assert_eq!(describe_notice(&Notice::Joined { user_id: 1, name: "Bob".into() }), "Bob joined");
         assert_eq!(describe_notice(&Notice::Dissolved { by: 1 }), "The group was dissolved");
+    }
+
+    #[test]
+    fn the_view_follows_new_messages_unless_the_user_reads_above() {
+        let mut chat = typed("");
+        chat.set_messages((1..=3).map(|seq| sent(seq, 8, 1_000 + seq)).collect());
+        // At the bottom: a new message shows at once.
+        chat.update(Message::Scrolled { from_top: 500.0, from_bottom: 0.0 });
+        chat.set_messages((1..=4).map(|seq| sent(seq, 8, 1_000 + seq)).collect());
+        assert_eq!(chat.visible().count(), 4);
+        assert_eq!(chat.unseen(), 0);
+
+        // Scrolled up: new messages wait below and the chip counts them.
+        chat.update(Message::Scrolled { from_top: 200.0, from_bottom: 300.0 });
+        let mut messages: Vec<_> = (1..=6).map(|seq| sent(seq, 8, 1_000 + seq)).collect();
+        messages.push(sent(7, 7, 2_000));
+        chat.set_messages(messages);
+        assert_eq!(chat.visible().count(), 4, "the view does not move");
+        assert_eq!(chat.unseen(), 2, "one's own message is not news");
+        // Scrolling further up keeps holding at the same place.
+        chat.update(Message::Scrolled { from_top: 100.0, from_bottom: 400.0 });
+        assert_eq!(chat.visible().count(), 4);
+
+        // The chip shows everything and scrolls down.
+        assert_eq!(chat.update(Message::JumpToNewest), Some(Event::ScrollToNewest));
+        assert_eq!(chat.visible().count(), 7);
+        assert_eq!(chat.unseen(), 0);
+
+        // Scrolling back down by hand does the same.
+        chat.update(Message::Scrolled { from_top: 0.0, from_bottom: 300.0 });
+        chat.set_messages((1..=8).map(|seq| sent(seq, 8, 1_000 + seq)).collect());
+        assert_eq!(chat.unseen(), 1);
+        chat.update(Message::Scrolled { from_top: 300.0, from_bottom: 10.0 });
+        assert_eq!(chat.unseen(), 0);
+        assert_eq!(chat.visible().count(), 8);
+
+        // Sending while reading above brings the view down.
+        chat.update(Message::Scrolled { from_top: 0.0, from_bottom: 300.0 });
+        chat.composer = text_editor::Content::with_text("hi");
+        assert!(matches!(chat.update(Message::Send), Some(Event::Send(_))));
+        assert_eq!(chat.hold_after, None);
+    }
+
+    #[test]
+    fn scrolling_to_the_top_loads_older_messages_once() {
+        let mut chat = typed("");
+        let page = PAGE as i64;
+        chat.set_messages((1..=page).map(|seq| sent(seq, 8, seq)).collect());
+        assert_eq!(
+            chat.update(Message::Scrolled { from_top: 10.0, from_bottom: 900.0 }),
+            Some(Event::LoadOlder)
+        );
+        assert_eq!(chat.limit, 2 * PAGE);
+        assert_eq!(
+            chat.update(Message::Scrolled { from_top: 0.0, from_bottom: 910.0 }),
+            None,
+            "already loading"
+        );
+        // The cache had fewer than asked for: that is all there is.
+        chat.set_messages((1..=page + 20).map(|seq| sent(seq, 8, seq)).collect());
+        assert!(!chat.loading_older);
+        assert_eq!(chat.update(Message::Scrolled { from_top: 0.0, from_bottom: 1200.0 }), None);
+        assert_eq!(chat.limit, 2 * PAGE);
+    }
+
+    #[test]
+    fn offline_chats_scroll_but_do_not_send() {
+        let mut chat = typed("hello");
+        chat.read_only = true;
+        assert_eq!(chat.update(Message::Send), None);
+        chat.update(Message::Scrolled { from_top: 0.0, from_bottom: 300.0 });
+        assert!(chat.hold_after.is_some());
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::api::{Api, ApiError};
 use crate::clock;
+use crate::files::{self, Files, Picture};
 use crate::history::{History, StoredMessage};
 use crate::offline::Snapshot;
 use crate::roster::{Change, Roster};
@@ -16,7 +17,7 @@ use iced::widget::{button, checkbox, column, container, image, row, scrollable, 
 use iced::{Alignment, Background, Border, Color, Length, Task, Theme};
 use kith_shared::api::{
     ChangePasswordRequest, ConversationId, Friend, FriendRequestOutcome, GroupId, GroupMember,
-    GroupRequestKind, HistoryPage, HistoryQuery, MyGroup, SearchQuery, SendFriendRequest,
+    GroupRequestKind, HistoryPage, HistoryQuery, MemberCursor, MyGroup, SearchQuery, SendFriendRequest,
     UpdateProfileRequest, UserProfile, UserSearchHit, limits,
 };
 use kith_shared::frame::{ChatMessage, Content, KickReason, ReceiptKind};
@@ -118,6 +119,10 @@ pub struct Home {
     pub offline: bool,
     /// Where the user's profile and lists are kept for offline browsing; None keeps none.
     pub snapshot_path: Option<std::path::PathBuf>,
+    /// The latest message of each conversation in a line, for the lists.
+    pub previews: BTreeMap<ConversationId, String>,
+    /// Pictures, transfers and saved files of the chats.
+    pub files: Files,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +149,18 @@ pub enum Message {
     Open(ConversationId),
     Chat(chat::Message),
     ChatLoaded(ConversationId, Result<Vec<StoredMessage>, String>),
+    /// The other members' cursors of a conversation, for "delivered" and "read".
+    ReceiptsLoaded(ConversationId, Result<Vec<MemberCursor>, ApiError>),
+    /// The latest message of some conversations, for the lists' previews.
+    PreviewsLoaded(Result<Vec<StoredMessage>, String>),
+    /// A thumbnail or sticker arrived (by its key in [`Files::pictures`]).
+    PictureLoaded(String, Result<Vec<u8>, ApiError>),
+    /// The files already on this computer, from the cache.
+    SavedFilesLoaded(Result<Vec<(String, std::path::PathBuf)>, String>),
+    /// News of the transfer with this key.
+    Transfer(String, files::Progress),
+    /// A file was dropped on the window: send it to the open chat.
+    FileDropped(std::path::PathBuf),
     /// The cache changed for this conversation: show it again if it is open.
     HistoryChanged(ConversationId),
     /// A message was written to the cache; now send it.
@@ -176,6 +193,17 @@ pub enum Message {
     MembersLoaded(GroupId, Result<Vec<GroupMember>, ApiError>),
 }
 
+/// The most characters of a message shown under a conversation's name.
+const PREVIEW_CHARS: usize = 34;
+
+/// The first `max` characters of `line`, with an ellipsis when cut.
+fn shorten(line: &str, max: usize) -> String {
+    match line.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", line[..at].trim_end()),
+        None => line.to_owned(),
+    }
+}
+
 /// What the root must act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -193,6 +221,8 @@ pub enum Event {
     Alert {
         title: String,
         body: String,
+        /// The conversation is on screen (no sound while the window has the focus).
+        on_screen: bool,
     },
 }
 
@@ -200,6 +230,8 @@ impl Home {
     /// The main window for a fresh session, with the tasks that load its avatar and history.
     pub fn new(session: LoggedIn, history_path: Option<std::path::PathBuf>) -> (Self, Task<Message>) {
         let mut tasks = vec![];
+        let files =
+            Files { folder: history_path.as_deref().and_then(files::folder_beside), ..Files::default() };
         if let Some(path) = history_path {
             tasks.push(Task::perform(
                 async move { History::open(&path).await.map_err(|err| err.to_string()) },
@@ -221,6 +253,8 @@ impl Home {
             typing: BTreeMap::new(),
             offline: false,
             snapshot_path: None,
+            previews: BTreeMap::new(),
+            files,
         };
         tasks.push(home.load_avatar());
         (home, Task::batch(tasks))
@@ -249,6 +283,8 @@ impl Home {
             typing: BTreeMap::new(),
             offline: true,
             snapshot_path: None,
+            previews: BTreeMap::new(),
+            files: Files { folder: files::folder_beside(&history_path), ..Files::default() },
         };
         let task = Task::perform(
             async move { History::open(&history_path).await.map_err(|err| err.to_string()) },
@@ -353,6 +389,13 @@ impl Home {
                 }
                 if self.roster.open == Some(message.conversation_id) {
                     self.report_read(message.conversation_id);
+                } else if message.sender_id.is_some_and(|sender| sender != self.roster.me) {
+                    // On this device now: the sender sees "delivered".
+                    self.send_frame(ClientFrame::Receipt {
+                        conversation_id: message.conversation_id,
+                        kind: ReceiptKind::Delivered,
+                        seq: message.seq,
+                    });
                 }
                 self.store_live(message)
             }
@@ -470,12 +513,63 @@ impl Home {
         })
     }
 
+    /// Reads the open conversation's newest messages (as many as the chat asks for).
     fn load_chat(&self, conversation: ConversationId) -> Task<Message> {
         let Some(history) = self.history.clone() else { return Task::none() };
+        let limit = self
+            .chat
+            .as_ref()
+            .filter(|chat| chat.conversation_id == conversation)
+            .map_or(chat::PAGE, |chat| chat.limit);
         Task::perform(
-            async move { history.recent(conversation, 300).await.map_err(|e| e.to_string()) },
+            async move { history.recent(conversation, limit).await.map_err(|e| e.to_string()) },
             move |r| Message::ChatLoaded(conversation, r),
         )
+    }
+
+    /// Reads the latest message of one conversation (or of all) for the lists' previews.
+    fn load_previews(&self, conversation: Option<ConversationId>) -> Task<Message> {
+        let Some(history) = self.history.clone() else { return Task::none() };
+        Task::perform(
+            async move { history.latest(conversation).await.map_err(|e| e.to_string()) },
+            Message::PreviewsLoaded,
+        )
+    }
+
+    /// Fetches the other members' delivered and read cursors of a conversation.
+    fn load_receipts(&self, conversation: ConversationId) -> Task<Message> {
+        let api = self.session.api.clone();
+        let path = format!("/api/conversations/{conversation}/receipts");
+        Task::perform(async move { api.get_json(&path).await }, move |result| {
+            Message::ReceiptsLoaded(conversation, result)
+        })
+    }
+
+    /// One line about a message for the lists: who said what, or what happened.
+    fn preview(&self, message: &StoredMessage) -> String {
+        let what = match &message.content {
+            Content::Text { text } => {
+                text.lines().find(|line| !line.trim().is_empty()).unwrap_or("").trim().to_owned()
+            }
+            Content::Image { .. } => "Photo".to_owned(),
+            Content::File { name, .. } if !name.is_empty() => format!("File: {name}"),
+            Content::File { .. } => "File".to_owned(),
+            Content::Sticker { code } => format!("Sticker :{code}:"),
+            Content::Recalled => return "A message was recalled".to_owned(),
+            Content::Notice { notice } => return chat::describe_notice(notice),
+            Content::Recall { .. } => return String::new(),
+        };
+        let who = match message.sender_id {
+            Some(id) if id == self.roster.me => Some("You".to_owned()),
+            Some(id) if self.roster.groups.contains_key(&message.conversation_id) => {
+                Some(self.roster.name_of(id).map_or_else(|| format!("User {id}"), str::to_owned))
+            }
+            _ => None,
+        };
+        match who {
+            Some(who) => format!("{who}: {what}"),
+            None => what,
+        }
     }
 
     /// Tells the server the user has read the conversation, when there is news.
@@ -493,15 +587,14 @@ impl Home {
         }
     }
 
-    /// Sends text to the open conversation: into the cache first, then to the server.
-    fn send_text(&mut self, text: String) -> Task<Message> {
-        let Some(chat) = &mut self.chat else { return Task::none() };
-        let conversation = chat.conversation_id;
+    /// Sends to a conversation: into the cache first, then to the server.
+    fn send_content(&mut self, conversation: ConversationId, content: Content) -> Task<Message> {
         if self.roster.target(conversation).is_none() {
-            chat.error = Some("You can no longer write in this conversation.".to_owned());
+            if let Some(chat) = self.chat.as_mut().filter(|chat| chat.conversation_id == conversation) {
+                chat.error = Some("You can no longer write in this conversation.".to_owned());
+            }
             return Task::none();
         }
-        let content = Content::Text { text };
         let client_id = uuid::Uuid::new_v4().to_string();
         let me = self.session.user.id;
         let Some(history) = self.history.clone() else {
@@ -519,6 +612,177 @@ impl Home {
                     .map_err(|e| e.to_string())
             },
             Message::Outgoing,
+        )
+    }
+
+    /// Fetches the thumbnails and stickers of the open chat that are not here yet.
+    fn fetch_pictures(&mut self) -> Task<Message> {
+        let Some(chat) = &self.chat else { return Task::none() };
+        let wanted: Vec<(String, String)> = chat
+            .messages
+            .iter()
+            .filter_map(|m| match &m.content {
+                Content::Image { upload_id, .. } => {
+                    Some((upload_id.clone(), format!("/api/files/{upload_id}/thumbnail")))
+                }
+                Content::Sticker { code } if code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+                    Some((Files::sticker_key(code), format!("/static/emoji/{code}.png")))
+                }
+                _ => None,
+            })
+            .filter(|(key, _)| !self.files.pictures.contains_key(key))
+            .collect();
+        if self.offline {
+            return Task::none();
+        }
+        let tasks: Vec<_> = wanted
+            .into_iter()
+            .map(|(key, path)| {
+                self.files.pictures.insert(key.clone(), Picture::Loading);
+                let api = self.session.api.clone();
+                Task::perform(async move { api.bytes(&path).await }, move |result| {
+                    Message::PictureLoaded(key.clone(), result)
+                })
+            })
+            .collect();
+        Task::batch(tasks)
+    }
+
+    /// Starts saving a received file into the files folder.
+    fn download(&mut self, upload_id: String, name: String) -> Task<Message> {
+        let Some(chat) = self.chat.as_mut() else { return Task::none() };
+        let Some(folder) = self.files.folder.clone() else {
+            chat.error = Some("Files cannot be saved: this computer keeps no data for Kith.".to_owned());
+            return Task::none();
+        };
+        if self.files.transfers.contains_key(&upload_id) {
+            return Task::none();
+        }
+        let cancel = tokio_util::sync::CancellationToken::new();
+        self.files.failed.remove(&upload_id);
+        self.files.transfers.insert(
+            upload_id.clone(),
+            files::Transfer {
+                name: name.clone(),
+                conversation_id: chat.conversation_id,
+                source: None,
+                done: 0,
+                total: 0,
+                cancel: cancel.clone(),
+            },
+        );
+        let stream = files::download(self.session.api.clone(), upload_id.clone(), name, folder, cancel);
+        Task::run(stream, move |progress| Message::Transfer(upload_id.clone(), progress))
+    }
+
+    /// Starts sending a file from this computer to the open chat.
+    fn upload(&mut self, path: std::path::PathBuf) -> Task<Message> {
+        let Some(chat) = self.chat.as_mut() else { return Task::none() };
+        if chat.read_only {
+            return Task::none();
+        }
+        if self.roster.target(chat.conversation_id).is_none() {
+            chat.error = Some("You can no longer write in this conversation.".to_owned());
+            return Task::none();
+        }
+        let key = format!("upload:{}", uuid::Uuid::new_v4());
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let name =
+            path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        self.files.transfers.insert(
+            key.clone(),
+            files::Transfer {
+                name,
+                conversation_id: chat.conversation_id,
+                source: Some(path.clone()),
+                done: 0,
+                total: 0,
+                cancel: cancel.clone(),
+            },
+        );
+        let stream = files::upload(self.session.api.clone(), path, cancel);
+        Task::run(stream, move |progress| Message::Transfer(key.clone(), progress))
+    }
+
+    /// News of a transfer: progress, or its end.
+    fn transfer(&mut self, key: String, progress: files::Progress) -> Task<Message> {
+        match progress {
+            files::Progress::Moved { done, total } => {
+                if let Some(transfer) = self.files.transfers.get_mut(&key) {
+                    transfer.done = done;
+                    transfer.total = total;
+                }
+                Task::none()
+            }
+            files::Progress::Downloaded(result) => {
+                let Some(transfer) = self.files.transfers.remove(&key) else { return Task::none() };
+                match result {
+                    Ok(path) => {
+                        self.files.saved.insert(key.clone(), path.clone());
+                        self.record_file(transfer.conversation_id, key, path)
+                    }
+                    Err(files::TransferError::Cancelled) => Task::none(),
+                    Err(err) => {
+                        tracing::warn!(%err, name = transfer.name, "download failed");
+                        self.files.failed.insert(key, err.plain());
+                        Task::none()
+                    }
+                }
+            }
+            files::Progress::Uploaded(result) => {
+                let Some(transfer) = self.files.transfers.remove(&key) else { return Task::none() };
+                match result {
+                    Ok(info) => {
+                        let content = match info.thumbnail_id {
+                            Some(thumbnail_id) => Content::Image {
+                                upload_id: info.id.clone(),
+                                name: info.name,
+                                size: info.size,
+                                mime: info.mime,
+                                width: info.width.unwrap_or(0),
+                                height: info.height.unwrap_or(0),
+                                thumbnail_id,
+                            },
+                            None => Content::File {
+                                upload_id: info.id.clone(),
+                                name: info.name,
+                                size: info.size,
+                                mime: info.mime,
+                            },
+                        };
+                        let conversation = transfer.conversation_id;
+                        let mut tasks = vec![self.send_content(conversation, content)];
+                        if let Some(source) = transfer.source {
+                            // The sender has the file already: no download needed.
+                            self.files.saved.insert(info.id.clone(), source.clone());
+                            tasks.push(self.record_file(conversation, info.id, source));
+                        }
+                        Task::batch(tasks)
+                    }
+                    Err(files::TransferError::Cancelled) => Task::none(),
+                    Err(err) => {
+                        if let Some(chat) =
+                            self.chat.as_mut().filter(|c| c.conversation_id == transfer.conversation_id)
+                        {
+                            chat.error = Some(format!("{} was not sent: {}", transfer.name, err.plain()));
+                        }
+                        Task::none()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Notes in the cache where a file of a conversation is on this computer.
+    fn record_file(
+        &self,
+        conversation: ConversationId,
+        upload_id: String,
+        path: std::path::PathBuf,
+    ) -> Task<Message> {
+        self.with_history(
+            conversation,
+            move |history| async move { history.record_file(&upload_id, &path).await },
         )
     }
 
@@ -589,14 +853,25 @@ impl Home {
             Message::AvatarLoaded(Ok(bytes)) => self.avatar = Some(image::Handle::from_bytes(bytes)),
             Message::AvatarLoaded(Err(err)) => tracing::warn!(%err, "cannot load the avatar"),
             Message::HistoryOpened(Ok(history)) => {
+                let saved = {
+                    let history = history.clone();
+                    Task::perform(
+                        async move { history.saved_files().await.map_err(|e| e.to_string()) },
+                        Message::SavedFilesLoaded,
+                    )
+                };
                 self.history = Some(history);
+                let previews = Task::batch([self.load_previews(None), saved]);
                 if self.offline {
                     let open = self.chat.as_ref().map(|chat| chat.conversation_id);
-                    return (open.map_or_else(Task::none, |id| self.load_chat(id)), None);
+                    return (
+                        Task::batch([previews, open.map_or_else(Task::none, |id| self.load_chat(id))]),
+                        None,
+                    );
                 }
                 // The sync state may have arrived while the cache was opening: catch up now
                 // with what it listed, and resend what was left unsent.
-                let mut tasks = vec![self.resend_pending()];
+                let mut tasks = vec![previews, self.resend_pending()];
                 let known: Vec<(ConversationId, i64)> =
                     self.roster.conversations.iter().map(|(id, c)| (*id, c.last_seq)).collect();
                 tasks.extend(known.into_iter().map(|(id, last_seq)| self.catch_up(id, last_seq)));
@@ -640,7 +915,12 @@ impl Home {
                 }
                 let focus = iced::widget::operation::focus(chat::id::COMPOSER);
                 return (
-                    Task::batch([self.load_chat(conversation), self.load_members(conversation), focus]),
+                    Task::batch([
+                        self.load_chat(conversation),
+                        self.load_members(conversation),
+                        self.load_receipts(conversation),
+                        focus,
+                    ]),
                     None,
                 );
             }
@@ -648,10 +928,31 @@ impl Home {
                 let Some(chat) = &mut self.chat else { return (Task::none(), None) };
                 let conversation_id = chat.conversation_id;
                 match chat.update(message) {
-                    Some(chat::Event::Send(text)) => return (self.send_text(text), None),
+                    Some(chat::Event::Send(text)) => {
+                        return (self.send_content(conversation_id, Content::Text { text }), None);
+                    }
+                    Some(chat::Event::Download { upload_id, name }) => {
+                        return (self.download(upload_id, name), None);
+                    }
+                    Some(chat::Event::CancelTransfer(key)) => {
+                        if let Some(transfer) = self.files.transfers.get(&key) {
+                            transfer.cancel.cancel();
+                        }
+                    }
+                    Some(chat::Event::OpenFile(path)) | Some(chat::Event::ShowInFolder(path)) => {
+                        files::open_in_system(&path);
+                    }
                     Some(chat::Event::Typing) => self.send_frame(ClientFrame::Typing { conversation_id }),
                     Some(chat::Event::Recall(seq)) => {
                         self.send_frame(ClientFrame::Recall { conversation_id, seq });
+                    }
+                    Some(chat::Event::LoadOlder) => return (self.load_chat(conversation_id), None),
+                    Some(chat::Event::ScrollToNewest) => {
+                        let newest = iced::widget::operation::snap_to(
+                            chat::id::LOG,
+                            iced::widget::operation::RelativeOffset::START,
+                        );
+                        return (newest, None);
                     }
                     None => {}
                 }
@@ -660,10 +961,37 @@ impl Home {
                 if let Some(chat) = &mut self.chat
                     && chat.conversation_id == conversation
                 {
-                    chat.messages = messages;
-                    chat.now_ms = clock::now_ms();
+                    chat.set_messages(messages);
+                    return (self.fetch_pictures(), None);
                 }
             }
+            Message::PictureLoaded(key, Ok(bytes)) => {
+                self.files
+                    .pictures
+                    .insert(key, Picture::Ready(iced::widget::image::Handle::from_bytes(bytes)));
+            }
+            Message::PictureLoaded(key, Err(err)) => {
+                tracing::warn!(%err, key, "cannot fetch a picture");
+                self.files.pictures.insert(key, Picture::Failed);
+            }
+            Message::SavedFilesLoaded(Ok(saved)) => self.files.saved.extend(saved),
+            Message::SavedFilesLoaded(Err(err)) => tracing::warn!(%err, "cannot read the saved files"),
+            Message::Transfer(key, progress) => return (self.transfer(key, progress), None),
+            Message::FileDropped(path) => return (self.upload(path), None),
+            Message::ReceiptsLoaded(conversation, Ok(cursors)) => {
+                self.roster.set_receipts(conversation, cursors)
+            }
+            Message::ReceiptsLoaded(conversation, Err(err)) => {
+                tracing::warn!(%err, conversation, "cannot load who has read the conversation");
+                return (Task::none(), session_over(&err));
+            }
+            Message::PreviewsLoaded(Ok(latest)) => {
+                for message in latest {
+                    let preview = self.preview(&message);
+                    self.previews.insert(message.conversation_id, preview);
+                }
+            }
+            Message::PreviewsLoaded(Err(err)) => tracing::warn!(%err, "cannot read the latest messages"),
             Message::Tick(now) => self.tick(now),
             Message::OpenCreateGroup | Message::OpenJoinGroup => {
                 let panel = if matches!(message, Message::OpenCreateGroup) {
@@ -698,9 +1026,11 @@ impl Home {
             }
             Message::ChatLoaded(_, Err(err)) => tracing::warn!(%err, "cannot read the local history"),
             Message::HistoryChanged(conversation) => {
+                let preview = self.load_previews(Some(conversation));
                 if self.chat.as_ref().is_some_and(|chat| chat.conversation_id == conversation) {
-                    return (self.load_chat(conversation), None);
+                    return (Task::batch([self.load_chat(conversation), preview]), None);
                 }
+                return (preview, None);
             }
             Message::Outgoing(Ok(stored)) => {
                 let conversation = stored.conversation_id;
@@ -723,9 +1053,11 @@ impl Home {
                         seq: cursor,
                     });
                 }
+                let preview = self.load_previews(Some(conversation));
                 if self.chat.as_ref().is_some_and(|chat| chat.conversation_id == conversation) {
-                    return (self.load_chat(conversation), None);
+                    return (Task::batch([self.load_chat(conversation), preview]), None);
                 }
+                return (preview, None);
             }
             Message::CaughtUp(conversation, Err(err)) => {
                 tracing::warn!(%err, conversation, "cannot fetch the history");
@@ -855,7 +1187,8 @@ impl Home {
             }
             _ => what,
         };
-        Event::Alert { title: self.roster.title(conversation), body }
+        let on_screen = self.roster.open == Some(conversation) && self.panel.is_none();
+        Event::Alert { title: self.roster.title(conversation), body, on_screen }
     }
 
     /// Expires typing notices and moves the chat's clock on.
@@ -970,9 +1303,9 @@ impl Home {
             Some(Panel::AddFriend(search)) => self.add_friend_view(search),
             Some(Panel::Groups(panel)) => panel.view(&self.roster).map(Message::Groups),
             None => match &self.chat {
-                Some(chat) => {
-                    chat.view(&self.roster, self.typing_line(chat.conversation_id)).map(Message::Chat)
-                }
+                Some(chat) => chat
+                    .view(&self.roster, self.typing_line(chat.conversation_id), &self.files)
+                    .map(Message::Chat),
                 None => {
                     container(text("Choose a friend or a group to chat with").size(16).style(text::secondary))
                         .center(Length::Fill)
@@ -1002,6 +1335,12 @@ impl Home {
         let me = row![widget::avatar(&user.display_name, user.id, self.avatar.as_ref(), 52.0), identity]
             .spacing(12)
             .align_y(Alignment::Center);
+        // Clicking oneself opens the profile (not offline: nothing can be saved then).
+        let me: Element<'_, Message> = if self.offline {
+            me.into()
+        } else {
+            button(me).style(button::text).padding(0).on_press(Message::OpenProfile).into()
+        };
         if self.offline {
             return column![
                 me,
@@ -1102,11 +1441,20 @@ impl Home {
         presence: Option<Element<'a, Message>>,
         conversation: ConversationId,
     ) -> Element<'a, Message> {
-        let mut line = row![avatar, text(name).size(15)].spacing(10).align_y(Alignment::Center);
+        let mut title = row![text(name).size(15)].spacing(6).align_y(Alignment::Center);
         if let Some(dot) = presence {
-            line = line.push(dot);
+            title = title.push(dot);
         }
-        line = line.push(iced::widget::space().width(Length::Fill));
+        let mut label = column![title].spacing(1).width(Length::Fill);
+        if let Some(preview) = self.previews.get(&conversation).filter(|p| !p.is_empty()) {
+            label = label.push(
+                text(shorten(preview, PREVIEW_CHARS))
+                    .size(12)
+                    .wrapping(iced::widget::text::Wrapping::None)
+                    .style(text::secondary),
+            );
+        }
+        let mut line = row![avatar, label].spacing(10).align_y(Alignment::Center);
         if let Some(badge) = widget::badge(self.roster.unread(conversation)) {
             line = line.push(badge);
         }
