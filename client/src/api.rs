@@ -203,6 +203,29 @@ impl Api {
         self.call(self.authed(self.http.post(self.url(path))).json(body)).await
     }
 
+    /// `PUT` of a JSON body with a JSON answer.
+    pub async fn put_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.call(self.authed(self.http.put(self.url(path))).json(body)).await
+    }
+
+    /// `PATCH` of a JSON body with a JSON answer.
+    pub async fn patch_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.call(self.authed(self.http.patch(self.url(path))).json(body)).await
+    }
+
+    /// `DELETE`; the answer's body, if any, is not needed.
+    pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
+        self.call_empty(self.authed(self.http.delete(self.url(path)))).await
+    }
+
     /// `POST` without a body; the answer's body, if any, is not needed.
     pub async fn post_empty(&self, path: &str) -> Result<(), ApiError> {
         self.call_empty(self.authed(self.http.post(self.url(path)))).await

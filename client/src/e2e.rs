@@ -570,3 +570,139 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
 
     server.server.shutdown().await;
 }
+
+/// The group settings panel of `driver`, if open.
+fn admin_panel(app: &App) -> Option<&crate::screen::group_admin::GroupAdmin> {
+    match &app.screen {
+        Screen::Home(home) => match &home.panel {
+            Some(home::Panel::GroupAdmin(panel)) => Some(panel),
+            _ => None,
+        },
+        Screen::Login(_) => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
+    use crate::screen::{group_admin, groups};
+    use kith_shared::api::Role;
+    let server = TestServer::start().await;
+    let mut alice = Driver::new();
+    let mut bob = Driver::new();
+    alice.register(&server, "alice", "Alice").await;
+    bob.register(&server, "bob", "Bob").await;
+    let bob_id = bob.main().user().id;
+    befriend(&mut alice, &mut bob).await;
+
+    // Alice creates a group; its chat opens.
+    alice.home(home::Message::OpenCreateGroup);
+    alice.home(home::Message::Groups(groups::Message::NameChanged("Chess Club".into())));
+    alice.home(home::Message::Groups(groups::Message::Create));
+    alice
+        .until("the group's chat is open", |app| {
+            matches!(&app.screen, Screen::Home(home) if home.chat.as_ref().is_some_and(|c| home.roster.groups.contains_key(&c.conversation_id)))
+        })
+        .await;
+    let group = alice.main().chat.as_ref().expect("chat").conversation_id;
+
+    // Group settings: invite Bob by clicking.
+    alice.ui(|ui| {
+        ui.click("Group settings").expect("settings button");
+    });
+    assert!(admin_panel(&alice.app).is_some());
+    alice.ui(|ui| {
+        ui.click("Invite").expect("invite Bob");
+    });
+    alice.until("Bob is invited", |app| admin_panel(app).is_some_and(|p| p.invited == [bob_id])).await;
+
+    // Bob accepts the invitation from his inbox.
+    bob.until(
+        "the invitation arrives",
+        |app| matches!(&app.screen, Screen::Home(home) if home.roster.pending_count() == 1),
+    )
+    .await;
+    bob.ui(|ui| {
+        ui.click("Requests").expect("requests button");
+    });
+    bob.ui(|ui| {
+        ui.click("Accept").expect("accept button");
+    });
+    bob.until(
+        "Bob is in the group",
+        |app| matches!(&app.screen, Screen::Home(home) if home.roster.groups.contains_key(&group)),
+    )
+    .await;
+    alice
+        .until("Alice sees Bob as a member", |app| {
+            matches!(&app.screen, Screen::Home(home) if home.roster.members_sorted(group).iter().any(|m| m.user.id == bob_id))
+        })
+        .await;
+
+    // Alice makes him an admin, then hands the group over (asked twice).
+    alice.ui(|ui| {
+        ui.click("Make admin").expect("make admin");
+    });
+    bob.until(
+        "Bob is an admin",
+        |app| matches!(&app.screen, Screen::Home(home) if home.roster.groups[&group].role == Role::Admin),
+    )
+    .await;
+    alice
+        .until("Alice's panel shows it", |app| {
+            admin_panel(app).is_some_and(|p| !p.busy)
+                && matches!(&app.screen, Screen::Home(home)
+                    if home.roster.members_sorted(group).iter().any(|m| m.user.id == bob_id && m.role == Role::Admin))
+        })
+        .await;
+    alice.ui(|ui| {
+        ui.click("Hand over").expect("hand over");
+    });
+    alice.ui(|ui| {
+        ui.click("Hand over: sure?").expect("confirm");
+    });
+    bob.until(
+        "Bob owns the group",
+        |app| matches!(&app.screen, Screen::Home(home) if home.roster.groups[&group].role == Role::Owner),
+    )
+    .await;
+    alice
+        .until("Alice is an admin now", |app| {
+            admin_panel(app).is_some_and(|p| !p.busy)
+                && matches!(&app.screen, Screen::Home(home) if home.roster.groups[&group].role == Role::Admin)
+        })
+        .await;
+
+    // Bob opens the group's chat: its member list is there.
+    bob.home(home::Message::Open(group));
+    bob.until("Bob sees both members", |app| {
+        matches!(&app.screen, Screen::Home(home) if home.roster.members_sorted(group).len() == 2)
+    })
+    .await;
+
+    // Alice mutes it, then leaves: the chat closes and the group is gone from her list.
+    alice.home(home::Message::GroupAdmin(group_admin::Message::MuteToggled(true)));
+    alice
+        .until("muted", |app| {
+            admin_panel(app).is_some_and(|p| !p.busy)
+                && matches!(&app.screen, Screen::Home(home) if home.roster.groups[&group].muted)
+        })
+        .await;
+    alice.ui(|ui| {
+        ui.click("Leave the group").expect("leave");
+    });
+    alice.ui(|ui| {
+        ui.click("Leave the group: sure?").expect("confirm");
+    });
+    alice
+        .until("Alice left", |app| {
+            matches!(&app.screen, Screen::Home(home) if !home.roster.groups.contains_key(&group) && home.chat.is_none())
+        })
+        .await;
+    bob.until(
+        "Bob sees Alice gone",
+        |app| matches!(&app.screen, Screen::Home(home) if home.roster.members_sorted(group).len() == 1),
+    )
+    .await;
+
+    server.server.shutdown().await;
+}

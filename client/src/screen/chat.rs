@@ -89,6 +89,8 @@ pub enum Message {
     OpenFile(PathBuf),
     /// Show the folder a file is in.
     ShowInFolder(PathBuf),
+    /// Open the group's settings.
+    ManageGroup,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +112,7 @@ pub enum Event {
     CancelTransfer(String),
     OpenFile(PathBuf),
     ShowInFolder(PathBuf),
+    ManageGroup,
 }
 
 impl Chat {
@@ -172,6 +175,7 @@ impl Chat {
             Message::Edit(action) => !action.is_edit(),
             Message::Scrolled { .. } | Message::JumpToNewest => true,
             Message::OpenFile(_) | Message::ShowInFolder(_) => true,
+            Message::ManageGroup => false,
             Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
                 false
             }
@@ -202,6 +206,7 @@ impl Chat {
             Message::CancelTransfer(key) => Some(Event::CancelTransfer(key)),
             Message::OpenFile(path) => Some(Event::OpenFile(path)),
             Message::ShowInFolder(path) => Some(Event::ShowInFolder(path)),
+            Message::ManageGroup => Some(Event::ManageGroup),
             Message::Edit(action) => {
                 let edit = action.is_edit();
                 self.composer.perform(action);
@@ -277,6 +282,17 @@ impl Chat {
                 .push(text(if friend.online { "online" } else { "offline" }).size(13).style(text::secondary));
         }
         let group = roster.groups.contains_key(&self.conversation_id);
+        if group && !self.read_only {
+            if roster.groups.get(&self.conversation_id).is_some_and(|g| g.muted) {
+                header = header.push(text("muted").size(13).style(text::secondary));
+            }
+            header = header.push(iced::widget::space().width(Length::Fill)).push(
+                button(text("Group settings").size(13))
+                    .style(button::secondary)
+                    .padding([4, 10])
+                    .on_press(Message::ManageGroup),
+            );
+        }
         let today = clock::day(self.now_ms);
         let mut lines = column![].spacing(8).padding([0, 8]);
         let mut last_day = None;
@@ -331,7 +347,7 @@ impl Chat {
         let placeholder = if self.read_only {
             "Offline — history only. Log in to write."
         } else {
-            "Write a message. Enter sends, Shift+Enter starts a new line. Drop a file on the window to send it."
+            "Message (Enter sends, Shift+Enter new line, drop a file to send it)"
         };
         let mut composer = text_editor(&self.composer).id(id::COMPOSER).placeholder(placeholder);
         if !self.read_only {

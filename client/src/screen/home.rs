@@ -8,6 +8,7 @@ use crate::history::{History, StoredMessage};
 use crate::offline::Snapshot;
 use crate::roster::{Change, Roster};
 use crate::screen::chat::{self, Chat};
+use crate::screen::group_admin::{self, GroupAdmin};
 use crate::screen::groups;
 use crate::screen::login::{self, LoggedIn};
 use crate::settings::Settings;
@@ -75,6 +76,7 @@ pub enum Panel {
     AddFriend(AddFriend),
     /// Create or join a group.
     Groups(groups::Panel),
+    GroupAdmin(GroupAdmin),
 }
 
 /// The add-friend search.
@@ -190,6 +192,7 @@ pub enum Message {
     OpenCreateGroup,
     OpenJoinGroup,
     Groups(groups::Message),
+    GroupAdmin(group_admin::Message),
     MembersLoaded(GroupId, Result<Vec<GroupMember>, ApiError>),
 }
 
@@ -942,6 +945,10 @@ impl Home {
                     Some(chat::Event::OpenFile(path)) | Some(chat::Event::ShowInFolder(path)) => {
                         files::open_in_system(&path);
                     }
+                    Some(chat::Event::ManageGroup) => {
+                        self.panel = Some(Panel::GroupAdmin(GroupAdmin::new(conversation_id, &self.roster)));
+                        return (self.load_members(conversation_id), None);
+                    }
                     Some(chat::Event::Typing) => self.send_frame(ClientFrame::Typing { conversation_id }),
                     Some(chat::Event::Recall(seq)) => {
                         self.send_frame(ClientFrame::Recall { conversation_id, seq });
@@ -1004,6 +1011,41 @@ impl Home {
                 return (focus, None);
             }
             Message::Groups(groups::Message::Close) => self.panel = None,
+            Message::GroupAdmin(message) => {
+                let Some(Panel::GroupAdmin(panel)) = &mut self.panel else { return (Task::none(), None) };
+                let (task, event) = panel.update(message, &self.session.api, &self.roster);
+                let task = task.map(Message::GroupAdmin);
+                let event = match event {
+                    Some(group_admin::Event::GroupChanged(group)) => {
+                        self.roster.apply(&ServerFrame::GroupJoined { group });
+                        None
+                    }
+                    Some(group_admin::Event::ProfileChanged(group)) => {
+                        self.roster.apply(&ServerFrame::GroupUpdated { group });
+                        None
+                    }
+                    Some(group_admin::Event::MemberChanged(member)) => {
+                        let group_id = panel.group;
+                        self.roster.apply(&ServerFrame::GroupMemberUpdated { group_id, member });
+                        None
+                    }
+                    Some(group_admin::Event::Gone(group)) => {
+                        self.panel = None;
+                        if self.chat.as_ref().is_some_and(|chat| chat.conversation_id == group) {
+                            self.chat = None;
+                            self.roster.open(None);
+                        }
+                        None
+                    }
+                    Some(group_admin::Event::Close) => {
+                        self.panel = None;
+                        None
+                    }
+                    Some(group_admin::Event::Failed(err)) => session_over(&err),
+                    None => None,
+                };
+                return (task, event);
+            }
             Message::Groups(message) => {
                 let Some(Panel::Groups(panel)) = &mut self.panel else { return (Task::none(), None) };
                 let (task, event) = panel.update(message, &self.session.api);
@@ -1302,6 +1344,7 @@ impl Home {
             Some(Panel::Requests) => self.requests_view(),
             Some(Panel::AddFriend(search)) => self.add_friend_view(search),
             Some(Panel::Groups(panel)) => panel.view(&self.roster).map(Message::Groups),
+            Some(Panel::GroupAdmin(panel)) => panel.view(&self.roster).map(Message::GroupAdmin),
             None => match &self.chat {
                 Some(chat) => chat
                     .view(&self.roster, self.typing_line(chat.conversation_id), &self.files)

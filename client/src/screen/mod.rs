@@ -1,6 +1,7 @@
 //! One module per screen, each with its own state, `Message`, `update` and `view`.
 
 pub mod chat;
+pub mod group_admin;
 pub mod groups;
 pub mod home;
 pub mod login;

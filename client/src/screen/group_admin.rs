@@ -1,0 +1,607 @@
+//! A group's settings panel, opened from its chat: mute; the members with their roles and
+//! presence; for the owner and admins, renaming, promoting and demoting admins, removing
+//! members and handing over ownership; inviting friends; leaving, or dissolving for the owner.
+//! What others may do is decided by the server; this panel offers only what the user's role
+//! allows, and asks again before anything that cannot be undone.
+
+use crate::api::{Api, ApiError};
+use crate::roster::Roster;
+use crate::widget::{self, BOLD, Element};
+use iced::widget::{button, checkbox, column, row, scrollable, space, text, text_input};
+use iced::{Alignment, Length, Task};
+use kith_shared::UserId;
+use kith_shared::api::{
+    GroupId, GroupMember, GroupProfile, GroupRequest, GroupRequestBody, MuteRequest, MyGroup, Role,
+    SetRoleRequest, TransferOwnershipRequest, UpdateGroupRequest,
+};
+
+/// Widget ids, for focus and tests.
+pub mod id {
+    pub const NAME: &str = "group-admin-name";
+    pub const DESCRIPTION: &str = "group-admin-description";
+    pub const INVITE_MESSAGE: &str = "group-admin-invite-message";
+}
+
+/// Something that cannot be undone, waiting for a second click.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    Leave,
+    Dissolve,
+    Remove(UserId),
+    HandOver(UserId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupAdmin {
+    pub group: GroupId,
+    pub name: String,
+    pub description: String,
+    pub invite_message: String,
+    /// Friends invited while the panel is open.
+    pub invited: Vec<UserId>,
+    pub confirm: Option<Confirm>,
+    pub busy: bool,
+    pub error: Option<String>,
+    pub info: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    NameChanged(String),
+    DescriptionChanged(String),
+    SaveProfile,
+    MuteToggled(bool),
+    SetRole(UserId, Role),
+    /// First click on a lasting action: ask again.
+    Ask(Confirm),
+    /// Second click: do it.
+    Confirmed(Confirm),
+    CancelConfirm,
+    InviteMessageChanged(String),
+    Invite(UserId),
+    /// A request came back: `Ok(None)` when it changed nothing the roster shows by itself.
+    Done(Result<Option<Outcome>, ApiError>),
+    Close,
+}
+
+/// What a finished request changed.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Profile(GroupProfile),
+    Muted(MyGroup),
+    Member(GroupMember),
+    Invited(UserId),
+    /// The user is no longer in the group (left or dissolved it).
+    Gone,
+    Info(String),
+}
+
+/// What the main window must act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The user's own view of the group changed (muting is not pushed by the server).
+    GroupChanged(MyGroup),
+    /// The group's profile changed.
+    ProfileChanged(GroupProfile),
+    /// A member's role changed.
+    MemberChanged(GroupMember),
+    /// The user left or dissolved the group: close its chat.
+    Gone(GroupId),
+    Failed(ApiError),
+    Close,
+}
+
+impl GroupAdmin {
+    pub fn new(group: GroupId, roster: &Roster) -> Self {
+        let (name, description) = roster
+            .groups
+            .get(&group)
+            .map(|g| (g.group.name.clone(), g.group.description.clone()))
+            .unwrap_or_default();
+        Self {
+            group,
+            name,
+            description,
+            invite_message: String::new(),
+            invited: Vec::new(),
+            confirm: None,
+            busy: false,
+            error: None,
+            info: None,
+        }
+    }
+
+    /// The user's role in the group, if they are in it.
+    pub fn my_role(&self, roster: &Roster) -> Option<Role> {
+        roster.groups.get(&self.group).map(|g| g.role)
+    }
+
+    pub fn update(&mut self, message: Message, api: &Api, roster: &Roster) -> (Task<Message>, Option<Event>) {
+        let group = self.group;
+        let role = self.my_role(roster);
+        let moderator = matches!(role, Some(Role::Owner | Role::Admin));
+        match message {
+            Message::NameChanged(name) => self.name = name,
+            Message::DescriptionChanged(text) => self.description = text,
+            Message::InviteMessageChanged(text) => {
+                self.invite_message = text.chars().take(crate::screen::groups::MESSAGE_MAX).collect();
+            }
+            Message::SaveProfile if moderator => {
+                let name = self.name.trim().to_owned();
+                if name.is_empty() || name.chars().count() > crate::screen::groups::NAME_MAX {
+                    self.error = Some(format!(
+                        "A group name has 1 to {} characters.",
+                        crate::screen::groups::NAME_MAX
+                    ));
+                    return (Task::none(), None);
+                }
+                let body = UpdateGroupRequest {
+                    name: Some(name),
+                    description: Some(self.description.trim().to_owned()),
+                };
+                let path = format!("/api/groups/{group}");
+                return self.request(api, move |api| async move {
+                    api.patch_json::<_, GroupProfile>(&path, &body).await.map(|p| Some(Outcome::Profile(p)))
+                });
+            }
+            Message::MuteToggled(muted) if role.is_some() => {
+                let path = format!("/api/groups/{group}/mute");
+                return self.request(api, move |api| async move {
+                    api.put_json::<_, MyGroup>(&path, &MuteRequest { muted })
+                        .await
+                        .map(|g| Some(Outcome::Muted(g)))
+                });
+            }
+            Message::SetRole(user, new_role) if role == Some(Role::Owner) => {
+                let path = format!("/api/groups/{group}/members/{user}/role");
+                return self.request(api, move |api| async move {
+                    api.put_json::<_, GroupMember>(&path, &SetRoleRequest { role: new_role })
+                        .await
+                        .map(|m| Some(Outcome::Member(m)))
+                });
+            }
+            Message::Ask(what) => {
+                self.confirm = Some(what);
+                self.error = None;
+            }
+            Message::CancelConfirm => self.confirm = None,
+            Message::Confirmed(what) if self.confirm == Some(what) => {
+                self.confirm = None;
+                return self.act(what, api, roster);
+            }
+            Message::Invite(user) if role.is_some() && !self.invited.contains(&user) => {
+                let body =
+                    GroupRequestBody { user_id: Some(user), message: self.invite_message.trim().to_owned() };
+                let path = format!("/api/groups/{group}/invitations");
+                return self.request(api, move |api| async move {
+                    api.post_json::<_, GroupRequest>(&path, &body).await.map(|_| Some(Outcome::Invited(user)))
+                });
+            }
+            Message::Done(result) => {
+                self.busy = false;
+                return match result {
+                    Ok(outcome) => (Task::none(), self.finished(outcome)),
+                    Err(err) => {
+                        self.error = Some(err.plain());
+                        (Task::none(), Some(Event::Failed(err)))
+                    }
+                };
+            }
+            Message::Close => return (Task::none(), Some(Event::Close)),
+            // Not allowed for this role, or not confirmed: nothing to do.
+            _ => {}
+        }
+        (Task::none(), None)
+    }
+
+    /// Runs a confirmed lasting action.
+    fn act(&mut self, what: Confirm, api: &Api, roster: &Roster) -> (Task<Message>, Option<Event>) {
+        let group = self.group;
+        let me = roster.me;
+        match what {
+            Confirm::Leave => {
+                let path = format!("/api/groups/{group}/members/{me}");
+                self.request(
+                    api,
+                    move |api| async move { api.delete(&path).await.map(|()| Some(Outcome::Gone)) },
+                )
+            }
+            Confirm::Dissolve => {
+                let path = format!("/api/groups/{group}");
+                self.request(
+                    api,
+                    move |api| async move { api.delete(&path).await.map(|()| Some(Outcome::Gone)) },
+                )
+            }
+            Confirm::Remove(user) => {
+                let path = format!("/api/groups/{group}/members/{user}");
+                let name = roster.name_of(user).unwrap_or("The member").to_owned();
+                self.request(api, move |api| async move {
+                    api.delete(&path).await.map(|()| Some(Outcome::Info(format!("{name} was removed."))))
+                })
+            }
+            Confirm::HandOver(user) => {
+                let path = format!("/api/groups/{group}/owner");
+                let body = TransferOwnershipRequest { user_id: user };
+                self.request(api, move |api| async move {
+                    api.post_json::<_, GroupProfile>(&path, &body).await.map(|p| Some(Outcome::Profile(p)))
+                })
+            }
+        }
+    }
+
+    fn request<F, Fut>(&mut self, api: &Api, call: F) -> (Task<Message>, Option<Event>)
+    where
+        F: FnOnce(Api) -> Fut,
+        Fut: Future<Output = Result<Option<Outcome>, ApiError>> + Send + 'static,
+    {
+        if self.busy {
+            return (Task::none(), None);
+        }
+        self.busy = true;
+        self.error = None;
+        self.info = None;
+        (Task::perform(call(api.clone()), Message::Done), None)
+    }
+
+    fn finished(&mut self, outcome: Option<Outcome>) -> Option<Event> {
+        match outcome? {
+            Outcome::Profile(profile) => {
+                self.name = profile.name.clone();
+                self.description = profile.description.clone();
+                self.info = Some("Saved.".to_owned());
+                Some(Event::ProfileChanged(profile))
+            }
+            Outcome::Muted(group) => Some(Event::GroupChanged(group)),
+            Outcome::Member(member) => Some(Event::MemberChanged(member)),
+            Outcome::Invited(user) => {
+                self.invited.push(user);
+                None
+            }
+            Outcome::Gone => Some(Event::Gone(self.group)),
+            Outcome::Info(info) => {
+                self.info = Some(info);
+                None
+            }
+        }
+    }
+
+    pub fn view<'a>(&'a self, roster: &'a Roster) -> Element<'a, Message> {
+        let Some(mine) = roster.groups.get(&self.group) else {
+            return column![title("Group"), text("You are no longer in this group.").style(text::secondary)]
+                .spacing(12)
+                .into();
+        };
+        let role = mine.role;
+        let moderator = matches!(role, Role::Owner | Role::Admin);
+        let editable = !self.busy;
+        let mut content = column![title("Group settings")].spacing(14).max_width(620);
+
+        // The group's name and description: editable by the owner and admins.
+        if moderator {
+            content = content.push(
+                column![
+                    text("Name").size(13).style(text::secondary),
+                    text_input("Group name", &self.name)
+                        .id(id::NAME)
+                        .on_input_maybe(editable.then_some(Message::NameChanged))
+                        .on_submit(Message::SaveProfile)
+                        .padding(8),
+                    text("Description").size(13).style(text::secondary),
+                    text_input("What the group is about", &self.description)
+                        .id(id::DESCRIPTION)
+                        .on_input_maybe(editable.then_some(Message::DescriptionChanged))
+                        .on_submit(Message::SaveProfile)
+                        .padding(8),
+                    button(text("Save"))
+                        .on_press_maybe(editable.then_some(Message::SaveProfile))
+                        .padding([6, 16]),
+                ]
+                .spacing(6),
+            );
+        } else {
+            let mut about = column![text(mine.group.name.clone()).size(18).font(BOLD)].spacing(4);
+            if !mine.group.description.is_empty() {
+                about = about.push(text(mine.group.description.clone()).size(14).style(text::secondary));
+            }
+            content = content.push(about);
+        }
+        content = content.push(
+            checkbox(mine.muted)
+                .label("Mute: no sound and no badge; messages still arrive")
+                .on_toggle_maybe(editable.then_some(Message::MuteToggled)),
+        );
+
+        // Members, with what the user's role allows on each.
+        let members = roster.members_sorted(self.group);
+        let mut list = column![text(format!("Members ({})", members.len())).size(15).font(BOLD)].spacing(8);
+        for member in members {
+            list = list.push(self.member_line(member, role, roster.me, editable));
+        }
+        content = content.push(list);
+
+        // Friends not yet in the group, to invite.
+        let in_group: Vec<UserId> = roster.members_sorted(self.group).iter().map(|m| m.user.id).collect();
+        let outside: Vec<_> =
+            roster.friends_sorted().into_iter().filter(|f| !in_group.contains(&f.user.id)).collect();
+        if !outside.is_empty() {
+            let mut invite = column![
+                text("Invite friends").size(15).font(BOLD),
+                text_input("A message with the invitation (optional)", &self.invite_message)
+                    .id(id::INVITE_MESSAGE)
+                    .on_input(Message::InviteMessageChanged)
+                    .padding(8),
+            ]
+            .spacing(8);
+            for friend in outside {
+                let action: Element<'a, Message> = if self.invited.contains(&friend.user.id) {
+                    text("Invited").size(13).style(text::secondary).into()
+                } else {
+                    small("Invite", editable.then_some(Message::Invite(friend.user.id)))
+                };
+                invite = invite.push(
+                    row![
+                        widget::avatar(&friend.user.display_name, friend.user.id, None, 26.0),
+                        text(friend.user.display_name.clone()).size(14),
+                        space().width(Length::Fill),
+                        action
+                    ]
+                    .spacing(8)
+                    .align_y(Alignment::Center),
+                );
+            }
+            content = content.push(invite);
+        }
+
+        // Leaving, or dissolving for the owner.
+        let lasting = if role == Role::Owner { Confirm::Dissolve } else { Confirm::Leave };
+        let label = if role == Role::Owner { "Dissolve the group" } else { "Leave the group" };
+        content = content.push(self.confirmable(label, lasting, editable));
+        if role == Role::Owner {
+            content = content.push(
+                text("To leave, hand the group over to another member first.")
+                    .size(12)
+                    .style(text::secondary),
+            );
+        }
+        if let Some(info) = &self.info {
+            content = content.push(text(info.clone()).size(13).style(text::success));
+        }
+        if let Some(error) = &self.error {
+            content = content.push(widget::error_line(error));
+        }
+        scrollable(content).into()
+    }
+
+    fn member_line<'a>(
+        &self,
+        member: &'a GroupMember,
+        my_role: Role,
+        me: UserId,
+        editable: bool,
+    ) -> Element<'a, Message> {
+        let mut line = row![
+            widget::avatar(&member.user.display_name, member.user.id, None, 28.0),
+            text(member.user.display_name.clone()).size(14),
+            widget::presence_dot(member.online),
+            text(member.role.as_str()).size(12).style(text::secondary),
+            space().width(Length::Fill),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center);
+        let user = member.user.id;
+        if user == me {
+            return line.push(text("you").size(12).style(text::secondary)).into();
+        }
+        if my_role == Role::Owner {
+            line =
+                match member.role {
+                    Role::Member => line
+                        .push(small("Make admin", editable.then_some(Message::SetRole(user, Role::Admin)))),
+                    Role::Admin => line
+                        .push(small("Make member", editable.then_some(Message::SetRole(user, Role::Member)))),
+                    Role::Owner => line,
+                };
+            line = line.push(self.confirmable("Hand over", Confirm::HandOver(user), editable));
+        }
+        let removable = match my_role {
+            Role::Owner => member.role != Role::Owner,
+            Role::Admin => member.role == Role::Member,
+            Role::Member => false,
+        };
+        if removable {
+            line = line.push(self.confirmable("Remove", Confirm::Remove(user), editable));
+        }
+        line.into()
+    }
+
+    /// A button for a lasting action: a first click asks, a second one does it.
+    fn confirmable<'a>(&self, label: &'static str, what: Confirm, editable: bool) -> Element<'a, Message> {
+        if self.confirm == Some(what) {
+            row![
+                button(text(format!("{label}: sure?")).size(12))
+                    .style(button::danger)
+                    .padding([3, 10])
+                    .on_press_maybe(editable.then_some(Message::Confirmed(what))),
+                button(text("Cancel").size(12))
+                    .style(button::text)
+                    .padding([3, 6])
+                    .on_press(Message::CancelConfirm),
+            ]
+            .spacing(4)
+            .into()
+        } else {
+            button(text(label).size(12))
+                .style(button::secondary)
+                .padding([3, 10])
+                .on_press_maybe(editable.then_some(Message::Ask(what)))
+                .into()
+        }
+    }
+}
+
+fn small<'a>(label: &'static str, message: Option<Message>) -> Element<'a, Message> {
+    button(text(label).size(12)).style(button::secondary).padding([3, 10]).on_press_maybe(message).into()
+}
+
+fn title<'a>(label: &'static str) -> Element<'a, Message> {
+    row![
+        text(label).size(22).font(BOLD),
+        space().width(Length::Fill),
+        button(text("Close")).style(button::text).on_press(Message::Close)
+    ]
+    .align_y(Alignment::Center)
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::ServerAddress;
+    use kith_shared::api::{Friend, UserProfile};
+
+    fn api() -> Api {
+        Api::new(&ServerAddress::parse("127.0.0.1:9", "").expect("valid")).with_token("t".into())
+    }
+
+    fn user(id: UserId, name: &str) -> UserProfile {
+        UserProfile { id, username: name.to_lowercase(), display_name: name.into(), avatar_url: None }
+    }
+
+    fn roster(my_role: Role) -> Roster {
+        let mut roster = Roster::new(1);
+        roster.set_groups(vec![MyGroup {
+            group: GroupProfile {
+                id: 12,
+                name: "Chess Club".into(),
+                description: "Knights".into(),
+                owner_id: if my_role == Role::Owner { 1 } else { 2 },
+                member_count: 3,
+                created_at: 0,
+            },
+            role: my_role,
+            muted: false,
+        }]);
+        let member = |id, name, role| GroupMember { user: user(id, name), role, online: true };
+        let (me, other) =
+            if my_role == Role::Owner { (Role::Owner, Role::Admin) } else { (my_role, Role::Owner) };
+        roster.set_members(
+            12,
+            vec![member(1, "Alice", me), member(2, "Bob", other), member(3, "Carol", Role::Member)],
+        );
+        roster.set_friends(vec![
+            Friend { user: user(3, "Carol"), online: true, conversation_id: 30 },
+            Friend { user: user(4, "Dave"), online: false, conversation_id: 40 },
+        ]);
+        roster
+    }
+
+    fn run(
+        panel: &mut GroupAdmin,
+        roster: &Roster,
+        act: impl FnOnce(&mut iced_test::Simulator<'_, Message>),
+    ) {
+        let produced: Vec<Message> = {
+            let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(roster));
+            act(&mut ui);
+            ui.into_messages().collect()
+        };
+        for message in produced {
+            let _ = panel.update(message, &api(), roster);
+        }
+    }
+
+    #[test]
+    fn the_owner_manages_members_and_dissolves_after_asking_again() {
+        let roster = roster(Role::Owner);
+        let mut panel = GroupAdmin::new(12, &roster);
+        let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster));
+        for line in [
+            "Make member",
+            "Make admin",
+            "Hand over",
+            "Remove",
+            "Dissolve the group",
+            "Invite friends",
+            "Dave",
+        ] {
+            assert!(ui.find(line).is_ok(), "{line:?} on screen");
+        }
+        assert!(ui.find("Leave the group").is_err(), "the owner cannot leave");
+        drop(ui);
+
+        // Making Carol an admin sends the request at once.
+        run(&mut panel, &roster, |ui| {
+            ui.click("Make admin").expect("make admin");
+        });
+        assert!(panel.busy, "the request is under way");
+        let _ = panel.update(
+            Message::Done(Ok(Some(Outcome::Member(GroupMember {
+                user: user(3, "Carol"),
+                role: Role::Admin,
+                online: true,
+            })))),
+            &api(),
+            &roster,
+        );
+        assert!(!panel.busy);
+
+        // Dissolving asks first; only the second click acts.
+        run(&mut panel, &roster, |ui| {
+            ui.click("Dissolve the group").expect("dissolve");
+        });
+        assert_eq!(panel.confirm, Some(Confirm::Dissolve));
+        assert!(!panel.busy, "nothing sent yet");
+        run(&mut panel, &roster, |ui| {
+            ui.click("Dissolve the group: sure?").expect("confirm");
+        });
+        assert!(panel.busy, "now it is sent");
+        let (_, event) = panel.update(Message::Done(Ok(Some(Outcome::Gone))), &api(), &roster);
+        assert_eq!(event, Some(Event::Gone(12)));
+    }
+
+    #[test]
+    fn a_plain_member_can_only_mute_invite_and_leave() {
+        let roster = roster(Role::Member);
+        let mut panel = GroupAdmin::new(12, &roster);
+        {
+            let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster));
+            for absent in ["Make admin", "Make member", "Hand over", "Remove", "Dissolve the group", "Save"] {
+                assert!(ui.find(absent).is_err(), "{absent:?} is not offered");
+            }
+            assert!(ui.find("Leave the group").is_ok());
+            assert!(ui.find("Dave").is_ok(), "Dave is a friend outside the group");
+        }
+        // Messages a member may not send do nothing.
+        let (_, event) = panel.update(Message::SetRole(3, Role::Admin), &api(), &roster);
+        assert!(event.is_none() && !panel.busy);
+        let _ = panel.update(Message::Confirmed(Confirm::Remove(3)), &api(), &roster);
+        assert!(!panel.busy, "not asked first");
+
+        run(&mut panel, &roster, |ui| {
+            ui.click("Invite").expect("invite Dave");
+        });
+        assert!(panel.busy);
+        let _ = panel.update(Message::Done(Ok(Some(Outcome::Invited(4)))), &api(), &roster);
+        assert_eq!(panel.invited, [4]);
+        let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster));
+        assert!(ui.find("Invited").is_ok());
+    }
+
+    #[test]
+    fn an_admin_removes_plain_members_only() {
+        let roster = roster(Role::Admin);
+        let panel = GroupAdmin::new(12, &roster);
+        let member = |id, role| GroupMember { user: user(id, "X"), role, online: false };
+        let line_has_remove = |m: &GroupMember| {
+            let mut ui = iced_test::Simulator::with_settings(
+                crate::tests::fonts(),
+                panel.member_line(m, Role::Admin, 1, true),
+            );
+            ui.find("Remove").is_ok()
+        };
+        assert!(line_has_remove(&member(3, Role::Member)));
+        assert!(!line_has_remove(&member(2, Role::Owner)));
+        assert!(!line_has_remove(&member(5, Role::Admin)));
+    }
+}
