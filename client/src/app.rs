@@ -262,6 +262,10 @@ impl App {
             iced::Event::Window(iced::window::Event::FileDropped(path)) => {
                 Some(Message::Home(home::Message::FileDropped(path)))
             }
+            iced::Event::Keyboard(iced::keyboard::Event::KeyPressed {
+                key: iced::keyboard::Key::Named(iced::keyboard::key::Named::Escape),
+                ..
+            }) => Some(Message::Home(home::Message::Escape)),
             _ => None,
         });
         let Screen::Home(home) = &self.screen else { return focus };

@@ -44,6 +44,7 @@ impl TestServer {
             socket_port: 0,
             data_dir: dir.path().join("data"),
             upload_dir: dir.path().join("data/uploads"),
+            static_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../static"),
             ..kith_server::config::Config::default()
         };
         let server = kith_server::Server::start(config).await.expect("the server starts");
@@ -428,6 +429,16 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     })
     .await;
     assert!(bob.sees("Hello from the window"), "the preview is on screen");
+
+    // The server's emoji set arrived and is cached beside the history for next time.
+    bob.until("the emoji set is loaded", |app| {
+        matches!(&app.screen, Screen::Home(home) if home.emoji.as_ref().is_some_and(|set| set.entries.len() > 100))
+    })
+    .await;
+    let history_db = bob.main().files.folder.clone().expect("a data folder");
+    let cache = history_db.parent().and_then(|user| user.parent()).expect("the server folder").join("emoji");
+    assert!(cache.join("manifest.json").is_file());
+    assert!(cache.join("1f600.png").is_file());
     let sent_at = alice.main().chat.as_ref().and_then(|chat| chat.messages.last()).map(|m| m.sent_at);
     let time = crate::clock::time_of_day(sent_at.expect("a message"));
     alice
@@ -674,9 +685,10 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
 
     // Bob opens the group's chat: its member list is there.
     bob.home(home::Message::Open(group));
-    bob.until("Bob sees both members", |app| {
-        matches!(&app.screen, Screen::Home(home) if home.roster.members_sorted(group).len() == 2)
-    })
+    bob.until(
+        "Bob sees both members",
+        |app| matches!(&app.screen, Screen::Home(home) if home.roster.members_sorted(group).len() == 2),
+    )
     .await;
 
     // Alice mutes it, then leaves: the chat closes and the group is gone from her list.

@@ -4,6 +4,7 @@ mod address;
 mod api;
 mod app;
 mod clock;
+mod emoji;
 mod files;
 mod history;
 mod notify;

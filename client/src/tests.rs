@@ -602,3 +602,60 @@ fn login_keeps_the_lists_for_offline_browsing() {
     let saved = crate::offline::Snapshot::load(&path).expect("load").expect("present");
     assert_eq!(saved.friends.len(), 1);
 }
+
+#[test]
+fn the_emoji_panel_searches_and_inserts_and_messages_show_emoji_as_pictures() {
+    let mut app = logged_in();
+    let bob = Friend {
+        user: UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None },
+        online: true,
+        conversation_id: 10,
+    };
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let _ = app.update(Message::Home(home::Message::EmojiLoaded(Ok(crate::emoji::tests::sample()))));
+    let now = clock::now_ms();
+    let messages = vec![stored(1, 8, now, "Good game 👍 see you"), stored(2, 8, now, "😀")];
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(messages))));
+    let run = |app: &mut App, act: &dyn Fn(&mut Simulator<'_, Message>)| {
+        let produced = {
+            let mut ui = Simulator::with_settings(fonts(), app.view());
+            act(&mut ui);
+            ui.into_messages().collect::<Vec<_>>()
+        };
+        for message in produced {
+            let _ = app.update(message);
+        }
+    };
+    {
+        // The words around the emoji are text; the emoji itself is a picture, not text.
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        assert!(ui.find("Good ").is_ok());
+        assert!(ui.find("see ").is_ok());
+        assert!(ui.find("Good game 👍 see you").is_err(), "not drawn as one text");
+        assert!(ui.find("😀").is_err(), "an emoji alone is a large picture");
+    }
+
+    run(&mut app, &|ui| {
+        ui.click("☺").expect("the emoji button");
+    });
+    assert!(home(&app).chat.as_ref().is_some_and(|c| c.emoji_open));
+    run(&mut app, &|ui| {
+        ui.click(selector::id(chat::id::EMOJI_SEARCH)).expect("the search field");
+        ui.typewrite("thumb");
+    });
+    {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        assert!(ui.find(selector::id(chat::id::emoji("1f44d"))).is_ok(), "thumbs up matches");
+        assert!(ui.find(selector::id(chat::id::emoji("1f600"))).is_err(), "the grin does not");
+    }
+    run(&mut app, &|ui| {
+        ui.click(selector::id(chat::id::emoji("1f44d"))).expect("the thumbs up");
+    });
+    let chat = home(&app).chat.as_ref().expect("the chat");
+    assert_eq!(chat.composer.text().trim(), "👍", "inserted into the composer");
+
+    // Escape closes the panel.
+    let _ = app.update(Message::Home(home::Message::Escape));
+    assert!(!home(&app).chat.as_ref().is_some_and(|c| c.emoji_open));
+}

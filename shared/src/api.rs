@@ -340,6 +340,38 @@ pub struct UploadQuery {
     pub name: String,
 }
 
+/// The server's emoji set (`GET /api/emoji`): pictures at `/static/emoji/<image>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmojiManifest {
+    #[serde(default)]
+    pub source: String,
+    /// The pictures' side in pixels.
+    #[serde(default)]
+    pub image_size: u32,
+    pub emoji: Vec<EmojiEntry>,
+}
+
+/// One emoji of the set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmojiEntry {
+    /// Code points in lowercase hex joined by `-` (`1f44d`, `1f1e9-1f1ea`); a sticker's code.
+    pub code: String,
+    /// The emoji as text.
+    pub char: String,
+    pub name: String,
+    #[serde(default)]
+    pub short_name: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub category: String,
+    /// The picture's file name under `/static/emoji/`.
+    pub image: String,
+    /// SHA-256 of the picture, lowercase hex, for caches.
+    #[serde(default)]
+    pub sha256: String,
+}
+
 /// An upload as `POST /api/files` answers and `GET /api/files/{id}` describes it. Send it in
 /// a message as `{"type":"image","upload_id":ID}` (images) or `{"type":"file","upload_id":ID}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 //! sends, Shift+Enter starts a new line; editing tells the others one is typing).
 
 use crate::clock;
+use crate::emoji::{self, EmojiSet, Segment};
 use crate::files::{self, Files, Picture};
 use crate::history::{Delivery, StoredMessage};
 use crate::roster::Roster;
@@ -22,6 +23,12 @@ use std::time::{Duration, Instant};
 pub mod id {
     pub const COMPOSER: &str = "chat-composer";
     pub const LOG: &str = "chat-log";
+    pub const EMOJI_SEARCH: &str = "chat-emoji-search";
+
+    /// The emoji panel's cell of the emoji with this code.
+    pub fn emoji(code: &str) -> String {
+        format!("chat-emoji-{code}")
+    }
 }
 
 /// The most characters one message may have (the server's default `MAX_TEXT_CHARS`).
@@ -60,6 +67,9 @@ pub struct Chat {
     pub limit: u32,
     /// Older messages were asked for and have not arrived yet.
     pub loading_older: bool,
+    /// The emoji panel is open, filtered by this query.
+    pub emoji_open: bool,
+    pub emoji_query: String,
     /// While the user reads further up, messages after this sequence number are held back
     /// (the view does not move) and counted on the "new messages" chip.
     pub hold_after: Option<i64>,
@@ -91,6 +101,13 @@ pub enum Message {
     ShowInFolder(PathBuf),
     /// Open the group's settings.
     ManageGroup,
+    /// Open or close the emoji panel.
+    ToggleEmoji,
+    EmojiQuery(String),
+    /// Put this emoji into the composer where the cursor is.
+    InsertEmoji(String),
+    /// Escape: close the emoji panel.
+    ClosePanels,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +146,8 @@ impl Chat {
             limit: PAGE,
             loading_older: false,
             hold_after: None,
+            emoji_open: false,
+            emoji_query: String::new(),
         }
     }
 
@@ -175,7 +194,11 @@ impl Chat {
             Message::Edit(action) => !action.is_edit(),
             Message::Scrolled { .. } | Message::JumpToNewest => true,
             Message::OpenFile(_) | Message::ShowInFolder(_) => true,
-            Message::ManageGroup => false,
+            Message::ManageGroup
+            | Message::ToggleEmoji
+            | Message::EmojiQuery(_)
+            | Message::InsertEmoji(_) => false,
+            Message::ClosePanels => true,
             Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
                 false
             }
@@ -207,6 +230,24 @@ impl Chat {
             Message::OpenFile(path) => Some(Event::OpenFile(path)),
             Message::ShowInFolder(path) => Some(Event::ShowInFolder(path)),
             Message::ManageGroup => Some(Event::ManageGroup),
+            Message::ToggleEmoji => {
+                self.emoji_open = !self.emoji_open;
+                self.emoji_query.clear();
+                None
+            }
+            Message::ClosePanels => {
+                self.emoji_open = false;
+                None
+            }
+            Message::EmojiQuery(query) => {
+                self.emoji_query = query;
+                None
+            }
+            Message::InsertEmoji(emoji) => {
+                let paste = text_editor::Action::Edit(text_editor::Edit::Paste(std::sync::Arc::new(emoji)));
+                self.composer.perform(paste);
+                self.typing_due(Instant::now()).then_some(Event::Typing)
+            }
             Message::Edit(action) => {
                 let edit = action.is_edit();
                 self.composer.perform(action);
@@ -260,6 +301,34 @@ impl Chat {
             && self.now_ms.saturating_sub(message.sent_at) < RECALL_WINDOW_MS
     }
 
+    /// The emoji panel: a search field and the matching emoji; a click inserts one.
+    fn emoji_panel<'a>(&'a self, set: &'a EmojiSet) -> Element<'a, Message> {
+        let mut grid = row![].spacing(2);
+        let found = set.search(&self.emoji_query);
+        let none = found.is_empty();
+        for entry in found {
+            let Some(handle) = set.picture(&entry.char) else { continue };
+            let cell = button(image(handle.clone()).width(28).height(28))
+                .style(button::text)
+                .padding(3)
+                .on_press(Message::InsertEmoji(entry.char.clone()));
+            grid = grid.push(container(cell).id(id::emoji(&entry.code)));
+        }
+        let mut panel = column![
+            iced::widget::text_input("Search emoji by name", &self.emoji_query)
+                .id(id::EMOJI_SEARCH)
+                .on_input(Message::EmojiQuery)
+                .padding(6)
+                .size(13),
+            scrollable(grid.wrap()).height(150),
+        ]
+        .spacing(6);
+        if none {
+            panel = panel.push(text("No emoji by that name.").size(12).style(text::secondary));
+        }
+        container(panel).padding(8).style(container::rounded_box).into()
+    }
+
     /// Whether some message can still be recalled (the owner keeps a clock running then).
     pub fn has_recallable(&self) -> bool {
         self.messages.iter().any(|m| self.can_recall(m))
@@ -271,6 +340,7 @@ impl Chat {
         roster: &'a Roster,
         typing: Option<String>,
         files: &'a Files,
+        emoji: Option<&'a EmojiSet>,
     ) -> Element<'a, Message> {
         let title = roster.title(self.conversation_id);
         let mut header = row![text(title).size(20).font(BOLD)].spacing(10).align_y(Alignment::Center);
@@ -308,7 +378,7 @@ impl Chat {
                 }
                 last_day = day;
             }
-            lines = lines.push(self.line(message, roster, group, files));
+            lines = lines.push(self.line(message, roster, group, files, emoji));
         }
         if self.loading_older {
             lines = column![widget::system_line("Loading older messages…".to_owned()), lines].spacing(8);
@@ -368,6 +438,9 @@ impl Chat {
         // The typing line keeps its height, so the log does not jump when it appears.
         let typing = text(typing.unwrap_or_default()).size(12).style(text::secondary).height(16);
         let mut bottom = column![].spacing(4);
+        if let (true, Some(set)) = (self.emoji_open, emoji) {
+            bottom = bottom.push(self.emoji_panel(set));
+        }
         for (key, upload) in files.uploads(self.conversation_id) {
             bottom = bottom.push(transfer_line(&format!("Sending {}", upload.name), key, upload));
         }
@@ -375,6 +448,10 @@ impl Chat {
             column![
                 typing,
                 row![
+                    button(text("☺").size(18))
+                        .style(if self.emoji_open { button::primary } else { button::secondary })
+                        .padding([6, 10])
+                        .on_press_maybe((!self.read_only && emoji.is_some()).then_some(Message::ToggleEmoji)),
                     container(composer).width(Length::Fill).max_height(160),
                     button(text("Send"))
                         .on_press_maybe((!self.read_only).then_some(Message::Send))
@@ -402,6 +479,7 @@ impl Chat {
         roster: &Roster,
         group: bool,
         files: &'a Files,
+        emoji: Option<&'a EmojiSet>,
     ) -> Element<'a, Message> {
         let mine = message.sender_id == Some(self.me);
         let sender_name = |id: Option<i64>| {
@@ -462,7 +540,17 @@ impl Chat {
                     Some(seq) if self.can_recall(message) => Some(Message::Recall(seq)),
                     _ => None,
                 };
-                widget::bubble(text.clone(), sender, mine, footer(), recall)
+                match emoji {
+                    Some(set) => widget::message_frame(
+                        rich_text(text, mine, set),
+                        sender,
+                        mine,
+                        mine,
+                        footer(),
+                        recall,
+                    ),
+                    None => widget::bubble(text.clone(), sender, mine, footer(), recall),
+                }
             }
             Content::Recalled => {
                 let who = if mine {
@@ -538,6 +626,44 @@ fn transfer_line<'a>(label: &str, key: &str, transfer: &files::Transfer) -> Elem
     ]
     .spacing(3)
     .into()
+}
+
+/// A message's text with the set's emoji drawn as pictures; one to three emoji alone are
+/// drawn large.
+fn rich_text<'a>(body: &str, mine: bool, set: &'a EmojiSet) -> Element<'a, Message> {
+    let color = if mine { iced::Color::WHITE } else { iced::Color::BLACK };
+    let parts = emoji::segments(body, set);
+    if !parts.iter().any(|p| matches!(p, Segment::Emoji(_))) {
+        return text(body.to_owned()).size(15).color(color).into();
+    }
+    if emoji::only_emoji(body, set) {
+        let mut big = row![].spacing(4);
+        for part in &parts {
+            if let Segment::Emoji(e) = part
+                && let Some(handle) = set.picture(e)
+            {
+                big = big.push(image(handle.clone()).width(48).height(48));
+            }
+        }
+        return big.into();
+    }
+    let mut lines = column![].spacing(2);
+    let mut line = row![].align_y(Alignment::Center);
+    for part in parts {
+        match part {
+            Segment::Word(word) => line = line.push(text(word.to_owned()).size(15).color(color)),
+            Segment::Emoji(e) => {
+                if let Some(handle) = set.picture(e) {
+                    line = line.push(image(handle.clone()).width(20).height(20));
+                }
+            }
+            Segment::Break => {
+                lines = lines.push(line.wrap());
+                line = row![].align_y(Alignment::Center);
+            }
+        }
+    }
+    lines.push(line.wrap()).into()
 }
 
 /// Whether a message counts as news (not a recall marker or a group notice).

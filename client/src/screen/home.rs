@@ -125,6 +125,8 @@ pub struct Home {
     pub previews: BTreeMap<ConversationId, String>,
     /// Pictures, transfers and saved files of the chats.
     pub files: Files,
+    /// The server's emoji set, once loaded.
+    pub emoji: Option<crate::emoji::EmojiSet>,
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +165,9 @@ pub enum Message {
     Transfer(String, files::Progress),
     /// A file was dropped on the window: send it to the open chat.
     FileDropped(std::path::PathBuf),
+    EmojiLoaded(Result<crate::emoji::EmojiSet, ApiError>),
+    /// Escape: close what is open over the chat (a panel, the emoji picker).
+    Escape,
     /// The cache changed for this conversation: show it again if it is open.
     HistoryChanged(ConversationId),
     /// A message was written to the cache; now send it.
@@ -207,6 +212,14 @@ fn shorten(line: &str, max: usize) -> String {
     }
 }
 
+/// Loads the server's emoji set, cached in the server's folder beside the history.
+fn load_emoji(api: &Api, history_path: Option<&std::path::Path>) -> Task<Message> {
+    let api = api.clone();
+    // history.db sits in <server>/<user>/: the emoji are the server's, shared by its users.
+    let cache = history_path.and_then(|p| p.parent()?.parent()).map(crate::emoji::cache_folder);
+    Task::perform(crate::emoji::load(api, cache), Message::EmojiLoaded)
+}
+
 /// What the root must act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -235,6 +248,7 @@ impl Home {
         let mut tasks = vec![];
         let files =
             Files { folder: history_path.as_deref().and_then(files::folder_beside), ..Files::default() };
+        tasks.push(load_emoji(&session.api, history_path.as_deref()));
         if let Some(path) = history_path {
             tasks.push(Task::perform(
                 async move { History::open(&path).await.map_err(|err| err.to_string()) },
@@ -258,6 +272,7 @@ impl Home {
             snapshot_path: None,
             previews: BTreeMap::new(),
             files,
+            emoji: None,
         };
         tasks.push(home.load_avatar());
         (home, Task::batch(tasks))
@@ -288,12 +303,14 @@ impl Home {
             snapshot_path: None,
             previews: BTreeMap::new(),
             files: Files { folder: files::folder_beside(&history_path), ..Files::default() },
+            emoji: None,
         };
+        let emoji = load_emoji(&home.session.api, Some(&history_path));
         let task = Task::perform(
             async move { History::open(&history_path).await.map_err(|err| err.to_string()) },
             Message::HistoryOpened,
         );
-        (home, task)
+        (home, Task::batch([task, emoji]))
     }
 
     /// Keeps the profile and lists for offline browsing.
@@ -985,6 +1002,15 @@ impl Home {
             Message::SavedFilesLoaded(Err(err)) => tracing::warn!(%err, "cannot read the saved files"),
             Message::Transfer(key, progress) => return (self.transfer(key, progress), None),
             Message::FileDropped(path) => return (self.upload(path), None),
+            Message::EmojiLoaded(Ok(set)) => self.emoji = Some(set),
+            Message::EmojiLoaded(Err(err)) => tracing::warn!(%err, "no emoji set: emoji show as text"),
+            Message::Escape => {
+                if self.panel.is_some() {
+                    self.panel = None;
+                } else if let Some(chat) = &mut self.chat {
+                    chat.update(chat::Message::ClosePanels);
+                }
+            }
             Message::ReceiptsLoaded(conversation, Ok(cursors)) => {
                 self.roster.set_receipts(conversation, cursors)
             }
@@ -1347,7 +1373,12 @@ impl Home {
             Some(Panel::GroupAdmin(panel)) => panel.view(&self.roster).map(Message::GroupAdmin),
             None => match &self.chat {
                 Some(chat) => chat
-                    .view(&self.roster, self.typing_line(chat.conversation_id), &self.files)
+                    .view(
+                        &self.roster,
+                        self.typing_line(chat.conversation_id),
+                        &self.files,
+                        self.emoji.as_ref(),
+                    )
                     .map(Message::Chat),
                 None => {
                     container(text("Choose a friend or a group to chat with").size(16).style(text::secondary))
