@@ -266,6 +266,11 @@ impl App {
                 key: iced::keyboard::Key::Named(iced::keyboard::key::Named::Escape),
                 ..
             }) => Some(Message::Home(home::Message::Escape)),
+            iced::Event::Keyboard(iced::keyboard::Event::KeyPressed { key, modifiers, .. })
+                if modifiers.command() && key.as_ref() == iced::keyboard::Key::Character("f") =>
+            {
+                Some(Message::Home(home::Message::OpenSearch))
+            }
             _ => None,
         });
         let Screen::Home(home) = &self.screen else { return focus };

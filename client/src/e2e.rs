@@ -460,6 +460,30 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     assert!(alice.sees(&format!("{time} · read")));
     assert!(alice.sees("You: Hello from the window"), "Alice's own list previews her message");
 
+    // Ctrl+F: Alice searches her history and jumps to the message.
+    alice.home(home::Message::OpenSearch);
+    alice.ui(|ui| {
+        ui.click(selector::id(crate::screen::search::id::QUERY)).expect("the search field");
+        ui.typewrite("windo");
+    });
+    alice
+        .until("the search finds the message", |app| {
+            matches!(&app.screen, Screen::Home(home)
+                if matches!(&home.panel, Some(home::Panel::Search(search)) if search.results.len() == 1))
+        })
+        .await;
+    alice.ui(|ui| {
+        ui.click("Hello from the window").expect("the result");
+    });
+    alice
+        .until("the chat shows the result", |app| {
+            matches!(&app.screen, Screen::Home(home)
+                if home.panel.is_none() && home.chat.as_ref().is_some_and(|chat| chat.highlight == Some(1)
+                    && chat.visible().any(|m| text_of(m) == Some("Hello from the window"))))
+        })
+        .await;
+    assert!(alice.sees("Found"), "the result is marked");
+
     server.server.shutdown().await;
 }
 

@@ -84,6 +84,35 @@ const SCHEMA: &[&str] = &[
         delivery TEXT NOT NULL
     )",
     "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_seq ON messages (conversation_id, seq)",
+    // Full-text search over what people wrote (text, and the names of files and pictures),
+    // by the message's local id; kept in step by the triggers below.
+    "CREATE VIRTUAL TABLE IF NOT EXISTS message_search USING fts5(body, tokenize = 'unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS message_search_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO message_search (rowid, body)
+        SELECT new.local_id, CASE json_extract(new.content, '$.type')
+            WHEN 'text' THEN json_extract(new.content, '$.text')
+            ELSE json_extract(new.content, '$.name') END
+        WHERE json_extract(new.content, '$.type') IN ('text', 'file', 'image');
+    END",
+    "CREATE TRIGGER IF NOT EXISTS message_search_update AFTER UPDATE OF content ON messages BEGIN
+        DELETE FROM message_search WHERE rowid = old.local_id;
+        INSERT INTO message_search (rowid, body)
+        SELECT new.local_id, CASE json_extract(new.content, '$.type')
+            WHEN 'text' THEN json_extract(new.content, '$.text')
+            ELSE json_extract(new.content, '$.name') END
+        WHERE json_extract(new.content, '$.type') IN ('text', 'file', 'image');
+    END",
+    "CREATE TRIGGER IF NOT EXISTS message_search_delete AFTER DELETE ON messages BEGIN
+        DELETE FROM message_search WHERE rowid = old.local_id;
+    END",
+    // Caches made before search existed: index what they hold once.
+    "INSERT INTO message_search (rowid, body)
+     SELECT local_id, CASE json_extract(content, '$.type')
+         WHEN 'text' THEN json_extract(content, '$.text')
+         ELSE json_extract(content, '$.name') END
+     FROM messages
+     WHERE json_extract(content, '$.type') IN ('text', 'file', 'image')
+       AND local_id NOT IN (SELECT rowid FROM message_search)",
     // Files of messages that are on this computer: downloaded, or sent from here.
     "CREATE TABLE IF NOT EXISTS files (
         upload_id TEXT PRIMARY KEY,
@@ -329,6 +358,37 @@ impl History {
 }
 
 impl History {
+    /// Messages of every conversation whose words start with the words of `query`, newest
+    /// first, at most `limit`.
+    pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<StoredMessage>, HistoryError> {
+        let Some(query) = fts_query(query) else { return Ok(Vec::new()) };
+        let rows = sqlx::query(
+            "SELECT m.local_id, m.conversation_id, m.seq, m.server_id, m.client_id, m.sender_id, m.sent_at,
+               m.content, m.delivery
+             FROM message_search s JOIN messages m ON m.local_id = s.rowid
+             WHERE message_search MATCH ?
+             ORDER BY m.sent_at DESC, m.local_id DESC LIMIT ?",
+        )
+        .bind(query)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(read_message).collect()
+    }
+
+    /// How many messages of a conversation have a sequence number of `seq` or more (or are
+    /// pending): how many of the newest to read so that `seq` is among them.
+    pub async fn count_from(&self, conversation_id: ConversationId, seq: i64) -> Result<u32, HistoryError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND (seq IS NULL OR seq >= ?)",
+        )
+        .bind(conversation_id)
+        .bind(seq)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
     /// Notes where the file of upload `upload_id` is on this computer.
     pub async fn record_file(&self, upload_id: &str, path: &Path) -> Result<(), HistoryError> {
         sqlx::query("INSERT INTO files (upload_id, path) VALUES (?, ?) ON CONFLICT (upload_id) DO UPDATE SET path = excluded.path")
@@ -349,6 +409,22 @@ impl History {
             .filter(|(_, path)| path.exists())
             .collect())
     }
+}
+
+/// The user's words as an FTS5 query: each word quoted (so nothing in it is syntax), the
+/// last one matching as a prefix. None when there is no word.
+fn fts_query(query: &str) -> Option<String> {
+    let words: Vec<String> =
+        query.split_whitespace().map(|word| format!("\"{}\"", word.replace('"', "\"\""))).collect();
+    let last = words.len().checked_sub(1)?;
+    Some(
+        words
+            .iter()
+            .enumerate()
+            .map(|(i, word)| if i == last { format!("{word}*") } else { word.clone() })
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 fn content_json(content: &Content) -> String {
@@ -543,6 +619,50 @@ mod tests {
         std::fs::write(&moved, b"png").expect("write");
         history.record_file("u-1", &moved).await.expect("record again");
         assert_eq!(history.saved_files().await.expect("read"), vec![("u-1".to_owned(), moved)]);
+    }
+
+    #[tokio::test]
+    async fn search_finds_words_across_conversations_newest_first() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        history.store(&incoming(5, 1, 2, "Lunch at the station café?")).await.expect("store");
+        history.store(&incoming(5, 2, 2, "The train leaves at noon")).await.expect("store");
+        history.store(&incoming(6, 1, 3, "Station meeting moved")).await.expect("store");
+        history.add_outgoing(6, "mine-1", 7, &text("Which STATION?"), 1_800_000_000_000).await.expect("add");
+        let file = Content::File {
+            upload_id: "u".into(),
+            name: "station-map.pdf".into(),
+            size: 1,
+            mime: String::new(),
+        };
+        history.store(&ChatMessage { content: file, ..incoming(7, 1, 2, "") }).await.expect("store");
+
+        let found = history.search("station", 50).await.expect("search");
+        assert_eq!(found.len(), 4, "any case, accents and file names: {found:?}");
+        assert_eq!(found[0].client_id.as_deref(), Some("mine-1"), "newest first");
+        assert_eq!(
+            texts(&history.search("lunch cafe", 50).await.expect("search")),
+            ["Lunch at the station café?"]
+        );
+        assert_eq!(
+            texts(&history.search("trai", 50).await.expect("search")),
+            ["The train leaves at noon"],
+            "a prefix"
+        );
+        assert!(history.search("   ", 50).await.expect("search").is_empty());
+        // Quotes and operators are words, not syntax.
+        assert!(history.search("\"station OR (", 50).await.expect("search").is_empty());
+
+        // A recalled message is no longer found.
+        let recall = ChatMessage { content: Content::Recall { seq: 2 }, ..incoming(5, 3, 2, "") };
+        history.store(&recall).await.expect("store recall");
+        assert!(history.search("train", 50).await.expect("search").is_empty());
+
+        // Opening again keeps the index (and indexes nothing twice).
+        history.close().await;
+        let history = History::open(&dir.path().join("h.db")).await.expect("reopen");
+        assert_eq!(history.search("station", 50).await.expect("search").len(), 4);
+        assert_eq!(history.count_from(5, 2).await.expect("count"), 2);
     }
 
     #[tokio::test]

@@ -44,6 +44,9 @@ pub const TYPING_EVERY: Duration = Duration::from_secs(2);
 /// Messages read from the cache at first, and added each time the user scrolls to the top.
 pub const PAGE: u32 = 100;
 
+/// Messages shown after a search result, for context.
+const AROUND: i64 = 3;
+
 /// Within this many pixels of the newest message the view counts as following it.
 const BOTTOM_SLACK: f32 = 24.0;
 
@@ -73,6 +76,10 @@ pub struct Chat {
     /// While the user reads further up, messages after this sequence number are held back
     /// (the view does not move) and counted on the "new messages" chip.
     pub hold_after: Option<i64>,
+    /// The hold comes from a jump to a search result: it stays until the user scrolls.
+    pub pinned: bool,
+    /// The message a search jumped to, marked in the log.
+    pub highlight: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -148,7 +155,18 @@ impl Chat {
             hold_after: None,
             emoji_open: false,
             emoji_query: String::new(),
+            pinned: false,
+            highlight: None,
         }
+    }
+
+    /// Shows the conversation as it was around message `seq` (a search result): the log
+    /// ends a few messages after it, which is marked; newer ones wait below the chip.
+    pub fn show_around(&mut self, seq: i64, limit: u32) {
+        self.limit = limit.max(PAGE);
+        self.hold_after = Some(seq + AROUND);
+        self.pinned = true;
+        self.highlight = Some(seq);
     }
 
     /// Takes the conversation as read from the cache (the newest `limit` messages).
@@ -187,6 +205,8 @@ impl Chat {
     /// Shows everything again and follows the newest message.
     fn follow(&mut self) {
         self.hold_after = None;
+        self.pinned = false;
+        self.highlight = None;
     }
 
     pub fn update(&mut self, message: Message) -> Option<Event> {
@@ -208,7 +228,13 @@ impl Chat {
         }
         match message {
             Message::Scrolled { from_top, from_bottom } => {
-                if from_bottom <= BOTTOM_SLACK {
+                if self.pinned {
+                    // The view was laid out at a search result; the user's own scrolling
+                    // decides from here on.
+                    if from_bottom > BOTTOM_SLACK {
+                        self.pinned = false;
+                    }
+                } else if from_bottom <= BOTTOM_SLACK {
                     self.follow();
                 } else if self.hold_after.is_none() {
                     // The user scrolled up to read: hold the view where it is.
@@ -377,6 +403,9 @@ impl Chat {
                     lines = lines.push(widget::day_separator(clock::day_label(day, today)));
                 }
                 last_day = day;
+            }
+            if message.seq.is_some() && message.seq == self.highlight {
+                lines = lines.push(widget::day_separator("Found".to_owned()));
             }
             lines = lines.push(self.line(message, roster, group, files, emoji));
         }
@@ -879,5 +908,23 @@ mod tests {
         assert_eq!(chat.update(Message::Send), None);
         chat.update(Message::Scrolled { from_top: 0.0, from_bottom: 300.0 });
         assert!(chat.hold_after.is_some());
+    }
+
+    #[test]
+    fn a_search_result_stays_in_view_until_the_user_scrolls() {
+        let mut chat = typed("");
+        chat.show_around(3, 20);
+        chat.set_messages((1..=12).map(|seq| sent(seq, 8, seq)).collect());
+        assert_eq!(chat.visible().filter_map(|m| m.seq).max(), Some(6), "the result and three after it");
+        assert_eq!(chat.unseen(), 6);
+        // Laid out at the bottom of what is shown: still there.
+        chat.update(Message::Scrolled { from_top: 400.0, from_bottom: 0.0 });
+        assert_eq!(chat.visible().count(), 6);
+        // The user scrolls up, then back down: now it follows the newest again.
+        chat.update(Message::Scrolled { from_top: 100.0, from_bottom: 300.0 });
+        assert_eq!(chat.visible().count(), 6);
+        chat.update(Message::Scrolled { from_top: 400.0, from_bottom: 0.0 });
+        assert_eq!(chat.visible().count(), 12);
+        assert_eq!(chat.highlight, None);
     }
 }

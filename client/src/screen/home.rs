@@ -11,6 +11,7 @@ use crate::screen::chat::{self, Chat};
 use crate::screen::group_admin::{self, GroupAdmin};
 use crate::screen::groups;
 use crate::screen::login::{self, LoggedIn};
+use crate::screen::search::{self, Search};
 use crate::settings::Settings;
 use crate::socket::{self, Connection};
 use crate::widget::{self, BOLD, Element};
@@ -77,6 +78,7 @@ pub enum Panel {
     /// Create or join a group.
     Groups(groups::Panel),
     GroupAdmin(GroupAdmin),
+    Search(Search),
 }
 
 /// The add-friend search.
@@ -198,6 +200,11 @@ pub enum Message {
     OpenJoinGroup,
     Groups(groups::Message),
     GroupAdmin(group_admin::Message),
+    /// Ctrl+F: search the local history.
+    OpenSearch,
+    HistorySearch(search::Message),
+    /// A search result's conversation is read up to it: show it there.
+    Jumped(StoredMessage, Result<u32, String>),
     MembersLoaded(GroupId, Result<Vec<GroupMember>, ApiError>),
 }
 
@@ -1037,6 +1044,50 @@ impl Home {
                 return (focus, None);
             }
             Message::Groups(groups::Message::Close) => self.panel = None,
+            Message::OpenSearch => {
+                if !matches!(self.panel, Some(Panel::Search(_))) {
+                    self.panel = Some(Panel::Search(Search::default()));
+                }
+                return (Search::focus().map(Message::HistorySearch), None);
+            }
+            Message::HistorySearch(message) => {
+                let Some(Panel::Search(panel)) = &mut self.panel else { return (Task::none(), None) };
+                let (task, event) = panel.update(message, self.history.as_ref());
+                let task = task.map(Message::HistorySearch);
+                return match event {
+                    Some(search::Event::Jump(found)) => {
+                        let Some(history) = self.history.clone() else { return (task, None) };
+                        let (conversation, seq) = (found.conversation_id, found.seq.unwrap_or(i64::MAX));
+                        let count = Task::perform(
+                            async move { history.count_from(conversation, seq).await.map_err(|e| e.to_string()) },
+                            move |result| Message::Jumped(found.clone(), result),
+                        );
+                        (Task::batch([task, count]), None)
+                    }
+                    Some(search::Event::Close) => {
+                        self.panel = None;
+                        (task, None)
+                    }
+                    None => (task, None),
+                };
+            }
+            Message::Jumped(found, result) => {
+                let (open, event) = self.update(Message::Open(found.conversation_id));
+                let count = match result {
+                    Ok(count) => count,
+                    Err(err) => {
+                        tracing::warn!(%err, "cannot find the message in the history");
+                        return (open, event);
+                    }
+                };
+                if let (Some(chat), Some(seq)) = (&mut self.chat, found.seq) {
+                    // Read enough of the newest messages to hold the result and some before it.
+                    chat.show_around(seq, count.saturating_add(chat::PAGE / 2));
+                }
+                // Open read the default page; read again with the chat's new limit.
+                let reload = self.load_chat(found.conversation_id);
+                return (Task::batch([open, reload]), event);
+            }
             Message::GroupAdmin(message) => {
                 let Some(Panel::GroupAdmin(panel)) = &mut self.panel else { return (Task::none(), None) };
                 let (task, event) = panel.update(message, &self.session.api, &self.roster);
@@ -1371,6 +1422,7 @@ impl Home {
             Some(Panel::AddFriend(search)) => self.add_friend_view(search),
             Some(Panel::Groups(panel)) => panel.view(&self.roster).map(Message::Groups),
             Some(Panel::GroupAdmin(panel)) => panel.view(&self.roster).map(Message::GroupAdmin),
+            Some(Panel::Search(panel)) => panel.view(&self.roster).map(Message::HistorySearch),
             None => match &self.chat {
                 Some(chat) => chat
                     .view(
@@ -1419,6 +1471,7 @@ impl Home {
             return column![
                 me,
                 row![
+                    small("Search", Message::OpenSearch),
                     iced::widget::space().width(Length::Fill),
                     button(text("Back to login").size(13))
                         .style(button::secondary)
@@ -1434,6 +1487,7 @@ impl Home {
             row![
                 small("Profile", Message::OpenProfile),
                 small("Settings", Message::OpenSettings),
+                small("Search", Message::OpenSearch),
                 iced::widget::space().width(Length::Fill),
                 button(text(if self.logging_out { "Logging out…" } else { "Log out" }).size(13))
                     .style(button::danger)

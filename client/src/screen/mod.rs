@@ -5,3 +5,4 @@ pub mod group_admin;
 pub mod groups;
 pub mod home;
 pub mod login;
+pub mod search;

@@ -1,0 +1,156 @@
+//! Searching the local history of every conversation (Ctrl+F): results as the user types,
+//! newest first, each with its conversation, sender and time; a click opens the conversation
+//! at that message. Works offline: it reads only the local cache.
+
+use crate::clock;
+use crate::history::{History, StoredMessage};
+use crate::roster::Roster;
+use crate::widget::{self, BOLD, Element};
+use iced::widget::{button, column, row, scrollable, space, text, text_input};
+use iced::{Alignment, Length, Task};
+use kith_shared::frame::Content;
+
+/// Results shown at most.
+pub const LIMIT: u32 = 100;
+
+pub mod id {
+    pub const QUERY: &str = "search-query";
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Search {
+    pub query: String,
+    pub results: Vec<StoredMessage>,
+    /// The query the results are for.
+    pub searched: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    QueryChanged(String),
+    Found(String, Result<Vec<StoredMessage>, String>),
+    Open(StoredMessage),
+    Close,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Show this message in its conversation.
+    Jump(StoredMessage),
+    Close,
+}
+
+impl Search {
+    pub fn focus() -> Task<Message> {
+        iced::widget::operation::focus(id::QUERY)
+    }
+
+    pub fn update(&mut self, message: Message, history: Option<&History>) -> (Task<Message>, Option<Event>) {
+        match message {
+            Message::QueryChanged(query) => {
+                self.query = query;
+                let wanted = self.query.trim().to_owned();
+                if wanted.is_empty() {
+                    self.results.clear();
+                    self.searched = None;
+                    return (Task::none(), None);
+                }
+                let Some(history) = history.cloned() else {
+                    self.error = Some("There is no history on this computer to search.".to_owned());
+                    return (Task::none(), None);
+                };
+                let task = Task::perform(
+                    async move {
+                        let found = history.search(&wanted, LIMIT).await.map_err(|e| e.to_string());
+                        (wanted, found)
+                    },
+                    |(query, found)| Message::Found(query, found),
+                );
+                (task, None)
+            }
+            Message::Found(query, result) => {
+                // Answers to an older query arrive late: only the current one counts.
+                if query == self.query.trim() {
+                    match result {
+                        Ok(results) => {
+                            self.results = results;
+                            self.error = None;
+                        }
+                        Err(err) => self.error = Some(format!("The history cannot be searched: {err}")),
+                    }
+                    self.searched = Some(query);
+                }
+                (Task::none(), None)
+            }
+            Message::Open(message) => (Task::none(), Some(Event::Jump(message))),
+            Message::Close => (Task::none(), Some(Event::Close)),
+        }
+    }
+
+    pub fn view<'a>(&'a self, roster: &'a Roster) -> Element<'a, Message> {
+        let mut content = column![
+            row![
+                text("Search messages").size(22).font(BOLD),
+                space().width(Length::Fill),
+                button(text("Close")).style(button::text).on_press(Message::Close)
+            ]
+            .align_y(Alignment::Center),
+            text_input("Words to find in every conversation", &self.query)
+                .id(id::QUERY)
+                .on_input(Message::QueryChanged)
+                .padding(8),
+        ]
+        .spacing(12)
+        .max_width(640);
+        if let Some(error) = &self.error {
+            content = content.push(widget::error_line(error));
+        }
+        if self.searched.is_some() && self.results.is_empty() && self.error.is_none() {
+            content = content.push(text("Nothing found.").style(text::secondary));
+        } else if self.results.len() == LIMIT as usize {
+            content = content.push(
+                text(format!("The newest {LIMIT} matches; add words to narrow them."))
+                    .size(12)
+                    .style(text::secondary),
+            );
+        }
+        let today = clock::day(clock::now_ms());
+        for message in &self.results {
+            let who = match message.sender_id {
+                Some(id) if id == roster.me => "You".to_owned(),
+                Some(id) => roster.name_of(id).map_or_else(|| format!("User {id}"), str::to_owned),
+                None => String::new(),
+            };
+            let when = match (clock::day(message.sent_at), today) {
+                (Some(day), Some(today)) => {
+                    format!("{}, {}", clock::day_label(day, today), clock::time_of_day(message.sent_at))
+                }
+                _ => clock::time_of_day(message.sent_at),
+            };
+            let what = match &message.content {
+                Content::Text { text } => text.clone(),
+                Content::File { name, .. } => format!("File: {name}"),
+                Content::Image { name, .. } => format!("Picture: {name}"),
+                _ => continue,
+            };
+            let line = column![
+                row![
+                    text(roster.title(message.conversation_id)).size(13).font(BOLD),
+                    text(format!("{who} · {when}")).size(12).style(text::secondary),
+                ]
+                .spacing(8),
+                text(what).size(14),
+            ]
+            .spacing(2);
+            content = content.push(
+                button(line)
+                    .width(Length::Fill)
+                    .style(button::text)
+                    .padding([6, 8])
+                    .on_press(Message::Open(message.clone())),
+            );
+        }
+        scrollable(content).into()
+    }
+}
