@@ -1060,7 +1060,7 @@ impl Home {
                         let (conversation, seq) = (found.conversation_id, found.seq.unwrap_or(i64::MAX));
                         let count = Task::perform(
                             async move { history.count_from(conversation, seq).await.map_err(|e| e.to_string()) },
-                            move |result| Message::Jumped(found.clone(), result),
+                            move |result| Message::Jumped(found.as_ref().clone(), result),
                         );
                         (Task::batch([task, count]), None)
                     }

@@ -37,7 +37,7 @@ pub enum Message {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// Show this message in its conversation.
-    Jump(StoredMessage),
+    Jump(Box<StoredMessage>),
     Close,
 }
 
@@ -83,7 +83,7 @@ impl Search {
                 }
                 (Task::none(), None)
             }
-            Message::Open(message) => (Task::none(), Some(Event::Jump(message))),
+            Message::Open(message) => (Task::none(), Some(Event::Jump(Box::new(message)))),
             Message::Close => (Task::none(), Some(Event::Close)),
         }
     }
