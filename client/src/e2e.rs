@@ -538,6 +538,10 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
     alice.home(home::Message::Open(conversation));
     alice.home(home::Message::FileDropped(picture.clone()));
     alice.home(home::Message::FileDropped(notes.clone()));
+    assert!(alice.sees("sunset.png") && alice.sees("notes.bin"), "both wait above the composer");
+    alice.ui(|ui| {
+        ui.click("Send 2 files").expect("the send button");
+    });
     let is_image =
         |m: &StoredMessage| matches!(&m.content, Content::Image { name, .. } if name == "sunset.png");
     let is_file = |m: &StoredMessage| matches!(&m.content, Content::File { name, .. } if name == "notes.bin");
@@ -596,6 +600,17 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
         );
     }
     assert!(bob.sees("Saved"), "the chat says the files are saved");
+
+    // A click on the thumbnail opens the viewer with the saved picture.
+    let (image_id, _) = wanted.iter().find(|(_, name)| name == "sunset.png").expect("the picture").clone();
+    bob.home(home::Message::Chat(chat::Message::ViewImage {
+        upload_id: image_id.clone(),
+        name: "sunset.png".into(),
+    }));
+    assert_eq!(bob.main().viewer, Some((image_id, "sunset.png".into())));
+    assert!(bob.sees("Open in system viewer"));
+    bob.home(home::Message::Escape);
+    assert_eq!(bob.main().viewer, None);
 
     // The cache remembers where the files are, for the next start.
     let (upload_id, _) = wanted.iter().find(|(_, name)| name == "notes.bin").expect("the file").clone();

@@ -164,6 +164,13 @@ pub fn kind_label(name: &str, mime: &str) -> String {
     }
 }
 
+/// Whether a file's name says it is a picture the server makes a thumbnail of.
+pub fn looks_like_picture(path: &Path) -> bool {
+    path.extension()
+        .and_then(|ext| ext.to_str())
+        .is_some_and(|ext| ["png", "jpg", "jpeg", "gif", "webp"].contains(&ext.to_ascii_lowercase().as_str()))
+}
+
 /// Uploads the file at `path`, streamed from disk.
 pub fn upload(api: Api, path: PathBuf, cancel: CancellationToken) -> impl Stream<Item = Progress> {
     with_progress(cancel, Progress::Uploaded, move |progress| async move {

@@ -205,7 +205,16 @@ pub fn modal<'a, Message: Clone + 'a>(
     content: impl Into<Element<'a, Message>>,
     on_blur: Option<Message>,
 ) -> Element<'a, Message> {
-    let backdrop = center(opaque(card(content).max_width(460))).style(|_theme: &Theme| container::Style {
+    overlay(base, card(content).max_width(460), on_blur)
+}
+
+/// `content` centred over `base` on a dimmed backdrop; a click beside it sends `on_blur`.
+pub fn overlay<'a, Message: Clone + 'a>(
+    base: impl Into<Element<'a, Message>>,
+    content: impl Into<Element<'a, Message>>,
+    on_blur: Option<Message>,
+) -> Element<'a, Message> {
+    let backdrop = center(opaque(content)).style(|_theme: &Theme| container::Style {
         background: Some(Background::Color(Color { a: 0.45, ..Color::BLACK })),
         ..container::Style::default()
     });

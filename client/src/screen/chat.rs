@@ -80,6 +80,8 @@ pub struct Chat {
     pub pinned: bool,
     /// The message a search jumped to, marked in the log.
     pub highlight: Option<i64>,
+    /// Files dropped on the window, shown (pictures previewed) until the user sends them.
+    pub staged: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +117,15 @@ pub enum Message {
     InsertEmoji(String),
     /// Escape: close the emoji panel.
     ClosePanels,
+    /// Open a picture in the viewer.
+    ViewImage {
+        upload_id: String,
+        name: String,
+    },
+    /// Send the files waiting above the composer.
+    SendStaged,
+    /// Take this waiting file back.
+    Unstage(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +148,12 @@ pub enum Event {
     OpenFile(PathBuf),
     ShowInFolder(PathBuf),
     ManageGroup,
+    ViewImage {
+        upload_id: String,
+        name: String,
+    },
+    /// Upload and send these files.
+    SendFiles(Vec<PathBuf>),
 }
 
 impl Chat {
@@ -157,6 +174,14 @@ impl Chat {
             emoji_query: String::new(),
             pinned: false,
             highlight: None,
+            staged: Vec::new(),
+        }
+    }
+
+    /// Adds a dropped file to those waiting to be sent (once).
+    pub fn stage(&mut self, path: PathBuf) {
+        if !self.read_only && !self.staged.contains(&path) {
+            self.staged.push(path);
         }
     }
 
@@ -218,7 +243,8 @@ impl Chat {
             | Message::ToggleEmoji
             | Message::EmojiQuery(_)
             | Message::InsertEmoji(_) => false,
-            Message::ClosePanels => true,
+            Message::ClosePanels | Message::ViewImage { .. } => true,
+            Message::SendStaged | Message::Unstage(_) => false,
             Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
                 false
             }
@@ -263,6 +289,21 @@ impl Chat {
             }
             Message::ClosePanels => {
                 self.emoji_open = false;
+                None
+            }
+            Message::ViewImage { upload_id, name } => Some(Event::ViewImage { upload_id, name }),
+            Message::SendStaged => {
+                let files = std::mem::take(&mut self.staged);
+                if files.is_empty() {
+                    return None;
+                }
+                self.follow();
+                Some(Event::SendFiles(files))
+            }
+            Message::Unstage(index) => {
+                if index < self.staged.len() {
+                    self.staged.remove(index);
+                }
                 None
             }
             Message::EmojiQuery(query) => {
@@ -325,6 +366,44 @@ impl Chat {
             && message.sender_id == Some(self.me)
             && matches!(message.content, Content::Text { .. })
             && self.now_ms.saturating_sub(message.sent_at) < RECALL_WINDOW_MS
+    }
+
+    /// The files waiting to be sent: a preview of pictures, name and size, and Send.
+    fn staged_view<'a>(&'a self) -> Element<'a, Message> {
+        let mut list = column![].spacing(6);
+        for (index, path) in self.staged.iter().enumerate() {
+            let name = path
+                .file_name()
+                .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let size = std::fs::metadata(path).map(|m| files::human_size(m.len())).unwrap_or_default();
+            let preview: Element<'a, Message> = if files::looks_like_picture(path) {
+                image(image::Handle::from_path(path)).height(56).width(Length::Shrink).into()
+            } else {
+                container(text(files::kind_label(&name, "")).size(11).font(BOLD))
+                    .padding([10, 6])
+                    .style(container::rounded_box)
+                    .into()
+            };
+            list = list.push(
+                row![
+                    preview,
+                    column![text(name).size(14), text(size).size(12).style(text::secondary)].spacing(2),
+                    iced::widget::space().width(Length::Fill),
+                    button(text("Remove").size(12))
+                        .style(button::text)
+                        .padding([3, 6])
+                        .on_press(Message::Unstage(index)),
+                ]
+                .spacing(10)
+                .align_y(Alignment::Center),
+            );
+        }
+        let label = match self.staged.len() {
+            1 => "Send the file".to_owned(),
+            n => format!("Send {n} files"),
+        };
+        list = list.push(button(text(label).size(13)).padding([6, 14]).on_press(Message::SendStaged));
+        container(list).padding(8).style(container::rounded_box).into()
     }
 
     /// The emoji panel: a search field and the matching emoji; a click inserts one.
@@ -467,6 +546,9 @@ impl Chat {
         // The typing line keeps its height, so the log does not jump when it appears.
         let typing = text(typing.unwrap_or_default()).size(12).style(text::secondary).height(16);
         let mut bottom = column![].spacing(4);
+        if !self.staged.is_empty() {
+            bottom = bottom.push(self.staged_view());
+        }
         if let (true, Some(set)) = (self.emoji_open, emoji) {
             bottom = bottom.push(self.emoji_panel(set));
         }
@@ -533,7 +615,11 @@ impl Chat {
                 let picture: Element<'a, Message> = match files.pictures.get(upload_id) {
                     Some(Picture::Ready(handle)) => {
                         let (w, h) = fit(*width, *height, 280.0);
-                        image(handle.clone()).width(w).height(h).into()
+                        button(image(handle.clone()).width(w).height(h))
+                            .style(button::text)
+                            .padding(0)
+                            .on_press(Message::ViewImage { upload_id: upload_id.clone(), name: name.clone() })
+                            .into()
                     }
                     Some(Picture::Failed) => text("The picture cannot be shown.").size(13).into(),
                     _ => text("Loading the picture…").size(13).style(text::secondary).into(),

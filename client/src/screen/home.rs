@@ -129,6 +129,8 @@ pub struct Home {
     pub files: Files,
     /// The server's emoji set, once loaded.
     pub emoji: Option<crate::emoji::EmojiSet>,
+    /// The picture open in the viewer: its upload id and name.
+    pub viewer: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -165,8 +167,9 @@ pub enum Message {
     SavedFilesLoaded(Result<Vec<(String, std::path::PathBuf)>, String>),
     /// News of the transfer with this key.
     Transfer(String, files::Progress),
-    /// A file was dropped on the window: send it to the open chat.
+    /// A file was dropped on the window: offer it to the open chat.
     FileDropped(std::path::PathBuf),
+    CloseViewer,
     EmojiLoaded(Result<crate::emoji::EmojiSet, ApiError>),
     /// Escape: close what is open over the chat (a panel, the emoji picker).
     Escape,
@@ -280,6 +283,7 @@ impl Home {
             previews: BTreeMap::new(),
             files,
             emoji: None,
+            viewer: None,
         };
         tasks.push(home.load_avatar());
         (home, Task::batch(tasks))
@@ -311,6 +315,7 @@ impl Home {
             previews: BTreeMap::new(),
             files: Files { folder: files::folder_beside(&history_path), ..Files::default() },
             emoji: None,
+            viewer: None,
         };
         let emoji = load_emoji(&home.session.api, Some(&history_path));
         let task = Task::perform(
@@ -969,6 +974,19 @@ impl Home {
                     Some(chat::Event::OpenFile(path)) | Some(chat::Event::ShowInFolder(path)) => {
                         files::open_in_system(&path);
                     }
+                    Some(chat::Event::SendFiles(paths)) => {
+                        let uploads: Vec<_> = paths.into_iter().map(|path| self.upload(path)).collect();
+                        return (Task::batch(uploads), None);
+                    }
+                    Some(chat::Event::ViewImage { upload_id, name }) => {
+                        self.viewer = Some((upload_id.clone(), name.clone()));
+                        // The full picture is the file itself: fetch it unless it is here.
+                        let here = self.files.saved.contains_key(&upload_id)
+                            || self.files.transfers.contains_key(&upload_id);
+                        if !here && !self.offline {
+                            return (self.download(upload_id, name), None);
+                        }
+                    }
                     Some(chat::Event::ManageGroup) => {
                         self.panel = Some(Panel::GroupAdmin(GroupAdmin::new(conversation_id, &self.roster)));
                         return (self.load_members(conversation_id), None);
@@ -1008,11 +1026,19 @@ impl Home {
             Message::SavedFilesLoaded(Ok(saved)) => self.files.saved.extend(saved),
             Message::SavedFilesLoaded(Err(err)) => tracing::warn!(%err, "cannot read the saved files"),
             Message::Transfer(key, progress) => return (self.transfer(key, progress), None),
-            Message::FileDropped(path) => return (self.upload(path), None),
+            Message::FileDropped(path) => {
+                // Shown above the composer first (pictures previewed); Send uploads them.
+                if let Some(chat) = &mut self.chat {
+                    chat.stage(path);
+                }
+            }
+            Message::CloseViewer => self.viewer = None,
             Message::EmojiLoaded(Ok(set)) => self.emoji = Some(set),
             Message::EmojiLoaded(Err(err)) => tracing::warn!(%err, "no emoji set: emoji show as text"),
             Message::Escape => {
-                if self.panel.is_some() {
+                if self.viewer.is_some() {
+                    self.viewer = None;
+                } else if self.panel.is_some() {
                     self.panel = None;
                 } else if let Some(chat) = &mut self.chat {
                     chat.update(chat::Message::ClosePanels);
@@ -1439,7 +1465,13 @@ impl Home {
                 }
             },
         };
-        row![sidebar, container(main).width(Length::Fill).height(Length::Fill).padding(20)].into()
+        let window = row![sidebar, container(main).width(Length::Fill).height(Length::Fill).padding(20)];
+        match &self.viewer {
+            Some((upload_id, name)) => {
+                widget::overlay(window, self.viewer_view(upload_id, name), Some(Message::CloseViewer))
+            }
+            None => window.into(),
+        }
     }
 
     fn header(&self) -> Element<'_, Message> {
@@ -1593,6 +1625,47 @@ impl Home {
             .style(if open { button::primary } else { button::text })
             .on_press(Message::Open(conversation))
             .into()
+    }
+
+    /// The picture viewer: the full picture once it is on this computer, with its actions.
+    fn viewer_view<'a>(&'a self, upload_id: &str, name: &str) -> Element<'a, Message> {
+        let small = |label: &'static str, message: Message| {
+            button(text(label).size(13)).style(button::secondary).padding([5, 12]).on_press(message)
+        };
+        let mut actions =
+            row![text(name.to_owned()).size(14).font(BOLD), iced::widget::space().width(Length::Fill)]
+                .spacing(8)
+                .align_y(Alignment::Center);
+        let picture: Element<'a, Message> = if let Some(path) = self.files.saved.get(upload_id) {
+            let folder = path.parent().map(std::path::PathBuf::from).unwrap_or_default();
+            actions = actions
+                .push(small("Open in system viewer", Message::Chat(chat::Message::OpenFile(path.clone()))))
+                .push(small("Show in folder", Message::Chat(chat::Message::ShowInFolder(folder))));
+            image(image::Handle::from_path(path))
+                .content_fit(iced::ContentFit::Contain)
+                .width(Length::Fill)
+                .into()
+        } else if let Some(transfer) = self.files.transfers.get(upload_id) {
+            text(format!(
+                "Loading the picture… {} of {}",
+                files::human_size(transfer.done),
+                files::human_size(transfer.total)
+            ))
+            .style(text::secondary)
+            .into()
+        } else if let Some(why) = self.files.failed.get(upload_id) {
+            widget::error_line(why)
+        } else {
+            text("The picture is not on this computer.").style(text::secondary).into()
+        };
+        let actions = actions.push(small("Close", Message::CloseViewer));
+        widget::card(
+            column![actions, container(picture).center_x(Length::Fill).max_height(560)]
+                .spacing(12)
+                .width(Length::Fill),
+        )
+        .max_width(900)
+        .into()
     }
 
     fn panel_title<'a>(title: &'static str) -> Element<'a, Message> {
