@@ -659,3 +659,54 @@ fn the_emoji_panel_searches_and_inserts_and_messages_show_emoji_as_pictures() {
     let _ = app.update(Message::Home(home::Message::Escape));
     assert!(!home(&app).chat.as_ref().is_some_and(|c| c.emoji_open));
 }
+
+#[test]
+fn files_are_chosen_in_the_browser_and_wait_above_the_composer() {
+    use crate::screen::attach;
+    let mut app = logged_in();
+    let bob = Friend {
+        user: UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None },
+        online: true,
+        conversation_id: 10,
+    };
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("notes.txt"), b"hello").expect("write");
+    let run = |app: &mut App, act: &dyn Fn(&mut Simulator<'_, Message>)| {
+        let produced = {
+            let mut ui = Simulator::with_settings(fonts(), app.view());
+            act(&mut ui);
+            ui.into_messages().collect::<Vec<_>>()
+        };
+        for message in produced {
+            let _ = app.update(message);
+        }
+    };
+    run(&mut app, &|ui| {
+        ui.click("Files").expect("the files button");
+    });
+    assert!(matches!(home(&app).panel, Some(home::Panel::Attach(_))));
+    // The folder listing arrives (the runtime would read it off the UI thread).
+    let folder = match &home(&app).panel {
+        Some(home::Panel::Attach(panel)) => panel.folder.clone(),
+        _ => unreachable!(),
+    };
+    let entry = attach::Entry { name: "notes.txt".into(), folder: false, size: 5 };
+    let _ =
+        app.update(Message::Home(home::Message::Attach(attach::Message::Enter(dir.path().to_path_buf()))));
+    assert_ne!(folder, dir.path());
+    let _ = app.update(Message::Home(home::Message::Attach(attach::Message::Listed(
+        dir.path().to_path_buf(),
+        Ok(vec![entry]),
+    ))));
+    run(&mut app, &|ui| {
+        ui.click("notes.txt").expect("the file");
+    });
+    assert!(home(&app).panel.is_none(), "back to the chat");
+    let chat = home(&app).chat.as_ref().expect("the chat");
+    assert_eq!(chat.staged, [dir.path().join("notes.txt")]);
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Send the file").is_ok());
+    assert!(ui.find("5 B").is_ok(), "its size");
+}

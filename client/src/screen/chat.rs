@@ -126,6 +126,8 @@ pub enum Message {
     SendStaged,
     /// Take this waiting file back.
     Unstage(usize),
+    /// Choose files to send from this computer.
+    Attach,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +156,7 @@ pub enum Event {
     },
     /// Upload and send these files.
     SendFiles(Vec<PathBuf>),
+    Attach,
 }
 
 impl Chat {
@@ -244,7 +247,7 @@ impl Chat {
             | Message::EmojiQuery(_)
             | Message::InsertEmoji(_) => false,
             Message::ClosePanels | Message::ViewImage { .. } => true,
-            Message::SendStaged | Message::Unstage(_) => false,
+            Message::SendStaged | Message::Unstage(_) | Message::Attach => false,
             Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
                 false
             }
@@ -292,6 +295,7 @@ impl Chat {
                 None
             }
             Message::ViewImage { upload_id, name } => Some(Event::ViewImage { upload_id, name }),
+            Message::Attach => Some(Event::Attach),
             Message::SendStaged => {
                 let files = std::mem::take(&mut self.staged);
                 if files.is_empty() {
@@ -563,6 +567,10 @@ impl Chat {
                         .style(if self.emoji_open { button::primary } else { button::secondary })
                         .padding([6, 10])
                         .on_press_maybe((!self.read_only && emoji.is_some()).then_some(Message::ToggleEmoji)),
+                    button(text("Files").size(13))
+                        .style(button::secondary)
+                        .padding([8, 10])
+                        .on_press_maybe((!self.read_only).then_some(Message::Attach)),
                     container(composer).width(Length::Fill).max_height(160),
                     button(text("Send"))
                         .on_press_maybe((!self.read_only).then_some(Message::Send))

@@ -7,6 +7,7 @@ use crate::files::{self, Files, Picture};
 use crate::history::{History, StoredMessage};
 use crate::offline::Snapshot;
 use crate::roster::{Change, Roster};
+use crate::screen::attach::{self, Attach};
 use crate::screen::chat::{self, Chat};
 use crate::screen::group_admin::{self, GroupAdmin};
 use crate::screen::groups;
@@ -79,6 +80,7 @@ pub enum Panel {
     Groups(groups::Panel),
     GroupAdmin(GroupAdmin),
     Search(Search),
+    Attach(Attach),
 }
 
 /// The add-friend search.
@@ -203,6 +205,7 @@ pub enum Message {
     OpenJoinGroup,
     Groups(groups::Message),
     GroupAdmin(group_admin::Message),
+    Attach(attach::Message),
     /// Ctrl+F: search the local history.
     OpenSearch,
     HistorySearch(search::Message),
@@ -987,6 +990,12 @@ impl Home {
                             return (self.download(upload_id, name), None);
                         }
                     }
+                    Some(chat::Event::Attach) => {
+                        let (panel, task) = Attach::new();
+                        self.panel = Some(Panel::Attach(panel));
+                        let focus = iced::widget::operation::focus(attach::id::PATH);
+                        return (Task::batch([task.map(Message::Attach), focus]), None);
+                    }
                     Some(chat::Event::ManageGroup) => {
                         self.panel = Some(Panel::GroupAdmin(GroupAdmin::new(conversation_id, &self.roster)));
                         return (self.load_members(conversation_id), None);
@@ -1070,6 +1079,21 @@ impl Home {
                 return (focus, None);
             }
             Message::Groups(groups::Message::Close) => self.panel = None,
+            Message::Attach(message) => {
+                let Some(Panel::Attach(panel)) = &mut self.panel else { return (Task::none(), None) };
+                let (task, event) = panel.update(message);
+                match event {
+                    Some(attach::Event::Chosen(path)) => {
+                        self.panel = None;
+                        if let Some(chat) = &mut self.chat {
+                            chat.stage(path);
+                        }
+                    }
+                    Some(attach::Event::Close) => self.panel = None,
+                    None => {}
+                }
+                return (task.map(Message::Attach), None);
+            }
             Message::OpenSearch => {
                 if !matches!(self.panel, Some(Panel::Search(_))) {
                     self.panel = Some(Panel::Search(Search::default()));
@@ -1449,6 +1473,7 @@ impl Home {
             Some(Panel::Groups(panel)) => panel.view(&self.roster).map(Message::Groups),
             Some(Panel::GroupAdmin(panel)) => panel.view(&self.roster).map(Message::GroupAdmin),
             Some(Panel::Search(panel)) => panel.view(&self.roster).map(Message::HistorySearch),
+            Some(Panel::Attach(panel)) => panel.view().map(Message::Attach),
             None => match &self.chat {
                 Some(chat) => chat
                     .view(

@@ -1,5 +1,6 @@
 //! One module per screen, each with its own state, `Message`, `update` and `view`.
 
+pub mod attach;
 pub mod chat;
 pub mod group_admin;
 pub mod groups;

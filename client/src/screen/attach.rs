@@ -1,0 +1,254 @@
+//! Choosing files to send from this computer: a small browser of the local folders (folders
+//! first, hidden entries left out), a path field to type or paste a path into, and a click on
+//! a file to add it to the files waiting above the composer. Folders are read off the UI thread.
+
+use crate::files;
+use crate::widget::{self, BOLD, Element};
+use iced::widget::{button, column, row, scrollable, space, text, text_input};
+use iced::{Alignment, Length, Task};
+use std::path::{Path, PathBuf};
+
+pub mod id {
+    pub const PATH: &str = "attach-path";
+}
+
+/// Entries shown at most in one folder.
+const MAX_ENTRIES: usize = 2000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    pub folder: bool,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attach {
+    pub folder: PathBuf,
+    pub typed: String,
+    pub entries: Vec<Entry>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Listed(PathBuf, Result<Vec<Entry>, String>),
+    Enter(PathBuf),
+    Up,
+    TypedChanged(String),
+    /// Enter in the path field: a folder opens, a file is chosen.
+    TypedSubmitted,
+    Choose(PathBuf),
+    Close,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Chosen(PathBuf),
+    Close,
+}
+
+impl Attach {
+    /// The browser at the user's home folder (or the current one).
+    pub fn new() -> (Self, Task<Message>) {
+        let start = directories::UserDirs::new()
+            .map(|dirs| dirs.home_dir().to_path_buf())
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| PathBuf::from("/"));
+        Self::at(start)
+    }
+
+    pub fn at(folder: PathBuf) -> (Self, Task<Message>) {
+        let attach = Self {
+            typed: folder.display().to_string(),
+            folder: folder.clone(),
+            entries: Vec::new(),
+            error: None,
+        };
+        (attach, list(folder))
+    }
+
+    pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
+        match message {
+            Message::Listed(folder, result) => {
+                if folder == self.folder {
+                    match result {
+                        Ok(entries) => {
+                            self.entries = entries;
+                            self.error = None;
+                        }
+                        Err(err) => {
+                            self.entries.clear();
+                            self.error = Some(err);
+                        }
+                    }
+                }
+            }
+            Message::Enter(folder) => return (self.open(folder), None),
+            Message::Up => {
+                if let Some(parent) = self.folder.parent().map(Path::to_path_buf) {
+                    return (self.open(parent), None);
+                }
+            }
+            Message::TypedChanged(typed) => self.typed = typed,
+            Message::TypedSubmitted => {
+                let path = PathBuf::from(self.typed.trim());
+                if path.is_dir() {
+                    return (self.open(path), None);
+                }
+                if path.is_file() {
+                    return (Task::none(), Some(Event::Chosen(path)));
+                }
+                self.error = Some(format!("There is no file or folder at {}.", path.display()));
+            }
+            Message::Choose(path) => return (Task::none(), Some(Event::Chosen(path))),
+            Message::Close => return (Task::none(), Some(Event::Close)),
+        }
+        (Task::none(), None)
+    }
+
+    fn open(&mut self, folder: PathBuf) -> Task<Message> {
+        self.folder = folder.clone();
+        self.typed = folder.display().to_string();
+        self.entries.clear();
+        self.error = None;
+        list(folder)
+    }
+
+    pub fn view(&self) -> Element<'_, Message> {
+        let mut content = column![
+            row![
+                text("Send files").size(22).font(BOLD),
+                space().width(Length::Fill),
+                button(text("Close")).style(button::text).on_press(Message::Close)
+            ]
+            .align_y(Alignment::Center),
+            row![
+                button(text("Up").size(13))
+                    .style(button::secondary)
+                    .padding([6, 12])
+                    .on_press_maybe(self.folder.parent().map(|_| Message::Up)),
+                text_input("A folder or a file", &self.typed)
+                    .id(id::PATH)
+                    .on_input(Message::TypedChanged)
+                    .on_submit(Message::TypedSubmitted)
+                    .padding(6),
+            ]
+            .spacing(8)
+            .align_y(Alignment::Center),
+            text("Click a file to add it; it waits above the message field until you send it.")
+                .size(12)
+                .style(text::secondary),
+        ]
+        .spacing(10)
+        .max_width(640);
+        if let Some(error) = &self.error {
+            content = content.push(widget::error_line(error));
+        }
+        let mut list = column![].spacing(2);
+        for entry in &self.entries {
+            let path = self.folder.join(&entry.name);
+            let (label, detail, message) = if entry.folder {
+                (format!("{}/", entry.name), "folder".to_owned(), Message::Enter(path))
+            } else {
+                (entry.name.clone(), files::human_size(entry.size), Message::Choose(path))
+            };
+            list = list.push(
+                button(
+                    row![
+                        text(label).size(14),
+                        space().width(Length::Fill),
+                        text(detail).size(12).style(text::secondary)
+                    ]
+                    .spacing(8),
+                )
+                .width(Length::Fill)
+                .style(button::text)
+                .padding([4, 8])
+                .on_press(message),
+            );
+        }
+        if self.entries.len() == MAX_ENTRIES {
+            list = list
+                .push(text(format!("The first {MAX_ENTRIES} entries; type a path to go further.")).size(12));
+        }
+        content.push(scrollable(list).height(Length::Fill)).into()
+    }
+}
+
+/// Reads a folder: folders first, then files, each by name; hidden entries left out.
+fn list(folder: PathBuf) -> Task<Message> {
+    Task::perform(
+        async move {
+            let result = read(&folder).await;
+            (folder, result)
+        },
+        |(folder, result)| Message::Listed(folder, result),
+    )
+}
+
+async fn read(folder: &Path) -> Result<Vec<Entry>, String> {
+    let mut reader = tokio::fs::read_dir(folder)
+        .await
+        .map_err(|err| format!("Cannot open {}: {err}", folder.display()))?;
+    let mut entries = Vec::new();
+    while let Some(entry) =
+        reader.next_entry().await.map_err(|err| format!("Cannot read {}: {err}", folder.display()))?
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        // Follows links, so a link to a folder opens like a folder.
+        let Ok(metadata) = tokio::fs::metadata(entry.path()).await else { continue };
+        entries.push(Entry { name, folder: metadata.is_dir(), size: metadata.len() });
+        if entries.len() == MAX_ENTRIES {
+            break;
+        }
+    }
+    entries.sort_by(|a, b| {
+        b.folder.cmp(&a.folder).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+    });
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn folders_come_first_and_hidden_entries_are_left_out() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("photos")).expect("mkdir");
+        std::fs::write(dir.path().join("b.txt"), b"12345").expect("write");
+        std::fs::write(dir.path().join("A.pdf"), b"").expect("write");
+        std::fs::write(dir.path().join(".secret"), b"").expect("write");
+        let entries = read(dir.path()).await.expect("read");
+        let names: Vec<_> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["photos", "A.pdf", "b.txt"]);
+        assert!(entries[0].folder);
+        assert_eq!(entries[2].size, 5);
+        assert!(read(&dir.path().join("missing")).await.is_err());
+    }
+
+    #[test]
+    fn browsing_enters_folders_and_chooses_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("photos")).expect("mkdir");
+        std::fs::write(dir.path().join("photos/cat.png"), b"").expect("write");
+        let (mut attach, _) = Attach::at(dir.path().to_path_buf());
+        let _ = attach.update(Message::Enter(dir.path().join("photos")));
+        assert_eq!(attach.folder, dir.path().join("photos"));
+        let _ = attach.update(Message::Up);
+        assert_eq!(attach.folder, dir.path());
+        // A late listing of another folder is ignored.
+        let _ = attach.update(Message::Listed(dir.path().join("photos"), Ok(vec![])));
+        assert!(attach.entries.is_empty());
+        let _ = attach.update(Message::TypedChanged(dir.path().join("photos/cat.png").display().to_string()));
+        let (_, event) = attach.update(Message::TypedSubmitted);
+        assert_eq!(event, Some(Event::Chosen(dir.path().join("photos/cat.png"))));
+        let _ = attach.update(Message::TypedChanged("/no/such/place".into()));
+        let (_, event) = attach.update(Message::TypedSubmitted);
+        assert!(event.is_none() && attach.error.is_some());
+    }
+}
