@@ -39,6 +39,8 @@ pub struct App {
     /// Whether the window has the keyboard focus (notifications only show without it).
     pub focused: bool,
     pub dialog: Option<Dialog>,
+    /// Window resizes so far; a resize saves the size once no newer one came.
+    resizes: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +48,8 @@ pub enum Message {
     Login(login::Message),
     Home(home::Message),
     Socket(socket::Event),
+    WindowResized(f32, f32),
+    SaveWindow(u64),
     DialogClosed,
     /// The window gained (true) or lost the focus.
     WindowFocused(bool),
@@ -89,6 +93,7 @@ impl App {
             sound: setup.sound,
             notifier: setup.notifier,
             focused: true,
+            resizes: 0,
             dialog: None,
         };
         (app, focus)
@@ -146,6 +151,22 @@ impl App {
                 self.focused = focused;
                 Task::none()
             }
+            Message::WindowResized(width, height) => {
+                self.settings.window = Some((width.round() as u32, height.round() as u32));
+                self.resizes += 1;
+                let resize = self.resizes;
+                // Saved when the user stops resizing, not on every step of a drag.
+                // The timer is made inside the task: `update` runs outside the async runtime.
+                Task::perform(async { tokio::time::sleep(Duration::from_millis(600)).await }, move |()| {
+                    Message::SaveWindow(resize)
+                })
+            }
+            Message::SaveWindow(resize) => {
+                if resize == self.resizes {
+                    self.save_settings();
+                }
+                Task::none()
+            }
         }
     }
 
@@ -163,6 +184,7 @@ impl App {
             self.data_root.as_ref().map(|root| Snapshot::path_for(root, &folder, &session.user.username));
         let (mut home, task) = home::Home::new(session, history_path);
         home.snapshot_path = snapshot_path;
+        home.reopen = self.settings.last_chats.get(&home.place()).copied();
         // Offline browsing works from the first login, before the lists arrive.
         home.save_snapshot();
         self.screen = Screen::Home(Box::new(home));
@@ -202,6 +224,18 @@ impl App {
             home::Event::NotificationsChanged(on) => {
                 self.settings.notifications = on;
                 self.save_settings();
+                Task::none()
+            }
+            home::Event::DarkChanged(on) => {
+                self.settings.dark = on;
+                self.save_settings();
+                Task::none()
+            }
+            home::Event::ChatOpened(conversation) => {
+                if let Screen::Home(home) = &self.screen {
+                    self.settings.last_chats.insert(home.place(), conversation);
+                    self.save_settings();
+                }
                 Task::none()
             }
         }
@@ -258,6 +292,9 @@ impl App {
         let focus = iced::event::listen_with(|event, _, _| match event {
             iced::Event::Window(iced::window::Event::Focused) => Some(Message::WindowFocused(true)),
             iced::Event::Window(iced::window::Event::Unfocused) => Some(Message::WindowFocused(false)),
+            iced::Event::Window(iced::window::Event::Resized(size)) => {
+                Some(Message::WindowResized(size.width, size.height))
+            }
             // A file dropped on the window goes to the open chat.
             iced::Event::Window(iced::window::Event::FileDropped(path)) => {
                 Some(Message::Home(home::Message::FileDropped(path)))
@@ -288,7 +325,7 @@ impl App {
     }
 
     pub fn theme(&self) -> iced::Theme {
-        widget::theme()
+        widget::theme(self.settings.dark)
     }
 }
 

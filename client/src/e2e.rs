@@ -122,9 +122,12 @@ impl Driver {
             let (events, mut received) = mpsc::unbounded_channel();
             tokio::spawn(socket::run(params.clone(), events, cancel.clone()));
             let inbox = self.inbox_tx.clone();
+            let stopped = cancel.clone();
             tokio::spawn(async move {
                 while let Some(event) = received.recv().await {
-                    if inbox.send(Message::Socket(event)).is_err() {
+                    // As iced drops a subscription's stream: nothing from a stopped socket
+                    // reaches the app (a session replaced by a new login is kicked).
+                    if stopped.is_cancelled() || inbox.send(Message::Socket(event)).is_err() {
                         return;
                     }
                 }
@@ -139,7 +142,7 @@ impl Driver {
         while !done(&self.app) {
             let message = tokio::time::timeout_at(deadline, self.inbox.recv())
                 .await
-                .unwrap_or_else(|_| panic!("timed out waiting until {what}"))
+                .unwrap_or_else(|_| panic!("timed out waiting until {what}; {}", describe(&self.app)))
                 .expect("the inbox stays open");
             self.update(message);
         }
@@ -208,6 +211,19 @@ impl Driver {
             |app| matches!(&app.screen, Screen::Home(home) if home.history.is_some()),
         )
         .await;
+    }
+}
+
+/// What the app shows, for a failed wait.
+fn describe(app: &App) -> String {
+    match &app.screen {
+        Screen::Login(_) => format!("at the login screen, dialog {:?}", app.dialog),
+        Screen::Home(home) => format!(
+            "status {:?}, connection {}, chat {:?}",
+            home.status,
+            home.connection.is_some(),
+            home.chat.as_ref().map(|c| c.messages.iter().map(|m| (m.seq, m.delivery)).collect::<Vec<_>>())
+        ),
     }
 }
 
@@ -615,8 +631,18 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
     // The cache remembers where the files are, for the next start.
     let (upload_id, _) = wanted.iter().find(|(_, name)| name == "notes.bin").expect("the file").clone();
     let history = bob.history().expect("the cache");
-    let remembered = history.saved_files().await.expect("read");
-    assert!(remembered.iter().any(|(id, path)| id == &upload_id && path == &folder.join("notes.bin")));
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let remembered = history.saved_files().await.expect("read");
+        if remembered.iter().any(|(id, path)| id == &upload_id && path == &folder.join("notes.bin")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting until the cache remembers the file");
+        // The record is written by a task of its own: let it run.
+        if let Ok(Some(message)) = tokio::time::timeout(Duration::from_millis(100), bob.inbox.recv()).await {
+            bob.update(message);
+        }
+    }
 
     server.server.shutdown().await;
 }

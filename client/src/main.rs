@@ -41,6 +41,11 @@ fn main() -> iced::Result {
         }
         None => None,
     };
+    let window = saved
+        .as_ref()
+        .and_then(|s| s.window)
+        .filter(|(w, h)| (480..=8192).contains(w) && (360..=8192).contains(h))
+        .map(|(w, h)| (w as f32, h as f32));
     let setup = Setup {
         settings_saved: saved.is_some(),
         settings: saved.unwrap_or_default(),
@@ -58,6 +63,6 @@ fn main() -> iced::Result {
         .font(widget::FONT_REGULAR)
         .font(widget::FONT_BOLD)
         .default_font(widget::FONT)
-        .window_size((1000.0, 680.0))
+        .window_size(window.unwrap_or((1000.0, 680.0)))
         .run()
 }

@@ -18,6 +18,12 @@ pub struct Settings {
     /// Ask for the user's attention (taskbar flash) on new messages while the window is
     /// in the background.
     pub notifications: bool,
+    /// The dark theme instead of the light one.
+    pub dark: bool,
+    /// The window's size when it was last resized (width, height).
+    pub window: Option<(u32, u32)>,
+    /// The chat open last, per server and user (`<host_port>/<user_id>`).
+    pub last_chats: std::collections::BTreeMap<String, i64>,
 }
 
 impl Default for Settings {
@@ -28,6 +34,9 @@ impl Default for Settings {
             username: String::new(),
             sound: true,
             notifications: true,
+            dark: false,
+            window: None,
+            last_chats: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -96,6 +105,9 @@ mod tests {
             username: "alice".into(),
             sound: false,
             notifications: false,
+            dark: true,
+            window: Some((1200, 800)),
+            last_chats: [("127.0.0.1_8000/7".to_owned(), 12)].into(),
         };
         settings.save(&path).expect("save");
         assert_eq!(Settings::load(&path).expect("load"), Some(settings));

@@ -710,3 +710,51 @@ fn files_are_chosen_in_the_browser_and_wait_above_the_composer() {
     assert!(ui.find("Send the file").is_ok());
     assert!(ui.find("5 B").is_ok(), "its size");
 }
+
+#[test]
+fn the_theme_the_window_size_and_the_last_chat_are_remembered() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("settings.json");
+    let setup = Setup { settings_path: Some(path.clone()), ..Setup::default() };
+    let (mut app, _) = App::new(setup.clone());
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    assert!(!app.theme().extended_palette().is_dark);
+
+    // Dark theme from the settings panel.
+    let _ = app.update(Message::Home(home::Message::OpenSettings));
+    let produced = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        ui.click(home::DARK_LABEL).expect("the dark theme toggle");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    for message in produced {
+        let _ = app.update(message);
+    }
+    assert!(app.theme().extended_palette().is_dark);
+    let saved = || Settings::load(&path).expect("readable").expect("saved");
+    assert!(saved().dark);
+
+    // A drag resizes many times; the size is saved once the last resize has settled.
+    let _ = app.update(Message::WindowResized(1200.4, 800.0));
+    let _ = app.update(Message::WindowResized(1300.0, 850.0));
+    let _ = app.update(Message::SaveWindow(1));
+    assert_eq!(saved().window, None, "a newer resize came after the first");
+    let _ = app.update(Message::SaveWindow(2));
+    assert_eq!(saved().window, Some((1300, 850)));
+
+    // The chat open last opens again at the next login, once the lists know it.
+    let bob = Friend {
+        user: UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None },
+        online: true,
+        conversation_id: 10,
+    };
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob.clone()]))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    assert_eq!(saved().last_chats.values().copied().collect::<Vec<_>>(), [10]);
+
+    let (mut again, _) = App::new(Setup { settings: saved(), settings_saved: true, ..setup });
+    let _ = again.update(Message::Login(login::Message::Finished(Ok(session()))));
+    assert!(home(&again).chat.is_none(), "not before the lists arrive");
+    let _ = again.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
+    assert_eq!(home(&again).chat.as_ref().map(|c| c.conversation_id), Some(10));
+}

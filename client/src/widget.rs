@@ -12,19 +12,52 @@ pub const FONT_BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf
 pub const FONT: Font = Font::with_name("DejaVu Sans");
 pub const BOLD: Font = Font { weight: font::Weight::Bold, ..FONT };
 
-/// The app's colours: a light theme with a calm blue.
-pub fn theme() -> Theme {
-    Theme::custom(
-        "Kith",
-        iced::theme::Palette {
-            background: Color::from_rgb8(0xF7, 0xF8, 0xFA),
-            text: Color::from_rgb8(0x1F, 0x23, 0x28),
-            primary: Color::from_rgb8(0x2F, 0x6F, 0xDE),
-            success: Color::from_rgb8(0x2E, 0x9E, 0x5B),
-            warning: Color::from_rgb8(0xE0, 0x9A, 0x1B),
-            danger: Color::from_rgb8(0xD0, 0x3B, 0x3B),
-        },
-    )
+/// The app's colours: a calm blue on light grey, or on dark grey.
+pub fn theme(dark: bool) -> Theme {
+    if dark {
+        Theme::custom(
+            "Kith dark",
+            iced::theme::Palette {
+                background: Color::from_rgb8(0x1B, 0x1E, 0x23),
+                text: Color::from_rgb8(0xE3, 0xE6, 0xEA),
+                primary: Color::from_rgb8(0x3C, 0x7D, 0xE8),
+                success: Color::from_rgb8(0x3B, 0xB8, 0x6E),
+                warning: Color::from_rgb8(0xE8, 0xA8, 0x35),
+                danger: Color::from_rgb8(0xE0, 0x55, 0x55),
+            },
+        )
+    } else {
+        Theme::custom(
+            "Kith",
+            iced::theme::Palette {
+                background: Color::from_rgb8(0xF7, 0xF8, 0xFA),
+                text: Color::from_rgb8(0x1F, 0x23, 0x28),
+                primary: Color::from_rgb8(0x2F, 0x6F, 0xDE),
+                success: Color::from_rgb8(0x2E, 0x9E, 0x5B),
+                warning: Color::from_rgb8(0xE0, 0x9A, 0x1B),
+                danger: Color::from_rgb8(0xD0, 0x3B, 0x3B),
+            },
+        )
+    }
+}
+
+/// The colour of raised surfaces (side bar, cards): white, or a lighter grey when dark.
+pub fn surface(theme: &Theme) -> Color {
+    if theme.extended_palette().is_dark { Color::from_rgb8(0x26, 0x2A, 0x31) } else { Color::WHITE }
+}
+
+/// The colour of other people's message bubbles.
+pub fn bubble_colour(theme: &Theme) -> Color {
+    if theme.extended_palette().is_dark {
+        Color::from_rgb8(0x30, 0x35, 0x3D)
+    } else {
+        Color::from_rgb8(0xEC, 0xEE, 0xF1)
+    }
+}
+
+/// Message text: white on one's own (accent) bubbles, the theme's text colour otherwise.
+pub fn message_text(mine: bool) -> impl Fn(&Theme) -> text::Style {
+    move |theme: &Theme| text::Style { color: Some(if mine { Color::WHITE } else { theme.palette().text }) }
 }
 
 /// Up to two initials of a name: the first letters of its first two words, upper case.
@@ -118,7 +151,7 @@ pub fn bubble<'a, Message: Clone + 'a>(
     footer: String,
     recall: Option<Message>,
 ) -> Element<'a, Message> {
-    let body = text(body).size(15).color(if mine { Color::WHITE } else { Color::BLACK });
+    let body = text(body).size(15).style(message_text(mine));
     message_frame(body.into(), sender, mine, mine, footer, recall)
 }
 
@@ -143,7 +176,7 @@ pub fn message_frame<'a, Message: Clone + 'a>(
             background: Some(Background::Color(if tinted {
                 theme.palette().primary
             } else {
-                Color::from_rgb8(0xEC, 0xEE, 0xF1)
+                bubble_colour(theme)
             })),
             border: Border { radius: 12.0.into(), ..Border::default() },
             ..container::Style::default()
@@ -186,10 +219,10 @@ pub fn error_line<'a, Message: 'a>(message: &str) -> Element<'a, Message> {
     text(message.to_owned()).size(14).style(text::danger).into()
 }
 
-/// A white card with rounded corners.
+/// A card (white, or raised grey when dark) with rounded corners.
 pub fn card<'a, Message: 'a>(content: impl Into<Element<'a, Message>>) -> container::Container<'a, Message> {
     container(content).padding(20).style(|theme: &Theme| container::Style {
-        background: Some(Background::Color(Color::WHITE)),
+        background: Some(Background::Color(surface(theme))),
         border: Border {
             radius: 10.0.into(),
             width: 1.0,

@@ -754,10 +754,9 @@ fn transfer_line<'a>(label: &str, key: &str, transfer: &files::Transfer) -> Elem
 /// A message's text with the set's emoji drawn as pictures; one to three emoji alone are
 /// drawn large.
 fn rich_text<'a>(body: &str, mine: bool, set: &'a EmojiSet) -> Element<'a, Message> {
-    let color = if mine { iced::Color::WHITE } else { iced::Color::BLACK };
     let parts = emoji::segments(body, set);
     if !parts.iter().any(|p| matches!(p, Segment::Emoji(_))) {
-        return text(body.to_owned()).size(15).color(color).into();
+        return text(body.to_owned()).size(15).style(widget::message_text(mine)).into();
     }
     if emoji::only_emoji(body, set) {
         let mut big = row![].spacing(4);
@@ -774,7 +773,9 @@ fn rich_text<'a>(body: &str, mine: bool, set: &'a EmojiSet) -> Element<'a, Messa
     let mut line = row![].align_y(Alignment::Center);
     for part in parts {
         match part {
-            Segment::Word(word) => line = line.push(text(word.to_owned()).size(15).color(color)),
+            Segment::Word(word) => {
+                line = line.push(text(word.to_owned()).size(15).style(widget::message_text(mine)))
+            }
             Segment::Emoji(e) => {
                 if let Some(handle) = set.picture(e) {
                     line = line.push(image(handle.clone()).width(20).height(20));

@@ -17,7 +17,7 @@ use crate::settings::Settings;
 use crate::socket::{self, Connection};
 use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, checkbox, column, container, image, row, scrollable, text, text_input};
-use iced::{Alignment, Background, Border, Color, Length, Task, Theme};
+use iced::{Alignment, Background, Border, Length, Task, Theme};
 use kith_shared::api::{
     ChangePasswordRequest, ConversationId, Friend, FriendRequestOutcome, GroupId, GroupMember,
     GroupRequestKind, HistoryPage, HistoryQuery, MemberCursor, MyGroup, SearchQuery, SendFriendRequest,
@@ -133,6 +133,12 @@ pub struct Home {
     pub emoji: Option<crate::emoji::EmojiSet>,
     /// The picture open in the viewer: its upload id and name.
     pub viewer: Option<(String, String)>,
+    /// The chat open when the user last left: opened again once the lists arrive.
+    pub reopen: Option<ConversationId>,
+    /// Messages written while the cache was still opening: kept, then sent, once it is open.
+    pub unsaved: Vec<(ConversationId, Content)>,
+    /// The cache is being opened.
+    pub history_opening: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +156,7 @@ pub enum Message {
     PasswordSaved(Result<(), ApiError>),
     SoundToggled(bool),
     NotificationsToggled(bool),
+    DarkToggled(bool),
     AvatarLoaded(Result<Vec<u8>, ApiError>),
     HistoryOpened(Result<History, String>),
     LogOut,
@@ -245,6 +252,9 @@ pub enum Event {
     },
     SoundChanged(bool),
     NotificationsChanged(bool),
+    DarkChanged(bool),
+    /// The user opened this conversation (remembered for the next start).
+    ChatOpened(ConversationId),
     /// A message arrived that deserves a sound (and, in the background, a notification
     /// titled `title` showing `body`).
     Alert {
@@ -262,6 +272,7 @@ impl Home {
         let files =
             Files { folder: history_path.as_deref().and_then(files::folder_beside), ..Files::default() };
         tasks.push(load_emoji(&session.api, history_path.as_deref()));
+        let history_opening = history_path.is_some();
         if let Some(path) = history_path {
             tasks.push(Task::perform(
                 async move { History::open(&path).await.map_err(|err| err.to_string()) },
@@ -287,7 +298,11 @@ impl Home {
             files,
             emoji: None,
             viewer: None,
+            reopen: None,
+            unsaved: Vec::new(),
+            history_opening: false,
         };
+        let home = Self { history_opening, ..home };
         tasks.push(home.load_avatar());
         (home, Task::batch(tasks))
     }
@@ -319,6 +334,9 @@ impl Home {
             files: Files { folder: files::folder_beside(&history_path), ..Files::default() },
             emoji: None,
             viewer: None,
+            reopen: None,
+            unsaved: Vec::new(),
+            history_opening: false,
         };
         let emoji = load_emoji(&home.session.api, Some(&history_path));
         let task = Task::perform(
@@ -343,6 +361,11 @@ impl Home {
 
     pub fn user(&self) -> &UserProfile {
         &self.session.user
+    }
+
+    /// This server and user, as settings remember things per account: `<host_port>/<user_id>`.
+    pub fn place(&self) -> String {
+        format!("{}/{}", self.session.address.folder_name(), self.session.user.id)
     }
 
     /// What identifies this session's socket subscription.
@@ -633,7 +656,10 @@ impl Home {
         let client_id = uuid::Uuid::new_v4().to_string();
         let me = self.session.user.id;
         let Some(history) = self.history.clone() else {
-            if let Some(to) = self.roster.target(conversation) {
+            if self.history_opening {
+                // Written to the cache first, like every message, as soon as it is open.
+                self.unsaved.push((conversation, content));
+            } else if let Some(to) = self.roster.target(conversation) {
                 self.send_frame(ClientFrame::Send { client_id, to, content });
             }
             return Task::none();
@@ -648,6 +674,21 @@ impl Home {
             },
             Message::Outgoing,
         )
+    }
+
+    /// Opens the chat the user left open last time, once it is known to the lists.
+    fn reopen_last(&mut self) -> Task<Message> {
+        let Some(conversation) = self.reopen else { return Task::none() };
+        if self.chat.is_some() || self.panel.is_some() {
+            self.reopen = None;
+            return Task::none();
+        }
+        if self.roster.target(conversation).is_none() {
+            // Perhaps in the other list, still on its way.
+            return Task::none();
+        }
+        self.reopen = None;
+        self.update(Message::Open(conversation)).0
     }
 
     /// Fetches the thumbnails and stickers of the open chat that are not here yet.
@@ -882,6 +923,7 @@ impl Home {
                 return (Task::none(), ended);
             }
             Message::SoundToggled(on) => return (Task::none(), Some(Event::SoundChanged(on))),
+            Message::DarkToggled(on) => return (Task::none(), Some(Event::DarkChanged(on))),
             Message::NotificationsToggled(on) => {
                 return (Task::none(), Some(Event::NotificationsChanged(on)));
             }
@@ -906,7 +948,14 @@ impl Home {
                 }
                 // The sync state may have arrived while the cache was opening: catch up now
                 // with what it listed, and resend what was left unsent.
+                self.history_opening = false;
+                let unsaved = std::mem::take(&mut self.unsaved);
                 let mut tasks = vec![previews, self.resend_pending()];
+                tasks.extend(
+                    unsaved
+                        .into_iter()
+                        .map(|(conversation, content)| self.send_content(conversation, content)),
+                );
                 let known: Vec<(ConversationId, i64)> =
                     self.roster.conversations.iter().map(|(id, c)| (*id, c.last_seq)).collect();
                 tasks.extend(known.into_iter().map(|(id, last_seq)| self.catch_up(id, last_seq)));
@@ -914,6 +963,11 @@ impl Home {
             }
             Message::HistoryOpened(Err(err)) => {
                 tracing::warn!(%err, "local history unavailable; chats are not kept on this machine");
+                self.history_opening = false;
+                // Without a cache, what was written meanwhile goes straight out.
+                for (conversation, content) in std::mem::take(&mut self.unsaved) {
+                    let _ = self.send_content(conversation, content);
+                }
             }
             Message::LogOut if self.offline => return (Task::none(), Some(Event::LoggedOut)),
             Message::LogOut => {
@@ -929,10 +983,12 @@ impl Home {
             Message::FriendsLoaded(Ok(friends)) => {
                 self.roster.set_friends(friends);
                 self.save_snapshot();
+                return (self.reopen_last(), None);
             }
             Message::GroupsLoaded(Ok(groups)) => {
                 self.roster.set_groups(groups);
                 self.save_snapshot();
+                return (self.reopen_last(), None);
             }
             Message::FriendsLoaded(Err(err)) | Message::GroupsLoaded(Err(err)) => {
                 self.notice = Some(err.plain());
@@ -956,7 +1012,7 @@ impl Home {
                         self.load_receipts(conversation),
                         focus,
                     ]),
-                    None,
+                    Some(Event::ChatOpened(conversation)),
                 );
             }
             Message::Chat(message) => {
@@ -1457,7 +1513,7 @@ impl Home {
             .height(Length::Fill)
             .padding(14)
             .style(|theme: &Theme| container::Style {
-                background: Some(Background::Color(Color::WHITE)),
+                background: Some(Background::Color(widget::surface(theme))),
                 border: Border {
                     width: 1.0,
                     color: theme.extended_palette().background.strong.color,
@@ -1918,6 +1974,7 @@ fn session_over(err: &ApiError) -> Option<Event> {
         .then(|| Event::SessionEnded { title: "Session ended".to_owned(), body: err.plain() })
 }
 
+pub const DARK_LABEL: &str = "Dark theme";
 pub const NOTIFICATIONS_LABEL: &str =
     "Show a desktop notification on new messages while the window is in the background";
 
@@ -1938,6 +1995,7 @@ fn settings_view(settings: &Settings) -> Element<'_, Message> {
             .label(sound_label)
             .on_toggle_maybe(crate::sound::AVAILABLE.then_some(Message::SoundToggled)),
         checkbox(settings.notifications).label(NOTIFICATIONS_LABEL).on_toggle(Message::NotificationsToggled),
+        checkbox(settings.dark).label(DARK_LABEL).on_toggle(Message::DarkToggled),
         text(format!("Server: {}", settings.server)).size(13).style(text::secondary),
     ]
     .spacing(16)
@@ -2055,6 +2113,25 @@ mod tests {
         assert!(
             home.chat.as_ref().and_then(|c| c.error.as_deref()).is_some_and(|e| e.contains("120 seconds"))
         );
+    }
+
+    #[test]
+    fn messages_written_while_the_cache_opens_wait_for_it() {
+        let (mut home, mut frames) = connected();
+        home.history_opening = true;
+        let _ = home.update(Message::Open(10));
+        while frames.try_recv().is_ok() {}
+        let _ = home.update(Message::Chat(chat::Message::Edit(iced::widget::text_editor::Action::Edit(
+            iced::widget::text_editor::Edit::Paste(std::sync::Arc::new("early".to_owned())),
+        ))));
+        while frames.try_recv().is_ok() {}
+        let _ = home.update(Message::Chat(chat::Message::Send));
+        assert!(frames.try_recv().is_err(), "not sent before it is kept");
+        assert_eq!(home.unsaved, [(10, Content::Text { text: "early".into() })]);
+        // Without a cache after all, it goes straight out.
+        let _ = home.update(Message::HistoryOpened(Err("disk full".into())));
+        assert!(home.unsaved.is_empty());
+        assert!(matches!(frames.try_recv(), Ok(ClientFrame::Send { content: Content::Text { .. }, .. })));
     }
 
     #[test]
