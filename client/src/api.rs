@@ -221,6 +221,11 @@ impl Api {
         self.call(self.authed(self.http.patch(self.url(path))).json(body)).await
     }
 
+    /// `PUT` of raw bytes with a JSON answer.
+    pub async fn put_bytes<T: DeserializeOwned>(&self, path: &str, body: Vec<u8>) -> Result<T, ApiError> {
+        self.call(self.authed(self.http.put(self.url(path))).body(body)).await
+    }
+
     /// `DELETE`; the answer's body, if any, is not needed.
     pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
         self.call_empty(self.authed(self.http.delete(self.url(path)))).await

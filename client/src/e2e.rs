@@ -387,6 +387,20 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
         )
         .await;
 
+    // Bob picks a picture for his avatar in the profile panel.
+    let desk = tempfile::tempdir().expect("temp dir");
+    let portrait = desk.path().join("me.png");
+    ::image::RgbImage::from_pixel(32, 32, ::image::Rgb([200, 80, 40])).save(&portrait).expect("write");
+    bob.home(home::Message::OpenProfile);
+    bob.ui(|ui| {
+        ui.click("Change picture…").expect("the avatar button");
+    });
+    bob.home(home::Message::Attach(crate::screen::attach::Message::Choose(portrait)));
+    bob.until("Bob's avatar is saved", |app| {
+        matches!(&app.screen, Screen::Home(home) if home.user().avatar_url.is_some() && home.avatar.is_some())
+    })
+    .await;
+
     // Bob asks Alice; she opens the inbox, reads his message and accepts.
     bob.home(home::Message::OpenAddFriend);
     bob.home(home::Message::GreetingChanged("Bob from the chess club".into()));
@@ -416,6 +430,12 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     )
     .await;
     let conversation = alice.main().roster.friends[&bob_id].conversation_id;
+    alice
+        .until("Alice has Bob's picture", |app| {
+            matches!(&app.screen, Screen::Home(home)
+                if home.files.avatar(home.roster.friends[&bob_id].user.avatar_url.as_deref()).is_some())
+        })
+        .await;
 
     // Alice clicks Bob in her list, types and presses Enter: the message appears in her chat.
     alice.ui(|ui| {

@@ -98,6 +98,19 @@ impl Files {
         format!("sticker:{code}")
     }
 
+    /// The key of an avatar picture: its path on the server (which changes with the picture).
+    pub fn avatar_key(url: &str) -> String {
+        format!("avatar:{url}")
+    }
+
+    /// A user's avatar picture, once fetched.
+    pub fn avatar(&self, url: Option<&str>) -> Option<&image::Handle> {
+        match self.pictures.get(&Self::avatar_key(url?)) {
+            Some(Picture::Ready(handle)) => Some(handle),
+            _ => None,
+        }
+    }
+
     /// The uploads under way into a conversation, oldest first by name.
     pub fn uploads(&self, conversation_id: ConversationId) -> Vec<(&String, &Transfer)> {
         let mut uploads: Vec<_> = self

@@ -686,10 +686,10 @@ fn files_are_chosen_in_the_browser_and_wait_above_the_composer() {
     run(&mut app, &|ui| {
         ui.click("Files").expect("the files button");
     });
-    assert!(matches!(home(&app).panel, Some(home::Panel::Attach(_))));
+    assert!(matches!(home(&app).panel, Some(home::Panel::Attach(_, home::AttachFor::Chat))));
     // The folder listing arrives (the runtime would read it off the UI thread).
     let folder = match &home(&app).panel {
-        Some(home::Panel::Attach(panel)) => panel.folder.clone(),
+        Some(home::Panel::Attach(panel, _)) => panel.folder.clone(),
         _ => unreachable!(),
     };
     let entry = attach::Entry { name: "notes.txt".into(), folder: false, size: 5 };

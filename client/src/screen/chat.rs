@@ -586,7 +586,7 @@ impl Chat {
         }
         let conversation = column![header, log, bottom].spacing(8);
         if group {
-            row![conversation, members_view(roster, self.conversation_id)].spacing(16).into()
+            row![conversation, members_view(roster, self.conversation_id, files)].spacing(16).into()
         } else {
             conversation.into()
         }
@@ -796,7 +796,11 @@ fn counts_as_new(content: &Content) -> bool {
 }
 
 /// A group's members with their roles and presence, beside its chat.
-fn members_view<'a, Message: 'a>(roster: &Roster, group: ConversationId) -> Element<'a, Message> {
+fn members_view<'a, Message: 'a>(
+    roster: &Roster,
+    group: ConversationId,
+    files: &'a Files,
+) -> Element<'a, Message> {
     let members = roster.members_sorted(group);
     let online = members.iter().filter(|m| m.online).count();
     let mut list = column![
@@ -808,7 +812,12 @@ fn members_view<'a, Message: 'a>(roster: &Roster, group: ConversationId) -> Elem
     .spacing(6);
     for member in members {
         let mut line = row![
-            widget::avatar(&member.user.display_name, member.user.id, None, 24.0),
+            widget::avatar(
+                &member.user.display_name,
+                member.user.id,
+                files.avatar(member.user.avatar_url.as_deref()),
+                24.0
+            ),
             text(member.user.display_name.clone()).size(13),
             widget::presence_dot(member.online),
         ]

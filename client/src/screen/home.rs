@@ -80,7 +80,15 @@ pub enum Panel {
     Groups(groups::Panel),
     GroupAdmin(GroupAdmin),
     Search(Search),
-    Attach(Attach),
+    /// Choosing a file: to send in the chat, or as one's avatar.
+    Attach(Attach, AttachFor),
+}
+
+/// What a file chosen in the browser is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachFor {
+    Chat,
+    Avatar,
 }
 
 /// The add-friend search.
@@ -158,6 +166,9 @@ pub enum Message {
     NotificationsToggled(bool),
     DarkToggled(bool),
     AvatarLoaded(Result<Vec<u8>, ApiError>),
+    /// Choose a picture for one's avatar.
+    ChooseAvatar,
+    AvatarSaved(Result<UserProfile, ApiError>),
     HistoryOpened(Result<History, String>),
     LogOut,
     LoggedOut(Result<(), ApiError>),
@@ -485,6 +496,7 @@ impl Home {
                 }
                 Task::none()
             }
+            ServerFrame::FriendAdded { .. } | ServerFrame::GroupMemberUpdated { .. } => self.fetch_avatars(),
             _ => Task::none(),
         };
         (task, event)
@@ -674,6 +686,32 @@ impl Home {
             },
             Message::Outgoing,
         )
+    }
+
+    /// Fetches the avatar pictures of friends and group members not fetched yet.
+    fn fetch_avatars(&mut self) -> Task<Message> {
+        if self.offline {
+            return Task::none();
+        }
+        let friends = self.roster.friends.values().map(|f| &f.user);
+        let members = self.roster.members.values().flatten().map(|m| &m.user);
+        let mut wanted: Vec<String> =
+            friends.chain(members).filter_map(|user| user.avatar_url.clone()).collect();
+        wanted.sort();
+        wanted.dedup();
+        wanted.retain(|url| !self.files.pictures.contains_key(&Files::avatar_key(url)));
+        let tasks: Vec<_> = wanted
+            .into_iter()
+            .map(|url| {
+                let key = Files::avatar_key(&url);
+                self.files.pictures.insert(key.clone(), Picture::Loading);
+                let api = self.session.api.clone();
+                Task::perform(async move { api.bytes(&url).await }, move |result| {
+                    Message::PictureLoaded(key.clone(), result)
+                })
+            })
+            .collect();
+        Task::batch(tasks)
     }
 
     /// Opens the chat the user left open last time, once it is known to the lists.
@@ -906,6 +944,31 @@ impl Home {
                 return (task, ended);
             }
             Message::SavePassword => return (self.save_password(), None),
+            Message::ChooseAvatar => {
+                let (panel, task) = Attach::new();
+                self.panel = Some(Panel::Attach(panel, AttachFor::Avatar));
+                return (task.map(Message::Attach), None);
+            }
+            Message::AvatarSaved(result) => {
+                let task = match result {
+                    Ok(user) => {
+                        self.with_form(|form| {
+                            form.busy = false;
+                            form.info = Some("Your picture is changed.".to_owned());
+                        });
+                        self.set_user(user)
+                    }
+                    Err(err) => {
+                        let words = err.plain();
+                        self.with_form(|form| {
+                            form.busy = false;
+                            form.error = Some(words);
+                        });
+                        return (Task::none(), session_over(&err));
+                    }
+                };
+                return (task, None);
+            }
             Message::PasswordSaved(result) => {
                 let ended = result.as_ref().err().and_then(session_over);
                 self.with_form(|form| {
@@ -983,7 +1046,7 @@ impl Home {
             Message::FriendsLoaded(Ok(friends)) => {
                 self.roster.set_friends(friends);
                 self.save_snapshot();
-                return (self.reopen_last(), None);
+                return (Task::batch([self.reopen_last(), self.fetch_avatars()]), None);
             }
             Message::GroupsLoaded(Ok(groups)) => {
                 self.roster.set_groups(groups);
@@ -1048,7 +1111,7 @@ impl Home {
                     }
                     Some(chat::Event::Attach) => {
                         let (panel, task) = Attach::new();
-                        self.panel = Some(Panel::Attach(panel));
+                        self.panel = Some(Panel::Attach(panel, AttachFor::Chat));
                         let focus = iced::widget::operation::focus(attach::id::PATH);
                         return (Task::batch([task.map(Message::Attach), focus]), None);
                     }
@@ -1136,9 +1199,33 @@ impl Home {
             }
             Message::Groups(groups::Message::Close) => self.panel = None,
             Message::Attach(message) => {
-                let Some(Panel::Attach(panel)) = &mut self.panel else { return (Task::none(), None) };
+                let Some(Panel::Attach(panel, purpose)) = &mut self.panel else {
+                    return (Task::none(), None);
+                };
+                let purpose = *purpose;
                 let (task, event) = panel.update(message);
                 match event {
+                    Some(attach::Event::Chosen(path)) if purpose == AttachFor::Avatar => {
+                        self.panel = Some(Panel::Profile(ProfileForm {
+                            display_name: self.session.user.display_name.clone(),
+                            busy: true,
+                            ..ProfileForm::default()
+                        }));
+                        let api = self.session.api.clone();
+                        let upload = async move {
+                            let bytes = tokio::fs::read(&path).await.map_err(|err| {
+                                ApiError::Unexpected(format!("cannot read {}: {err}", path.display()))
+                            })?;
+                            api.put_bytes("/api/me/avatar", bytes).await
+                        };
+                        return (
+                            Task::batch([
+                                task.map(Message::Attach),
+                                Task::perform(upload, Message::AvatarSaved),
+                            ]),
+                            None,
+                        );
+                    }
                     Some(attach::Event::Chosen(path)) => {
                         self.panel = None;
                         if let Some(chat) = &mut self.chat {
@@ -1244,7 +1331,10 @@ impl Home {
                     None => return (task, None),
                 }
             }
-            Message::MembersLoaded(group, Ok(members)) => self.roster.set_members(group, members),
+            Message::MembersLoaded(group, Ok(members)) => {
+                self.roster.set_members(group, members);
+                return (self.fetch_avatars(), None);
+            }
             Message::MembersLoaded(group, Err(err)) => {
                 tracing::warn!(%err, group, "cannot load the member list");
                 return (Task::none(), session_over(&err));
@@ -1529,7 +1619,7 @@ impl Home {
             Some(Panel::Groups(panel)) => panel.view(&self.roster).map(Message::Groups),
             Some(Panel::GroupAdmin(panel)) => panel.view(&self.roster).map(Message::GroupAdmin),
             Some(Panel::Search(panel)) => panel.view(&self.roster).map(Message::HistorySearch),
-            Some(Panel::Attach(panel)) => panel.view().map(Message::Attach),
+            Some(Panel::Attach(panel, _)) => panel.view().map(Message::Attach),
             None => match &self.chat {
                 Some(chat) => chat
                     .view(
@@ -1637,7 +1727,12 @@ impl Home {
         for friend in friends {
             let user = &friend.user;
             list = list.push(self.entry(
-                widget::avatar(&user.display_name, user.id, None, 34.0),
+                widget::avatar(
+                    &user.display_name,
+                    user.id,
+                    self.files.avatar(user.avatar_url.as_deref()),
+                    34.0,
+                ),
                 user.display_name.clone(),
                 Some(widget::presence_dot(friend.online)),
                 friend.conversation_id,
@@ -1878,6 +1973,20 @@ impl Home {
                 iced::widget::space().width(Length::Fill),
                 button(text("Close")).style(button::text).on_press(Message::ClosePanel)
             ]
+            .align_y(Alignment::Center),
+            row![
+                widget::avatar(
+                    &self.session.user.display_name,
+                    self.session.user.id,
+                    self.avatar.as_ref(),
+                    64.0
+                ),
+                button(text("Change picture…"))
+                    .style(button::secondary)
+                    .on_press_maybe((!form.busy).then_some(Message::ChooseAvatar))
+                    .padding([6, 14]),
+            ]
+            .spacing(14)
             .align_y(Alignment::Center),
             text("Display name").size(14),
             row![
