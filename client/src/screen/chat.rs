@@ -156,6 +156,8 @@ pub enum Event {
     },
     /// Upload and send these files.
     SendFiles(Vec<PathBuf>),
+    /// Send this text and these files.
+    SendWithFiles(String, Vec<PathBuf>),
     Attach,
 }
 
@@ -337,7 +339,8 @@ impl Chat {
                 let text = self.composer.text();
                 let text = text.trim_end_matches(['\n', '\r']).trim_start_matches(['\n', '\r']);
                 if text.trim().is_empty() {
-                    return None;
+                    // Enter with files waiting sends them.
+                    return self.update(Message::SendStaged);
                 }
                 if text.chars().count() > MAX_TEXT_CHARS {
                     self.error = Some(format!("A message has at most {MAX_TEXT_CHARS} characters."));
@@ -349,7 +352,12 @@ impl Chat {
                 self.composer = text_editor::Content::new();
                 // The message itself ends the typing; the next edit may say so again.
                 self.typing_sent = None;
-                Some(Event::Send(text))
+                let files = std::mem::take(&mut self.staged);
+                if files.is_empty() {
+                    Some(Event::Send(text))
+                } else {
+                    Some(Event::SendWithFiles(text, files))
+                }
             }
         }
     }
@@ -1030,5 +1038,22 @@ mod tests {
         chat.update(Message::Scrolled { from_top: 400.0, from_bottom: 0.0 });
         assert_eq!(chat.visible().count(), 12);
         assert_eq!(chat.highlight, None);
+    }
+
+    #[test]
+    fn enter_sends_the_waiting_files_with_or_without_text() {
+        let mut chat = typed("");
+        chat.stage(PathBuf::from("/tmp/a.png"));
+        chat.stage(PathBuf::from("/tmp/a.png"));
+        assert_eq!(chat.staged.len(), 1, "a file waits once");
+        assert_eq!(chat.update(Message::Send), Some(Event::SendFiles(vec![PathBuf::from("/tmp/a.png")])));
+        assert!(chat.staged.is_empty());
+        chat.stage(PathBuf::from("/tmp/b.txt"));
+        chat.composer = text_editor::Content::with_text("the notes");
+        assert_eq!(
+            chat.update(Message::Send),
+            Some(Event::SendWithFiles("the notes".into(), vec![PathBuf::from("/tmp/b.txt")]))
+        );
+        assert_eq!(chat.update(Message::Send), None, "nothing left");
     }
 }

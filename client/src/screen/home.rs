@@ -1096,6 +1096,11 @@ impl Home {
                     Some(chat::Event::OpenFile(path)) | Some(chat::Event::ShowInFolder(path)) => {
                         files::open_in_system(&path);
                     }
+                    Some(chat::Event::SendWithFiles(text, paths)) => {
+                        let mut tasks = vec![self.send_content(conversation_id, Content::Text { text })];
+                        tasks.extend(paths.into_iter().map(|path| self.upload(path)));
+                        return (Task::batch(tasks), None);
+                    }
                     Some(chat::Event::SendFiles(paths)) => {
                         let uploads: Vec<_> = paths.into_iter().map(|path| self.upload(path)).collect();
                         return (Task::batch(uploads), None);
