@@ -3,7 +3,8 @@
 
   seed-chat.py HOST:PORT say TOKEN user:ID|group:ID TEXT [TEXT...]
       Connects with TOKEN, sends each TEXT in order (waiting for each ack), reports the
-      conversation read up to the last one, then leaves.
+      conversation read up to the last one, then leaves. A TEXT of the form image:UPLOAD_ID
+      or file:UPLOAD_ID sends that upload (POST /api/files) as a picture or a file.
 
   seed-chat.py HOST:PORT stay TOKEN SECONDS PEER_ID [OPENING...] [-- REPLY...]
       Stays connected (online, answering pings) for at most SECONDS or until SIGTERM.
@@ -68,9 +69,13 @@ class Link:
             return frame
 
     def send_text(self, target, text):
+        kind, _, upload = text.partition(":")
+        if kind in ("image", "file") and len(upload) == 36:
+            content = {"type": kind, "upload_id": upload}
+        else:
+            content = {"type": "text", "text": text}
         client_id = str(uuid.uuid4())
-        self.write({"type": "send", "client_id": client_id, "to": target,
-                    "content": {"type": "text", "text": text}})
+        self.write({"type": "send", "client_id": client_id, "to": target, "content": content})
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
             frame = self.read()

@@ -150,8 +150,11 @@ impl History {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal);
-        let pool: SqlitePool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await?;
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        // One connection: the cache's traffic is small, and two writers in one process only
+        // make each other fail with "database is locked".
+        let pool: SqlitePool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
         for statement in SCHEMA {
             sqlx::query(*statement).execute(&pool).await?;
         }

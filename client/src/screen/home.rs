@@ -1073,6 +1073,11 @@ impl Home {
                         self.load_chat(conversation),
                         self.load_members(conversation),
                         self.load_receipts(conversation),
+                        // Anything the cache still lacks (a catch-up that failed) comes now.
+                        self.catch_up(
+                            conversation,
+                            self.roster.conversations.get(&conversation).map_or(0, |c| c.last_seq),
+                        ),
                         focus,
                     ]),
                     Some(Event::ChatOpened(conversation)),
@@ -1695,7 +1700,6 @@ impl Home {
             row![
                 small("Profile", Message::OpenProfile),
                 small("Settings", Message::OpenSettings),
-                small("Search", Message::OpenSearch),
                 iced::widget::space().width(Length::Fill),
                 button(text(if self.logging_out { "Logging out…" } else { "Log out" }).size(13))
                     .style(button::danger)
@@ -1720,6 +1724,10 @@ impl Home {
                 .padding([4, 10])
                 .on_press(Message::OpenAddFriend),
             button(requests).style(button::secondary).padding([4, 10]).on_press(Message::OpenRequests),
+            button(text("Search").size(13))
+                .style(button::secondary)
+                .padding([4, 10])
+                .on_press(Message::OpenSearch),
         ]
         .spacing(6);
         let heading = |label: &'static str| text(label).size(12).font(BOLD).style(text::secondary);

@@ -134,12 +134,12 @@ impl Search {
                 Content::Image { name, .. } => format!("Picture: {name}"),
                 _ => continue,
             };
+            let title = roster.title(message.conversation_id);
+            // In a one-to-one chat the title is the friend: say who wrote only when it was the user.
+            let byline = if who == title || who.is_empty() { when } else { format!("{who} · {when}") };
             let line = column![
-                row![
-                    text(roster.title(message.conversation_id)).size(13).font(BOLD),
-                    text(format!("{who} · {when}")).size(12).style(text::secondary),
-                ]
-                .spacing(8),
+                row![text(title).size(13).font(BOLD), text(byline).size(12).style(text::secondary)]
+                    .spacing(8),
                 text(what).size(14),
             ]
             .spacing(2);
