@@ -612,7 +612,7 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
     };
     let wanted = downloads(&bob);
     assert_eq!(wanted.len(), 2, "{wanted:?}");
-    // "Download" under each (both buttons are on screen; the chat sends one event each).
+    // Small files are saved as they arrive; "Download" asks again, which changes nothing.
     for (upload_id, name) in &wanted {
         bob.home(home::Message::Chat(chat::Message::Download {
             upload_id: upload_id.clone(),
@@ -645,8 +645,24 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
     }));
     assert_eq!(bob.main().viewer, Some((image_id, "sunset.png".into())));
     assert!(bob.sees("Open in system viewer"));
-    bob.home(home::Message::Escape);
-    assert_eq!(bob.main().viewer, None);
+
+    // "Save as…" puts a copy where Bob chooses.
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    bob.ui(|ui| {
+        ui.click("Save as…").expect("the save as button");
+    });
+    assert_eq!(bob.main().viewer, None, "the viewer makes way for the folder browser");
+    bob.home(home::Message::Attach(crate::screen::attach::Message::Enter(elsewhere.path().to_owned())));
+    bob.home(home::Message::Attach(crate::screen::attach::Message::NameChanged("sunset copy.png".into())));
+    bob.ui(|ui| {
+        ui.click("Save here").expect("the save button");
+    });
+    let copy = elsewhere.path().join("sunset copy.png");
+    bob.until("the copy is saved", |app| {
+        matches!(&app.screen, Screen::Home(home) if home.chat.as_ref().is_some_and(|c| c.info.is_some()))
+    })
+    .await;
+    assert_eq!(std::fs::read(&copy).expect("the copy"), std::fs::read(&picture).expect("the original"));
 
     // The cache remembers where the files are, for the next start.
     let (upload_id, _) = wanted.iter().find(|(_, name)| name == "notes.bin").expect("the file").clone();

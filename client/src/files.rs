@@ -177,6 +177,47 @@ pub fn kind_label(name: &str, mime: &str) -> String {
     }
 }
 
+/// The files a pasted text names, when it is nothing but paths of existing files: one per
+/// line, as absolute paths or `file://` URIs (what file managers put on the clipboard).
+pub fn pasted_files(text: &str) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        let path = match line.strip_prefix("file://") {
+            Some(rest) => PathBuf::from(percent_decode(rest)),
+            None => PathBuf::from(line),
+        };
+        if !path.is_absolute() || !path.is_file() {
+            return Vec::new();
+        }
+        paths.push(path);
+    }
+    paths
+}
+
+/// `%20` and the like back to bytes (URIs of file names with spaces).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(high), Some(low)) =
+                (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b)))
+        {
+            out.push((high * 16 + low) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Files and pictures up to this size are saved as they arrive; larger ones on request.
+pub const AUTO_DOWNLOAD_BYTES: u64 = 20 * 1000 * 1000;
+
 /// Whether a file's name says it is a picture the server makes a thumbnail of.
 pub fn looks_like_picture(path: &Path) -> bool {
     path.extension()
@@ -381,6 +422,21 @@ mod tests {
         assert_eq!(unique_path(dir.path(), "notes"), dir.path().join("notes(1)"));
         std::fs::write(dir.path().join(".profile"), b"").expect("write");
         assert_eq!(unique_path(dir.path(), ".profile"), dir.path().join(".profile(1)"));
+    }
+
+    #[test]
+    fn pasted_paths_and_file_uris_name_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let one = dir.path().join("my notes.txt");
+        let two = dir.path().join("b.png");
+        std::fs::write(&one, b"1").expect("write");
+        std::fs::write(&two, b"2").expect("write");
+        let uri = format!("file://{}", one.display()).replace(' ', "%20");
+        assert_eq!(pasted_files(&format!("{uri}\r\n{}\n", two.display())), [one.clone(), two]);
+        assert!(pasted_files("just some words").is_empty());
+        assert!(pasted_files(&format!("{}\nand words", one.display())).is_empty(), "all lines or none");
+        assert!(pasted_files("/no/such/file").is_empty());
+        assert!(pasted_files("").is_empty());
     }
 
     #[test]

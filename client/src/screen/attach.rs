@@ -1,6 +1,7 @@
-//! Choosing files to send from this computer: a small browser of the local folders (folders
-//! first, hidden entries left out), a path field to type or paste a path into, and a click on
-//! a file to add it to the files waiting above the composer. Folders are read off the UI thread.
+//! Choosing files on this computer: a small browser of the local folders (folders first,
+//! hidden entries left out) and a path field to type or paste a path into. To send, a click on
+//! a file chooses it; to save a copy, "Save here" (or Enter on a new name) chooses where.
+//! Folders are read off the UI thread.
 
 use crate::files;
 use crate::widget::{self, BOLD, Element};
@@ -22,8 +23,18 @@ pub struct Entry {
     pub size: u64,
 }
 
+/// What the browser is choosing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Existing files (to send).
+    Open,
+    /// A new file's place, for a copy named `name`.
+    Save { name: String },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attach {
+    pub mode: Mode,
     pub folder: PathBuf,
     pub typed: String,
     pub entries: Vec<Entry>,
@@ -39,27 +50,37 @@ pub enum Message {
     /// Enter in the path field: a folder opens, a file is chosen.
     TypedSubmitted,
     Choose(PathBuf),
+    /// Save mode: the new name changed.
+    NameChanged(String),
+    /// Save mode: save into the folder shown.
+    SaveHere,
     Close,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Chosen(PathBuf),
+    /// Save mode: write the copy here (the file does not exist yet).
+    SaveTo(PathBuf),
     Close,
 }
 
 impl Attach {
     /// The browser at the user's home folder (or the current one).
     pub fn new() -> (Self, Task<Message>) {
-        let start = directories::UserDirs::new()
-            .map(|dirs| dirs.home_dir().to_path_buf())
-            .or_else(|| std::env::current_dir().ok())
-            .unwrap_or_else(|| PathBuf::from("/"));
-        Self::at(start)
+        Self::at(home_folder())
+    }
+
+    /// The browser choosing where to save a copy of a file named `name`.
+    pub fn save(name: String) -> (Self, Task<Message>) {
+        let (mut attach, task) = Self::at(home_folder());
+        attach.mode = Mode::Save { name };
+        (attach, task)
     }
 
     pub fn at(folder: PathBuf) -> (Self, Task<Message>) {
         let attach = Self {
+            mode: Mode::Open,
             typed: folder.display().to_string(),
             folder: folder.clone(),
             entries: Vec::new(),
@@ -96,12 +117,30 @@ impl Attach {
                 if path.is_dir() {
                     return (self.open(path), None);
                 }
-                if path.is_file() {
+                if path.is_file() && self.mode == Mode::Open {
                     return (Task::none(), Some(Event::Chosen(path)));
                 }
                 self.error = Some(format!("There is no file or folder at {}.", path.display()));
             }
-            Message::Choose(path) => return (Task::none(), Some(Event::Chosen(path))),
+            Message::Choose(path) if self.mode == Mode::Open => {
+                return (Task::none(), Some(Event::Chosen(path)));
+            }
+            Message::Choose(_) => {}
+            Message::NameChanged(new) => {
+                if let Mode::Save { name } = &mut self.mode {
+                    *name = new;
+                }
+            }
+            Message::SaveHere => {
+                let Mode::Save { name } = &self.mode else { return (Task::none(), None) };
+                let name = files::safe_name(name);
+                let target = self.folder.join(&name);
+                if target.exists() {
+                    self.error = Some(format!("{name} is here already: choose another name."));
+                    return (Task::none(), None);
+                }
+                return (Task::none(), Some(Event::SaveTo(target)));
+            }
             Message::Close => return (Task::none(), Some(Event::Close)),
         }
         (Task::none(), None)
@@ -116,9 +155,13 @@ impl Attach {
     }
 
     pub fn view(&self) -> Element<'_, Message> {
+        let title = match self.mode {
+            Mode::Open => "Send files",
+            Mode::Save { .. } => "Save a copy",
+        };
         let mut content = column![
             row![
-                text("Send files").size(22).font(BOLD),
+                text(title).size(22).font(BOLD),
                 space().width(Length::Fill),
                 button(text("Close")).style(button::text).on_press(Message::Close)
             ]
@@ -136,12 +179,27 @@ impl Attach {
             ]
             .spacing(8)
             .align_y(Alignment::Center),
-            text("Click a file to add it; it waits above the message field until you send it.")
-                .size(12)
-                .style(text::secondary),
         ]
         .spacing(10)
         .max_width(640);
+        content = match &self.mode {
+            Mode::Open => content.push(
+                text("Click a file to add it; it waits above the message field until you send it.")
+                    .size(12)
+                    .style(text::secondary),
+            ),
+            Mode::Save { name } => content.push(
+                row![
+                    text_input("File name", name)
+                        .on_input(Message::NameChanged)
+                        .on_submit(Message::SaveHere)
+                        .padding(6),
+                    button(text("Save here").size(13)).padding([6, 12]).on_press(Message::SaveHere),
+                ]
+                .spacing(8)
+                .align_y(Alignment::Center),
+            ),
+        };
         if let Some(error) = &self.error {
             content = content.push(widget::error_line(error));
         }
@@ -149,9 +207,11 @@ impl Attach {
         for entry in &self.entries {
             let path = self.folder.join(&entry.name);
             let (label, detail, message) = if entry.folder {
-                (format!("{}/", entry.name), "folder".to_owned(), Message::Enter(path))
+                (format!("{}/", entry.name), "folder".to_owned(), Some(Message::Enter(path)))
             } else {
-                (entry.name.clone(), files::human_size(entry.size), Message::Choose(path))
+                // Saving, the files are shown (so that names are not taken twice) but not chosen.
+                let choose = (self.mode == Mode::Open).then_some(Message::Choose(path));
+                (entry.name.clone(), files::human_size(entry.size), choose)
             };
             list = list.push(
                 button(
@@ -165,7 +225,7 @@ impl Attach {
                 .width(Length::Fill)
                 .style(button::text)
                 .padding([4, 8])
-                .on_press(message),
+                .on_press_maybe(message),
             );
         }
         if self.entries.len() == MAX_ENTRIES {
@@ -174,6 +234,14 @@ impl Attach {
         }
         content.push(scrollable(list).height(Length::Fill)).into()
     }
+}
+
+/// The user's home folder (or the current one).
+fn home_folder() -> PathBuf {
+    directories::UserDirs::new()
+        .map(|dirs| dirs.home_dir().to_path_buf())
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("/"))
 }
 
 /// Reads a folder: folders first, then files, each by name; hidden entries left out.
@@ -250,5 +318,24 @@ mod tests {
         let _ = attach.update(Message::TypedChanged("/no/such/place".into()));
         let (_, event) = attach.update(Message::TypedSubmitted);
         assert!(event.is_none() && attach.error.is_some());
+    }
+
+    #[test]
+    fn saving_picks_a_free_name_in_the_folder_shown() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("cover.png"), b"").expect("write");
+        let (mut attach, _) = Attach::at(dir.path().to_path_buf());
+        attach.mode = Mode::Save { name: "cover.png".into() };
+        let (_, event) = attach.update(Message::Choose(dir.path().join("cover.png")));
+        assert!(event.is_none(), "files are not chosen when saving");
+        let (_, event) = attach.update(Message::SaveHere);
+        assert!(event.is_none() && attach.error.as_deref().is_some_and(|e| e.contains("here already")));
+        let _ = attach.update(Message::NameChanged("../cover-copy.png".into()));
+        let (_, event) = attach.update(Message::SaveHere);
+        assert_eq!(
+            event,
+            Some(Event::SaveTo(dir.path().join("cover-copy.png"))),
+            "the name stays in the folder"
+        );
     }
 }

@@ -60,6 +60,8 @@ pub struct Chat {
     pub messages: Vec<StoredMessage>,
     pub composer: text_editor::Content,
     pub error: Option<String>,
+    /// Good news to show under the composer (a copy saved).
+    pub info: Option<String>,
     /// The time the view compares against (recall window, "Today"), refreshed by the owner.
     pub now_ms: i64,
     /// When the last typing notice went out.
@@ -169,6 +171,7 @@ impl Chat {
             messages: Vec::new(),
             composer: text_editor::Content::new(),
             error: None,
+            info: None,
             now_ms: clock::now_ms(),
             typing_sent: None,
             read_only: false,
@@ -320,6 +323,15 @@ impl Chat {
                 let paste = text_editor::Action::Edit(text_editor::Edit::Paste(std::sync::Arc::new(emoji)));
                 self.composer.perform(paste);
                 self.typing_due(Instant::now()).then_some(Event::Typing)
+            }
+            Message::Edit(text_editor::Action::Edit(text_editor::Edit::Paste(pasted)))
+                if !files::pasted_files(&pasted).is_empty() =>
+            {
+                // Files copied in a file manager arrive as their paths: they wait to be sent.
+                for path in files::pasted_files(&pasted) {
+                    self.stage(path);
+                }
+                None
             }
             Message::Edit(action) => {
                 let edit = action.is_edit();
@@ -591,6 +603,9 @@ impl Chat {
         );
         if let Some(error) = &self.error {
             bottom = bottom.push(widget::error_line(error));
+        }
+        if let Some(info) = &self.info {
+            bottom = bottom.push(text(info.clone()).size(13).style(text::success));
         }
         let conversation = column![header, log, bottom].spacing(8);
         if group {

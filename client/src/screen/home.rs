@@ -85,10 +85,12 @@ pub enum Panel {
 }
 
 /// What a file chosen in the browser is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttachFor {
     Chat,
     Avatar,
+    /// Where to save a copy of this upload's file.
+    SaveCopy(String),
 }
 
 /// The add-friend search.
@@ -190,6 +192,10 @@ pub enum Message {
     /// A file was dropped on the window: offer it to the open chat.
     FileDropped(std::path::PathBuf),
     CloseViewer,
+    /// Save a copy of the picture in the viewer elsewhere.
+    SaveCopy(String, String),
+    /// A copy was saved (or not).
+    Copied(Result<std::path::PathBuf, String>),
     EmojiLoaded(Result<crate::emoji::EmojiSet, ApiError>),
     /// Escape: close what is open over the chat (a panel, the emoji picker).
     Escape,
@@ -456,6 +462,7 @@ impl Home {
                 if let Change::Message { alert: true, .. } = change {
                     event = Some(self.alert(&message));
                 }
+                let fetch = self.auto_download(&message);
                 if self.roster.open == Some(message.conversation_id) {
                     self.report_read(message.conversation_id);
                 } else if message.sender_id.is_some_and(|sender| sender != self.roster.me) {
@@ -466,7 +473,7 @@ impl Home {
                         seq: message.seq,
                     });
                 }
-                self.store_live(message)
+                Task::batch([self.store_live(message), fetch])
             }
             ServerFrame::Ack { client_id, message_id, conversation_id, seq, sent_at } => {
                 self.with_history(conversation_id, move |history| async move {
@@ -764,12 +771,27 @@ impl Home {
 
     /// Starts saving a received file into the files folder.
     fn download(&mut self, upload_id: String, name: String) -> Task<Message> {
-        let Some(chat) = self.chat.as_mut() else { return Task::none() };
-        let Some(folder) = self.files.folder.clone() else {
-            chat.error = Some("Files cannot be saved: this computer keeps no data for Kith.".to_owned());
+        let Some(conversation_id) = self.chat.as_ref().map(|chat| chat.conversation_id) else {
             return Task::none();
         };
-        if self.files.transfers.contains_key(&upload_id) {
+        self.download_into(conversation_id, upload_id, name)
+    }
+
+    /// Starts saving a file of a conversation into the files folder, unless it is saved or
+    /// on its way already.
+    fn download_into(
+        &mut self,
+        conversation_id: ConversationId,
+        upload_id: String,
+        name: String,
+    ) -> Task<Message> {
+        let Some(folder) = self.files.folder.clone() else {
+            if let Some(chat) = self.chat.as_mut() {
+                chat.error = Some("Files cannot be saved: this computer keeps no data for Kith.".to_owned());
+            }
+            return Task::none();
+        };
+        if self.files.transfers.contains_key(&upload_id) || self.files.saved.contains_key(&upload_id) {
             return Task::none();
         }
         let cancel = tokio_util::sync::CancellationToken::new();
@@ -778,7 +800,7 @@ impl Home {
             upload_id.clone(),
             files::Transfer {
                 name: name.clone(),
-                conversation_id: chat.conversation_id,
+                conversation_id,
                 source: None,
                 done: 0,
                 total: 0,
@@ -787,6 +809,21 @@ impl Home {
         );
         let stream = files::download(self.session.api.clone(), upload_id.clone(), name, folder, cancel);
         Task::run(stream, move |progress| Message::Transfer(upload_id.clone(), progress))
+    }
+
+    /// Saves a file or picture someone sent, when it is small enough to fetch unasked.
+    fn auto_download(&mut self, message: &ChatMessage) -> Task<Message> {
+        if message.sender_id == Some(self.roster.me) || message.muted {
+            return Task::none();
+        }
+        match &message.content {
+            Content::File { upload_id, name, size, .. } | Content::Image { upload_id, name, size, .. }
+                if *size <= files::AUTO_DOWNLOAD_BYTES =>
+            {
+                self.download_into(message.conversation_id, upload_id.clone(), name.clone())
+            }
+            _ => Task::none(),
+        }
     }
 
     /// Starts sending a file from this computer to the open chat.
@@ -1171,6 +1208,20 @@ impl Home {
                 }
             }
             Message::CloseViewer => self.viewer = None,
+            Message::SaveCopy(upload_id, name) => {
+                self.viewer = None;
+                let (panel, task) = Attach::save(name);
+                self.panel = Some(Panel::Attach(panel, AttachFor::SaveCopy(upload_id)));
+                return (task.map(Message::Attach), None);
+            }
+            Message::Copied(result) => {
+                if let Some(chat) = &mut self.chat {
+                    match result {
+                        Ok(path) => chat.info = Some(format!("Saved a copy as {}", path.display())),
+                        Err(err) => chat.error = Some(err),
+                    }
+                }
+            }
             Message::EmojiLoaded(Ok(set)) => self.emoji = Some(set),
             Message::EmojiLoaded(Err(err)) => tracing::warn!(%err, "no emoji set: emoji show as text"),
             Message::Escape => {
@@ -1212,7 +1263,7 @@ impl Home {
                 let Some(Panel::Attach(panel, purpose)) = &mut self.panel else {
                     return (Task::none(), None);
                 };
-                let purpose = *purpose;
+                let purpose = purpose.clone();
                 let (task, event) = panel.update(message);
                 match event {
                     Some(attach::Event::Chosen(path)) if purpose == AttachFor::Avatar => {
@@ -1240,6 +1291,28 @@ impl Home {
                         self.panel = None;
                         if let Some(chat) = &mut self.chat {
                             chat.stage(path);
+                        }
+                    }
+                    Some(attach::Event::SaveTo(target)) => {
+                        self.panel = None;
+                        let source = match &purpose {
+                            AttachFor::SaveCopy(upload_id) => self.files.saved.get(upload_id).cloned(),
+                            _ => None,
+                        };
+                        if let Some(source) = source {
+                            let copy = async move {
+                                tokio::fs::copy(&source, &target)
+                                    .await
+                                    .map(|_| target.clone())
+                                    .map_err(|err| format!("Cannot save {}: {err}", target.display()))
+                            };
+                            return (
+                                Task::batch([
+                                    task.map(Message::Attach),
+                                    Task::perform(copy, Message::Copied),
+                                ]),
+                                None,
+                            );
                         }
                     }
                     Some(attach::Event::Close) => self.panel = None,
@@ -1828,6 +1901,7 @@ impl Home {
         let picture: Element<'a, Message> = if let Some(path) = self.files.saved.get(upload_id) {
             let folder = path.parent().map(std::path::PathBuf::from).unwrap_or_default();
             actions = actions
+                .push(small("Save as…", Message::SaveCopy(upload_id.to_owned(), name.to_owned())))
                 .push(small("Open in system viewer", Message::Chat(chat::Message::OpenFile(path.clone()))))
                 .push(small("Show in folder", Message::Chat(chat::Message::ShowInFolder(folder))));
             image(image::Handle::from_path(path))
