@@ -153,7 +153,7 @@ pub async fn load(api: Api, cache: Option<PathBuf>) -> Result<EmojiSet, ApiError
 /// One picture: cached and intact, or downloaded and cached. None when it cannot be had.
 async fn picture(api: &Api, cache: Option<&Path>, entry: &EmojiEntry) -> Option<Vec<u8>> {
     // The name comes from the server: only plain file names are used as paths.
-    let safe = !entry.image.is_empty()
+    let safe = entry.image.ends_with(".png")
         && entry.image.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !entry.image.starts_with('.');
     if !safe {
@@ -162,7 +162,7 @@ async fn picture(api: &Api, cache: Option<&Path>, entry: &EmojiEntry) -> Option<
     let path = cache.map(|dir| dir.join(&entry.image));
     if let Some(path) = &path
         && let Ok(bytes) = tokio::fs::read(path).await
-        && (entry.sha256.is_empty() || hex_sha256(&bytes) == entry.sha256)
+        && intact(&bytes, entry)
     {
         return Some(bytes);
     }
@@ -173,12 +173,21 @@ async fn picture(api: &Api, cache: Option<&Path>, entry: &EmojiEntry) -> Option<
             return None;
         }
     };
+    if !intact(&bytes, entry) {
+        tracing::debug!(code = entry.code, "an emoji picture does not match its checksum");
+        return None;
+    }
     if let Some(path) = &path
         && let Err(err) = tokio::fs::write(path, &bytes).await
     {
         tracing::debug!(%err, "cannot cache an emoji");
     }
     Some(bytes)
+}
+
+/// Whether a picture matches the manifest's checksum (when it gives one).
+fn intact(bytes: &[u8], entry: &EmojiEntry) -> bool {
+    entry.sha256.is_empty() || hex_sha256(bytes).eq_ignore_ascii_case(&entry.sha256)
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

@@ -154,6 +154,23 @@ pub fn unique_path(dir: &Path, name: &str) -> PathBuf {
         .expect("some numbered name is free")
 }
 
+/// Gives the finished `.part` file its name in `dir`: `name`, or the first free
+/// `name(N).ext`. A hard link claims a name atomically (it fails on a taken name, where a
+/// rename would replace the file), so two downloads of one name never overwrite each other.
+async fn claim_name(part: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
+    for _ in 0..1000 {
+        let target = unique_path(dir, name);
+        match tokio::fs::hard_link(part, &target).await {
+            Ok(()) => return Ok(target),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            // A file system without hard links: a rename, checked just before.
+            Err(_) if !target.exists() => return tokio::fs::rename(part, &target).await.map(|()| target),
+            Err(err) => return Err(err),
+        }
+    }
+    Err(std::io::Error::other("no free name"))
+}
+
 /// A size in words: `512 B`, `3.4 KB`, `12.0 MB`.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
@@ -177,15 +194,14 @@ pub fn kind_label(name: &str, mime: &str) -> String {
     }
 }
 
-/// The files a pasted text names, when it is nothing but paths of existing files: one per
-/// line, as absolute paths or `file://` URIs (what file managers put on the clipboard).
+/// The files a pasted text names, when it is nothing but `file://` URIs of existing files,
+/// one per line (what file managers put on the clipboard). A plain path stays text: people
+/// paste paths to talk about them.
 pub fn pasted_files(text: &str) -> Vec<PathBuf> {
     let mut paths = Vec::new();
     for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
-        let path = match line.strip_prefix("file://") {
-            Some(rest) => PathBuf::from(percent_decode(rest)),
-            None => PathBuf::from(line),
-        };
+        let Some(rest) = line.strip_prefix("file://") else { return Vec::new() };
+        let path = PathBuf::from(percent_decode(rest));
         if !path.is_absolute() || !path.is_file() {
             return Vec::new();
         }
@@ -217,6 +233,21 @@ fn percent_decode(text: &str) -> String {
 
 /// Files and pictures up to this size are saved as they arrive; larger ones on request.
 pub const AUTO_DOWNLOAD_BYTES: u64 = 20 * 1000 * 1000;
+
+/// Pictures up to this size are previewed before sending (decoding a larger one would hold
+/// up the window).
+pub const PREVIEW_MAX_BYTES: u64 = 8 * 1000 * 1000;
+
+/// Removes the `.part` files of downloads that were cut off (the app closed mid-way).
+pub async fn remove_leftovers(folder: PathBuf) {
+    let Ok(mut entries) = tokio::fs::read_dir(&folder).await else { return };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".part") {
+            let _ = tokio::fs::remove_file(entry.path()).await;
+        }
+    }
+}
 
 /// Whether a file's name says it is a picture the server makes a thumbnail of.
 pub fn looks_like_picture(path: &Path) -> bool {
@@ -368,9 +399,9 @@ async fn download_file(
     }
     file.sync_all().await.map_err(|err| local("write", &part_path, err))?;
     drop(file);
-    let target = unique_path(folder, &safe_name(name));
-    tokio::fs::rename(&part_path, &target).await.map_err(|err| local("save", &target, err))?;
-    std::mem::forget(part);
+    let target =
+        claim_name(&part_path, folder, &safe_name(name)).await.map_err(|err| local("save", folder, err))?;
+    drop(part);
     // The server may delete its copy once every receiver has it; failing to say so only
     // keeps it there until it expires.
     if let Err(err) = api.post_empty(&format!("/api/files/{upload_id}/received")).await {
@@ -388,8 +419,12 @@ pub fn open_in_system(path: &Path) {
     } else {
         "xdg-open"
     };
-    if let Err(err) = std::process::Command::new(program).arg(path).spawn() {
-        tracing::warn!(%err, path = %path.display(), "cannot open with the system");
+    match std::process::Command::new(program).arg(path).spawn() {
+        // Waited for on a thread of its own, so that it does not linger as a zombie.
+        Ok(mut child) => {
+            std::thread::spawn(move || child.wait());
+        }
+        Err(err) => tracing::warn!(%err, path = %path.display(), "cannot open with the system"),
     }
 }
 
@@ -431,12 +466,44 @@ mod tests {
         let two = dir.path().join("b.png");
         std::fs::write(&one, b"1").expect("write");
         std::fs::write(&two, b"2").expect("write");
-        let uri = format!("file://{}", one.display()).replace(' ', "%20");
-        assert_eq!(pasted_files(&format!("{uri}\r\n{}\n", two.display())), [one.clone(), two]);
+        let uri = |path: &Path| format!("file://{}", path.display()).replace(' ', "%20");
+        assert_eq!(pasted_files(&format!("{}\r\n{}\n", uri(&one), uri(&two))), [one.clone(), two]);
         assert!(pasted_files("just some words").is_empty());
-        assert!(pasted_files(&format!("{}\nand words", one.display())).is_empty(), "all lines or none");
-        assert!(pasted_files("/no/such/file").is_empty());
+        assert!(pasted_files(&format!("{}\nand words", uri(&one))).is_empty(), "all lines or none");
+        assert!(pasted_files(&one.display().to_string()).is_empty(), "a plain path stays text");
+        assert!(pasted_files("file:///no/such/file").is_empty());
         assert!(pasted_files("").is_empty());
+    }
+
+    #[tokio::test]
+    async fn two_finished_downloads_of_one_name_both_keep_their_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let one = dir.path().join(".1.part");
+        let two = dir.path().join(".2.part");
+        std::fs::write(&one, b"first").expect("write");
+        std::fs::write(&two, b"second").expect("write");
+        let (a, b) = tokio::join!(
+            claim_name(&one, dir.path(), "photo.jpg"),
+            claim_name(&two, dir.path(), "photo.jpg")
+        );
+        let (a, b) = (a.expect("claimed"), b.expect("claimed"));
+        assert_ne!(a, b);
+        let mut names =
+            [a.file_name().unwrap_or_default().to_owned(), b.file_name().unwrap_or_default().to_owned()];
+        names.sort();
+        assert_eq!(names, ["photo(1).jpg", "photo.jpg"]);
+        let contents = [std::fs::read(&a).expect("read"), std::fs::read(&b).expect("read")];
+        assert!(contents.contains(&b"first".to_vec()) && contents.contains(&b"second".to_vec()));
+    }
+
+    #[tokio::test]
+    async fn leftover_parts_are_removed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join(".0d1e.part"), b"").expect("write");
+        std::fs::write(dir.path().join("kept.part"), b"").expect("write");
+        remove_leftovers(dir.path().to_owned()).await;
+        assert!(!dir.path().join(".0d1e.part").exists());
+        assert!(dir.path().join("kept.part").exists(), "only the hidden download parts");
     }
 
     #[test]

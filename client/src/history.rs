@@ -105,14 +105,6 @@ const SCHEMA: &[&str] = &[
     "CREATE TRIGGER IF NOT EXISTS message_search_delete AFTER DELETE ON messages BEGIN
         DELETE FROM message_search WHERE rowid = old.local_id;
     END",
-    // Caches made before search existed: index what they hold once.
-    "INSERT INTO message_search (rowid, body)
-     SELECT local_id, CASE json_extract(content, '$.type')
-         WHEN 'text' THEN json_extract(content, '$.text')
-         ELSE json_extract(content, '$.name') END
-     FROM messages
-     WHERE json_extract(content, '$.type') IN ('text', 'file', 'image')
-       AND local_id NOT IN (SELECT rowid FROM message_search)",
     // Files of messages that are on this computer: downloaded, or sent from here.
     "CREATE TABLE IF NOT EXISTS files (
         upload_id TEXT PRIMARY KEY,
@@ -157,6 +149,22 @@ impl History {
         let pool: SqlitePool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
         for statement in SCHEMA {
             sqlx::query(*statement).execute(&pool).await?;
+        }
+        // Caches made before search existed: index what they hold, once (version 1).
+        let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&pool).await?;
+        if version < 1 {
+            sqlx::query(
+                "INSERT INTO message_search (rowid, body)
+                 SELECT local_id, CASE json_extract(content, '$.type')
+                     WHEN 'text' THEN json_extract(content, '$.text')
+                     ELSE json_extract(content, '$.name') END
+                 FROM messages
+                 WHERE json_extract(content, '$.type') IN ('text', 'file', 'image')
+                   AND local_id NOT IN (SELECT rowid FROM message_search)",
+            )
+            .execute(&pool)
+            .await?;
+            sqlx::query("PRAGMA user_version = 1").execute(&pool).await?;
         }
         Ok(Self { pool })
     }

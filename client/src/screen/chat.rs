@@ -82,8 +82,10 @@ pub struct Chat {
     pub pinned: bool,
     /// The message a search jumped to, marked in the log.
     pub highlight: Option<i64>,
-    /// Files dropped on the window, shown (pictures previewed) until the user sends them.
+    /// Files dropped on the window, shown (pictures previewed) until the user sends them,
+    /// with their sizes.
     pub staged: Vec<PathBuf>,
+    pub staged_sizes: Vec<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -183,12 +185,15 @@ impl Chat {
             pinned: false,
             highlight: None,
             staged: Vec::new(),
+            staged_sizes: Vec::new(),
         }
     }
 
     /// Adds a dropped file to those waiting to be sent (once).
     pub fn stage(&mut self, path: PathBuf) {
         if !self.read_only && !self.staged.contains(&path) {
+            // Read once here, not at every drawing.
+            self.staged_sizes.push(std::fs::metadata(&path).map_or(0, |m| m.len()));
             self.staged.push(path);
         }
     }
@@ -216,8 +221,8 @@ impl Chat {
 
     fn held(&self, message: &StoredMessage) -> bool {
         match (self.hold_after, message.seq) {
-            (Some(after), Some(seq)) => seq > after,
-            // One's own unsent messages always show: sending brings the view down.
+            // One's own messages always show: sending brings the view down.
+            (Some(after), Some(seq)) => seq > after && message.sender_id != Some(self.me),
             _ => false,
         }
     }
@@ -302,6 +307,7 @@ impl Chat {
             Message::ViewImage { upload_id, name } => Some(Event::ViewImage { upload_id, name }),
             Message::Attach => Some(Event::Attach),
             Message::SendStaged => {
+                self.staged_sizes.clear();
                 let files = std::mem::take(&mut self.staged);
                 if files.is_empty() {
                     return None;
@@ -312,6 +318,7 @@ impl Chat {
             Message::Unstage(index) => {
                 if index < self.staged.len() {
                     self.staged.remove(index);
+                    self.staged_sizes.remove(index);
                 }
                 None
             }
@@ -364,6 +371,7 @@ impl Chat {
                 self.composer = text_editor::Content::new();
                 // The message itself ends the typing; the next edit may say so again.
                 self.typing_sent = None;
+                self.staged_sizes.clear();
                 let files = std::mem::take(&mut self.staged);
                 if files.is_empty() {
                     Some(Event::Send(text))
@@ -399,15 +407,17 @@ impl Chat {
             let name = path
                 .file_name()
                 .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-            let size = std::fs::metadata(path).map(|m| files::human_size(m.len())).unwrap_or_default();
-            let preview: Element<'a, Message> = if files::looks_like_picture(path) {
-                image(image::Handle::from_path(path)).height(56).width(Length::Shrink).into()
-            } else {
-                container(text(files::kind_label(&name, "")).size(11).font(BOLD))
-                    .padding([10, 6])
-                    .style(container::rounded_box)
-                    .into()
-            };
+            let bytes = self.staged_sizes.get(index).copied().unwrap_or(0);
+            let size = files::human_size(bytes);
+            let preview: Element<'a, Message> =
+                if files::looks_like_picture(path) && bytes <= files::PREVIEW_MAX_BYTES {
+                    image(image::Handle::from_path(path)).height(56).width(Length::Shrink).into()
+                } else {
+                    container(text(files::kind_label(&name, "")).size(11).font(BOLD))
+                        .padding([10, 6])
+                        .style(container::rounded_box)
+                        .into()
+                };
             list = list.push(
                 row![
                     preview,
@@ -980,11 +990,15 @@ mod tests {
         let mut messages: Vec<_> = (1..=6).map(|seq| sent(seq, 8, 1_000 + seq)).collect();
         messages.push(sent(7, 7, 2_000));
         chat.set_messages(messages);
-        assert_eq!(chat.visible().count(), 4, "the view does not move");
+        assert_eq!(
+            chat.visible().filter_map(|m| m.seq).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 7],
+            "others' new messages wait; one's own (sent from here or another device) shows"
+        );
         assert_eq!(chat.unseen(), 2, "one's own message is not news");
         // Scrolling further up keeps holding at the same place.
         chat.update(Message::Scrolled { from_top: 100.0, from_bottom: 400.0 });
-        assert_eq!(chat.visible().count(), 4);
+        assert_eq!(chat.visible().count(), 5);
 
         // The chip shows everything and scrolls down.
         assert_eq!(chat.update(Message::JumpToNewest), Some(Event::ScrollToNewest));

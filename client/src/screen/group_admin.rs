@@ -60,7 +60,7 @@ pub enum Message {
     InviteMessageChanged(String),
     Invite(UserId),
     /// A request came back: `Ok(None)` when it changed nothing the roster shows by itself.
-    Done(Result<Option<Outcome>, ApiError>),
+    Done(GroupId, Result<Option<Outcome>, ApiError>),
     Close,
 }
 
@@ -177,7 +177,8 @@ impl GroupAdmin {
                     api.post_json::<_, GroupRequest>(&path, &body).await.map(|_| Some(Outcome::Invited(user)))
                 });
             }
-            Message::Done(result) => {
+            // A late answer about another group's panel is not this panel's news.
+            Message::Done(group, result) if group == self.group => {
                 self.busy = false;
                 return match result {
                     Ok(outcome) => (Task::none(), self.finished(outcome)),
@@ -241,7 +242,8 @@ impl GroupAdmin {
         self.busy = true;
         self.error = None;
         self.info = None;
-        (Task::perform(call(api.clone()), Message::Done), None)
+        let group = self.group;
+        (Task::perform(call(api.clone()), move |result| Message::Done(group, result)), None)
     }
 
     fn finished(&mut self, outcome: Option<Outcome>) -> Option<Event> {
@@ -536,11 +538,14 @@ mod tests {
         });
         assert!(panel.busy, "the request is under way");
         let _ = panel.update(
-            Message::Done(Ok(Some(Outcome::Member(GroupMember {
-                user: user(3, "Carol"),
-                role: Role::Admin,
-                online: true,
-            })))),
+            Message::Done(
+                12,
+                Ok(Some(Outcome::Member(GroupMember {
+                    user: user(3, "Carol"),
+                    role: Role::Admin,
+                    online: true,
+                }))),
+            ),
             &api(),
             &roster,
         );
@@ -556,7 +561,9 @@ mod tests {
             ui.click("Dissolve the group: sure?").expect("confirm");
         });
         assert!(panel.busy, "now it is sent");
-        let (_, event) = panel.update(Message::Done(Ok(Some(Outcome::Gone))), &api(), &roster);
+        let (_, event) = panel.update(Message::Done(99, Ok(Some(Outcome::Gone))), &api(), &roster);
+        assert_eq!(event, None, "an answer about another group is ignored");
+        let (_, event) = panel.update(Message::Done(12, Ok(Some(Outcome::Gone))), &api(), &roster);
         assert_eq!(event, Some(Event::Gone(12)));
     }
 
@@ -582,7 +589,7 @@ mod tests {
             ui.click("Invite").expect("invite Dave");
         });
         assert!(panel.busy);
-        let _ = panel.update(Message::Done(Ok(Some(Outcome::Invited(4)))), &api(), &roster);
+        let _ = panel.update(Message::Done(12, Ok(Some(Outcome::Invited(4)))), &api(), &roster);
         assert_eq!(panel.invited, [4]);
         let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster));
         assert!(ui.find("Invited").is_ok());

@@ -282,6 +282,15 @@ pub enum Event {
     },
 }
 
+impl Drop for Home {
+    /// Leaving the session stops its transfers: nothing more is written for this user.
+    fn drop(&mut self) {
+        for transfer in self.files.transfers.values() {
+            transfer.cancel.cancel();
+        }
+    }
+}
+
 impl Home {
     /// The main window for a fresh session, with the tasks that load its avatar and history.
     pub fn new(session: LoggedIn, history_path: Option<std::path::PathBuf>) -> (Self, Task<Message>) {
@@ -290,6 +299,9 @@ impl Home {
             Files { folder: history_path.as_deref().and_then(files::folder_beside), ..Files::default() };
         tasks.push(load_emoji(&session.api, history_path.as_deref()));
         let history_opening = history_path.is_some();
+        if let Some(folder) = files.folder.clone() {
+            tasks.push(Task::perform(files::remove_leftovers(folder), |()| Message::Tick(Instant::now())));
+        }
         if let Some(path) = history_path {
             tasks.push(Task::perform(
                 async move { History::open(&path).await.map_err(|err| err.to_string()) },
@@ -297,7 +309,7 @@ impl Home {
             ));
         }
         let me = session.user.id;
-        let home = Self {
+        let mut home = Self {
             session,
             status: Status::Connecting,
             connection: None,
@@ -319,7 +331,7 @@ impl Home {
             unsaved: Vec::new(),
             history_opening: false,
         };
-        let home = Self { history_opening, ..home };
+        home.history_opening = history_opening;
         tasks.push(home.load_avatar());
         (home, Task::batch(tasks))
     }
@@ -504,6 +516,16 @@ impl Home {
                 Task::none()
             }
             ServerFrame::FriendAdded { .. } | ServerFrame::GroupMemberUpdated { .. } => self.fetch_avatars(),
+            ServerFrame::GroupLeft { group_id, .. } => {
+                // Left, removed or dissolved: its chat and settings close.
+                if self.chat.as_ref().is_some_and(|chat| chat.conversation_id == group_id) {
+                    self.chat = None;
+                }
+                if matches!(&self.panel, Some(Panel::GroupAdmin(panel)) if panel.group == group_id) {
+                    self.panel = None;
+                }
+                Task::none()
+            }
             _ => Task::none(),
         };
         (task, event)
@@ -678,8 +700,12 @@ impl Home {
             if self.history_opening {
                 // Written to the cache first, like every message, as soon as it is open.
                 self.unsaved.push((conversation, content));
-            } else if let Some(to) = self.roster.target(conversation) {
+            } else if let (Some(to), true) = (self.roster.target(conversation), self.connection.is_some()) {
                 self.send_frame(ClientFrame::Send { client_id, to, content });
+            } else if let Some(chat) = self.chat.as_mut().filter(|chat| chat.conversation_id == conversation)
+            {
+                chat.error =
+                    Some("Not sent: there is no connection and no local history to keep it in.".to_owned());
             }
             return Task::none();
         };
@@ -774,7 +800,7 @@ impl Home {
         let Some(conversation_id) = self.chat.as_ref().map(|chat| chat.conversation_id) else {
             return Task::none();
         };
-        self.download_into(conversation_id, upload_id, name)
+        self.download_into(conversation_id, upload_id, name, true)
     }
 
     /// Starts saving a file of a conversation into the files folder, unless it is saved or
@@ -784,9 +810,10 @@ impl Home {
         conversation_id: ConversationId,
         upload_id: String,
         name: String,
+        asked: bool,
     ) -> Task<Message> {
         let Some(folder) = self.files.folder.clone() else {
-            if let Some(chat) = self.chat.as_mut() {
+            if let Some(chat) = self.chat.as_mut().filter(|_| asked) {
                 chat.error = Some("Files cannot be saved: this computer keeps no data for Kith.".to_owned());
             }
             return Task::none();
@@ -820,7 +847,7 @@ impl Home {
             Content::File { upload_id, name, size, .. } | Content::Image { upload_id, name, size, .. }
                 if *size <= files::AUTO_DOWNLOAD_BYTES =>
             {
-                self.download_into(message.conversation_id, upload_id.clone(), name.clone())
+                self.download_into(message.conversation_id, upload_id.clone(), name.clone(), false)
             }
             _ => Task::none(),
         }
@@ -1051,6 +1078,10 @@ impl Home {
                 self.history_opening = false;
                 let unsaved = std::mem::take(&mut self.unsaved);
                 let mut tasks = vec![previews, self.resend_pending()];
+                // A chat opened while the cache was opening shows what the cache holds now.
+                if let Some(open) = self.chat.as_ref().map(|chat| chat.conversation_id) {
+                    tasks.push(self.load_chat(open));
+                }
                 tasks.extend(
                     unsaved
                         .into_iter()
@@ -1422,7 +1453,13 @@ impl Home {
                 tracing::warn!(%err, group, "cannot load the member list");
                 return (Task::none(), session_over(&err));
             }
-            Message::ChatLoaded(_, Err(err)) => tracing::warn!(%err, "cannot read the local history"),
+            Message::ChatLoaded(_, Err(err)) => {
+                tracing::warn!(%err, "cannot read the local history");
+                if let Some(chat) = &mut self.chat {
+                    // Scrolling up may ask again.
+                    chat.loading_older = false;
+                }
+            }
             Message::HistoryChanged(conversation) => {
                 let preview = self.load_previews(Some(conversation));
                 if self.chat.as_ref().is_some_and(|chat| chat.conversation_id == conversation) {
