@@ -520,6 +520,17 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
         .await;
     assert!(alice.sees("Found"), "the result is marked");
 
+    // Bob changes his name: Alice's list says so at once.
+    bob.home(home::Message::OpenProfile);
+    bob.home(home::Message::DisplayNameChanged("Bobby".into()));
+    bob.home(home::Message::SaveDisplayName);
+    alice
+        .until("Alice sees Bob's new name", |app| {
+            matches!(&app.screen, Screen::Home(home) if home.roster.friends[&bob_id].user.display_name == "Bobby")
+        })
+        .await;
+    assert!(alice.sees("Bobby"));
+
     server.server.shutdown().await;
 }
 

@@ -340,6 +340,22 @@ impl Roster {
                 }
                 Change::Nothing
             }
+            ServerFrame::ProfileUpdated { user } => {
+                if let Some(friend) = self.friends.get_mut(&user.id) {
+                    friend.user = user.clone();
+                }
+                for member in self.members.values_mut().flatten().filter(|m| m.user.id == user.id) {
+                    member.user = user.clone();
+                }
+                for request in &mut self.friend_requests {
+                    for party in [&mut request.from, &mut request.to] {
+                        if party.id == user.id {
+                            *party = user.clone();
+                        }
+                    }
+                }
+                Change::Nothing
+            }
             ServerFrame::ReceiptUpdated { conversation_id, user_id, delivered_seq, read_seq } => {
                 if *user_id != self.me
                     && let Some(cursors) = self.receipts.get_mut(conversation_id)

@@ -32,6 +32,20 @@ pub async fn announce(app: &App, user_id: UserId, online: bool) {
     }
 }
 
+/// Tells the online part of the user's audience, and the user's other devices, that the
+/// user's display name or avatar changed.
+pub async fn announce_profile(app: &App, user_id: UserId) {
+    let Some(user) = app.profile(user_id).await else { return };
+    match audience(app, user_id).await {
+        Ok(mut people) => {
+            people.push(user_id);
+            let online_people = app.hub.online_among(&people);
+            app.hub.send_many(online_people, &ServerFrame::ProfileUpdated { user });
+        }
+        Err(err) => tracing::error!(%err, user_id, "profile: audience lookup failed"),
+    }
+}
+
 /// The caller's conversations with their newest sequence numbers, cursors and unread counts.
 pub async fn conversation_states(app: &App, user_id: UserId) -> StoreResult<Vec<ConversationState>> {
     let counts = app.store.conversation_counts(user_id).await?;

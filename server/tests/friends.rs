@@ -16,6 +16,7 @@ backend_tests!(
     removing_a_friend_updates_both_lists,
     search_finds_users_by_either_name,
     presence_reaches_friends,
+    profile_changes_reach_friends,
 );
 
 async fn offline_request_arrives_on_connect_and_accept_tells_both(backend: Backend) {
@@ -287,5 +288,28 @@ async fn presence_reaches_friends(backend: Backend) {
     // Carol is nobody's friend: she heard nothing of bob.
     let frames = carol_socket.frames_until_pong().await;
     assert!(!frames.iter().any(|f| matches!(f, ServerFrame::Presence { .. })), "{frames:?}");
+    server.stop().await;
+}
+
+async fn profile_changes_reach_friends(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    server.befriend(&alice, &bob).await;
+    let mut alice_socket = server.connect(&alice.token).await;
+    let mut carol_socket = server.connect(&carol.token).await;
+    let mut bob_socket = server.connect(&bob.token).await;
+
+    let (status, _) = server
+        .request(Method::PATCH, "/api/me", Some(&bob.token), Some(json!({"display_name": "Robert"})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let renamed = |f: &ServerFrame| matches!(f, ServerFrame::ProfileUpdated { user } if user.id == bob.user.id && user.display_name == "Robert");
+    alice_socket.expect("bob's new name", renamed).await;
+    bob_socket.expect("bob's own other devices hear it too", renamed).await;
+    // Carol shares no conversation with bob: she hears nothing.
+    let frames = carol_socket.frames_until_pong().await;
+    assert!(!frames.iter().any(|f| matches!(f, ServerFrame::ProfileUpdated { .. })), "{frames:?}");
     server.stop().await;
 }

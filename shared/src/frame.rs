@@ -170,6 +170,9 @@ pub enum ServerFrame {
     Typing { conversation_id: ConversationId, user_id: UserId },
     /// A friend or fellow group member came online or went offline.
     Presence { user_id: UserId, online: bool },
+    /// A friend or fellow group member (or the caller, on another device) changed their
+    /// display name or avatar.
+    ProfileUpdated { user: UserProfile },
     /// Someone asks to be the caller's friend.
     FriendRequestReceived { request: FriendRequest },
     /// The caller's friend request was refused (acceptance arrives as `friend_added`).

@@ -515,6 +515,16 @@ impl Home {
                 }
                 Task::none()
             }
+            ServerFrame::ProfileUpdated { user } if user.id == self.roster.me => {
+                // Changed on another device.
+                let task = self.set_user(user);
+                self.save_snapshot();
+                task
+            }
+            ServerFrame::ProfileUpdated { .. } => {
+                self.save_snapshot();
+                self.fetch_avatars()
+            }
             ServerFrame::FriendAdded { .. } | ServerFrame::GroupMemberUpdated { .. } => self.fetch_avatars(),
             ServerFrame::GroupLeft { group_id, .. } => {
                 // Left, removed or dissolved: its chat and settings close.

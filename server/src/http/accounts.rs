@@ -141,6 +141,7 @@ async fn patch_me(
     if let Some(name) = req.display_name {
         let name = auth::normalize_display_name(&name)?;
         app.store.set_display_name(caller.user_id, &name).await?;
+        crate::presence::announce_profile(&app, caller.user_id).await;
     }
     get_me(State(app), caller).await
 }
@@ -223,6 +224,7 @@ async fn put_avatar(
     if let Some(old) = old {
         let _ = tokio::fs::remove_file(dir.join(old)).await;
     }
+    crate::presence::announce_profile(&app, caller.user_id).await;
     get_me(State(app), caller).await
 }
 
