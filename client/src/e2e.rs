@@ -691,6 +691,27 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
         }
     }
 
+    // Alice ends the friendship from the chat's header (asked twice): both lists lose it, her
+    // chat closes.
+    let bob_id = bob.main().user().id;
+    let alice_id = alice.main().user().id;
+    alice.ui(|ui| {
+        ui.click("Remove friend").expect("the remove button");
+    });
+    assert!(alice.main().roster.friends.contains_key(&bob_id), "not before the second click");
+    alice.ui(|ui| {
+        ui.click("Remove friend: sure?").expect("the confirmation");
+    });
+    alice
+        .until("Bob is gone from Alice's list", |app| {
+            matches!(&app.screen, Screen::Home(home) if !home.roster.friends.contains_key(&bob_id) && home.chat.is_none())
+        })
+        .await;
+    bob.until("Alice is gone from Bob's list", |app| {
+        matches!(&app.screen, Screen::Home(home) if !home.roster.friends.contains_key(&alice_id) && home.chat.is_none())
+    })
+    .await;
+
     server.server.shutdown().await;
 }
 

@@ -82,6 +82,8 @@ pub struct Chat {
     pub pinned: bool,
     /// The message a search jumped to, marked in the log.
     pub highlight: Option<i64>,
+    /// "Remove friend" was clicked once: the header asks again.
+    pub confirm_unfriend: bool,
     /// Files dropped on the window, shown (pictures previewed) until the user sends them,
     /// with their sizes.
     pub staged: Vec<PathBuf>,
@@ -114,6 +116,10 @@ pub enum Message {
     ShowInFolder(PathBuf),
     /// Open the group's settings.
     ManageGroup,
+    /// First click on "Remove friend": ask again.
+    AskUnfriend,
+    /// The answer: remove (true) or not.
+    Unfriend(bool),
     /// Open or close the emoji panel.
     ToggleEmoji,
     EmojiQuery(String),
@@ -154,6 +160,8 @@ pub enum Event {
     OpenFile(PathBuf),
     ShowInFolder(PathBuf),
     ManageGroup,
+    /// End the friendship with the other side of this one-to-one chat.
+    Unfriend,
     ViewImage {
         upload_id: String,
         name: String,
@@ -184,6 +192,7 @@ impl Chat {
             emoji_query: String::new(),
             pinned: false,
             highlight: None,
+            confirm_unfriend: false,
             staged: Vec::new(),
             staged_sizes: Vec::new(),
         }
@@ -252,6 +261,7 @@ impl Chat {
             Message::Edit(action) => !action.is_edit(),
             Message::Scrolled { .. } | Message::JumpToNewest => true,
             Message::OpenFile(_) | Message::ShowInFolder(_) => true,
+            Message::AskUnfriend | Message::Unfriend(_) => false,
             Message::ManageGroup
             | Message::ToggleEmoji
             | Message::EmojiQuery(_)
@@ -295,6 +305,14 @@ impl Chat {
             Message::OpenFile(path) => Some(Event::OpenFile(path)),
             Message::ShowInFolder(path) => Some(Event::ShowInFolder(path)),
             Message::ManageGroup => Some(Event::ManageGroup),
+            Message::AskUnfriend => {
+                self.confirm_unfriend = true;
+                None
+            }
+            Message::Unfriend(sure) => {
+                let asked = std::mem::take(&mut self.confirm_unfriend);
+                (sure && asked).then_some(Event::Unfriend)
+            }
             Message::ToggleEmoji => {
                 self.emoji_open = !self.emoji_open;
                 self.emoji_query.clear();
@@ -489,6 +507,30 @@ impl Chat {
             header = header.push(widget::presence_dot(friend.online));
             header = header
                 .push(text(if friend.online { "online" } else { "offline" }).size(13).style(text::secondary));
+            if !self.read_only {
+                header = header.push(iced::widget::space().width(Length::Fill));
+                header = if self.confirm_unfriend {
+                    header
+                        .push(
+                            button(text("Remove friend: sure?").size(13))
+                                .style(button::danger)
+                                .padding([4, 10])
+                                .on_press(Message::Unfriend(true)),
+                        )
+                        .push(
+                            button(text("Cancel").size(13))
+                                .style(button::text)
+                                .on_press(Message::Unfriend(false)),
+                        )
+                } else {
+                    header.push(
+                        button(text("Remove friend").size(13))
+                            .style(button::secondary)
+                            .padding([4, 10])
+                            .on_press(Message::AskUnfriend),
+                    )
+                };
+            }
         }
         let group = roster.groups.contains_key(&self.conversation_id);
         if group && !self.read_only {

@@ -23,7 +23,7 @@ use kith_shared::api::{
     GroupRequestKind, HistoryPage, HistoryQuery, MemberCursor, MyGroup, SearchQuery, SendFriendRequest,
     UpdateProfileRequest, UserProfile, UserSearchHit, limits,
 };
-use kith_shared::frame::{ChatMessage, Content, KickReason, ReceiptKind};
+use kith_shared::frame::{ChatMessage, Content, KickReason, ReceiptKind, Target};
 use kith_shared::{ClientFrame, ErrorCode, ServerFrame, UserId};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -194,6 +194,8 @@ pub enum Message {
     CloseViewer,
     /// Save a copy of the picture in the viewer elsewhere.
     SaveCopy(String, String),
+    /// The friendship ended (the server tells both sides with `friend_removed`), or not.
+    Unfriended(Result<(), ApiError>),
     /// A copy was saved (or not).
     Copied(Result<std::path::PathBuf, String>),
     EmojiLoaded(Result<crate::emoji::EmojiSet, ApiError>),
@@ -526,6 +528,17 @@ impl Home {
                 self.fetch_avatars()
             }
             ServerFrame::FriendAdded { .. } | ServerFrame::GroupMemberUpdated { .. } => self.fetch_avatars(),
+            ServerFrame::FriendRemoved { user_id } => {
+                // No longer friends: their chat closes (its history stays in the cache).
+                let conversation = self.chat.as_ref().map(|chat| chat.conversation_id);
+                if conversation.is_some_and(|c| {
+                    self.roster.conversations.get(&c).and_then(|c| c.peer_id) == Some(user_id)
+                }) {
+                    self.chat = None;
+                    self.roster.open(None);
+                }
+                Task::none()
+            }
             ServerFrame::GroupLeft { group_id, .. } => {
                 // Left, removed or dissolved: its chat and settings close.
                 if self.chat.as_ref().is_some_and(|chat| chat.conversation_id == group_id) {
@@ -1203,6 +1216,17 @@ impl Home {
                         let focus = iced::widget::operation::focus(attach::id::PATH);
                         return (Task::batch([task.map(Message::Attach), focus]), None);
                     }
+                    Some(chat::Event::Unfriend) => {
+                        let Some(Target::User { id }) = self.roster.target(conversation_id) else {
+                            return (Task::none(), None);
+                        };
+                        let api = self.session.api.clone();
+                        let path = format!("/api/friends/{id}");
+                        return (
+                            Task::perform(async move { api.delete(&path).await }, Message::Unfriended),
+                            None,
+                        );
+                    }
                     Some(chat::Event::ManageGroup) => {
                         self.panel = Some(Panel::GroupAdmin(GroupAdmin::new(conversation_id, &self.roster)));
                         return (self.load_members(conversation_id), None);
@@ -1254,6 +1278,13 @@ impl Home {
                 let (panel, task) = Attach::save(name);
                 self.panel = Some(Panel::Attach(panel, AttachFor::SaveCopy(upload_id)));
                 return (task.map(Message::Attach), None);
+            }
+            Message::Unfriended(Ok(())) => {}
+            Message::Unfriended(Err(err)) => {
+                if let Some(chat) = &mut self.chat {
+                    chat.error = Some(err.plain());
+                }
+                return (Task::none(), session_over(&err));
             }
             Message::Copied(result) => {
                 if let Some(chat) = &mut self.chat {
