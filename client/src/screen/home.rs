@@ -302,7 +302,7 @@ impl Home {
         tasks.push(load_emoji(&session.api, history_path.as_deref()));
         let history_opening = history_path.is_some();
         if let Some(folder) = files.folder.clone() {
-            tasks.push(Task::perform(files::remove_leftovers(folder), |()| Message::Tick(Instant::now())));
+            tasks.push(Task::future(files::remove_leftovers(folder)).discard());
         }
         if let Some(path) = history_path {
             tasks.push(Task::perform(
