@@ -758,3 +758,42 @@ fn the_theme_the_window_size_and_the_last_chat_are_remembered() {
     let _ = again.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
     assert_eq!(home(&again).chat.as_ref().map(|c| c.conversation_id), Some(10));
 }
+
+#[test]
+fn requests_notify_in_the_background_and_own_requests_can_be_withdrawn() {
+    use kith_shared::api::FriendRequest;
+    let (notifier, notes) = crate::notify::Notifier::recording();
+    let (mut app, _) = App::new(Setup { notifier, ..Setup::default() });
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    let dave = UserProfile { id: 9, username: "dave".into(), display_name: "Dave".into(), avatar_url: None };
+    let bob = UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None };
+
+    let _ = app.update(Message::WindowFocused(false));
+    let incoming = FriendRequest { id: 1, from: dave, to: alice(), message: "chess?".into(), created_at: 0 };
+    let _ = app.update(Message::Socket(socket::Event::Received(ServerFrame::FriendRequestReceived {
+        request: incoming,
+    })));
+    assert_eq!(
+        notes.try_recv().ok(),
+        Some(crate::notify::Note { title: "Friend request".into(), body: "Dave wants to be your friend".into() })
+    );
+
+    // The user's own request shows in the inbox with Withdraw.
+    let sent = FriendRequest { id: 2, from: alice(), to: bob, message: String::new(), created_at: 0 };
+    let _ = app.update(Message::Socket(socket::Event::Received(ServerFrame::FriendRequestReceived {
+        request: sent,
+    })));
+    assert!(notes.try_recv().is_err(), "one's own request is no news");
+    let _ = app.update(Message::Home(home::Message::OpenRequests));
+    let produced = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        assert!(ui.find("You asked Bob to be friends; waiting for an answer").is_ok());
+        ui.click("Withdraw").expect("the withdraw button");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    assert!(matches!(produced.as_slice(), [Message::Home(home::Message::Withdraw(2))]));
+    for message in produced {
+        let _ = app.update(message);
+    }
+    assert!(home(&app).roster.friend_requests.iter().all(|r| r.id != 2));
+}

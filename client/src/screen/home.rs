@@ -218,6 +218,8 @@ pub enum Message {
         accept: bool,
     },
     Answered(Result<(), ApiError>),
+    /// Withdraw the user's own friend request.
+    Withdraw(i64),
     OpenAddFriend,
     SearchChanged(String),
     GreetingChanged(String),
@@ -515,6 +517,33 @@ impl Home {
                 {
                     chat.error = Some(crate::api::plain_code(code, &message));
                 }
+                Task::none()
+            }
+            ServerFrame::FriendRequestReceived { request } if request.to.id == self.roster.me => {
+                event = Some(Event::Alert {
+                    title: "Friend request".to_owned(),
+                    body: format!("{} wants to be your friend", request.from.display_name),
+                    on_screen: matches!(self.panel, Some(Panel::Requests)),
+                });
+                Task::none()
+            }
+            ServerFrame::GroupRequestReceived { request } => {
+                let body = match (request.kind, &request.inviter) {
+                    (GroupRequestKind::Invitation, Some(inviter)) => {
+                        format!("{} invites you to {}", inviter.display_name, request.group.name)
+                    }
+                    (GroupRequestKind::Invitation, None) => {
+                        format!("You are invited to {}", request.group.name)
+                    }
+                    (GroupRequestKind::Application, _) => {
+                        format!("{} asks to join {}", request.user.display_name, request.group.name)
+                    }
+                };
+                event = Some(Event::Alert {
+                    title: "Group request".to_owned(),
+                    body,
+                    on_screen: matches!(self.panel, Some(Panel::Requests)),
+                });
                 Task::none()
             }
             ServerFrame::ProfileUpdated { user } if user.id == self.roster.me => {
@@ -1556,6 +1585,13 @@ impl Home {
                 let path = format!("/api/friend-requests/{id}/{verb}");
                 return (Task::perform(async move { api.post_empty(&path).await }, Message::Answered), None);
             }
+            Message::Withdraw(id) => {
+                let api = self.session.api.clone();
+                // The server tells the addressee; the request leaves the user's own list now.
+                self.roster.friend_requests.retain(|r| r.id != id);
+                let path = format!("/api/friend-requests/{id}");
+                return (Task::perform(async move { api.delete(&path).await }, Message::Answered), None);
+            }
             Message::AnswerGroup { id, accept } => {
                 let api = self.session.api.clone();
                 let verb = if accept { "accept" } else { "refuse" };
@@ -2055,11 +2091,21 @@ impl Home {
         }
         for request in self.roster.friend_requests.iter().filter(|r| r.from.id == self.roster.me) {
             any = true;
-            list = list.push(request_card(
+            let card = request_card(
                 format!("You asked {} to be friends; waiting for an answer", request.to.display_name),
                 &request.message,
                 None,
-            ));
+            );
+            list = list.push(
+                column![
+                    card,
+                    button(text("Withdraw").size(13))
+                        .style(button::secondary)
+                        .padding([4, 12])
+                        .on_press(Message::Withdraw(request.id)),
+                ]
+                .spacing(4),
+            );
         }
         if !any {
             list = list.push(text("No requests.").style(text::secondary));
