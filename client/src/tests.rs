@@ -775,7 +775,10 @@ fn requests_notify_in_the_background_and_own_requests_can_be_withdrawn() {
     })));
     assert_eq!(
         notes.try_recv().ok(),
-        Some(crate::notify::Note { title: "Friend request".into(), body: "Dave wants to be your friend".into() })
+        Some(crate::notify::Note {
+            title: "Friend request".into(),
+            body: "Dave wants to be your friend".into()
+        })
     );
 
     // The user's own request shows in the inbox with Withdraw.
