@@ -586,6 +586,12 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
     alice.home(home::Message::FileDropped(picture.clone()));
     alice.home(home::Message::FileDropped(notes.clone()));
     assert!(alice.sees("sunset.png") && alice.sees("notes.bin"), "both wait above the composer");
+    alice
+        .until("the picture is previewed", |app| {
+            matches!(&app.screen, Screen::Home(home)
+                if matches!(home.files.local(&picture, crate::files::PREVIEW_SIDE), Some(Picture::Ready(_))))
+        })
+        .await;
     alice.ui(|ui| {
         ui.click("Send 2 files").expect("the send button");
     });
@@ -654,8 +660,14 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
         upload_id: image_id.clone(),
         name: "sunset.png".into(),
     }));
-    assert_eq!(bob.main().viewer, Some((image_id, "sunset.png".into())));
+    assert_eq!(bob.main().viewer, Some((image_id.clone(), "sunset.png".into())));
     assert!(bob.sees("Open in system viewer"));
+    let saved_picture = bob.main().files.saved[&image_id].clone();
+    bob.until("the viewer shows the picture", |app| {
+        matches!(&app.screen, Screen::Home(home)
+            if matches!(home.files.local(&saved_picture, crate::files::VIEWER_SIDE), Some(Picture::Ready(_))))
+    })
+    .await;
 
     // "Save as…" puts a copy where Bob chooses.
     let elsewhere = tempfile::tempdir().expect("temp dir");

@@ -103,6 +103,16 @@ impl Files {
         format!("avatar:{url}")
     }
 
+    /// The key of a picture decoded from a file on this computer, at most `max_side` pixels.
+    pub fn local_key(path: &Path, max_side: u32) -> String {
+        format!("local:{max_side}:{}", path.display())
+    }
+
+    /// A picture decoded from a file on this computer, once ready.
+    pub fn local(&self, path: &Path, max_side: u32) -> Option<&Picture> {
+        self.pictures.get(&Self::local_key(path, max_side))
+    }
+
     /// A user's avatar picture, once fetched.
     pub fn avatar(&self, url: Option<&str>) -> Option<&image::Handle> {
         match self.pictures.get(&Self::avatar_key(url?)) {
@@ -234,9 +244,35 @@ fn percent_decode(text: &str) -> String {
 /// Files and pictures up to this size are saved as they arrive; larger ones on request.
 pub const AUTO_DOWNLOAD_BYTES: u64 = 20 * 1000 * 1000;
 
-/// Pictures up to this size are previewed before sending (decoding a larger one would hold
-/// up the window).
-pub const PREVIEW_MAX_BYTES: u64 = 8 * 1000 * 1000;
+/// Pictures up to this size are previewed before sending.
+pub const PREVIEW_MAX_BYTES: u64 = 50 * 1000 * 1000;
+
+/// The longer side of a picture previewed before sending, and of one in the viewer.
+pub const PREVIEW_SIDE: u32 = 160;
+pub const VIEWER_SIDE: u32 = 1600;
+
+/// Decodes a picture file off the UI thread, scaled down to at most `max_side` pixels on its
+/// longer side, ready to draw (a large photo would otherwise be decoded while drawing).
+pub async fn decode_picture(path: PathBuf, max_side: u32) -> Result<image::Handle, String> {
+    let decoded = tokio::task::spawn_blocking(move || {
+        let picture = ::image::ImageReader::open(&path)
+            .and_then(|reader| reader.with_guessed_format())
+            .map_err(|err| format!("Cannot read {}: {err}", path.display()))?
+            .decode()
+            .map_err(|err| format!("Cannot show {}: {err}", path.display()))?;
+        let picture = if picture.width().max(picture.height()) > max_side {
+            picture.resize(max_side, max_side, ::image::imageops::FilterType::Triangle)
+        } else {
+            picture
+        };
+        let rgba = picture.to_rgba8();
+        Ok::<_, String>((rgba.width(), rgba.height(), rgba.into_raw()))
+    })
+    .await
+    .map_err(|err| err.to_string())??;
+    let (width, height, pixels) = decoded;
+    Ok(image::Handle::from_rgba(width, height, pixels))
+}
 
 /// Removes the `.part` files of downloads that were cut off (the app closed mid-way).
 pub async fn remove_leftovers(folder: PathBuf) {

@@ -419,7 +419,7 @@ impl Chat {
     }
 
     /// The files waiting to be sent: a preview of pictures, name and size, and Send.
-    fn staged_view<'a>(&'a self) -> Element<'a, Message> {
+    fn staged_view<'a>(&'a self, files: &'a Files) -> Element<'a, Message> {
         let mut list = column![].spacing(6);
         for (index, path) in self.staged.iter().enumerate() {
             let name = path
@@ -428,8 +428,8 @@ impl Chat {
             let bytes = self.staged_sizes.get(index).copied().unwrap_or(0);
             let size = files::human_size(bytes);
             let preview: Element<'a, Message> =
-                if files::looks_like_picture(path) && bytes <= files::PREVIEW_MAX_BYTES {
-                    image(image::Handle::from_path(path)).height(56).width(Length::Shrink).into()
+                if let Some(Picture::Ready(handle)) = files.local(path, files::PREVIEW_SIDE) {
+                    image(handle.clone()).height(56).width(Length::Shrink).into()
                 } else {
                     container(text(files::kind_label(&name, "")).size(11).font(BOLD))
                         .padding([10, 6])
@@ -623,7 +623,7 @@ impl Chat {
         let typing = text(typing.unwrap_or_default()).size(12).style(text::secondary).height(16);
         let mut bottom = column![].spacing(4);
         if !self.staged.is_empty() {
-            bottom = bottom.push(self.staged_view());
+            bottom = bottom.push(self.staged_view(files));
         }
         if let (true, Some(set)) = (self.emoji_open, emoji) {
             bottom = bottom.push(self.emoji_panel(set));

@@ -192,6 +192,8 @@ pub enum Message {
     /// A file was dropped on the window: offer it to the open chat.
     FileDropped(std::path::PathBuf),
     CloseViewer,
+    /// A local picture was decoded (by its key in [`Files::pictures`]), or not.
+    Decoded(String, Result<image::Handle, String>),
     /// Save a copy of the picture in the viewer elsewhere.
     SaveCopy(String, String),
     /// The friendship ended (the server tells both sides with `friend_removed`), or not.
@@ -949,7 +951,8 @@ impl Home {
                 match result {
                     Ok(path) => {
                         self.files.saved.insert(key.clone(), path.clone());
-                        self.record_file(transfer.conversation_id, key, path)
+                        let record = self.record_file(transfer.conversation_id, key, path);
+                        Task::batch([record, self.decode_for_viewer()])
                     }
                     Err(files::TransferError::Cancelled) => Task::none(),
                     Err(err) => {
@@ -1001,6 +1004,39 @@ impl Home {
                 }
             }
         }
+    }
+
+    /// Decodes a local picture file (off the UI thread) at most `max_side` pixels large,
+    /// unless it is decoded or decoding already.
+    fn decode_local(&mut self, path: std::path::PathBuf, max_side: u32) -> Task<Message> {
+        let key = Files::local_key(&path, max_side);
+        if self.files.pictures.contains_key(&key) {
+            return Task::none();
+        }
+        self.files.pictures.insert(key.clone(), Picture::Loading);
+        Task::perform(files::decode_picture(path, max_side), move |result| {
+            Message::Decoded(key.clone(), result)
+        })
+    }
+
+    /// The picture in the viewer, once its file is on this computer.
+    fn decode_for_viewer(&mut self) -> Task<Message> {
+        let Some((upload_id, _)) = &self.viewer else { return Task::none() };
+        let Some(path) = self.files.saved.get(upload_id).cloned() else { return Task::none() };
+        self.decode_local(path, files::VIEWER_SIDE)
+    }
+
+    /// Previews of the pictures waiting above the composer.
+    fn preview_staged(&mut self) -> Task<Message> {
+        let Some(chat) = &self.chat else { return Task::none() };
+        let wanted: Vec<std::path::PathBuf> = chat
+            .staged
+            .iter()
+            .zip(&chat.staged_sizes)
+            .filter(|(path, size)| files::looks_like_picture(path) && **size <= files::PREVIEW_MAX_BYTES)
+            .map(|(path, _)| path.clone())
+            .collect();
+        Task::batch(wanted.into_iter().map(|path| self.decode_local(path, files::PREVIEW_SIDE)))
     }
 
     /// Notes in the cache where a file of a conversation is on this computer.
@@ -1238,6 +1274,7 @@ impl Home {
                         if !here && !self.offline {
                             return (self.download(upload_id, name), None);
                         }
+                        return (self.decode_for_viewer(), None);
                     }
                     Some(chat::Event::Attach) => {
                         let (panel, task) = Attach::new();
@@ -1272,7 +1309,8 @@ impl Home {
                         );
                         return (newest, None);
                     }
-                    None => {}
+                    // Pasted files may wait above the composer now: preview the pictures.
+                    None => return (self.preview_staged(), None),
                 }
             }
             Message::ChatLoaded(conversation, Ok(messages)) => {
@@ -1300,8 +1338,16 @@ impl Home {
                 if let Some(chat) = &mut self.chat {
                     chat.stage(path);
                 }
+                return (self.preview_staged(), None);
             }
             Message::CloseViewer => self.viewer = None,
+            Message::Decoded(key, Ok(handle)) => {
+                self.files.pictures.insert(key, Picture::Ready(handle));
+            }
+            Message::Decoded(key, Err(err)) => {
+                tracing::warn!(%err, "cannot show a picture");
+                self.files.pictures.insert(key, Picture::Failed);
+            }
             Message::SaveCopy(upload_id, name) => {
                 self.viewer = None;
                 let (panel, task) = Attach::save(name);
@@ -1393,6 +1439,7 @@ impl Home {
                         if let Some(chat) = &mut self.chat {
                             chat.stage(path);
                         }
+                        return (Task::batch([task.map(Message::Attach), self.preview_staged()]), None);
                     }
                     Some(attach::Event::SaveTo(target)) => {
                         self.panel = None;
@@ -2018,10 +2065,13 @@ impl Home {
                 .push(small("Save as…", Message::SaveCopy(upload_id.to_owned(), name.to_owned())))
                 .push(small("Open in system viewer", Message::Chat(chat::Message::OpenFile(path.clone()))))
                 .push(small("Show in folder", Message::Chat(chat::Message::ShowInFolder(folder))));
-            image(image::Handle::from_path(path))
-                .content_fit(iced::ContentFit::Contain)
-                .width(Length::Fill)
-                .into()
+            match self.files.local(path, files::VIEWER_SIDE) {
+                Some(Picture::Ready(handle)) => {
+                    image(handle.clone()).content_fit(iced::ContentFit::Contain).width(Length::Fill).into()
+                }
+                Some(Picture::Failed) => widget::error_line("The picture cannot be shown."),
+                _ => text("Opening the picture…").style(text::secondary).into(),
+            }
         } else if let Some(transfer) = self.files.transfers.get(upload_id) {
             text(format!(
                 "Loading the picture… {} of {}",
