@@ -98,7 +98,7 @@ impl Files {
         format!("sticker:{code}")
     }
 
-    /// The key of an avatar picture: its path on the server (which changes with the picture).
+    /// The key of an avatar picture: its address on the server (its `v` changes with the picture).
     pub fn avatar_key(url: &str) -> String {
         format!("avatar:{url}")
     }
@@ -173,9 +173,13 @@ async fn claim_name(part: &Path, dir: &Path, name: &str) -> std::io::Result<Path
         match tokio::fs::hard_link(part, &target).await {
             Ok(()) => return Ok(target),
             Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            // A file system without hard links: a rename, checked just before.
-            Err(_) if !target.exists() => return tokio::fs::rename(part, &target).await.map(|()| target),
-            Err(err) => return Err(err),
+            // A file system without hard links: the name is reserved by creating the file
+            // (which fails on a taken name), then the download replaces the reservation.
+            Err(_) => match tokio::fs::OpenOptions::new().write(true).create_new(true).open(&target).await {
+                Ok(_) => return tokio::fs::rename(part, &target).await.map(|()| target),
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(err) => return Err(err),
+            },
         }
     }
     Err(std::io::Error::other("no free name"))
@@ -254,12 +258,21 @@ pub const VIEWER_SIDE: u32 = 1600;
 /// Decodes a picture file off the UI thread, scaled down to at most `max_side` pixels on its
 /// longer side, ready to draw (a large photo would otherwise be decoded while drawing).
 pub async fn decode_picture(path: PathBuf, max_side: u32) -> Result<image::Handle, String> {
+    // One picture at a time: decoding a large photo takes much memory for a moment.
+    static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    let _turn = DECODING.acquire().await.map_err(|err| err.to_string())?;
     let decoded = tokio::task::spawn_blocking(move || {
-        let picture = ::image::ImageReader::open(&path)
+        use ::image::ImageDecoder;
+        let unreadable = |err: &dyn std::fmt::Display| format!("Cannot show {}: {err}", path.display());
+        let mut decoder = ::image::ImageReader::open(&path)
             .and_then(|reader| reader.with_guessed_format())
             .map_err(|err| format!("Cannot read {}: {err}", path.display()))?
-            .decode()
-            .map_err(|err| format!("Cannot show {}: {err}", path.display()))?;
+            .into_decoder()
+            .map_err(|err| unreadable(&err))?;
+        // Phone photos say in their EXIF data which way is up.
+        let orientation = decoder.orientation().map_err(|err| unreadable(&err))?;
+        let mut picture = ::image::DynamicImage::from_decoder(decoder).map_err(|err| unreadable(&err))?;
+        picture.apply_orientation(orientation);
         let picture = if picture.width().max(picture.height()) > max_side {
             picture.resize(max_side, max_side, ::image::imageops::FilterType::Triangle)
         } else {
@@ -274,12 +287,14 @@ pub async fn decode_picture(path: PathBuf, max_side: u32) -> Result<image::Handl
     Ok(image::Handle::from_rgba(width, height, pixels))
 }
 
-/// Removes the `.part` files of downloads that were cut off (the app closed mid-way).
-pub async fn remove_leftovers(folder: PathBuf) {
+/// Removes the `.part` files of downloads that were cut off (the app closed mid-way): those
+/// last written before `session_start`, never one of this session's downloads.
+pub async fn remove_leftovers(folder: PathBuf, session_start: std::time::SystemTime) {
     let Ok(mut entries) = tokio::fs::read_dir(&folder).await else { return };
     while let Ok(Some(entry)) = entries.next_entry().await {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.ends_with(".part") {
+        let old = entry.metadata().await.and_then(|m| m.modified()).is_ok_and(|at| at < session_start);
+        if name.starts_with('.') && name.ends_with(".part") && old {
             let _ = tokio::fs::remove_file(entry.path()).await;
         }
     }
@@ -537,9 +552,15 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join(".0d1e.part"), b"").expect("write");
         std::fs::write(dir.path().join("kept.part"), b"").expect("write");
-        remove_leftovers(dir.path().to_owned()).await;
+        let session_start = std::time::SystemTime::now() + std::time::Duration::from_secs(1);
+        remove_leftovers(dir.path().to_owned(), session_start).await;
         assert!(!dir.path().join(".0d1e.part").exists());
         assert!(dir.path().join("kept.part").exists(), "only the hidden download parts");
+        // A part written during this session is a download under way: it stays.
+        std::fs::write(dir.path().join(".4f2a.part"), b"").expect("write");
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        remove_leftovers(dir.path().to_owned(), an_hour_ago).await;
+        assert!(dir.path().join(".4f2a.part").exists());
     }
 
     #[test]

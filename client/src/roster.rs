@@ -240,7 +240,14 @@ impl Roster {
             ServerFrame::SyncState { conversations, friend_requests, group_requests } => {
                 self.conversations =
                     conversations.iter().map(|c| (c.conversation_id, conversation_of(c))).collect();
-                self.friend_requests = friend_requests.clone();
+                // `sync_state` lists the requests addressed to the user; the user's own stay.
+                let me = self.me;
+                self.friend_requests.retain(|r| r.from.id == me);
+                for request in friend_requests {
+                    if !self.friend_requests.iter().any(|r| r.id == request.id) {
+                        self.friend_requests.push(request.clone());
+                    }
+                }
                 self.group_requests = group_requests.clone();
                 if let Some(open) = self.open {
                     self.mark_read(open);
@@ -659,5 +666,34 @@ mod tests {
         roster.apply(&update(12, 4, 8, 8));
         assert_eq!(roster.reach(12, 8), Reach::ReadBy(1));
         assert_eq!(Reach::ReadBy(2).describe(), "read by 2");
+    }
+
+    #[test]
+    fn the_users_own_requests_survive_a_sync() {
+        let mut roster = Roster::new(1);
+        let me = user(1, "Alice");
+        let sent = FriendRequest {
+            id: 7,
+            from: me.clone(),
+            to: user(2, "Bob"),
+            message: String::new(),
+            created_at: 0,
+        };
+        let old = FriendRequest {
+            id: 8,
+            from: user(3, "Carol"),
+            to: me.clone(),
+            message: String::new(),
+            created_at: 0,
+        };
+        let new =
+            FriendRequest { id: 9, from: user(4, "Dave"), to: me, message: String::new(), created_at: 0 };
+        roster.friend_requests = vec![sent.clone(), old];
+        roster.apply(&ServerFrame::SyncState {
+            conversations: vec![],
+            friend_requests: vec![new.clone()],
+            group_requests: vec![],
+        });
+        assert_eq!(roster.friend_requests, [sent, new], "incoming ones replaced, own ones kept");
     }
 }

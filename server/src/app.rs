@@ -70,6 +70,11 @@ pub fn profile_of(row: &UserRow) -> UserProfile {
         id: row.id,
         username: row.username.clone(),
         display_name: row.display_name.clone(),
-        avatar_url: row.avatar.as_ref().map(|_| format!("/api/users/{}/avatar", row.id)),
+        // The stored file's name (a new uuid per upload) versions the address, so that a new
+        // picture is a new address for every cache.
+        avatar_url: row.avatar.as_ref().map(|file| {
+            let version = file.split('.').next().unwrap_or_default();
+            format!("/api/users/{}/avatar?v={version}", row.id)
+        }),
     }
 }

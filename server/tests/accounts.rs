@@ -226,6 +226,12 @@ async fn avatar_upload_and_download(backend: Backend) {
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let res = server.http.get(format!("{}{avatar_url}", server.base)).send().await.expect("get");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "avatars need a token");
+    // A new picture has a new address, so that caches keyed by it fetch it again.
+    let res = put(PNG.to_vec()).await.expect("upload");
+    let profile: serde_json::Value = res.json().await.expect("profile");
+    let newer = profile["avatar_url"].as_str().expect("avatar url").to_owned();
+    assert!(newer.starts_with(&format!("/api/users/{}/avatar?v=", heidi.user.id)), "{newer}");
+    assert_ne!(newer, avatar_url);
     let (status, _) = server.get(&format!("/api/users/{}/avatar", ivan.user.id), &heidi.token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     server.stop().await;

@@ -222,6 +222,9 @@ pub enum Message {
     Answered(Result<(), ApiError>),
     /// Withdraw the user's own friend request.
     Withdraw(i64),
+    Withdrawn(kith_shared::api::FriendRequest, Result<(), ApiError>),
+    /// The pending friend requests to and from the user.
+    RequestsLoaded(Result<kith_shared::api::FriendRequests, ApiError>),
     OpenAddFriend,
     SearchChanged(String),
     GreetingChanged(String),
@@ -306,7 +309,8 @@ impl Home {
         tasks.push(load_emoji(&session.api, history_path.as_deref()));
         let history_opening = history_path.is_some();
         if let Some(folder) = files.folder.clone() {
-            tasks.push(Task::future(files::remove_leftovers(folder)).discard());
+            let session_start = std::time::SystemTime::now();
+            tasks.push(Task::future(files::remove_leftovers(folder, session_start)).discard());
         }
         if let Some(path) = history_path {
             tasks.push(Task::perform(
@@ -648,9 +652,14 @@ impl Home {
     fn load_lists(&self) -> Task<Message> {
         let api = self.session.api.clone();
         let api2 = api.clone();
+        let api3 = api.clone();
         Task::batch([
             Task::perform(async move { api.get_json("/api/friends").await }, Message::FriendsLoaded),
             Task::perform(async move { api2.get_json("/api/groups").await }, Message::GroupsLoaded),
+            Task::perform(
+                async move { api3.get_json("/api/friend-requests").await },
+                Message::RequestsLoaded,
+            ),
         ])
     }
 
@@ -1019,6 +1028,26 @@ impl Home {
         })
     }
 
+    /// Closes the picture viewer and lets its full-size picture go.
+    fn close_viewer(&mut self) {
+        if let Some((upload_id, _)) = self.viewer.take()
+            && let Some(path) = self.files.saved.get(&upload_id)
+        {
+            self.files.pictures.remove(&Files::local_key(path, files::VIEWER_SIDE));
+        }
+    }
+
+    /// Lets go of the previews of pictures no longer waiting above the composer.
+    fn forget_previews(&mut self) {
+        let waiting: Vec<String> = self
+            .chat
+            .iter()
+            .flat_map(|chat| chat.staged.iter().map(|path| Files::local_key(path, files::PREVIEW_SIDE)))
+            .collect();
+        let prefix = format!("local:{}:", files::PREVIEW_SIDE);
+        self.files.pictures.retain(|key, _| !key.starts_with(&prefix) || waiting.contains(key));
+    }
+
     /// The picture in the viewer, once its file is on this computer.
     fn decode_for_viewer(&mut self) -> Task<Message> {
         let Some((upload_id, _)) = &self.viewer else { return Task::none() };
@@ -1258,11 +1287,13 @@ impl Home {
                         files::open_in_system(&path);
                     }
                     Some(chat::Event::SendWithFiles(text, paths)) => {
+                        self.forget_previews();
                         let mut tasks = vec![self.send_content(conversation_id, Content::Text { text })];
                         tasks.extend(paths.into_iter().map(|path| self.upload(path)));
                         return (Task::batch(tasks), None);
                     }
                     Some(chat::Event::SendFiles(paths)) => {
+                        self.forget_previews();
                         let uploads: Vec<_> = paths.into_iter().map(|path| self.upload(path)).collect();
                         return (Task::batch(uploads), None);
                     }
@@ -1309,8 +1340,11 @@ impl Home {
                         );
                         return (newest, None);
                     }
-                    // Pasted files may wait above the composer now: preview the pictures.
-                    None => return (self.preview_staged(), None),
+                    // Pasted files may wait above the composer now, or one was taken back.
+                    None => {
+                        self.forget_previews();
+                        return (self.preview_staged(), None);
+                    }
                 }
             }
             Message::ChatLoaded(conversation, Ok(messages)) => {
@@ -1340,16 +1374,19 @@ impl Home {
                 }
                 return (self.preview_staged(), None);
             }
-            Message::CloseViewer => self.viewer = None,
+            Message::CloseViewer => self.close_viewer(),
             Message::Decoded(key, Ok(handle)) => {
-                self.files.pictures.insert(key, Picture::Ready(handle));
+                // Only if still wanted: the viewer may have closed, the file left the composer.
+                if let Some(picture @ Picture::Loading) = self.files.pictures.get_mut(&key) {
+                    *picture = Picture::Ready(handle);
+                }
             }
             Message::Decoded(key, Err(err)) => {
                 tracing::warn!(%err, "cannot show a picture");
                 self.files.pictures.insert(key, Picture::Failed);
             }
             Message::SaveCopy(upload_id, name) => {
-                self.viewer = None;
+                self.close_viewer();
                 let (panel, task) = Attach::save(name);
                 self.panel = Some(Panel::Attach(panel, AttachFor::SaveCopy(upload_id)));
                 return (task.map(Message::Attach), None);
@@ -1373,7 +1410,7 @@ impl Home {
             Message::EmojiLoaded(Err(err)) => tracing::warn!(%err, "no emoji set: emoji show as text"),
             Message::Escape => {
                 if self.viewer.is_some() {
-                    self.viewer = None;
+                    self.close_viewer();
                 } else if self.panel.is_some() {
                     self.panel = None;
                 } else if let Some(chat) = &mut self.chat {
@@ -1513,6 +1550,12 @@ impl Home {
                 return (Task::batch([open, reload]), event);
             }
             Message::GroupAdmin(message) => {
+                // Muting is not pushed by the server: its answer counts even when the panel
+                // has closed or shows another group.
+                if let group_admin::Message::Done(_, Ok(Some(group_admin::Outcome::Muted(group)))) = &message
+                {
+                    self.roster.apply(&ServerFrame::GroupJoined { group: group.clone() });
+                }
                 let Some(Panel::GroupAdmin(panel)) = &mut self.panel else { return (Task::none(), None) };
                 let (task, event) = panel.update(message, &self.session.api, &self.roster);
                 let task = task.map(Message::GroupAdmin);
@@ -1634,10 +1677,42 @@ impl Home {
             }
             Message::Withdraw(id) => {
                 let api = self.session.api.clone();
-                // The server tells the addressee; the request leaves the user's own list now.
-                self.roster.friend_requests.retain(|r| r.id != id);
+                // The server tells the addressee; the request leaves the user's own list now
+                // and comes back if the server says no.
+                let Some(at) = self.roster.friend_requests.iter().position(|r| r.id == id) else {
+                    return (Task::none(), None);
+                };
+                let request = self.roster.friend_requests.remove(at);
                 let path = format!("/api/friend-requests/{id}");
-                return (Task::perform(async move { api.delete(&path).await }, Message::Answered), None);
+                return (
+                    Task::perform(async move { api.delete(&path).await }, move |result| {
+                        Message::Withdrawn(request.clone(), result)
+                    }),
+                    None,
+                );
+            }
+            Message::Withdrawn(_, Ok(())) => self.notice = None,
+            Message::Withdrawn(request, Err(err)) => {
+                // Already answered or gone: the lists will say so; otherwise it still waits.
+                if err.code() != Some(ErrorCode::NotFound) {
+                    self.roster.friend_requests.push(request);
+                }
+                self.notice = Some(err.plain());
+                return (Task::none(), session_over(&err));
+            }
+            Message::RequestsLoaded(Ok(requests)) => {
+                let me = self.roster.me;
+                self.roster.friend_requests.retain(|r| r.from.id != me);
+                self.roster.friend_requests.extend(requests.outgoing);
+                for request in requests.incoming {
+                    if !self.roster.friend_requests.iter().any(|r| r.id == request.id) {
+                        self.roster.friend_requests.push(request);
+                    }
+                }
+            }
+            Message::RequestsLoaded(Err(err)) => {
+                tracing::warn!(%err, "cannot load the friend requests");
+                return (Task::none(), session_over(&err));
             }
             Message::AnswerGroup { id, accept } => {
                 let api = self.session.api.clone();
