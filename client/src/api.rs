@@ -200,7 +200,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        self.call(self.authed(self.http.post(self.url(path))).json(body)).await
+        self.json(reqwest::Method::POST, path, body).await
     }
 
     /// `PUT` of a JSON body with a JSON answer.
@@ -209,7 +209,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        self.call(self.authed(self.http.put(self.url(path))).json(body)).await
+        self.json(reqwest::Method::PUT, path, body).await
     }
 
     /// `PATCH` of a JSON body with a JSON answer.
@@ -218,7 +218,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        self.call(self.authed(self.http.patch(self.url(path))).json(body)).await
+        self.json(reqwest::Method::PATCH, path, body).await
     }
 
     /// `PUT` of raw bytes with a JSON answer.
@@ -250,6 +250,16 @@ impl Api {
     /// A transport failure in words (the server's address and the cause).
     pub fn transport_error(&self, err: reqwest::Error) -> ApiError {
         self.transport(err)
+    }
+
+    /// A request with a JSON body and a JSON answer.
+    async fn json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.call(self.authed(self.http.request(method, self.url(path))).json(body)).await
     }
 
     fn url(&self, path: &str) -> String {

@@ -148,6 +148,11 @@ impl Driver {
         }
     }
 
+    /// Handles messages until the main window is there and `done` holds of it.
+    async fn until_home(&mut self, what: &str, done: impl Fn(&home::Home) -> bool) {
+        self.until(what, |app| matches!(&app.screen, Screen::Home(home) if done(home))).await;
+    }
+
     /// Handles messages until the local cache holds a message matching `found`.
     async fn until_cached(
         &mut self,
@@ -201,16 +206,8 @@ impl Driver {
         for step in steps {
             self.update(Message::Login(step));
         }
-        self.until(
-            "logged in and connected",
-            |app| matches!(&app.screen, Screen::Home(home) if home.status == home::Status::Online),
-        )
-        .await;
-        self.until(
-            "the cache is open",
-            |app| matches!(&app.screen, Screen::Home(home) if home.history.is_some()),
-        )
-        .await;
+        self.until_home("logged in and connected", |home| home.status == home::Status::Online).await;
+        self.until_home("the cache is open", |home| home.history.is_some()).await;
     }
 }
 
@@ -250,35 +247,18 @@ async fn a_message_from_a_reaches_b_cache_and_unread_count_then_is_recalled() {
     alice.home(home::Message::GreetingChanged("It's Alice from the climbing club".into()));
     alice.home(home::Message::Search);
     alice
-        .until("the search finds Bob", |app| {
-            matches!(&app.screen, Screen::Home(home)
-                if matches!(&home.panel, Some(home::Panel::AddFriend(search))
-                    if search.results.iter().any(|hit| hit.user.username == "bob")))
-        })
+        .until_home("the search finds Bob", |home| matches!(&home.panel, Some(home::Panel::AddFriend(search)) if search.results.iter().any(|hit| hit.user.username == "bob")))
         .await;
     alice.home(home::Message::Ask(bob_id));
 
     // Bob sees the request live, with its message, and accepts it.
-    bob.until(
-        "the request reaches Bob",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.pending_count() == 1),
-    )
-    .await;
+    bob.until_home("the request reaches Bob", |home| home.roster.pending_count() == 1).await;
     let request = bob.main().roster.incoming_friend_requests().next().expect("a request").clone();
     assert_eq!(request.from.id, alice_id);
     assert_eq!(request.message, "It's Alice from the climbing club");
     bob.home(home::Message::AnswerFriend { id: request.id, accept: true });
-    bob.until(
-        "Alice is Bob's friend",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.friends.contains_key(&alice_id)),
-    )
-    .await;
-    alice
-        .until(
-            "Bob is Alice's friend",
-            |app| matches!(&app.screen, Screen::Home(home) if home.roster.friends.contains_key(&bob_id)),
-        )
-        .await;
+    bob.until_home("Alice is Bob's friend", |home| home.roster.friends.contains_key(&alice_id)).await;
+    alice.until_home("Bob is Alice's friend", |home| home.roster.friends.contains_key(&bob_id)).await;
     let conversation = alice.main().roster.friends[&bob_id].conversation_id;
     assert_eq!(bob.main().roster.friends[&alice_id].conversation_id, conversation);
 
@@ -286,27 +266,21 @@ async fn a_message_from_a_reaches_b_cache_and_unread_count_then_is_recalled() {
     alice.home(home::Message::Open(conversation));
     let typed = text_editor::Action::Edit(text_editor::Edit::Paste(Arc::new("Hello Bob!".to_owned())));
     alice.home(home::Message::Chat(chat::Message::Edit(typed)));
-    bob.until("Bob sees Alice typing", |app| {
-        matches!(&app.screen, Screen::Home(home)
-            if home.typing_line(conversation).as_deref() == Some("Alice is typing…"))
+    bob.until_home("Bob sees Alice typing", |home| {
+        home.typing_line(conversation).as_deref() == Some("Alice is typing…")
     })
     .await;
     alice.home(home::Message::Chat(chat::Message::Send));
     alice
-        .until("Alice's copy is acknowledged", |app| {
-            matches!(&app.screen, Screen::Home(home)
-            if home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(|m| {
-                text_of(m) == Some("Hello Bob!") && m.delivery == Delivery::Sent
-            })))
+        .until_home("Alice's copy is acknowledged", |home| {
+            home.chat.as_ref().is_some_and(|chat| {
+                chat.messages.iter().any(|m| text_of(m) == Some("Hello Bob!") && m.delivery == Delivery::Sent)
+            })
         })
         .await;
 
     // Bob, with the chat closed: one unread, the message in his local cache.
-    bob.until(
-        "Bob has one unread message",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.unread(conversation) == 1),
-    )
-    .await;
+    bob.until_home("Bob has one unread message", |home| home.roster.unread(conversation) == 1).await;
     let cached =
         bob.until_cached(conversation, "Alice's message", |m| text_of(m) == Some("Hello Bob!")).await;
     assert_eq!(cached.len(), 1, "one copy: {cached:?}");
@@ -317,9 +291,8 @@ async fn a_message_from_a_reaches_b_cache_and_unread_count_then_is_recalled() {
 
     // Opening the chat shows the message from the cache and clears the badge.
     bob.home(home::Message::Open(conversation));
-    bob.until("Bob's chat shows the message", |app| {
-        matches!(&app.screen, Screen::Home(home)
-            if home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(|m| text_of(m) == Some("Hello Bob!"))))
+    bob.until_home("Bob's chat shows the message", |home| {
+        home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(|m| text_of(m) == Some("Hello Bob!")))
     })
     .await;
     assert_eq!(bob.main().roster.unread(conversation), 0);
@@ -331,9 +304,8 @@ async fn a_message_from_a_reaches_b_cache_and_unread_count_then_is_recalled() {
     let recalled = |m: &StoredMessage| m.seq == Some(1) && m.content == Content::Recalled;
     alice.until_cached(conversation, "the recalled marker", recalled).await;
     bob.until_cached(conversation, "the recalled marker", recalled).await;
-    bob.until("Bob's chat shows the recall", |app| {
-        matches!(&app.screen, Screen::Home(home)
-            if home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(recalled)))
+    bob.until_home("Bob's chat shows the recall", |home| {
+        home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(recalled))
     })
     .await;
 
@@ -380,12 +352,7 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
         ui.typewrite(PASSWORD);
         ui.click("Log in").expect("log in button");
     });
-    alice
-        .until(
-            "logged in again and connected",
-            |app| matches!(&app.screen, Screen::Home(home) if home.status == home::Status::Online),
-        )
-        .await;
+    alice.until_home("logged in again and connected", |home| home.status == home::Status::Online).await;
 
     // Bob picks a picture for his avatar in the profile panel.
     let desk = tempfile::tempdir().expect("temp dir");
@@ -396,21 +363,14 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
         ui.click("Change picture…").expect("the avatar button");
     });
     bob.home(home::Message::Attach(crate::screen::attach::Message::Choose(portrait)));
-    bob.until("Bob's avatar is saved", |app| {
-        matches!(&app.screen, Screen::Home(home) if home.user().avatar_url.is_some() && home.avatar.is_some())
-    })
-    .await;
+    bob.until_home("Bob's avatar is saved", |home| home.user().avatar_url.is_some() && home.avatar.is_some())
+        .await;
 
     // Bob asks Alice; she opens the inbox, reads his message and accepts.
     bob.home(home::Message::OpenAddFriend);
     bob.home(home::Message::GreetingChanged("Bob from the chess club".into()));
     bob.home(home::Message::Ask(alice_id));
-    alice
-        .until(
-            "the request reaches Alice",
-            |app| matches!(&app.screen, Screen::Home(home) if home.roster.pending_count() == 1),
-        )
-        .await;
+    alice.until_home("the request reaches Alice", |home| home.roster.pending_count() == 1).await;
     alice.ui(|ui| {
         ui.click("Requests").expect("requests button");
     });
@@ -418,22 +378,12 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     alice.ui(|ui| {
         ui.click("Accept").expect("accept button");
     });
-    alice
-        .until(
-            "Bob is Alice's friend",
-            |app| matches!(&app.screen, Screen::Home(home) if home.roster.friends.contains_key(&bob_id)),
-        )
-        .await;
-    bob.until(
-        "Alice is Bob's friend",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.friends.contains_key(&alice_id)),
-    )
-    .await;
+    alice.until_home("Bob is Alice's friend", |home| home.roster.friends.contains_key(&bob_id)).await;
+    bob.until_home("Alice is Bob's friend", |home| home.roster.friends.contains_key(&alice_id)).await;
     let conversation = alice.main().roster.friends[&bob_id].conversation_id;
     alice
-        .until("Alice has Bob's picture", |app| {
-            matches!(&app.screen, Screen::Home(home)
-                if home.files.avatar(home.roster.friends[&bob_id].user.avatar_url.as_deref()).is_some())
+        .until_home("Alice has Bob's picture", |home| {
+            home.files.avatar(home.roster.friends[&bob_id].user.avatar_url.as_deref()).is_some()
         })
         .await;
 
@@ -448,27 +398,27 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
         ui.tap_key(iced::keyboard::key::Named::Enter);
     });
     alice
-        .until("Alice's message is stored by the server", |app| {
-            matches!(&app.screen, Screen::Home(home)
-            if home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(|m| {
-                text_of(m) == Some("Hello from the window") && m.delivery == Delivery::Sent
-            })))
+        .until_home("Alice's message is stored by the server", |home| {
+            home.chat.as_ref().is_some_and(|chat| {
+                chat.messages
+                    .iter()
+                    .any(|m| text_of(m) == Some("Hello from the window") && m.delivery == Delivery::Sent)
+            })
         })
         .await;
     assert!(alice.sees("Hello from the window"), "the message is on screen");
 
     // Bob's list previews it; his device says it arrived, and Alice's chat says so.
     bob.until_cached(conversation, "Alice's message", |m| text_of(m) == Some("Hello from the window")).await;
-    bob.until("Bob's list shows the preview", |app| {
-        matches!(&app.screen, Screen::Home(home)
-            if home.previews.get(&conversation).map(String::as_str) == Some("Hello from the window"))
+    bob.until_home("Bob's list shows the preview", |home| {
+        home.previews.get(&conversation).map(String::as_str) == Some("Hello from the window")
     })
     .await;
     assert!(bob.sees("Hello from the window"), "the preview is on screen");
 
     // The server's emoji set arrived and is cached beside the history for next time.
-    bob.until("the emoji set is loaded", |app| {
-        matches!(&app.screen, Screen::Home(home) if home.emoji.as_ref().is_some_and(|set| set.entries.len() > 100))
+    bob.until_home("the emoji set is loaded", |home| {
+        home.emoji.as_ref().is_some_and(|set| set.entries.len() > 100)
     })
     .await;
     let history_db = bob.main().files.folder.clone().expect("a data folder");
@@ -478,9 +428,7 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     let sent_at = alice.main().chat.as_ref().and_then(|chat| chat.messages.last()).map(|m| m.sent_at);
     let time = crate::clock::time_of_day(sent_at.expect("a message"));
     alice
-        .until("Alice sees it delivered", |app| {
-            matches!(&app.screen, Screen::Home(home) if home.roster.reach(conversation, 1) == Reach::Delivered)
-        })
+        .until_home("Alice sees it delivered", |home| home.roster.reach(conversation, 1) == Reach::Delivered)
         .await;
     assert!(alice.sees(&format!("{time} · delivered")));
 
@@ -488,11 +436,7 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     bob.ui(|ui| {
         ui.click("Alice").expect("Alice in the friends list");
     });
-    alice
-        .until("Alice sees it read", |app| {
-            matches!(&app.screen, Screen::Home(home) if home.roster.reach(conversation, 1) == Reach::Read)
-        })
-        .await;
+    alice.until_home("Alice sees it read", |home| home.roster.reach(conversation, 1) == Reach::Read).await;
     assert!(alice.sees(&format!("{time} · read")));
     assert!(alice.sees("You: Hello from the window"), "Alice's own list previews her message");
 
@@ -503,19 +447,21 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
         ui.typewrite("windo");
     });
     alice
-        .until("the search finds the message", |app| {
-            matches!(&app.screen, Screen::Home(home)
-                if matches!(&home.panel, Some(home::Panel::Search(search)) if search.results.len() == 1))
-        })
+        .until_home(
+            "the search finds the message",
+            |home| matches!(&home.panel, Some(home::Panel::Search(search)) if search.results.len() == 1),
+        )
         .await;
     alice.ui(|ui| {
         ui.click("Hello from the window").expect("the result");
     });
     alice
-        .until("the chat shows the result", |app| {
-            matches!(&app.screen, Screen::Home(home)
-                if home.panel.is_none() && home.chat.as_ref().is_some_and(|chat| chat.highlight == Some(1)
-                    && chat.visible().any(|m| text_of(m) == Some("Hello from the window"))))
+        .until_home("the chat shows the result", |home| {
+            home.panel.is_none()
+                && home.chat.as_ref().is_some_and(|chat| {
+                    chat.highlight == Some(1)
+                        && chat.visible().any(|m| text_of(m) == Some("Hello from the window"))
+                })
         })
         .await;
     assert!(alice.sees("Found"), "the result is marked");
@@ -525,8 +471,8 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     bob.home(home::Message::DisplayNameChanged("Bobby".into()));
     bob.home(home::Message::SaveDisplayName);
     alice
-        .until("Alice sees Bob's new name", |app| {
-            matches!(&app.screen, Screen::Home(home) if home.roster.friends[&bob_id].user.display_name == "Bobby")
+        .until_home("Alice sees Bob's new name", |home| {
+            home.roster.friends[&bob_id].user.display_name == "Bobby"
         })
         .await;
     assert!(alice.sees("Bobby"));
@@ -540,23 +486,11 @@ async fn befriend(a: &mut Driver, b: &mut Driver) -> ConversationId {
     let b_id = b.main().user().id;
     a.home(home::Message::OpenAddFriend);
     a.home(home::Message::Ask(b_id));
-    b.until(
-        "the request arrives",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.pending_count() == 1),
-    )
-    .await;
+    b.until_home("the request arrives", |home| home.roster.pending_count() == 1).await;
     let request = b.main().roster.incoming_friend_requests().next().expect("a request").id;
     b.home(home::Message::AnswerFriend { id: request, accept: true });
-    a.until(
-        "they are friends",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.friends.contains_key(&b_id)),
-    )
-    .await;
-    b.until(
-        "they are friends",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.friends.contains_key(&a_id)),
-    )
-    .await;
+    a.until_home("they are friends", |home| home.roster.friends.contains_key(&b_id)).await;
+    b.until_home("they are friends", |home| home.roster.friends.contains_key(&a_id)).await;
     a.main().roster.friends[&b_id].conversation_id
 }
 
@@ -587,9 +521,8 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
     alice.home(home::Message::FileDropped(notes.clone()));
     assert!(alice.sees("sunset.png") && alice.sees("notes.bin"), "both wait above the composer");
     alice
-        .until("the picture is previewed", |app| {
-            matches!(&app.screen, Screen::Home(home)
-                if matches!(home.files.local(&picture, crate::files::PREVIEW_SIDE), Some(Picture::Ready(_))))
+        .until_home("the picture is previewed", |home| {
+            matches!(home.files.local(&picture, crate::files::PREVIEW_SIDE), Some(Picture::Ready(_)))
         })
         .await;
     alice.ui(|ui| {
@@ -599,11 +532,11 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
         |m: &StoredMessage| matches!(&m.content, Content::Image { name, .. } if name == "sunset.png");
     let is_file = |m: &StoredMessage| matches!(&m.content, Content::File { name, .. } if name == "notes.bin");
     alice
-        .until("both are sent", |app| {
-            matches!(&app.screen, Screen::Home(home) if home.chat.as_ref().is_some_and(|chat| {
+        .until_home("both are sent", |home| {
+            home.chat.as_ref().is_some_and(|chat| {
                 chat.messages.iter().any(|m| is_image(m) && m.delivery == Delivery::Sent)
                     && chat.messages.iter().any(|m| is_file(m) && m.delivery == Delivery::Sent)
-            }))
+            })
         })
         .await;
     assert!(alice.main().files.transfers.is_empty(), "the uploads are done");
@@ -611,8 +544,8 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
     // Bob opens the chat: the picture's thumbnail shows, the file offers a download.
     bob.until_cached(conversation, "the file message", is_file).await;
     bob.home(home::Message::Open(conversation));
-    bob.until("the thumbnail shows", |app| {
-        matches!(&app.screen, Screen::Home(home) if home.files.pictures.values().any(|p| matches!(p, Picture::Ready(_))))
+    bob.until_home("the thumbnail shows", |home| {
+        home.files.pictures.values().any(|p| matches!(p, Picture::Ready(_)))
     })
     .await;
     let downloads = |bob: &Driver| -> Vec<(String, String)> {
@@ -636,10 +569,8 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
             name: name.clone(),
         }));
     }
-    bob.until("both are saved", |app| {
-        matches!(&app.screen, Screen::Home(home) if home.files.saved.len() == 2 && home.files.transfers.is_empty())
-    })
-    .await;
+    bob.until_home("both are saved", |home| home.files.saved.len() == 2 && home.files.transfers.is_empty())
+        .await;
     let saved = bob.main().files.saved.clone();
     let folder = bob.main().files.folder.clone().expect("a files folder");
     for (upload_id, name) in &wanted {
@@ -663,9 +594,8 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
     assert_eq!(bob.main().viewer, Some((image_id.clone(), "sunset.png".into())));
     assert!(bob.sees("Open in system viewer"));
     let saved_picture = bob.main().files.saved[&image_id].clone();
-    bob.until("the viewer shows the picture", |app| {
-        matches!(&app.screen, Screen::Home(home)
-            if matches!(home.files.local(&saved_picture, crate::files::VIEWER_SIDE), Some(Picture::Ready(_))))
+    bob.until_home("the viewer shows the picture", |home| {
+        matches!(home.files.local(&saved_picture, crate::files::VIEWER_SIDE), Some(Picture::Ready(_)))
     })
     .await;
 
@@ -681,10 +611,7 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
         ui.click("Save here").expect("the save button");
     });
     let copy = elsewhere.path().join("sunset copy.png");
-    bob.until("the copy is saved", |app| {
-        matches!(&app.screen, Screen::Home(home) if home.chat.as_ref().is_some_and(|c| c.info.is_some()))
-    })
-    .await;
+    bob.until_home("the copy is saved", |home| home.chat.as_ref().is_some_and(|c| c.info.is_some())).await;
     assert_eq!(std::fs::read(&copy).expect("the copy"), std::fs::read(&picture).expect("the original"));
 
     // The cache remembers where the files are, for the next start.
@@ -715,12 +642,12 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
         ui.click("Remove friend: sure?").expect("the confirmation");
     });
     alice
-        .until("Bob is gone from Alice's list", |app| {
-            matches!(&app.screen, Screen::Home(home) if !home.roster.friends.contains_key(&bob_id) && home.chat.is_none())
+        .until_home("Bob is gone from Alice's list", |home| {
+            !home.roster.friends.contains_key(&bob_id) && home.chat.is_none()
         })
         .await;
-    bob.until("Alice is gone from Bob's list", |app| {
-        matches!(&app.screen, Screen::Home(home) if !home.roster.friends.contains_key(&alice_id) && home.chat.is_none())
+    bob.until_home("Alice is gone from Bob's list", |home| {
+        !home.roster.friends.contains_key(&alice_id) && home.chat.is_none()
     })
     .await;
 
@@ -755,8 +682,8 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
     alice.home(home::Message::Groups(groups::Message::NameChanged("Chess Club".into())));
     alice.home(home::Message::Groups(groups::Message::Create));
     alice
-        .until("the group's chat is open", |app| {
-            matches!(&app.screen, Screen::Home(home) if home.chat.as_ref().is_some_and(|c| home.roster.groups.contains_key(&c.conversation_id)))
+        .until_home("the group's chat is open", |home| {
+            home.chat.as_ref().is_some_and(|c| home.roster.groups.contains_key(&c.conversation_id))
         })
         .await;
     let group = alice.main().chat.as_ref().expect("chat").conversation_id;
@@ -772,25 +699,17 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
     alice.until("Bob is invited", |app| admin_panel(app).is_some_and(|p| p.invited == [bob_id])).await;
 
     // Bob accepts the invitation from his inbox.
-    bob.until(
-        "the invitation arrives",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.pending_count() == 1),
-    )
-    .await;
+    bob.until_home("the invitation arrives", |home| home.roster.pending_count() == 1).await;
     bob.ui(|ui| {
         ui.click("Requests").expect("requests button");
     });
     bob.ui(|ui| {
         ui.click("Accept").expect("accept button");
     });
-    bob.until(
-        "Bob is in the group",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.groups.contains_key(&group)),
-    )
-    .await;
+    bob.until_home("Bob is in the group", |home| home.roster.groups.contains_key(&group)).await;
     alice
-        .until("Alice sees Bob as a member", |app| {
-            matches!(&app.screen, Screen::Home(home) if home.roster.members_sorted(group).iter().any(|m| m.user.id == bob_id))
+        .until_home("Alice sees Bob as a member", |home| {
+            home.roster.members_sorted(group).iter().any(|m| m.user.id == bob_id)
         })
         .await;
 
@@ -798,11 +717,7 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
     alice.ui(|ui| {
         ui.click("Make admin").expect("make admin");
     });
-    bob.until(
-        "Bob is an admin",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.groups[&group].role == Role::Admin),
-    )
-    .await;
+    bob.until_home("Bob is an admin", |home| home.roster.groups[&group].role == Role::Admin).await;
     alice
         .until("Alice's panel shows it", |app| {
             admin_panel(app).is_some_and(|p| !p.busy)
@@ -816,11 +731,7 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
     alice.ui(|ui| {
         ui.click("Hand over: sure?").expect("confirm");
     });
-    bob.until(
-        "Bob owns the group",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.groups[&group].role == Role::Owner),
-    )
-    .await;
+    bob.until_home("Bob owns the group", |home| home.roster.groups[&group].role == Role::Owner).await;
     alice
         .until("Alice is an admin now", |app| {
             admin_panel(app).is_some_and(|p| !p.busy)
@@ -830,11 +741,7 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
 
     // Bob opens the group's chat: its member list is there.
     bob.home(home::Message::Open(group));
-    bob.until(
-        "Bob sees both members",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.members_sorted(group).len() == 2),
-    )
-    .await;
+    bob.until_home("Bob sees both members", |home| home.roster.members_sorted(group).len() == 2).await;
 
     // Alice mutes it, then leaves: the chat closes and the group is gone from her list.
     alice.home(home::Message::GroupAdmin(group_admin::Message::MuteToggled(true)));
@@ -851,15 +758,9 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
         ui.click("Leave the group: sure?").expect("confirm");
     });
     alice
-        .until("Alice left", |app| {
-            matches!(&app.screen, Screen::Home(home) if !home.roster.groups.contains_key(&group) && home.chat.is_none())
-        })
+        .until_home("Alice left", |home| !home.roster.groups.contains_key(&group) && home.chat.is_none())
         .await;
-    bob.until(
-        "Bob sees Alice gone",
-        |app| matches!(&app.screen, Screen::Home(home) if home.roster.members_sorted(group).len() == 1),
-    )
-    .await;
+    bob.until_home("Bob sees Alice gone", |home| home.roster.members_sorted(group).len() == 1).await;
 
     server.server.shutdown().await;
 }

@@ -59,6 +59,32 @@ pub struct StoredMessage {
     pub delivery: Delivery,
 }
 
+/// The statement that puts a message row into the search index: its text, or a file's or
+/// picture's name. `$row` is the row's prefix (`new.` in a trigger, empty for a table scan)
+/// and `$from` where the rows come from (nothing in a trigger).
+macro_rules! index_row {
+    ($row:literal, $from:literal) => {
+        concat!(
+            "INSERT INTO message_search (rowid, body) SELECT ",
+            $row,
+            "local_id, ",
+            "CASE json_extract(",
+            $row,
+            "content, '$.type') ",
+            "WHEN 'text' THEN json_extract(",
+            $row,
+            "content, '$.text') ",
+            "ELSE json_extract(",
+            $row,
+            "content, '$.name') END ",
+            $from,
+            " WHERE json_extract(",
+            $row,
+            "content, '$.type') IN ('text', 'file', 'image')"
+        )
+    };
+}
+
 const SCHEMA: &[&str] = &[
     // Conversations the user takes part in: one-to-one chats and groups, by server id.
     "CREATE TABLE IF NOT EXISTS conversations (
@@ -87,21 +113,17 @@ const SCHEMA: &[&str] = &[
     // Full-text search over what people wrote (text, and the names of files and pictures),
     // by the message's local id; kept in step by the triggers below.
     "CREATE VIRTUAL TABLE IF NOT EXISTS message_search USING fts5(body, tokenize = 'unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER IF NOT EXISTS message_search_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO message_search (rowid, body)
-        SELECT new.local_id, CASE json_extract(new.content, '$.type')
-            WHEN 'text' THEN json_extract(new.content, '$.text')
-            ELSE json_extract(new.content, '$.name') END
-        WHERE json_extract(new.content, '$.type') IN ('text', 'file', 'image');
-    END",
-    "CREATE TRIGGER IF NOT EXISTS message_search_update AFTER UPDATE OF content ON messages BEGIN
-        DELETE FROM message_search WHERE rowid = old.local_id;
-        INSERT INTO message_search (rowid, body)
-        SELECT new.local_id, CASE json_extract(new.content, '$.type')
-            WHEN 'text' THEN json_extract(new.content, '$.text')
-            ELSE json_extract(new.content, '$.name') END
-        WHERE json_extract(new.content, '$.type') IN ('text', 'file', 'image');
-    END",
+    concat!(
+        "CREATE TRIGGER IF NOT EXISTS message_search_insert AFTER INSERT ON messages BEGIN ",
+        index_row!("new.", ""),
+        "; END"
+    ),
+    concat!(
+        "CREATE TRIGGER IF NOT EXISTS message_search_update AFTER UPDATE OF content ON messages BEGIN ",
+        "DELETE FROM message_search WHERE rowid = old.local_id; ",
+        index_row!("new.", ""),
+        "; END"
+    ),
     "CREATE TRIGGER IF NOT EXISTS message_search_delete AFTER DELETE ON messages BEGIN
         DELETE FROM message_search WHERE rowid = old.local_id;
     END",
@@ -153,15 +175,10 @@ impl History {
         // Caches made before search existed: index what they hold, once (version 1).
         let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&pool).await?;
         if version < 1 {
-            sqlx::query(
-                "INSERT INTO message_search (rowid, body)
-                 SELECT local_id, CASE json_extract(content, '$.type')
-                     WHEN 'text' THEN json_extract(content, '$.text')
-                     ELSE json_extract(content, '$.name') END
-                 FROM messages
-                 WHERE json_extract(content, '$.type') IN ('text', 'file', 'image')
-                   AND local_id NOT IN (SELECT rowid FROM message_search)",
-            )
+            sqlx::query(concat!(
+                index_row!("", "FROM messages"),
+                " AND local_id NOT IN (SELECT rowid FROM message_search)"
+            ))
             .execute(&pool)
             .await?;
             sqlx::query("PRAGMA user_version = 1").execute(&pool).await?;
@@ -674,6 +691,14 @@ mod tests {
         let history = History::open(&dir.path().join("h.db")).await.expect("reopen");
         assert_eq!(history.search("station", 50).await.expect("search").len(), 4);
         assert_eq!(history.count_from(5, 2).await.expect("count"), 2);
+
+        // A cache from before search existed (no index, version 0) is indexed once on opening.
+        sqlx::query("DELETE FROM message_search").execute(&history.pool).await.expect("empty the index");
+        sqlx::query("PRAGMA user_version = 0").execute(&history.pool).await.expect("version 0");
+        assert!(history.search("station", 50).await.expect("search").is_empty());
+        history.close().await;
+        let history = History::open(&dir.path().join("h.db")).await.expect("reopen");
+        assert_eq!(history.search("station", 50).await.expect("search").len(), 4);
     }
 
     #[tokio::test]

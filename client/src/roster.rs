@@ -164,6 +164,31 @@ impl Roster {
         self.members.values().flatten().find(|m| m.user.id == user_id).map(|m| m.user.display_name.as_str())
     }
 
+    /// Takes the pending friend requests addressed to the user and, when given, the user's
+    /// own; without `outgoing` the user's own requests stay as they are.
+    pub fn set_friend_requests(
+        &mut self,
+        incoming: Vec<FriendRequest>,
+        outgoing: Option<Vec<FriendRequest>>,
+    ) {
+        let me = self.me;
+        let mine = match outgoing {
+            Some(outgoing) => outgoing,
+            None => self.friend_requests.iter().filter(|r| r.from.id == me).cloned().collect(),
+        };
+        self.friend_requests = mine;
+        for request in incoming {
+            if !self.friend_requests.iter().any(|r| r.id == request.id) {
+                self.friend_requests.push(request);
+            }
+        }
+    }
+
+    /// A name to show for a user: their display name, or "User N" when unknown.
+    pub fn name_or_id(&self, user_id: UserId) -> String {
+        self.name_of(user_id).map_or_else(|| format!("User {user_id}"), str::to_owned)
+    }
+
     /// A group's members: the owner, then admins, then members, online first within each,
     /// then by name.
     pub fn members_sorted(&self, group: GroupId) -> Vec<&GroupMember> {
@@ -241,13 +266,7 @@ impl Roster {
                 self.conversations =
                     conversations.iter().map(|c| (c.conversation_id, conversation_of(c))).collect();
                 // `sync_state` lists the requests addressed to the user; the user's own stay.
-                let me = self.me;
-                self.friend_requests.retain(|r| r.from.id == me);
-                for request in friend_requests {
-                    if !self.friend_requests.iter().any(|r| r.id == request.id) {
-                        self.friend_requests.push(request.clone());
-                    }
-                }
+                self.set_friend_requests(friend_requests.clone(), None);
                 self.group_requests = group_requests.clone();
                 if let Some(open) = self.open {
                     self.mark_read(open);

@@ -43,6 +43,29 @@ fn logged_in() -> App {
     app
 }
 
+/// Bob, Alice's friend, online, in conversation 10.
+fn bob() -> Friend {
+    Friend {
+        user: UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None },
+        online: true,
+        conversation_id: 10,
+    }
+}
+
+/// Lets `act` click and type on the app's current view, then handles what that produced;
+/// returns it.
+fn run(app: &mut App, act: &dyn Fn(&mut Simulator<'_, Message>)) -> Vec<Message> {
+    let produced = {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        act(&mut ui);
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    for message in &produced {
+        let _ = app.update(message.clone());
+    }
+    produced
+}
+
 fn home(app: &App) -> &home::Home {
     match &app.screen {
         Screen::Home(home) => home,
@@ -259,11 +282,7 @@ fn stored(seq: i64, sender: i64, sent_at: i64, text: &str) -> StoredMessage {
 #[test]
 fn chat_shows_days_times_typing_and_recalls_own_messages() {
     let mut app = logged_in();
-    let bob = Friend {
-        user: UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None },
-        online: true,
-        conversation_id: 10,
-    };
+    let bob = bob();
     let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
     let now = clock::now_ms();
@@ -326,11 +345,7 @@ fn a_message_in_the_background_shows_a_notification_when_enabled() {
     let (notifier, notes) = crate::notify::Notifier::recording();
     let (mut app, _) = App::new(Setup { notifier, ..Setup::default() });
     let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
-    let bob = Friend {
-        user: UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None },
-        online: true,
-        conversation_id: 10,
-    };
+    let bob = bob();
     let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
     let mut seq = 0;
     let mut receive = |app: &mut App, text: &str| {
@@ -373,17 +388,6 @@ fn groups_can_be_created_joined_and_show_their_members() {
     use crate::screen::groups;
     use kith_shared::api::{GroupMember, GroupProfile, MyGroup, Role};
     let mut app = logged_in();
-    let run = |app: &mut App, act: &dyn Fn(&mut Simulator<'_, Message>)| {
-        let produced = {
-            let mut ui = Simulator::with_settings(fonts(), app.view());
-            act(&mut ui);
-            ui.into_messages().collect::<Vec<_>>()
-        };
-        for message in &produced {
-            let _ = app.update(message.clone());
-        }
-        produced
-    };
 
     // Create: the side bar's "New" opens the form; the button sends it.
     run(&mut app, &|ui| {
@@ -606,27 +610,13 @@ fn login_keeps_the_lists_for_offline_browsing() {
 #[test]
 fn the_emoji_panel_searches_and_inserts_and_messages_show_emoji_as_pictures() {
     let mut app = logged_in();
-    let bob = Friend {
-        user: UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None },
-        online: true,
-        conversation_id: 10,
-    };
+    let bob = bob();
     let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
     let _ = app.update(Message::Home(home::Message::EmojiLoaded(Ok(crate::emoji::tests::sample()))));
     let now = clock::now_ms();
     let messages = vec![stored(1, 8, now, "Good game 👍 see you"), stored(2, 8, now, "😀")];
     let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(messages))));
-    let run = |app: &mut App, act: &dyn Fn(&mut Simulator<'_, Message>)| {
-        let produced = {
-            let mut ui = Simulator::with_settings(fonts(), app.view());
-            act(&mut ui);
-            ui.into_messages().collect::<Vec<_>>()
-        };
-        for message in produced {
-            let _ = app.update(message);
-        }
-    };
     {
         // The words around the emoji are text; the emoji itself is a picture, not text.
         let mut ui = Simulator::with_settings(fonts(), app.view());
@@ -664,25 +654,11 @@ fn the_emoji_panel_searches_and_inserts_and_messages_show_emoji_as_pictures() {
 fn files_are_chosen_in_the_browser_and_wait_above_the_composer() {
     use crate::screen::attach;
     let mut app = logged_in();
-    let bob = Friend {
-        user: UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None },
-        online: true,
-        conversation_id: 10,
-    };
+    let bob = bob();
     let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("notes.txt"), b"hello").expect("write");
-    let run = |app: &mut App, act: &dyn Fn(&mut Simulator<'_, Message>)| {
-        let produced = {
-            let mut ui = Simulator::with_settings(fonts(), app.view());
-            act(&mut ui);
-            ui.into_messages().collect::<Vec<_>>()
-        };
-        for message in produced {
-            let _ = app.update(message);
-        }
-    };
     run(&mut app, &|ui| {
         ui.click("Files").expect("the files button");
     });
@@ -705,7 +681,7 @@ fn files_are_chosen_in_the_browser_and_wait_above_the_composer() {
     });
     assert!(home(&app).panel.is_none(), "back to the chat");
     let chat = home(&app).chat.as_ref().expect("the chat");
-    assert_eq!(chat.staged, [dir.path().join("notes.txt")]);
+    assert_eq!(chat.staged, [chat::Staged { path: dir.path().join("notes.txt"), size: 5 }]);
     let mut ui = Simulator::with_settings(fonts(), app.view());
     assert!(ui.find("Send the file").is_ok());
     assert!(ui.find("5 B").is_ok(), "its size");
@@ -743,11 +719,7 @@ fn the_theme_the_window_size_and_the_last_chat_are_remembered() {
     assert_eq!(saved().window, Some((1300, 850)));
 
     // The chat open last opens again at the next login, once the lists know it.
-    let bob = Friend {
-        user: UserProfile { id: 8, username: "bob".into(), display_name: "Bob".into(), avatar_url: None },
-        online: true,
-        conversation_id: 10,
-    };
+    let bob = bob();
     let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob.clone()]))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
     assert_eq!(saved().last_chats.values().copied().collect::<Vec<_>>(), [10]);

@@ -193,6 +193,17 @@ pub fn message_frame<'a, Message: Clone + 'a>(
         .into()
 }
 
+/// A side panel's heading: its title, and Close on the right.
+pub fn panel_title<'a, Message: Clone + 'a>(title: &str, close: Message) -> Element<'a, Message> {
+    row![
+        text(title.to_owned()).size(22).font(BOLD),
+        iced::widget::space().width(Length::Fill),
+        button(text("Close")).style(button::text).on_press(close)
+    ]
+    .align_y(Alignment::Center)
+    .into()
+}
+
 /// The day a run of messages was sent, centred between thin rules.
 pub fn day_separator<'a, Message: 'a>(label: String) -> Element<'a, Message> {
     row![

@@ -4,7 +4,7 @@
 //! Folders are read off the UI thread.
 
 use crate::files;
-use crate::widget::{self, BOLD, Element};
+use crate::widget::{self, Element};
 use iced::widget::{button, column, row, scrollable, space, text, text_input};
 use iced::{Alignment, Length, Task};
 use std::path::{Path, PathBuf};
@@ -160,12 +160,7 @@ impl Attach {
             Mode::Save { .. } => "Save a copy",
         };
         let mut content = column![
-            row![
-                text(title).size(22).font(BOLD),
-                space().width(Length::Fill),
-                button(text("Close")).style(button::text).on_press(Message::Close)
-            ]
-            .align_y(Alignment::Center),
+            widget::panel_title(title, Message::Close),
             row![
                 button(text("Up").size(13))
                     .style(button::secondary)

@@ -53,6 +53,13 @@ const BOTTOM_SLACK: f32 = 24.0;
 /// Within this many pixels of the oldest message shown, older ones are loaded.
 const TOP_SLACK: f32 = 80.0;
 
+/// A file waiting above the composer, with its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staged {
+    pub path: PathBuf,
+    pub size: u64,
+}
+
 pub struct Chat {
     pub conversation_id: ConversationId,
     /// The user: their messages sit on the right and can be recalled.
@@ -84,10 +91,8 @@ pub struct Chat {
     pub highlight: Option<i64>,
     /// "Remove friend" was clicked once: the header asks again.
     pub confirm_unfriend: bool,
-    /// Files dropped on the window, shown (pictures previewed) until the user sends them,
-    /// with their sizes.
-    pub staged: Vec<PathBuf>,
-    pub staged_sizes: Vec<u64>,
+    /// Files dropped on the window or chosen, shown (pictures previewed) until sent.
+    pub staged: Vec<Staged>,
 }
 
 #[derive(Debug, Clone)]
@@ -194,16 +199,20 @@ impl Chat {
             highlight: None,
             confirm_unfriend: false,
             staged: Vec::new(),
-            staged_sizes: Vec::new(),
         }
+    }
+
+    /// The waiting files' paths, taken out of the chat to be sent.
+    fn take_staged(&mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.staged).into_iter().map(|s| s.path).collect()
     }
 
     /// Adds a dropped file to those waiting to be sent (once).
     pub fn stage(&mut self, path: PathBuf) {
-        if !self.read_only && !self.staged.contains(&path) {
+        if !self.read_only && !self.staged.iter().any(|s| s.path == path) {
             // Read once here, not at every drawing.
-            self.staged_sizes.push(std::fs::metadata(&path).map_or(0, |m| m.len()));
-            self.staged.push(path);
+            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+            self.staged.push(Staged { path, size });
         }
     }
 
@@ -325,8 +334,7 @@ impl Chat {
             Message::ViewImage { upload_id, name } => Some(Event::ViewImage { upload_id, name }),
             Message::Attach => Some(Event::Attach),
             Message::SendStaged => {
-                self.staged_sizes.clear();
-                let files = std::mem::take(&mut self.staged);
+                let files = self.take_staged();
                 if files.is_empty() {
                     return None;
                 }
@@ -336,7 +344,6 @@ impl Chat {
             Message::Unstage(index) => {
                 if index < self.staged.len() {
                     self.staged.remove(index);
-                    self.staged_sizes.remove(index);
                 }
                 None
             }
@@ -389,8 +396,7 @@ impl Chat {
                 self.composer = text_editor::Content::new();
                 // The message itself ends the typing; the next edit may say so again.
                 self.typing_sent = None;
-                self.staged_sizes.clear();
-                let files = std::mem::take(&mut self.staged);
+                let files = self.take_staged();
                 if files.is_empty() {
                     Some(Event::Send(text))
                 } else {
@@ -421,11 +427,11 @@ impl Chat {
     /// The files waiting to be sent: a preview of pictures, name and size, and Send.
     fn staged_view<'a>(&'a self, files: &'a Files) -> Element<'a, Message> {
         let mut list = column![].spacing(6);
-        for (index, path) in self.staged.iter().enumerate() {
+        for (index, Staged { path, size: bytes }) in self.staged.iter().enumerate() {
+            let bytes = *bytes;
             let name = path
                 .file_name()
                 .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-            let bytes = self.staged_sizes.get(index).copied().unwrap_or(0);
             let size = files::human_size(bytes);
             let preview: Element<'a, Message> =
                 if let Some(Picture::Ready(handle)) = files.local(path, files::PREVIEW_SIDE) {
@@ -676,9 +682,7 @@ impl Chat {
         emoji: Option<&'a EmojiSet>,
     ) -> Element<'a, Message> {
         let mine = message.sender_id == Some(self.me);
-        let sender_name = |id: Option<i64>| {
-            id.map(|id| roster.name_of(id).map_or_else(|| format!("User {id}"), str::to_owned))
-        };
+        let sender_name = |id: Option<i64>| id.map(|id| roster.name_or_id(id));
         let footer = || {
             let mut footer = clock::time_of_day(message.sent_at);
             match (message.delivery, message.seq) {
@@ -863,6 +867,18 @@ fn rich_text<'a>(body: &str, mine: bool, set: &'a EmojiSet) -> Element<'a, Messa
         }
     }
     lines.push(line.wrap()).into()
+}
+
+/// A picture, file or sticker in words (None for text and events): "Picture: cat.jpg".
+pub fn attachment_words(content: &Content) -> Option<String> {
+    let named =
+        |kind: &str, name: &str| if name.is_empty() { kind.to_owned() } else { format!("{kind}: {name}") };
+    match content {
+        Content::Image { name, .. } => Some(named("Picture", name)),
+        Content::File { name, .. } => Some(named("File", name)),
+        Content::Sticker { code } => Some(format!("Sticker :{code}:")),
+        _ => None,
+    }
 }
 
 /// Whether a message counts as news (not a recall marker or a group notice).
@@ -1117,6 +1133,7 @@ mod tests {
         chat.stage(PathBuf::from("/tmp/a.png"));
         chat.stage(PathBuf::from("/tmp/a.png"));
         assert_eq!(chat.staged.len(), 1, "a file waits once");
+        assert_eq!(chat.staged[0].size, 0, "a missing file has no size");
         assert_eq!(chat.update(Message::Send), Some(Event::SendFiles(vec![PathBuf::from("/tmp/a.png")])));
         assert!(chat.staged.is_empty());
         chat.stage(PathBuf::from("/tmp/b.txt"));

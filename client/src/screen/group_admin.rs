@@ -270,14 +270,18 @@ impl GroupAdmin {
 
     pub fn view<'a>(&'a self, roster: &'a Roster) -> Element<'a, Message> {
         let Some(mine) = roster.groups.get(&self.group) else {
-            return column![title("Group"), text("You are no longer in this group.").style(text::secondary)]
-                .spacing(12)
-                .into();
+            return column![
+                widget::panel_title("Group", Message::Close),
+                text("You are no longer in this group.").style(text::secondary)
+            ]
+            .spacing(12)
+            .into();
         };
         let role = mine.role;
         let moderator = matches!(role, Role::Owner | Role::Admin);
         let editable = !self.busy;
-        let mut content = column![title("Group settings")].spacing(14).max_width(620);
+        let mut content =
+            column![widget::panel_title("Group settings", Message::Close)].spacing(14).max_width(620);
 
         // The group's name and description: editable by the owner and admins.
         if moderator {
@@ -444,16 +448,6 @@ impl GroupAdmin {
 
 fn small<'a>(label: &'static str, message: Option<Message>) -> Element<'a, Message> {
     button(text(label).size(12)).style(button::secondary).padding([3, 10]).on_press_maybe(message).into()
-}
-
-fn title<'a>(label: &'static str) -> Element<'a, Message> {
-    row![
-        text(label).size(22).font(BOLD),
-        space().width(Length::Fill),
-        button(text("Close")).style(button::text).on_press(Message::Close)
-    ]
-    .align_y(Alignment::Center)
-    .into()
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use crate::api::{Api, ApiError};
 use crate::roster::Roster;
-use crate::widget::{self, BOLD, Element};
+use crate::widget::{self, Element};
 use iced::widget::{button, column, row, scrollable, space, text, text_input};
 use iced::{Alignment, Length, Task};
 use kith_shared::ErrorCode;
@@ -198,20 +198,10 @@ fn create(form: &mut CreateForm, api: &Api) -> Task<Message> {
     Task::perform(async move { api.post_json("/api/groups", &body).await }, Message::Created)
 }
 
-fn title<'a>(label: &'static str) -> Element<'a, Message> {
-    row![
-        text(label).size(22).font(BOLD),
-        space().width(Length::Fill),
-        button(text("Close")).style(button::text).on_press(Message::Close)
-    ]
-    .align_y(Alignment::Center)
-    .into()
-}
-
 fn create_view(form: &CreateForm) -> Element<'_, Message> {
     let editable = !form.busy;
     let mut content = column![
-        title("Create a group"),
+        widget::panel_title("Create a group", Message::Close),
         text("Name").size(14),
         text_input("e.g. Chess Club", &form.name)
             .id(id::NAME)
@@ -238,7 +228,7 @@ fn create_view(form: &CreateForm) -> Element<'_, Message> {
 
 fn join_view<'a>(search: &'a JoinSearch, roster: &'a Roster) -> Element<'a, Message> {
     let mut content = column![
-        title("Join a group"),
+        widget::panel_title("Join a group", Message::Close),
         row![
             text_input("Group name", &search.query)
                 .id(id::SEARCH)

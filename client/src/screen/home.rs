@@ -713,10 +713,9 @@ impl Home {
             Content::Text { text } => {
                 text.lines().find(|line| !line.trim().is_empty()).unwrap_or("").trim().to_owned()
             }
-            Content::Image { .. } => "Photo".to_owned(),
-            Content::File { name, .. } if !name.is_empty() => format!("File: {name}"),
-            Content::File { .. } => "File".to_owned(),
-            Content::Sticker { code } => format!("Sticker :{code}:"),
+            attachment @ (Content::Image { .. } | Content::File { .. } | Content::Sticker { .. }) => {
+                chat::attachment_words(attachment).unwrap_or_default()
+            }
             Content::Recalled => return "A message was recalled".to_owned(),
             Content::Notice { notice } => return chat::describe_notice(notice),
             Content::Recall { .. } => return String::new(),
@@ -724,7 +723,7 @@ impl Home {
         let who = match message.sender_id {
             Some(id) if id == self.roster.me => Some("You".to_owned()),
             Some(id) if self.roster.groups.contains_key(&message.conversation_id) => {
-                Some(self.roster.name_of(id).map_or_else(|| format!("User {id}"), str::to_owned))
+                Some(self.roster.name_or_id(id))
             }
             _ => None,
         };
@@ -1042,7 +1041,7 @@ impl Home {
         let waiting: Vec<String> = self
             .chat
             .iter()
-            .flat_map(|chat| chat.staged.iter().map(|path| Files::local_key(path, files::PREVIEW_SIDE)))
+            .flat_map(|chat| chat.staged.iter().map(|s| Files::local_key(&s.path, files::PREVIEW_SIDE)))
             .collect();
         let prefix = format!("local:{}:", files::PREVIEW_SIDE);
         self.files.pictures.retain(|key, _| !key.starts_with(&prefix) || waiting.contains(key));
@@ -1061,9 +1060,8 @@ impl Home {
         let wanted: Vec<std::path::PathBuf> = chat
             .staged
             .iter()
-            .zip(&chat.staged_sizes)
-            .filter(|(path, size)| files::looks_like_picture(path) && **size <= files::PREVIEW_MAX_BYTES)
-            .map(|(path, _)| path.clone())
+            .filter(|s| files::looks_like_picture(&s.path) && s.size <= files::PREVIEW_MAX_BYTES)
+            .map(|s| s.path.clone())
             .collect();
         Task::batch(wanted.into_iter().map(|path| self.decode_local(path, files::PREVIEW_SIDE)))
     }
@@ -1701,14 +1699,7 @@ impl Home {
                 return (Task::none(), session_over(&err));
             }
             Message::RequestsLoaded(Ok(requests)) => {
-                let me = self.roster.me;
-                self.roster.friend_requests.retain(|r| r.from.id != me);
-                self.roster.friend_requests.extend(requests.outgoing);
-                for request in requests.incoming {
-                    if !self.roster.friend_requests.iter().any(|r| r.id == request.id) {
-                        self.roster.friend_requests.push(request);
-                    }
-                }
+                self.roster.set_friend_requests(requests.incoming, Some(requests.outgoing));
             }
             Message::RequestsLoaded(Err(err)) => {
                 tracing::warn!(%err, "cannot load the friend requests");
@@ -1808,15 +1799,11 @@ impl Home {
         let conversation = message.conversation_id;
         let what = match &message.content {
             Content::Text { text } => text.clone(),
-            Content::Image { .. } => "sent a picture".to_owned(),
-            Content::File { name, .. } => format!("sent a file: {name}"),
-            Content::Sticker { .. } => "sent a sticker".to_owned(),
-            _ => "sent a message".to_owned(),
+            other => chat::attachment_words(other).unwrap_or_else(|| "A message".to_owned()),
         };
         let body = match (self.roster.groups.contains_key(&conversation), message.sender_id) {
             (true, Some(sender)) => {
-                let name =
-                    self.roster.name_of(sender).map_or_else(|| format!("User {sender}"), str::to_owned);
+                let name = self.roster.name_or_id(sender);
                 format!("{name}: {what}")
             }
             _ => what,
@@ -1845,10 +1832,7 @@ impl Home {
     /// "Bob is typing…" for a conversation, when someone is.
     pub fn typing_line(&self, conversation: ConversationId) -> Option<String> {
         let typing = self.typing.get(&conversation)?;
-        let names: Vec<String> = typing
-            .keys()
-            .map(|id| self.roster.name_of(*id).map_or_else(|| format!("User {id}"), str::to_owned))
-            .collect();
+        let names: Vec<String> = typing.keys().map(|id| self.roster.name_or_id(*id)).collect();
         match names.as_slice() {
             [] => None,
             [one] => Some(format!("{one} is typing…")),
@@ -2170,18 +2154,9 @@ impl Home {
         .into()
     }
 
-    fn panel_title<'a>(title: &'static str) -> Element<'a, Message> {
-        row![
-            text(title).size(22).font(BOLD),
-            iced::widget::space().width(Length::Fill),
-            button(text("Close")).style(button::text).on_press(Message::ClosePanel)
-        ]
-        .align_y(Alignment::Center)
-        .into()
-    }
-
     fn requests_view(&self) -> Element<'_, Message> {
-        let mut list = column![Self::panel_title("Requests")].spacing(12).max_width(560);
+        let mut list =
+            column![widget::panel_title("Requests", Message::ClosePanel)].spacing(12).max_width(560);
         let mut any = false;
         for request in self.roster.incoming_friend_requests() {
             any = true;
@@ -2240,7 +2215,7 @@ impl Home {
 
     fn add_friend_view<'a>(&'a self, search: &'a AddFriend) -> Element<'a, Message> {
         let mut content = column![
-            Self::panel_title("Add a friend"),
+            widget::panel_title("Add a friend", Message::ClosePanel),
             row![
                 text_input("User name or display name", &search.query)
                     .id(id::SEARCH)
@@ -2304,12 +2279,7 @@ impl Home {
             if form.busy { input } else { input.on_input(on) }
         };
         let mut content = column![
-            row![
-                text("Profile").size(22).font(BOLD),
-                iced::widget::space().width(Length::Fill),
-                button(text("Close")).style(button::text).on_press(Message::ClosePanel)
-            ]
-            .align_y(Alignment::Center),
+            widget::panel_title("Profile", Message::ClosePanel),
             row![
                 widget::avatar(
                     &self.session.user.display_name,
@@ -2430,12 +2400,7 @@ fn settings_view(settings: &Settings) -> Element<'_, Message> {
         "Play a sound on new messages (this build has no sound)"
     };
     column![
-        row![
-            text("Settings").size(22).font(BOLD),
-            iced::widget::space().width(Length::Fill),
-            button(text("Close")).style(button::text).on_press(Message::ClosePanel)
-        ]
-        .align_y(Alignment::Center),
+        widget::panel_title("Settings", Message::ClosePanel),
         checkbox(settings.sound)
             .label(sound_label)
             .on_toggle_maybe(crate::sound::AVAILABLE.then_some(Message::SoundToggled)),

@@ -6,8 +6,8 @@ use crate::clock;
 use crate::history::{History, StoredMessage};
 use crate::roster::Roster;
 use crate::widget::{self, BOLD, Element};
-use iced::widget::{button, column, row, scrollable, space, text, text_input};
-use iced::{Alignment, Length, Task};
+use iced::widget::{button, column, row, scrollable, text, text_input};
+use iced::{Length, Task};
 use kith_shared::frame::Content;
 
 /// Results shown at most.
@@ -90,12 +90,7 @@ impl Search {
 
     pub fn view<'a>(&'a self, roster: &'a Roster) -> Element<'a, Message> {
         let mut content = column![
-            row![
-                text("Search messages").size(22).font(BOLD),
-                space().width(Length::Fill),
-                button(text("Close")).style(button::text).on_press(Message::Close)
-            ]
-            .align_y(Alignment::Center),
+            widget::panel_title("Search messages", Message::Close),
             text_input("Words to find in every conversation", &self.query)
                 .id(id::QUERY)
                 .on_input(Message::QueryChanged)
@@ -119,7 +114,7 @@ impl Search {
         for message in &self.results {
             let who = match message.sender_id {
                 Some(id) if id == roster.me => "You".to_owned(),
-                Some(id) => roster.name_of(id).map_or_else(|| format!("User {id}"), str::to_owned),
+                Some(id) => roster.name_or_id(id),
                 None => String::new(),
             };
             let when = match (clock::day(message.sent_at), today) {
@@ -130,9 +125,10 @@ impl Search {
             };
             let what = match &message.content {
                 Content::Text { text } => text.clone(),
-                Content::File { name, .. } => format!("File: {name}"),
-                Content::Image { name, .. } => format!("Picture: {name}"),
-                _ => continue,
+                other => match crate::screen::chat::attachment_words(other) {
+                    Some(words) => words,
+                    None => continue,
+                },
             };
             let title = roster.title(message.conversation_id);
             // In a one-to-one chat the title is the friend: say who wrote only when it was the user.
