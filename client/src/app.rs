@@ -211,7 +211,7 @@ impl App {
                     self.sound.play();
                 }
                 if self.settings.notifications && !self.focused {
-                    self.notifier.show(Note::new(title, &body));
+                    let _ = self.notifier.show(Note::new(title, &body));
                     tasks.push(iced::window::latest().and_then(|id| {
                         iced::window::request_user_attention(
                             id,

@@ -18,15 +18,7 @@ pub const PREVIEW_CHARS: usize = 120;
 impl Note {
     /// A note with the body cut to [`PREVIEW_CHARS`] on one line.
     pub fn new(title: String, body: &str) -> Self {
-        let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
-        let body = if flat.chars().count() > PREVIEW_CHARS {
-            let mut cut: String = flat.chars().take(PREVIEW_CHARS - 1).collect();
-            cut.push('…');
-            cut
-        } else {
-            flat
-        };
-        Self { title, body }
+        Self { title, body: crate::widget::one_line(body, PREVIEW_CHARS) }
     }
 }
 
@@ -56,12 +48,10 @@ impl Notifier {
         (Self { requests: Some(requests) }, queue)
     }
 
-    /// Shows a notification (a burst shows only its newest).
-    pub fn show(&self, note: Note) {
-        if let Some(requests) = &self.requests {
-            // The thread is gone only after the service failed; that was logged once.
-            let _ = requests.send(note);
-        }
+    /// Shows a notification (a burst shows only its newest). Returns whether it was passed
+    /// on: the default notifier, and one whose service failed (logged once), show nothing.
+    pub fn show(&self, note: Note) -> bool {
+        self.requests.as_ref().is_some_and(|requests| requests.send(note).is_ok())
     }
 }
 
@@ -96,9 +86,12 @@ mod tests {
     #[test]
     fn a_recording_notifier_passes_notes_on() {
         let (notifier, notes) = Notifier::recording();
-        notifier.show(Note::new("Bob".into(), "hi"));
+        assert!(notifier.show(Note::new("Bob".into(), "hi")));
         assert_eq!(notes.try_recv().ok(), Some(Note { title: "Bob".into(), body: "hi".into() }));
         // The default one has nowhere to send and does nothing.
-        Notifier::default().show(Note::new("Bob".into(), "hi"));
+        assert!(!Notifier::default().show(Note::new("Bob".into(), "hi")));
+        // Once the receiving side is gone (the service failed), nothing is passed on either.
+        drop(notes);
+        assert!(!notifier.show(Note::new("Bob".into(), "again")));
     }
 }

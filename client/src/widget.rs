@@ -193,6 +193,19 @@ pub fn message_frame<'a, Message: Clone + 'a>(
         .into()
 }
 
+/// `text` on one line (runs of white space become one space), at most `max_chars`
+/// characters, the last an ellipsis when cut.
+pub fn one_line(text: &str, max_chars: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max_chars {
+        return flat;
+    }
+    let mut cut: String = flat.chars().take(max_chars.saturating_sub(1)).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
 /// A side panel's heading: its title, and Close on the right.
 pub fn panel_title<'a, Message: Clone + 'a>(title: &str, close: Message) -> Element<'a, Message> {
     row![
@@ -284,6 +297,14 @@ pub fn notice<'a, Message: Clone + 'a>(title: &str, body: &str, ok: Message) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_flattens_and_cuts_with_an_ellipsis() {
+        assert_eq!(one_line("See you\n  at   seven", 40), "See you at seven");
+        assert_eq!(one_line("See you at seven", 9), "See you…", "no space before the ellipsis");
+        assert_eq!(one_line("Grüße aus Köln", 6).chars().count(), 6);
+        assert_eq!(one_line("", 5), "");
+    }
 
     #[test]
     fn initials_take_the_first_two_words() {

@@ -250,14 +250,6 @@ pub enum Message {
 /// The most characters of a message shown under a conversation's name.
 const PREVIEW_CHARS: usize = 34;
 
-/// The first `max` characters of `line`, with an ellipsis when cut.
-fn shorten(line: &str, max: usize) -> String {
-    match line.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", line[..at].trim_end()),
-        None => line.to_owned(),
-    }
-}
-
 /// Loads the server's emoji set, cached in the server's folder beside the history.
 fn load_emoji(api: &Api, history_path: Option<&std::path::Path>) -> Task<Message> {
     let api = api.clone();
@@ -2090,7 +2082,7 @@ impl Home {
         let mut label = column![title].spacing(1).width(Length::Fill);
         if let Some(preview) = self.previews.get(&conversation).filter(|p| !p.is_empty()) {
             label = label.push(
-                text(shorten(preview, PREVIEW_CHARS))
+                text(widget::one_line(preview, PREVIEW_CHARS))
                     .size(12)
                     .wrapping(iced::widget::text::Wrapping::None)
                     .style(text::secondary),
