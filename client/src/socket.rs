@@ -291,6 +291,8 @@ mod tests {
             server_version: "test".into(),
             protocol_version: PROTOCOL_VERSION,
             heartbeat_secs,
+            max_text_chars: kith_shared::api::limits::TEXT_CHARS_DEFAULT,
+            recall_window_secs: kith_shared::api::limits::RECALL_WINDOW_SECS_DEFAULT,
         }
     }
 

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::hub::Hub;
 use crate::membership::Membership;
 use crate::messages::Messages;
-use crate::store::{Store, UserRow};
+use crate::store::Store;
 use kith_shared::UserId;
 use kith_shared::api::UserProfile;
 use std::path::PathBuf;
@@ -55,26 +55,11 @@ impl App {
     /// (logged).
     pub async fn profile(&self, user_id: UserId) -> Option<UserProfile> {
         match self.store.user_by_id(user_id).await {
-            Ok(row) => row.map(|row| profile_of(&row)),
+            Ok(row) => row.map(|row| crate::wire::profile_of(&row)),
             Err(err) => {
                 tracing::error!(%err, user_id, "profile lookup failed");
                 None
             }
         }
-    }
-}
-
-/// The public view of an account.
-pub fn profile_of(row: &UserRow) -> UserProfile {
-    UserProfile {
-        id: row.id,
-        username: row.username.clone(),
-        display_name: row.display_name.clone(),
-        // The stored file's name (a new uuid per upload) versions the address, so that a new
-        // picture is a new address for every cache.
-        avatar_url: row.avatar.as_ref().map(|file| {
-            let version = file.split('.').next().unwrap_or_default();
-            format!("/api/users/{}/avatar?v={version}", row.id)
-        }),
     }
 }

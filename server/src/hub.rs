@@ -31,17 +31,27 @@ pub struct Link {
     /// The SHA-256 of the token the connection said hello with, to find it on log out.
     pub token_hash: String,
     pub queue: mpsc::Sender<Outbound>,
-    /// Cancelled to drop the connection at once (it stopped reading).
-    pub cut: CancellationToken,
+    /// Cancelled when the peer does not read fast enough (its queue was full): the connection
+    /// stops, is told `kicked` with reason `too_slow` if the socket still takes it, and
+    /// closes. The client catches up through sync when it reconnects.
+    pub too_slow: CancellationToken,
 }
 
 impl Link {
-    /// Queues a frame without waiting. A full queue means the peer stopped reading: it is cut
-    /// off and will catch up through sync when it reconnects.
-    fn push(&self, outbound: Outbound) {
+    /// A link for a new connection with an outgoing queue of `capacity` frames.
+    pub fn new(conn_id: ConnId, token_hash: String, capacity: usize) -> (Self, mpsc::Receiver<Outbound>) {
+        let (queue, outgoing) = mpsc::channel(capacity.max(1));
+        (Self { conn_id, token_hash, queue, too_slow: CancellationToken::new() }, outgoing)
+    }
+
+    /// Queues a frame without waiting. A frame owed to a connection is never dropped
+    /// quietly: when the queue is full the connection is cut as too slow.
+    pub fn push(&self, outbound: Outbound) {
         if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(outbound) {
-            tracing::info!(conn = self.conn_id, "outgoing queue full; cutting the connection off");
-            self.cut.cancel();
+            if !self.too_slow.is_cancelled() {
+                tracing::info!(conn = self.conn_id, "outgoing queue full; cutting the connection off");
+            }
+            self.too_slow.cancel();
         }
     }
 }
@@ -190,14 +200,7 @@ mod tests {
     use super::*;
 
     fn link(hub: &Hub, token: &str, capacity: usize) -> (Link, mpsc::Receiver<Outbound>) {
-        let (queue, rx) = mpsc::channel(capacity);
-        let link = Link {
-            conn_id: hub.next_conn_id(),
-            token_hash: token.to_owned(),
-            queue,
-            cut: CancellationToken::new(),
-        };
-        (link, rx)
+        Link::new(hub.next_conn_id(), token.to_owned(), capacity)
     }
 
     #[test]
@@ -239,9 +242,9 @@ mod tests {
         let (a, _rx) = link(&hub, "t", 1);
         hub.register(3, a.clone());
         hub.send(3, &ServerFrame::Ping { nonce: 1 });
-        assert!(!a.cut.is_cancelled());
+        assert!(!a.too_slow.is_cancelled());
         hub.send(3, &ServerFrame::Ping { nonce: 2 });
-        assert!(a.cut.is_cancelled());
+        assert!(a.too_slow.is_cancelled());
     }
 
     #[test]

@@ -1,21 +1,28 @@
-//! The Kith server: one process serving the HTTP API ([`http`]) and the realtime socket
-//! ([`socket`]) over one database ([`store`]), with the [`hub`] routing frames to whoever is
-//! online.
+//! The Kith server: one process serving the HTTP API (`http`) and the realtime socket
+//! (`socket`), two thin doors onto the domain (`accounts`, `friends`, `groups`, `sync`,
+//! `presence`, `messages`, `files`) over one database ([`store`]), with the `hub` routing
+//! frames to whoever is online.
 //!
 //! [`Server::start`] binds both listeners (port 0 picks a free one) and returns at once, so
 //! `main` and the tests start servers the same way.
 
-pub mod app;
-pub mod auth;
+mod accounts;
+mod app;
+mod auth;
 pub mod config;
-pub mod files;
-pub mod http;
-pub mod hub;
-pub mod membership;
-pub mod messages;
-pub mod presence;
-pub mod socket;
+mod error;
+mod files;
+mod friends;
+mod groups;
+mod http;
+mod hub;
+mod membership;
+mod messages;
+mod presence;
+mod socket;
 pub mod store;
+mod sync;
+mod wire;
 
 use app::App;
 use config::Config;

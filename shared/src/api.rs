@@ -13,6 +13,24 @@ pub mod limits {
     /// Passwords: 8 to 256 bytes.
     pub const PASSWORD_MIN: usize = 8;
     pub const PASSWORD_MAX: usize = 256;
+    /// Group names: 1 to 64 characters after trimming, no control characters.
+    pub const GROUP_NAME_MAX: usize = 64;
+    /// Group descriptions: at most 500 characters.
+    pub const GROUP_DESCRIPTION_MAX: usize = 500;
+    /// The message of a friend request, a group application or an invitation: at most 200
+    /// characters.
+    pub const REQUEST_MESSAGE_MAX: usize = 200;
+    /// Search pages (`limit`): 20 results unless asked, 1 to 50.
+    pub const SEARCH_LIMIT_DEFAULT: u32 = 20;
+    pub const SEARCH_LIMIT_MAX: u32 = 50;
+    /// History pages (`limit`): 100 messages unless asked, 1 to 200.
+    pub const HISTORY_LIMIT_DEFAULT: u32 = 100;
+    pub const HISTORY_LIMIT_MAX: u32 = 200;
+    /// The server's default `MAX_TEXT_CHARS`; the server in use announces its own in `welcome`.
+    pub const TEXT_CHARS_DEFAULT: usize = 4000;
+    /// The server's default `RECALL_WINDOW_SECS`; the server in use announces its own in
+    /// `welcome`.
+    pub const RECALL_WINDOW_SECS_DEFAULT: u64 = 120;
 }
 
 /// The body of every failed HTTP request.

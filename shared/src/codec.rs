@@ -75,15 +75,23 @@ impl<D: DeserializeOwned> Decoder for FrameCodec<D> {
 }
 
 fn parse<D: DeserializeOwned>(body: &[u8]) -> Result<D, BadFrame> {
-    serde_json::from_slice(body).map_err(|err| {
-        // Well-formed JSON with a `type` we do not know is reported apart from broken JSON.
-        let unknown_type = err.is_data()
-            && serde_json::from_slice::<serde_json::Value>(body)
-                .ok()
-                .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
-                .is_some_and(|_| err.to_string().starts_with("unknown variant"));
-        BadFrame { unknown_type, message: err.to_string() }
-    })
+    serde_json::from_slice(body)
+        .map_err(|err| BadFrame { unknown_type: unknown_type::<D>(body), message: err.to_string() })
+}
+
+/// True when `body` is a JSON object whose `type` names no variant of `D`. A known type with
+/// a bad field value (an unknown `kind`, say) is not an unknown type: `{"type": T}` alone is
+/// read again, and only an unknown variant there means the type itself is unknown.
+fn unknown_type<D: DeserializeOwned>(body: &[u8]) -> bool {
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return false;
+    };
+    let Some(type_name @ serde_json::Value::String(_)) = object.get("type") else { return false };
+    let alone = serde_json::json!({ "type": type_name });
+    match serde_json::from_value::<D>(alone) {
+        Ok(_) => false,
+        Err(err) => err.to_string().starts_with("unknown variant"),
+    }
 }
 
 impl<D> Encoder<Bytes> for FrameCodec<D> {
@@ -156,6 +164,27 @@ mod tests {
         assert!(matches!(second, Err(BadFrame { unknown_type: true, .. })));
         let third = codec.decode(&mut buf).expect("ok").expect("some");
         assert_eq!(third.expect("valid"), ClientFrame::Ping { nonce: 1 });
+    }
+
+    #[test]
+    fn a_bad_value_in_a_known_frame_is_not_an_unknown_type() {
+        let mut codec = FrameCodec::<ClientFrame>::new(1024);
+        for json in [
+            &br#"{"type":"receipt","conversation_id":1,"kind":"seen","seq":1}"#[..],
+            br#"{"type":"send","client_id":"a","to":{"kind":"planet","id":1},"content":{"type":"text","text":"x"}}"#,
+            br#"{"type":"send","client_id":"a","to":{"kind":"user","id":1},"content":{"type":"hologram"}}"#,
+            br#"{"type":"ping"}"#,
+            br#"{"type":7}"#,
+            br#"[1,2]"#,
+        ] {
+            let mut buf = framed(json);
+            let decoded = codec.decode(&mut buf).expect("ok").expect("some");
+            assert!(
+                matches!(decoded, Err(BadFrame { unknown_type: false, .. })),
+                "{} is malformed, not unknown",
+                String::from_utf8_lossy(json)
+            );
+        }
     }
 
     #[test]

@@ -56,6 +56,10 @@ pub enum ErrorCode {
     OwnerCannotLeave,
     /// The file was deleted from the server (fetched by its receivers, or its time passed).
     Expired,
+    /// The HTTP method is not one the route answers (the `Allow` header lists those it does).
+    MethodNotAllowed,
+    /// The request took longer than the server allows.
+    Timeout,
     /// The server failed; the details are in its log.
     Internal,
 }
@@ -88,6 +92,8 @@ impl ErrorCode {
             ErrorCode::AlreadyMember => "already_member",
             ErrorCode::OwnerCannotLeave => "owner_cannot_leave",
             ErrorCode::Expired => "expired",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Timeout => "timeout",
             ErrorCode::Internal => "internal",
         }
     }
@@ -110,6 +116,8 @@ mod tests {
             ErrorCode::FrameTooLarge,
             ErrorCode::UsernameTaken,
             ErrorCode::RateLimited,
+            ErrorCode::MethodNotAllowed,
+            ErrorCode::Timeout,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).expect("error codes serialise");

@@ -133,6 +133,12 @@ pub enum ServerFrame {
         protocol_version: u32,
         /// The server pings this often; a peer silent for three intervals is dropped.
         heartbeat_secs: u32,
+        /// The most characters (Unicode scalar values) a text message may have.
+        #[serde(default = "default_max_text_chars")]
+        max_text_chars: usize,
+        /// For how long after sending a text message its sender may recall it.
+        #[serde(default = "default_recall_window_secs")]
+        recall_window_secs: u64,
     },
     /// Something the client sent was refused. `reference` repeats the client's id for the
     /// request concerned, when it had one.
@@ -218,6 +224,14 @@ pub enum KickReason {
     LoggedOut,
     /// The client did not read its frames fast enough; reconnect and sync.
     TooSlow,
+}
+
+fn default_max_text_chars() -> usize {
+    crate::api::limits::TEXT_CHARS_DEFAULT
+}
+
+fn default_recall_window_secs() -> u64 {
+    crate::api::limits::RECALL_WINDOW_SECS_DEFAULT
 }
 
 impl ServerFrame {

@@ -32,11 +32,11 @@ pub mod id {
 }
 
 /// The most characters one message may have (the server's default `MAX_TEXT_CHARS`).
-pub const MAX_TEXT_CHARS: usize = 4000;
+pub const MAX_TEXT_CHARS: usize = kith_shared::api::limits::TEXT_CHARS_DEFAULT;
 
 /// How long after sending one's own message offers a recall (the server's default
 /// `RECALL_WINDOW_SECS`; a server with a shorter window refuses, and the chat says so).
-pub const RECALL_WINDOW_MS: i64 = 120_000;
+pub const RECALL_WINDOW_MS: i64 = kith_shared::api::limits::RECALL_WINDOW_SECS_DEFAULT as i64 * 1000;
 
 /// At most one typing notice per this interval (the server passes on no more).
 pub const TYPING_EVERY: Duration = Duration::from_secs(2);

@@ -8,7 +8,7 @@ use iced::widget::{button, column, row, scrollable, space, text, text_input};
 use iced::{Alignment, Length, Task};
 use kith_shared::ErrorCode;
 use kith_shared::api::{
-    CreateGroupRequest, GroupId, GroupProfile, GroupRequest, GroupRequestBody, MyGroup, SearchQuery,
+    CreateGroupRequest, GroupId, GroupProfile, GroupRequest, GroupRequestBody, MyGroup, SearchQuery, limits,
 };
 
 /// Widget ids, for focus and tests.
@@ -20,9 +20,9 @@ pub mod id {
 }
 
 /// Longest group name and description, and request message (the server's rules).
-pub const NAME_MAX: usize = 64;
-pub const DESCRIPTION_MAX: usize = 500;
-pub const MESSAGE_MAX: usize = 200;
+pub const NAME_MAX: usize = limits::GROUP_NAME_MAX;
+pub const DESCRIPTION_MAX: usize = limits::GROUP_DESCRIPTION_MAX;
+pub const MESSAGE_MAX: usize = limits::REQUEST_MESSAGE_MAX;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CreateForm {

@@ -1,14 +1,14 @@
-//! Conversations: the caller's list with unread counts, history pages and read cursors.
+//! Conversations over HTTP: the caller's list with unread counts, history pages and read
+//! cursors. The rules are in [`crate::sync`].
 
-use super::{ApiError, AppState, Caller, Json};
-use crate::app::App;
-use crate::messages::message_of;
-use crate::presence;
-use crate::store::MemberRow;
+use super::extract::page_limit;
+use super::{AppState, Caller, Json, Path, Query};
+use crate::error::Refusal;
+use crate::sync;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::get;
-use kith_shared::api::{ConversationId, ConversationState, HistoryPage, HistoryQuery, MemberCursor};
+use kith_shared::api::{ConversationId, ConversationState, HistoryPage, HistoryQuery, MemberCursor, limits};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -17,24 +17,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/conversations/{id}/receipts", get(get_receipts))
 }
 
-/// The caller's membership of a conversation, or 403.
-async fn membership(
-    app: &App,
-    conversation_id: ConversationId,
-    caller: &Caller,
-) -> Result<MemberRow, ApiError> {
-    app.store
-        .member(conversation_id, caller.user_id)
-        .await?
-        .ok_or_else(|| ApiError::forbidden("you are not in this conversation"))
-}
-
 /// `GET /api/conversations`: every conversation of the caller with cursors and unread counts.
 async fn get_conversations(
     State(app): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<ConversationState>>, ApiError> {
-    Ok(Json(presence::conversation_states(&app, caller.user_id).await?))
+) -> Result<Json<Vec<ConversationState>>, Refusal> {
+    Ok(Json(sync::conversation_states(&app, caller.user_id).await?))
 }
 
 /// `GET /api/conversations/{id}/messages?after=&before=&limit=`: a page of history.
@@ -43,22 +31,9 @@ async fn get_messages(
     caller: Caller,
     Path(id): Path<ConversationId>,
     Query(query): Query<HistoryQuery>,
-) -> Result<Json<HistoryPage>, ApiError> {
-    let member = membership(&app, id, &caller).await?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 200) as u64;
-    // One more than asked tells whether there is more.
-    let mut rows = app.store.history(id, query.after, query.before, member.joined_seq, limit + 1).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let messages = rows
-        .iter()
-        .map(|row| {
-            let mut message = message_of(row);
-            message.muted = member.muted;
-            message
-        })
-        .collect();
-    Ok(Json(HistoryPage { messages, more }))
+) -> Result<Json<HistoryPage>, Refusal> {
+    let limit = page_limit(query.limit, limits::HISTORY_LIMIT_DEFAULT, limits::HISTORY_LIMIT_MAX)?;
+    sync::history(&app, caller.user_id, id, query.after, query.before, limit).await.map(Json)
 }
 
 /// `GET /api/conversations/{id}/receipts`: every member's delivered and read cursors.
@@ -66,17 +41,6 @@ async fn get_receipts(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<ConversationId>,
-) -> Result<Json<Vec<MemberCursor>>, ApiError> {
-    membership(&app, id, &caller).await?;
-    let members = app.store.members(id).await?;
-    Ok(Json(
-        members
-            .iter()
-            .map(|m| MemberCursor {
-                user_id: m.user_id,
-                delivered_seq: m.delivered_seq,
-                read_seq: m.read_seq,
-            })
-            .collect(),
-    ))
+) -> Result<Json<Vec<MemberCursor>>, Refusal> {
+    sync::receipts(&app, caller.user_id, id).await.map(Json)
 }

@@ -1,13 +1,15 @@
-//! Extractors: the authenticated caller, a JSON body whose rejections use the API's error
-//! shape, and the client's address.
+//! Extractors whose rejections use the API's error shape: the authenticated caller, a JSON
+//! body, path parameters, a query string, and the client's address. Paging values are
+//! checked by one rule: out of range is refused with 400 `malformed`, never clamped.
 
-use super::{ApiError, AppState};
+use super::AppState;
 use crate::auth;
+use crate::error::{Refusal, code_of};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kith_shared::{ErrorCode, UserId};
+use kith_shared::UserId;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
@@ -20,9 +22,9 @@ pub struct Caller {
 }
 
 impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
+    type Rejection = Refusal;
 
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Refusal> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -30,11 +32,11 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token> from log in"))?;
+            .ok_or_else(|| Refusal::unauthorized("send Authorization: Bearer <token> from log in"))?;
         let token_hash = auth::token_hash(token);
         match app.store.session_user(&token_hash).await? {
             Some(user_id) => Ok(Caller { user_id, token_hash }),
-            None => Err(ApiError::unauthorized("the token is not valid; log in again")),
+            None => Err(Refusal::unauthorized("the token is not valid; log in again")),
         }
     }
 }
@@ -51,24 +53,21 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
     }
 }
 
-/// Like `axum::Json`, but a bad body answers with the API's error shape.
+/// Like `axum::Json`, but a bad body answers with the API's error shape: 400 `malformed`
+/// for broken JSON, 422 `malformed` for JSON of the wrong shape, 415 `unsupported_media`
+/// without `Content-Type: application/json`, 413 `payload_too_large` over the limit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
-    type Rejection = ApiError;
+    type Rejection = Refusal;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Refusal> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(rejection) => {
                 let status = rejection.status();
-                let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    ErrorCode::PayloadTooLarge
-                } else {
-                    ErrorCode::Malformed
-                };
-                Err(ApiError::new(status, code, rejection.body_text()))
+                Err(Refusal::new(code_of(status), rejection.body_text()).with_status(status))
             }
         }
     }
@@ -77,5 +76,59 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
+    }
+}
+
+/// Like `axum::extract::Path`: a parameter that does not parse (an id that is not a whole
+/// number, or out of range) answers 400 `malformed`.
+#[derive(Debug, Clone, Copy)]
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Refusal> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(Refusal::malformed(rejection.body_text())),
+        }
+    }
+}
+
+/// Like `axum::extract::Query`: a query string that does not parse answers 400 `malformed`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Refusal> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(Refusal::malformed(rejection.body_text())),
+        }
+    }
+}
+
+/// A page size: `default` when not given, else 1 to `max`, or 400 `malformed`.
+pub fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, Refusal> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(Refusal::malformed(format!("limit is 1 to {max}, not {n}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_out_of_range_are_refused_not_clamped() {
+        assert_eq!(page_limit(None, 20, 50), Ok(20));
+        assert_eq!(page_limit(Some(1), 20, 50), Ok(1));
+        assert_eq!(page_limit(Some(50), 20, 50), Ok(50));
+        assert!(page_limit(Some(0), 20, 50).is_err());
+        assert!(page_limit(Some(51), 20, 50).is_err());
     }
 }

@@ -6,21 +6,21 @@
 //! downloads of large files take as long as the link needs (an upload that sends nothing for
 //! a minute is cut off instead).
 
-use super::{ApiError, AppState, Caller, Json};
+use super::{AppState, Caller, Json, Path, Query};
 use crate::app::App;
+use crate::error::Refusal;
 use crate::files::{self, FileError};
 use crate::store::files::UploadRow;
+use crate::wire::info_of;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use futures_util::Stream;
-use kith_shared::ErrorCode;
 use kith_shared::api::{FileInfo, UploadQuery};
 use sha2::{Digest, Sha256};
 use std::pin::Pin;
@@ -41,42 +41,23 @@ pub fn router(app: &App) -> Router<AppState> {
         .merge(static_files)
 }
 
-impl From<FileError> for ApiError {
-    fn from(err: FileError) -> Self {
-        let status = match &err {
-            FileError::BadName(_) | FileError::Aborted(_) => StatusCode::BAD_REQUEST,
-            FileError::TooLarge { .. } | FileError::TooManyPixels { .. } | FileError::TooLargeToDecode => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
-            FileError::TooManyPending { .. } => StatusCode::TOO_MANY_REQUESTS,
-            FileError::NotThatImage { .. } | FileError::Damaged(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            FileError::NotFound => StatusCode::NOT_FOUND,
-            FileError::Forbidden => StatusCode::FORBIDDEN,
-            FileError::Expired => StatusCode::GONE,
-            FileError::Io(_) | FileError::Store(_) => return ApiError::internal(err),
-        };
-        ApiError::new(status, err.code(), err.to_string())
-    }
-}
-
 /// `POST /api/files?name=NAME`: the body is the file, streamed to the upload store. 201 with
 /// the upload's id, size, type and, for images, width, height and thumbnail id.
 async fn post_file(
     State(app): State<AppState>,
     caller: Caller,
-    query: Result<Query<UploadQuery>, QueryRejection>,
+    Query(query): Query<UploadQuery>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|err| ApiError::bad_request(ErrorCode::Malformed, err.body_text()))?;
+) -> Result<Response, Refusal> {
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    match files::receive(&app, caller.user_id, &query.name, declared, body.into_data_stream()).await {
+    match files::upload::receive(&app, caller.user_id, &query.name, declared, body.into_data_stream()).await {
         Ok(info) => Ok((StatusCode::CREATED, Json(info)).into_response()),
         Err(err) => {
             // The rest of the body may be unread: close the connection so that the client
             // does not send its next request on it.
-            let mut response = ApiError::from(err).into_response();
+            let mut response = Refusal::from(err).into_response();
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             Ok(response)
         }
@@ -88,9 +69,9 @@ async fn get_file(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<FileInfo>, ApiError> {
+) -> Result<Json<FileInfo>, Refusal> {
     let row = files::readable(&app, &id, caller.user_id).await?;
-    Ok(Json(files::info_of(&row)))
+    Ok(Json(info_of(&row)))
 }
 
 /// `GET /api/files/{id}/content`: the file, with Range support. A receiver who gets the whole
@@ -100,7 +81,7 @@ async fn get_content(
     caller: Caller,
     Path(id): Path<String>,
     req: Request,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Refusal> {
     let row = files::readable(&app, &id, caller.user_id).await?;
     if row.expired {
         return Err(FileError::Expired.into());
@@ -123,13 +104,13 @@ async fn get_thumbnail(
     caller: Caller,
     Path(id): Path<String>,
     req: Request,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Refusal> {
     let row = files::readable(&app, &id, caller.user_id).await?;
     if row.expired {
         return Err(FileError::Expired.into());
     }
     let thumbnail =
-        row.thumbnail_id.as_deref().ok_or_else(|| ApiError::not_found("this file has no thumbnail"))?;
+        row.thumbnail_id.as_deref().ok_or_else(|| Refusal::not_found("this file has no thumbnail"))?;
     let disposition = files::content_disposition("inline", &format!("{}.thumbnail.png", row.name));
     serve(&app, thumbnail, req, "image/png", &disposition).await
 }
@@ -140,17 +121,17 @@ async fn post_received(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, Refusal> {
     let row = files::readable(&app, &id, caller.user_id).await?;
     files::fetched(&app, &row, caller.user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/emoji`: the emoji manifest, with an ETag; 304 when `If-None-Match` has it.
-async fn get_emoji(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let set = files::emoji_set(&app.config.static_dir)
-        .ok_or_else(|| ApiError::not_found("this server has no emoji set"))?;
-    let etag = HeaderValue::from_str(&set.etag).map_err(ApiError::internal)?;
+async fn get_emoji(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, Refusal> {
+    let set = files::emoji::emoji_set(&app.config.static_dir)
+        .ok_or_else(|| Refusal::not_found("this server has no emoji set"))?;
+    let etag = HeaderValue::from_str(&set.etag).map_err(Refusal::internal)?;
     let cache = HeaderValue::from_static("public, max-age=3600");
     if matches_etag(&headers, &set.etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)])
@@ -184,9 +165,9 @@ async fn serve(
     req: Request,
     mime: &str,
     disposition: &str,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Refusal> {
     let path = app.config.upload_dir.join(name);
-    let response = ServeFile::new(&path).try_call(req).await.map_err(ApiError::internal)?;
+    let response = ServeFile::new(&path).try_call(req).await.map_err(Refusal::internal)?;
     if response.status() == StatusCode::NOT_FOUND {
         // Deleted by the sweeper between the check and the open.
         return Err(FileError::Expired.into());

@@ -1,23 +1,33 @@
-//! The HTTP API (axum). Each area has its own module with a `router()`; they merge here.
-//! `docs/api.md` documents every route.
+//! The HTTP door (axum). Each area has its own module with a `router()`; they merge here.
+//! Handlers extract, call the domain, and encode; `docs/api.md` documents every route.
+//!
+//! Every failure answers `{"code", "message"}`: handlers and extractors return
+//! [`Refusal`], an unknown route falls back to 404 `not_found`, and [`answers`] turns any
+//! other error answer (a wrong method, a timeout, a refused range) into the same shape.
 
 mod accounts;
 mod conversations;
-mod error;
 mod extract;
 mod files;
 mod friends;
 mod groups;
 mod health;
 
-pub use error::ApiError;
-pub use extract::{Caller, Json};
+pub use extract::{Caller, Json, Path, Query};
 
 use crate::app::App;
+use crate::error::{Refusal, code_of};
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
@@ -35,24 +45,99 @@ pub fn router(app: AppState) -> Router {
         .merge(groups::router())
         .merge(conversations::router())
         .layer(DefaultBodyLimit::max(64 * 1024))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         // Files stream for as long as the link needs: outside the timeout and body limit.
         .merge(files::router(&app))
+        .fallback(no_route)
+        .layer(middleware::from_fn(answers))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
 }
 
-/// Group applications and invitations awaiting the user: applications to groups they own
-/// or administer, and invitations addressed to them.
-pub async fn pending_group_requests(
-    app: &App,
-    user_id: kith_shared::UserId,
-) -> crate::store::StoreResult<Vec<kith_shared::api::GroupRequest>> {
-    let pending = groups::pending_requests(app, user_id).await?;
-    Ok(pending.applications.into_iter().chain(pending.invitations).collect())
+/// Any route not listed: 404 `not_found`.
+async fn no_route(method: Method, uri: axum::http::Uri) -> Refusal {
+    Refusal::not_found(format!("there is no route {method} {}", uri.path()))
+}
+
+/// Two promises about every answer:
+/// - an error answer made outside the handlers (a wrong method, a timeout, a refused range,
+///   a rejection from a library) gets the API's `{"code", "message"}` body;
+/// - when the answer goes out before the request's body was read to its end (a refusal on
+///   the headers alone, a body over the limit), it says `Connection: close`, so that a
+///   client reusing connections does not send its next request into the unread rest.
+async fn answers(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let (parts, body) = req.into_parts();
+    let read = Arc::new(AtomicBool::new(body.is_end_stream()));
+    let body = Body::new(ReadToEnd { inner: body, read: read.clone() });
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        let is_json = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        if !is_json {
+            response = as_refusal(response, &method, &path).await;
+        }
+    }
+    if !read.load(Ordering::Acquire) {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// An error answer without the API's body, given it (its other headers kept).
+async fn as_refusal(response: Response, method: &Method, path: &str) -> Response {
+    let status = response.status();
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let message = match status {
+        StatusCode::NOT_FOUND => format!("there is nothing at {path}"),
+        StatusCode::METHOD_NOT_ALLOWED => format!("{path} does not answer {method}"),
+        StatusCode::REQUEST_TIMEOUT => "the request took too long".to_owned(),
+        StatusCode::RANGE_NOT_SATISFIABLE => "the range asked for lies outside the file".to_owned(),
+        _ if !text.is_empty() => String::from_utf8_lossy(&text).into_owned(),
+        _ => status.canonical_reason().unwrap_or("refused").to_lowercase(),
+    };
+    let mut answer = Refusal::new(code_of(status), message).with_status(status).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
+}
+
+/// A request body that records when it has been read to its end.
+struct ReadToEnd {
+    inner: Body,
+    read: Arc<AtomicBool>,
+}
+
+impl HttpBody for ReadToEnd {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.read.store(true, Ordering::Release);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Serves the API until shutdown, letting in-flight requests finish.

@@ -1,15 +1,17 @@
 //! One socket connection: the hello, then a reader loop (this task) and a writer task fed by
-//! a bounded queue. A peer that stops reading fills its queue and is cut off; it never slows
-//! anyone else.
+//! a bounded queue. A peer that stops reading fills its queue and is cut off as too slow (told
+//! `kicked` / `too_slow` when its socket still takes a frame); it never slows anyone else.
 
 use crate::app::App;
 use crate::auth;
-use crate::hub::{ConnId, Link, Outbound};
-use crate::messages::{Refusal, Sender};
-use crate::presence;
+use crate::error::Refusal;
+use crate::hub::{Link, Outbound};
+use crate::messages::{Sender, TypingThrottle};
+use crate::{presence, sync};
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::StreamExt;
 use kith_shared::codec::{BadFrame, CodecError, FrameCodec, HEADER_LEN, to_json};
+use kith_shared::frame::KickReason;
 use kith_shared::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame, UserId};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -77,43 +79,40 @@ pub async fn serve(app: Arc<App>, stream: TcpStream, peer: SocketAddr) {
     // The opening's futures (token check, sync state queries) are large and needed once:
     // boxed, their memory is given back before the session settles in for hours.
     let Some(opened) = Box::pin(open(&app, &mut reader, Writer::new(write))).await else { return };
-    let Opened { user_id, conn_id, came_online, queue, outgoing, cut, writer } = opened;
+    let Opened { user_id, link, outgoing, writer } = opened;
 
-    let writer_task = tokio::spawn(write_loop(writer, outgoing, cut.clone()));
+    // Cancelled to drop the connection at once: the writer failed or closed, or it did not
+    // finish in time after the reader stopped.
+    let cut = CancellationToken::new();
+    let writer_task = tokio::spawn(write_loop(writer, outgoing, cut.clone(), link.too_slow.clone()));
     let mut session = Session {
         app: app.clone(),
         user_id,
-        conn_id,
-        queue,
+        link,
         cut: cut.clone(),
         sends: TokenBucket::new(app.config.messages_per_second, app.config.message_burst),
-        last_typing: None,
+        typing: TypingThrottle::default(),
     };
-    if came_online {
-        Box::pin(presence::announce(&app, user_id, true)).await;
-    }
     session.read_loop(&mut reader).await;
 
+    let conn_id = session.link.conn_id;
     if app.hub.unregister(user_id, conn_id) {
         Box::pin(presence::announce(&app, user_id, false)).await;
     }
-    // Let the writer flush a last frame (kick, going away) but never wait on a dead peer.
-    if timeout(CLOSE_GRACE, writer_task).await.is_err() {
+    // Let the writer flush a last frame (kick, going away, too slow) but never wait on a dead
+    // peer.
+    if timeout(CLOSE_GRACE * 2, writer_task).await.is_err() {
         cut.cancel();
     }
     tracing::debug!(user_id, "disconnected");
 }
 
-/// A connection that said hello, is registered in the hub, and has its welcome and sync
-/// state written.
+/// A connection that said hello, is registered in the hub, and has its welcome, sync state
+/// and the presence of those online written.
 struct Opened {
     user_id: UserId,
-    conn_id: ConnId,
-    /// This is the user's only connection: announce them online.
-    came_online: bool,
-    queue: mpsc::Sender<Outbound>,
+    link: Link,
     outgoing: mpsc::Receiver<Outbound>,
-    cut: CancellationToken,
     writer: Writer,
 }
 
@@ -138,21 +137,21 @@ async fn open(app: &Arc<App>, reader: &mut Reader, mut writer: Writer) -> Option
         return None;
     };
 
-    let (queue, outgoing) = mpsc::channel(app.config.outgoing_queue);
-    let cut = CancellationToken::new();
     // Register first so that nothing pushed from now on is missed; the pushes wait in the
     // queue while the welcome and the sync state are written, so those two always come first
     // and the sync state cannot miss a message that is not also pushed.
-    let link = Link { conn_id: app.hub.next_conn_id(), token_hash, queue: queue.clone(), cut: cut.clone() };
-    let registered = app.hub.register(user_id, link);
+    let (link, outgoing) = Link::new(app.hub.next_conn_id(), token_hash, app.config.outgoing_queue);
+    let registered = app.hub.register(user_id, link.clone());
     tracing::debug!(user_id, conn = registered.conn_id, "connected");
     let welcome = ServerFrame::Welcome {
         user,
         server_version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol_version: PROTOCOL_VERSION,
         heartbeat_secs: app.config.heartbeat.as_secs() as u32,
+        max_text_chars: app.config.max_text_chars,
+        recall_window_secs: app.config.recall_window.as_secs(),
     };
-    let sync_state = match presence::sync_state(app, user_id).await {
+    let sync_state = match sync::sync_state(app, user_id).await {
         Ok(state) => state,
         Err(err) => {
             tracing::error!(%err, user_id, "sync state failed");
@@ -163,23 +162,22 @@ async fn open(app: &Arc<App>, reader: &mut Reader, mut writer: Writer) -> Option
             return None;
         }
     };
+    let present = Box::pin(presence::arrived(app, user_id, registered.came_online)).await;
     let greeted = async {
         writer.feed(to_json(&welcome)).await?;
-        writer.send(to_json(&sync_state)).await
+        writer.feed(to_json(&sync_state)).await?;
+        for presence in &present {
+            writer.feed(to_json(presence)).await?;
+        }
+        writer.flush().await
     };
     if timeout(CLOSE_GRACE, greeted).await.map_or(true, |sent| sent.is_err()) {
-        app.hub.unregister(user_id, registered.conn_id);
+        if app.hub.unregister(user_id, registered.conn_id) {
+            presence::announce(app, user_id, false).await;
+        }
         return None;
     }
-    Some(Opened {
-        user_id,
-        conn_id: registered.conn_id,
-        came_online: registered.came_online,
-        queue,
-        outgoing,
-        cut,
-        writer,
-    })
+    Some(Opened { user_id, link, outgoing, writer })
 }
 
 /// Checks the first frame. On refusal, returns the error frame to send before closing.
@@ -226,11 +224,30 @@ fn codec_refusal(err: &CodecError) -> ServerFrame {
     }
 }
 
-/// Drains the outgoing queue onto the socket, flushing whenever the queue runs dry.
-async fn write_loop(mut writer: Writer, mut outgoing: mpsc::Receiver<Outbound>, cut: CancellationToken) {
+/// Drains the outgoing queue onto the socket, flushing whenever the queue runs dry. When the
+/// peer proves too slow, the frames still queued are dropped and a last `kicked` frame
+/// (reason `too_slow`) goes out if the socket takes it in time.
+async fn write_loop(
+    mut writer: Writer,
+    mut outgoing: mpsc::Receiver<Outbound>,
+    cut: CancellationToken,
+    too_slow: CancellationToken,
+) {
     loop {
         let next = tokio::select! {
+            biased;
             _ = cut.cancelled() => return,
+            _ = too_slow.cancelled() => {
+                let kicked = ServerFrame::Kicked {
+                    reason: KickReason::TooSlow,
+                    message: "you did not read fast enough; reconnect to catch up".to_owned(),
+                };
+                if matches!(timeout(CLOSE_GRACE, writer.send(to_json(&kicked))).await, Ok(Ok(()))) {
+                    let _ = timeout(CLOSE_GRACE, writer.socket.shutdown()).await;
+                }
+                cut.cancel();
+                return;
+            }
             next = outgoing.recv() => next,
         };
         let (json, close) = match next {
@@ -238,16 +255,20 @@ async fn write_loop(mut writer: Writer, mut outgoing: mpsc::Receiver<Outbound>, 
             Some(Outbound::Close(json)) => (json, true),
             None => return,
         };
-        if writer.feed(json).await.is_err() {
-            cut.cancel();
-            return;
-        }
-        if (close || outgoing.is_empty()) && writer.flush().await.is_err() {
+        let written = async {
+            writer.feed(json).await?;
+            if close || outgoing.is_empty() { writer.flush().await } else { Ok(()) }
+        };
+        let written = tokio::select! {
+            _ = cut.cancelled() => return,
+            written = written => written,
+        };
+        if written.is_err() {
             cut.cancel();
             return;
         }
         if close {
-            let _ = writer.socket.shutdown().await;
+            let _ = timeout(CLOSE_GRACE, writer.socket.shutdown()).await;
             cut.cancel();
             return;
         }
@@ -258,17 +279,15 @@ async fn write_loop(mut writer: Writer, mut outgoing: mpsc::Receiver<Outbound>, 
 struct Session {
     app: Arc<App>,
     user_id: UserId,
-    conn_id: ConnId,
-    queue: mpsc::Sender<Outbound>,
+    /// This connection in the hub: its outgoing queue and its too-slow signal.
+    link: Link,
+    /// Cancelled when the writer has stopped: stop reading.
     cut: CancellationToken,
     /// Limits how fast this connection may send messages.
     sends: TokenBucket,
-    /// When this connection last sent a typing indicator that was passed on.
-    last_typing: Option<Instant>,
+    /// Limits how often typing indicators are passed on.
+    typing: TypingThrottle,
 }
-
-/// At most one typing indicator passed on per connection in this time.
-const TYPING_INTERVAL: Duration = Duration::from_secs(2);
 
 /// A token bucket: `burst` tokens, refilled at `rate` per second.
 #[derive(Debug)]
@@ -301,6 +320,7 @@ impl TokenBucket {
 impl Session {
     async fn read_loop(&mut self, reader: &mut Reader) {
         let cut = self.cut.clone();
+        let too_slow = self.link.too_slow.clone();
         let heartbeat = self.app.config.heartbeat;
         let mut ticker = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
         let mut last_heard = Instant::now();
@@ -308,6 +328,7 @@ impl Session {
         loop {
             tokio::select! {
                 _ = cut.cancelled() => return,
+                _ = too_slow.cancelled() => return,
                 _ = self.app.shutdown.cancelled() => {
                     // Already queued by the hub's going_away; the writer closes after it.
                     cut.cancelled().await;
@@ -347,15 +368,14 @@ impl Session {
     }
 
     async fn handle(&mut self, frame: ClientFrame) {
-        let sender =
-            Sender { app: &self.app, user_id: self.user_id, conn_id: self.conn_id, queue: &self.queue };
+        let sender = Sender { app: &self.app, user_id: self.user_id, link: &self.link };
         let (result, reference) = match frame {
             ClientFrame::Send { client_id, to, content } => {
                 if !self.sends.take() {
-                    let refusal = Refusal {
-                        code: ErrorCode::RateLimited,
-                        message: "you are sending too fast; slow down and send again".to_owned(),
-                    };
+                    let refusal = Refusal::new(
+                        ErrorCode::RateLimited,
+                        "you are sending too fast; slow down and send again",
+                    );
                     (Err(refusal), Some(client_id))
                 } else {
                     (sender.send(&client_id, to, content).await, Some(client_id))
@@ -365,12 +385,7 @@ impl Session {
                 (sender.receipt(conversation_id, kind, seq).await, None)
             }
             ClientFrame::Typing { conversation_id } => {
-                if self.last_typing.is_some_and(|at| at.elapsed() < TYPING_INTERVAL) {
-                    (Ok(()), None)
-                } else {
-                    self.last_typing = Some(Instant::now());
-                    (sender.typing(conversation_id).await, None)
-                }
+                (sender.typing(conversation_id, &mut self.typing).await, None)
             }
             ClientFrame::Recall { conversation_id, seq } => (sender.recall(conversation_id, seq).await, None),
             other => {
@@ -379,7 +394,7 @@ impl Session {
             }
         };
         if let Err(refusal) = result {
-            self.push(&ServerFrame::Error { code: refusal.code, message: refusal.message, reference });
+            self.push(&refusal.into_frame(reference));
         }
     }
 
@@ -398,20 +413,12 @@ impl Session {
         }
     }
 
-    /// Queues a frame for this connection only.
+    /// Queues a frame for this connection only (a full queue cuts it as too slow).
     fn push(&self, frame: &ServerFrame) {
-        self.push_json(Outbound::Frame(to_json(frame)));
+        self.link.push(Outbound::Frame(to_json(frame)));
     }
 
     fn close_with(&self, frame: &ServerFrame) {
-        self.push_json(Outbound::Close(to_json(frame)));
-    }
-
-    /// A full queue means the peer stopped reading: it is cut off, like in the hub.
-    fn push_json(&self, outbound: Outbound) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(outbound) {
-            tracing::info!(user_id = self.user_id, "outgoing queue full; cutting the connection off");
-            self.cut.cancel();
-        }
+        self.link.push(Outbound::Close(to_json(frame)));
     }
 }

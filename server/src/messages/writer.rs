@@ -1,17 +1,22 @@
-//! The message path: validate and authorise a send, then hand it to the writer, which
-//! stores messages in batches (group commit: one transaction and one multi-row INSERT per
-//! batch), and only after the commit acknowledges to the sender and pushes to every online
-//! member, in sequence order.
+//! The message writer: stores messages in batches (group commit: one transaction and one
+//! multi-row INSERT per batch), and only after the commit acknowledges to the sender and
+//! pushes to every online member, in sequence order.
 //!
 //! The writer is the only place that allocates message ids and per-conversation sequence
-//! numbers, so a single server process needs no locks in the database for them.
+//! numbers, so a single server process needs no locks in the database for them. It knows
+//! the store and the hub, nothing of the doors.
+//!
+//! Every frame it owes a connection (the sender's `ack` or `error`, the members' `message`)
+//! is queued on that connection's [`Link`] or, when the queue is full, the connection is cut
+//! as too slow and catches up through sync: never dropped quietly.
 
-use crate::hub::{ConnId, Hub, Outbound};
+use crate::hub::{Hub, Link, Outbound};
 use crate::membership::Members;
 use crate::store::{MessageRow, Store, StoreError, now_millis};
-use kith_shared::api::{ConversationId, ConversationKind};
+use crate::wire::{message_of, row_of};
+use kith_shared::api::ConversationId;
 use kith_shared::codec::to_json;
-use kith_shared::frame::{ChatMessage, Content, Notice, ReceiptKind, Target};
+use kith_shared::frame::{ChatMessage, Content};
 use kith_shared::{ErrorCode, ServerFrame, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,9 +39,9 @@ pub enum MessageError {
 /// Where the writer reports a stored message.
 #[derive(Debug)]
 pub enum Reply {
-    /// A socket send: the ack (or error) goes to the sender's connection queue; the stored
-    /// message is not pushed back to that same connection.
-    Socket { conn_id: ConnId, queue: mpsc::Sender<Outbound> },
+    /// A socket send: the ack (or error) goes to the sender's connection; the stored message
+    /// is not pushed back to that same connection.
+    Socket(Link),
     /// A server-made message (a notice, a recall): the caller awaits the stored message.
     Caller(oneshot::Sender<Result<ChatMessage, MessageError>>),
 }
@@ -100,24 +105,6 @@ impl Messages {
             .await?;
         answer.await.map_err(|_| MessageError::Stopped)?
     }
-}
-
-/// A notice for a group's conversation, pushed to its current members.
-pub async fn post_notice(
-    app: &crate::app::App,
-    group_id: ConversationId,
-    notice: Notice,
-) -> Result<ChatMessage, MessageError> {
-    app.membership.invalidate(group_id);
-    let members = match app.membership.get(&app.store, group_id).await? {
-        Some(members) => members,
-        None => Arc::new(Members {
-            conversation_id: group_id,
-            kind: ConversationKind::Group,
-            members: Vec::new(),
-        }),
-    };
-    app.messages.post(members, None, Content::Notice { notice }).await
 }
 
 struct Writer {
@@ -249,7 +236,7 @@ impl Writer {
     fn deliver(&self, placed: Placed) {
         let Placed { submission, message, duplicate } = placed;
         let sender_conn = match submission.reply {
-            Reply::Socket { conn_id, queue } => {
+            Reply::Socket(link) => {
                 let ack = ServerFrame::Ack {
                     client_id: message.client_id.clone().unwrap_or_default(),
                     message_id: message.id,
@@ -257,8 +244,8 @@ impl Writer {
                     seq: message.seq,
                     sent_at: message.sent_at,
                 };
-                let _ = queue.try_send(Outbound::Frame(to_json(&ack)));
-                Some(conn_id)
+                link.push(Outbound::Frame(to_json(&ack)));
+                Some(link.conn_id)
             }
             Reply::Caller(answer) => {
                 let _ = answer.send(Ok(message.clone()));
@@ -291,222 +278,18 @@ impl Writer {
         tracing::error!(%err, count = batch.len(), "storing messages failed");
         for submission in batch {
             match submission.reply {
-                Reply::Socket { queue, .. } => {
+                Reply::Socket(link) => {
                     let frame = ServerFrame::Error {
                         code: ErrorCode::Internal,
                         message: "the server could not store the message; send it again".to_owned(),
                         reference: submission.client_id,
                     };
-                    let _ = queue.try_send(Outbound::Frame(to_json(&frame)));
+                    link.push(Outbound::Frame(to_json(&frame)));
                 }
                 Reply::Caller(answer) => {
                     let _ = answer.send(Err(MessageError::Stopped));
                 }
             }
         }
-    }
-}
-
-fn row_of(message: &ChatMessage) -> MessageRow {
-    MessageRow {
-        id: message.id,
-        conversation_id: message.conversation_id,
-        seq: message.seq,
-        sender_id: message.sender_id,
-        client_id: message.client_id.clone(),
-        content: String::from_utf8_lossy(&to_json(&message.content)).into_owned(),
-        sent_at: message.sent_at,
-    }
-}
-
-/// A stored row as the wire shows it. Content that cannot be read shows as recalled.
-pub fn message_of(row: &MessageRow) -> ChatMessage {
-    ChatMessage {
-        id: row.id,
-        conversation_id: row.conversation_id,
-        seq: row.seq,
-        sender_id: row.sender_id,
-        client_id: row.client_id.clone(),
-        sent_at: row.sent_at,
-        content: serde_json::from_str(&row.content).unwrap_or(Content::Recalled),
-        muted: false,
-    }
-}
-
-/// A socket connection's side of the message path: what one authenticated connection may do.
-pub struct Sender<'a> {
-    pub app: &'a crate::app::App,
-    pub user_id: UserId,
-    pub conn_id: ConnId,
-    pub queue: &'a mpsc::Sender<Outbound>,
-}
-
-/// A refusal sent back on the connection as an `error` frame.
-pub struct Refusal {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
-    Refusal { code, message: message.into() }
-}
-
-impl From<StoreError> for Refusal {
-    fn from(err: StoreError) -> Self {
-        tracing::error!(%err, "message path: store failed");
-        refuse(ErrorCode::Internal, "the server failed; try again")
-    }
-}
-
-impl From<MessageError> for Refusal {
-    fn from(err: MessageError) -> Self {
-        tracing::error!(%err, "message path: writer failed");
-        refuse(ErrorCode::Internal, "the server failed; try again")
-    }
-}
-
-impl Sender<'_> {
-    /// Validates, authorises and queues a message. The ack follows from the writer.
-    pub async fn send(&self, client_id: &str, to: Target, content: Content) -> Result<(), Refusal> {
-        if client_id.is_empty()
-            || client_id.len() > 64
-            || !client_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            return Err(refuse(
-                ErrorCode::InvalidField,
-                "client_id must be 1-64 letters, digits or '-' (a uuid)",
-            ));
-        }
-        match &content {
-            Content::Text { text } => {
-                if text.trim().is_empty() {
-                    return Err(refuse(ErrorCode::InvalidField, "the message is empty"));
-                }
-                let max = self.app.config.max_text_chars;
-                if text.chars().count() > max {
-                    return Err(refuse(
-                        ErrorCode::PayloadTooLarge,
-                        format!("a message has at most {max} characters"),
-                    ));
-                }
-            }
-            Content::Image { .. } | Content::File { .. } | Content::Sticker { .. } => {}
-            _ => return Err(refuse(ErrorCode::InvalidField, "clients send text content only")),
-        }
-        let members = self.target(to).await?;
-        let content =
-            crate::files::attachment(self.app, self.user_id, members.conversation_id, content).await?;
-        let submission = Submission {
-            members,
-            sender_id: Some(self.user_id),
-            client_id: Some(client_id.to_owned()),
-            content,
-            reply: Reply::Socket { conn_id: self.conn_id, queue: self.queue.clone() },
-        };
-        self.app.messages.submit(submission).await?;
-        Ok(())
-    }
-
-    /// The conversation a message goes to, if the sender may write there.
-    async fn target(&self, to: Target) -> Result<Arc<Members>, Refusal> {
-        let app = self.app;
-        match to {
-            Target::User { id } => {
-                if id == self.user_id {
-                    return Err(refuse(ErrorCode::InvalidField, "you cannot send a message to yourself"));
-                }
-                let not_friend =
-                    || refuse(ErrorCode::Forbidden, "you can send messages only to your friends");
-                let conversation =
-                    app.membership.direct(&app.store, self.user_id, id).await?.ok_or_else(not_friend)?;
-                let members = app.membership.get(&app.store, conversation).await?.ok_or_else(not_friend)?;
-                if members.contains(self.user_id) && members.contains(id) {
-                    Ok(members)
-                } else {
-                    Err(not_friend())
-                }
-            }
-            Target::Group { id } => {
-                let members = self.conversation(id).await?;
-                if members.kind == ConversationKind::Group {
-                    Ok(members)
-                } else {
-                    Err(refuse(ErrorCode::NotFound, "no such group"))
-                }
-            }
-        }
-    }
-
-    /// A conversation the sender belongs to.
-    async fn conversation(&self, id: ConversationId) -> Result<Arc<Members>, Refusal> {
-        let app = self.app;
-        match app.membership.get(&app.store, id).await? {
-            Some(members) if members.contains(self.user_id) => Ok(members),
-            _ => Err(refuse(ErrorCode::Forbidden, "you are not in this conversation")),
-        }
-    }
-
-    /// Moves the sender's delivered or read cursor and tells the other members.
-    pub async fn receipt(
-        &self,
-        conversation_id: ConversationId,
-        kind: ReceiptKind,
-        seq: i64,
-    ) -> Result<(), Refusal> {
-        let members = self.conversation(conversation_id).await?;
-        let seq = seq.clamp(0, self.app.store.last_seq(conversation_id).await?);
-        let (delivered, read) = match kind {
-            ReceiptKind::Delivered => (seq, 0),
-            ReceiptKind::Read => (seq, seq),
-        };
-        let Some((delivered_seq, read_seq)) =
-            self.app.store.advance_cursors(conversation_id, self.user_id, delivered, read).await?
-        else {
-            return Err(refuse(ErrorCode::Forbidden, "you are not in this conversation"));
-        };
-        let frame =
-            ServerFrame::ReceiptUpdated { conversation_id, user_id: self.user_id, delivered_seq, read_seq };
-        let json = to_json(&frame);
-        for user_id in members.user_ids() {
-            self.app.hub.send_json_except(user_id, Some(self.conn_id), json.clone());
-        }
-        Ok(())
-    }
-
-    /// Tells the other members that the sender is typing.
-    pub async fn typing(&self, conversation_id: ConversationId) -> Result<(), Refusal> {
-        let members = self.conversation(conversation_id).await?;
-        let others = members.user_ids().filter(|id| *id != self.user_id);
-        self.app.hub.send_many(others, &ServerFrame::Typing { conversation_id, user_id: self.user_id });
-        Ok(())
-    }
-
-    /// Recalls one of the sender's own messages within the recall window: its stored copy
-    /// becomes a marker and a `recall` message tells every member to replace theirs.
-    pub async fn recall(&self, conversation_id: ConversationId, seq: i64) -> Result<(), Refusal> {
-        let members = self.conversation(conversation_id).await?;
-        let store = &self.app.store;
-        let row = store
-            .message_at(conversation_id, seq)
-            .await?
-            .ok_or_else(|| refuse(ErrorCode::NotFound, "no such message"))?;
-        if row.sender_id != Some(self.user_id) {
-            return Err(refuse(ErrorCode::Forbidden, "you can recall only your own messages"));
-        }
-        if !matches!(message_of(&row).content, Content::Text { .. }) {
-            return Err(refuse(ErrorCode::InvalidField, "this message cannot be recalled"));
-        }
-        let window = self.app.config.recall_window;
-        if now_millis() - row.sent_at > window.as_millis() as i64 {
-            return Err(refuse(
-                ErrorCode::RecallExpired,
-                format!("messages can be recalled for {} seconds after sending", window.as_secs()),
-            ));
-        }
-        let marker = String::from_utf8_lossy(&to_json(&Content::Recalled)).into_owned();
-        if store.mark_recalled(conversation_id, seq, &marker).await? {
-            self.app.messages.post(members, Some(self.user_id), Content::Recall { seq }).await?;
-        }
-        Ok(())
     }
 }

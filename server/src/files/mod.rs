@@ -1,0 +1,173 @@
+//! Files, images and the emoji set: [`upload`] receives, [`attach`] ties an upload to the
+//! conversation it is sent to, [`sweeper`] deletes what is due, [`emoji`] holds the set.
+//!
+//! - **Upload**: the body streams into `UPLOAD_DIR/<uuid>.part` (never whole in memory),
+//!   capped at MAX_UPLOAD_BYTES, then is checked (images: the first bytes must match the
+//!   type the name gives, the picture must decode within limits, a thumbnail is made),
+//!   fsynced and renamed to `UPLOAD_DIR/<uuid>`. The user's file name is metadata only.
+//!   Whatever goes wrong, or if the client goes away, the partial files are removed.
+//! - **Attach**: an `image` or `file` message names an upload of its sender; the first send
+//!   records the conversation (which decides who may download it) and starts FILE_TTL.
+//! - **Sweeper**: a background task deletes files whose time has passed (UNATTACHED_TTL for
+//!   uploads never sent, FILE_TTL for sent ones) and files every receiver has fetched
+//!   completely; their records stay, marked `expired`. Its state is in the database, so a
+//!   restart loses nothing.
+//! - **Emoji**: `STATIC_DIR/emoji/manifest.json`, loaded at start; stickers name its codes.
+
+pub mod attach;
+pub mod avatar;
+pub mod emoji;
+pub mod sweeper;
+pub mod upload;
+
+use crate::app::App;
+use crate::store::StoreError;
+use crate::store::files::UploadRow;
+use kith_shared::{ErrorCode, UserId};
+use std::sync::Arc;
+
+/// Longest file name, in bytes of UTF-8.
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// Why an upload or a download was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{0}")]
+    BadName(String),
+    #[error("a file has at most {cap} bytes")]
+    TooLarge { cap: u64 },
+    #[error("you have {max} uploads not yet sent; send or wait for them before uploading more")]
+    TooManyPending { max: u64 },
+    #[error("the upload stopped before the end: {0}")]
+    Aborted(String),
+    #[error("the file is named as {mime} but its content is not that kind of image")]
+    NotThatImage { mime: String },
+    #[error("the image is {width}x{height} pixels; at most {max} on each side are accepted")]
+    TooManyPixels { width: u32, height: u32, max: u32 },
+    #[error("the image needs more memory to decode than the server allows")]
+    TooLargeToDecode,
+    #[error("the image cannot be read: it is damaged or truncated ({0})")]
+    Damaged(String),
+    #[error("no such file")]
+    NotFound,
+    #[error("you are not in a conversation this file was sent to")]
+    Forbidden,
+    #[error("the file is no longer on the server")]
+    Expired,
+    #[error("the upload store failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl FileError {
+    /// The error code a client sees.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            FileError::BadName(_) => ErrorCode::InvalidField,
+            FileError::TooLarge { .. } | FileError::TooManyPixels { .. } | FileError::TooLargeToDecode => {
+                ErrorCode::PayloadTooLarge
+            }
+            FileError::TooManyPending { .. } => ErrorCode::RateLimited,
+            FileError::Aborted(_) => ErrorCode::Malformed,
+            FileError::NotThatImage { .. } | FileError::Damaged(_) => ErrorCode::UnsupportedMedia,
+            FileError::NotFound => ErrorCode::NotFound,
+            FileError::Forbidden => ErrorCode::Forbidden,
+            FileError::Expired => ErrorCode::Expired,
+            FileError::Io(_) | FileError::Store(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+/// Checks a user's file name: 1-255 bytes, no path separators, no control characters, not
+/// `.` or `..`. Surrounding spaces are trimmed. The name is never used as a path anyway.
+pub fn clean_name(name: &str) -> Result<String, FileError> {
+    let name = name.trim();
+    let bad = |why: &str| Err(FileError::BadName(format!("the file name {why}")));
+    if name.is_empty() {
+        return bad("is empty; send ?name=FILE_NAME");
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return bad(&format!("has more than {MAX_NAME_BYTES} bytes"));
+    }
+    if name.chars().any(char::is_control) {
+        return bad("has control characters");
+    }
+    if name.contains(['/', '\\']) || name == "." || name == ".." {
+        return bad("must be a plain name, without '/' or '\\'");
+    }
+    Ok(name.to_owned())
+}
+
+/// An upload the caller may read: its uploader, or a member of the conversation it was sent
+/// to. Ids that are not uuids are not looked up.
+pub async fn readable(app: &App, id: &str, user_id: UserId) -> Result<UploadRow, FileError> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(FileError::NotFound);
+    }
+    let row = app.store.upload(id).await?.ok_or(FileError::NotFound)?;
+    if row.uploader_id != user_id {
+        let Some(conversation_id) = row.conversation_id else { return Err(FileError::NotFound) };
+        if app.store.member(conversation_id, user_id).await?.is_none() {
+            return Err(FileError::Forbidden);
+        }
+    }
+    Ok(row)
+}
+
+/// Records that a receiver has the whole file; the sweeper deletes it once every receiver
+/// has. The uploader's own downloads do not count.
+pub async fn fetched(app: &App, row: &UploadRow, user_id: UserId) -> Result<(), StoreError> {
+    if row.uploader_id != user_id && row.conversation_id.is_some() {
+        app.store.record_fetch(&row.id, user_id).await?;
+    }
+    Ok(())
+}
+
+/// Loads the emoji set and starts the sweeper (stopped by `app.shutdown`).
+pub fn start(app: &Arc<App>) {
+    emoji::load_emoji(&app.config.static_dir);
+    app.tasks.spawn(sweeper::sweeper(app.clone()));
+}
+
+/// A `Content-Disposition` value carrying `name` safely (RFC 6266): an ASCII fallback in
+/// `filename` and the exact name, percent-encoded UTF-8, in `filename*`.
+pub fn content_disposition(disposition: &str, name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let mut encoded = String::with_capacity(name.len() * 3);
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert_eq!(clean_name("  photo.jpg ").expect("plain"), "photo.jpg");
+        assert_eq!(clean_name("résumé 2024.pdf").expect("unicode"), "résumé 2024.pdf");
+        for bad in
+            ["", "   ", "../../etc/passwd", "a/b", "a\\b", "..", "a\u{0}b", "line\nbreak", &"x".repeat(256)]
+        {
+            assert!(clean_name(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn disposition_has_fallback_and_utf8() {
+        assert_eq!(
+            content_disposition("attachment", "naïve \"x\".txt"),
+            "attachment; filename=\"na_ve _x_.txt\"; filename*=UTF-8''na%C3%AFve%20%22x%22.txt"
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! The sweeper: a background task that deletes files whose time has passed (UNATTACHED_TTL
+//! for uploads never sent, FILE_TTL for sent ones) and files every receiver has fetched
+//! completely; their records stay, marked `expired`. Its state is in the database, so a
+//! restart loses nothing.
+
+use crate::app::App;
+use crate::store::{StoreError, now_millis};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Rows the sweeper handles per query.
+const SWEEP_BATCH: u64 = 500;
+
+/// Deletes expired and fully fetched files every SWEEP_INTERVAL_SECS until shutdown. At start
+/// it first removes what an interrupted run left behind.
+pub async fn sweeper(app: Arc<App>) {
+    remove_leftovers(&app).await;
+    let mut tick = tokio::time::interval(app.config.sweep_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = app.shutdown.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        match sweep(&app).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "sweeper deleted files"),
+            Err(err) => tracing::warn!(%err, "sweeper failed; trying again later"),
+        }
+    }
+    tracing::debug!("sweeper stopped");
+}
+
+/// One pass of the sweeper. Returns how many uploads it deleted.
+pub async fn sweep(app: &App) -> Result<usize, StoreError> {
+    let store = &app.store;
+    let mut gone = store.uploads_due(now_millis(), SWEEP_BATCH).await?;
+    for row in store.uploads_fetched(SWEEP_BATCH).await? {
+        let Some(conversation_id) = row.conversation_id else { continue };
+        let members = store.members(conversation_id).await?;
+        let fetchers = store.upload_fetchers(&row.id).await?;
+        let mut receivers = members.iter().map(|m| m.user_id).filter(|id| *id != row.uploader_id).peekable();
+        if receivers.peek().is_some() && receivers.all(|id| fetchers.contains(&id)) {
+            gone.push(row);
+        }
+    }
+    let count = gone.len();
+    for row in gone {
+        for name in std::iter::once(&row.id).chain(row.thumbnail_id.as_ref()) {
+            remove_stored(&app.config.upload_dir, name).await;
+        }
+        store.mark_upload_expired(&row.id).await?;
+    }
+    Ok(count)
+}
+
+async fn remove_stored(dir: &Path, name: &str) {
+    match tokio::fs::remove_file(dir.join(name)).await {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => tracing::warn!(%err, name, "cannot delete a stored file"),
+    }
+}
+
+/// Removes `.part` files (uploads cut off by a stop) and files no live upload names.
+async fn remove_leftovers(app: &App) {
+    let dir = &app.config.upload_dir;
+    let mut entries = match tokio::fs::read_dir(dir).await {
+        Ok(entries) => entries,
+        Err(err) => return tracing::warn!(%err, dir = %dir.display(), "cannot list the upload store"),
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = if name.ends_with(".part") {
+            true
+        } else if uuid::Uuid::parse_str(&name).is_ok() {
+            matches!(app.store.upload_file_is_live(&name).await, Ok(false))
+        } else {
+            false
+        };
+        if stale {
+            tracing::info!(name, "removing a leftover file from the upload store");
+            remove_stored(dir, &name).await;
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! A connection's side of the message path: what one authenticated socket connection may do
+//! with messages (send, receipts, typing, recall). Each is validated and authorised here;
+//! stored messages go through the [`writer`](super::writer).
+
+use super::writer::{Reply, Submission};
+use crate::app::App;
+use crate::error::Refusal;
+use crate::hub::Link;
+use crate::membership::Members;
+use crate::store::now_millis;
+use crate::wire::{content_json, message_of};
+use kith_shared::api::{ConversationId, ConversationKind};
+use kith_shared::codec::to_json;
+use kith_shared::frame::{Content, ReceiptKind, Target};
+use kith_shared::{ErrorCode, ServerFrame, UserId};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// At most one typing indicator passed on per conversation and connection in this time.
+pub const TYPING_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The socket connection sending: its user and its link in the hub.
+pub struct Sender<'a> {
+    pub app: &'a App,
+    pub user_id: UserId,
+    pub link: &'a Link,
+}
+
+/// When a connection last passed on a typing indicator, per conversation.
+#[derive(Debug, Default)]
+pub struct TypingThrottle {
+    last: HashMap<ConversationId, Instant>,
+}
+
+impl TypingThrottle {
+    /// True when a typing indicator for `conversation_id` may go out now (and records it).
+    fn admit(&mut self, conversation_id: ConversationId, now: Instant) -> bool {
+        if self.last.get(&conversation_id).is_some_and(|at| now.duration_since(*at) < TYPING_INTERVAL) {
+            return false;
+        }
+        if self.last.len() >= 64 {
+            // Forget conversations whose interval has passed, so the map stays small.
+            self.last.retain(|_, at| now.duration_since(*at) < TYPING_INTERVAL);
+        }
+        self.last.insert(conversation_id, now);
+        true
+    }
+}
+
+fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
+    Refusal::new(code, message)
+}
+
+impl Sender<'_> {
+    /// Validates, authorises and queues a message. The ack follows from the writer.
+    pub async fn send(&self, client_id: &str, to: Target, content: Content) -> Result<(), Refusal> {
+        if client_id.is_empty()
+            || client_id.len() > 64
+            || !client_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(refuse(
+                ErrorCode::InvalidField,
+                "client_id must be 1-64 letters, digits or '-' (a uuid)",
+            ));
+        }
+        match &content {
+            Content::Text { text } => {
+                if text.trim().is_empty() {
+                    return Err(refuse(ErrorCode::InvalidField, "the message is empty"));
+                }
+                let max = self.app.config.max_text_chars;
+                if text.chars().count() > max {
+                    return Err(refuse(
+                        ErrorCode::PayloadTooLarge,
+                        format!("a message has at most {max} characters"),
+                    ));
+                }
+            }
+            Content::Image { .. } | Content::File { .. } | Content::Sticker { .. } => {}
+            _ => return Err(refuse(ErrorCode::InvalidField, "clients send text content only")),
+        }
+        let members = self.target(to).await?;
+        let content =
+            crate::files::attach::attachment(self.app, self.user_id, members.conversation_id, content)
+                .await?;
+        let submission = Submission {
+            members,
+            sender_id: Some(self.user_id),
+            client_id: Some(client_id.to_owned()),
+            content,
+            reply: Reply::Socket(self.link.clone()),
+        };
+        self.app.messages.submit(submission).await?;
+        Ok(())
+    }
+
+    /// The conversation a message goes to, if the sender may write there.
+    async fn target(&self, to: Target) -> Result<Arc<Members>, Refusal> {
+        let app = self.app;
+        match to {
+            Target::User { id } => {
+                if id == self.user_id {
+                    return Err(refuse(ErrorCode::InvalidField, "you cannot send a message to yourself"));
+                }
+                let not_friend =
+                    || refuse(ErrorCode::Forbidden, "you can send messages only to your friends");
+                let conversation =
+                    app.membership.direct(&app.store, self.user_id, id).await?.ok_or_else(not_friend)?;
+                let members = app.membership.get(&app.store, conversation).await?.ok_or_else(not_friend)?;
+                if members.contains(self.user_id) && members.contains(id) {
+                    Ok(members)
+                } else {
+                    Err(not_friend())
+                }
+            }
+            Target::Group { id } => {
+                let members = self.conversation(id).await?;
+                if members.kind == ConversationKind::Group {
+                    Ok(members)
+                } else {
+                    Err(refuse(ErrorCode::NotFound, "no such group"))
+                }
+            }
+        }
+    }
+
+    /// A conversation the sender belongs to.
+    async fn conversation(&self, id: ConversationId) -> Result<Arc<Members>, Refusal> {
+        let app = self.app;
+        match app.membership.get(&app.store, id).await? {
+            Some(members) if members.contains(self.user_id) => Ok(members),
+            _ => Err(refuse(ErrorCode::Forbidden, "you are not in this conversation")),
+        }
+    }
+
+    /// Moves the sender's delivered or read cursor and tells the other members.
+    pub async fn receipt(
+        &self,
+        conversation_id: ConversationId,
+        kind: ReceiptKind,
+        seq: i64,
+    ) -> Result<(), Refusal> {
+        let members = self.conversation(conversation_id).await?;
+        let seq = seq.clamp(0, self.app.store.last_seq(conversation_id).await?);
+        let (delivered, read) = match kind {
+            ReceiptKind::Delivered => (seq, 0),
+            ReceiptKind::Read => (seq, seq),
+        };
+        let Some((delivered_seq, read_seq)) =
+            self.app.store.advance_cursors(conversation_id, self.user_id, delivered, read).await?
+        else {
+            return Err(refuse(ErrorCode::Forbidden, "you are not in this conversation"));
+        };
+        let frame =
+            ServerFrame::ReceiptUpdated { conversation_id, user_id: self.user_id, delivered_seq, read_seq };
+        let json = to_json(&frame);
+        for user_id in members.user_ids() {
+            self.app.hub.send_json_except(user_id, Some(self.link.conn_id), json.clone());
+        }
+        Ok(())
+    }
+
+    /// Tells the other members that the sender is typing: refused outside the sender's
+    /// conversations, passed on at most once per [`TYPING_INTERVAL`] and conversation.
+    pub async fn typing(
+        &self,
+        conversation_id: ConversationId,
+        throttle: &mut TypingThrottle,
+    ) -> Result<(), Refusal> {
+        let members = self.conversation(conversation_id).await?;
+        if !throttle.admit(conversation_id, Instant::now()) {
+            return Ok(());
+        }
+        let others = members.user_ids().filter(|id| *id != self.user_id);
+        self.app.hub.send_many(others, &ServerFrame::Typing { conversation_id, user_id: self.user_id });
+        Ok(())
+    }
+
+    /// Recalls one of the sender's own messages within the recall window: its stored copy
+    /// becomes a marker and a `recall` message tells every member to replace theirs.
+    pub async fn recall(&self, conversation_id: ConversationId, seq: i64) -> Result<(), Refusal> {
+        let members = self.conversation(conversation_id).await?;
+        let store = &self.app.store;
+        let row = store
+            .message_at(conversation_id, seq)
+            .await?
+            .ok_or_else(|| refuse(ErrorCode::NotFound, "no such message"))?;
+        if row.sender_id != Some(self.user_id) {
+            return Err(refuse(ErrorCode::Forbidden, "you can recall only your own messages"));
+        }
+        if !matches!(message_of(&row).content, Content::Text { .. }) {
+            return Err(refuse(ErrorCode::InvalidField, "this message cannot be recalled"));
+        }
+        let window = self.app.config.recall_window;
+        if now_millis() - row.sent_at > window.as_millis() as i64 {
+            return Err(refuse(
+                ErrorCode::RecallExpired,
+                format!("messages can be recalled for {} seconds after sending", window.as_secs()),
+            ));
+        }
+        let marker = content_json(&Content::Recalled);
+        if store.mark_recalled(conversation_id, seq, &marker).await? {
+            self.app.messages.post(members, Some(self.user_id), Content::Recall { seq }).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typing_is_throttled_per_conversation() {
+        let mut throttle = TypingThrottle::default();
+        let start = Instant::now();
+        assert!(throttle.admit(1, start));
+        assert!(throttle.admit(2, start), "another conversation is not held back");
+        assert!(!throttle.admit(1, start + Duration::from_millis(500)));
+        assert!(throttle.admit(1, start + TYPING_INTERVAL));
+    }
+
+    #[test]
+    fn the_throttle_forgets_old_conversations() {
+        let mut throttle = TypingThrottle::default();
+        let start = Instant::now();
+        for id in 0..64 {
+            assert!(throttle.admit(id, start));
+        }
+        assert!(throttle.admit(100, start + TYPING_INTERVAL));
+        assert_eq!(throttle.last.len(), 1);
+    }
+}
