@@ -1,7 +1,8 @@
 //! Credentials: account field rules, password hashing, bearer tokens and the failed-login
 //! limiter.
 
-use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use kith_shared::ErrorCode;
 use kith_shared::api::limits;
 use sha2::{Digest, Sha256};
@@ -83,25 +84,109 @@ pub fn check_password(password: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Hashes a password with argon2id and a random salt (slow: call from `spawn_blocking`).
-pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
-    Ok(Argon2::default().hash_password(password.as_bytes())?.to_string())
+/// A password hash could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("no random salt: {0}")]
+    Random(#[from] getrandom::Error),
+    #[error("argon2: {0}")]
+    Argon2(#[from] argon2::Error),
+    #[error("PHC string: {0}")]
+    Phc(#[from] argon2::password_hash::Error),
+    #[error("PHC string: {0}")]
+    PhcField(#[from] argon2::password_hash::phc::Error),
 }
 
-/// Checks a password against a stored hash (slow: call from `spawn_blocking`).
-pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
-        .unwrap_or(false)
+/// Argon2id with the crate's default parameters (m=19456 KiB, t=2, p=1), as PHC strings.
+///
+/// A `Hasher` keeps the 19 MiB of argon2 blocks between hashes instead of allocating them for
+/// each one: with glibc, a freed block that large raises the allocator's mmap threshold, after
+/// which each hashing thread's arena kept copies of them (docs/performance.md, "Memory of
+/// password hashing, continued"). Keep one `Hasher` per hashing thread; [`Passwords`] does.
+#[derive(Debug, Default)]
+pub struct Hasher {
+    blocks: Vec<Block>,
 }
 
-/// Runs password hashing on a few dedicated threads. Each argon2 hash takes about 19 MiB;
-/// confining hashing to the same few threads lets the allocator reuse that memory, where
-/// Tokio's blocking pool (up to hundreds of threads) would leave a copy in each thread's arena.
+impl Hasher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Hashes a password with a random 16-byte salt (slow: about 50 ms).
+    pub fn hash(&mut self, password: &str) -> Result<String, HashError> {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt)?;
+        let params = Params::default();
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.run(&argon2, password.as_bytes(), &salt, &mut out)?;
+        let hash = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params)?,
+            salt: Some(Salt::new(&salt)?),
+            hash: Some(Output::new(&out)?),
+        };
+        Ok(hash.to_string())
+    }
+
+    /// Checks a password against a stored PHC string, with the algorithm, version and
+    /// parameters it names (slow). The outputs are compared in constant time.
+    pub fn verify(&mut self, password: &str, stored: &str) -> bool {
+        let Ok(hash) = PasswordHash::new(stored) else { return false };
+        let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else { return false };
+        let Ok(algorithm) = Algorithm::try_from(hash.algorithm.as_str()) else { return false };
+        let version = match hash.version.map(Version::try_from).transpose() {
+            Ok(version) => version.unwrap_or_default(),
+            Err(_) => return false,
+        };
+        // Sets the output length from the stored hash's.
+        let Ok(params) = Params::try_from(&hash) else { return false };
+        let argon2 = Argon2::new(algorithm, version, params);
+        let mut out = [0u8; Output::MAX_LENGTH];
+        let Some(out) = out.get_mut(..expected.len()) else { return false };
+        if self.run(&argon2, password.as_bytes(), salt.as_ref(), out).is_err() {
+            return false;
+        }
+        // `Output`'s equality is constant-time.
+        Output::new(out).is_ok_and(|computed| computed == *expected)
+    }
+
+    /// Runs argon2 in the kept blocks (the default size; hashes with less memory use their
+    /// beginning). A stored hash with more memory than the default (none made by this server)
+    /// gets blocks of its own for that one call, so the kept buffer stays at the default size.
+    fn run(
+        &mut self,
+        argon2: &Argon2<'_>,
+        password: &[u8],
+        salt: &[u8],
+        out: &mut [u8],
+    ) -> argon2::Result<()> {
+        let count = argon2.params().block_count();
+        let kept = Params::DEFAULT.block_count();
+        if count > kept {
+            let mut blocks = vec![Block::new(); count];
+            return argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..]);
+        }
+        // Allocated once, at the default size, and never given back.
+        if self.blocks.len() < kept {
+            self.blocks = vec![Block::new(); kept];
+        }
+        argon2.hash_password_into_with_memory(password, salt, out, &mut self.blocks[..count])
+    }
+}
+
+/// Runs password hashing on a few dedicated threads, each with its own [`Hasher`] (19 MiB of
+/// argon2 blocks, allocated on its first hash and kept): the memory of hashing is at most the
+/// number of threads times 19 MiB, however many logins. Tokio's blocking pool (up to hundreds
+/// of threads) would leave a copy in each of its threads' allocator arenas.
 #[derive(Debug)]
 pub struct Passwords {
-    jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
+
+type Job = Box<dyn FnOnce(&mut Hasher) + Send>;
 
 /// The hashing threads have stopped (the server is shutting down).
 #[derive(Debug, thiserror::Error)]
@@ -111,15 +196,16 @@ pub struct PasswordsStopped;
 impl Passwords {
     /// Starts `threads` hashing threads; they end when this is dropped.
     pub fn new(threads: usize) -> Self {
-        let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let queue = std::sync::Arc::new(Mutex::new(queue));
         for i in 0..threads.max(1) {
             let queue = queue.clone();
             let spawned = std::thread::Builder::new().name(format!("kith-passwords-{i}")).spawn(move || {
+                let mut hasher = Hasher::new();
                 loop {
                     let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
                     match job {
-                        Ok(job) => job(),
+                        Ok(job) => job(&mut hasher),
                         Err(_) => return,
                     }
                 }
@@ -133,20 +219,20 @@ impl Passwords {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut Hasher) -> T + Send + 'static,
     ) -> Result<T, PasswordsStopped> {
         let (done, result) = tokio::sync::oneshot::channel();
         self.jobs
-            .send(Box::new(move || {
-                let _ = done.send(work());
+            .send(Box::new(move |hasher: &mut Hasher| {
+                let _ = done.send(work(hasher));
             }))
             .map_err(|_| PasswordsStopped)?;
         result.await.map_err(|_| PasswordsStopped)
     }
 
-    /// [`hash_password`] on a hashing thread.
+    /// [`Hasher::hash`] on a hashing thread.
     pub async fn hash(&self, password: String) -> Result<String, PasswordsStopped> {
-        match self.run(move || hash_password(&password)).await? {
+        match self.run(move |hasher| hasher.hash(&password)).await? {
             Ok(hash) => Ok(hash),
             Err(err) => {
                 tracing::error!(%err, "argon2 failed");
@@ -155,9 +241,9 @@ impl Passwords {
         }
     }
 
-    /// [`verify_password`] on a hashing thread.
+    /// [`Hasher::verify`] on a hashing thread.
     pub async fn verify(&self, password: String, stored: String) -> Result<bool, PasswordsStopped> {
-        self.run(move || verify_password(&password, &stored)).await
+        self.run(move |hasher| hasher.verify(&password, &stored)).await
     }
 }
 
@@ -249,11 +335,57 @@ mod tests {
     fn passwords_hash_and_verify() {
         assert!(check_password("short").is_err());
         assert!(check_password(&"x".repeat(257)).is_err());
-        let hash = hash_password("correct horse").expect("hash");
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse", &hash));
-        assert!(!verify_password("wrong horse", &hash));
-        assert!(!verify_password("correct horse", "not a hash"));
+        let mut hasher = Hasher::new();
+        let hash = hasher.hash("correct horse").expect("hash");
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(hasher.verify("correct horse", &hash));
+        assert!(!hasher.verify("wrong horse", &hash));
+        assert!(!hasher.verify("correct horse", "not a hash"));
+        assert!(!hasher.verify("correct horse", "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA"));
+        assert!(!hasher.verify("correct horse", &hash.replacen("argon2id", "argon2x", 1)));
+        // Same password, new salt, new hash.
+        assert_ne!(hasher.hash("correct horse").expect("hash"), hash);
+    }
+
+    /// The kept blocks change nothing: hashes are the argon2 crate's own, both ways, whatever
+    /// the buffer held before.
+    #[test]
+    fn hashes_match_the_argon2_crate_both_ways() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let reference = Argon2::default();
+        let mut hasher = Hasher::new();
+        for password in ["first password", "second password", "ünïcode pässword"] {
+            let theirs = reference.hash_password(password.as_bytes()).expect("hash").to_string();
+            assert!(hasher.verify(password, &theirs), "{theirs}");
+            assert!(!hasher.verify("not it at all", &theirs));
+            let ours = hasher.hash(password).expect("hash");
+            let parsed = PasswordHash::new(&ours).expect("PHC string");
+            assert!(reference.verify_password(password.as_bytes(), &parsed).is_ok(), "{ours}");
+            assert!(reference.verify_password(b"not it at all", &parsed).is_err());
+        }
+    }
+
+    /// Hashes stored with other parameters verify; one that needs more memory than the default
+    /// does not make the kept buffer grow.
+    #[test]
+    fn other_parameters_verify_and_the_buffer_stays_bounded() {
+        use argon2::PasswordHasher;
+        let mut hasher = Hasher::new();
+        for (m, t, p) in [(4096, 1, 1), (8192, 3, 2), (32768, 1, 1)] {
+            let params = Params::new(m, t, p, None).expect("params");
+            let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+            let stored = argon2.hash_password(b"other params").expect("hash").to_string();
+            assert!(hasher.verify("other params", &stored), "{stored}");
+            assert!(!hasher.verify("other param", &stored), "{stored}");
+        }
+        let argon2i =
+            Argon2::new(Algorithm::Argon2i, Version::V0x10, Params::new(4096, 1, 1, None).expect("params"));
+        let stored = argon2i.hash_password(b"old style").expect("hash").to_string();
+        assert!(hasher.verify("old style", &stored), "{stored}");
+        assert!(!hasher.verify("old styles", &stored), "{stored}");
+        assert_eq!(hasher.blocks.len(), Params::DEFAULT.block_count());
+        hasher.hash("one more").expect("hash");
+        assert_eq!(hasher.blocks.len(), Params::DEFAULT.block_count());
     }
 
     #[tokio::test]
