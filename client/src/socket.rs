@@ -8,7 +8,7 @@
 
 use futures_util::{SinkExt, Stream, StreamExt};
 use iced::Subscription;
-use kith_shared::api::UserProfile;
+use kith_shared::api::{UserProfile, limits};
 use kith_shared::codec::{FrameCodec, to_json};
 use kith_shared::frame::KickReason;
 use kith_shared::{ClientFrame, DEFAULT_MAX_FRAME_LEN, ErrorCode, PROTOCOL_VERSION, ServerFrame};
@@ -42,11 +42,29 @@ impl Params {
     }
 }
 
+/// The limits the server announced in its `welcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most characters (Unicode scalar values) a text message may have.
+    pub max_text_chars: usize,
+    /// For how long after sending a text message its sender may recall it, in milliseconds.
+    pub recall_window_ms: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_text_chars: limits::TEXT_CHARS_DEFAULT,
+            recall_window_ms: (limits::RECALL_WINDOW_SECS_DEFAULT * 1000) as i64,
+        }
+    }
+}
+
 /// What the socket tells the UI.
 #[derive(Debug, Clone)]
 pub enum Event {
     /// The hello was accepted; frames can be sent on `connection`.
-    Connected { connection: Connection, user: UserProfile },
+    Connected { connection: Connection, user: UserProfile, limits: Limits },
     /// A frame from the server (pings are answered here and not passed on).
     Received(ServerFrame),
     /// The connection dropped or could not be made; the next attempt starts after `retry_in`.
@@ -187,10 +205,13 @@ async fn session(params: &Params, events: &mpsc::UnboundedSender<Event>, backoff
     if let Err(err) = framed.send(to_json(&hello)).await {
         return Ended::Dropped(format!("cannot send the hello: {err}"));
     }
-    let (user, heartbeat_secs) = match timeout(WELCOME_TIMEOUT, next_frame(&mut framed)).await {
+    let (user, heartbeat_secs, limits) = match timeout(WELCOME_TIMEOUT, next_frame(&mut framed)).await {
         Err(_) => return Ended::Dropped("the server did not answer the hello".to_owned()),
         Ok(Err(ended)) => return ended,
-        Ok(Ok(ServerFrame::Welcome { user, heartbeat_secs, .. })) => (user, heartbeat_secs),
+        Ok(Ok(ServerFrame::Welcome { user, heartbeat_secs, max_text_chars, recall_window_secs, .. })) => {
+            let recall_window_ms = i64::try_from(recall_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+            (user, heartbeat_secs, Limits { max_text_chars, recall_window_ms })
+        }
         Ok(Ok(ServerFrame::Error { code, message, .. }))
             if matches!(code, ErrorCode::Unauthorized | ErrorCode::UnsupportedVersion) =>
         {
@@ -205,7 +226,7 @@ async fn session(params: &Params, events: &mpsc::UnboundedSender<Event>, backoff
     let connection = Connection(outgoing);
     // The task keeps one sender itself, so `queued` never reports closed while it runs.
     let _keep_open = connection.clone();
-    if events.send(Event::Connected { connection, user }).is_err() {
+    if events.send(Event::Connected { connection, user, limits }).is_err() {
         return Ended::UiGone;
     }
     // The server pings every heartbeat; three missed ones mean the link is dead.
@@ -291,8 +312,8 @@ mod tests {
             server_version: "test".into(),
             protocol_version: PROTOCOL_VERSION,
             heartbeat_secs,
-            max_text_chars: kith_shared::api::limits::TEXT_CHARS_DEFAULT,
-            recall_window_secs: kith_shared::api::limits::RECALL_WINDOW_SECS_DEFAULT,
+            max_text_chars: 1200,
+            recall_window_secs: 30,
         }
     }
 
@@ -345,10 +366,11 @@ mod tests {
         let (listener, mut rx, _task) = start().await;
         let mut server = accept(&listener).await;
         send(&mut server, &welcome(30)).await;
-        let Event::Connected { connection, user } = event(&mut rx).await else {
+        let Event::Connected { connection, user, limits } = event(&mut rx).await else {
             panic!("expected connected");
         };
         assert_eq!(user, alice());
+        assert_eq!(limits, Limits { max_text_chars: 1200, recall_window_ms: 30_000 }, "the welcome's limits");
 
         send(&mut server, &ServerFrame::Ping { nonce: 42 }).await;
         assert_eq!(read(&mut server).await, ClientFrame::Pong { nonce: 42 });

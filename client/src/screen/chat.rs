@@ -7,6 +7,7 @@ use crate::emoji::{self, EmojiSet, Segment};
 use crate::files::{self, Files, Picture};
 use crate::history::{Delivery, StoredMessage};
 use crate::roster::Roster;
+use crate::socket;
 use crate::widget::{self, BOLD, Element};
 use iced::keyboard::{self, key};
 use iced::widget::{
@@ -30,13 +31,6 @@ pub mod id {
         format!("chat-emoji-{code}")
     }
 }
-
-/// The most characters one message may have (the server's default `MAX_TEXT_CHARS`).
-pub const MAX_TEXT_CHARS: usize = kith_shared::api::limits::TEXT_CHARS_DEFAULT;
-
-/// How long after sending one's own message offers a recall (the server's default
-/// `RECALL_WINDOW_SECS`; a server with a shorter window refuses, and the chat says so).
-pub const RECALL_WINDOW_MS: i64 = kith_shared::api::limits::RECALL_WINDOW_SECS_DEFAULT as i64 * 1000;
 
 /// At most one typing notice per this interval (the server passes on no more).
 pub const TYPING_EVERY: Duration = Duration::from_secs(2);
@@ -75,6 +69,8 @@ pub struct Chat {
     pub typing_sent: Option<Instant>,
     /// Offline: the history can be read, nothing written.
     pub read_only: bool,
+    /// The server's limits (longest message, recall window), from its `welcome`.
+    pub limits: socket::Limits,
     /// How many of the newest messages to read from the cache.
     pub limit: u32,
     /// Older messages were asked for and have not arrived yet.
@@ -190,6 +186,7 @@ impl Chat {
             now_ms: clock::now_ms(),
             typing_sent: None,
             read_only: false,
+            limits: socket::Limits::default(),
             limit: PAGE,
             loading_older: false,
             hold_after: None,
@@ -386,8 +383,9 @@ impl Chat {
                     // Enter with files waiting sends them.
                     return self.update(Message::SendStaged);
                 }
-                if text.chars().count() > MAX_TEXT_CHARS {
-                    self.error = Some(format!("A message has at most {MAX_TEXT_CHARS} characters."));
+                let max = self.limits.max_text_chars;
+                if text.chars().count() > max {
+                    self.error = Some(format!("A message has at most {max} characters."));
                     return None;
                 }
                 let text = text.to_owned();
@@ -421,7 +419,7 @@ impl Chat {
             && message.seq.is_some()
             && message.sender_id == Some(self.me)
             && matches!(message.content, Content::Text { .. })
-            && self.now_ms.saturating_sub(message.sent_at) < RECALL_WINDOW_MS
+            && self.now_ms.saturating_sub(message.sent_at) < self.limits.recall_window_ms
     }
 
     /// The files waiting to be sent: a preview of pictures, name and size, and Send.
@@ -959,11 +957,11 @@ mod tests {
 
     #[test]
     fn overlong_messages_are_refused_and_kept() {
-        let long = "x".repeat(MAX_TEXT_CHARS + 1);
+        let long = "x".repeat(socket::Limits::default().max_text_chars + 1);
         let mut chat = typed(&long);
         assert_eq!(chat.update(Message::Send), None);
         assert!(chat.error.is_some());
-        assert_eq!(chat.composer.text().trim_end().len(), MAX_TEXT_CHARS + 1);
+        assert_eq!(chat.composer.text().trim_end().len(), chat.limits.max_text_chars + 1);
     }
 
     fn sent(seq: i64, sender: UserId, sent_at: i64) -> StoredMessage {
@@ -1003,13 +1001,25 @@ mod tests {
     }
 
     #[test]
+    fn the_servers_limits_decide_length_and_recall() {
+        let now = 1_800_000_000_000;
+        let mut chat = typed(&"x".repeat(11));
+        chat.now_ms = now;
+        chat.limits = socket::Limits { max_text_chars: 10, recall_window_ms: 5_000 };
+        assert_eq!(chat.update(Message::Send), None, "over this server's limit");
+        assert_eq!(chat.error.as_deref(), Some("A message has at most 10 characters."));
+        assert!(chat.can_recall(&sent(1, 7, now - 4_000)));
+        assert!(!chat.can_recall(&sent(2, 7, now - 6_000)), "outside this server's window");
+    }
+
+    #[test]
     fn only_own_recent_sent_text_can_be_recalled() {
         let now = 1_800_000_000_000;
         let mut chat = typed("");
         chat.now_ms = now;
         let mine = sent(1, 7, now - 1_000);
         let theirs = sent(2, 8, now - 1_000);
-        let old = sent(3, 7, now - RECALL_WINDOW_MS);
+        let old = sent(3, 7, now - chat.limits.recall_window_ms);
         let pending = StoredMessage { seq: None, delivery: Delivery::Pending, ..sent(4, 7, now) };
         let recalled = StoredMessage { content: Content::Recalled, ..sent(5, 7, now) };
         assert!(chat.can_recall(&mine));
@@ -1023,7 +1033,7 @@ mod tests {
         assert_eq!(chat.update(Message::Recall(1)), Some(Event::Recall(1)));
         assert_eq!(chat.update(Message::Recall(3)), None, "the window has passed");
         assert!(chat.error.is_some());
-        chat.now_ms = now + RECALL_WINDOW_MS;
+        chat.now_ms = now + chat.limits.recall_window_ms;
         assert!(!chat.has_recallable());
     }
 

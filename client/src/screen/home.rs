@@ -121,6 +121,8 @@ pub struct Home {
     pub session: LoggedIn,
     pub status: Status,
     pub connection: Option<Connection>,
+    /// The server's limits, from its `welcome` (defaults until connected).
+    pub limits: socket::Limits,
     pub avatar: Option<image::Handle>,
     pub panel: Option<Panel>,
     pub history: Option<History>,
@@ -315,6 +317,7 @@ impl Home {
             session,
             status: Status::Connecting,
             connection: None,
+            limits: socket::Limits::default(),
             avatar: None,
             panel: None,
             history: None,
@@ -351,6 +354,7 @@ impl Home {
             session,
             status: Status::Offline,
             connection: None,
+            limits: socket::Limits::default(),
             avatar: None,
             panel: None,
             history: None,
@@ -420,9 +424,13 @@ impl Home {
     /// A socket event for this session.
     pub fn socket(&mut self, event: socket::Event) -> (Task<Message>, Option<Event>) {
         match event {
-            socket::Event::Connected { connection, user, .. } => {
+            socket::Event::Connected { connection, user, limits } => {
                 self.status = Status::Online;
                 self.connection = Some(connection);
+                self.limits = limits;
+                if let Some(chat) = &mut self.chat {
+                    chat.limits = limits;
+                }
                 return (self.set_user(user), None);
             }
             socket::Event::Disconnected { reason, retry_in } => {
@@ -1237,6 +1245,7 @@ impl Home {
                 self.report_read(conversation);
                 let mut chat = Chat::new(conversation, self.session.user.id);
                 chat.read_only = self.offline;
+                chat.limits = self.limits;
                 self.chat = Some(chat);
                 self.panel = None;
                 if self.offline {
@@ -2437,7 +2446,11 @@ mod tests {
     fn connected() -> (Home, tokio::sync::mpsc::Receiver<ClientFrame>) {
         let (mut home, _) = Home::new(session(), None);
         let (connection, frames) = Connection::stub(16);
-        let _ = home.socket(socket::Event::Connected { connection, user: home.user().clone() });
+        let _ = home.socket(socket::Event::Connected {
+            connection,
+            user: home.user().clone(),
+            limits: socket::Limits::default(),
+        });
         home.roster.set_friends(vec![bob()]);
         (home, frames)
     }
