@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Backend, PATIENCE, TestServer, TestSocket, code};
+use common::{Backend, PATIENCE, TestServer, TestSocket, code, png_claiming};
 use kith_shared::api::FileInfo;
 use kith_shared::frame::{Content, Target};
 use kith_shared::{ClientFrame, ErrorCode, ServerFrame};
@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 backend_tests!(
     small_and_large_files_round_trip_exactly,
-    ranges_resume_and_bad_ranges_are_416,
+    ranges_resume_bad_ranges_are_416_and_others_are_ignored,
     images_of_each_format_get_thumbnails_and_are_sent,
     uploads_without_token_or_over_the_caps_are_refused,
     an_upload_aborted_half_way_leaves_nothing,
@@ -26,6 +26,7 @@ backend_tests!(
     only_members_download_and_only_the_uploader_sends,
     sweeper_deletes_files_once_fetched,
     sweeper_deletes_expired_files,
+    start_removes_every_file_no_upload_names,
     emoji_manifest_and_static_files_have_etags,
     stickers_must_be_in_the_emoji_set,
 );
@@ -232,7 +233,7 @@ async fn small_and_large_files_round_trip_exactly(backend: Backend) {
     server.stop().await;
 }
 
-async fn ranges_resume_and_bad_ranges_are_416(backend: Backend) {
+async fn ranges_resume_bad_ranges_are_416_and_others_are_ignored(backend: Backend) {
     let Some(server) = start(backend, |_| {}).await else { return };
     let alice = server.user("alice").await;
     let data = noise(1 << 20, 3);
@@ -250,9 +251,21 @@ async fn ranges_resume_and_bad_ranges_are_416(backend: Backend) {
     assert_eq!(status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(tail, data[data.len() - 10..]);
     for bad in ["bytes=2000000-", "bytes=5-2", "bytes=1048576-1048600"] {
-        let (status, headers, _) = fetch(&server, &path, Some(&alice.token), Some(bad)).await;
+        let (status, headers, body) = fetch(&server, &path, Some(&alice.token), Some(bad)).await;
         assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE, "{bad}");
         assert_eq!(headers[header::CONTENT_RANGE], format!("bytes */{}", 1 << 20).as_str(), "{bad}");
+        // The API's error body, like every other refusal.
+        assert!(headers[header::CONTENT_TYPE].to_str().is_ok_and(|t| t.starts_with("application/json")));
+        let body: Value = serde_json::from_slice(&body).expect("a JSON body");
+        assert_eq!(code(&body), "invalid_field", "{bad}: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{bad}: {body}");
+    }
+    // What the server does not serve is ignored (RFC 9110): several ranges, other units.
+    for ignored in ["bytes=0-1,5-6", "bytes=0-9, 20-29", "items=0-5", "pages=1"] {
+        let (status, headers, body) = fetch(&server, &path, Some(&alice.token), Some(ignored)).await;
+        assert_eq!(status, StatusCode::OK, "{ignored}");
+        assert!(headers.get(header::CONTENT_RANGE).is_none(), "{ignored}");
+        assert!(body == data, "{ignored}: the whole file");
     }
     store_becomes(&server, &[&info.id]).await;
     server.stop().await;
@@ -412,6 +425,14 @@ async fn bad_file_names_are_refused(backend: Backend) {
         "line\nbreak.txt",
         "dir\\file.txt",
         long.as_str(),
+        // Names that disguise themselves: a right-to-left override makes this one read
+        // "invoiceexe.png"; separators and joiners hide in plain sight.
+        "invoice\u{202E}gnp.exe",
+        "a\u{2028}b.txt",
+        "a\u{2029}b.txt",
+        "a\u{200D}b.txt",
+        "a\u{200B}b.txt",
+        "\u{2067}a.txt",
     ] {
         let (status, body) = upload(&server, Some(&alice.token), name, b"payload".to_vec()).await;
         assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_field"), "{name:?}: {body}");
@@ -431,35 +452,12 @@ async fn bad_file_names_are_refused(backend: Backend) {
     // Odd but harmless names are kept as metadata only.
     let info = upload_ok(&server, &alice.token, "..hidden ☃.txt", b"ok".to_vec()).await;
     assert_eq!(info.name, "..hidden ☃.txt");
-    store_becomes(&server, &[&info.id]).await;
+    // A joiner between emoji makes one emoji of them (a family): kept.
+    let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}.txt";
+    let joined = upload_ok(&server, &alice.token, family, b"ok".to_vec()).await;
+    assert_eq!(joined.name, family);
+    store_becomes(&server, &[&info.id, &joined.id]).await;
     server.stop().await;
-}
-
-/// A PNG chunk with its CRC.
-fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in kind.iter().chain(data) {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    [&(data.len() as u32).to_be_bytes()[..], kind, data, &(!crc).to_be_bytes()].concat()
-}
-
-/// A tiny PNG whose header claims `width` x `height` RGBA pixels.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    [
-        b"\x89PNG\r\n\x1a\n".to_vec(),
-        png_chunk(b"IHDR", &ihdr),
-        png_chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]),
-        png_chunk(b"IEND", &[]),
-    ]
-    .concat()
 }
 
 async fn lying_truncated_and_gigapixel_images_are_refused(backend: Backend) {
@@ -647,6 +645,28 @@ async fn sweeper_deletes_expired_files(backend: Backend) {
         fetch(&server, &format!("/api/files/{}/content", info.id), Some(&bob.token), None).await;
     assert_eq!(status, StatusCode::GONE);
     assert!(String::from_utf8_lossy(&body).contains("expired"));
+    server.stop().await;
+}
+
+async fn start_removes_every_file_no_upload_names(backend: Backend) {
+    let mut folder = None;
+    let Some(server) = start(backend, |c| {
+        // Left in the store before the server starts: strays of every kind and a folder.
+        std::fs::create_dir_all(c.upload_dir.join("a folder")).expect("folder");
+        for name in ["stray.txt", "notes", ".hidden", "5b0c6a1e-0000-4000-8000-000000000001", "x.part"] {
+            std::fs::write(c.upload_dir.join(name), b"left over").expect("stray");
+        }
+        folder = Some(c.upload_dir.join("a folder"));
+    })
+    .await
+    else {
+        return;
+    };
+    store_becomes(&server, &["a folder"]).await;
+    assert!(folder.expect("set").is_dir(), "folders are left alone");
+    let alice = server.user("alice").await;
+    let info = upload_ok(&server, &alice.token, "kept.txt", b"kept".to_vec()).await;
+    store_becomes(&server, &["a folder", &info.id]).await;
     server.stop().await;
 }
 

@@ -25,6 +25,7 @@ use crate::store::StoreError;
 use crate::store::files::UploadRow;
 use kith_shared::{ErrorCode, UserId};
 use std::sync::Arc;
+use unicode_properties::{GeneralCategory, UnicodeEmoji, UnicodeGeneralCategory};
 
 /// Longest file name, in bytes of UTF-8.
 pub const MAX_NAME_BYTES: usize = 255;
@@ -79,8 +80,9 @@ impl FileError {
     }
 }
 
-/// Checks a user's file name: 1-255 bytes, no path separators, no control characters, not
-/// `.` or `..`. Surrounding spaces are trimmed. The name is never used as a path anyway.
+/// Checks a user's file name: 1-255 bytes, no path separators, no control characters, no
+/// invisible format characters (see [`hidden_char`]), not `.` or `..`. Surrounding spaces
+/// are trimmed. The name is never used as a path anyway.
 pub fn clean_name(name: &str) -> Result<String, FileError> {
     let name = name.trim();
     let bad = |why: &str| Err(FileError::BadName(format!("the file name {why}")));
@@ -93,10 +95,39 @@ pub fn clean_name(name: &str) -> Result<String, FileError> {
     if name.chars().any(char::is_control) {
         return bad("has control characters");
     }
+    if let Some(c) = hidden_char(name) {
+        return bad(&format!(
+            "has the invisible character U+{:04X} (direction marks, format characters and line \
+             or paragraph separators can disguise a name)",
+            u32::from(c)
+        ));
+    }
     if name.contains(['/', '\\']) || name == "." || name == ".." {
         return bad("must be a plain name, without '/' or '\\'");
     }
     Ok(name.to_owned())
+}
+
+/// The first character of `name` that is invisible or changes how the rest is shown: a
+/// format character (Unicode category Cf: the bidi controls such as U+202E RIGHT-TO-LEFT
+/// OVERRIDE, zero-width characters, the BOM, tags) or a line or paragraph separator (U+2028,
+/// U+2029). One exception: a ZERO WIDTH JOINER between two emoji, which joins them into one
+/// (a family, a profession), is kept.
+fn hidden_char(name: &str) -> Option<char> {
+    let chars: Vec<char> = name.chars().collect();
+    let emoji = |c: Option<&char>| c.is_some_and(|c| !c.is_ascii() && c.is_emoji_char());
+    chars.iter().enumerate().find_map(|(i, &c)| {
+        let hidden = match c.general_category() {
+            GeneralCategory::Format => {
+                // An emoji's presentation selector may sit between it and the joiner.
+                let before = chars[..i].iter().rev().find(|&&b| b != '\u{FE0F}');
+                !(c == '\u{200D}' && emoji(before) && emoji(chars.get(i + 1)))
+            }
+            GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator => true,
+            _ => false,
+        };
+        hidden.then_some(c)
+    })
 }
 
 /// An upload the caller may read: its uploader, or a member of the conversation it was sent
@@ -160,6 +191,30 @@ mod tests {
             ["", "   ", "../../etc/passwd", "a/b", "a\\b", "..", "a\u{0}b", "line\nbreak", &"x".repeat(256)]
         {
             assert!(clean_name(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn invisible_and_direction_characters_are_refused() {
+        for bad in [
+            "invoice\u{202E}gnp.exe",
+            "a\u{2028}b.txt",
+            "a\u{2029}b.txt",
+            "\u{200D}.txt",
+            "a\u{200D}b.txt",
+            "a\u{200B}b.txt",
+            "a\u{2066}b\u{2069}.txt",
+            "\u{FEFF}a.txt",
+            "a\u{AD}b.txt",
+            "flag\u{E0067}.txt",
+        ] {
+            assert!(clean_name(bad).is_err(), "{bad:?} should be refused");
+        }
+        // An emoji sequence joined by ZWJ (with or without a presentation selector) is kept.
+        for good in
+            ["\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}.png", "\u{2764}\u{FE0F}\u{200D}\u{1F525}.gif"]
+        {
+            assert_eq!(clean_name(good).expect("emoji sequence"), good);
         }
     }
 

@@ -62,7 +62,8 @@ async fn remove_stored(dir: &Path, name: &str) {
     }
 }
 
-/// Removes `.part` files (uploads cut off by a stop) and files no live upload names.
+/// Removes what no live upload names: `.part` files (uploads cut off by a stop), files of
+/// expired or unknown uploads, and strays of any other name. Folders are left alone.
 async fn remove_leftovers(app: &App) {
     let dir = &app.config.upload_dir;
     let mut entries = match tokio::fs::read_dir(dir).await {
@@ -70,17 +71,27 @@ async fn remove_leftovers(app: &App) {
         Err(err) => return tracing::warn!(%err, dir = %dir.display(), "cannot list the upload store"),
     };
     while let Ok(Some(entry)) = entries.next_entry().await {
+        if entry.file_type().await.is_ok_and(|kind| kind.is_dir()) {
+            continue;
+        }
         let name = entry.file_name().to_string_lossy().into_owned();
-        let stale = if name.ends_with(".part") {
-            true
-        } else if uuid::Uuid::parse_str(&name).is_ok() {
-            matches!(app.store.upload_file_is_live(&name).await, Ok(false))
-        } else {
-            false
+        let live = uuid::Uuid::parse_str(&name).is_ok() && !name.ends_with(".part") && {
+            match app.store.upload_file_is_live(&name).await {
+                Ok(live) => live,
+                // Keep what cannot be checked; the next start tries again.
+                Err(err) => {
+                    tracing::warn!(%err, name, "cannot check a file of the upload store");
+                    true
+                }
+            }
         };
-        if stale {
+        if !live {
             tracing::info!(name, "removing a leftover file from the upload store");
-            remove_stored(dir, &name).await;
+            match tokio::fs::remove_file(entry.path()).await {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => tracing::warn!(%err, name, "cannot delete a leftover file"),
+            }
         }
     }
 }
