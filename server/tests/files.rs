@@ -27,6 +27,7 @@ backend_tests!(
     sweeper_deletes_files_once_fetched,
     sweeper_deletes_expired_files,
     start_removes_every_file_no_upload_names,
+    late_group_members_cannot_read_files_sent_before_they_joined,
     emoji_manifest_and_static_files_have_etags,
     stickers_must_be_in_the_emoji_set,
 );
@@ -667,6 +668,83 @@ async fn start_removes_every_file_no_upload_names(backend: Backend) {
     let alice = server.user("alice").await;
     let info = upload_ok(&server, &alice.token, "kept.txt", b"kept".to_vec()).await;
     store_becomes(&server, &["a folder", &info.id]).await;
+    server.stop().await;
+}
+
+async fn late_group_members_cannot_read_files_sent_before_they_joined(backend: Backend) {
+    let Some(server) = start(backend, |c| c.sweep_interval = Duration::from_secs(1)).await else { return };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let (status, body) = server
+        .post("/api/groups", Some(&alice.token), serde_json::json!({"name": "club", "description": ""}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let group = body["group"]["id"].as_i64().expect("group id");
+    let join = |user: &kith_shared::api::LoginResponse| {
+        let token = user.token.clone();
+        let server = &server;
+        let alice = &alice;
+        async move {
+            let (status, body) = server
+                .post(
+                    &format!("/api/groups/{group}/applications"),
+                    Some(&token),
+                    serde_json::json!({"message": "hi"}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let id = body["id"].as_i64().expect("request id");
+            let (status, body) = server
+                .post(&format!("/api/group-requests/{id}/accept"), Some(&alice.token), serde_json::json!({}))
+                .await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        }
+    };
+    join(&bob).await;
+    let mut socket = server.connect(&alice.token).await;
+    let to_group = Target::Group { id: group };
+    let before = upload_ok(&server, &alice.token, "before.txt", b"for bob".to_vec()).await;
+    send(&mut socket, to_group, file_content(&before.id)).await.expect("sent to the group");
+    socket.send_text(to_group, "a word after the file").await;
+    join(&carol).await;
+    let after = upload_ok(&server, &alice.token, "after.txt", b"for both".to_vec()).await;
+    send(&mut socket, to_group, file_content(&after.id)).await.expect("sent to the group");
+    // Carol's history starts after her joining: the earlier file is not hers to read.
+    for path in [format!("/api/files/{}", before.id), format!("/api/files/{}/content", before.id)] {
+        let (status, _, body) = fetch(&server, &path, Some(&carol.token), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(String::from_utf8_lossy(&body).contains("forbidden"), "{path}");
+    }
+    let (status, _, _) =
+        fetch(&server, &format!("/api/files/{}/content", before.id), Some(&carol.token), Some("bytes=0-2"))
+            .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) =
+        server.post(&format!("/api/files/{}/received", before.id), Some(&carol.token), Value::Null).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) =
+        fetch(&server, &format!("/api/files/{}/content", after.id), Some(&carol.token), None).await;
+    assert_eq!((status, body.as_slice()), (StatusCode::OK, &b"for both"[..]));
+    // The earlier file's only receiver is bob: once he has it, it goes, carol or not.
+    let (status, _, body) =
+        fetch(&server, &format!("/api/files/{}/content", before.id), Some(&bob.token), None).await;
+    assert_eq!((status, body.as_slice()), (StatusCode::OK, &b"for bob"[..]));
+    wait_expired(&server, &bob.token, &before.id).await;
+    let (_, meta) = server.get(&format!("/api/files/{}", after.id), &bob.token).await;
+    assert_eq!(meta["expired"], false, "bob has not fetched the later one: {meta}");
+    // Sent again after she joined, a file reaches her too.
+    let again = upload_ok(&server, &alice.token, "again.txt", b"twice".to_vec()).await;
+    send(&mut socket, to_group, file_content(&again.id)).await.expect("sent");
+    let dave = server.user("dave").await;
+    join(&dave).await;
+    let (status, _, _) =
+        fetch(&server, &format!("/api/files/{}/content", again.id), Some(&dave.token), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    send(&mut socket, to_group, file_content(&again.id)).await.expect("sent again");
+    let (status, _, body) =
+        fetch(&server, &format!("/api/files/{}/content", again.id), Some(&dave.token), None).await;
+    assert_eq!((status, body.as_slice()), (StatusCode::OK, &b"twice"[..]));
     server.stop().await;
 }
 

@@ -51,7 +51,7 @@ pub enum FileError {
     Damaged(String),
     #[error("no such file")]
     NotFound,
-    #[error("you are not in a conversation this file was sent to")]
+    #[error("this file was not sent to you: you are not in its conversation, or joined after it was sent")]
     Forbidden,
     #[error("the file is no longer on the server")]
     Expired,
@@ -131,7 +131,7 @@ fn hidden_char(name: &str) -> Option<char> {
 }
 
 /// An upload the caller may read: its uploader, or a member of the conversation it was sent
-/// to. Ids that are not uuids are not looked up.
+/// to who sees a message carrying it ([`reads`]). Ids that are not uuids are not looked up.
 pub async fn readable(app: &App, id: &str, user_id: UserId) -> Result<UploadRow, FileError> {
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(FileError::NotFound);
@@ -139,11 +139,18 @@ pub async fn readable(app: &App, id: &str, user_id: UserId) -> Result<UploadRow,
     let row = app.store.upload(id).await?.ok_or(FileError::NotFound)?;
     if row.uploader_id != user_id {
         let Some(conversation_id) = row.conversation_id else { return Err(FileError::NotFound) };
-        if app.store.member(conversation_id, user_id).await?.is_none() {
+        let member = app.store.member(conversation_id, user_id).await?;
+        if !member.is_some_and(|m| reads(&row, m.joined_seq)) {
             return Err(FileError::Forbidden);
         }
     }
     Ok(row)
+}
+
+/// Whether a member of the upload's conversation who joined at `joined_seq` sees a message
+/// carrying it (their history starts after `joined_seq`), and so may read it.
+pub fn reads(row: &UploadRow, joined_seq: i64) -> bool {
+    row.sent_after_seq.is_some_and(|sent_after| joined_seq <= sent_after)
 }
 
 /// Records that a receiver has the whole file; the sweeper deletes it once every receiver

@@ -39,7 +39,12 @@ pub async fn sweep(app: &App) -> Result<usize, StoreError> {
         let Some(conversation_id) = row.conversation_id else { continue };
         let members = store.members(conversation_id).await?;
         let fetchers = store.upload_fetchers(&row.id).await?;
-        let mut receivers = members.iter().map(|m| m.user_id).filter(|id| *id != row.uploader_id).peekable();
+        // The receivers: members who see a message carrying it, the uploader aside.
+        let mut receivers = members
+            .iter()
+            .filter(|m| m.user_id != row.uploader_id && super::reads(&row, m.joined_seq))
+            .map(|m| m.user_id)
+            .peekable();
         if receivers.peek().is_some() && receivers.all(|id| fetchers.contains(&id)) {
             gone.push(row);
         }

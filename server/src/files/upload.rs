@@ -177,6 +177,7 @@ where
         created_at: now,
         expires_at: now.saturating_add(config.unattached_ttl.as_millis() as i64),
         expired: false,
+        sent_after_seq: None,
     };
     app.store.insert_upload(&row).await?;
     leftovers.keep();
