@@ -27,7 +27,10 @@ backend_tests!(
     sweeper_deletes_files_once_fetched,
     sweeper_deletes_expired_files,
     start_removes_every_file_no_upload_names,
+    decodes_share_one_memory_budget,
+    uploads_in_progress_count_against_the_pending_cap,
     late_group_members_cannot_read_files_sent_before_they_joined,
+    shutdown_cuts_off_uploads_in_progress,
     emoji_manifest_and_static_files_have_etags,
     stickers_must_be_in_the_emoji_set,
 );
@@ -461,6 +464,19 @@ async fn bad_file_names_are_refused(backend: Backend) {
     server.stop().await;
 }
 
+/// Three damaged copies of a JPEG: its headers without the scan, cut half way through the
+/// scan, and with the scan replaced by noise (the end marker kept).
+fn damaged_jpegs(jpeg: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).expect("a scan");
+    let scan = sos + 2 + usize::from(u16::from_be_bytes([jpeg[sos + 2], jpeg[sos + 3]]));
+    let header_only = jpeg[..scan].to_vec();
+    let cut = jpeg[..scan + (jpeg.len() - scan) / 2].to_vec();
+    let mut scrambled = jpeg.to_vec();
+    let end = scrambled.len() - 2;
+    scrambled[scan..end].copy_from_slice(&noise(end - scan, 11));
+    (header_only, cut, scrambled)
+}
+
 async fn lying_truncated_and_gigapixel_images_are_refused(backend: Backend) {
     let Some(server) = start(backend, |_| {}).await else { return };
     let alice = server.user("alice").await;
@@ -479,6 +495,13 @@ async fn lying_truncated_and_gigapixel_images_are_refused(backend: Backend) {
         ("wide.png", png_claiming(16_000, 16_000), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
         ("empty.gif", Vec::new(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media"),
     ];
+    let jpeg = picture(400, 300, image::ImageFormat::Jpeg);
+    let (header_only, cut, scrambled) = damaged_jpegs(&jpeg);
+    let cases = cases.into_iter().chain([
+        ("header.jpg", header_only, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media"),
+        ("cut.jpg", cut, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media"),
+        ("scrambled.jpg", scrambled, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media"),
+    ]);
     for (name, bytes, status, error) in cases {
         let (got, body) = upload(&server, Some(&alice.token), name, bytes).await;
         assert_eq!((got, code(&body)), (status, error), "{name}: {body}");
@@ -671,6 +694,95 @@ async fn start_removes_every_file_no_upload_names(backend: Backend) {
     server.stop().await;
 }
 
+async fn decodes_share_one_memory_budget(backend: Backend) {
+    // Two MiB of decoder memory for every request together.
+    let Some(server) = start(backend, |c| c.image_decode_budget_bytes = 2 << 20).await else { return };
+    let alice = server.user("alice").await;
+    // 1000 x 1000 RGBA needs 4 MB: within the per-picture limit, over the whole budget.
+    let (status, body) =
+        upload(&server, Some(&alice.token), "big.png", picture(1000, 1000, image::ImageFormat::Png)).await;
+    assert_eq!((status, code(&body)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"), "{body}");
+    store_becomes(&server, &[]).await;
+    // 600 x 600 needs 1.4 MB: one fits at a time, so four at once take turns and all succeed.
+    let png = picture(600, 600, image::ImageFormat::Png);
+    let uploads = (0..4).map(|i| {
+        upload(&server, Some(&alice.token), if i % 2 == 0 { "a.png" } else { "b.png" }, png.clone())
+    });
+    for (status, info) in futures_util::future::join_all(uploads).await {
+        assert_eq!(status, StatusCode::CREATED, "{info}");
+        assert!(info["thumbnail_id"].as_str().is_some(), "{info}");
+    }
+    server.stop().await;
+}
+
+/// Starts an upload of `total` bytes on a raw connection and sends `sent` of them.
+async fn start_upload(
+    server: &TestServer,
+    token: &str,
+    name: &str,
+    total: usize,
+    sent: usize,
+) -> tokio::net::TcpStream {
+    let head = format!(
+        "POST /api/files?name={name} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Length: {total}\r\nConnection: close\r\n\r\n"
+    );
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(&vec![5; sent]).await.expect("part of the body");
+    stream
+}
+
+/// Waits until the upload store has `count` `.part` files.
+async fn parts_become(server: &TestServer, count: usize) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let parts = stored(server).iter().filter(|n| n.ends_with(".part")).count();
+        if parts == count {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{parts} .part files, expected {count}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Reads the answer to a raw request until the server closes the connection.
+async fn answer_of(mut stream: tokio::net::TcpStream) -> String {
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+async fn uploads_in_progress_count_against_the_pending_cap(backend: Backend) {
+    let Some(server) = start(backend, |c| c.max_pending_uploads_per_user = 3).await else { return };
+    let alice = server.user("alice").await;
+    // Three uploads under way, none finished yet...
+    let mut running = Vec::new();
+    for i in 0..3 {
+        running.push(start_upload(&server, &alice.token, &format!("slow{i}.bin"), 2000, 1000).await);
+    }
+    parts_become(&server, 3).await;
+    // ...so a fourth is one too many, and so are more at once.
+    let others = (0..3).map(|_| upload(&server, Some(&alice.token), "fourth.bin", vec![4; 10]));
+    for (status, body) in futures_util::future::join_all(others).await {
+        assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{body}");
+    }
+    // Another user is not held back by alice's.
+    let bob = server.user("bob").await;
+    upload_ok(&server, &bob.token, "bob.bin", vec![1; 10]).await;
+    // The three finish and are kept; they still count, now as pending.
+    for mut stream in running {
+        stream.write_all(&[5; 1000]).await.expect("the rest");
+        let answer = answer_of(stream).await;
+        assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    }
+    let (status, body) = upload(&server, Some(&alice.token), "fourth.bin", vec![4; 10]).await;
+    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{body}");
+    assert_eq!(stored(&server).len(), 4, "alice's three and bob's one");
+    server.stop().await;
+}
+
 async fn late_group_members_cannot_read_files_sent_before_they_joined(backend: Backend) {
     let Some(server) = start(backend, |c| c.sweep_interval = Duration::from_secs(1)).await else { return };
     let alice = server.user("alice").await;
@@ -746,6 +858,20 @@ async fn late_group_members_cannot_read_files_sent_before_they_joined(backend: B
         fetch(&server, &format!("/api/files/{}/content", again.id), Some(&dave.token), None).await;
     assert_eq!((status, body.as_slice()), (StatusCode::OK, &b"twice"[..]));
     server.stop().await;
+}
+
+async fn shutdown_cuts_off_uploads_in_progress(backend: Backend) {
+    let Some(server) = start(backend, |_| {}).await else { return };
+    let alice = server.user("alice").await;
+    // An upload that sends half and then nothing.
+    let stream = start_upload(&server, &alice.token, "paused.bin", 100_000, 50_000).await;
+    parts_become(&server, 1).await;
+    let answer = tokio::spawn(answer_of(stream));
+    // The stop does not wait for it the minute an idle upload has: it is cut off.
+    tokio::time::timeout(PATIENCE, server.stop()).await.expect("the server stops without the upload");
+    let answer = answer.await.expect("answer read");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("shutting down"), "{answer}");
 }
 
 async fn emoji_manifest_and_static_files_have_etags(backend: Backend) {

@@ -17,6 +17,7 @@
 pub mod attach;
 pub mod avatar;
 pub mod emoji;
+pub mod picture;
 pub mod sweeper;
 pub mod upload;
 
@@ -49,6 +50,8 @@ pub enum FileError {
     TooLargeToDecode,
     #[error("the image cannot be read: it is damaged or truncated ({0})")]
     Damaged(String),
+    #[error("the server is shutting down; try again once it is back")]
+    ShuttingDown,
     #[error("no such file")]
     NotFound,
     #[error("this file was not sent to you: you are not in its conversation, or joined after it was sent")]
@@ -75,7 +78,7 @@ impl FileError {
             FileError::NotFound => ErrorCode::NotFound,
             FileError::Forbidden => ErrorCode::Forbidden,
             FileError::Expired => ErrorCode::Expired,
-            FileError::Io(_) | FileError::Store(_) => ErrorCode::Internal,
+            FileError::ShuttingDown | FileError::Io(_) | FileError::Store(_) => ErrorCode::Internal,
         }
     }
 }
