@@ -2,6 +2,8 @@
 
 use crate::auth::{FailureLimiter, Passwords};
 use crate::config::Config;
+use crate::files::picture::DecodeBudget;
+use crate::files::upload::InProgress;
 use crate::hub::Hub;
 use crate::membership::Membership;
 use crate::messages::Messages;
@@ -26,6 +28,10 @@ pub struct App {
     pub shutdown: CancellationToken,
     /// Tracks connection tasks so shutdown can wait for them.
     pub tasks: TaskTracker,
+    /// The decoder memory every picture decode shares.
+    pub decode_budget: DecodeBudget,
+    /// Uploads in progress, per user.
+    pub uploads_in_progress: InProgress,
 }
 
 impl App {
@@ -41,6 +47,8 @@ impl App {
             passwords: Passwords::new(std::thread::available_parallelism().map_or(2, |n| n.get()).min(4)),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            decode_budget: DecodeBudget::new(config.image_decode_budget_bytes),
+            uploads_in_progress: InProgress::default(),
             config,
             store,
         })

@@ -73,6 +73,8 @@ pub struct Config {
     pub max_image_side_px: u32,
     /// Most memory the decoder of one image may allocate.
     pub max_image_decode_bytes: u64,
+    /// Most memory all image decodes at once may take; decodes beyond it wait their turn.
+    pub image_decode_budget_bytes: u64,
     /// How often the sweeper deletes expired and fully fetched files.
     pub sweep_interval: Duration,
 }
@@ -107,6 +109,7 @@ impl Default for Config {
             thumbnail_max_px: 320,
             max_image_side_px: 16_384,
             max_image_decode_bytes: 512 << 20,
+            image_decode_budget_bytes: 1 << 30,
             sweep_interval: Duration::from_secs(60),
         }
     }
@@ -207,6 +210,9 @@ impl Config {
             }
             "MAX_IMAGE_DECODE_BYTES" => {
                 self.max_image_decode_bytes = parse_range(value, 1 << 20, 1 << 40).map_err(bad)? as u64
+            }
+            "IMAGE_DECODE_BUDGET_BYTES" => {
+                self.image_decode_budget_bytes = parse_range(value, 1 << 20, 1 << 40).map_err(bad)? as u64
             }
             "SWEEP_INTERVAL_SECS" => {
                 self.sweep_interval = Duration::from_secs(parse_range(value, 1, 86_400).map_err(bad)? as u64)
@@ -346,7 +352,7 @@ mod tests {
         let config = load_text(
             "[server]\nMAX_UPLOAD_BYTES = 5000\nMAX_PENDING_UPLOADS_PER_USER = 3\nFILE_TTL_SECS = 60\n\
              UNATTACHED_TTL_SECS = 2\nTHUMBNAIL_MAX_PX = 128\nMAX_IMAGE_SIDE_PX = 4096\n\
-             MAX_IMAGE_DECODE_BYTES = 1048576\nSWEEP_INTERVAL_SECS = 1\n",
+             MAX_IMAGE_DECODE_BYTES = 1048576\nIMAGE_DECODE_BUDGET_BYTES = 2097152\nSWEEP_INTERVAL_SECS = 1\n",
             &[("KITH_FILE_TTL_SECS", "30")],
         )
         .expect("valid");
@@ -357,6 +363,7 @@ mod tests {
         assert_eq!(config.thumbnail_max_px, 128);
         assert_eq!(config.max_image_side_px, 4096);
         assert_eq!(config.max_image_decode_bytes, 1 << 20);
+        assert_eq!(config.image_decode_budget_bytes, 2 << 20);
         assert_eq!(config.sweep_interval, Duration::from_secs(1));
         let err = load_text("[server]\nMAX_UPLOAD_BYTES = 0\n", &[]).expect_err("zero");
         assert!(err.to_string().contains("MAX_UPLOAD_BYTES"), "{err}");

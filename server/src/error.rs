@@ -135,6 +135,10 @@ impl From<crate::auth::FieldError> for Refusal {
 
 impl From<crate::files::FileError> for Refusal {
     fn from(err: crate::files::FileError) -> Self {
+        if matches!(err, crate::files::FileError::ShuttingDown) {
+            return Refusal::new(ErrorCode::Internal, err.to_string())
+                .with_status(StatusCode::SERVICE_UNAVAILABLE);
+        }
         match err.code() {
             ErrorCode::Internal => Refusal::internal(err),
             code => Refusal::new(code, err.to_string()),

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Backend, PASSWORD, TestServer, code};
+use common::{Backend, PASSWORD, TestServer, code, png_claiming};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -12,6 +12,7 @@ backend_tests!(
     malformed_and_oversized_bodies,
     wrong_password_and_rate_limit,
     avatar_upload_and_download,
+    avatars_are_decoded_and_kept_as_bounded_pngs,
     password_change_revokes_other_sessions,
     health_reports_database,
 );
@@ -216,7 +217,9 @@ async fn avatar_upload_and_download(backend: Backend) {
         .expect("get");
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "image/png");
-    assert_eq!(res.bytes().await.expect("bytes").as_ref(), PNG);
+    let kept = res.bytes().await.expect("bytes");
+    let kept = image::load_from_memory_with_format(&kept, image::ImageFormat::Png).expect("a PNG");
+    assert_eq!((kept.width(), kept.height()), (1, 1));
 
     let res = put(b"#!/bin/sh\nrm -rf /\n".to_vec()).await.expect("upload");
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
@@ -234,6 +237,116 @@ async fn avatar_upload_and_download(backend: Backend) {
     assert_ne!(newer, avatar_url);
     let (status, _) = server.get(&format!("/api/users/{}/avatar", ivan.user.id), &heidi.token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    server.stop().await;
+}
+
+/// A picture of `width` x `height` in `format`, nearly one colour (so it is small encoded).
+fn picture(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, _| {
+        image::Rgb([((x / 256) as u8).wrapping_mul(40), 120, 200])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, format).expect("encode");
+    out.into_inner()
+}
+
+/// `bytes` with the 16-bit big-endian fields at `at` (height, then width) set to `side`.
+fn with_side(mut bytes: Vec<u8>, at: usize, side: u16) -> Vec<u8> {
+    bytes[at..at + 2].copy_from_slice(&side.to_be_bytes());
+    bytes[at + 2..at + 4].copy_from_slice(&side.to_be_bytes());
+    bytes
+}
+
+/// `PUT /api/me/avatar` with `body`; the status and JSON answer.
+async fn put_avatar(server: &TestServer, token: &str, body: Vec<u8>) -> (StatusCode, serde_json::Value) {
+    let res = server
+        .http
+        .put(format!("{}/api/me/avatar", server.base))
+        .bearer_auth(token)
+        .body(body)
+        .send()
+        .await
+        .expect("upload");
+    let status = res.status();
+    (status, res.json().await.unwrap_or_default())
+}
+
+async fn avatars_are_decoded_and_kept_as_bounded_pngs(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |c| c.max_image_decode_bytes = 16 << 20).await else {
+        return;
+    };
+    let heidi = server.user("heidi").await;
+    let ivan = server.user("ivan").await;
+    let put = |body: Vec<u8>| put_avatar(&server, &heidi.token, body);
+    let jpeg = picture(100, 80, image::ImageFormat::Jpeg);
+    // A JPEG header claiming 60000 x 60000 (the SOF0 frame's height and width).
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("a baseline frame");
+    let jpeg_bomb = with_side(jpeg.clone(), sof + 5, 60_000);
+    // A GIF whose screen is 65535 x 65535 (little-endian, right after the signature).
+    let mut gif_bomb = picture(20, 20, image::ImageFormat::Gif);
+    gif_bomb[6..10].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+    let png = picture(400, 300, image::ImageFormat::Png);
+    let refused: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
+        (
+            "PNG signature and garbage",
+            [&b"\x89PNG\r\n\x1a\n"[..], &[0x5A; 200]].concat(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media",
+        ),
+        (
+            "truncated PNG",
+            png[..png.len() / 2].to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media",
+        ),
+        (
+            "truncated JPEG",
+            jpeg[..jpeg.len() * 2 / 3].to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media",
+        ),
+        (
+            "PNG header of 100000 x 100000",
+            png_claiming(100_000, 100_000),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        ("JPEG header of 60000 x 60000", jpeg_bomb, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        ("GIF screen of 65535 x 65535", gif_bomb, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        // A real picture, but 2100 x 2100 needs 17.6 MB to decode: over the 16 MiB allowed.
+        (
+            "valid but too large to decode",
+            picture(2100, 2100, image::ImageFormat::Png),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+    ];
+    for (what, bytes, status, error) in refused {
+        let (got, body) = put(bytes).await;
+        assert_eq!((got, code(&body)), (status, error), "{what}: {body}");
+    }
+    let (status, me) = server.get("/api/me", &heidi.token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(me["avatar_url"].is_null(), "nothing was kept: {me}");
+
+    // What is kept is a PNG of at most 512 pixels a side, whatever was sent.
+    for (bytes, size) in [(picture(2000, 1000, image::ImageFormat::Png), (512, 256)), (jpeg, (100, 80))] {
+        let (status, profile) = put(bytes).await;
+        assert_eq!(status, StatusCode::OK, "{profile}");
+        let url = profile["avatar_url"].as_str().expect("avatar url");
+        let res = server
+            .http
+            .get(format!("{}{url}", server.base))
+            .bearer_auth(&ivan.token)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "image/png");
+        let kept = res.bytes().await.expect("bytes");
+        let kept = image::load_from_memory_with_format(&kept, image::ImageFormat::Png).expect("a PNG");
+        assert_eq!((kept.width(), kept.height()), size);
+    }
     server.stop().await;
 }
 

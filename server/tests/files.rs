@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Backend, PATIENCE, TestServer, TestSocket, code};
+use common::{Backend, PATIENCE, TestServer, TestSocket, code, png_claiming};
 use kith_shared::api::FileInfo;
 use kith_shared::frame::{Content, Target};
 use kith_shared::{ClientFrame, ErrorCode, ServerFrame};
@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 backend_tests!(
     small_and_large_files_round_trip_exactly,
-    ranges_resume_and_bad_ranges_are_416,
+    ranges_resume_bad_ranges_are_416_and_others_are_ignored,
     images_of_each_format_get_thumbnails_and_are_sent,
     uploads_without_token_or_over_the_caps_are_refused,
     an_upload_aborted_half_way_leaves_nothing,
@@ -26,6 +26,11 @@ backend_tests!(
     only_members_download_and_only_the_uploader_sends,
     sweeper_deletes_files_once_fetched,
     sweeper_deletes_expired_files,
+    start_removes_every_file_no_upload_names,
+    decodes_share_one_memory_budget,
+    uploads_in_progress_count_against_the_pending_cap,
+    late_group_members_cannot_read_files_sent_before_they_joined,
+    shutdown_cuts_off_uploads_in_progress,
     emoji_manifest_and_static_files_have_etags,
     stickers_must_be_in_the_emoji_set,
 );
@@ -232,7 +237,7 @@ async fn small_and_large_files_round_trip_exactly(backend: Backend) {
     server.stop().await;
 }
 
-async fn ranges_resume_and_bad_ranges_are_416(backend: Backend) {
+async fn ranges_resume_bad_ranges_are_416_and_others_are_ignored(backend: Backend) {
     let Some(server) = start(backend, |_| {}).await else { return };
     let alice = server.user("alice").await;
     let data = noise(1 << 20, 3);
@@ -250,9 +255,21 @@ async fn ranges_resume_and_bad_ranges_are_416(backend: Backend) {
     assert_eq!(status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(tail, data[data.len() - 10..]);
     for bad in ["bytes=2000000-", "bytes=5-2", "bytes=1048576-1048600"] {
-        let (status, headers, _) = fetch(&server, &path, Some(&alice.token), Some(bad)).await;
+        let (status, headers, body) = fetch(&server, &path, Some(&alice.token), Some(bad)).await;
         assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE, "{bad}");
         assert_eq!(headers[header::CONTENT_RANGE], format!("bytes */{}", 1 << 20).as_str(), "{bad}");
+        // The API's error body, like every other refusal.
+        assert!(headers[header::CONTENT_TYPE].to_str().is_ok_and(|t| t.starts_with("application/json")));
+        let body: Value = serde_json::from_slice(&body).expect("a JSON body");
+        assert_eq!(code(&body), "invalid_field", "{bad}: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{bad}: {body}");
+    }
+    // What the server does not serve is ignored (RFC 9110): several ranges, other units.
+    for ignored in ["bytes=0-1,5-6", "bytes=0-9, 20-29", "items=0-5", "pages=1"] {
+        let (status, headers, body) = fetch(&server, &path, Some(&alice.token), Some(ignored)).await;
+        assert_eq!(status, StatusCode::OK, "{ignored}");
+        assert!(headers.get(header::CONTENT_RANGE).is_none(), "{ignored}");
+        assert!(body == data, "{ignored}: the whole file");
     }
     store_becomes(&server, &[&info.id]).await;
     server.stop().await;
@@ -412,6 +429,14 @@ async fn bad_file_names_are_refused(backend: Backend) {
         "line\nbreak.txt",
         "dir\\file.txt",
         long.as_str(),
+        // Names that disguise themselves: a right-to-left override makes this one read
+        // "invoiceexe.png"; separators and joiners hide in plain sight.
+        "invoice\u{202E}gnp.exe",
+        "a\u{2028}b.txt",
+        "a\u{2029}b.txt",
+        "a\u{200D}b.txt",
+        "a\u{200B}b.txt",
+        "\u{2067}a.txt",
     ] {
         let (status, body) = upload(&server, Some(&alice.token), name, b"payload".to_vec()).await;
         assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_field"), "{name:?}: {body}");
@@ -431,35 +456,25 @@ async fn bad_file_names_are_refused(backend: Backend) {
     // Odd but harmless names are kept as metadata only.
     let info = upload_ok(&server, &alice.token, "..hidden ☃.txt", b"ok".to_vec()).await;
     assert_eq!(info.name, "..hidden ☃.txt");
-    store_becomes(&server, &[&info.id]).await;
+    // A joiner between emoji makes one emoji of them (a family): kept.
+    let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}.txt";
+    let joined = upload_ok(&server, &alice.token, family, b"ok".to_vec()).await;
+    assert_eq!(joined.name, family);
+    store_becomes(&server, &[&info.id, &joined.id]).await;
     server.stop().await;
 }
 
-/// A PNG chunk with its CRC.
-fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in kind.iter().chain(data) {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    [&(data.len() as u32).to_be_bytes()[..], kind, data, &(!crc).to_be_bytes()].concat()
-}
-
-/// A tiny PNG whose header claims `width` x `height` RGBA pixels.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    [
-        b"\x89PNG\r\n\x1a\n".to_vec(),
-        png_chunk(b"IHDR", &ihdr),
-        png_chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]),
-        png_chunk(b"IEND", &[]),
-    ]
-    .concat()
+/// Three damaged copies of a JPEG: its headers without the scan, cut half way through the
+/// scan, and with the scan replaced by noise (the end marker kept).
+fn damaged_jpegs(jpeg: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).expect("a scan");
+    let scan = sos + 2 + usize::from(u16::from_be_bytes([jpeg[sos + 2], jpeg[sos + 3]]));
+    let header_only = jpeg[..scan].to_vec();
+    let cut = jpeg[..scan + (jpeg.len() - scan) / 2].to_vec();
+    let mut scrambled = jpeg.to_vec();
+    let end = scrambled.len() - 2;
+    scrambled[scan..end].copy_from_slice(&noise(end - scan, 11));
+    (header_only, cut, scrambled)
 }
 
 async fn lying_truncated_and_gigapixel_images_are_refused(backend: Backend) {
@@ -480,6 +495,13 @@ async fn lying_truncated_and_gigapixel_images_are_refused(backend: Backend) {
         ("wide.png", png_claiming(16_000, 16_000), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
         ("empty.gif", Vec::new(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media"),
     ];
+    let jpeg = picture(400, 300, image::ImageFormat::Jpeg);
+    let (header_only, cut, scrambled) = damaged_jpegs(&jpeg);
+    let cases = cases.into_iter().chain([
+        ("header.jpg", header_only, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media"),
+        ("cut.jpg", cut, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media"),
+        ("scrambled.jpg", scrambled, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media"),
+    ]);
     for (name, bytes, status, error) in cases {
         let (got, body) = upload(&server, Some(&alice.token), name, bytes).await;
         assert_eq!((got, code(&body)), (status, error), "{name}: {body}");
@@ -648,6 +670,208 @@ async fn sweeper_deletes_expired_files(backend: Backend) {
     assert_eq!(status, StatusCode::GONE);
     assert!(String::from_utf8_lossy(&body).contains("expired"));
     server.stop().await;
+}
+
+async fn start_removes_every_file_no_upload_names(backend: Backend) {
+    let mut folder = None;
+    let Some(server) = start(backend, |c| {
+        // Left in the store before the server starts: strays of every kind and a folder.
+        std::fs::create_dir_all(c.upload_dir.join("a folder")).expect("folder");
+        for name in ["stray.txt", "notes", ".hidden", "5b0c6a1e-0000-4000-8000-000000000001", "x.part"] {
+            std::fs::write(c.upload_dir.join(name), b"left over").expect("stray");
+        }
+        folder = Some(c.upload_dir.join("a folder"));
+    })
+    .await
+    else {
+        return;
+    };
+    store_becomes(&server, &["a folder"]).await;
+    assert!(folder.expect("set").is_dir(), "folders are left alone");
+    let alice = server.user("alice").await;
+    let info = upload_ok(&server, &alice.token, "kept.txt", b"kept".to_vec()).await;
+    store_becomes(&server, &["a folder", &info.id]).await;
+    server.stop().await;
+}
+
+async fn decodes_share_one_memory_budget(backend: Backend) {
+    // Two MiB of decoder memory for every request together.
+    let Some(server) = start(backend, |c| c.image_decode_budget_bytes = 2 << 20).await else { return };
+    let alice = server.user("alice").await;
+    // 1000 x 1000 RGBA needs 4 MB: within the per-picture limit, over the whole budget.
+    let (status, body) =
+        upload(&server, Some(&alice.token), "big.png", picture(1000, 1000, image::ImageFormat::Png)).await;
+    assert_eq!((status, code(&body)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"), "{body}");
+    store_becomes(&server, &[]).await;
+    // 600 x 600 needs 1.4 MB: one fits at a time, so four at once take turns and all succeed.
+    let png = picture(600, 600, image::ImageFormat::Png);
+    let uploads = (0..4).map(|i| {
+        upload(&server, Some(&alice.token), if i % 2 == 0 { "a.png" } else { "b.png" }, png.clone())
+    });
+    for (status, info) in futures_util::future::join_all(uploads).await {
+        assert_eq!(status, StatusCode::CREATED, "{info}");
+        assert!(info["thumbnail_id"].as_str().is_some(), "{info}");
+    }
+    server.stop().await;
+}
+
+/// Starts an upload of `total` bytes on a raw connection and sends `sent` of them.
+async fn start_upload(
+    server: &TestServer,
+    token: &str,
+    name: &str,
+    total: usize,
+    sent: usize,
+) -> tokio::net::TcpStream {
+    let head = format!(
+        "POST /api/files?name={name} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Length: {total}\r\nConnection: close\r\n\r\n"
+    );
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(&vec![5; sent]).await.expect("part of the body");
+    stream
+}
+
+/// Waits until the upload store has `count` `.part` files.
+async fn parts_become(server: &TestServer, count: usize) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let parts = stored(server).iter().filter(|n| n.ends_with(".part")).count();
+        if parts == count {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{parts} .part files, expected {count}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Reads the answer to a raw request until the server closes the connection.
+async fn answer_of(mut stream: tokio::net::TcpStream) -> String {
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+async fn uploads_in_progress_count_against_the_pending_cap(backend: Backend) {
+    let Some(server) = start(backend, |c| c.max_pending_uploads_per_user = 3).await else { return };
+    let alice = server.user("alice").await;
+    // Three uploads under way, none finished yet...
+    let mut running = Vec::new();
+    for i in 0..3 {
+        running.push(start_upload(&server, &alice.token, &format!("slow{i}.bin"), 2000, 1000).await);
+    }
+    parts_become(&server, 3).await;
+    // ...so a fourth is one too many, and so are more at once.
+    let others = (0..3).map(|_| upload(&server, Some(&alice.token), "fourth.bin", vec![4; 10]));
+    for (status, body) in futures_util::future::join_all(others).await {
+        assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{body}");
+    }
+    // Another user is not held back by alice's.
+    let bob = server.user("bob").await;
+    upload_ok(&server, &bob.token, "bob.bin", vec![1; 10]).await;
+    // The three finish and are kept; they still count, now as pending.
+    for mut stream in running {
+        stream.write_all(&[5; 1000]).await.expect("the rest");
+        let answer = answer_of(stream).await;
+        assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    }
+    let (status, body) = upload(&server, Some(&alice.token), "fourth.bin", vec![4; 10]).await;
+    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{body}");
+    assert_eq!(stored(&server).len(), 4, "alice's three and bob's one");
+    server.stop().await;
+}
+
+async fn late_group_members_cannot_read_files_sent_before_they_joined(backend: Backend) {
+    let Some(server) = start(backend, |c| c.sweep_interval = Duration::from_secs(1)).await else { return };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let (status, body) = server
+        .post("/api/groups", Some(&alice.token), serde_json::json!({"name": "club", "description": ""}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let group = body["group"]["id"].as_i64().expect("group id");
+    let join = |user: &kith_shared::api::LoginResponse| {
+        let token = user.token.clone();
+        let server = &server;
+        let alice = &alice;
+        async move {
+            let (status, body) = server
+                .post(
+                    &format!("/api/groups/{group}/applications"),
+                    Some(&token),
+                    serde_json::json!({"message": "hi"}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let id = body["id"].as_i64().expect("request id");
+            let (status, body) = server
+                .post(&format!("/api/group-requests/{id}/accept"), Some(&alice.token), serde_json::json!({}))
+                .await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        }
+    };
+    join(&bob).await;
+    let mut socket = server.connect(&alice.token).await;
+    let to_group = Target::Group { id: group };
+    let before = upload_ok(&server, &alice.token, "before.txt", b"for bob".to_vec()).await;
+    send(&mut socket, to_group, file_content(&before.id)).await.expect("sent to the group");
+    socket.send_text(to_group, "a word after the file").await;
+    join(&carol).await;
+    let after = upload_ok(&server, &alice.token, "after.txt", b"for both".to_vec()).await;
+    send(&mut socket, to_group, file_content(&after.id)).await.expect("sent to the group");
+    // Carol's history starts after her joining: the earlier file is not hers to read.
+    for path in [format!("/api/files/{}", before.id), format!("/api/files/{}/content", before.id)] {
+        let (status, _, body) = fetch(&server, &path, Some(&carol.token), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(String::from_utf8_lossy(&body).contains("forbidden"), "{path}");
+    }
+    let (status, _, _) =
+        fetch(&server, &format!("/api/files/{}/content", before.id), Some(&carol.token), Some("bytes=0-2"))
+            .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) =
+        server.post(&format!("/api/files/{}/received", before.id), Some(&carol.token), Value::Null).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) =
+        fetch(&server, &format!("/api/files/{}/content", after.id), Some(&carol.token), None).await;
+    assert_eq!((status, body.as_slice()), (StatusCode::OK, &b"for both"[..]));
+    // The earlier file's only receiver is bob: once he has it, it goes, carol or not.
+    let (status, _, body) =
+        fetch(&server, &format!("/api/files/{}/content", before.id), Some(&bob.token), None).await;
+    assert_eq!((status, body.as_slice()), (StatusCode::OK, &b"for bob"[..]));
+    wait_expired(&server, &bob.token, &before.id).await;
+    let (_, meta) = server.get(&format!("/api/files/{}", after.id), &bob.token).await;
+    assert_eq!(meta["expired"], false, "bob has not fetched the later one: {meta}");
+    // Sent again after she joined, a file reaches her too.
+    let again = upload_ok(&server, &alice.token, "again.txt", b"twice".to_vec()).await;
+    send(&mut socket, to_group, file_content(&again.id)).await.expect("sent");
+    let dave = server.user("dave").await;
+    join(&dave).await;
+    let (status, _, _) =
+        fetch(&server, &format!("/api/files/{}/content", again.id), Some(&dave.token), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    send(&mut socket, to_group, file_content(&again.id)).await.expect("sent again");
+    let (status, _, body) =
+        fetch(&server, &format!("/api/files/{}/content", again.id), Some(&dave.token), None).await;
+    assert_eq!((status, body.as_slice()), (StatusCode::OK, &b"twice"[..]));
+    server.stop().await;
+}
+
+async fn shutdown_cuts_off_uploads_in_progress(backend: Backend) {
+    let Some(server) = start(backend, |_| {}).await else { return };
+    let alice = server.user("alice").await;
+    // An upload that sends half and then nothing.
+    let stream = start_upload(&server, &alice.token, "paused.bin", 100_000, 50_000).await;
+    parts_become(&server, 1).await;
+    let answer = tokio::spawn(answer_of(stream));
+    // The stop does not wait for it the minute an idle upload has: it is cut off.
+    tokio::time::timeout(PATIENCE, server.stop()).await.expect("the server stops without the upload");
+    let answer = answer.await.expect("answer read");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("shutting down"), "{answer}");
 }
 
 async fn emoji_manifest_and_static_files_have_etags(backend: Backend) {

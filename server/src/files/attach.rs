@@ -1,6 +1,7 @@
 //! Attaching an upload to a message: an `image` or `file` message names an upload of its
-//! sender; the first send records the conversation (which decides who may download it) and
-//! starts FILE_TTL. Stickers are checked against the emoji set.
+//! sender; the first send records the conversation and starts FILE_TTL, and every send
+//! records how far the conversation had come, which decides who may download it: the members
+//! who see a message carrying it (see [`super::reads`]). Stickers are checked against the emoji set.
 
 use super::emoji::emoji_set;
 use crate::app::App;
@@ -49,7 +50,9 @@ pub async fn attachment(
         }
     }
     let ttl = app.config.file_ttl.as_millis() as i64;
-    let row = match app.store.attach_upload(&upload_id, user_id, conversation_id, ttl).await? {
+    // The message carrying it comes after this: who sees it may read the file.
+    let last_seq = app.store.last_seq(conversation_id).await?;
+    let row = match app.store.attach_upload(&upload_id, user_id, conversation_id, last_seq, ttl).await? {
         Attached::Yes(row) => row,
         Attached::NotFound => return Err(not_found()),
         Attached::NotYours => {

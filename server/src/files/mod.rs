@@ -17,6 +17,7 @@
 pub mod attach;
 pub mod avatar;
 pub mod emoji;
+pub mod picture;
 pub mod sweeper;
 pub mod upload;
 
@@ -25,6 +26,7 @@ use crate::store::StoreError;
 use crate::store::files::UploadRow;
 use kith_shared::{ErrorCode, UserId};
 use std::sync::Arc;
+use unicode_properties::{GeneralCategory, UnicodeEmoji, UnicodeGeneralCategory};
 
 /// Longest file name, in bytes of UTF-8.
 pub const MAX_NAME_BYTES: usize = 255;
@@ -48,9 +50,11 @@ pub enum FileError {
     TooLargeToDecode,
     #[error("the image cannot be read: it is damaged or truncated ({0})")]
     Damaged(String),
+    #[error("the server is shutting down; try again once it is back")]
+    ShuttingDown,
     #[error("no such file")]
     NotFound,
-    #[error("you are not in a conversation this file was sent to")]
+    #[error("this file was not sent to you: you are not in its conversation, or joined after it was sent")]
     Forbidden,
     #[error("the file is no longer on the server")]
     Expired,
@@ -74,13 +78,14 @@ impl FileError {
             FileError::NotFound => ErrorCode::NotFound,
             FileError::Forbidden => ErrorCode::Forbidden,
             FileError::Expired => ErrorCode::Expired,
-            FileError::Io(_) | FileError::Store(_) => ErrorCode::Internal,
+            FileError::ShuttingDown | FileError::Io(_) | FileError::Store(_) => ErrorCode::Internal,
         }
     }
 }
 
-/// Checks a user's file name: 1-255 bytes, no path separators, no control characters, not
-/// `.` or `..`. Surrounding spaces are trimmed. The name is never used as a path anyway.
+/// Checks a user's file name: 1-255 bytes, no path separators, no control characters, no
+/// invisible format characters (see [`hidden_char`]), not `.` or `..`. Surrounding spaces
+/// are trimmed. The name is never used as a path anyway.
 pub fn clean_name(name: &str) -> Result<String, FileError> {
     let name = name.trim();
     let bad = |why: &str| Err(FileError::BadName(format!("the file name {why}")));
@@ -93,14 +98,43 @@ pub fn clean_name(name: &str) -> Result<String, FileError> {
     if name.chars().any(char::is_control) {
         return bad("has control characters");
     }
+    if let Some(c) = hidden_char(name) {
+        return bad(&format!(
+            "has the invisible character U+{:04X} (direction marks, format characters and line \
+             or paragraph separators can disguise a name)",
+            u32::from(c)
+        ));
+    }
     if name.contains(['/', '\\']) || name == "." || name == ".." {
         return bad("must be a plain name, without '/' or '\\'");
     }
     Ok(name.to_owned())
 }
 
+/// The first character of `name` that is invisible or changes how the rest is shown: a
+/// format character (Unicode category Cf: the bidi controls such as U+202E RIGHT-TO-LEFT
+/// OVERRIDE, zero-width characters, the BOM, tags) or a line or paragraph separator (U+2028,
+/// U+2029). One exception: a ZERO WIDTH JOINER between two emoji, which joins them into one
+/// (a family, a profession), is kept.
+fn hidden_char(name: &str) -> Option<char> {
+    let chars: Vec<char> = name.chars().collect();
+    let emoji = |c: Option<&char>| c.is_some_and(|c| !c.is_ascii() && c.is_emoji_char());
+    chars.iter().enumerate().find_map(|(i, &c)| {
+        let hidden = match c.general_category() {
+            GeneralCategory::Format => {
+                // An emoji's presentation selector may sit between it and the joiner.
+                let before = chars[..i].iter().rev().find(|&&b| b != '\u{FE0F}');
+                !(c == '\u{200D}' && emoji(before) && emoji(chars.get(i + 1)))
+            }
+            GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator => true,
+            _ => false,
+        };
+        hidden.then_some(c)
+    })
+}
+
 /// An upload the caller may read: its uploader, or a member of the conversation it was sent
-/// to. Ids that are not uuids are not looked up.
+/// to who sees a message carrying it ([`reads`]). Ids that are not uuids are not looked up.
 pub async fn readable(app: &App, id: &str, user_id: UserId) -> Result<UploadRow, FileError> {
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(FileError::NotFound);
@@ -108,11 +142,18 @@ pub async fn readable(app: &App, id: &str, user_id: UserId) -> Result<UploadRow,
     let row = app.store.upload(id).await?.ok_or(FileError::NotFound)?;
     if row.uploader_id != user_id {
         let Some(conversation_id) = row.conversation_id else { return Err(FileError::NotFound) };
-        if app.store.member(conversation_id, user_id).await?.is_none() {
+        let member = app.store.member(conversation_id, user_id).await?;
+        if !member.is_some_and(|m| reads(&row, m.joined_seq)) {
             return Err(FileError::Forbidden);
         }
     }
     Ok(row)
+}
+
+/// Whether a member of the upload's conversation who joined at `joined_seq` sees a message
+/// carrying it (their history starts after `joined_seq`), and so may read it.
+pub fn reads(row: &UploadRow, joined_seq: i64) -> bool {
+    row.sent_after_seq.is_some_and(|sent_after| joined_seq <= sent_after)
 }
 
 /// Records that a receiver has the whole file; the sweeper deletes it once every receiver
@@ -160,6 +201,30 @@ mod tests {
             ["", "   ", "../../etc/passwd", "a/b", "a\\b", "..", "a\u{0}b", "line\nbreak", &"x".repeat(256)]
         {
             assert!(clean_name(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn invisible_and_direction_characters_are_refused() {
+        for bad in [
+            "invoice\u{202E}gnp.exe",
+            "a\u{2028}b.txt",
+            "a\u{2029}b.txt",
+            "\u{200D}.txt",
+            "a\u{200D}b.txt",
+            "a\u{200B}b.txt",
+            "a\u{2066}b\u{2069}.txt",
+            "\u{FEFF}a.txt",
+            "a\u{AD}b.txt",
+            "flag\u{E0067}.txt",
+        ] {
+            assert!(clean_name(bad).is_err(), "{bad:?} should be refused");
+        }
+        // An emoji sequence joined by ZWJ (with or without a presentation selector) is kept.
+        for good in
+            ["\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}.png", "\u{2764}\u{FE0F}\u{200D}\u{1F525}.gif"]
+        {
+            assert_eq!(clean_name(good).expect("emoji sequence"), good);
         }
     }
 

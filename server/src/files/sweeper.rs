@@ -39,7 +39,12 @@ pub async fn sweep(app: &App) -> Result<usize, StoreError> {
         let Some(conversation_id) = row.conversation_id else { continue };
         let members = store.members(conversation_id).await?;
         let fetchers = store.upload_fetchers(&row.id).await?;
-        let mut receivers = members.iter().map(|m| m.user_id).filter(|id| *id != row.uploader_id).peekable();
+        // The receivers: members who see a message carrying it, the uploader aside.
+        let mut receivers = members
+            .iter()
+            .filter(|m| m.user_id != row.uploader_id && super::reads(&row, m.joined_seq))
+            .map(|m| m.user_id)
+            .peekable();
         if receivers.peek().is_some() && receivers.all(|id| fetchers.contains(&id)) {
             gone.push(row);
         }
@@ -62,7 +67,8 @@ async fn remove_stored(dir: &Path, name: &str) {
     }
 }
 
-/// Removes `.part` files (uploads cut off by a stop) and files no live upload names.
+/// Removes what no live upload names: `.part` files (uploads cut off by a stop), files of
+/// expired or unknown uploads, and strays of any other name. Folders are left alone.
 async fn remove_leftovers(app: &App) {
     let dir = &app.config.upload_dir;
     let mut entries = match tokio::fs::read_dir(dir).await {
@@ -70,17 +76,27 @@ async fn remove_leftovers(app: &App) {
         Err(err) => return tracing::warn!(%err, dir = %dir.display(), "cannot list the upload store"),
     };
     while let Ok(Some(entry)) = entries.next_entry().await {
+        if entry.file_type().await.is_ok_and(|kind| kind.is_dir()) {
+            continue;
+        }
         let name = entry.file_name().to_string_lossy().into_owned();
-        let stale = if name.ends_with(".part") {
-            true
-        } else if uuid::Uuid::parse_str(&name).is_ok() {
-            matches!(app.store.upload_file_is_live(&name).await, Ok(false))
-        } else {
-            false
+        let live = uuid::Uuid::parse_str(&name).is_ok() && !name.ends_with(".part") && {
+            match app.store.upload_file_is_live(&name).await {
+                Ok(live) => live,
+                // Keep what cannot be checked; the next start tries again.
+                Err(err) => {
+                    tracing::warn!(%err, name, "cannot check a file of the upload store");
+                    true
+                }
+            }
         };
-        if stale {
+        if !live {
             tracing::info!(name, "removing a leftover file from the upload store");
-            remove_stored(dir, &name).await;
+            match tokio::fs::remove_file(entry.path()).await {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => tracing::warn!(%err, name, "cannot delete a leftover file"),
+            }
         }
     }
 }

@@ -3,7 +3,12 @@
 //! the type the name gives, the picture must decode within limits, a thumbnail is made),
 //! fsynced and renamed to `UPLOAD_DIR/<uuid>`. Whatever goes wrong, or if the client goes
 //! away, the partial files are removed.
+//!
+//! A user's uploads in progress count with those not yet sent against
+//! MAX_PENDING_UPLOADS_PER_USER, so that uploads at once cannot pass it. When the server
+//! stops, uploads still running are cut off after [`SHUTDOWN_GRACE`].
 
+use super::picture::{self, Source};
 use super::{FileError, clean_name};
 use crate::app::App;
 use crate::store::files::UploadRow;
@@ -13,12 +18,51 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use kith_shared::UserId;
 use kith_shared::api::FileInfo;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
 /// An upload that sends nothing for this long is cut off.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long uploads may go on once the server is stopping; then they are cut off.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Uploads in progress, per user.
+#[derive(Debug, Default)]
+pub struct InProgress(Arc<Mutex<HashMap<UserId, u64>>>);
+
+impl InProgress {
+    /// Counts one more upload of `user` until the slot is dropped; the slot knows how many
+    /// are in progress, itself included.
+    fn start(&self, user: UserId) -> Slot {
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = counts.entry(user).or_default();
+        *count += 1;
+        Slot { counts: self.0.clone(), user, in_progress: *count }
+    }
+}
+
+/// One upload in progress.
+struct Slot {
+    counts: Arc<Mutex<HashMap<UserId, u64>>>,
+    user: UserId,
+    in_progress: u64,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = counts.get_mut(&self.user) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.user);
+            }
+        }
+    }
+}
 
 /// The image formats that get thumbnails, by content type.
 fn image_format(mime: &str) -> Option<image::ImageFormat> {
@@ -28,21 +72,6 @@ fn image_format(mime: &str) -> Option<image::ImageFormat> {
         "image/gif" => Some(image::ImageFormat::Gif),
         "image/webp" => Some(image::ImageFormat::WebP),
         _ => None,
-    }
-}
-
-/// The image format the first bytes announce.
-fn sniff(head: &[u8]) -> Option<image::ImageFormat> {
-    if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(image::ImageFormat::Png)
-    } else if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some(image::ImageFormat::Jpeg)
-    } else if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
-        Some(image::ImageFormat::Gif)
-    } else if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
-        Some(image::ImageFormat::WebP)
-    } else {
-        None
     }
 }
 
@@ -95,8 +124,11 @@ where
     if declared.is_some_and(|n| n > cap) {
         return Err(FileError::TooLarge { cap });
     }
+    // Held until the upload is recorded (or refused), so that it is always counted once.
+    let slot = app.uploads_in_progress.start(uploader);
     let max_pending = config.max_pending_uploads_per_user;
-    if app.store.pending_upload_count(uploader).await? >= max_pending as i64 {
+    let pending = u64::try_from(app.store.pending_upload_count(uploader).await?).unwrap_or(0);
+    if pending.saturating_add(slot.in_progress) > max_pending {
         return Err(FileError::TooManyPending { max: max_pending });
     }
     let mime = mime_guess::from_path(&name).first_or_octet_stream().essence_str().to_owned();
@@ -110,10 +142,18 @@ where
     let mut out = tokio::io::BufWriter::with_capacity(256 * 1024, file);
     let mut size: u64 = 0;
     let mut head = Vec::with_capacity(16);
+    let cut_off = async {
+        app.shutdown.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::pin!(cut_off);
     loop {
-        let next = tokio::time::timeout(IDLE_TIMEOUT, body.next()).await.map_err(|_| {
-            FileError::Aborted(format!("nothing arrived for {} seconds", IDLE_TIMEOUT.as_secs()))
-        })?;
+        let next = tokio::select! {
+            next = tokio::time::timeout(IDLE_TIMEOUT, body.next()) => next.map_err(|_| {
+                FileError::Aborted(format!("nothing arrived for {} seconds", IDLE_TIMEOUT.as_secs()))
+            })?,
+            _ = &mut cut_off => return Err(FileError::ShuttingDown),
+        };
         let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|err| FileError::Aborted(err.to_string()))?;
         size += chunk.len() as u64;
@@ -138,22 +178,23 @@ where
     }
 
     // 2. Images: the content must be what the name says, decodable within limits.
-    let mut picture = None;
+    let mut size_px = None;
     let mut thumbnail_id = None;
     if let Some(format) = image_format(&mime) {
-        if sniff(&head) != Some(format) {
+        if picture::sniff(&head) != Some(format) {
             return Err(FileError::NotThatImage { mime });
         }
         let thumb = uuid::Uuid::new_v4().to_string();
         let thumb_part = dir.join(format!("{thumb}.part"));
         leftovers.0.push(thumb_part.clone());
-        let limits = (config.max_image_side_px, config.max_image_decode_bytes, config.thumbnail_max_px);
-        let source = part.clone();
         let target = thumb_part.clone();
-        let found = tokio::task::spawn_blocking(move || make_thumbnail(&source, format, &target, limits))
-            .await
-            .map_err(|err| FileError::Damaged(format!("the decoder failed: {err}")))??;
-        picture = Some(found);
+        let thumb_px = config.thumbnail_max_px;
+        let (width, height, ()) =
+            picture::decode_with(app, Source::File(part.clone()), format, move |decoded| {
+                write_thumbnail(decoded, thumb_px, &target)
+            })
+            .await?;
+        size_px = Some(Picture { width, height });
         leftovers.0.push(dir.join(&thumb));
         tokio::fs::rename(&thumb_part, dir.join(&thumb)).await?;
         thumbnail_id = Some(thumb);
@@ -170,41 +211,24 @@ where
         name,
         size: size as i64,
         mime,
-        width: picture.as_ref().map(|p| i64::from(p.width)),
-        height: picture.as_ref().map(|p| i64::from(p.height)),
+        width: size_px.as_ref().map(|p| i64::from(p.width)),
+        height: size_px.as_ref().map(|p| i64::from(p.height)),
         thumbnail_id,
         conversation_id: None,
         created_at: now,
         expires_at: now.saturating_add(config.unattached_ttl.as_millis() as i64),
         expired: false,
+        sent_after_seq: None,
     };
     app.store.insert_upload(&row).await?;
     leftovers.keep();
+    drop(slot);
     Ok(info_of(&row))
 }
 
-/// Decodes an image within limits and writes its thumbnail as PNG. Runs on a blocking thread.
-fn make_thumbnail(
-    source: &Path,
-    format: image::ImageFormat,
-    target: &Path,
-    (max_side, max_alloc, thumb_px): (u32, u64, u32),
-) -> Result<Picture, FileError> {
-    let open = || -> Result<image::ImageReader<std::io::BufReader<std::fs::File>>, FileError> {
-        let file = std::fs::File::open(source)?;
-        Ok(image::ImageReader::with_format(std::io::BufReader::new(file), format))
-    };
-    let (width, height) = open()?.into_dimensions().map_err(decode_error)?;
-    if width > max_side || height > max_side {
-        return Err(FileError::TooManyPixels { width, height, max: max_side });
-    }
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(max_side);
-    limits.max_image_height = Some(max_side);
-    limits.max_alloc = Some(max_alloc);
-    let mut reader = open()?;
-    reader.limits(limits);
-    let decoded = reader.decode().map_err(decode_error)?;
+/// Writes a picture's thumbnail (longest side `thumb_px`) as PNG. Runs on a blocking thread.
+fn write_thumbnail(decoded: image::DynamicImage, thumb_px: u32, target: &Path) -> Result<(), FileError> {
+    let (width, height) = (decoded.width(), decoded.height());
     let small =
         if width > thumb_px || height > thumb_px { decoded.thumbnail(thumb_px, thumb_px) } else { decoded };
     let thumb = image::DynamicImage::ImageRgba8(small.to_rgba8());
@@ -214,26 +238,5 @@ fn make_thumbnail(
         .map_err(|err| FileError::Io(std::io::Error::other(err.to_string())))?;
     let file = out.into_inner().map_err(|err| FileError::Io(err.into_error()))?;
     file.sync_all()?;
-    Ok(Picture { width, height })
-}
-
-fn decode_error(err: image::ImageError) -> FileError {
-    match err {
-        image::ImageError::Limits(_) => FileError::TooLargeToDecode,
-        other => FileError::Damaged(other.to_string()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sniffing_knows_the_four_formats() {
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(image::ImageFormat::Png));
-        assert_eq!(sniff(b"GIF89a"), Some(image::ImageFormat::Gif));
-        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(image::ImageFormat::WebP));
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(image::ImageFormat::Jpeg));
-        assert_eq!(sniff(b"hello"), None);
-    }
+    Ok(())
 }

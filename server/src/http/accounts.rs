@@ -77,7 +77,8 @@ async fn post_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `PUT /api/me/avatar`: the body is a PNG, JPEG, GIF or WebP image up to MAX_AVATAR_BYTES.
+/// `PUT /api/me/avatar`: the body is a PNG, JPEG, GIF or WebP image up to MAX_AVATAR_BYTES,
+/// kept as a PNG of at most 512 pixels a side.
 async fn put_avatar(
     State(app): State<AppState>,
     caller: Caller,
@@ -87,7 +88,7 @@ async fn put_avatar(
     let bytes = axum::body::to_bytes(body, cap).await.map_err(|_| {
         Refusal::new(ErrorCode::PayloadTooLarge, format!("an avatar has at most {cap} bytes"))
     })?;
-    avatar::replace(&app, caller.user_id, &bytes).await.map(Json)
+    avatar::replace(&app, caller.user_id, bytes).await.map(Json)
 }
 
 /// `GET /api/users/{id}/avatar`: a user's avatar image.

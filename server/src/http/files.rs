@@ -156,8 +156,8 @@ fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == etag || tag == "*")
 }
 
-/// Serves a stored file with tower-http's ServeFile (Range, 206/416, Last-Modified), under
-/// the content type and disposition given. The name comes from the database, never from the
+/// Serves a stored file with tower-http's ServeFile (one byte range, 206/416, Last-Modified),
+/// under the content type and disposition given. The name comes from the database, never from the
 /// request.
 async fn serve(
     app: &App,
@@ -167,6 +167,11 @@ async fn serve(
     disposition: &str,
 ) -> Result<Response, Refusal> {
     let path = app.config.upload_dir.join(name);
+    let mut req = req;
+    if req.headers().get(header::RANGE).is_some_and(|range| !one_byte_range(range)) {
+        // RFC 9110 14.2: a range the server will not serve is ignored; the whole file goes out.
+        req.headers_mut().remove(header::RANGE);
+    }
     let response = ServeFile::new(&path).try_call(req).await.map_err(Refusal::internal)?;
     if response.status() == StatusCode::NOT_FOUND {
         // Deleted by the sweeper between the check and the open.
@@ -186,6 +191,15 @@ async fn serve(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400"));
     }
     Ok(Response::from_parts(parts, Body::new(body)))
+}
+
+/// True for a `Range` of one range in bytes (`bytes=0-99`, `bytes=500-`, `bytes=-10`), the
+/// only kind served. Several ranges and other units are ignored (answered with the whole
+/// file); one byte range that cannot be satisfied is answered 416.
+fn one_byte_range(range: &HeaderValue) -> bool {
+    let Ok(range) = range.to_str() else { return false };
+    let Some((unit, set)) = range.trim().split_once('=') else { return false };
+    unit.trim().eq_ignore_ascii_case("bytes") && !set.contains(',')
 }
 
 /// What to do once a whole download has gone out: record the fetch.

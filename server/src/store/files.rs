@@ -21,6 +21,7 @@ enum Uploads {
     CreatedAt,
     ExpiresAt,
     Expired,
+    SentAfterSeq,
 }
 
 #[derive(Debug, Clone, Copy, Iden)]
@@ -48,9 +49,12 @@ pub struct UploadRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub expired: bool,
+    /// The conversation's last seq when the upload was last sent there: members whose
+    /// `joined_seq` is at most this see a message carrying it. None while not sent.
+    pub sent_after_seq: Option<i64>,
 }
 
-const COLUMNS: [Uploads; 12] = [
+const COLUMNS: [Uploads; 13] = [
     Uploads::Id,
     Uploads::UploaderId,
     Uploads::Name,
@@ -63,6 +67,7 @@ const COLUMNS: [Uploads; 12] = [
     Uploads::CreatedAt,
     Uploads::ExpiresAt,
     Uploads::Expired,
+    Uploads::SentAfterSeq,
 ];
 
 /// What attaching an upload to a conversation found.
@@ -98,6 +103,7 @@ impl Store {
                 row.created_at.into(),
                 row.expires_at.into(),
                 row.expired.into(),
+                row.sent_after_seq.into(),
             ])
             .to_owned();
         self.execute(&stmt).await?;
@@ -138,12 +144,14 @@ impl Store {
     }
 
     /// Attaches an upload of `uploader_id` to a conversation the first time it is sent there;
-    /// from then on it expires `ttl_ms` after now.
+    /// from then on it expires `ttl_ms` after now. Each send there records `last_seq`, the
+    /// conversation's last seq before the message carrying it (the highest is kept).
     pub async fn attach_upload(
         &self,
         id: &str,
         uploader_id: UserId,
         conversation_id: ConversationId,
+        last_seq: i64,
         ttl_ms: i64,
     ) -> StoreResult<Attached> {
         let stmt = Query::update()
@@ -154,6 +162,18 @@ impl Store {
             .and_where(Expr::col(Uploads::UploaderId).eq(uploader_id))
             .and_where(Expr::col(Uploads::ConversationId).is_null())
             .and_where(Expr::col(Uploads::Expired).eq(false))
+            .to_owned();
+        self.execute(&stmt).await?;
+        let stmt = Query::update()
+            .table(Uploads::Table)
+            .value(Uploads::SentAfterSeq, last_seq)
+            .and_where(Expr::col(Uploads::Id).eq(id))
+            .and_where(Expr::col(Uploads::UploaderId).eq(uploader_id))
+            .and_where(Expr::col(Uploads::ConversationId).eq(conversation_id))
+            .and_where(Expr::col(Uploads::Expired).eq(false))
+            .and_where(
+                Expr::col(Uploads::SentAfterSeq).is_null().or(Expr::col(Uploads::SentAfterSeq).lt(last_seq)),
+            )
             .to_owned();
         self.execute(&stmt).await?;
         let Some(row) = self.upload(id).await? else { return Ok(Attached::NotFound) };
