@@ -21,7 +21,7 @@ use kith_shared::frame::{ChatMessage, Content, LeaveReason, Notice};
 use kith_shared::{ErrorCode, ServerFrame, UserId};
 use std::sync::Arc;
 
-/// creates a group; the caller is its owner.
+/// Creates a group; the caller is its owner.
 pub async fn create(app: &App, caller: UserId, req: CreateGroupRequest) -> Result<MyGroup, Refusal> {
     let name = group_name(&req.name)?;
     let description = group_description(&req.description)?;
@@ -42,7 +42,7 @@ pub async fn create(app: &App, caller: UserId, req: CreateGroupRequest) -> Resul
     Ok(mine)
 }
 
-/// the caller's groups with their role and mute setting.
+/// The caller's groups with their role and mute setting.
 pub async fn mine(app: &App, caller: UserId) -> Result<Vec<MyGroup>, Refusal> {
     let rows = app.store.groups_of(caller).await?;
     let groups =
@@ -50,7 +50,7 @@ pub async fn mine(app: &App, caller: UserId) -> Result<Vec<MyGroup>, Refusal> {
     Ok(groups.collect())
 }
 
-/// live groups whose name contains `q`,
+/// Live groups whose name contains `q`,
 /// ignoring case, by name.
 pub async fn search(app: &App, text: &str, offset: u64, limit: u64) -> Result<Vec<GroupProfile>, Refusal> {
     let text = text.trim();
@@ -62,12 +62,12 @@ pub async fn search(app: &App, text: &str, offset: u64, limit: u64) -> Result<Ve
     Ok(rows.iter().map(GroupRow::profile).collect())
 }
 
-/// a group's public profile (any logged-in user).
+/// A group's public profile (any logged-in user).
 pub async fn profile(app: &App, id: GroupId) -> Result<GroupProfile, Refusal> {
     Ok(live_group(app, id).await?.profile())
 }
 
-/// the owner or an admin changes the name or description. Pushes
+/// The owner or an admin changes the name or description. Pushes
 /// `group_updated` to the members.
 pub async fn update(
     app: &App,
@@ -87,7 +87,7 @@ pub async fn update(
     Ok(group)
 }
 
-/// the owner dissolves the group. Every member gets the
+/// The owner dissolves the group. Every member gets the
 /// `dissolved` notice, then `group_left` (reason `dissolved`); pending requests close.
 pub async fn dissolve(app: &App, caller: UserId, id: GroupId) -> Result<(), Refusal> {
     live_group(app, id).await?;
@@ -107,7 +107,7 @@ pub async fn dissolve(app: &App, caller: UserId, id: GroupId) -> Result<(), Refu
     Ok(())
 }
 
-/// the members with their role and whether they are
+/// The members with their role and whether they are
 /// online (members only).
 pub async fn members(app: &App, caller: UserId, id: GroupId) -> Result<Vec<GroupMember>, Refusal> {
     live_group(app, id).await?;
@@ -123,7 +123,7 @@ pub async fn members(app: &App, caller: UserId, id: GroupId) -> Result<Vec<Group
     Ok(members.collect())
 }
 
-/// with the caller's own id, the caller leaves
+/// With the caller's own id, the caller leaves
 /// (the owner must hand over or dissolve first); otherwise the owner or an admin removes a
 /// member (an admin only plain members). The person gets `group_left`, the remaining
 /// members `group_member_removed` and a notice.
@@ -173,7 +173,7 @@ pub async fn remove_member(app: &App, caller: UserId, id: GroupId, user_id: User
     Ok(())
 }
 
-/// the owner makes a member an admin or an
+/// The owner makes a member an admin or an
 /// admin a plain member. Pushes `group_member_updated` to the members.
 pub async fn set_role(
     app: &App,
@@ -204,7 +204,7 @@ pub async fn set_role(
     Ok(updated)
 }
 
-/// the owner hands the group over to another member and
+/// The owner hands the group over to another member and
 /// becomes an admin. Pushes `group_updated` and two `group_member_updated`, and a notice.
 pub async fn hand_over(
     app: &App,
@@ -235,7 +235,7 @@ pub async fn hand_over(
     Ok(group)
 }
 
-/// a member mutes or unmutes the group for themselves (no
+/// A member mutes or unmutes the group for themselves (no
 /// sound, no badge; messages still arrive).
 pub async fn set_mute(app: &App, caller: UserId, id: GroupId, req: MuteRequest) -> Result<MyGroup, Refusal> {
     let group = live_group(app, id).await?;
@@ -245,7 +245,7 @@ pub async fn set_mute(app: &App, caller: UserId, id: GroupId, req: MuteRequest) 
     Ok(MyGroup { group: group.profile(), role: me.role(), muted: req.muted })
 }
 
-/// the caller asks to join, with a message. The
+/// The caller asks to join, with a message. The
 /// owner and admins get `group_request_received`.
 pub async fn apply(
     app: &App,
@@ -271,7 +271,7 @@ pub async fn apply(
     Ok(request)
 }
 
-/// a member invites one of their friends, with a
+/// A member invites one of their friends, with a
 /// message. The invitee gets `group_request_received`.
 pub async fn invite(
     app: &App,
@@ -305,13 +305,13 @@ pub async fn invite(
     Ok(request)
 }
 
-/// pending applications to the groups the caller owns or
+/// Pending applications to the groups the caller owns or
 /// administers, and pending invitations for the caller.
 pub async fn requests(app: &App, caller: UserId) -> Result<GroupRequests, Refusal> {
     Ok(pending_requests(app, caller).await?)
 }
 
-/// the owner or an admin accepts an application, or
+/// The owner or an admin accepts an application, or
 /// the invitee an invitation. The new member gets `group_joined`, the other members
 /// `group_member_updated` and a notice, and everyone concerned `group_request_closed`.
 pub async fn accept_request(app: &App, caller: UserId, id: i64) -> Result<(), Refusal> {
@@ -344,14 +344,14 @@ pub async fn accept_request(app: &App, caller: UserId, id: i64) -> Result<(), Re
     Ok(())
 }
 
-/// the owner or an admin refuses an application, or
+/// The owner or an admin refuses an application, or
 /// the invitee an invitation. Everyone concerned gets `group_request_closed`.
 pub async fn refuse_request(app: &App, caller: UserId, id: i64) -> Result<(), Refusal> {
     let (row, _) = answerable(app, id, caller).await?;
     close_request(app, &row).await
 }
 
-/// the applicant or the inviter withdraws the request.
+/// The applicant or the inviter withdraws the request.
 /// Everyone concerned gets `group_request_closed`.
 pub async fn withdraw_request(app: &App, caller: UserId, id: i64) -> Result<(), Refusal> {
     let row = app.store.group_request(id).await?.ok_or_else(request_gone)?;
