@@ -207,17 +207,22 @@ impl Store {
             conversation_id: i64,
             unread: i64,
         }
-        let mine = Query::select()
-            .column(Members::ConversationId)
-            .from(Members::Table)
-            .and_where(Expr::col(Members::UserId).eq(user_id))
+        // One index lookup per conversation (the newest seq of each, through the unique
+        // (conversation_id, seq) index), never a scan of the messages table: this runs on
+        // every connect.
+        let newest = Query::select()
+            .expr(Func::max(Expr::col((Messages::Table, Messages::Seq))))
+            .from(Messages::Table)
+            .and_where(
+                Expr::col((Messages::Table, Messages::ConversationId))
+                    .equals((Members::Table, Members::ConversationId)),
+            )
             .to_owned();
         let last = Query::select()
-            .column(Messages::ConversationId)
-            .expr_as(Func::max(Expr::col(Messages::Seq)), "last_seq")
-            .from(Messages::Table)
-            .and_where(Expr::col(Messages::ConversationId).in_subquery(mine))
-            .group_by_col(Messages::ConversationId)
+            .expr_as(Expr::col((Members::Table, Members::ConversationId)), "conversation_id")
+            .expr_as(Expr::from(newest), "last_seq")
+            .from(Members::Table)
+            .and_where(Expr::col((Members::Table, Members::UserId)).eq(user_id))
             .to_owned();
         let unread = Query::select()
             .expr_as(Expr::col((Messages::Table, Messages::ConversationId)), "conversation_id")
