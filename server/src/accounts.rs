@@ -1,6 +1,7 @@
 //! Accounts: register, log in and out, one's own profile and password. Logging in without
 //! multi-device, logging out and changing the password end other sessions and kick their
-//! sockets; a new display name is announced to everyone who shares a conversation.
+//! sockets; a new display name is announced to everyone who shares a conversation. An account
+//! the operator disabled (`crate::admin`) cannot log in.
 
 use crate::app::App;
 use crate::auth;
@@ -77,6 +78,13 @@ pub async fn log_in(
         return Err(Refusal::new(ErrorCode::WrongCredentials, "wrong user name or password"));
     };
     app.login_failures.clear(&account_key);
+    // Told only to someone who knows the password, so that it does not reveal the account.
+    if user.disabled {
+        return Err(Refusal::new(
+            ErrorCode::AccountDisabled,
+            "this account is disabled; ask the server's operator",
+        ));
+    }
 
     let token = auth::new_token().map_err(Refusal::internal)?;
     let token_hash = auth::token_hash(&token);

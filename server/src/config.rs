@@ -77,6 +77,9 @@ pub struct Config {
     pub image_decode_budget_bytes: u64,
     /// How often the sweeper deletes expired and fully fetched files.
     pub sweep_interval: Duration,
+    /// How often the server checks that its sockets' sessions still exist (changes made by
+    /// `kith-server user ...` reach a running server within this time).
+    pub session_check: Duration,
 }
 
 impl Default for Config {
@@ -111,6 +114,7 @@ impl Default for Config {
             max_image_decode_bytes: 512 << 20,
             image_decode_budget_bytes: 1 << 30,
             sweep_interval: Duration::from_secs(60),
+            session_check: Duration::from_secs(2),
         }
     }
 }
@@ -216,6 +220,9 @@ impl Config {
             }
             "SWEEP_INTERVAL_SECS" => {
                 self.sweep_interval = Duration::from_secs(parse_range(value, 1, 86_400).map_err(bad)? as u64)
+            }
+            "SESSION_CHECK_SECS" => {
+                self.session_check = Duration::from_secs(parse_range(value, 1, 3600).map_err(bad)? as u64)
             }
             // Read by the desktop client from the same file; the server has no use for it.
             "ENABLE_MUSIC" => {

@@ -30,7 +30,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::InvalidPassword
         | ErrorCode::InvalidField => StatusCode::BAD_REQUEST,
         ErrorCode::Unauthorized | ErrorCode::WrongCredentials => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden | ErrorCode::AccountDisabled => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::HelloTimeout | ErrorCode::Timeout => StatusCode::REQUEST_TIMEOUT,

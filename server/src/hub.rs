@@ -131,6 +131,18 @@ impl Hub {
         self.online.read().unwrap_or_else(|e| e.into_inner()).values().map(Vec::len).sum()
     }
 
+    /// Each user with a connection and the token hash it said hello with, once per pair.
+    pub fn sessions(&self) -> Vec<(UserId, String)> {
+        let online = self.online.read().unwrap_or_else(|e| e.into_inner());
+        let mut sessions: Vec<(UserId, String)> = online
+            .iter()
+            .flat_map(|(user_id, links)| links.iter().map(|link| (*user_id, link.token_hash.clone())))
+            .collect();
+        sessions.sort_unstable();
+        sessions.dedup();
+        sessions
+    }
+
     /// Sends a frame to every connection of one user.
     pub fn send(&self, user_id: UserId, frame: &ServerFrame) {
         self.send_json(std::iter::once(user_id), to_json(frame));

@@ -7,6 +7,7 @@
 //! `main` and the tests start servers the same way.
 
 mod accounts;
+pub mod admin;
 mod app;
 mod auth;
 pub mod config;
@@ -19,6 +20,7 @@ mod hub;
 mod membership;
 mod messages;
 mod presence;
+mod sessions;
 mod socket;
 pub mod store;
 mod sync;
@@ -71,6 +73,7 @@ impl Server {
         let http_task = tokio::spawn(http::serve(app.clone(), http_listener));
         let socket_task = tokio::spawn(socket::run(app.clone(), socket_listener));
         files::start(&app);
+        sessions::start(&app);
         Ok(Self { http_addr, socket_addr, app, http_task, socket_task })
     }
 

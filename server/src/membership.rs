@@ -1,6 +1,7 @@
 //! A cache of who belongs to each conversation, for authorising and routing messages
 //! without a database read per message. Whoever changes membership (friends, groups)
-//! calls [`Membership::invalidate`].
+//! calls [`Membership::invalidate`]; the session watch clears it all when the operator's
+//! command line changed memberships (`crate::sessions`).
 
 use crate::store::{Store, StoreResult};
 use kith_shared::UserId;
@@ -72,5 +73,10 @@ impl Membership {
     /// Forgets a conversation's members; the next [`Membership::get`] reads them again.
     pub fn invalidate(&self, conversation_id: ConversationId) {
         self.cache.write().unwrap_or_else(|e| e.into_inner()).remove(&conversation_id);
+    }
+
+    /// Forgets every conversation's members (they were changed by another process).
+    pub fn clear(&self) {
+        self.cache.write().unwrap_or_else(|e| e.into_inner()).clear();
     }
 }

@@ -96,6 +96,7 @@ mod tests {
             display_name: "Ann".into(),
             password_hash: String::new(),
             avatar: Some("0b3e-uuid.png".into()),
+            disabled: false,
         };
         let member = GroupMemberRow {
             user_id: 7,

@@ -36,6 +36,8 @@ pub enum ErrorCode {
     UsernameTaken,
     /// The user name or password is wrong.
     WrongCredentials,
+    /// The operator disabled this account: logging in is refused until it is enabled again.
+    AccountDisabled,
     /// A field other than the ones above is out of its allowed range.
     InvalidField,
     /// The body is larger than the server accepts.
@@ -82,6 +84,7 @@ impl ErrorCode {
             ErrorCode::InvalidPassword => "invalid_password",
             ErrorCode::UsernameTaken => "username_taken",
             ErrorCode::WrongCredentials => "wrong_credentials",
+            ErrorCode::AccountDisabled => "account_disabled",
             ErrorCode::InvalidField => "invalid_field",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMedia => "unsupported_media",

@@ -127,6 +127,17 @@ impl Store {
         self.fetch_optional(&stmt).await
     }
 
+    /// Every upload of a user whose file is still on disk.
+    pub async fn live_uploads_of(&self, uploader_id: UserId) -> StoreResult<Vec<UploadRow>> {
+        let stmt = Query::select()
+            .columns(COLUMNS)
+            .from(Uploads::Table)
+            .and_where(Expr::col(Uploads::UploaderId).eq(uploader_id))
+            .and_where(Expr::col(Uploads::Expired).eq(false))
+            .to_owned();
+        self.fetch_all(&stmt).await
+    }
+
     /// How many uploads of a user are neither sent in a message nor expired.
     pub async fn pending_upload_count(&self, uploader_id: UserId) -> StoreResult<i64> {
         #[derive(sqlx::FromRow)]

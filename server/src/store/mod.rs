@@ -65,6 +65,7 @@ macro_rules! on_pool {
     };
 }
 
+mod admin;
 mod conversations;
 pub mod files;
 mod friends;
@@ -73,10 +74,12 @@ mod messages;
 mod sessions;
 mod users;
 
+pub use admin::{OwnedGroupRow, Stats};
 pub use conversations::{ConversationRow, MemberRow, direct_key};
 pub use friends::{FriendRequestRow, contains_pattern};
 pub use messages::MessageRow;
-pub use users::{NewUser, UserRow};
+pub use sessions::{OnlineRow, SEEN_FRESH, SEEN_REFRESH};
+pub use users::{NewUser, UserListRow, UserRow};
 
 /// A row type that decodes on all three backends.
 pub trait AnyRow:

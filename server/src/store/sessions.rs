@@ -1,8 +1,12 @@
 //! Login sessions: the SHA-256 of each bearer token and whose it is. Tokens themselves are
-//! never stored.
+//! never stored. A running server also stamps the sessions its sockets are connected with
+//! (`connected_at`, `seen_at`), so that another process can tell who is online (see
+//! `crate::sessions`).
 
+use super::users::Users;
 use super::{Store, StoreResult, now_millis};
-use sea_query::{Expr, ExprTrait, Iden, Query};
+use sea_query::{Expr, ExprTrait, Iden, Order, Query};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, Iden)]
 enum Sessions {
@@ -10,6 +14,30 @@ enum Sessions {
     TokenHash,
     UserId,
     CreatedAt,
+    ConnectedAt,
+    SeenAt,
+}
+
+/// How often a running server stamps `seen_at` on the sessions it has a socket for.
+pub const SEEN_REFRESH: Duration = Duration::from_secs(20);
+/// A session stamped less recently than this is not online (its server stopped stamping:
+/// it died, or lost its database).
+pub const SEEN_FRESH: Duration = Duration::from_secs(60);
+
+/// Statements with an `IN (...)` list take at most this many tokens (SQLite allows 32,766
+/// parameters, PostgreSQL and MySQL 65,535).
+const TOKENS_PER_STATEMENT: usize = 1000;
+
+/// A session with a live socket, as `kith-server online` shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OnlineRow {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// When a server first saw a socket on this session (Unix milliseconds).
+    pub connected_at: Option<i64>,
+    /// When a server last confirmed it (Unix milliseconds).
+    pub seen_at: Option<i64>,
 }
 
 impl Store {
@@ -23,16 +51,22 @@ impl Store {
         Ok(())
     }
 
-    /// The user a token hash belongs to, if the session exists.
+    /// The user a token hash belongs to, if the session exists and the account is not
+    /// disabled.
     pub async fn session_user(&self, token_hash: &str) -> StoreResult<Option<i64>> {
         #[derive(sqlx::FromRow)]
         struct Row {
             user_id: i64,
         }
         let stmt = Query::select()
-            .column(Sessions::UserId)
+            .column((Sessions::Table, Sessions::UserId))
             .from(Sessions::Table)
-            .and_where(Expr::col(Sessions::TokenHash).eq(token_hash))
+            .inner_join(
+                Users::Table,
+                Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)),
+            )
+            .and_where(Expr::col((Sessions::Table, Sessions::TokenHash)).eq(token_hash))
+            .and_where(Expr::col((Users::Table, Users::Disabled)).eq(false))
             .to_owned();
         Ok(self.fetch_optional::<Row>(&stmt).await?.map(|row| row.user_id))
     }
@@ -54,5 +88,93 @@ impl Store {
             .and_where(Expr::col(Sessions::TokenHash).ne(keep))
             .to_owned();
         self.execute(&stmt).await
+    }
+
+    /// Deletes every session of a user (new password or disabled by the operator).
+    pub async fn delete_sessions_of(&self, user_id: i64) -> StoreResult<u64> {
+        let stmt = Query::delete()
+            .from_table(Sessions::Table)
+            .and_where(Expr::col(Sessions::UserId).eq(user_id))
+            .to_owned();
+        self.execute(&stmt).await
+    }
+
+    /// Those of `token_hashes` whose session still exists for an account that is not
+    /// disabled.
+    pub async fn valid_sessions(&self, token_hashes: &[String]) -> StoreResult<Vec<String>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            token_hash: String,
+        }
+        let mut valid = Vec::with_capacity(token_hashes.len());
+        for chunk in token_hashes.chunks(TOKENS_PER_STATEMENT) {
+            let stmt = Query::select()
+                .column((Sessions::Table, Sessions::TokenHash))
+                .from(Sessions::Table)
+                .inner_join(
+                    Users::Table,
+                    Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)),
+                )
+                .and_where(Expr::col((Sessions::Table, Sessions::TokenHash)).is_in(chunk.iter().cloned()))
+                .and_where(Expr::col((Users::Table, Users::Disabled)).eq(false))
+                .to_owned();
+            let rows: Vec<Row> = self.fetch_all(&stmt).await?;
+            valid.extend(rows.into_iter().map(|row| row.token_hash));
+        }
+        Ok(valid)
+    }
+
+    /// Records that a server has sockets on these sessions: `seen_at` becomes `now`, and so
+    /// does `connected_at` when `connected` (the sockets are new).
+    pub async fn stamp_sessions(
+        &self,
+        token_hashes: &[String],
+        now: i64,
+        connected: bool,
+    ) -> StoreResult<()> {
+        for chunk in token_hashes.chunks(TOKENS_PER_STATEMENT) {
+            let mut stmt = Query::update();
+            stmt.table(Sessions::Table)
+                .value(Sessions::SeenAt, now)
+                .and_where(Expr::col(Sessions::TokenHash).is_in(chunk.iter().cloned()));
+            if connected {
+                stmt.value(Sessions::ConnectedAt, now);
+            }
+            self.execute(&stmt).await?;
+        }
+        Ok(())
+    }
+
+    /// Records that these sessions no longer have a socket on this server.
+    pub async fn clear_session_stamps(&self, token_hashes: &[String]) -> StoreResult<()> {
+        for chunk in token_hashes.chunks(TOKENS_PER_STATEMENT) {
+            let stmt = Query::update()
+                .table(Sessions::Table)
+                .value(Sessions::SeenAt, Option::<i64>::None)
+                .value(Sessions::ConnectedAt, Option::<i64>::None)
+                .and_where(Expr::col(Sessions::TokenHash).is_in(chunk.iter().cloned()))
+                .to_owned();
+            self.execute(&stmt).await?;
+        }
+        Ok(())
+    }
+
+    /// Sessions a running server stamped within [`SEEN_FRESH`] of `now`, by user name.
+    pub async fn online_sessions(&self, now: i64) -> StoreResult<Vec<OnlineRow>> {
+        let cutoff = now - SEEN_FRESH.as_millis() as i64;
+        let stmt = Query::select()
+            .column((Sessions::Table, Sessions::UserId))
+            .columns([(Users::Table, Users::Username), (Users::Table, Users::DisplayName)])
+            .columns([(Sessions::Table, Sessions::ConnectedAt), (Sessions::Table, Sessions::SeenAt)])
+            .from(Sessions::Table)
+            .inner_join(
+                Users::Table,
+                Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)),
+            )
+            .and_where(Expr::col((Sessions::Table, Sessions::SeenAt)).gte(cutoff))
+            .order_by((Users::Table, Users::Username), Order::Asc)
+            .order_by((Sessions::Table, Sessions::ConnectedAt), Order::Asc)
+            .to_owned();
+        self.fetch_all(&stmt).await
     }
 }
