@@ -379,6 +379,15 @@ mod tests {
     }
 
     #[test]
+    fn session_check_has_a_default_and_a_range() {
+        assert_eq!(Config::default().session_check, Duration::from_secs(2));
+        let config = load_text("[server]\nSESSION_CHECK_SECS = 5\n", &[]).expect("valid");
+        assert_eq!(config.session_check, Duration::from_secs(5));
+        let err = load_text("[server]\nSESSION_CHECK_SECS = 0\n", &[]).expect_err("zero");
+        assert!(err.to_string().contains("SESSION_CHECK_SECS"), "{err}");
+    }
+
+    #[test]
     fn default_database_is_a_file_in_the_data_dir() {
         let config = Config::default();
         assert!(config.database_url().starts_with("sqlite://data/kith.db"));
