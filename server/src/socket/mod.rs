@@ -29,6 +29,9 @@ pub async fn run(app: Arc<App>, listener: TcpListener) {
         match accepted {
             Ok((stream, peer)) => {
                 backoff = Duration::from_millis(10);
+                if let Err(err) = stream.set_nodelay(true) {
+                    tracing::debug!(%err, "cannot set TCP_NODELAY on a socket connection");
+                }
                 let app = app.clone();
                 app.tasks.clone().spawn(async move {
                     connection::serve(app, stream, peer).await;
