@@ -77,6 +77,29 @@ pub struct Config {
     pub image_decode_budget_bytes: u64,
     /// How often the sweeper deletes expired and fully fetched files.
     pub sweep_interval: Duration,
+    /// Whether both listeners speak TLS (see [`TlsMode`]).
+    pub tls: TlsMode,
+    /// The certificate chain (PEM) both listeners present; with `tls_key_file`.
+    pub tls_cert_file: Option<PathBuf>,
+    /// The private key (PEM) of the certificate in `tls_cert_file`.
+    pub tls_key_file: Option<PathBuf>,
+    /// Extra names (host names or addresses) a self-signed certificate is made for.
+    pub tls_names: Vec<String>,
+    /// How long a new connection has to finish its TLS handshake.
+    pub tls_handshake_timeout: Duration,
+}
+
+/// The `TLS` key: whether the listeners speak TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TlsMode {
+    /// TLS with the configured certificate; without one, clear text on a loopback address
+    /// and a self-signed certificate on any other.
+    #[default]
+    Auto,
+    /// TLS always: the configured certificate, or a self-signed one.
+    On,
+    /// Clear text, wherever the server listens.
+    Off,
 }
 
 impl Default for Config {
@@ -111,6 +134,11 @@ impl Default for Config {
             max_image_decode_bytes: 512 << 20,
             image_decode_budget_bytes: 1 << 30,
             sweep_interval: Duration::from_secs(60),
+            tls: TlsMode::Auto,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_names: Vec::new(),
+            tls_handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -217,6 +245,28 @@ impl Config {
             "SWEEP_INTERVAL_SECS" => {
                 self.sweep_interval = Duration::from_secs(parse_range(value, 1, 86_400).map_err(bad)? as u64)
             }
+            "TLS" => {
+                self.tls = match value.to_ascii_lowercase().as_str() {
+                    "auto" => TlsMode::Auto,
+                    "on" => TlsMode::On,
+                    "off" => TlsMode::Off,
+                    _ => return Err(bad(format!("expected auto, on or off, got '{value}'"))),
+                }
+            }
+            "TLS_CERT_FILE" => self.tls_cert_file = optional_path(value),
+            "TLS_KEY_FILE" => self.tls_key_file = optional_path(value),
+            "TLS_NAMES" => {
+                self.tls_names = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|name| !name.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }
+            "TLS_HANDSHAKE_TIMEOUT_SECS" => {
+                self.tls_handshake_timeout =
+                    Duration::from_secs(parse_range(value, 1, 600).map_err(bad)? as u64)
+            }
             // Read by the desktop client from the same file; the server has no use for it.
             "ENABLE_MUSIC" => {
                 parse_bool(value).map_err(bad)?;
@@ -248,6 +298,11 @@ fn parse_bool(value: &str) -> Result<bool, String> {
 
 fn non_empty_path(value: &str) -> Result<PathBuf, String> {
     if value.is_empty() { Err("expected a path, got nothing".to_owned()) } else { Ok(PathBuf::from(value)) }
+}
+
+/// An empty value means "none", so that a variable can take back a path the file set.
+fn optional_path(value: &str) -> Option<PathBuf> {
+    (!value.is_empty()).then(|| PathBuf::from(value))
 }
 
 /// Reads the `[server]` section: `KEY = value` lines, `;` or `#` comments, blank lines.

@@ -1,4 +1,5 @@
 //! `kith-server [--config PATH]`: starts the server and runs until SIGINT or SIGTERM.
+//! SIGHUP reloads the TLS certificate and key.
 
 use anyhow::Context;
 use kith_server::Server;
@@ -23,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(config_path.as_deref(), std::env::vars())?;
     let server = Server::start(config).await.context("starting kith-server")?;
     println!("kith-server: HTTP on {}, socket on {}", server.http_addr, server.socket_addr);
-    wait_for_signal().await;
+    run_until_signal(&server).await;
     server.shutdown().await;
     Ok(())
 }
@@ -47,24 +48,32 @@ fn parse_args() -> anyhow::Result<Option<PathBuf>> {
     Ok(path.or_else(|| default.exists().then_some(default)))
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGINT or SIGTERM; on SIGHUP reloads the TLS certificate and carries on.
+async fn run_until_signal(server: &Server) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let (Ok(mut term), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup()))
+        else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return,
+                _ = term.recv() => return,
+                _ = hangup.recv() => {
+                    // Logged either way; a failure keeps the certificate in use.
+                    if let Ok(None) = server.reload_tls() {
+                        tracing::info!("SIGHUP: no TLS certificate to reload");
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
             }
         }
     }
     #[cfg(not(unix))]
     {
+        let _ = server;
         let _ = tokio::signal::ctrl_c().await;
     }
 }
