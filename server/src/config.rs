@@ -427,6 +427,32 @@ mod tests {
     }
 
     #[test]
+    fn tls_keys_parse_and_bad_values_name_the_key() {
+        let config = Config::default();
+        assert_eq!(config.tls, TlsMode::Auto);
+        assert_eq!(config.tls_cert_file, None);
+        let config = load_text(
+            "[server]\nTLS = ON\nTLS_CERT_FILE = /etc/kith/fullchain.pem\nTLS_KEY_FILE = /etc/kith/privkey.pem\n\
+             TLS_NAMES = chat.example.org, 203.0.113.7 ,,\nTLS_HANDSHAKE_TIMEOUT_SECS = 3\n",
+            &[("KITH_TLS_KEY_FILE", "/run/key.pem")],
+        )
+        .expect("valid");
+        assert_eq!(config.tls, TlsMode::On);
+        assert_eq!(config.tls_cert_file, Some(PathBuf::from("/etc/kith/fullchain.pem")));
+        assert_eq!(config.tls_key_file, Some(PathBuf::from("/run/key.pem")));
+        assert_eq!(config.tls_names, ["chat.example.org", "203.0.113.7"]);
+        assert_eq!(config.tls_handshake_timeout, Duration::from_secs(3));
+        // An empty variable takes back a path the file set.
+        let config =
+            load_text("[server]\nTLS_CERT_FILE = /c.pem\n", &[("KITH_TLS_CERT_FILE", "")]).expect("valid");
+        assert_eq!(config.tls_cert_file, None);
+        let err = load_text("[server]\nTLS = maybe\n", &[]).expect_err("bad mode");
+        assert!(err.to_string().contains("TLS: expected auto, on or off"), "{err}");
+        let err = load_text("[server]\nTLS_HANDSHAKE_TIMEOUT_SECS = 0\n", &[]).expect_err("zero");
+        assert!(err.to_string().contains("TLS_HANDSHAKE_TIMEOUT_SECS"), "{err}");
+    }
+
+    #[test]
     fn default_database_is_a_file_in_the_data_dir() {
         let config = Config::default();
         assert!(config.database_url().starts_with("sqlite://data/kith.db"));
