@@ -32,6 +32,8 @@ pub struct App {
     pub decode_budget: DecodeBudget,
     /// Uploads in progress, per user.
     pub uploads_in_progress: InProgress,
+    /// Whether both listeners speak TLS.
+    pub tls: bool,
 }
 
 impl App {
@@ -49,6 +51,7 @@ impl App {
             tasks: TaskTracker::new(),
             decode_budget: DecodeBudget::new(config.image_decode_budget_bytes),
             uploads_in_progress: InProgress::default(),
+            tls: false,
             config,
             store,
         })

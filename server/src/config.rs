@@ -80,6 +80,29 @@ pub struct Config {
     /// How often the server checks that its sockets' sessions still exist (changes made by
     /// `kith-server user ...` reach a running server within this time).
     pub session_check: Duration,
+    /// Whether both listeners speak TLS (see [`TlsMode`]).
+    pub tls: TlsMode,
+    /// The certificate chain (PEM) both listeners present; with `tls_key_file`.
+    pub tls_cert_file: Option<PathBuf>,
+    /// The private key (PEM) of the certificate in `tls_cert_file`.
+    pub tls_key_file: Option<PathBuf>,
+    /// Extra names (host names or addresses) a self-signed certificate is made for.
+    pub tls_names: Vec<String>,
+    /// How long a new connection has to finish its TLS handshake.
+    pub tls_handshake_timeout: Duration,
+}
+
+/// The `TLS` key: whether the listeners speak TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TlsMode {
+    /// TLS with the configured certificate; without one, clear text on a loopback address
+    /// and a self-signed certificate on any other.
+    #[default]
+    Auto,
+    /// TLS always: the configured certificate, or a self-signed one.
+    On,
+    /// Clear text, wherever the server listens.
+    Off,
 }
 
 impl Default for Config {
@@ -115,6 +138,11 @@ impl Default for Config {
             image_decode_budget_bytes: 1 << 30,
             sweep_interval: Duration::from_secs(60),
             session_check: Duration::from_secs(2),
+            tls: TlsMode::Auto,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_names: Vec::new(),
+            tls_handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -224,6 +252,28 @@ impl Config {
             "SESSION_CHECK_SECS" => {
                 self.session_check = Duration::from_secs(parse_range(value, 1, 3600).map_err(bad)? as u64)
             }
+            "TLS" => {
+                self.tls = match value.to_ascii_lowercase().as_str() {
+                    "auto" => TlsMode::Auto,
+                    "on" => TlsMode::On,
+                    "off" => TlsMode::Off,
+                    _ => return Err(bad(format!("expected auto, on or off, got '{value}'"))),
+                }
+            }
+            "TLS_CERT_FILE" => self.tls_cert_file = optional_path(value),
+            "TLS_KEY_FILE" => self.tls_key_file = optional_path(value),
+            "TLS_NAMES" => {
+                self.tls_names = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|name| !name.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }
+            "TLS_HANDSHAKE_TIMEOUT_SECS" => {
+                self.tls_handshake_timeout =
+                    Duration::from_secs(parse_range(value, 1, 600).map_err(bad)? as u64)
+            }
             // Read by the desktop client from the same file; the server has no use for it.
             "ENABLE_MUSIC" => {
                 parse_bool(value).map_err(bad)?;
@@ -255,6 +305,11 @@ fn parse_bool(value: &str) -> Result<bool, String> {
 
 fn non_empty_path(value: &str) -> Result<PathBuf, String> {
     if value.is_empty() { Err("expected a path, got nothing".to_owned()) } else { Ok(PathBuf::from(value)) }
+}
+
+/// An empty value means "none", so that a variable can take back a path the file set.
+fn optional_path(value: &str) -> Option<PathBuf> {
+    (!value.is_empty()).then(|| PathBuf::from(value))
 }
 
 /// Reads the `[server]` section: `KEY = value` lines, `;` or `#` comments, blank lines.
@@ -385,6 +440,32 @@ mod tests {
         assert_eq!(config.session_check, Duration::from_secs(5));
         let err = load_text("[server]\nSESSION_CHECK_SECS = 0\n", &[]).expect_err("zero");
         assert!(err.to_string().contains("SESSION_CHECK_SECS"), "{err}");
+    }
+
+    #[test]
+    fn tls_keys_parse_and_bad_values_name_the_key() {
+        let config = Config::default();
+        assert_eq!(config.tls, TlsMode::Auto);
+        assert_eq!(config.tls_cert_file, None);
+        let config = load_text(
+            "[server]\nTLS = ON\nTLS_CERT_FILE = /etc/kith/fullchain.pem\nTLS_KEY_FILE = /etc/kith/privkey.pem\n\
+             TLS_NAMES = chat.example.org, 203.0.113.7 ,,\nTLS_HANDSHAKE_TIMEOUT_SECS = 3\n",
+            &[("KITH_TLS_KEY_FILE", "/run/key.pem")],
+        )
+        .expect("valid");
+        assert_eq!(config.tls, TlsMode::On);
+        assert_eq!(config.tls_cert_file, Some(PathBuf::from("/etc/kith/fullchain.pem")));
+        assert_eq!(config.tls_key_file, Some(PathBuf::from("/run/key.pem")));
+        assert_eq!(config.tls_names, ["chat.example.org", "203.0.113.7"]);
+        assert_eq!(config.tls_handshake_timeout, Duration::from_secs(3));
+        // An empty variable takes back a path the file set.
+        let config =
+            load_text("[server]\nTLS_CERT_FILE = /c.pem\n", &[("KITH_TLS_CERT_FILE", "")]).expect("valid");
+        assert_eq!(config.tls_cert_file, None);
+        let err = load_text("[server]\nTLS = maybe\n", &[]).expect_err("bad mode");
+        assert!(err.to_string().contains("TLS: expected auto, on or off"), "{err}");
+        let err = load_text("[server]\nTLS_HANDSHAKE_TIMEOUT_SECS = 0\n", &[]).expect_err("zero");
+        assert!(err.to_string().contains("TLS_HANDSHAKE_TIMEOUT_SECS"), "{err}");
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod sessions;
 mod socket;
 pub mod store;
 mod sync;
+pub mod tls;
 mod wire;
 
 use app::App;
@@ -32,6 +33,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use store::{Store, StoreError};
+use tls::{Tls, TlsError};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -44,6 +46,8 @@ pub enum StartError {
     Database(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 /// A running server.
@@ -51,6 +55,7 @@ pub struct Server {
     pub http_addr: SocketAddr,
     pub socket_addr: SocketAddr,
     app: Arc<App>,
+    tls: Option<Tls>,
     http_task: JoinHandle<()>,
     socket_task: JoinHandle<()>,
 }
@@ -62,19 +67,50 @@ impl Server {
             std::fs::create_dir_all(dir)
                 .map_err(|source| StartError::Directory { path: dir.clone(), source })?;
         }
+        let tls = Tls::set_up(&config)?;
+        if tls.is_none() && !config.server_ip.is_loopback() {
+            tracing::warn!(ip = %config.server_ip, "TLS = off: serving clear text beyond this machine");
+        }
         let store = Store::open(&config.database_url()).await?;
         let http_listener = bind(SocketAddr::new(config.server_ip, config.http_port)).await?;
         let socket_listener = bind(SocketAddr::new(config.server_ip, config.socket_port)).await?;
         let http_addr = local_addr(&http_listener)?;
         let socket_addr = local_addr(&socket_listener)?;
-        tracing::info!(%http_addr, %socket_addr, backend = store.backend(), "kith-server listening");
+        tracing::info!(%http_addr, %socket_addr, backend = store.backend(), tls = tls.is_some(), "kith-server listening");
 
-        let app = Arc::new(App::new(config, store).await?);
-        let http_task = tokio::spawn(http::serve(app.clone(), http_listener));
-        let socket_task = tokio::spawn(socket::run(app.clone(), socket_listener));
+        let mut app = App::new(config, store).await?;
+        app.tls = tls.is_some();
+        let app = Arc::new(app);
+        let http_task = tokio::spawn(http::serve(app.clone(), http_listener, tls.as_ref().map(Tls::http)));
+        let socket_task =
+            tokio::spawn(socket::run(app.clone(), socket_listener, tls.as_ref().map(Tls::socket)));
         files::start(&app);
         sessions::start(&app);
-        Ok(Self { http_addr, socket_addr, app, http_task, socket_task })
+        Ok(Self { http_addr, socket_addr, app, tls, http_task, socket_task })
+    }
+
+    /// Reads the TLS certificate and key files again (what SIGHUP does): new handshakes on
+    /// both listeners present the new certificate, connections already open keep theirs.
+    /// A failure is logged and keeps the certificate in use. Returns the new certificate's
+    /// SHA-256 fingerprint, or None when the server speaks clear text.
+    pub fn reload_tls(&self) -> Result<Option<String>, TlsError> {
+        let Some(tls) = &self.tls else { return Ok(None) };
+        match tls.reload() {
+            Ok(fingerprint) => {
+                tracing::info!(%fingerprint, "TLS certificate reloaded");
+                Ok(Some(fingerprint))
+            }
+            Err(err) => {
+                tracing::error!(%err, "TLS certificate not reloaded; the one in use stays");
+                Err(err)
+            }
+        }
+    }
+
+    /// The SHA-256 fingerprint of the certificate both listeners present (colon-separated
+    /// hex), or None when the server speaks clear text.
+    pub fn tls_fingerprint(&self) -> Option<String> {
+        self.tls.as_ref().map(Tls::fingerprint)
     }
 
     /// Shuts down cleanly: stops accepting, tells connected clients it is going away, lets

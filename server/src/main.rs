@@ -1,6 +1,7 @@
 //! `kith-server [--config PATH] [serve]`: starts the server and runs until SIGINT or SIGTERM.
 //! `kith-server user|online|stats ...`: the operator's commands on the configured database
 //! (see `kith_server::admin` and docs/operations.md, "Administration").
+//! SIGHUP reloads the TLS certificate and key.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -125,7 +126,7 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let server = Server::start(config).await.context("starting kith-server")?;
     println!("kith-server: HTTP on {}, socket on {}", server.http_addr, server.socket_addr);
-    wait_for_signal().await;
+    run_until_signal(&server).await;
     server.shutdown().await;
     Ok(())
 }
@@ -215,24 +216,32 @@ fn set_echo(on: bool) {
         .status();
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGINT or SIGTERM; on SIGHUP reloads the TLS certificate and carries on.
+async fn run_until_signal(server: &Server) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let (Ok(mut term), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup()))
+        else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return,
+                _ = term.recv() => return,
+                _ = hangup.recv() => {
+                    // Logged either way; a failure keeps the certificate in use.
+                    if let Ok(None) = server.reload_tls() {
+                        tracing::info!("SIGHUP: no TLS certificate to reload");
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
             }
         }
     }
     #[cfg(not(unix))]
     {
+        let _ = server;
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -93,6 +93,9 @@ pub struct Health {
     pub database: bool,
     pub version: String,
     pub protocol_version: u32,
+    /// Whether the HTTP API and the socket speak TLS. Absent from older servers: false.
+    #[serde(default)]
+    pub tls: bool,
 }
 
 /// Query of the search routes: `?q=TEXT&offset=N&limit=N` (limit at most 50, default 20).

@@ -1,4 +1,4 @@
-//! `GET /health`: whether the server and its database answer.
+//! `GET /health`: whether the server and its database answer, and whether it speaks TLS.
 
 use super::{AppState, Json};
 use axum::Router;
@@ -19,6 +19,7 @@ async fn get_health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
         database,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol_version: kith_shared::PROTOCOL_VERSION,
+        tls: app.tls,
     };
     let status = if database { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(health))

@@ -12,11 +12,13 @@ mod files;
 mod friends;
 mod groups;
 mod health;
+mod tls;
 
 pub use extract::{Caller, Json, Path, Query};
 
 use crate::app::App;
 use crate::error::{Refusal, code_of};
+use crate::tls::Acceptor;
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -141,14 +143,21 @@ impl HttpBody for ReadToEnd {
     }
 }
 
-/// Serves the API until shutdown, letting in-flight requests finish.
-pub async fn serve(app: AppState, listener: TcpListener) {
+/// Serves the API until shutdown, letting in-flight requests finish: HTTPS when given a TLS
+/// acceptor, plain HTTP otherwise.
+pub async fn serve(app: AppState, listener: TcpListener, tls: Option<Acceptor>) {
     let shutdown = app.shutdown.clone();
+    let stop = async move { shutdown.cancelled().await };
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    if let Err(err) = axum::serve(with_nodelay(listener), service)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-    {
+    let served = match tls {
+        None => axum::serve(with_nodelay(listener), service).with_graceful_shutdown(stop).await,
+        Some(acceptor) => {
+            // The empty tap gives the TLS listener axum's `ConnectInfo<SocketAddr>`.
+            let listener = tls::TlsListener::new(with_nodelay(listener), acceptor).tap_io(|_| {});
+            axum::serve(listener, service).with_graceful_shutdown(stop).await
+        }
+    };
+    if let Err(err) = served {
         tracing::error!(%err, "HTTP server failed");
     }
 }

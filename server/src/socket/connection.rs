@@ -16,22 +16,23 @@ use kith_shared::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame, UserId}
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
 use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 
-type Reader = FramedRead<OwnedReadHalf, FrameCodec<ClientFrame>>;
+/// The two halves of a connection, whatever it runs over (TCP, or TLS over TCP).
+type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
+type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
+type Reader = FramedRead<ReadHalf, FrameCodec<ClientFrame>>;
 /// One decoder result: a fatal framing error, or a frame that may or may not parse.
 type Decoded = Result<Result<ClientFrame, BadFrame>, CodecError>;
 
 /// The write side of a connection: frames are encoded into a buffer that is only allocated
 /// while there is something to write, so an idle connection holds no write buffer.
 struct Writer {
-    socket: OwnedWriteHalf,
+    socket: WriteHalf,
     buffer: BytesMut,
 }
 
@@ -39,7 +40,7 @@ struct Writer {
 const WRITE_CHUNK: usize = 64 * 1024;
 
 impl Writer {
-    fn new(socket: OwnedWriteHalf) -> Self {
+    fn new(socket: WriteHalf) -> Self {
         Self { socket, buffer: BytesMut::new() }
     }
 
@@ -69,11 +70,18 @@ impl Writer {
 /// How long the writer gets to flush a last frame (a kick, going away) before the socket drops.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-/// Serves one connection until it closes.
+/// Serves one connection until it closes: a TCP stream, or a TLS stream over one.
 #[tracing::instrument(name = "conn", skip_all, fields(%peer))]
-pub async fn serve(app: Arc<App>, stream: TcpStream, peer: SocketAddr) {
-    let _ = stream.set_nodelay(true);
-    let (read, write) = stream.into_split();
+pub async fn serve<S>(app: Arc<App>, stream: S, peer: SocketAddr)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (read, write) = tokio::io::split(stream);
+    serve_halves(app, Box::new(read), Box::new(write)).await
+}
+
+/// The body of [`serve`], the same for every kind of stream.
+async fn serve_halves(app: Arc<App>, read: ReadHalf, write: WriteHalf) {
     let max = app.config.max_frame_bytes;
     let mut reader = FramedRead::with_capacity(read, FrameCodec::<ClientFrame>::new(max), 512);
     // The opening's futures (token check, sync state queries) are large and needed once:

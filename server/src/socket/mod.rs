@@ -3,15 +3,17 @@
 pub mod connection;
 
 use crate::app::App;
+use crate::tls::Acceptor;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-/// Accepts connections until shutdown, serving each in its own task. A semaphore caps the
-/// number of open connections; accept errors (such as running out of file descriptors) back
-/// off instead of spinning.
-pub async fn run(app: Arc<App>, listener: TcpListener) {
+/// Accepts connections until shutdown, serving each in its own task (after a TLS handshake
+/// bounded in time, when given a TLS acceptor). A semaphore caps the number of open
+/// connections, handshaking ones included; accept errors (such as running out of file
+/// descriptors) back off instead of spinning.
+pub async fn run(app: Arc<App>, listener: TcpListener, tls: Option<Acceptor>) {
     let limit = Arc::new(Semaphore::new(app.config.max_connections));
     let mut backoff = Duration::from_millis(10);
     loop {
@@ -29,9 +31,25 @@ pub async fn run(app: Arc<App>, listener: TcpListener) {
         match accepted {
             Ok((stream, peer)) => {
                 backoff = Duration::from_millis(10);
+                if let Err(err) = stream.set_nodelay(true) {
+                    tracing::debug!(%err, "cannot set TCP_NODELAY on a socket connection");
+                }
                 let app = app.clone();
+                let tls = tls.clone();
                 app.tasks.clone().spawn(async move {
-                    connection::serve(app, stream, peer).await;
+                    match tls {
+                        None => connection::serve(app, stream, peer).await,
+                        Some(tls) => {
+                            let handshake = tokio::select! {
+                                _ = app.shutdown.cancelled() => return,
+                                handshake = tls.accept(stream) => handshake,
+                            };
+                            match handshake {
+                                Ok(stream) => connection::serve(app, stream, peer).await,
+                                Err(err) => tracing::debug!(%peer, %err, "TLS handshake failed"),
+                            }
+                        }
+                    }
                     drop(permit);
                 });
             }

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 use std::net::SocketAddr;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_util::codec::Framed;
 
@@ -290,17 +291,7 @@ impl TestServer {
     /// A socket that has said hello with `token` and received its welcome and sync state
     /// (kept in `TestSocket::sync`).
     pub async fn connect(&self, token: &str) -> TestSocket {
-        let mut socket = TestSocket::new(self.raw_socket().await);
-        socket.send(&ClientFrame::Hello { version: PROTOCOL_VERSION, token: token.to_owned() }).await;
-        match socket.recv().await {
-            ServerFrame::Welcome { .. } => {}
-            other => panic!("expected welcome, got {other:?}"),
-        }
-        match socket.recv().await {
-            sync @ ServerFrame::SyncState { .. } => socket.sync = Some(sync),
-            other => panic!("expected sync_state, got {other:?}"),
-        }
-        socket
+        TestSocket::hello(TestSocket::new(self.raw_socket().await), token).await
     }
 
     /// Makes two users friends through the API (a request and its acceptance).
@@ -322,16 +313,39 @@ pub fn display_name(name: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
+/// A byte stream a test socket runs over: TCP, or TLS over TCP.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Stream for S {}
+
 /// One end of a socket, speaking frames.
 pub struct TestSocket {
-    pub framed: Framed<TcpStream, FrameCodec<ServerFrame>>,
+    pub framed: Framed<Box<dyn Stream>, FrameCodec<ServerFrame>>,
     /// The `sync_state` received on connect.
     pub sync: Option<ServerFrame>,
 }
 
 impl TestSocket {
     pub fn new(stream: TcpStream) -> Self {
-        Self { framed: Framed::new(stream, FrameCodec::new(1 << 20)), sync: None }
+        Self::over(stream)
+    }
+
+    /// A socket over any stream (a TLS client stream, say).
+    pub fn over(stream: impl Stream + 'static) -> Self {
+        Self { framed: Framed::new(Box::new(stream), FrameCodec::new(1 << 20)), sync: None }
+    }
+
+    /// Says hello with `token` and receives the welcome and the sync state (kept in `sync`).
+    pub async fn hello(mut self, token: &str) -> Self {
+        self.send(&ClientFrame::Hello { version: PROTOCOL_VERSION, token: token.to_owned() }).await;
+        match self.recv().await {
+            ServerFrame::Welcome { .. } => {}
+            other => panic!("expected welcome, got {other:?}"),
+        }
+        match self.recv().await {
+            sync @ ServerFrame::SyncState { .. } => self.sync = Some(sync),
+            other => panic!("expected sync_state, got {other:?}"),
+        }
+        self
     }
 
     /// Receives until a frame matches `wanted`, skipping others; returns the match.
