@@ -5,6 +5,8 @@
 //! - [`error`]: the error codes used by both.
 //! - [`codec`] (feature `codec`): the tokio codec that frames JSON documents with a
 //!   4-byte big-endian length prefix.
+//! - [`fuzz`] (feature `fuzz`, and in tests): what the fuzzers in `fuzz/` check on one input,
+//!   and a seeded mutator for tests that send hostile frames.
 //!
 //! `docs/protocol.md` and `docs/api.md` describe the same thing for other languages.
 
@@ -13,6 +15,8 @@ pub mod api;
 pub mod codec;
 pub mod error;
 pub mod frame;
+#[cfg(all(feature = "codec", any(test, feature = "fuzz")))]
+pub mod fuzz;
 
 pub use error::ErrorCode;
 pub use frame::{ClientFrame, ServerFrame};
