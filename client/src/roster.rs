@@ -268,9 +268,7 @@ impl Roster {
                 // `sync_state` lists the requests addressed to the user; the user's own stay.
                 self.set_friend_requests(friend_requests.clone(), None);
                 self.group_requests = group_requests.clone();
-                if let Some(open) = self.open {
-                    self.mark_read(open);
-                }
+                // The open chat's news is reported read by the caller (`mark_read`).
                 Change::Lists
             }
             ServerFrame::Message { message } => self.message(message),
@@ -412,8 +410,13 @@ impl Roster {
         let from_me = message.sender_id == Some(self.me);
         let notice = message.sender_id.is_none();
         let shown = !matches!(message.content, Content::Recall { .. } | Content::Notice { .. });
-        if from_me || open {
+        if from_me {
+            // One's own message is read by definition.
             conversation.read_seq = conversation.read_seq.max(message.seq);
+            conversation.unread = 0;
+        } else if open {
+            // On screen: no badge. The read cursor moves in `mark_read`, whose answer the
+            // caller reports to the server, so that the sender sees "read".
             conversation.unread = 0;
         } else if !notice && shown {
             conversation.unread += 1;
@@ -559,6 +562,7 @@ mod tests {
         assert_eq!(roster.unread(10), 0);
         roster.apply(&ServerFrame::Message { message: text_message(10, 5, 2) });
         assert_eq!(roster.unread(10), 0, "the open conversation gets no badge");
+        assert_eq!(roster.mark_read(10), Some(5), "shown in the open chat: the read to report");
         assert_eq!(roster.conversations[&10].read_seq, 5);
     }
 

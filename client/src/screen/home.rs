@@ -464,6 +464,10 @@ impl Home {
         let mut event = None;
         let task = match frame {
             ServerFrame::SyncState { conversations, .. } => {
+                // What arrived while away, in the chat on screen, is read now.
+                if let Some(open) = self.roster.open {
+                    self.report_read(open);
+                }
                 let mut tasks = vec![self.load_lists(), self.resend_pending()];
                 tasks.extend(conversations.iter().map(|c| self.catch_up(c.conversation_id, c.last_seq)));
                 Task::batch(tasks)
@@ -2419,6 +2423,7 @@ mod tests {
     use super::*;
     use crate::address::ServerAddress;
     use crate::api::Api;
+    use kith_shared::api::{ConversationKind, ConversationState};
 
     pub fn session() -> LoggedIn {
         let address = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
@@ -2453,6 +2458,65 @@ mod tests {
         });
         home.roster.set_friends(vec![bob()]);
         (home, frames)
+    }
+
+    fn text_from_bob(seq: i64) -> ServerFrame {
+        ServerFrame::Message {
+            message: ChatMessage {
+                id: 100 + seq,
+                conversation_id: 10,
+                seq,
+                sender_id: Some(8),
+                client_id: Some(format!("b{seq}")),
+                sent_at: 1_800_000_000_000,
+                content: Content::Text { text: format!("hi {seq}") },
+                muted: false,
+            },
+        }
+    }
+
+    fn receipts(frames: &mut tokio::sync::mpsc::Receiver<ClientFrame>) -> Vec<(ReceiptKind, i64)> {
+        std::iter::from_fn(|| frames.try_recv().ok())
+            .filter_map(|frame| match frame {
+                ClientFrame::Receipt { conversation_id: 10, kind, seq } => Some((kind, seq)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn messages_in_the_open_chat_are_reported_read_and_others_delivered() {
+        let (mut home, mut frames) = connected();
+        let _ = home.socket(socket::Event::Received(text_from_bob(1)));
+        assert_eq!(receipts(&mut frames), [(ReceiptKind::Delivered, 1)], "held, not shown");
+        assert_eq!(home.roster.unread(10), 1);
+
+        home.roster.open(Some(10));
+        home.report_read(10);
+        assert_eq!(receipts(&mut frames), [(ReceiptKind::Read, 1)], "opening the chat reads it");
+        let _ = home.socket(socket::Event::Received(text_from_bob(2)));
+        assert_eq!(receipts(&mut frames), [(ReceiptKind::Read, 2)], "shown at once in the open chat");
+        assert_eq!(home.roster.unread(10), 0);
+
+        // Back from a reconnect with news in the open chat: read at once.
+        let state = ConversationState {
+            conversation_id: 10,
+            kind: ConversationKind::Direct,
+            peer_id: Some(8),
+            last_seq: 4,
+            joined_seq: 0,
+            delivered_seq: 2,
+            read_seq: 2,
+            unread: 2,
+            muted: false,
+        };
+        let sync = ServerFrame::SyncState {
+            conversations: vec![state],
+            friend_requests: vec![],
+            group_requests: vec![],
+        };
+        let _ = home.socket(socket::Event::Received(sync));
+        assert_eq!(receipts(&mut frames), [(ReceiptKind::Read, 4)]);
     }
 
     #[test]
