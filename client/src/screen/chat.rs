@@ -365,12 +365,22 @@ impl Chat {
             Message::Edit(action) => {
                 let edit = action.is_edit();
                 self.composer.perform(action);
+                // A "too long" error goes once the text fits again.
+                if edit
+                    && self.error.as_deref() == Some(self.too_long().as_str())
+                    && self.composer.text().trim_end_matches(['\n', '\r']).chars().count()
+                        <= self.limits.max_text_chars
+                {
+                    self.error = None;
+                }
                 (edit && self.typing_due(Instant::now())).then_some(Event::Typing)
             }
             Message::Recall(seq) => {
                 let recallable = self.messages.iter().any(|m| m.seq == Some(seq) && self.can_recall(m));
                 if !recallable {
-                    self.error = Some("Messages can be recalled for two minutes after sending.".to_owned());
+                    let seconds = self.limits.recall_window_ms / 1000;
+                    self.error =
+                        Some(format!("Messages can be recalled for {seconds} seconds after sending."));
                     return None;
                 }
                 self.error = None;
@@ -383,9 +393,8 @@ impl Chat {
                     // Enter with files waiting sends them.
                     return self.update(Message::SendStaged);
                 }
-                let max = self.limits.max_text_chars;
-                if text.chars().count() > max {
-                    self.error = Some(format!("A message has at most {max} characters."));
+                if text.chars().count() > self.limits.max_text_chars {
+                    self.error = Some(self.too_long());
                     return None;
                 }
                 let text = text.to_owned();
@@ -402,6 +411,11 @@ impl Chat {
                 }
             }
         }
+    }
+
+    /// The error shown for a message over the server's limit.
+    fn too_long(&self) -> String {
+        format!("A message has at most {} characters.", self.limits.max_text_chars)
     }
 
     /// Whether a typing notice may go out now, and if so, notes that it does.
@@ -962,6 +976,20 @@ mod tests {
         assert_eq!(chat.update(Message::Send), None);
         assert!(chat.error.is_some());
         assert_eq!(chat.composer.text().trim_end().len(), chat.limits.max_text_chars + 1);
+    }
+
+    #[test]
+    fn the_too_long_error_goes_once_the_text_fits() {
+        let mut chat = typed(&"x".repeat(11));
+        chat.limits.max_text_chars = 10;
+        assert_eq!(chat.update(Message::Send), None);
+        assert!(chat.error.is_some());
+        let _ = chat.update(Message::Edit(text_editor::Action::Move(text_editor::Motion::DocumentEnd)));
+        let _ = chat.update(Message::Edit(text_editor::Action::Edit(text_editor::Edit::Backspace)));
+        assert_eq!(chat.error, None, "ten characters fit");
+        chat.error = Some("another error".into());
+        let _ = chat.update(Message::Edit(text_editor::Action::Edit(text_editor::Edit::Backspace)));
+        assert_eq!(chat.error.as_deref(), Some("another error"), "other errors stay");
     }
 
     fn sent(seq: i64, sender: UserId, sent_at: i64) -> StoredMessage {
