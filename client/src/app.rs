@@ -53,6 +53,9 @@ pub enum Message {
     DialogClosed,
     /// The window gained (true) or lost the focus.
     WindowFocused(bool),
+    /// Tab (true) or Shift+Tab (false) outside a widget that uses it: the next or previous
+    /// field takes the keyboard.
+    MoveFocus(bool),
 }
 
 /// Where the app keeps things, and what it starts from.
@@ -151,6 +154,8 @@ impl App {
                 self.focused = focused;
                 Task::none()
             }
+            Message::MoveFocus(true) => iced::widget::operation::focus_next(),
+            Message::MoveFocus(false) => iced::widget::operation::focus_previous(),
             Message::WindowResized(width, height) => {
                 self.settings.window = Some((width.round() as u32, height.round() as u32));
                 self.resizes += 1;
@@ -289,27 +294,7 @@ impl App {
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
-        let focus = iced::event::listen_with(|event, _, _| match event {
-            iced::Event::Window(iced::window::Event::Focused) => Some(Message::WindowFocused(true)),
-            iced::Event::Window(iced::window::Event::Unfocused) => Some(Message::WindowFocused(false)),
-            iced::Event::Window(iced::window::Event::Resized(size)) => {
-                Some(Message::WindowResized(size.width, size.height))
-            }
-            // A file dropped on the window goes to the open chat.
-            iced::Event::Window(iced::window::Event::FileDropped(path)) => {
-                Some(Message::Home(home::Message::FileDropped(path)))
-            }
-            iced::Event::Keyboard(iced::keyboard::Event::KeyPressed {
-                key: iced::keyboard::Key::Named(iced::keyboard::key::Named::Escape),
-                ..
-            }) => Some(Message::Home(home::Message::Escape)),
-            iced::Event::Keyboard(iced::keyboard::Event::KeyPressed { key, modifiers, .. })
-                if modifiers.command() && key.as_ref() == iced::keyboard::Key::Character("f") =>
-            {
-                Some(Message::Home(home::Message::OpenSearch))
-            }
-            _ => None,
-        });
+        let focus = iced::event::listen_with(|event, status, _| on_event(event, status));
         let Screen::Home(home) = &self.screen else { return focus };
         let socket = match home.socket_params() {
             Some(params) => socket::subscription(params).map(Message::Socket),
@@ -333,5 +318,62 @@ impl App {
 fn tokio_close(history: History) {
     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
         runtime.spawn(async move { history.close().await });
+    }
+}
+
+/// What a window or keyboard event means to the app, whichever screen is shown. `status`
+/// says whether a widget used the event already (then Tab is the widget's own).
+fn on_event(event: iced::Event, status: iced::event::Status) -> Option<Message> {
+    match event {
+        iced::Event::Window(iced::window::Event::Focused) => Some(Message::WindowFocused(true)),
+        iced::Event::Window(iced::window::Event::Unfocused) => Some(Message::WindowFocused(false)),
+        iced::Event::Window(iced::window::Event::Resized(size)) => {
+            Some(Message::WindowResized(size.width, size.height))
+        }
+        // A file dropped on the window goes to the open chat.
+        iced::Event::Window(iced::window::Event::FileDropped(path)) => {
+            Some(Message::Home(home::Message::FileDropped(path)))
+        }
+        iced::Event::Keyboard(iced::keyboard::Event::KeyPressed {
+            key: iced::keyboard::Key::Named(iced::keyboard::key::Named::Escape),
+            ..
+        }) => Some(Message::Home(home::Message::Escape)),
+        iced::Event::Keyboard(iced::keyboard::Event::KeyPressed { key, modifiers, .. })
+            if modifiers.command() && key.as_ref() == iced::keyboard::Key::Character("f") =>
+        {
+            Some(Message::Home(home::Message::OpenSearch))
+        }
+        iced::Event::Keyboard(iced::keyboard::Event::KeyPressed {
+            key: iced::keyboard::Key::Named(iced::keyboard::key::Named::Tab),
+            modifiers,
+            ..
+        }) if status == iced::event::Status::Ignored => Some(Message::MoveFocus(!modifiers.shift())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iced::event::Status;
+    use iced::keyboard::{Event, Key, Location, Modifiers, key};
+
+    fn tab(modifiers: Modifiers) -> iced::Event {
+        iced::Event::Keyboard(Event::KeyPressed {
+            key: Key::Named(key::Named::Tab),
+            modified_key: Key::Named(key::Named::Tab),
+            physical_key: key::Physical::Code(key::Code::Tab),
+            location: Location::Standard,
+            modifiers,
+            text: None,
+            repeat: false,
+        })
+    }
+
+    #[test]
+    fn tab_and_shift_tab_move_the_focus_unless_a_widget_took_them() {
+        assert!(matches!(on_event(tab(Modifiers::empty()), Status::Ignored), Some(Message::MoveFocus(true))));
+        assert!(matches!(on_event(tab(Modifiers::SHIFT), Status::Ignored), Some(Message::MoveFocus(false))));
+        assert!(on_event(tab(Modifiers::empty()), Status::Captured).is_none());
     }
 }
