@@ -667,9 +667,10 @@ impl Home {
         ])
     }
 
-    /// Fetches a group's member list (nothing for one-to-one chats).
+    /// Fetches a group's member list (nothing for one-to-one chats). A group is known as one
+    /// from `sync_state` before the group list has arrived (a chat reopened at login).
     fn load_members(&self, conversation: ConversationId) -> Task<Message> {
-        if !self.roster.groups.contains_key(&conversation) {
+        if !matches!(self.roster.target(conversation), Some(Target::Group { .. })) {
             return Task::none();
         }
         let api = self.session.api.clone();
@@ -2482,6 +2483,31 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_group_known_only_from_sync_state_gets_its_members_fetched() {
+        let (mut home, _frames) = connected();
+        let state = ConversationState {
+            conversation_id: 30,
+            kind: ConversationKind::Group,
+            peer_id: None,
+            last_seq: 0,
+            joined_seq: 0,
+            delivered_seq: 0,
+            read_seq: 0,
+            unread: 0,
+            muted: false,
+        };
+        let sync = ServerFrame::SyncState {
+            conversations: vec![state],
+            friend_requests: vec![],
+            group_requests: vec![],
+        };
+        let _ = home.socket(socket::Event::Received(sync));
+        assert!(home.roster.groups.is_empty(), "the group list has not arrived");
+        assert_eq!(home.load_members(30).units(), 1, "the members are fetched all the same");
+        assert_eq!(home.load_members(10).units(), 0, "a one-to-one chat has no member list");
     }
 
     #[test]
