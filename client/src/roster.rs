@@ -234,6 +234,17 @@ impl Roster {
         self.members.insert(group, members);
     }
 
+    /// The connection dropped: nobody is known to be online until the server says so again
+    /// (it sends the presence of those online after `sync_state`).
+    pub fn all_offline(&mut self) {
+        for friend in self.friends.values_mut() {
+            friend.online = false;
+        }
+        for member in self.members.values_mut().flatten() {
+            member.online = false;
+        }
+    }
+
     pub fn set_friends(&mut self, friends: Vec<Friend>) {
         self.friends = friends.into_iter().map(|f| (f.user.id, f)).collect();
     }

@@ -32,13 +32,18 @@ pub struct Params {
     /// `host:port` of the socket.
     pub target: String,
     pub token: String,
-    /// The first retry delay (doubles up to 30 s).
+    /// The first retry delay (doubles up to [`MAX_RETRY`]).
     pub first_retry: Duration,
+    /// Counts the user's "Reconnect now": a new number is a new session, connecting at once.
+    pub attempt: u64,
 }
+
+/// The longest wait between two connection attempts.
+pub const MAX_RETRY: Duration = Duration::from_secs(10);
 
 impl Params {
     pub fn new(target: String, token: String) -> Self {
-        Self { target, token, first_retry: Duration::from_secs(1) }
+        Self { target, token, first_retry: Duration::from_secs(1), attempt: 0 }
     }
 }
 
@@ -163,7 +168,7 @@ enum Ended {
 /// The reconnect loop. Ends when the server sends the session away, the hello is refused,
 /// the receiver of `events` is dropped, or `cancel` fires.
 pub async fn run(params: Params, events: mpsc::UnboundedSender<Event>, cancel: CancellationToken) {
-    let mut backoff = Backoff::new(params.first_retry, Duration::from_secs(30));
+    let mut backoff = Backoff::new(params.first_retry, MAX_RETRY);
     loop {
         let ended = tokio::select! {
             () = cancel.cancelled() => return,
@@ -342,7 +347,8 @@ mod tests {
     async fn start() -> (TcpListener, mpsc::UnboundedReceiver<Event>, tokio::task::JoinHandle<()>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let target = listener.local_addr().expect("addr").to_string();
-        let params = Params { target, token: "tok".into(), first_retry: Duration::from_millis(20) };
+        let params =
+            Params { target, token: "tok".into(), first_retry: Duration::from_millis(20), attempt: 0 };
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(run(params, tx, CancellationToken::new()));
         (listener, rx, task)
@@ -430,7 +436,8 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let target = listener.local_addr().expect("addr").to_string();
         drop(listener);
-        let params = Params { target, token: "tok".into(), first_retry: Duration::from_millis(5) };
+        let params =
+            Params { target, token: "tok".into(), first_retry: Duration::from_millis(5), attempt: 0 };
         let (tx, mut rx) = mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
         let task = tokio::spawn(run(params, tx, cancel.clone()));

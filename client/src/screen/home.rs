@@ -123,6 +123,8 @@ pub struct Home {
     pub connection: Option<Connection>,
     /// The server's limits, from its `welcome` (defaults until connected).
     pub limits: socket::Limits,
+    /// How many times the user asked to reconnect now (a new socket session each time).
+    pub reconnects: u64,
     pub avatar: Option<image::Handle>,
     pub panel: Option<Panel>,
     pub history: Option<History>,
@@ -205,6 +207,8 @@ pub enum Message {
     EmojiLoaded(Result<crate::emoji::EmojiSet, ApiError>),
     /// Escape: close what is open over the chat (a panel, the emoji picker).
     Escape,
+    /// Try to reach the server now instead of waiting for the next attempt.
+    ReconnectNow,
     /// The cache changed for this conversation: show it again if it is open.
     HistoryChanged(ConversationId),
     /// A message was written to the cache; now send it.
@@ -318,6 +322,7 @@ impl Home {
             status: Status::Connecting,
             connection: None,
             limits: socket::Limits::default(),
+            reconnects: 0,
             avatar: None,
             panel: None,
             history: None,
@@ -355,6 +360,7 @@ impl Home {
             status: Status::Offline,
             connection: None,
             limits: socket::Limits::default(),
+            reconnects: 0,
             avatar: None,
             panel: None,
             history: None,
@@ -406,8 +412,10 @@ impl Home {
     /// What identifies this session's socket subscription.
     pub fn socket_params(&self) -> Option<socket::Params> {
         let token = self.session.api.token()?.to_owned();
-        (!self.logging_out && !self.offline)
-            .then(|| socket::Params::new(self.session.address.socket_target(), token))
+        (!self.logging_out && !self.offline).then(|| socket::Params {
+            attempt: self.reconnects,
+            ..socket::Params::new(self.session.address.socket_target(), token)
+        })
     }
 
     fn load_avatar(&self) -> Task<Message> {
@@ -435,6 +443,8 @@ impl Home {
             }
             socket::Event::Disconnected { reason, retry_in } => {
                 self.connection = None;
+                // Presence is unknown while away: grey dots, not stale green ones.
+                self.roster.all_offline();
                 self.status = Status::Reconnecting { reason, retry_in };
             }
             socket::Event::Received(frame) => return self.frame(frame),
@@ -1412,6 +1422,10 @@ impl Home {
             }
             Message::EmojiLoaded(Ok(set)) => self.emoji = Some(set),
             Message::EmojiLoaded(Err(err)) => tracing::warn!(%err, "no emoji set: emoji show as text"),
+            Message::ReconnectNow => {
+                self.reconnects += 1;
+                self.status = Status::Connecting;
+            }
             Message::Escape => {
                 if self.viewer.is_some() {
                     self.close_viewer();
@@ -1957,10 +1971,18 @@ impl Home {
     fn header(&self) -> Element<'_, Message> {
         let user = &self.session.user;
         let online = self.status == Status::Online;
-        let status =
+        let mut status =
             row![widget::presence_dot(online), text(self.status.describe()).size(13).style(text::secondary)]
                 .spacing(6)
                 .align_y(Alignment::Center);
+        if matches!(self.status, Status::Reconnecting { .. }) {
+            status = status.push(
+                button(text("Reconnect now").size(13))
+                    .style(button::text)
+                    .padding(0)
+                    .on_press(Message::ReconnectNow),
+            );
+        }
         let identity = column![
             text(user.display_name.clone()).size(18).font(BOLD),
             text(format!("@{}", user.username)).size(13).style(text::secondary),
@@ -2483,6 +2505,28 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_lost_connection_greys_presence_and_reconnect_now_starts_a_new_session() {
+        let (mut home, _frames) = connected();
+        assert!(home.roster.friends[&8].online);
+        let before = home.socket_params().expect("a session");
+        let _ = home.socket(socket::Event::Disconnected {
+            reason: "refused".into(),
+            retry_in: Duration::from_secs(8),
+        });
+        assert!(!home.roster.friends[&8].online, "no stale green dot while away");
+        let settings = Settings::default();
+        let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+        ui.click("Reconnect now").expect("the status line offers to reconnect now");
+        let messages: Vec<Message> = ui.into_messages().collect();
+        for message in messages {
+            let _ = home.update(message);
+        }
+        let after = home.socket_params().expect("a session");
+        assert_ne!(before, after, "a new socket session connects at once");
+        assert_eq!(home.status, Status::Connecting);
     }
 
     #[test]
