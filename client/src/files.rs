@@ -13,6 +13,7 @@ use iced::widget::image;
 use kith_shared::api::{ConversationId, FileInfo};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -461,8 +462,9 @@ async fn download_file(
     Ok(target)
 }
 
-/// Opens a file or folder with the system's default program.
-pub fn open_in_system(path: &Path) {
+/// Opens a file or folder with the system's default program. Says why when nothing opened
+/// it (no opener installed, or no program for this kind of file).
+pub async fn open_in_system(path: PathBuf) -> Result<(), String> {
     let program = if cfg!(target_os = "macos") {
         "open"
     } else if cfg!(target_os = "windows") {
@@ -470,18 +472,48 @@ pub fn open_in_system(path: &Path) {
     } else {
         "xdg-open"
     };
-    match std::process::Command::new(program).arg(path).spawn() {
-        // Waited for on a thread of its own, so that it does not linger as a zombie.
-        Ok(mut child) => {
-            std::thread::spawn(move || child.wait());
+    open_with(program, path).await
+}
+
+/// How long an opener may take to say it failed; one still running after it is the program
+/// that opened the file (some openers wait for it), and is left running.
+const OPENER_ANSWER: Duration = Duration::from_secs(5);
+
+async fn open_with(program: &str, path: PathBuf) -> Result<(), String> {
+    let name =
+        path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let mut child = tokio::process::Command::new(program)
+        .arg(&path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|err| format!("Cannot open {name}: this computer has no {program} ({err})."))?;
+    match tokio::time::timeout(OPENER_ANSWER, child.wait()).await {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(_)) => Err(format!("Cannot open {name}: no program on this computer opens it.")),
+        Ok(Err(err)) => Err(format!("Cannot open {name}: {err}")),
+        Err(_) => {
+            // Reaped when it ends, so that it does not linger as a zombie.
+            tokio::spawn(async move { child.wait().await });
+            Ok(())
         }
-        Err(err) => tracing::warn!(%err, path = %path.display(), "cannot open with the system"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_opener_that_fails_or_is_missing_is_said_so() {
+        let path = PathBuf::from("/tmp/report.pdf");
+        assert_eq!(open_with("true", path.clone()).await, Ok(()));
+        let refused = open_with("false", path.clone()).await.expect_err("no program opens it");
+        assert!(refused.contains("no program on this computer opens it"), "{refused}");
+        let missing = open_with("kith-no-such-opener", path).await.expect_err("no opener");
+        assert!(missing.contains("has no kith-no-such-opener"), "{missing}");
+    }
 
     #[test]
     fn names_from_the_server_cannot_leave_the_folder() {

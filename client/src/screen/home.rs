@@ -172,6 +172,8 @@ pub enum Message {
     NotificationsToggled(bool),
     DarkToggled(bool),
     AvatarLoaded(Result<Vec<u8>, ApiError>),
+    /// The system's opener answered (an error says why nothing opened).
+    Opened(Result<(), String>),
     /// Choose a picture for one's avatar.
     ChooseAvatar,
     AvatarSaved(Result<UserProfile, ApiError>),
@@ -1298,7 +1300,7 @@ impl Home {
                         }
                     }
                     Some(chat::Event::OpenFile(path)) | Some(chat::Event::ShowInFolder(path)) => {
-                        files::open_in_system(&path);
+                        return (Task::perform(files::open_in_system(path), Message::Opened), None);
                     }
                     Some(chat::Event::SendWithFiles(text, paths)) => {
                         self.forget_previews();
@@ -1422,6 +1424,11 @@ impl Home {
             }
             Message::EmojiLoaded(Ok(set)) => self.emoji = Some(set),
             Message::EmojiLoaded(Err(err)) => tracing::warn!(%err, "no emoji set: emoji show as text"),
+            Message::Opened(Ok(())) => {}
+            Message::Opened(Err(why)) => match &mut self.chat {
+                Some(chat) => chat.error = Some(why),
+                None => self.notice = Some(why),
+            },
             Message::ReconnectNow => {
                 self.reconnects += 1;
                 self.status = Status::Connecting;
