@@ -23,7 +23,7 @@ use kith_shared::api::{
     GroupRequestKind, HistoryPage, HistoryQuery, MemberCursor, MyGroup, SearchQuery, SendFriendRequest,
     UpdateProfileRequest, UserProfile, UserSearchHit, limits,
 };
-use kith_shared::frame::{ChatMessage, Content, KickReason, ReceiptKind, Target};
+use kith_shared::frame::{ChatMessage, Content, KickReason, LeaveReason, ReceiptKind, Target};
 use kith_shared::{ClientFrame, ErrorCode, ServerFrame, UserId};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -472,6 +472,11 @@ impl Home {
 
     /// A frame from the server: update the lists, write messages to the cache.
     fn frame(&mut self, frame: ServerFrame) -> (Task<Message>, Option<Event>) {
+        // A group's name, before the roster forgets the group.
+        let left = match &frame {
+            ServerFrame::GroupLeft { group_id, .. } => Some(self.roster.title(*group_id)),
+            _ => None,
+        };
         let change = self.roster.apply(&frame);
         let mut event = None;
         let task = match frame {
@@ -590,7 +595,16 @@ impl Home {
                 }
                 Task::none()
             }
-            ServerFrame::GroupLeft { group_id, .. } => {
+            ServerFrame::GroupLeft { group_id, reason } => {
+                // Removed or dissolved by someone else: say so (leaving is one's own doing).
+                let name = left.unwrap_or_default();
+                match reason {
+                    LeaveReason::Removed => self.notice = Some(format!("You were removed from {name}.")),
+                    LeaveReason::Dissolved => {
+                        self.notice = Some(format!("{name} was dissolved by its owner."));
+                    }
+                    LeaveReason::Left => {}
+                }
                 // Left, removed or dissolved: its chat and settings close.
                 if self.chat.as_ref().is_some_and(|chat| chat.conversation_id == group_id) {
                     self.chat = None;
@@ -2453,7 +2467,7 @@ mod tests {
     use super::*;
     use crate::address::ServerAddress;
     use crate::api::Api;
-    use kith_shared::api::{ConversationKind, ConversationState};
+    use kith_shared::api::{ConversationKind, ConversationState, GroupProfile, MyGroup, Role};
 
     pub fn session() -> LoggedIn {
         let address = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
@@ -2534,6 +2548,30 @@ mod tests {
         let after = home.socket_params().expect("a session");
         assert_ne!(before, after, "a new socket session connects at once");
         assert_eq!(home.status, Status::Connecting);
+    }
+
+    #[test]
+    fn removal_from_a_group_or_its_dissolution_is_said() {
+        let (mut home, _frames) = connected();
+        let group = |id, name: &str| MyGroup {
+            group: GroupProfile {
+                id,
+                name: name.into(),
+                description: String::new(),
+                owner_id: 8,
+                member_count: 3,
+                created_at: 0,
+            },
+            role: Role::Member,
+            muted: false,
+        };
+        home.roster.set_groups(vec![group(30, "Club"), group(31, "Choir")]);
+        let left = |group_id, reason| socket::Event::Received(ServerFrame::GroupLeft { group_id, reason });
+        let _ = home.socket(left(30, LeaveReason::Removed));
+        assert_eq!(home.notice.as_deref(), Some("You were removed from Club."));
+        let _ = home.socket(left(31, LeaveReason::Dissolved));
+        assert_eq!(home.notice.as_deref(), Some("Choir was dissolved by its owner."));
+        assert!(home.roster.groups.is_empty());
     }
 
     #[test]
