@@ -36,6 +36,11 @@ pub struct GroupAdmin {
     pub group: GroupId,
     pub name: String,
     pub description: String,
+    /// The group's name and description as the server last said: what the fields started
+    /// from. Save sends only what the user changed from these, so that a change made
+    /// meanwhile by another admin is not undone.
+    pub known_name: String,
+    pub known_description: String,
     pub invite_message: String,
     /// Friends invited while the panel is open.
     pub invited: Vec<UserId>,
@@ -100,6 +105,8 @@ impl GroupAdmin {
             .unwrap_or_default();
         Self {
             group,
+            known_name: name.clone(),
+            known_description: description.clone(),
             name,
             description,
             invite_message: String::new(),
@@ -109,6 +116,19 @@ impl GroupAdmin {
             error: None,
             info: None,
         }
+    }
+
+    /// The group's profile changed (another admin, or this panel's own save): fields the user
+    /// has not edited show the new values.
+    pub fn follow(&mut self, profile: &GroupProfile) {
+        if self.name == self.known_name {
+            self.name = profile.name.clone();
+        }
+        if self.description == self.known_description {
+            self.description = profile.description.clone();
+        }
+        self.known_name = profile.name.clone();
+        self.known_description = profile.description.clone();
     }
 
     /// The user's role in the group, if they are in it.
@@ -135,10 +155,15 @@ impl GroupAdmin {
                     ));
                     return (Task::none(), None);
                 }
+                let description = self.description.trim().to_owned();
                 let body = UpdateGroupRequest {
-                    name: Some(name),
-                    description: Some(self.description.trim().to_owned()),
+                    name: (name != self.known_name).then_some(name),
+                    description: (description != self.known_description).then_some(description),
                 };
+                if body.name.is_none() && body.description.is_none() {
+                    self.info = Some("Nothing to save.".to_owned());
+                    return (Task::none(), None);
+                }
                 let path = format!("/api/groups/{group}");
                 return self.request(api, move |api| async move {
                     api.patch_json::<_, GroupProfile>(&path, &body).await.map(|p| Some(Outcome::Profile(p)))
@@ -251,6 +276,8 @@ impl GroupAdmin {
             Outcome::Profile(profile) => {
                 self.name = profile.name.clone();
                 self.description = profile.description.clone();
+                self.known_name = profile.name.clone();
+                self.known_description = profile.description.clone();
                 self.info = Some("Saved.".to_owned());
                 Some(Event::ProfileChanged(profile))
             }
@@ -453,6 +480,7 @@ fn small<'a>(label: &'static str, message: Option<Message>) -> Element<'a, Messa
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::address::ServerAddress;
     use kith_shared::api::{Friend, UserProfile};
 
@@ -604,5 +632,30 @@ mod tests {
         assert!(line_has_remove(&member(3, Role::Member)));
         assert!(!line_has_remove(&member(2, Role::Owner)));
         assert!(!line_has_remove(&member(5, Role::Admin)));
+    }
+
+    #[test]
+    fn save_with_nothing_changed_sends_nothing() {
+        let mut roster = Roster::new(7);
+        roster.set_groups(vec![MyGroup {
+            group: GroupProfile {
+                id: 30,
+                name: "Club".into(),
+                description: "d".into(),
+                owner_id: 7,
+                member_count: 1,
+                created_at: 0,
+            },
+            role: Role::Owner,
+            muted: false,
+        }]);
+        let mut panel = GroupAdmin::new(30, &roster);
+        let api = api();
+        let (task, _) = panel.update(Message::SaveProfile, &api, &roster);
+        assert_eq!(task.units(), 0, "nothing to send");
+        assert_eq!(panel.info.as_deref(), Some("Nothing to save."));
+        panel.name = "Club!".into();
+        let (task, _) = panel.update(Message::SaveProfile, &api, &roster);
+        assert_eq!(task.units(), 1, "the changed name is sent");
     }
 }

@@ -595,6 +595,15 @@ impl Home {
                 }
                 Task::none()
             }
+            ServerFrame::GroupUpdated { group } => {
+                // Open group settings show another admin's change instead of saving over it.
+                if let Some(Panel::GroupAdmin(panel)) = &mut self.panel
+                    && panel.group == group.id
+                {
+                    panel.follow(&group);
+                }
+                Task::none()
+            }
             ServerFrame::GroupLeft { group_id, reason } => {
                 // Removed or dissolved by someone else: say so (leaving is one's own doing).
                 let name = left.unwrap_or_default();
@@ -2548,6 +2557,34 @@ mod tests {
         let after = home.socket_params().expect("a session");
         assert_ne!(before, after, "a new socket session connects at once");
         assert_eq!(home.status, Status::Connecting);
+    }
+
+    #[test]
+    fn open_group_settings_follow_another_admins_change_and_save_only_their_own() {
+        let (mut home, _frames) = connected();
+        let profile = |name: &str, description: &str| GroupProfile {
+            id: 30,
+            name: name.into(),
+            description: description.into(),
+            owner_id: 7,
+            member_count: 2,
+            created_at: 0,
+        };
+        home.roster.set_groups(vec![MyGroup {
+            group: profile("Club", "old"),
+            role: Role::Owner,
+            muted: false,
+        }]);
+        home.panel = Some(Panel::GroupAdmin(GroupAdmin::new(30, &home.roster)));
+        let Some(Panel::GroupAdmin(panel)) = &mut home.panel else { unreachable!() };
+        panel.description = "mine".into();
+
+        let renamed = ServerFrame::GroupUpdated { group: profile("Book club", "old") };
+        let _ = home.socket(socket::Event::Received(renamed));
+        let Some(Panel::GroupAdmin(panel)) = &home.panel else { panic!("the panel stays open") };
+        assert_eq!(panel.name, "Book club", "an untouched field shows the other admin's change");
+        assert_eq!(panel.description, "mine", "the user's own edit stays");
+        assert_eq!(panel.known_name, "Book club");
     }
 
     #[test]
