@@ -478,6 +478,17 @@ impl Home {
             _ => None,
         };
         let change = self.roster.apply(&frame);
+        // The lists for offline browsing follow every change, not only the login's.
+        if matches!(
+            frame,
+            ServerFrame::FriendAdded { .. }
+                | ServerFrame::FriendRemoved { .. }
+                | ServerFrame::GroupJoined { .. }
+                | ServerFrame::GroupLeft { .. }
+                | ServerFrame::GroupUpdated { .. }
+        ) {
+            self.save_snapshot();
+        }
         let mut event = None;
         let task = match frame {
             ServerFrame::SyncState { conversations, .. } => {
@@ -2585,6 +2596,27 @@ mod tests {
         assert_eq!(panel.name, "Book club", "an untouched field shows the other admin's change");
         assert_eq!(panel.description, "mine", "the user's own edit stays");
         assert_eq!(panel.known_name, "Book club");
+    }
+
+    #[test]
+    fn friends_added_during_the_session_are_kept_for_offline_browsing() {
+        let (mut home, _frames) = connected();
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("snapshot.json");
+        home.snapshot_path = Some(path.clone());
+        let carol = Friend {
+            user: UserProfile {
+                id: 9,
+                username: "carol".into(),
+                display_name: "Carol".into(),
+                avatar_url: None,
+            },
+            online: true,
+            conversation_id: 11,
+        };
+        let _ = home.socket(socket::Event::Received(ServerFrame::FriendAdded { friend: carol }));
+        let saved = Snapshot::load(&path).expect("readable").expect("written");
+        assert!(saved.friends.iter().any(|f| f.user.id == 9), "carol is in the offline lists");
     }
 
     #[test]
