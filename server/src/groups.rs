@@ -6,7 +6,7 @@
 
 use crate::app::App;
 use crate::error::{Refusal, on_unique};
-use crate::friends::free_text;
+use crate::friends::{free_text, request_message};
 use crate::membership::Members;
 use crate::messages::MessageError;
 use crate::store::groups::{GroupRequestRow, GroupRow};
@@ -390,10 +390,6 @@ fn group_name(raw: &str) -> Result<String, Refusal> {
 
 fn group_description(raw: &str) -> Result<String, Refusal> {
     free_text(raw, limits::GROUP_DESCRIPTION_MAX, "a group description")
-}
-
-fn request_message(raw: &str) -> Result<String, Refusal> {
-    crate::friends::request_message(raw)
 }
 
 fn already_member(message: &str) -> Refusal {

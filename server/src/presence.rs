@@ -6,14 +6,26 @@
 
 use crate::app::App;
 use crate::store::StoreResult;
+use kith_shared::api::ConversationId;
 use kith_shared::{ServerFrame, UserId};
 use std::collections::BTreeSet;
 
 /// Everyone who shares a conversation with `user_id`.
 async fn audience(app: &App, user_id: UserId) -> StoreResult<Vec<UserId>> {
+    let conversations: Vec<ConversationId> =
+        app.store.memberships(user_id).await?.iter().map(|m| m.conversation_id).collect();
+    audience_in(app, user_id, &conversations).await
+}
+
+/// Everyone but `user_id` in these conversations (members from the membership cache).
+async fn audience_in(
+    app: &App,
+    user_id: UserId,
+    conversations: &[ConversationId],
+) -> StoreResult<Vec<UserId>> {
     let mut people = BTreeSet::new();
-    for membership in app.store.memberships(user_id).await? {
-        if let Some(members) = app.membership.get(&app.store, membership.conversation_id).await? {
+    for &conversation_id in conversations {
+        if let Some(members) = app.membership.get(&app.store, conversation_id).await? {
             people.extend(members.user_ids().filter(|id| *id != user_id));
         }
     }
@@ -49,8 +61,15 @@ pub async fn announce_profile(app: &App, user_id: UserId) {
 /// returns `presence` frames for the members of the audience online now, which the new
 /// connection receives after `sync_state`, so that a client knows who is online without
 /// another request.
-pub async fn arrived(app: &App, user_id: UserId, came_online: bool) -> Vec<ServerFrame> {
-    let people = match audience(app, user_id).await {
+///
+/// `conversations` are the user's, as the `sync_state` just made lists them: no second query.
+pub async fn arrived(
+    app: &App,
+    user_id: UserId,
+    conversations: &[ConversationId],
+    came_online: bool,
+) -> Vec<ServerFrame> {
+    let people = match audience_in(app, user_id, conversations).await {
         Ok(people) => people,
         Err(err) => {
             tracing::error!(%err, user_id, "presence: audience lookup failed");

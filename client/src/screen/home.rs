@@ -2539,6 +2539,28 @@ mod tests {
         }
     }
 
+    /// A `sync_state` listing one conversation.
+    fn sync_with(
+        conversation_id: ConversationId,
+        kind: ConversationKind,
+        last_seq: i64,
+        read_seq: i64,
+    ) -> ServerFrame {
+        let peer_id = (kind == ConversationKind::Direct).then_some(8);
+        let state = ConversationState {
+            conversation_id,
+            kind,
+            peer_id,
+            last_seq,
+            joined_seq: 0,
+            delivered_seq: read_seq,
+            read_seq,
+            unread: last_seq - read_seq,
+            muted: false,
+        };
+        ServerFrame::SyncState { conversations: vec![state], friend_requests: vec![], group_requests: vec![] }
+    }
+
     fn receipts(frames: &mut tokio::sync::mpsc::Receiver<ClientFrame>) -> Vec<(ReceiptKind, i64)> {
         std::iter::from_fn(|| frames.try_recv().ok())
             .filter_map(|frame| match frame {
@@ -2646,22 +2668,7 @@ mod tests {
     #[test]
     fn a_group_known_only_from_sync_state_gets_its_members_fetched() {
         let (mut home, _frames) = connected();
-        let state = ConversationState {
-            conversation_id: 30,
-            kind: ConversationKind::Group,
-            peer_id: None,
-            last_seq: 0,
-            joined_seq: 0,
-            delivered_seq: 0,
-            read_seq: 0,
-            unread: 0,
-            muted: false,
-        };
-        let sync = ServerFrame::SyncState {
-            conversations: vec![state],
-            friend_requests: vec![],
-            group_requests: vec![],
-        };
+        let sync = sync_with(30, ConversationKind::Group, 0, 0);
         let _ = home.socket(socket::Event::Received(sync));
         assert!(home.roster.groups.is_empty(), "the group list has not arrived");
         assert_eq!(home.load_members(30).units(), 1, "the members are fetched all the same");
@@ -2683,22 +2690,7 @@ mod tests {
         assert_eq!(home.roster.unread(10), 0);
 
         // Back from a reconnect with news in the open chat: read at once.
-        let state = ConversationState {
-            conversation_id: 10,
-            kind: ConversationKind::Direct,
-            peer_id: Some(8),
-            last_seq: 4,
-            joined_seq: 0,
-            delivered_seq: 2,
-            read_seq: 2,
-            unread: 2,
-            muted: false,
-        };
-        let sync = ServerFrame::SyncState {
-            conversations: vec![state],
-            friend_requests: vec![],
-            group_requests: vec![],
-        };
+        let sync = sync_with(10, ConversationKind::Direct, 4, 2);
         let _ = home.socket(socket::Event::Received(sync));
         assert_eq!(receipts(&mut frames), [(ReceiptKind::Read, 4)]);
     }

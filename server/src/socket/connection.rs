@@ -170,7 +170,13 @@ async fn open(app: &Arc<App>, reader: &mut Reader, mut writer: Writer) -> Option
             return None;
         }
     };
-    let present = Box::pin(presence::arrived(app, user_id, registered.came_online)).await;
+    let conversations: Vec<_> = match &sync_state {
+        ServerFrame::SyncState { conversations, .. } => {
+            conversations.iter().map(|c| c.conversation_id).collect()
+        }
+        _ => Vec::new(),
+    };
+    let present = Box::pin(presence::arrived(app, user_id, &conversations, registered.came_online)).await;
     let greeted = async {
         writer.feed(to_json(&welcome)).await?;
         writer.feed(to_json(&sync_state)).await?;
