@@ -312,7 +312,6 @@ async fn loopback_without_a_certificate_stays_clear_text() {
 /// The real binary reloads its certificate on SIGHUP and keeps running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reloads_the_certificate_of_the_running_binary() {
-    use tokio::io::AsyncBufReadExt;
     let data = tempfile::tempdir().expect("temp dir");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kith-server"))
         .env("KITH_HTTP_PORT", "0")
@@ -326,16 +325,7 @@ async fn sighup_reloads_the_certificate_of_the_running_binary() {
         .kill_on_drop(true)
         .spawn()
         .expect("kith-server starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let line = tokio::time::timeout(PATIENCE, tokio::io::BufReader::new(stdout).lines().next_line())
-        .await
-        .expect("kith-server announces its ports in time")
-        .expect("read stdout")
-        .expect("a line");
-    let addrs: Vec<SocketAddr> =
-        line.split_whitespace().filter_map(|w| w.trim_end_matches(',').parse().ok()).collect();
-    assert_eq!(addrs.len(), 2, "unexpected first line: {line}");
-    let socket_addr = addrs[1];
+    let (_, socket_addr) = common::announced_addresses(&mut child).await;
 
     let cert = data.path().join(SELF_SIGNED_CERT);
     let made = CertificateDer::from_pem_file(&cert).expect("the self-signed certificate");

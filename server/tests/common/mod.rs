@@ -174,7 +174,6 @@ impl TestServer {
 
     /// Starts the child process (again) on the same database and data directory.
     pub async fn respawn(&mut self) {
-        use tokio::io::AsyncBufReadExt;
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kith-server"))
             .env("KITH_HTTP_PORT", "0")
             .env("KITH_SOCKET_PORT", "0")
@@ -187,19 +186,9 @@ impl TestServer {
             .kill_on_drop(true)
             .spawn()
             .expect("kith-server starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = tokio::io::BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(PATIENCE, lines.next_line())
-            .await
-            .expect("kith-server announces its ports in time")
-            .expect("read stdout")
-            .expect("a line");
-        // "kith-server: HTTP on ADDR, socket on ADDR"
-        let addrs: Vec<SocketAddr> =
-            line.split_whitespace().filter_map(|w| w.trim_end_matches(',').parse().ok()).collect();
-        assert_eq!(addrs.len(), 2, "unexpected first line: {line}");
-        self.base = format!("http://{}", addrs[0]);
-        self.socket_addr = addrs[1];
+        let (http, socket) = announced_addresses(&mut child).await;
+        self.base = format!("http://{http}");
+        self.socket_addr = socket;
         self.process = Some(child);
     }
 
@@ -306,6 +295,22 @@ impl TestServer {
         assert_eq!(status, StatusCode::OK, "{body}");
         body["conversation_id"].as_i64().expect("conversation id")
     }
+}
+
+/// The HTTP and socket addresses a `kith-server` process prints as its first line
+/// ("kith-server: HTTP on ADDR, socket on ADDR"); its stdout must be piped.
+pub async fn announced_addresses(child: &mut tokio::process::Child) -> (SocketAddr, SocketAddr) {
+    use tokio::io::AsyncBufReadExt;
+    let stdout = child.stdout.take().expect("stdout");
+    let line = tokio::time::timeout(PATIENCE, tokio::io::BufReader::new(stdout).lines().next_line())
+        .await
+        .expect("kith-server announces its ports in time")
+        .expect("read stdout")
+        .expect("a line");
+    let addrs: Vec<SocketAddr> =
+        line.split_whitespace().filter_map(|w| w.trim_end_matches(',').parse().ok()).collect();
+    assert_eq!(addrs.len(), 2, "unexpected first line: {line}");
+    (addrs[0], addrs[1])
 }
 
 pub fn display_name(name: &str) -> String {
