@@ -10,7 +10,7 @@ pub const DEFAULT_HTTP_PORT: u16 = 8000;
 /// A server as the client reaches it: the HTTP API and the realtime socket on the same host.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ServerAddress {
-    /// `https://` was asked for.
+    /// TLS: `https://` was typed, or no scheme was typed and the host is not this machine.
     pub secure: bool,
     /// Host name or IP address (IPv6 without brackets).
     pub host: String,
@@ -33,19 +33,21 @@ pub enum AddressError {
 
 impl ServerAddress {
     /// Reads `host`, `host:port`, `[v6]:port`, optionally after `http://` or `https://`.
-    /// `socket_port` is the optional advanced field; when empty the socket is on the HTTP
-    /// port + 1, the server's default layout (8000 and 8001).
+    /// Without a scheme, a server on this machine is reached in clear text and any other over
+    /// TLS, as a server with the default `TLS = auto` speaks. `socket_port` is the optional
+    /// advanced field; when empty the socket is on the HTTP port + 1, the server's default
+    /// layout (8000 and 8001).
     pub fn parse(text: &str, socket_port: &str) -> Result<Self, AddressError> {
         let text = text.trim();
         if text.is_empty() {
             return Err(AddressError::Empty);
         }
-        let (secure, rest) = if let Some(rest) = strip_prefix_ci(text, "https://") {
-            (true, rest)
+        let (scheme, rest) = if let Some(rest) = strip_prefix_ci(text, "https://") {
+            (Some(true), rest)
         } else if let Some(rest) = strip_prefix_ci(text, "http://") {
-            (false, rest)
+            (Some(false), rest)
         } else {
-            (false, text)
+            (None, text)
         };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         if rest.contains('/') || rest.contains(char::is_whitespace) {
@@ -69,9 +71,10 @@ impl ServerAddress {
         if host.is_empty() {
             return Err(AddressError::NoHost);
         }
+        let secure = scheme.unwrap_or_else(|| !is_this_machine(host));
         let http_port = match port {
             Some(port) => parse_port(port)?,
-            None if secure => 443,
+            None if scheme == Some(true) => 443,
             None => DEFAULT_HTTP_PORT,
         };
         let socket_port = match socket_port.trim() {
@@ -92,6 +95,11 @@ impl ServerAddress {
         format!("{}:{}", self.host_for_url(), self.socket_port)
     }
 
+    /// The server as its line in the trusted certificates names it: `host:port` of the HTTP API.
+    pub fn trust_key(&self) -> String {
+        format!("{}:{}", self.host_for_url(), self.http_port)
+    }
+
     /// A folder name for this server's local data: `host_port`, with every character
     /// outside `[A-Za-z0-9.-]` replaced by `_`.
     pub fn folder_name(&self) -> String {
@@ -107,11 +115,20 @@ impl ServerAddress {
 impl fmt::Display for ServerAddress {
     /// The address as the user would type it again.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.secure {
-            f.write_str("https://")?;
+        // The scheme only when it is not the one the bare address implies.
+        match (self.secure, is_this_machine(&self.host)) {
+            (true, true) => f.write_str("https://")?,
+            (false, false) => f.write_str("http://")?,
+            _ => {}
         }
         write!(f, "{}:{}", self.host_for_url(), self.http_port)
     }
+}
+
+/// `localhost` or a loopback address: only this machine can listen there.
+pub fn is_this_machine(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
@@ -134,6 +151,9 @@ pub struct ServerConf {
     pub http_port: Option<u16>,
     pub socket_port: Option<u16>,
     pub enable_music: Option<bool>,
+    /// Whether the server speaks TLS, when the file says it plainly (`TLS = on|off`, or a
+    /// certificate file set).
+    pub tls: Option<bool>,
 }
 
 impl ServerConf {
@@ -170,6 +190,8 @@ impl ServerConf {
                 "HTTP_PORT" => conf.http_port = value.parse().ok().filter(|p| *p != 0),
                 "SOCKET_PORT" => conf.socket_port = value.parse().ok().filter(|p| *p != 0),
                 "ENABLE_MUSIC" => conf.enable_music = parse_bool(value),
+                "TLS" => conf.tls = conf.tls.or(parse_bool(value)),
+                "TLS_CERT_FILE" if !value.is_empty() => conf.tls = Some(true),
                 _ => {}
             }
         }
@@ -186,7 +208,13 @@ impl ServerConf {
         };
         let http_port = self.http_port.unwrap_or(DEFAULT_HTTP_PORT);
         let socket_port = self.socket_port.filter(|port| Some(*port) != http_port.checked_add(1));
-        (format!("{host}:{http_port}"), socket_port)
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let scheme = match (self.tls, is_this_machine(bare)) {
+            (Some(true), true) => "https://",
+            (Some(false), false) => "http://",
+            _ => "",
+        };
+        (format!("{scheme}{host}:{http_port}"), socket_port)
     }
 }
 
@@ -215,6 +243,25 @@ mod tests {
         let addr = ServerAddress::parse("  chat.example.org ", "").expect("valid");
         assert_eq!((addr.http_port, addr.socket_port), (8000, 8001));
         assert_eq!(addr.host, "chat.example.org");
+    }
+
+    #[test]
+    fn other_machines_are_reached_over_tls_unless_told_otherwise() {
+        let remote = ServerAddress::parse("chat.example.org:8000", "").expect("valid");
+        assert!(remote.secure, "a server elsewhere speaks TLS by default");
+        assert_eq!(remote.http_base(), "https://chat.example.org:8000");
+        assert_eq!(remote.to_string(), "chat.example.org:8000");
+        let clear = ServerAddress::parse("http://192.168.1.5:8000", "").expect("valid");
+        assert!(!clear.secure);
+        assert_eq!(clear.to_string(), "http://192.168.1.5:8000", "typed again, it stays clear text");
+        for local in ["127.0.0.1:8000", "localhost:8000", "[::1]:8000"] {
+            assert!(!ServerAddress::parse(local, "").expect("valid").secure, "{local}");
+        }
+        let local_tls = ServerAddress::parse("https://localhost:8000", "").expect("valid");
+        assert!(local_tls.secure);
+        assert_eq!(local_tls.to_string(), "https://localhost:8000");
+        assert_eq!(ServerAddress::parse(&local_tls.to_string(), "").expect("valid"), local_tls);
+        assert_eq!(local_tls.trust_key(), "localhost:8000");
     }
 
     #[test]
@@ -273,6 +320,10 @@ mod tests {
         let conf =
             ServerConf::parse("[server]\nSERVER_IP = 10.0.0.5\nHTTP_PORT = 8000\nSOCKET_PORT = 8001\n");
         assert_eq!(conf.default_address(), ("10.0.0.5:8000".to_owned(), None));
+        let clear = ServerConf::parse("[server]\nSERVER_IP = 10.0.0.5\nTLS = off\n");
+        assert_eq!(clear.default_address(), ("http://10.0.0.5:8000".to_owned(), None));
+        let local_tls = ServerConf::parse("[server]\nTLS_CERT_FILE = /etc/kith/cert.pem\n");
+        assert_eq!(local_tls.default_address(), ("https://127.0.0.1:8000".to_owned(), None));
         let free_ports = ServerConf::parse("[server]\nHTTP_PORT = 0\nSOCKET_PORT = 0\n");
         assert_eq!(free_ports.default_address(), ("127.0.0.1:8000".to_owned(), None));
     }

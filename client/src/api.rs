@@ -2,6 +2,7 @@
 //! Failures become [`ApiError`], whose [`ApiError::plain`] says what happened in plain words.
 
 use crate::address::ServerAddress;
+use crate::trust::{CertificateProblem, TlsTarget, Trust};
 use kith_shared::ErrorCode;
 use kith_shared::api::{
     self, ChangePasswordRequest, Health, LoginRequest, LoginResponse, RegisterRequest, UpdateProfileRequest,
@@ -9,6 +10,7 @@ use kith_shared::api::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long one request may take before the server counts as unreachable.
@@ -31,6 +33,12 @@ pub enum ApiError {
     /// The answer was not what the protocol says (not a Kith server, or a broken one).
     #[error("unexpected answer from the server: {0}")]
     Unexpected(String),
+    /// The server's certificate was not accepted; nothing was sent.
+    #[error("certificate not accepted: {}", .0.plain())]
+    Certificate(Box<CertificateProblem>),
+    /// TLS could not be set up for this address.
+    #[error("cannot set up TLS for {address}: {detail}")]
+    Tls { address: String, detail: String },
 }
 
 impl ApiError {
@@ -47,6 +55,10 @@ impl ApiError {
         match self {
             ApiError::Unreachable { address, .. } => {
                 format!("Cannot reach the server at {address}. Check the address and that the server runs.")
+            }
+            ApiError::Certificate(problem) => problem.plain(),
+            ApiError::Tls { address, detail } => {
+                format!("Cannot make a secure connection to {address}: {detail}.")
             }
             ApiError::VersionMismatch { server, client } => format!(
                 "This server speaks protocol version {server} and this app version {client}. \
@@ -108,18 +120,35 @@ pub struct Api {
     base: String,
     display: String,
     token: Option<String>,
+    /// TLS for this server (None in clear text), shared with the socket.
+    tls: Option<Arc<TlsTarget>>,
+    /// Why TLS could not be set up: every call fails with it rather than fall back to clear text.
+    broken: Option<Arc<str>>,
 }
 
 impl Api {
-    pub fn new(address: &ServerAddress) -> Self {
+    /// A client for `address`, checking its certificate against `trust` when it speaks TLS.
+    pub fn new(address: &ServerAddress, trust: &Trust) -> Self {
+        let (tls, broken) = match trust.tls_for(address) {
+            Ok(tls) => (tls.map(Arc::new), None),
+            Err(err) => (None, Some(Arc::from(err.to_string()))),
+        };
+        let mut builder =
+            reqwest::Client::builder().timeout(REQUEST_TIMEOUT).connect_timeout(Duration::from_secs(8));
+        if let Some(tls) = &tls {
+            let mut config = (*tls.config).clone();
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            builder = builder.tls_backend_preconfigured(config);
+        }
         // Building a client only fails when the TLS backend cannot start, which is a
         // broken installation rather than a runtime condition.
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(8))
-            .build()
-            .expect("the HTTP client's TLS backend starts");
-        Self { http, base: address.http_base(), display: address.to_string(), token: None }
+        let http = builder.build().expect("the HTTP client's TLS backend starts");
+        Self { http, base: address.http_base(), display: address.to_string(), token: None, tls, broken }
+    }
+
+    /// TLS for this server, for the socket to use the same trust; None in clear text.
+    pub fn tls(&self) -> Option<&TlsTarget> {
+        self.tls.as_deref()
     }
 
     /// The same server, with a session token.
@@ -274,6 +303,9 @@ impl Api {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiError> {
+        if let Some(detail) = &self.broken {
+            return Err(ApiError::Tls { address: self.display.clone(), detail: detail.to_string() });
+        }
         request.send().await.map_err(|err| self.transport(err))
     }
 
@@ -288,6 +320,9 @@ impl Api {
     }
 
     fn transport(&self, err: reqwest::Error) -> ApiError {
+        if let Some(problem) = self.tls.as_deref().and_then(TlsTarget::take_problem) {
+            return ApiError::Certificate(Box::new(problem));
+        }
         if err.is_decode() || err.is_body() && !err.is_timeout() {
             return ApiError::Unexpected(err.to_string());
         }
@@ -352,7 +387,7 @@ mod tests {
             r#"{"code":"wrong_credentials","message":"wrong user name or password"}"#,
         )
         .await;
-        let err = Api::new(&addr).login(&login()).await.expect_err("refused");
+        let err = Api::new(&addr, &Trust::in_memory()).login(&login()).await.expect_err("refused");
         assert_eq!(err.code(), Some(ErrorCode::WrongCredentials));
         assert_eq!(err.plain(), "Wrong user name or password.");
     }
@@ -365,7 +400,7 @@ mod tests {
             display_name: "Alice".into(),
             password: "password1".into(),
         };
-        let err = Api::new(&addr).register(&req).await.expect_err("refused");
+        let err = Api::new(&addr, &Trust::in_memory()).register(&req).await.expect_err("refused");
         assert_eq!(err.plain(), "This user name is taken. Choose another one.");
     }
 
@@ -375,7 +410,7 @@ mod tests {
         let port = listener.local_addr().expect("addr").port();
         drop(listener);
         let addr = ServerAddress::parse(&format!("127.0.0.1:{port}"), "").expect("valid");
-        let err = Api::new(&addr).login(&login()).await.expect_err("nobody there");
+        let err = Api::new(&addr, &Trust::in_memory()).login(&login()).await.expect_err("nobody there");
         assert!(matches!(err, ApiError::Unreachable { .. }), "{err:?}");
         assert!(err.plain().starts_with("Cannot reach the server at 127.0.0.1:"), "{}", err.plain());
     }
@@ -385,7 +420,7 @@ mod tests {
         let addr =
             canned("200 OK", r#"{"status":"ok","database":true,"version":"9.0.0","protocol_version":999}"#)
                 .await;
-        let err = Api::new(&addr).check_server().await.expect_err("mismatch");
+        let err = Api::new(&addr, &Trust::in_memory()).check_server().await.expect_err("mismatch");
         assert_eq!(err, ApiError::VersionMismatch { server: 999, client: kith_shared::PROTOCOL_VERSION });
         assert!(err.plain().contains("protocol version 999"));
     }
@@ -393,10 +428,10 @@ mod tests {
     #[tokio::test]
     async fn a_web_page_is_not_a_kith_server() {
         let addr = canned("200 OK", "<html>hello</html>").await;
-        let err = Api::new(&addr).check_server().await.expect_err("not kith");
+        let err = Api::new(&addr, &Trust::in_memory()).check_server().await.expect_err("not kith");
         assert!(matches!(err, ApiError::Unexpected(_)));
         let addr = canned("404 Not Found", "<html>nope</html>").await;
-        let err = Api::new(&addr).check_server().await.expect_err("not kith");
+        let err = Api::new(&addr, &Trust::in_memory()).check_server().await.expect_err("not kith");
         assert_eq!(err, ApiError::Unexpected("HTTP 404 Not Found".into()));
     }
 

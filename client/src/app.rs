@@ -10,6 +10,7 @@ use crate::screen::{home, login};
 use crate::settings::Settings;
 use crate::socket;
 use crate::sound::Sound;
+use crate::trust::Trust;
 use crate::widget::{self, Element};
 use iced::{Subscription, Task};
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ pub struct App {
     settings_path: Option<PathBuf>,
     /// The root of the local history caches; None keeps no history.
     data_root: Option<PathBuf>,
+    /// The certificates the user trusted, kept under `data_root`.
+    trust: Trust,
     pub sound: Sound,
     pub notifier: Notifier,
     /// Whether the window has the keyboard focus (notifications only show without it).
@@ -64,6 +67,8 @@ pub struct Setup {
     pub settings: Settings,
     pub settings_path: Option<PathBuf>,
     pub data_root: Option<PathBuf>,
+    /// Certificates to trust; None reads those the user trusted under `data_root`.
+    pub trust: Option<Trust>,
     pub server_conf: Option<ServerConf>,
     pub sound: Sound,
     pub notifier: Notifier,
@@ -84,15 +89,18 @@ impl App {
                 settings.sound = music;
             }
         }
+        let trust = setup.trust.unwrap_or_else(|| Trust::load(setup.data_root.as_deref()));
         let login =
             login::Login::new(settings.server.clone(), settings.socket_port, settings.username.clone())
-                .with_data_root(setup.data_root.clone());
+                .with_data_root(setup.data_root.clone())
+                .with_trust(trust.clone());
         let focus = login.focus().map(Message::Login);
         let app = Self {
             screen: Screen::Login(login),
             settings,
             settings_path: setup.settings_path,
             data_root: setup.data_root,
+            trust,
             sound: setup.sound,
             notifier: setup.notifier,
             focused: true,
@@ -263,7 +271,9 @@ impl App {
             }
             _ => (self.settings.server.clone(), self.settings.socket_port, self.settings.username.clone()),
         };
-        let login = login::Login::new(server, socket_port, username).with_data_root(self.data_root.clone());
+        let login = login::Login::new(server, socket_port, username)
+            .with_data_root(self.data_root.clone())
+            .with_trust(self.trust.clone());
         let focus = login.focus().map(Message::Login);
         self.screen = Screen::Login(login);
         self.dialog = dialog;

@@ -14,6 +14,7 @@ mod screen;
 mod settings;
 mod socket;
 mod sound;
+mod trust;
 mod widget;
 
 #[cfg(test)]
@@ -70,6 +71,7 @@ fn main() -> iced::Result {
         settings: saved.unwrap_or_default(),
         settings_path,
         data_root: history::History::default_root(),
+        trust: None,
         server_conf: address::ServerConf::find(),
         sound: sound::Sound::start(),
         notifier: notify::Notifier::start(),

@@ -6,6 +6,7 @@
 //! retried with exponential backoff; a `kicked` frame for `logged_in_elsewhere` or
 //! `logged_out`, or a refused hello, ends the loop for good.
 
+use crate::trust::{CertificateProblem, TlsTarget};
 use futures_util::{SinkExt, Stream, StreamExt};
 use iced::Subscription;
 use kith_shared::api::{UserProfile, limits};
@@ -16,7 +17,10 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 use tokio_util::codec::Framed;
+use tokio_util::either::Either;
 use tokio_util::sync::CancellationToken;
 
 /// How long a TCP connect may take.
@@ -31,6 +35,8 @@ const OUTGOING_QUEUE: usize = 256;
 pub struct Params {
     /// `host:port` of the socket.
     pub target: String,
+    /// TLS as for the HTTP API of the same server; None in clear text.
+    pub tls: Option<TlsTarget>,
     pub token: String,
     /// The first retry delay (doubles up to [`MAX_RETRY`]).
     pub first_retry: Duration,
@@ -42,8 +48,8 @@ pub struct Params {
 pub const MAX_RETRY: Duration = Duration::from_secs(10);
 
 impl Params {
-    pub fn new(target: String, token: String) -> Self {
-        Self { target, token, first_retry: Duration::from_secs(1), attempt: 0 }
+    pub fn new(target: String, tls: Option<TlsTarget>, token: String) -> Self {
+        Self { target, tls, token, first_retry: Duration::from_secs(1), attempt: 0 }
     }
 }
 
@@ -78,6 +84,9 @@ pub enum Event {
     Kicked { reason: KickReason, message: String },
     /// The server refused the hello (bad token, other protocol version); the loop has stopped.
     Refused { code: ErrorCode, message: String },
+    /// The server's certificate was not accepted (it changed since the login); the loop has
+    /// stopped and nothing was sent.
+    Untrusted(CertificateProblem),
 }
 
 /// The UI's handle for sending frames on the live connection.
@@ -195,16 +204,36 @@ pub async fn run(params: Params, events: mpsc::UnboundedSender<Event>, cancel: C
     }
 }
 
-type ServerFramed = Framed<TcpStream, FrameCodec<ServerFrame>>;
+/// The socket's byte stream: clear text or TLS.
+type Link = Either<TcpStream, TlsStream<TcpStream>>;
+type ServerFramed = Framed<Link, FrameCodec<ServerFrame>>;
 
-/// One connection, from connect to its end.
-async fn session(params: &Params, events: &mpsc::UnboundedSender<Event>, backoff: &mut Backoff) -> Ended {
+/// Connects, and completes the TLS handshake when the server speaks TLS.
+async fn open(params: &Params) -> Result<Link, Ended> {
     let stream = match timeout(CONNECT_TIMEOUT, TcpStream::connect(&params.target)).await {
-        Err(_) => return Ended::Dropped(format!("no answer from {}", params.target)),
-        Ok(Err(err)) => return Ended::Dropped(format!("cannot connect to {}: {err}", params.target)),
+        Err(_) => return Err(Ended::Dropped(format!("no answer from {}", params.target))),
+        Ok(Err(err)) => return Err(Ended::Dropped(format!("cannot connect to {}: {err}", params.target))),
         Ok(Ok(stream)) => stream,
     };
     let _ = stream.set_nodelay(true);
+    let Some(tls) = &params.tls else { return Ok(Either::Left(stream)) };
+    let connector = TlsConnector::from(tls.config.clone());
+    match timeout(CONNECT_TIMEOUT, connector.connect(tls.server_name.clone(), stream)).await {
+        Err(_) => Err(Ended::Dropped(format!("no TLS answer from {}", params.target))),
+        Ok(Err(err)) => match tls.take_problem() {
+            Some(problem) => Err(Ended::Stop(Box::new(Event::Untrusted(problem)))),
+            None => Err(Ended::Dropped(format!("no TLS connection to {}: {err}", params.target))),
+        },
+        Ok(Ok(stream)) => Ok(Either::Right(stream)),
+    }
+}
+
+/// One connection, from connect to its end.
+async fn session(params: &Params, events: &mpsc::UnboundedSender<Event>, backoff: &mut Backoff) -> Ended {
+    let stream = match open(params).await {
+        Ok(stream) => stream,
+        Err(ended) => return ended,
+    };
     let mut framed = Framed::new(stream, FrameCodec::<ServerFrame>::new(DEFAULT_MAX_FRAME_LEN));
     let hello = ClientFrame::Hello { version: PROTOCOL_VERSION, token: params.token.clone() };
     if let Err(err) = framed.send(to_json(&hello)).await {
@@ -347,8 +376,13 @@ mod tests {
     async fn start() -> (TcpListener, mpsc::UnboundedReceiver<Event>, tokio::task::JoinHandle<()>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let target = listener.local_addr().expect("addr").to_string();
-        let params =
-            Params { target, token: "tok".into(), first_retry: Duration::from_millis(20), attempt: 0 };
+        let params = Params {
+            target,
+            tls: None,
+            token: "tok".into(),
+            first_retry: Duration::from_millis(20),
+            attempt: 0,
+        };
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(run(params, tx, CancellationToken::new()));
         (listener, rx, task)
@@ -436,8 +470,13 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let target = listener.local_addr().expect("addr").to_string();
         drop(listener);
-        let params =
-            Params { target, token: "tok".into(), first_retry: Duration::from_millis(5), attempt: 0 };
+        let params = Params {
+            target,
+            tls: None,
+            token: "tok".into(),
+            first_retry: Duration::from_millis(5),
+            attempt: 0,
+        };
         let (tx, mut rx) = mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
         let task = tokio::spawn(run(params, tx, cancel.clone()));

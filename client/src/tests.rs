@@ -32,7 +32,11 @@ fn alice() -> UserProfile {
 
 fn session() -> login::LoggedIn {
     let address = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
-    login::LoggedIn { api: Api::new(&address).with_token("token".into()), address, user: alice() }
+    login::LoggedIn {
+        api: Api::new(&address, &crate::trust::Trust::in_memory()).with_token("token".into()),
+        address,
+        user: alice(),
+    }
 }
 
 /// An app that logged in as Alice (no files touched).

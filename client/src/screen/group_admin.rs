@@ -485,7 +485,8 @@ mod tests {
     use kith_shared::api::{Friend, UserProfile};
 
     fn api() -> Api {
-        Api::new(&ServerAddress::parse("127.0.0.1:9", "").expect("valid")).with_token("t".into())
+        Api::new(&ServerAddress::parse("127.0.0.1:9", "").expect("valid"), &crate::trust::Trust::in_memory())
+            .with_token("t".into())
     }
 
     fn user(id: UserId, name: &str) -> UserProfile {

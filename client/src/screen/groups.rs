@@ -288,7 +288,11 @@ mod tests {
     use crate::address::ServerAddress;
 
     fn api() -> Api {
-        Api::new(&ServerAddress::parse("127.0.0.1:8000", "").expect("valid")).with_token("t".into())
+        Api::new(
+            &ServerAddress::parse("127.0.0.1:8000", "").expect("valid"),
+            &crate::trust::Trust::in_memory(),
+        )
+        .with_token("t".into())
     }
 
     fn group(id: GroupId, name: &str) -> GroupProfile {

@@ -350,8 +350,8 @@ impl Home {
 
     /// The main window without the server: the lists as last seen, chats read from the cache.
     pub fn offline(offline: login::Offline) -> (Self, Task<Message>) {
-        let login::Offline { address, snapshot, history_path } = offline;
-        let session = LoggedIn { api: Api::new(&address), address, user: snapshot.user };
+        let login::Offline { address, snapshot, history_path, trust } = offline;
+        let session = LoggedIn { api: Api::new(&address, &trust), address, user: snapshot.user };
         let me = session.user.id;
         let mut roster = Roster::new(me);
         let friends = snapshot.friends.into_iter().map(|friend| Friend { online: false, ..friend }).collect();
@@ -416,7 +416,11 @@ impl Home {
         let token = self.session.api.token()?.to_owned();
         (!self.logging_out && !self.offline).then(|| socket::Params {
             attempt: self.reconnects,
-            ..socket::Params::new(self.session.address.socket_target(), token)
+            ..socket::Params::new(
+                self.session.address.socket_target(),
+                self.session.api.tls().cloned(),
+                token,
+            )
         })
     }
 
@@ -459,6 +463,11 @@ impl Home {
                     }
                 };
                 return (Task::none(), Some(Event::SessionEnded { title: "Logged out".to_owned(), body }));
+            }
+            socket::Event::Untrusted(problem) => {
+                self.connection = None;
+                let title = "Certificate not accepted".to_owned();
+                return (Task::none(), Some(Event::SessionEnded { title, body: problem.plain() }));
             }
             socket::Event::Refused { code, message } => {
                 self.connection = None;
@@ -2492,7 +2501,7 @@ mod tests {
     pub fn session() -> LoggedIn {
         let address = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
         LoggedIn {
-            api: Api::new(&address).with_token("token".into()),
+            api: Api::new(&address, &crate::trust::Trust::in_memory()).with_token("token".into()),
             address,
             user: UserProfile {
                 id: 7,

@@ -5,6 +5,7 @@ use crate::address::ServerAddress;
 use crate::api::{Api, ApiError};
 use crate::history::History;
 use crate::offline::Snapshot;
+use crate::trust::{CertificateProblem, ProblemKind, Trust};
 use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, center, checkbox, column, row, text, text_input};
 use iced::{Alignment, Length, Task};
@@ -44,6 +45,10 @@ pub struct Login {
     pub data_root: Option<PathBuf>,
     /// The server could not be reached and this user has a local history there.
     pub offline: Option<Box<Offline>>,
+    /// The certificates the user trusted.
+    pub trust: Trust,
+    /// The server's certificate was not accepted: the user may trust it, or not.
+    pub certificate: Option<Box<CertificateProblem>>,
 }
 
 /// What browsing a local history without the server needs.
@@ -52,6 +57,7 @@ pub struct Offline {
     pub address: ServerAddress,
     pub snapshot: Snapshot,
     pub history_path: PathBuf,
+    pub trust: Trust,
 }
 
 /// A session, handed to the root after logging in.
@@ -75,6 +81,10 @@ pub enum Message {
     Submit,
     Finished(Result<LoggedIn, ApiError>),
     BrowseOffline,
+    /// Trust the certificate shown and log in again.
+    TrustCertificate,
+    /// Do not trust it.
+    DistrustCertificate,
 }
 
 /// What the root must act on.
@@ -98,7 +108,15 @@ impl Login {
             error: None,
             data_root: None,
             offline: None,
+            trust: Trust::in_memory(),
+            certificate: None,
         }
+    }
+
+    /// Checks certificates against `trust` (and trusts new ones there).
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
+        self
     }
 
     /// Offers offline browsing of the caches under `root`.
@@ -118,6 +136,7 @@ impl Login {
             Message::ServerChanged(value) => {
                 self.server = value;
                 self.offline = None;
+                self.certificate = None;
             }
             Message::SocketPortChanged(value) => {
                 self.socket_port = value.chars().filter(char::is_ascii_digit).take(5).collect();
@@ -143,12 +162,33 @@ impl Login {
                 self.password.clear();
                 return (Task::none(), Some(Event::LoggedIn(session)));
             }
+            Message::Finished(Err(ApiError::Certificate(problem))) => {
+                self.busy = false;
+                tracing::warn!(server = %problem.server, fingerprint = %problem.fingerprint, "certificate not accepted");
+                self.error = None;
+                self.certificate = Some(problem);
+            }
             Message::Finished(Err(err)) => {
                 self.busy = false;
                 tracing::info!(%err, "login failed");
                 self.error = Some(err.plain());
                 if matches!(err, ApiError::Unreachable { .. }) {
                     self.offline = self.find_offline();
+                }
+            }
+            Message::TrustCertificate => {
+                if let Some(problem) = self.certificate.take() {
+                    if let Err(err) = self.trust.remember(&problem.server, &problem.fingerprint) {
+                        self.error = Some(format!("Cannot save the trusted certificate: {err}."));
+                        return (Task::none(), None);
+                    }
+                    tracing::info!(server = %problem.server, fingerprint = %problem.fingerprint, "certificate trusted");
+                    return (self.submit(), None);
+                }
+            }
+            Message::DistrustCertificate => {
+                if self.certificate.take().is_some() {
+                    self.error = Some("Not connected: the server's certificate was not trusted.".to_owned());
                 }
             }
             Message::BrowseOffline => {
@@ -175,7 +215,8 @@ impl Login {
             }
         };
         let history_path = History::path_for(root, &folder, snapshot.user.id);
-        history_path.is_file().then(|| Box::new(Offline { address, snapshot, history_path }))
+        let trust = self.trust.clone();
+        history_path.is_file().then(|| Box::new(Offline { address, snapshot, history_path, trust }))
     }
 
     /// Checks the fields and starts the request.
@@ -184,6 +225,7 @@ impl Login {
             return Task::none();
         }
         self.offline = None;
+        self.certificate = None;
         match self.check() {
             Err(problem) => {
                 self.error = Some(problem);
@@ -196,9 +238,10 @@ impl Login {
                 let password = self.password.clone();
                 let display_name = self.display_name.trim().to_owned();
                 let register = self.mode == Mode::Register;
+                let trust = self.trust.clone();
                 Task::perform(
                     async move {
-                        let api = Api::new(&address);
+                        let api = Api::new(&address, &trust);
                         api.check_server().await?;
                         if register {
                             let request = RegisterRequest {
@@ -246,6 +289,10 @@ impl Login {
     }
 
     pub fn view(&self) -> Element<'_, Message> {
+        // The choice about a certificate comes before anything else is sent.
+        if let Some(problem) = &self.certificate {
+            return center(widget::card(certificate_prompt(problem)).max_width(480)).padding(20).into();
+        }
         let registering = self.mode == Mode::Register;
         let field = |label: &str, input: text_input::TextInput<'static, Message>| {
             column![text(label.to_owned()).size(14), input.padding(8)].spacing(4)
@@ -308,6 +355,7 @@ impl Login {
         if let Some(error) = &self.error {
             form = form.push(widget::error_line(error));
         }
+
         if self.offline.is_some() && !self.busy {
             form = form.push(
                 column![
@@ -340,6 +388,34 @@ impl Login {
         );
         center(widget::card(form).max_width(400)).padding(20).into()
     }
+}
+
+/// The certificate the server presented, and the choice to trust it.
+fn certificate_prompt(problem: &CertificateProblem) -> Element<'_, Message> {
+    let changed = matches!(problem.kind, ProblemKind::Changed { .. });
+    let title = if changed { "THE SERVER'S CERTIFICATE HAS CHANGED" } else { "Unknown certificate" };
+    let mut prompt = column![
+        text(title).font(BOLD).size(17).style(if changed { text::danger } else { text::default }),
+        text(problem.plain()).size(14),
+        text("SHA-256 fingerprint of the certificate presented:").size(13),
+        text(problem.fingerprint.clone()).size(12).font(iced::Font::MONOSPACE),
+    ]
+    .spacing(10);
+    if let ProblemKind::Changed { trusted } = &problem.kind {
+        prompt = prompt.push(text("Fingerprint trusted before:").size(13));
+        prompt = prompt.push(text(trusted.clone()).size(12).font(iced::Font::MONOSPACE));
+    }
+    let trust = if changed { "Trust the new certificate" } else { "Trust and log in" };
+    prompt = prompt.push(
+        row![
+            button(text(trust).size(14))
+                .style(if changed { button::danger } else { button::primary })
+                .on_press(Message::TrustCertificate),
+            button(text("Cancel").size(14)).style(button::secondary).on_press(Message::DistrustCertificate),
+        ]
+        .spacing(10),
+    );
+    prompt.into()
 }
 
 #[cfg(test)]
@@ -428,7 +504,8 @@ mod tests {
         let address = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
         let user =
             UserProfile { id: 1, username: "alice".into(), display_name: "Alice".into(), avatar_url: None };
-        let session = LoggedIn { api: Api::new(&address).with_token("t".into()), address, user };
+        let session =
+            LoggedIn { api: Api::new(&address, &Trust::in_memory()).with_token("t".into()), address, user };
         let (_, event) = login.update(Message::Finished(Ok(session)));
         assert!(matches!(event, Some(Event::LoggedIn(LoggedIn { user, .. })) if user.id == 1));
         assert!(login.password.is_empty());
