@@ -891,3 +891,87 @@ async fn a_certificate_from_a_trusted_authority_asks_nothing_and_a_wrong_name_is
 
     server.server.shutdown().await;
 }
+
+impl Driver {
+    /// Types `text` into the open chat's composer and sends it.
+    fn say(&mut self, text: &str) {
+        let typed = text_editor::Action::Edit(text_editor::Edit::Paste(Arc::new(text.to_owned())));
+        self.home(home::Message::Chat(chat::Message::Edit(typed)));
+        self.home(home::Message::Chat(chat::Message::Send));
+    }
+
+    /// Draws a frame of `window` and handles what its widgets report (a scrolled log).
+    fn frame(&mut self, window: &mut crate::tests::Window) {
+        for message in window.redraw(&self.app) {
+            self.update(message);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_up() {
+    let server = TestServer::start().await;
+    let mut alice = Driver::new();
+    let mut bob = Driver::new();
+    alice.register(&server, "alice", "Alice").await;
+    bob.register(&server, "bob", "Bob").await;
+    let conversation = befriend(&mut alice, &mut bob).await;
+
+    // A long chat: more lines than the window shows.
+    alice.home(home::Message::Open(conversation));
+    for n in 1..=40 {
+        alice.say(&format!("line {n}"));
+    }
+    alice
+        .until_home("Alice's lines are stored by the server", |home| {
+            home.chat.as_ref().is_some_and(|c| {
+                c.messages.len() == 40 && c.messages.iter().all(|m| m.delivery == Delivery::Sent)
+            })
+        })
+        .await;
+    bob.until_cached(conversation, "Alice's last line", |m| text_of(m) == Some("line 40")).await;
+
+    // Bob opens it at the newest line, then scrolls up with the mouse wheel to read.
+    bob.home(home::Message::Open(conversation));
+    bob.until_home("Bob's chat shows the lines", |home| home.chat.as_ref().is_some_and(|c| c.messages.len() == 40))
+        .await;
+    let mut window = crate::tests::Window::new();
+    bob.frame(&mut window);
+    assert!(window.from_end(&bob.app, chat::id::LOG) < 1.0, "the chat opens at the newest line");
+    assert!(window.shows(&bob.app, "line 40"));
+    for message in window.wheel(&bob.app, chat::id::LOG, 400.0) {
+        bob.update(message);
+    }
+    bob.frame(&mut window);
+    let reading = window.from_end(&bob.app, chat::id::LOG);
+    assert!(reading > 300.0, "Bob reads above the newest line: {reading}");
+    assert!(!window.shows(&bob.app, "line 40"));
+
+    // Alice writes once more: it reaches Bob's chat through the server and his cache.
+    alice.say("are you there?");
+    alice
+        .until_home("Alice's question is stored by the server", |home| {
+            home.chat.as_ref().is_some_and(|c| c.messages.iter().any(|m| m.seq == Some(41)))
+        })
+        .await;
+    bob.until_home("the new line is in Bob's chat", |home| {
+        home.chat.as_ref().is_some_and(|c| c.messages.iter().any(|m| text_of(m) == Some("are you there?")))
+    })
+    .await;
+    bob.frame(&mut window);
+    bob.frame(&mut window);
+    assert_eq!(window.from_end(&bob.app, chat::id::LOG), reading, "the view stays where Bob reads");
+    assert!(window.shows(&bob.app, "1 new message ↓"), "the chip counts the new line");
+    assert!(!window.shows(&bob.app, "are you there?"), "the new line waits below");
+    assert!(!window.shows(&bob.app, "line 40"));
+
+    // The chip brings it in and goes.
+    let jump = bob.app.update(Message::Home(home::Message::Chat(chat::Message::JumpToNewest)));
+    window.operate(&bob.app, crate::tests::widget_operations(jump));
+    bob.frame(&mut window);
+    assert!(window.from_end(&bob.app, chat::id::LOG) < 1.0);
+    assert!(window.shows(&bob.app, "are you there?"));
+    assert!(!window.shows(&bob.app, "1 new message ↓"));
+
+    server.server.shutdown().await;
+}

@@ -26,6 +26,140 @@ pub(crate) fn fonts() -> iced::Settings {
     }
 }
 
+/// A window that keeps its widgets' state (scroll offsets, focus) from one view to the next,
+/// as the real runtime does; the simulator builds every view afresh. It also runs the widget
+/// operations (scrolling, focus) that the tasks of `update` ask for.
+pub(crate) struct Window {
+    renderer: iced_test::renderer::Renderer,
+    cache: Option<UiCache>,
+    size: iced::Size,
+    cursor: iced::mouse::Cursor,
+}
+
+type UiCache = iced_test::runtime::user_interface::Cache;
+type Operation = Box<dyn iced_test::core::widget::Operation>;
+
+impl Window {
+    pub(crate) fn new() -> Self {
+        use iced_test::core::renderer::Headless;
+        let settings = fonts();
+        for font in settings.fonts {
+            iced_test::renderer::graphics::text::font_system().write().expect("the font system").load_font(font);
+        }
+        let backend = std::env::var("ICED_TEST_BACKEND").ok();
+        let renderer = iced_test::futures::futures::executor::block_on(iced_test::renderer::Renderer::new(
+            settings.default_font,
+            settings.default_text_size,
+            backend.as_deref(),
+        ))
+        .expect("a headless renderer");
+        Self { renderer, cache: None, size: iced::Size::new(1000.0, 680.0), cursor: iced::mouse::Cursor::Unavailable }
+    }
+
+    /// Builds the app's current view on the state kept so far and hands it `events`; returns
+    /// the messages they produced (not handled yet).
+    pub(crate) fn events(&mut self, app: &App, events: &[iced::Event]) -> Vec<Message> {
+        let mut ui = iced_test::runtime::UserInterface::build(
+            app.view(),
+            self.size,
+            self.cache.take().unwrap_or_default(),
+            &mut self.renderer,
+        );
+        let mut messages = Vec::new();
+        let _ = ui.update(events, self.cursor, &mut self.renderer, &mut iced_test::core::clipboard::Null, &mut messages);
+        self.cache = Some(ui.into_cache());
+        messages
+    }
+
+    /// A new frame: widgets publish what changed (a scrollable, where its view now is).
+    pub(crate) fn redraw(&mut self, app: &App) -> Vec<Message> {
+        let frame = iced::window::Event::RedrawRequested(iced::time::Instant::now());
+        self.events(app, &[iced::Event::Window(frame)])
+    }
+
+    /// The first widget `selector` finds in the current view.
+    pub(crate) fn find<S>(&mut self, app: &App, selector: S) -> Option<S::Output>
+    where
+        S: iced_test::Selector + Send,
+        S::Output: Clone + Send,
+    {
+        use iced_test::core::widget::Operation as _;
+        let mut found = iced_test::Selector::find(selector);
+        let mut ui = iced_test::runtime::UserInterface::build(
+            app.view(),
+            self.size,
+            self.cache.take().unwrap_or_default(),
+            &mut self.renderer,
+        );
+        ui.operate(&self.renderer, &mut iced_test::core::widget::operation::black_box(&mut found));
+        self.cache = Some(ui.into_cache());
+        match found.finish() {
+            iced_test::core::widget::operation::Outcome::Some(output) => output,
+            _ => None,
+        }
+    }
+
+    /// Whether `text` is on screen, inside the visible part of any scrollable.
+    pub(crate) fn shows(&mut self, app: &App, text: &str) -> bool {
+        self.find(app, text).is_some_and(|found| found.visible_bounds().is_some())
+    }
+
+    /// How far the scrollable with `id` is scrolled from its end (its newest line, for the
+    /// chat log).
+    pub(crate) fn from_end(&mut self, app: &App, id: &'static str) -> f32 {
+        match self.find(app, selector::id(id)) {
+            Some(iced_test::selector::Target::Scrollable { bounds, content_bounds, translation, .. }) => {
+                (content_bounds.height - bounds.height).max(0.0) - translation.y
+            }
+            other => panic!("no scrollable {id}: {other:?}"),
+        }
+    }
+
+    /// Turns the mouse wheel over the widget with `id` by `pixels` (positive: up).
+    pub(crate) fn wheel(&mut self, app: &App, id: &'static str, pixels: f32) -> Vec<Message> {
+        let target = self.find(app, selector::id(id)).unwrap_or_else(|| panic!("no widget {id}"));
+        let bounds = iced_test::selector::Bounded::visible_bounds(&target).expect("the widget is on screen");
+        self.cursor = iced::mouse::Cursor::Available(bounds.center());
+        let delta = iced::mouse::ScrollDelta::Pixels { x: 0.0, y: pixels };
+        self.events(app, &[iced::Event::Mouse(iced::mouse::Event::WheelScrolled { delta })])
+    }
+
+    /// Runs the widget operations a task asks for (the runtime does so once the view is
+    /// laid out); other work of the task is left alone.
+    pub(crate) fn operate(&mut self, app: &App, operations: Vec<Operation>) {
+        use iced_test::core::widget::operation::Outcome;
+        let mut ui = iced_test::runtime::UserInterface::build(
+            app.view(),
+            self.size,
+            self.cache.take().unwrap_or_default(),
+            &mut self.renderer,
+        );
+        for operation in operations {
+            let mut next = Some(operation);
+            while let Some(mut operation) = next.take() {
+                ui.operate(&self.renderer, operation.as_mut());
+                if let Outcome::Chain(chained) = operation.finish() {
+                    next = Some(chained);
+                }
+            }
+        }
+        self.cache = Some(ui.into_cache());
+    }
+}
+
+/// The widget operations a task asks for at once (scroll, focus), without running the rest.
+pub(crate) fn widget_operations(task: iced::Task<Message>) -> Vec<Operation> {
+    use futures_util::{FutureExt, StreamExt};
+    let Some(mut stream) = iced_test::runtime::task::into_stream(task) else { return Vec::new() };
+    let mut operations = Vec::new();
+    while let Some(Some(action)) = stream.next().now_or_never() {
+        if let iced_test::runtime::Action::Widget(operation) = action {
+            operations.push(operation);
+        }
+    }
+    operations
+}
+
 fn alice() -> UserProfile {
     UserProfile { id: 7, username: "alice".into(), display_name: "Alice Liddell".into(), avatar_url: None }
 }

@@ -250,6 +250,15 @@ impl Chat {
             .count()
     }
 
+    /// What the chip under the log says, when messages wait below.
+    fn chip(&self) -> Option<String> {
+        match self.unseen() {
+            0 => None,
+            1 => Some("1 new message ↓".to_owned()),
+            unseen => Some(format!("{unseen} new messages ↓")),
+        }
+    }
+
     /// Whether the cache may hold older messages than the ones read.
     fn may_have_older(&self) -> bool {
         self.messages.len() >= self.limit as usize
@@ -595,27 +604,21 @@ impl Chat {
             })
             .height(Length::Fill)
             .width(Length::Fill);
-        let unseen = self.unseen();
-        let log: Element<'a, Message> = if unseen > 0 {
-            let label = if unseen == 1 {
-                "1 new message ↓".to_owned()
-            } else {
-                format!("{unseen} new messages ↓")
-            };
+        // The log is always the first layer, chip or not: the widget tree keeps its shape, so
+        // the log keeps its scroll position when the chip comes or goes. (Were the log alone
+        // one moment and in a stack the next, its state would be made afresh, at the bottom.)
+        let mut log = stack![log];
+        if let Some(label) = self.chip() {
             let chip = button(text(label).size(13)).padding([6, 14]).on_press(Message::JumpToNewest);
-            stack![
-                log,
+            log = log.push(
                 container(chip)
                     .width(Length::Fill)
                     .height(Length::Fill)
                     .align_x(Alignment::Center)
                     .align_y(Alignment::End)
-                    .padding(10)
-            ]
-            .into()
-        } else {
-            log.into()
-        };
+                    .padding(10),
+            );
+        }
         let placeholder = if self.read_only {
             "Offline — history only. Log in to write."
         } else {
