@@ -933,8 +933,10 @@ async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_
 
     // Bob opens it at the newest line, then scrolls up with the mouse wheel to read.
     bob.home(home::Message::Open(conversation));
-    bob.until_home("Bob's chat shows the lines", |home| home.chat.as_ref().is_some_and(|c| c.messages.len() == 40))
-        .await;
+    bob.until_home("Bob's chat shows the lines", |home| {
+        home.chat.as_ref().is_some_and(|c| c.messages.len() == 40)
+    })
+    .await;
     let mut window = crate::tests::Window::new();
     bob.frame(&mut window);
     assert!(window.from_end(&bob.app, chat::id::LOG) < 1.0, "the chat opens at the newest line");
@@ -967,7 +969,7 @@ async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_
 
     // The chip brings it in and goes.
     let jump = bob.app.update(Message::Home(home::Message::Chat(chat::Message::JumpToNewest)));
-    window.operate(&bob.app, crate::tests::widget_operations(jump));
+    window.run(&bob.app, jump);
     bob.frame(&mut window);
     assert!(window.from_end(&bob.app, chat::id::LOG) < 1.0);
     assert!(window.shows(&bob.app, "are you there?"));

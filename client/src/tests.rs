@@ -37,14 +37,16 @@ pub(crate) struct Window {
 }
 
 type UiCache = iced_test::runtime::user_interface::Cache;
-type Operation = Box<dyn iced_test::core::widget::Operation>;
 
 impl Window {
     pub(crate) fn new() -> Self {
         use iced_test::core::renderer::Headless;
         let settings = fonts();
         for font in settings.fonts {
-            iced_test::renderer::graphics::text::font_system().write().expect("the font system").load_font(font);
+            iced_test::renderer::graphics::text::font_system()
+                .write()
+                .expect("the font system")
+                .load_font(font);
         }
         let backend = std::env::var("ICED_TEST_BACKEND").ok();
         let renderer = iced_test::futures::futures::executor::block_on(iced_test::renderer::Renderer::new(
@@ -53,7 +55,12 @@ impl Window {
             backend.as_deref(),
         ))
         .expect("a headless renderer");
-        Self { renderer, cache: None, size: iced::Size::new(1000.0, 680.0), cursor: iced::mouse::Cursor::Unavailable }
+        Self {
+            renderer,
+            cache: None,
+            size: iced::Size::new(1000.0, 680.0),
+            cursor: iced::mouse::Cursor::Unavailable,
+        }
     }
 
     /// Builds the app's current view on the state kept so far and hands it `events`; returns
@@ -66,7 +73,13 @@ impl Window {
             &mut self.renderer,
         );
         let mut messages = Vec::new();
-        let _ = ui.update(events, self.cursor, &mut self.renderer, &mut iced_test::core::clipboard::Null, &mut messages);
+        let _ = ui.update(
+            events,
+            self.cursor,
+            &mut self.renderer,
+            &mut iced_test::core::clipboard::Null,
+            &mut messages,
+        );
         self.cache = Some(ui.into_cache());
         messages
     }
@@ -124,17 +137,22 @@ impl Window {
         self.events(app, &[iced::Event::Mouse(iced::mouse::Event::WheelScrolled { delta })])
     }
 
-    /// Runs the widget operations a task asks for (the runtime does so once the view is
-    /// laid out); other work of the task is left alone.
-    pub(crate) fn operate(&mut self, app: &App, operations: Vec<Operation>) {
+    /// Runs the widget operations a task asks for (scrolling, finding a widget), as the
+    /// runtime does once the view is laid out, feeding their answers back to the task; the
+    /// rest of its work (requests, the cache) is left alone.
+    pub(crate) fn run(&mut self, app: &App, task: iced::Task<Message>) {
+        use futures_util::{FutureExt, StreamExt};
         use iced_test::core::widget::operation::Outcome;
-        let mut ui = iced_test::runtime::UserInterface::build(
-            app.view(),
-            self.size,
-            self.cache.take().unwrap_or_default(),
-            &mut self.renderer,
-        );
-        for operation in operations {
+        let Some(mut stream) = iced_test::runtime::task::into_stream(task) else { return };
+        // Whatever is ready now; an answered operation makes its follow-up ready.
+        while let Some(Some(action)) = stream.next().now_or_never() {
+            let iced_test::runtime::Action::Widget(operation) = action else { continue };
+            let mut ui = iced_test::runtime::UserInterface::build(
+                app.view(),
+                self.size,
+                self.cache.take().unwrap_or_default(),
+                &mut self.renderer,
+            );
             let mut next = Some(operation);
             while let Some(mut operation) = next.take() {
                 ui.operate(&self.renderer, operation.as_mut());
@@ -142,22 +160,9 @@ impl Window {
                     next = Some(chained);
                 }
             }
-        }
-        self.cache = Some(ui.into_cache());
-    }
-}
-
-/// The widget operations a task asks for at once (scroll, focus), without running the rest.
-pub(crate) fn widget_operations(task: iced::Task<Message>) -> Vec<Operation> {
-    use futures_util::{FutureExt, StreamExt};
-    let Some(mut stream) = iced_test::runtime::task::into_stream(task) else { return Vec::new() };
-    let mut operations = Vec::new();
-    while let Some(Some(action)) = stream.next().now_or_never() {
-        if let iced_test::runtime::Action::Widget(operation) = action {
-            operations.push(operation);
+            self.cache = Some(ui.into_cache());
         }
     }
-    operations
 }
 
 fn alice() -> UserProfile {
@@ -909,4 +914,83 @@ fn requests_notify_in_the_background_and_own_requests_can_be_withdrawn() {
         let _ = app.update(message);
     }
     assert!(home(&app).roster.friend_requests.iter().all(|r| r.id != 2));
+}
+
+/// Bob's lines 1 to `count` in conversation 10, "line 1", "line 2", …
+fn lines(count: i64) -> Vec<StoredMessage> {
+    let now = clock::now_ms();
+    (1..=count).map(|seq| stored(seq, 8, now, &format!("line {seq}"))).collect()
+}
+
+/// Draws a frame of `window` and handles what its widgets report (a scrolled log).
+fn frame(app: &mut App, window: &mut Window) {
+    for message in window.redraw(app) {
+        let _ = app.update(message);
+    }
+}
+
+/// Handles `message` as the runtime would: the view is laid out anew, then the widget
+/// operations of the task it returned (scrolling) run on it.
+fn update_in(app: &mut App, window: &mut Window, message: Message) {
+    let task = app.update(message);
+    frame(app, window);
+    window.run(app, task);
+    frame(app, window);
+}
+
+// A runtime for the requests the tasks would make (never answered here).
+#[tokio::test]
+async fn a_chat_with_unread_messages_opens_at_a_divider_above_the_first() {
+    let mut app = logged_in();
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    // The server says: 40 messages, read up to the 25th.
+    let synced = home::tests::sync_with(10, kith_shared::api::ConversationKind::Direct, 40, 25);
+    let _ = app.update(Message::Socket(socket::Event::Received(synced)));
+    let mut window = Window::new();
+    update_in(&mut app, &mut window, Message::Home(home::Message::Open(10)));
+    assert_eq!(home(&app).roster.unread(10), 0, "opening reads the conversation");
+    update_in(&mut app, &mut window, Message::Home(home::Message::ChatLoaded(10, Ok(lines(40)))));
+
+    assert!(window.shows(&app, "New messages"), "a divider above the first unread");
+    assert!(window.shows(&app, "line 26"));
+    assert!(!window.shows(&app, "line 40"), "the view starts at the first unread, not at the newest");
+    assert!(!window.shows(&app, "line 20"));
+    let log = window.from_end(&app, chat::id::LOG);
+    assert!(log > 100.0, "scrolled up from the newest: {log}");
+    let chat = home(&app).chat.as_ref().expect("the chat is open");
+    assert_eq!(chat.first_unread(), Some(26));
+    assert_eq!(chat.hold_after, Some(40), "reading above: what comes next waits below");
+
+    // Opened again with nothing unread: no divider, at the newest message.
+    update_in(&mut app, &mut window, Message::Home(home::Message::Open(10)));
+    update_in(&mut app, &mut window, Message::Home(home::Message::ChatLoaded(10, Ok(lines(40)))));
+    assert!(!window.shows(&app, "New messages"));
+    assert!(window.shows(&app, "line 40"));
+    assert!(window.from_end(&app, chat::id::LOG) < 1.0, "not where the chat was left before");
+}
+
+#[test]
+fn a_search_result_in_read_history_counts_only_unread_messages_as_new() {
+    let mut app = logged_in();
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    // 1000 messages, the last two unread; the search found the third.
+    let synced = home::tests::sync_with(10, kith_shared::api::ConversationKind::Direct, 1000, 998);
+    let _ = app.update(Message::Socket(socket::Event::Received(synced)));
+    let found = stored(3, 8, clock::now_ms(), "line 3");
+    let _ = app.update(Message::Home(home::Message::Jumped(found.clone(), Ok(998))));
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(lines(1000)))));
+    let chat = home(&app).chat.as_ref().expect("the chat is open");
+    assert_eq!(chat.visible().filter_map(|m| m.seq).max(), Some(6), "the result and three after it");
+    assert_eq!(chat.unseen(), 2, "seen messages below the result are not news");
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("2 new messages ↓").is_ok());
+    assert!(ui.find("994 new messages ↓").is_err());
+    drop(ui);
+
+    // Everything read: the chip still leads back down, without calling anything new.
+    let _ = app.update(Message::Home(home::Message::Jumped(found, Ok(998))));
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(lines(1000)))));
+    assert_eq!(home(&app).chat.as_ref().map(chat::Chat::unseen), Some(0));
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Newest messages ↓").is_ok());
 }

@@ -25,6 +25,8 @@ pub mod id {
     pub const COMPOSER: &str = "chat-composer";
     pub const LOG: &str = "chat-log";
     pub const EMOJI_SEARCH: &str = "chat-emoji-search";
+    /// The "New messages" divider above the first message unread when the chat opened.
+    pub const UNREAD: &str = "chat-unread";
 
     /// The emoji panel's cell of the emoji with this code.
     pub fn emoji(code: &str) -> String {
@@ -46,6 +48,13 @@ const BOTTOM_SLACK: f32 = 24.0;
 
 /// Within this many pixels of the oldest message shown, older ones are loaded.
 const TOP_SLACK: f32 = 80.0;
+
+/// Most messages read from the cache at first to reach the first unread one; past that the
+/// chat opens at the newest message as usual.
+const UNREAD_REACH: u32 = 1000;
+
+/// Room left above the "New messages" divider when the chat opens there.
+const ABOVE_DIVIDER: f32 = 8.0;
 
 /// A file waiting above the composer, with its size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +94,14 @@ pub struct Chat {
     pub pinned: bool,
     /// The message a search jumped to, marked in the log.
     pub highlight: Option<i64>,
+    /// Messages up to this sequence number had been read when the chat opened: they are not
+    /// news on the chip (None: not known, every held message counts).
+    pub read_upto: Option<i64>,
+    /// The chat opened with unread messages: those after this sequence number are marked by
+    /// a "New messages" divider.
+    pub unread_after: Option<i64>,
+    /// The view is still to be moved to the divider, once the messages are laid out.
+    pub start_at_unread: bool,
     /// "Remove friend" was clicked once: the header asks again.
     pub confirm_unfriend: bool,
     /// Files dropped on the window or chosen, shown (pictures previewed) until sent.
@@ -194,6 +211,9 @@ impl Chat {
             emoji_query: String::new(),
             pinned: false,
             highlight: None,
+            read_upto: None,
+            unread_after: None,
+            start_at_unread: false,
             confirm_unfriend: false,
             staged: Vec::new(),
         }
@@ -217,9 +237,33 @@ impl Chat {
     /// ends a few messages after it, which is marked; newer ones wait below the chip.
     pub fn show_around(&mut self, seq: i64, limit: u32) {
         self.limit = limit.max(PAGE);
+        // The result decides where the view is, not the first unread message.
+        self.start_at_unread = false;
         self.hold_after = Some(seq + AROUND);
         self.pinned = true;
         self.highlight = Some(seq);
+    }
+
+    /// Notes how far the user had read before opening the chat (`read_seq`, with `last_seq`
+    /// the newest message): with unread messages, a divider marks the first and the chat
+    /// reads enough of the cache to start there.
+    pub fn opened_after(&mut self, read_seq: i64, last_seq: i64, unread: bool) {
+        self.read_upto = Some(read_seq);
+        if unread && last_seq > read_seq {
+            self.unread_after = Some(read_seq);
+            self.start_at_unread = true;
+            let behind = u32::try_from(last_seq - read_seq).unwrap_or(u32::MAX);
+            self.limit = behind.saturating_add(AROUND as u32).clamp(PAGE, UNREAD_REACH);
+        }
+    }
+
+    /// The sequence number of the first message unread when the chat opened, if it is shown.
+    pub fn first_unread(&self) -> Option<i64> {
+        let after = self.unread_after?;
+        self.visible()
+            .filter(|m| m.sender_id != Some(self.me) && counts_as_new(&m.content))
+            .filter_map(|m| m.seq)
+            .find(|seq| *seq > after)
     }
 
     /// Takes the conversation as read from the cache (the newest `limit` messages).
@@ -242,17 +286,24 @@ impl Chat {
         }
     }
 
-    /// New messages from others waiting below while the user reads above.
+    /// New messages from others waiting below while the user reads above: held back, and
+    /// not read before the chat opened (a search result in old history holds back messages
+    /// the user has seen).
     pub fn unseen(&self) -> usize {
         self.messages
             .iter()
             .filter(|m| self.held(m) && m.sender_id != Some(self.me) && counts_as_new(&m.content))
+            .filter(|m| match (self.read_upto, m.seq) {
+                (Some(read), Some(seq)) => seq > read,
+                _ => true,
+            })
             .count()
     }
 
     /// What the chip under the log says, when messages wait below.
     fn chip(&self) -> Option<String> {
         match self.unseen() {
+            0 if self.messages.iter().any(|m| self.held(m)) => Some("Newest messages ↓".to_owned()),
             0 => None,
             1 => Some("1 new message ↓".to_owned()),
             unseen => Some(format!("{unseen} new messages ↓")),
@@ -574,6 +625,7 @@ impl Chat {
         let today = clock::day(self.now_ms);
         let mut lines = column![].spacing(8).padding([0, 8]);
         let mut last_day = None;
+        let first_unread = self.first_unread();
         for message in self.visible() {
             if matches!(message.content, Content::Recall { .. }) {
                 // The recall itself is not a line: the recalled message shows it.
@@ -585,6 +637,10 @@ impl Chat {
                     lines = lines.push(widget::day_separator(clock::day_label(day, today)));
                 }
                 last_day = day;
+            }
+            if message.seq.is_some() && message.seq == first_unread {
+                lines =
+                    lines.push(container(widget::day_separator("New messages".to_owned())).id(id::UNREAD));
             }
             if message.seq.is_some() && message.seq == self.highlight {
                 lines = lines.push(widget::day_separator("Found".to_owned()));
@@ -784,6 +840,28 @@ impl Chat {
             Content::Recall { .. } => container(text("")).height(0).into(),
         }
     }
+}
+
+/// Moves the log so that the "New messages" divider is near its top, once the chat is laid
+/// out: finds where the log and the divider are, then scrolls (the log counts its offset from
+/// the newest message). Nothing moves when there is no divider or everything fits.
+pub fn scroll_to_first_unread<T: Send + 'static>() -> iced::Task<T> {
+    use iced_selector::{Selector, Target};
+    let find = |name: &'static str| iced_runtime::task::widget(iced_selector::id(name).find());
+    find(id::LOG).then(move |log| {
+        find(id::UNREAD).then(move |divider| {
+            let (Some(Target::Scrollable { bounds, content_bounds, .. }), Some(divider)) = (&log, divider)
+            else {
+                return iced::Task::none();
+            };
+            let longest = (content_bounds.height - bounds.height).max(0.0);
+            let from_top = (divider.bounds().y - content_bounds.y - ABOVE_DIVIDER).clamp(0.0, longest);
+            iced::widget::operation::scroll_to(
+                id::LOG,
+                iced::widget::operation::AbsoluteOffset { x: None, y: Some(longest - from_top) },
+            )
+        })
+    })
 }
 
 /// The size to show a picture of `width` × `height` at, at most `max` on its longer side.
@@ -1166,6 +1244,28 @@ mod tests {
         chat.update(Message::Scrolled { from_top: 400.0, from_bottom: 0.0 });
         assert_eq!(chat.visible().count(), 12);
         assert_eq!(chat.highlight, None);
+    }
+
+    #[test]
+    fn opening_with_unread_messages_reads_far_enough_back_to_show_the_first() {
+        let mut chat = typed("");
+        chat.opened_after(40, 40, false);
+        assert_eq!((chat.unread_after, chat.start_at_unread, chat.limit), (None, false, PAGE), "all read");
+        let mut chat = typed("");
+        chat.opened_after(6, 1000, true);
+        assert_eq!((chat.unread_after, chat.start_at_unread), (Some(6), true));
+        assert!(chat.limit >= 994, "the first unread is among the messages read: {}", chat.limit);
+        let mut chat = typed("");
+        chat.opened_after(0, 1_000_000, true);
+        assert_eq!(chat.limit, UNREAD_REACH, "a bounded read, however far behind");
+        // The divider goes above the first unread message from someone else.
+        let mut messages: Vec<_> = (1..=6).map(|seq| sent(seq, 8, seq)).collect();
+        messages.push(sent(7, 7, 7));
+        messages.push(sent(8, 8, 8));
+        let mut chat = typed("");
+        chat.opened_after(6, 8, true);
+        chat.set_messages(messages);
+        assert_eq!(chat.first_unread(), Some(8), "one's own message is not unread");
     }
 
     #[test]

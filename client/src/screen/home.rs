@@ -1301,19 +1301,35 @@ impl Home {
                 return (Task::none(), session_over(&err));
             }
             Message::Open(conversation) => {
+                // How far the user had read, before opening marks everything read.
+                let known = self
+                    .roster
+                    .conversations
+                    .get(&conversation)
+                    .map(|c| (c.read_seq, c.last_seq, c.unread > 0));
                 self.roster.open(Some(conversation));
                 self.report_read(conversation);
                 let mut chat = Chat::new(conversation, self.session.user.id);
+                if let Some((read_seq, last_seq, unread)) = known {
+                    chat.opened_after(read_seq, last_seq, unread);
+                }
                 chat.read_only = self.offline;
                 chat.limits = self.limits;
                 self.chat = Some(chat);
                 self.panel = None;
+                // The log starts at the newest message, not where the previous chat was left
+                // (one log widget serves every chat); `ChatLoaded` may move it to the unread.
+                let newest = iced::widget::operation::snap_to(
+                    chat::id::LOG,
+                    iced::widget::operation::RelativeOffset::START,
+                );
                 if self.offline {
-                    return (self.load_chat(conversation), None);
+                    return (Task::batch([newest, self.load_chat(conversation)]), None);
                 }
                 let focus = iced::widget::operation::focus(chat::id::COMPOSER);
                 return (
                     Task::batch([
+                        newest,
                         self.load_chat(conversation),
                         self.load_members(conversation),
                         self.load_receipts(conversation),
@@ -1411,7 +1427,17 @@ impl Home {
                     && chat.conversation_id == conversation
                 {
                     chat.set_messages(messages);
-                    return (self.fetch_pictures(), None);
+                    // Opened with unread messages: the view starts at the first of them, once
+                    // the cache has it (a catch-up may still be fetching it).
+                    let start = chat.start_at_unread && chat.first_unread().is_some();
+                    if start {
+                        chat.start_at_unread = false;
+                    }
+                    let fetch = self.fetch_pictures();
+                    if start {
+                        return (Task::batch([fetch, chat::scroll_to_first_unread()]), None);
+                    }
+                    return (fetch, None);
                 }
             }
             Message::PictureLoaded(key, Ok(bytes)) => {
@@ -2492,7 +2518,7 @@ fn settings_view(settings: &Settings) -> Element<'_, Message> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::address::ServerAddress;
     use crate::api::Api;
@@ -2549,7 +2575,7 @@ mod tests {
     }
 
     /// A `sync_state` listing one conversation.
-    fn sync_with(
+    pub(crate) fn sync_with(
         conversation_id: ConversationId,
         kind: ConversationKind,
         last_seq: i64,
