@@ -977,3 +977,109 @@ async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_
 
     server.server.shutdown().await;
 }
+
+impl Driver {
+    /// The same computer after the app was closed and started again: a new app core on the
+    /// same data folder (history, files), logged in as `username` once more.
+    async fn restart(self, server: &TestServer, username: &str) -> Driver {
+        let Driver { app, socket, _data: data, .. } = self;
+        if let Some((_, cancel)) = socket {
+            cancel.cancel();
+        }
+        drop(app);
+        let (app, task) = App::new(Setup { data_root: Some(data.path().to_owned()), ..Setup::default() });
+        let (inbox_tx, inbox) = mpsc::unbounded_channel();
+        let mut driver = Driver { app, inbox_tx, inbox, socket: None, _data: data };
+        driver.run(task);
+        let steps = [
+            login::Message::ServerChanged(server.http()),
+            login::Message::AdvancedToggled(true),
+            login::Message::SocketPortChanged(server.socket_port().to_string()),
+            login::Message::UsernameChanged(username.to_owned()),
+            login::Message::PasswordChanged(PASSWORD.to_owned()),
+            login::Message::Submit,
+        ];
+        for step in steps {
+            driver.update(Message::Login(step));
+        }
+        driver.until_home("logged in again and connected", |home| home.status == home::Status::Online).await;
+        driver.until_home("the cache is open", |home| home.history.is_some()).await;
+        driver
+    }
+
+    /// Waits until the cache remembers where the file of `upload_id` is on this computer.
+    async fn until_file_recorded(&mut self, upload_id: &str) {
+        let history = self.history().expect("the cache");
+        let deadline = Instant::now() + PATIENCE;
+        while !history.saved_files().await.expect("read").iter().any(|(id, _)| id == upload_id) {
+            assert!(Instant::now() < deadline, "timed out waiting until the cache remembers {upload_id}");
+            if let Ok(Some(message)) =
+                tokio::time::timeout(Duration::from_millis(100), self.inbox.recv()).await
+            {
+                self.update(message);
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_picture_saved_here_still_shows_after_a_restart_once_the_server_deleted_it() {
+    // The server deletes a file once every receiver has fetched it.
+    let server = TestServer::start_with(|config| config.sweep_interval = Duration::from_millis(100)).await;
+    let mut alice = Driver::new();
+    let mut bob = Driver::new();
+    alice.register(&server, "alice", "Alice").await;
+    bob.register(&server, "bob", "Bob").await;
+    let conversation = befriend(&mut alice, &mut bob).await;
+
+    // Alice sends a picture; Bob's app saves it as it arrives.
+    let desk = tempfile::tempdir().expect("temp dir");
+    let picture = desk.path().join("harbour.png");
+    ::image::RgbImage::from_pixel(64, 48, ::image::Rgb([20, 90, 160])).save(&picture).expect("write");
+    alice.home(home::Message::Open(conversation));
+    alice.home(home::Message::FileDropped(picture.clone()));
+    alice.ui(|ui| {
+        ui.click("Send the file").expect("the send button");
+    });
+    let is_image =
+        |m: &StoredMessage| matches!(&m.content, Content::Image { name, .. } if name == "harbour.png");
+    let sent = alice.until_cached(conversation, "the picture", |m| is_image(m) && m.seq.is_some()).await;
+    let upload_id = sent
+        .iter()
+        .find_map(|m| match &m.content {
+            Content::Image { upload_id, .. } => Some(upload_id.clone()),
+            _ => None,
+        })
+        .expect("the picture's upload");
+    bob.until_cached(conversation, "the picture", is_image).await;
+    bob.until_home("Bob saved the picture", |home| home.files.saved.contains_key(&upload_id)).await;
+    alice.until_file_recorded(&upload_id).await;
+    bob.until_file_recorded(&upload_id).await;
+
+    // The server lets its copy and the thumbnail go.
+    let api = bob.main().session.api.clone();
+    let deadline = Instant::now() + PATIENCE;
+    while api.bytes(&format!("/api/files/{upload_id}/thumbnail")).await.is_ok() {
+        assert!(Instant::now() < deadline, "timed out waiting until the server deletes the file");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Both start the app again and open the chat: the picture shows from the saved copy.
+    let drawn = |app: &App| {
+        let mut ui = Simulator::with_settings(crate::tests::fonts(), app.view());
+        // "Saved" sits under a picture saved on this computer.
+        ui.find("Saved").is_ok() && ui.find("Loading the picture…").is_err()
+    };
+    for (driver, name) in [(alice, "alice"), (bob, "bob")] {
+        let mut driver = driver.restart(&server, name).await;
+        driver.home(home::Message::Open(conversation));
+        driver.until("the picture is drawn or given up", drawn).await;
+        assert!(!driver.sees("The picture cannot be shown."), "{name} sees the saved picture");
+        assert!(
+            matches!(driver.main().files.thumbnail(&upload_id), Some(Picture::Ready(_))),
+            "{name}'s picture is drawn"
+        );
+    }
+
+    server.server.shutdown().await;
+}

@@ -114,6 +114,24 @@ impl Files {
         self.pictures.get(&Self::local_key(path, max_side))
     }
 
+    /// The picture a chat shows for an image: drawn from the copy saved on this computer when
+    /// there is one, else the server's thumbnail (whichever is ready first; a thumbnail the
+    /// server no longer has does not hide a saved copy).
+    pub fn thumbnail(&self, upload_id: &str) -> Option<&Picture> {
+        let local = self.saved.get(upload_id).and_then(|path| self.local(path, THUMBNAIL_SIDE));
+        let remote = self.pictures.get(upload_id);
+        match (local, remote) {
+            (Some(ready @ Picture::Ready(_)), _) | (_, Some(ready @ Picture::Ready(_))) => Some(ready),
+            (Some(loading @ Picture::Loading), _) | (_, Some(loading @ Picture::Loading)) => Some(loading),
+            (local, remote) => local.or(remote),
+        }
+    }
+
+    /// Where the server's thumbnails are kept on this computer: beside the files folder.
+    pub fn thumbnails_folder(&self) -> Option<PathBuf> {
+        Some(self.folder.as_deref()?.parent()?.join("thumbnails"))
+    }
+
     /// A user's avatar picture, once fetched.
     pub fn avatar(&self, url: Option<&str>) -> Option<&image::Handle> {
         match self.pictures.get(&Self::avatar_key(url?)) {
@@ -132,6 +150,45 @@ impl Files {
         uploads.sort_by(|a, b| a.1.name.cmp(&b.1.name));
         uploads
     }
+}
+
+/// An image's thumbnail: the copy kept in `cache` from an earlier fetch, else the server's
+/// (then kept there for next time, when the server may have let it go).
+pub async fn thumbnail(api: Api, upload_id: String, cache: Option<PathBuf>) -> Result<Vec<u8>, ApiError> {
+    let kept = cache.and_then(|folder| kept_thumbnail(&folder, &upload_id));
+    if let Some(kept) = &kept
+        && let Ok(bytes) = tokio::fs::read(kept).await
+    {
+        return Ok(bytes);
+    }
+    let bytes = api.bytes(&format!("/api/files/{upload_id}/thumbnail")).await?;
+    if let Some(kept) = kept {
+        // A copy for next time; without it the picture comes from the server again.
+        let write = async {
+            if let Some(folder) = kept.parent() {
+                tokio::fs::create_dir_all(folder).await?;
+            }
+            tokio::fs::write(&kept, &bytes).await
+        };
+        if let Err(err) = write.await {
+            tracing::warn!(%err, path = %kept.display(), "cannot keep a thumbnail");
+        }
+    }
+    Ok(bytes)
+}
+
+/// Where the thumbnail of `upload_id` is kept in `folder`. Upload ids are the server's uuids:
+/// anything else is not used as a file name (None).
+pub fn kept_thumbnail(folder: &Path, upload_id: &str) -> Option<PathBuf> {
+    let plain = !upload_id.is_empty() && upload_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    plain.then(|| folder.join(format!("{upload_id}.png")))
+}
+
+/// Reads a kept thumbnail, ready to draw (offline: the server cannot be asked).
+pub async fn read_kept_thumbnail(path: PathBuf) -> Result<image::Handle, String> {
+    let bytes =
+        tokio::fs::read(&path).await.map_err(|err| format!("Cannot read {}: {err}", path.display()))?;
+    Ok(image::Handle::from_bytes(bytes))
 }
 
 /// The files folder that belongs beside a history database.
@@ -255,6 +312,10 @@ pub const PREVIEW_MAX_BYTES: u64 = 50 * 1000 * 1000;
 /// The longer side of a picture previewed before sending, and of one in the viewer.
 pub const PREVIEW_SIDE: u32 = 160;
 pub const VIEWER_SIDE: u32 = 1600;
+
+/// The longer side of a picture in the chat decoded from its saved copy (shown at most 280
+/// pixels large; twice that stays sharp on double-density screens).
+pub const THUMBNAIL_SIDE: u32 = 560;
 
 /// Decodes a picture file off the UI thread, scaled down to at most `max_side` pixels on its
 /// longer side, ready to draw (a large photo would otherwise be decoded while drawing).
@@ -513,6 +574,39 @@ mod tests {
         assert!(refused.contains("no program on this computer opens it"), "{refused}");
         let missing = open_with("kith-no-such-opener", path).await.expect_err("no opener");
         assert!(missing.contains("has no kith-no-such-opener"), "{missing}");
+    }
+
+    #[test]
+    fn a_saved_copy_shows_when_the_servers_thumbnail_cannot() {
+        let saved = PathBuf::from("/data/files/harbour.png");
+        let handle = || Picture::Ready(image::Handle::from_rgba(1, 1, vec![0; 4]));
+        let mut files = Files::default();
+        assert!(files.thumbnail("u-1").is_none());
+        files.pictures.insert("u-1".into(), Picture::Failed);
+        assert!(matches!(files.thumbnail("u-1"), Some(Picture::Failed)), "nothing saved here");
+        files.saved.insert("u-1".into(), saved.clone());
+        files.pictures.insert(Files::local_key(&saved, THUMBNAIL_SIDE), Picture::Loading);
+        assert!(matches!(files.thumbnail("u-1"), Some(Picture::Loading)), "the saved copy is on its way");
+        files.pictures.insert(Files::local_key(&saved, THUMBNAIL_SIDE), handle());
+        assert!(matches!(files.thumbnail("u-1"), Some(Picture::Ready(_))));
+        // Without a copy, the server's thumbnail.
+        files.pictures.insert("u-2".into(), handle());
+        assert!(matches!(files.thumbnail("u-2"), Some(Picture::Ready(_))));
+    }
+
+    #[tokio::test]
+    async fn a_kept_thumbnail_needs_no_server() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("0b7e-4c1d.png"), b"kept").expect("write");
+        // Nothing listens there: only the kept copy can answer.
+        let address = crate::address::ServerAddress::parse("127.0.0.1:1", "").expect("valid");
+        let api = Api::new(&address, &crate::trust::Trust::in_memory());
+        let kept = thumbnail(api.clone(), "0b7e-4c1d".into(), Some(dir.path().to_owned())).await;
+        assert_eq!(kept.expect("the kept thumbnail"), b"kept");
+        assert!(thumbnail(api.clone(), "0b7e-4c1d".into(), None).await.is_err(), "no cache: the server");
+        // An id that is not the server's kind of name is never a path.
+        std::fs::write(dir.path().join("..png"), b"odd").expect("write");
+        assert!(thumbnail(api, ".".into(), Some(dir.path().to_owned())).await.is_err());
     }
 
     #[test]

@@ -994,3 +994,67 @@ fn a_search_result_in_read_history_counts_only_unread_messages_as_new() {
     let mut ui = Simulator::with_settings(fonts(), app.view());
     assert!(ui.find("Newest messages ↓").is_ok());
 }
+
+/// Runs a task to its end and handles what it produced (its widget operations aside).
+async fn settle(app: &mut App, task: iced::Task<Message>) {
+    use futures_util::StreamExt;
+    let Some(mut stream) = iced_test::runtime::task::into_stream(task) else { return };
+    let mut produced = Vec::new();
+    while let Some(action) = stream.next().await {
+        if let iced_test::runtime::Action::Output(message) = action {
+            produced.push(message);
+        }
+    }
+    for message in produced {
+        let _ = app.update(message);
+    }
+}
+
+#[tokio::test]
+async fn offline_a_picture_shows_from_the_thumbnail_kept_on_this_computer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let history = previous_session(dir.path()).await;
+    let picture = kith_shared::frame::ChatMessage {
+        id: 501,
+        conversation_id: 42,
+        seq: 2,
+        sender_id: Some(9),
+        client_id: None,
+        sent_at: clock::now_ms(),
+        content: Content::Image {
+            upload_id: "0b7e-4c1d".into(),
+            name: "harbour.jpg".into(),
+            size: 30_000_000,
+            mime: "image/jpeg".into(),
+            width: 640,
+            height: 480,
+            thumbnail_id: "0b7e-4c1d-t".into(),
+        },
+        muted: false,
+    };
+    history.store(&picture).await.expect("store");
+    // Fetched in an earlier session (too large to be saved as it arrived).
+    let folder = ServerAddress::parse("127.0.0.1:8000", "").expect("valid").folder_name();
+    let thumbnails = dir.path().join(&folder).join(alice().id.to_string()).join("thumbnails");
+    std::fs::create_dir_all(&thumbnails).expect("folder");
+    ::image::RgbImage::from_pixel(8, 6, ::image::Rgb([20, 90, 160]))
+        .save(thumbnails.join("0b7e-4c1d.png"))
+        .expect("write the thumbnail");
+
+    let mut app = typed_login(dir.path());
+    let _ = app.update(Message::Login(login::Message::Finished(Err(unreachable()))));
+    run(&mut app, &|ui| {
+        ui.click("Browse offline").expect("browse offline button");
+    });
+    let _ = app.update(Message::Home(home::Message::HistoryOpened(Ok(history.clone()))));
+    let _ = app.update(Message::Home(home::Message::Open(42)));
+    let loaded = history.recent(42, 100).await.map_err(|e| e.to_string());
+    let task = app.update(Message::Home(home::Message::ChatLoaded(42, loaded)));
+    settle(&mut app, task).await;
+
+    assert!(matches!(home(&app).files.thumbnail("0b7e-4c1d"), Some(crate::files::Picture::Ready(_))));
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("The picture cannot be shown.").is_err());
+    assert!(ui.find("Loading the picture…").is_err());
+    history.close().await;
+}

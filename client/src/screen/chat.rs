@@ -770,7 +770,7 @@ impl Chat {
         let sender = if group && !mine { sender_name(message.sender_id) } else { None };
         match &message.content {
             Content::Image { upload_id, name, size, width, height, .. } => {
-                let picture: Element<'a, Message> = match files.pictures.get(upload_id) {
+                let picture: Element<'a, Message> = match files.thumbnail(upload_id) {
                     Some(Picture::Ready(handle)) => {
                         let (w, h) = fit(*width, *height, 280.0);
                         button(image(handle.clone()).width(w).height(h))

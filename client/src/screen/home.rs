@@ -884,36 +884,58 @@ impl Home {
         self.update(Message::Open(conversation)).0
     }
 
-    /// Fetches the thumbnails and stickers of the open chat that are not here yet.
+    /// Shows the pictures of the open chat that are not here yet: images from their copies
+    /// saved on this computer first (offline too), else the server's thumbnails (kept on
+    /// this computer once fetched); stickers from the server.
     fn fetch_pictures(&mut self) -> Task<Message> {
         let Some(chat) = &self.chat else { return Task::none() };
-        let wanted: Vec<(String, String)> = chat
-            .messages
-            .iter()
-            .filter_map(|m| match &m.content {
-                Content::Image { upload_id, .. } => {
-                    Some((upload_id.clone(), format!("/api/files/{upload_id}/thumbnail")))
-                }
+        let mut saved = Vec::new();
+        let mut wanted = Vec::new();
+        for message in &chat.messages {
+            match &message.content {
+                Content::Image { upload_id, .. } => match self.files.saved.get(upload_id) {
+                    Some(path) => saved.push(path.clone()),
+                    None => wanted.push((upload_id.clone(), None)),
+                },
                 Content::Sticker { code } if code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
-                    Some((Files::sticker_key(code), format!("/static/emoji/{code}.png")))
+                    wanted.push((Files::sticker_key(code), Some(format!("/static/emoji/{code}.png"))));
                 }
-                _ => None,
-            })
-            .filter(|(key, _)| !self.files.pictures.contains_key(key))
-            .collect();
-        if self.offline {
-            return Task::none();
+                _ => {}
+            }
         }
-        let tasks: Vec<_> = wanted
-            .into_iter()
-            .map(|(key, path)| {
+        let mut tasks: Vec<_> =
+            saved.into_iter().map(|path| self.decode_local(path, files::THUMBNAIL_SIDE)).collect();
+        let cache = self.files.thumbnails_folder();
+        if self.offline {
+            // Without the server: the thumbnails kept from earlier fetches.
+            let kept = wanted.into_iter().filter(|(_, sticker)| sticker.is_none()).filter_map(|(key, _)| {
+                let path = files::kept_thumbnail(cache.as_deref()?, &key).filter(|path| path.is_file())?;
+                Some((key, path))
+            });
+            for (key, path) in kept.collect::<Vec<_>>() {
+                if self.files.pictures.contains_key(&key) {
+                    continue;
+                }
                 self.files.pictures.insert(key.clone(), Picture::Loading);
-                let api = self.session.api.clone();
-                Task::perform(async move { api.bytes(&path).await }, move |result| {
-                    Message::PictureLoaded(key.clone(), result)
-                })
-            })
-            .collect();
+                tasks.push(Task::perform(files::read_kept_thumbnail(path), move |result| {
+                    Message::Decoded(key.clone(), result)
+                }));
+            }
+            return Task::batch(tasks);
+        }
+        for (key, sticker) in wanted {
+            if self.files.pictures.contains_key(&key) {
+                continue;
+            }
+            self.files.pictures.insert(key.clone(), Picture::Loading);
+            let api = self.session.api.clone();
+            let id = key.clone();
+            let done = move |result| Message::PictureLoaded(id.clone(), result);
+            tasks.push(match sticker {
+                Some(path) => Task::perform(async move { api.bytes(&path).await }, done),
+                None => Task::perform(files::thumbnail(api, key, cache.clone()), done),
+            });
+        }
         Task::batch(tasks)
     }
 
@@ -1447,9 +1469,17 @@ impl Home {
             }
             Message::PictureLoaded(key, Err(err)) => {
                 tracing::warn!(%err, key, "cannot fetch a picture");
-                self.files.pictures.insert(key, Picture::Failed);
+                self.files.pictures.insert(key.clone(), Picture::Failed);
+                // The server's copy is gone (or unreachable): a copy saved here still shows.
+                if let Some(path) = self.files.saved.get(&key).cloned() {
+                    return (self.decode_local(path, files::THUMBNAIL_SIDE), None);
+                }
             }
-            Message::SavedFilesLoaded(Ok(saved)) => self.files.saved.extend(saved),
+            Message::SavedFilesLoaded(Ok(saved)) => {
+                self.files.saved.extend(saved);
+                // The open chat's pictures that are saved here are drawn from their copies.
+                return (self.fetch_pictures(), None);
+            }
             Message::SavedFilesLoaded(Err(err)) => tracing::warn!(%err, "cannot read the saved files"),
             Message::Transfer(key, progress) => return (self.transfer(key, progress), None),
             Message::FileDropped(path) => {
