@@ -939,13 +939,13 @@ async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_
     .await;
     let mut window = crate::tests::Window::new();
     bob.frame(&mut window);
-    assert!(window.from_end(&bob.app, chat::id::LOG) < 1.0, "the chat opens at the newest line");
+    assert!(window.scrolled_up_by(&bob.app, chat::id::LOG) < 1.0, "the chat opens at the newest line");
     assert!(window.shows(&bob.app, "line 40"));
     for message in window.wheel(&bob.app, chat::id::LOG, 400.0) {
         bob.update(message);
     }
     bob.frame(&mut window);
-    let reading = window.from_end(&bob.app, chat::id::LOG);
+    let reading = window.scrolled_up_by(&bob.app, chat::id::LOG);
     assert!(reading > 300.0, "Bob reads above the newest line: {reading}");
     assert!(!window.shows(&bob.app, "line 40"));
 
@@ -962,7 +962,7 @@ async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_
     .await;
     bob.frame(&mut window);
     bob.frame(&mut window);
-    assert_eq!(window.from_end(&bob.app, chat::id::LOG), reading, "the view stays where Bob reads");
+    assert_eq!(window.scrolled_up_by(&bob.app, chat::id::LOG), reading, "the view stays where Bob reads");
     assert!(window.shows(&bob.app, "1 new message ↓"), "the chip counts the new line");
     assert!(!window.shows(&bob.app, "are you there?"), "the new line waits below");
     assert!(!window.shows(&bob.app, "line 40"));
@@ -971,7 +971,7 @@ async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_
     let jump = bob.app.update(Message::Home(home::Message::Chat(chat::Message::JumpToNewest)));
     window.run(&bob.app, jump);
     bob.frame(&mut window);
-    assert!(window.from_end(&bob.app, chat::id::LOG) < 1.0);
+    assert!(window.scrolled_up_by(&bob.app, chat::id::LOG) < 1.0);
     assert!(window.shows(&bob.app, "are you there?"));
     assert!(!window.shows(&bob.app, "1 new message ↓"));
 

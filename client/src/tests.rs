@@ -117,9 +117,9 @@ impl Window {
         self.find(app, text).is_some_and(|found| found.visible_bounds().is_some())
     }
 
-    /// How far the scrollable with `id` is scrolled from its end (its newest line, for the
-    /// chat log).
-    pub(crate) fn from_end(&mut self, app: &App, id: &'static str) -> f32 {
+    /// How far the scrollable with `id` is scrolled up from its end (from the newest line, for
+    /// the chat log).
+    pub(crate) fn scrolled_up_by(&mut self, app: &App, id: &'static str) -> f32 {
         match self.find(app, selector::id(id)) {
             Some(iced_test::selector::Target::Scrollable { bounds, content_bounds, translation, .. }) => {
                 (content_bounds.height - bounds.height).max(0.0) - translation.y
@@ -955,7 +955,7 @@ async fn a_chat_with_unread_messages_opens_at_a_divider_above_the_first() {
     assert!(window.shows(&app, "line 26"));
     assert!(!window.shows(&app, "line 40"), "the view starts at the first unread, not at the newest");
     assert!(!window.shows(&app, "line 20"));
-    let log = window.from_end(&app, chat::id::LOG);
+    let log = window.scrolled_up_by(&app, chat::id::LOG);
     assert!(log > 100.0, "scrolled up from the newest: {log}");
     let chat = home(&app).chat.as_ref().expect("the chat is open");
     assert_eq!(chat.first_unread(), Some(26));
@@ -966,7 +966,7 @@ async fn a_chat_with_unread_messages_opens_at_a_divider_above_the_first() {
     update_in(&mut app, &mut window, Message::Home(home::Message::ChatLoaded(10, Ok(lines(40)))));
     assert!(!window.shows(&app, "New messages"));
     assert!(window.shows(&app, "line 40"));
-    assert!(window.from_end(&app, chat::id::LOG) < 1.0, "not where the chat was left before");
+    assert!(window.scrolled_up_by(&app, chat::id::LOG) < 1.0, "not where the chat was left before");
 }
 
 #[test]
