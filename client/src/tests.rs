@@ -1058,3 +1058,41 @@ async fn offline_a_picture_shows_from_the_thumbnail_kept_on_this_computer() {
     assert!(ui.find("Loading the picture…").is_err());
     history.close().await;
 }
+
+#[test]
+fn a_picture_arriving_below_does_not_shift_what_the_reader_reads() {
+    let mut app = logged_in();
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let mut messages = lines(40);
+    messages[37].content = Content::Image {
+        upload_id: "0b7e-4c1d".into(),
+        name: "harbour.png".into(),
+        size: 3_000,
+        mime: "image/png".into(),
+        width: 640,
+        height: 480,
+        thumbnail_id: "0b7e-4c1d-t".into(),
+    };
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(messages))));
+    let mut window = Window::new();
+    frame(&mut app, &mut window);
+    for message in window.wheel(&app, chat::id::LOG, 600.0) {
+        let _ = app.update(message);
+    }
+    frame(&mut app, &mut window);
+    let place = |window: &mut Window, app: &App| {
+        window.find(app, "line 30").and_then(|line| iced_test::selector::Bounded::visible_bounds(&line))
+    };
+    let before = place(&mut window, &app).expect("line 30 is being read");
+
+    // The thumbnail below (out of view) arrives.
+    let mut png = std::io::Cursor::new(Vec::new());
+    ::image::RgbImage::from_pixel(64, 48, ::image::Rgb([20, 90, 160]))
+        .write_to(&mut png, ::image::ImageFormat::Png)
+        .expect("encode");
+    let arrived = home::Message::PictureLoaded("0b7e-4c1d".into(), Ok(png.into_inner()));
+    let _ = app.update(Message::Home(arrived));
+    frame(&mut app, &mut window);
+    assert_eq!(place(&mut window, &app), Some(before), "line 30 stays where it was read");
+}

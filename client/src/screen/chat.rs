@@ -303,7 +303,14 @@ impl Chat {
     /// What the chip under the log says, when messages wait below.
     fn chip(&self) -> Option<String> {
         match self.unseen() {
-            0 if self.messages.iter().any(|m| self.held(m)) => Some("Newest messages ↓".to_owned()),
+            // Nothing new, but the view is not at the end (a search result in read history).
+            0 if self
+                .messages
+                .iter()
+                .any(|m| self.held(m) && !matches!(m.content, Content::Recall { .. })) =>
+            {
+                Some("Newest messages ↓".to_owned())
+            }
             0 => None,
             1 => Some("1 new message ↓".to_owned()),
             unseen => Some(format!("{unseen} new messages ↓")),
@@ -770,17 +777,22 @@ impl Chat {
         let sender = if group && !mine { sender_name(message.sender_id) } else { None };
         match &message.content {
             Content::Image { upload_id, name, size, width, height, .. } => {
+                let (w, h) = fit(*width, *height, 280.0);
+                // Loading or not, the picture takes its size: the log does not shift under the
+                // reader when it arrives.
                 let picture: Element<'a, Message> = match files.thumbnail(upload_id) {
-                    Some(Picture::Ready(handle)) => {
-                        let (w, h) = fit(*width, *height, 280.0);
-                        button(image(handle.clone()).width(w).height(h))
-                            .style(button::text)
-                            .padding(0)
-                            .on_press(Message::ViewImage { upload_id: upload_id.clone(), name: name.clone() })
-                            .into()
+                    Some(Picture::Ready(handle)) => button(image(handle.clone()).width(w).height(h))
+                        .style(button::text)
+                        .padding(0)
+                        .on_press(Message::ViewImage { upload_id: upload_id.clone(), name: name.clone() })
+                        .into(),
+                    Some(Picture::Failed) => {
+                        container(text("The picture cannot be shown.").size(13)).width(w).height(h).into()
                     }
-                    Some(Picture::Failed) => text("The picture cannot be shown.").size(13).into(),
-                    _ => text("Loading the picture…").size(13).style(text::secondary).into(),
+                    _ => container(text("Loading the picture…").size(13).style(text::secondary))
+                        .width(w)
+                        .height(h)
+                        .into(),
                 };
                 let body = column![picture, file_actions(upload_id, name, *size, files)].spacing(6);
                 widget::message_frame(body.into(), sender, mine, false, footer(), None)
