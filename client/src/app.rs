@@ -293,14 +293,11 @@ impl App {
             Screen::Login(login) => login.view().map(Message::Login),
             Screen::Home(home) => home.view(&self.settings).map(Message::Home),
         };
-        match &self.dialog {
-            Some(dialog) => widget::modal(
-                screen,
-                widget::notice(&dialog.title, &dialog.body, Message::DialogClosed),
-                Some(Message::DialogClosed),
-            ),
-            None => screen,
-        }
+        let dialog = self
+            .dialog
+            .as_ref()
+            .map(|dialog| widget::notice(&dialog.title, &dialog.body, Message::DialogClosed));
+        widget::modal(screen, dialog, Some(Message::DialogClosed))
     }
 
     pub fn subscription(&self) -> Subscription<Message> {

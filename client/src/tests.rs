@@ -1096,3 +1096,30 @@ fn a_picture_arriving_below_does_not_shift_what_the_reader_reads() {
     frame(&mut app, &mut window);
     assert_eq!(place(&mut window, &app), Some(before), "line 30 stays where it was read");
 }
+
+#[test]
+fn the_picture_viewer_leaves_the_chat_where_it_was_read() {
+    let mut app = logged_in();
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(lines(40)))));
+    let mut window = Window::new();
+    frame(&mut app, &mut window);
+    for message in window.wheel(&app, chat::id::LOG, 600.0) {
+        let _ = app.update(message);
+    }
+    frame(&mut app, &mut window);
+    let reading = window.scrolled_up_by(&app, chat::id::LOG);
+    assert!(reading > 500.0, "{reading}");
+
+    // A picture opens over the window, and closes again.
+    let view = chat::Message::ViewImage { upload_id: "0b7e-4c1d".into(), name: "harbour.png".into() };
+    let _ = app.update(Message::Home(home::Message::Chat(view)));
+    frame(&mut app, &mut window);
+    let _ = app.update(Message::Home(home::Message::CloseViewer));
+    frame(&mut app, &mut window);
+    // (Within a pixel: this app keeps no files, and the chat says so under the composer.)
+    let after = window.scrolled_up_by(&app, chat::id::LOG);
+    assert!((after - reading).abs() < 1.0, "the chat is where it was read: {after}, not {reading}");
+    assert_eq!(home(&app).chat.as_ref().and_then(|c| c.hold_after), Some(40), "still reading above");
+}

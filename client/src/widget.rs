@@ -256,21 +256,26 @@ pub fn card<'a, Message: 'a>(content: impl Into<Element<'a, Message>>) -> contai
     })
 }
 
-/// `base` with a modal card over it; a click outside the card sends `on_blur` if given.
+/// A `content` card, when there is one, centred over `base` on a dimmed backdrop; a click
+/// beside it sends `on_blur`.
 pub fn modal<'a, Message: Clone + 'a>(
     base: impl Into<Element<'a, Message>>,
-    content: impl Into<Element<'a, Message>>,
+    content: Option<Element<'a, Message>>,
     on_blur: Option<Message>,
 ) -> Element<'a, Message> {
-    overlay(base, card(content).max_width(460), on_blur)
+    overlay(base, content.map(|content| card(content).max_width(460).into()), on_blur)
 }
 
-/// `content` centred over `base` on a dimmed backdrop; a click beside it sends `on_blur`.
+/// `content`, when there is one, centred over `base` on a dimmed backdrop; a click beside it
+/// sends `on_blur`. `base` is the first layer of a stack either way: the widget tree keeps
+/// its shape, so the widgets under the overlay keep their state (a chat's scroll position,
+/// the composer's text and focus) when it comes and goes.
 pub fn overlay<'a, Message: Clone + 'a>(
     base: impl Into<Element<'a, Message>>,
-    content: impl Into<Element<'a, Message>>,
+    content: Option<Element<'a, Message>>,
     on_blur: Option<Message>,
 ) -> Element<'a, Message> {
+    let Some(content) = content else { return stack![base.into()].into() };
     let backdrop = center(opaque(content)).style(|_theme: &Theme| container::Style {
         background: Some(Background::Color(Color { a: 0.45, ..Color::BLACK })),
         ..container::Style::default()

@@ -2066,12 +2066,8 @@ impl Home {
             },
         };
         let window = row![sidebar, container(main).width(Length::Fill).height(Length::Fill).padding(20)];
-        match &self.viewer {
-            Some((upload_id, name)) => {
-                widget::overlay(window, self.viewer_view(upload_id, name), Some(Message::CloseViewer))
-            }
-            None => window.into(),
-        }
+        let viewer = self.viewer.as_ref().map(|(upload_id, name)| self.viewer_view(upload_id, name));
+        widget::overlay(window, viewer, Some(Message::CloseViewer))
     }
 
     fn header(&self) -> Element<'_, Message> {
