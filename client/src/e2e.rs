@@ -969,7 +969,9 @@ async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_
 
     // The chip brings it in and goes.
     let jump = bob.app.update(Message::Home(home::Message::Chat(chat::Message::JumpToNewest)));
-    window.run(&bob.app, jump);
+    for message in window.run(&bob.app, jump) {
+        bob.update(message);
+    }
     bob.frame(&mut window);
     assert!(window.scrolled_up_by(&bob.app, chat::id::LOG) < 1.0);
     assert!(window.shows(&bob.app, "are you there?"));

@@ -139,14 +139,23 @@ impl Window {
 
     /// Runs the widget operations a task asks for (scrolling, finding a widget), as the
     /// runtime does once the view is laid out, feeding their answers back to the task; the
-    /// rest of its work (requests, the cache) is left alone.
-    pub(crate) fn run(&mut self, app: &App, task: iced::Task<Message>) {
+    /// rest of its work (requests, the cache) is left alone. Returns the messages it produced
+    /// by then.
+    pub(crate) fn run(&mut self, app: &App, task: iced::Task<Message>) -> Vec<Message> {
         use futures_util::{FutureExt, StreamExt};
         use iced_test::core::widget::operation::Outcome;
-        let Some(mut stream) = iced_test::runtime::task::into_stream(task) else { return };
+        let Some(mut stream) = iced_test::runtime::task::into_stream(task) else { return Vec::new() };
+        let mut produced = Vec::new();
         // Whatever is ready now; an answered operation makes its follow-up ready.
         while let Some(Some(action)) = stream.next().now_or_never() {
-            let iced_test::runtime::Action::Widget(operation) = action else { continue };
+            let operation = match action {
+                iced_test::runtime::Action::Widget(operation) => operation,
+                iced_test::runtime::Action::Output(message) => {
+                    produced.push(message);
+                    continue;
+                }
+                _ => continue,
+            };
             let mut ui = iced_test::runtime::UserInterface::build(
                 app.view(),
                 self.size,
@@ -162,6 +171,7 @@ impl Window {
             }
             self.cache = Some(ui.into_cache());
         }
+        produced
     }
 }
 
@@ -934,7 +944,9 @@ fn frame(app: &mut App, window: &mut Window) {
 fn update_in(app: &mut App, window: &mut Window, message: Message) {
     let task = app.update(message);
     frame(app, window);
-    window.run(app, task);
+    for message in window.run(app, task) {
+        let _ = app.update(message);
+    }
     frame(app, window);
 }
 
@@ -1122,4 +1134,31 @@ fn the_picture_viewer_leaves_the_chat_where_it_was_read() {
     let after = window.scrolled_up_by(&app, chat::id::LOG);
     assert!((after - reading).abs() < 1.0, "the chat is where it was read: {after}, not {reading}");
     assert_eq!(home(&app).chat.as_ref().and_then(|c| c.hold_after), Some(40), "still reading above");
+}
+
+#[test]
+fn a_panel_over_the_chat_leaves_it_where_it_was_read() {
+    let mut app = logged_in();
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(lines(40)))));
+    let mut window = Window::new();
+    frame(&mut app, &mut window);
+    for message in window.wheel(&app, chat::id::LOG, 600.0) {
+        let _ = app.update(message);
+    }
+    frame(&mut app, &mut window);
+    let reading = window.scrolled_up_by(&app, chat::id::LOG);
+    assert!(reading > 500.0, "{reading}");
+
+    // The settings cover the chat; a message arrives meanwhile; the settings close.
+    update_in(&mut app, &mut window, Message::Home(home::Message::OpenSettings));
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(lines(41)))));
+    update_in(&mut app, &mut window, Message::Home(home::Message::ClosePanel));
+    frame(&mut app, &mut window);
+    let after = window.scrolled_up_by(&app, chat::id::LOG);
+    assert!((after - reading).abs() < 1.0, "the chat is where it was read: {after}, not {reading}");
+    let chat = home(&app).chat.as_ref().expect("the chat");
+    assert_eq!((chat.hold_after, chat.unseen()), (Some(40), 1), "the new message waits below");
+    assert!(window.shows(&app, "1 new message ↓"));
 }

@@ -102,6 +102,11 @@ pub struct Chat {
     pub unread_after: Option<i64>,
     /// The view is still to be moved to the divider, once the messages are laid out.
     pub start_at_unread: bool,
+    /// How far the log was last scrolled up from the newest message.
+    pub from_bottom: f32,
+    /// A panel covered the chat, so its log was made afresh: it is being put back at
+    /// `from_bottom`, and what it reports until then is not the user's scrolling.
+    pub restoring: bool,
     /// "Remove friend" was clicked once: the header asks again.
     pub confirm_unfriend: bool,
     /// Files dropped on the window or chosen, shown (pictures previewed) until sent.
@@ -121,6 +126,8 @@ pub enum Message {
     },
     /// The "new messages" chip was clicked.
     JumpToNewest,
+    /// The log is back where it was before a panel covered the chat.
+    Restored,
     /// Save a received file (or image) into the files folder.
     Download {
         upload_id: String,
@@ -214,6 +221,8 @@ impl Chat {
             read_upto: None,
             unread_after: None,
             start_at_unread: false,
+            from_bottom: 0.0,
+            restoring: false,
             confirm_unfriend: false,
             staged: Vec::new(),
         }
@@ -332,7 +341,7 @@ impl Chat {
     pub fn update(&mut self, message: Message) -> Option<Event> {
         let reading = match &message {
             Message::Edit(action) => !action.is_edit(),
-            Message::Scrolled { .. } | Message::JumpToNewest => true,
+            Message::Scrolled { .. } | Message::JumpToNewest | Message::Restored => true,
             Message::OpenFile(_) | Message::ShowInFolder(_) => true,
             Message::AskUnfriend | Message::Unfriend(_) => false,
             Message::ManageGroup
@@ -349,7 +358,13 @@ impl Chat {
             return None;
         }
         match message {
+            Message::Restored => {
+                self.restoring = false;
+                None
+            }
+            Message::Scrolled { .. } if self.restoring => None,
             Message::Scrolled { from_top, from_bottom } => {
+                self.from_bottom = from_bottom;
                 if self.pinned {
                     // The view was laid out at a search result; the user's own scrolling
                     // decides from here on.

@@ -1174,6 +1174,27 @@ impl Home {
     }
 
     pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
+        let covered = self.panel.is_some();
+        let (task, event) = self.handle(message);
+        (Task::batch([task, self.uncovered(covered)]), event)
+    }
+
+    /// A panel that covered the chat closed: the chat's log was made afresh, at the newest
+    /// message; while the user was reading above, it goes back where they were.
+    fn uncovered(&mut self, covered: bool) -> Task<Message> {
+        if !covered || self.panel.is_some() {
+            return Task::none();
+        }
+        let Some(chat) = self.chat.as_mut().filter(|chat| chat.hold_after.is_some()) else {
+            return Task::none();
+        };
+        chat.restoring = true;
+        let back = iced::widget::operation::AbsoluteOffset { x: None, y: Some(chat.from_bottom) };
+        iced::widget::operation::scroll_to(chat::id::LOG, back)
+            .chain(Task::done(Message::Chat(chat::Message::Restored)))
+    }
+
+    fn handle(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
         match message {
             Message::OpenProfile => {
                 self.panel = Some(Panel::Profile(ProfileForm {
