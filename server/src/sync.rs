@@ -10,16 +10,22 @@ use kith_shared::{ServerFrame, UserId};
 
 /// The caller's conversations with their newest sequence numbers, cursors and unread counts.
 pub async fn conversation_states(app: &App, user_id: UserId) -> StoreResult<Vec<ConversationState>> {
-    let counts = app.store.conversation_counts(user_id).await?;
-    let mut states = Vec::new();
-    for membership in app.store.memberships(user_id).await? {
+    let counts: std::collections::HashMap<ConversationId, (i64, i64)> = app
+        .store
+        .conversation_counts(user_id)
+        .await?
+        .into_iter()
+        .map(|(id, last, unread)| (id, (last, unread)))
+        .collect();
+    let memberships = app.store.memberships(user_id).await?;
+    let ids: Vec<ConversationId> = memberships.iter().map(|m| m.conversation_id).collect();
+    app.membership.load_many(&app.store, &ids).await?;
+    let mut states = Vec::with_capacity(memberships.len());
+    for membership in memberships {
         let Some(members) = app.membership.get(&app.store, membership.conversation_id).await? else {
             continue;
         };
-        let (last_seq, unread) = counts
-            .iter()
-            .find(|(id, _, _)| *id == membership.conversation_id)
-            .map_or((0, 0), |(_, last, unread)| (*last, *unread));
+        let (last_seq, unread) = counts.get(&membership.conversation_id).copied().unwrap_or((0, 0));
         let peer_id = match members.kind {
             ConversationKind::Direct => members.user_ids().find(|id| *id != user_id),
             ConversationKind::Group => None,

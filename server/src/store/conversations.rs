@@ -66,6 +66,9 @@ impl ConversationRow {
     }
 }
 
+/// Ids in one `IN (...)` list: every backend takes this many parameters in one statement.
+const IDS_PER_STATEMENT: usize = 500;
+
 const MEMBER_COLUMNS: [Members; 7] = [
     Members::ConversationId,
     Members::UserId,
@@ -147,6 +150,36 @@ impl Store {
             .and_where(Expr::col(Conversations::Id).eq(id))
             .to_owned();
         self.fetch_optional(&stmt).await
+    }
+
+    /// The conversations among `ids` that exist, in as few statements as the list allows.
+    pub async fn conversations(&self, ids: &[ConversationId]) -> StoreResult<Vec<ConversationRow>> {
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let stmt = Query::select()
+                .columns([Conversations::Id, Conversations::Kind, Conversations::Dissolved])
+                .from(Conversations::Table)
+                .and_where(Expr::col(Conversations::Id).is_in(chunk.iter().copied()))
+                .to_owned();
+            rows.extend(self.fetch_all::<ConversationRow>(&stmt).await?);
+        }
+        Ok(rows)
+    }
+
+    /// The members of each conversation among `ids`, each conversation's in joining order.
+    pub async fn members_of(&self, ids: &[ConversationId]) -> StoreResult<Vec<MemberRow>> {
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let stmt = Query::select()
+                .columns(MEMBER_COLUMNS)
+                .from(Members::Table)
+                .and_where(Expr::col(Members::ConversationId).is_in(chunk.iter().copied()))
+                .order_by(Members::ConversationId, sea_query::Order::Asc)
+                .order_by(Members::JoinedAt, sea_query::Order::Asc)
+                .to_owned();
+            rows.extend(self.fetch_all::<MemberRow>(&stmt).await?);
+        }
+        Ok(rows)
     }
 
     /// Adds a member. Returns false, changing nothing, if they already are one, so that a

@@ -198,58 +198,50 @@ impl Store {
     /// messages from others after the user's read cursor.
     pub async fn conversation_counts(&self, user_id: UserId) -> StoreResult<Vec<(i64, i64, i64)>> {
         #[derive(sqlx::FromRow)]
-        struct Last {
+        struct Counts {
             conversation_id: i64,
             last_seq: Option<i64>,
+            unread: Option<i64>,
         }
-        #[derive(sqlx::FromRow)]
-        struct Unread {
-            conversation_id: i64,
-            unread: i64,
-        }
-        // One index lookup per conversation (the newest seq of each, through the unique
-        // (conversation_id, seq) index), never a scan of the messages table: this runs on
-        // every connect.
+        // This runs on every connect. Both counts are index lookups per conversation of the
+        // user, through the unique (conversation_id, seq) index: the newest seq one backward
+        // step, the unread ones a range after the read cursor. A join with the messages table
+        // instead lets the planner scan the whole table when the user is in many of its
+        // conversations, making every connect slower as history grows.
+        let of_this_conversation = || {
+            Expr::col((Messages::Table, Messages::ConversationId))
+                .equals((Members::Table, Members::ConversationId))
+        };
+        // ORDER BY ... LIMIT 1 rather than MAX: MariaDB reads every message of the conversation
+        // for a MAX in a correlated subquery, and one index entry for this.
         let newest = Query::select()
-            .expr(Func::max(Expr::col((Messages::Table, Messages::Seq))))
+            .column((Messages::Table, Messages::Seq))
             .from(Messages::Table)
-            .and_where(
-                Expr::col((Messages::Table, Messages::ConversationId))
-                    .equals((Members::Table, Members::ConversationId)),
-            )
-            .to_owned();
-        let last = Query::select()
-            .expr_as(Expr::col((Members::Table, Members::ConversationId)), "conversation_id")
-            .expr_as(Expr::from(newest), "last_seq")
-            .from(Members::Table)
-            .and_where(Expr::col((Members::Table, Members::UserId)).eq(user_id))
+            .and_where(of_this_conversation())
+            .order_by((Messages::Table, Messages::Seq), Order::Desc)
+            .limit(1)
             .to_owned();
         let unread = Query::select()
-            .expr_as(Expr::col((Messages::Table, Messages::ConversationId)), "conversation_id")
-            .expr_as(Func::count(Expr::col((Messages::Table, Messages::Id))), "unread")
+            .expr(Func::count(Expr::col((Messages::Table, Messages::Seq))))
             .from(Messages::Table)
-            .inner_join(
-                Members::Table,
-                Expr::col((Members::Table, Members::ConversationId))
-                    .equals((Messages::Table, Messages::ConversationId))
-                    .and(Expr::col((Members::Table, Members::UserId)).eq(user_id)),
-            )
+            .and_where(of_this_conversation())
             .and_where(
                 Expr::col((Messages::Table, Messages::Seq)).gt(Expr::col((Members::Table, Members::ReadSeq))),
             )
             // Messages from others; notices (no sender) and one's own do not count.
             .and_where(Expr::col((Messages::Table, Messages::SenderId)).ne(user_id))
-            .group_by_col((Messages::Table, Messages::ConversationId))
             .to_owned();
-        let last: Vec<Last> = self.fetch_all(&last).await?;
-        let unread: Vec<Unread> = self.fetch_all(&unread).await?;
-        Ok(last
+        let counts = Query::select()
+            .expr_as(Expr::col((Members::Table, Members::ConversationId)), "conversation_id")
+            .expr_as(Expr::from(newest), "last_seq")
+            .expr_as(Expr::from(unread), "unread")
+            .from(Members::Table)
+            .and_where(Expr::col((Members::Table, Members::UserId)).eq(user_id))
+            .to_owned();
+        let counts: Vec<Counts> = self.fetch_all(&counts).await?;
+        Ok(counts
             .into_iter()
-            .map(|l| {
-                let count =
-                    unread.iter().find(|u| u.conversation_id == l.conversation_id).map_or(0, |u| u.unread);
-                (l.conversation_id, l.last_seq.unwrap_or(0), count)
-            })
+            .map(|c| (c.conversation_id, c.last_seq.unwrap_or(0), c.unread.unwrap_or(0)))
             .collect())
     }
 }

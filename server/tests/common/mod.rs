@@ -199,6 +199,11 @@ impl TestServer {
         }
     }
 
+    /// The URL of this test's database (empty for SQLite's default file).
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
     /// Shuts the server down cleanly and removes its database.
     pub async fn stop(mut self) {
         self.kill().await;
