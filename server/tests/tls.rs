@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
@@ -363,4 +363,99 @@ async fn sighup_reloads_the_certificate_of_the_running_binary() {
     }
     assert!(child.try_wait().expect("child status").is_none(), "SIGHUP stopped the server");
     child.kill().await.expect("kill");
+}
+
+/// What a broken or hostile peer may send instead of a TLS handshake: a clear-text hello, a
+/// clear-text HTTP request, half a ClientHello, a record that is not TLS, and 1,000
+/// connections that open and say nothing. Each is closed (the silent ones after the handshake
+/// timeout) while a client already connected and a new one are served as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_handshakes_are_closed_and_everyone_else_is_served() {
+    let ca = TestCa::new();
+    let files = tempfile::tempdir().expect("temp dir");
+    let (cert, key, _) = ca.server_certificate(files.path(), "server");
+    let Some(server) = start_tls(Backend::Sqlite, &ca, &cert, &key, |config| {
+        config.tls_handshake_timeout = Duration::from_secs(2)
+    })
+    .await
+    else {
+        return;
+    };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let mut connected =
+        TestSocket::over(tls_socket(server.socket_addr, &ca.cert).await).hello(&alice.token).await;
+    let http_addr = server.server.as_ref().expect("in-process server").http_addr;
+
+    let hello = kith_shared::codec::to_json(&ClientFrame::Hello {
+        version: PROTOCOL_VERSION,
+        token: alice.token.clone(),
+    });
+    let mut clear_hello = (hello.len() as u32).to_be_bytes().to_vec();
+    clear_hello.extend_from_slice(&hello);
+    // The first bytes of a TLS 1.2 ClientHello record announcing 512 bytes, then nothing more.
+    let half_hello = vec![0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
+    let not_tls = b"\x17\x03\x03\x00\x05hello".to_vec();
+    let http = b"GET /health HTTP/1.1\r\nhost: kith\r\n\r\n".to_vec();
+    for (addr, bytes, what) in [
+        (server.socket_addr, clear_hello, "a clear-text hello"),
+        (server.socket_addr, half_hello.clone(), "half a ClientHello"),
+        (http_addr, half_hello, "half a ClientHello (HTTPS)"),
+        (server.socket_addr, not_tls, "an application record before any handshake"),
+        (http_addr, http, "a clear-text HTTP request"),
+    ] {
+        let mut peer = TcpStream::connect(addr).await.expect("connect");
+        peer.write_all(&bytes).await.expect("send");
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(PATIENCE, peer.read_to_end(&mut answer)).await;
+        let read = read.unwrap_or_else(|_| panic!("{what}: the connection was not closed"));
+        // At most a TLS alert record comes back, never a Kith frame or an HTTP answer.
+        assert!(read.is_err() || answer.is_empty() || answer[0] == 0x15, "{what}: got {answer:?}");
+    }
+
+    let mut silent = Vec::with_capacity(1000);
+    for i in 0..1000 {
+        let addr = if i % 2 == 0 { server.socket_addr } else { http_addr };
+        silent.push(TcpStream::connect(addr).await.expect("a silent connection"));
+    }
+    // While they wait: the connected client is served, and a new one gets in.
+    connected.assert_alive().await;
+    let mut newcomer =
+        TestSocket::over(tls_socket(server.socket_addr, &ca.cert).await).hello(&bob.token).await;
+    newcomer.assert_alive().await;
+    let (health, _) = https_health(http_addr, ca.reqwest_certificate()).await;
+    assert_eq!(health["status"], "ok");
+    // Then every silent one is closed by the server.
+    for mut peer in silent {
+        let mut buf = [0u8; 16];
+        let read = tokio::time::timeout(PATIENCE, peer.read(&mut buf)).await.expect("closed in time");
+        assert!(matches!(read, Ok(0) | Err(_)), "a silent peer got bytes: {read:?}");
+    }
+    connected.assert_alive().await;
+    server.stop().await;
+}
+
+/// A TLS client reaching a server that speaks clear text fails at once, cleanly, and the
+/// server goes on serving clear-text clients.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_hello_to_a_clear_text_socket_fails_cleanly() {
+    let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
+    let alice = server.user("alice").await;
+    let ca = TestCa::new();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.cert.clone()).expect("trust anchor");
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = TcpStream::connect(server.socket_addr).await.expect("connect");
+    let name = ServerName::from(server.socket_addr.ip());
+    let handshake = tokio::time::timeout(PATIENCE, TlsConnector::from(Arc::new(config)).connect(name, tcp))
+        .await
+        .expect("the handshake ends in time");
+    assert!(handshake.is_err(), "a clear-text server cannot complete a TLS handshake");
+    server.connect(&alice.token).await.assert_alive().await;
+    server.stop().await;
 }
