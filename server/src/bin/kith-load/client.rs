@@ -1,5 +1,6 @@
 //! What the load generator needs of a client: account setup over HTTP and sockets.
 
+use crate::tls::Tls;
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -8,10 +9,19 @@ use kith_shared::codec::{FrameCodec, to_json};
 use kith_shared::{ClientFrame, PROTOCOL_VERSION, ServerFrame};
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
+use tokio::io::{ReadHalf, WriteHalf};
 use tokio::net::TcpSocket;
-use tokio::net::tcp::OwnedReadHalf;
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
+use tokio_rustls::client::TlsStream;
 use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::either::Either;
+
+/// A socket's read side: clear text, or TLS.
+type Reader = Either<OwnedReadHalf, ReadHalf<TlsStream<TcpStream>>>;
+/// A socket's write side.
+type Writer = Either<OwnedWriteHalf, WriteHalf<TlsStream<TcpStream>>>;
 
 pub const PASSWORD: &str = "load generator password";
 
@@ -29,8 +39,14 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn new(addr: SocketAddr) -> Self {
-        Self { base: format!("http://{addr}"), client: reqwest::Client::new() }
+    /// A client for the HTTP API at `addr`, over TLS trusting only the run's CA with `tls`.
+    pub fn new(addr: SocketAddr, tls: Option<&Tls>) -> anyhow::Result<Self> {
+        let Some(tls) = tls else {
+            return Ok(Self { base: format!("http://{addr}"), client: reqwest::Client::new() });
+        };
+        let client =
+            reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_der(&tls.ca)?]).build()?;
+        Ok(Self { base: format!("https://{addr}"), client })
     }
 
     async fn post(
@@ -162,7 +178,7 @@ impl Http {
 /// An authenticated socket: frames to send go through `out`; `frames` yields what arrives.
 pub struct Conn {
     pub out: mpsc::UnboundedSender<Bytes>,
-    pub frames: FramedRead<OwnedReadHalf, FrameCodec<ServerFrame>>,
+    pub frames: FramedRead<Reader, FrameCodec<ServerFrame>>,
 }
 
 impl Conn {
@@ -170,6 +186,7 @@ impl Conn {
     /// for the welcome and sync state; returns the sync state too.
     pub async fn open(
         server: SocketAddr,
+        tls: Option<&Tls>,
         source: IpAddr,
         token: &str,
     ) -> anyhow::Result<(Self, ServerFrame)> {
@@ -177,7 +194,17 @@ impl Conn {
         socket.bind(SocketAddr::new(source, 0))?;
         let stream = socket.connect(server).await?;
         stream.set_nodelay(true)?;
-        let (read, write) = stream.into_split();
+        let (read, write): (Reader, Writer) = match tls {
+            None => {
+                let (read, write) = stream.into_split();
+                (Either::Left(read), Either::Left(write))
+            }
+            Some(tls) => {
+                let stream = tls.connector.connect(tls.name.clone(), stream).await?;
+                let (read, write) = tokio::io::split(stream);
+                (Either::Right(read), Either::Right(write))
+            }
+        };
         let frames = FramedRead::with_capacity(read, FrameCodec::new(1 << 20), 1024);
         let mut writer = FramedWrite::new(write, FrameCodec::<ServerFrame>::new(1 << 20));
         let (out, mut queue) = mpsc::unbounded_channel::<Bytes>();

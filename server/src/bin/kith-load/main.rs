@@ -5,7 +5,7 @@
 //! table (`--json FILE` also writes it as JSON). Loopback addresses only.
 //!
 //! ```text
-//! kith-load [--spawn PATH | --http ADDR --socket ADDR] [--json FILE] SCENARIO [options]
+//! kith-load [--spawn PATH [--tls] | --http ADDR --socket ADDR] [--json FILE] SCENARIO [options]
 //!   idle       --connections N [--accounts A] [--hold SECS]
 //!   one-to-one --pairs K --messages M [--rate MSGS_PER_SEC] [--window W]
 //!   fan-out    --members G --senders S --messages M [--window W]
@@ -14,12 +14,14 @@
 //! ```
 //! With `--spawn`, it starts the server binary itself on a fresh SQLite database in a
 //! temporary directory (or on `--database URL`), with limits raised for load, and reports
-//! the server's memory from /proc.
+//! the server's memory from /proc. `--tls` gives the spawned server a certificate from a CA
+//! made for the run, and every client speaks TLS to it.
 
 mod client;
 mod report;
 mod scenarios;
 mod server;
+mod tls;
 
 use anyhow::{Context, bail};
 use std::net::SocketAddr;
@@ -47,6 +49,7 @@ pub struct Options {
     pub members: usize,
     pub senders: usize,
     pub size_mib: u64,
+    pub tls: bool,
 }
 
 fn parse_args() -> anyhow::Result<Options> {
@@ -67,6 +70,7 @@ fn parse_args() -> anyhow::Result<Options> {
         members: 100,
         senders: 1,
         size_mib: 256,
+        tls: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -87,6 +91,7 @@ fn parse_args() -> anyhow::Result<Options> {
             "--members" => options.members = value()?.parse()?,
             "--senders" => options.senders = value()?.parse()?,
             "--size-mib" => options.size_mib = value()?.parse()?,
+            "--tls" => options.tls = true,
             "-h" | "--help" => {
                 println!("{}", include_str!("usage.txt"));
                 std::process::exit(0);

@@ -54,14 +54,14 @@ async fn friend_pairs(http: &Http, pairs: usize) -> anyhow::Result<Vec<(LoginRes
 }
 
 async fn idle(options: &Options, target: &Target) -> anyhow::Result<Report> {
-    let http = Http::new(target.http);
+    let http = Http::new(target.http, target.tls.as_ref())?;
     let accounts = accounts(&http, "i", options.accounts.max(1)).await?;
     let before = target.memory();
     let started = Instant::now();
     let mut conns = Vec::with_capacity(options.connections);
     for i in 0..options.connections {
         let token = &accounts[i % accounts.len()].token;
-        let (conn, _) = Conn::open(target.socket, source(i), token)
+        let (conn, _) = Conn::open(target.socket, target.tls.as_ref(), source(i), token)
             .await
             .with_context(|| format!("connection {i} of {}", options.connections))?;
         conns.push(conn);
@@ -113,7 +113,7 @@ fn stamped_at(content: &Content) -> Option<u64> {
 }
 
 async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report> {
-    let http = Http::new(target.http);
+    let http = Http::new(target.http, target.tls.as_ref())?;
     let pairs = friend_pairs(&http, options.pairs).await?;
     let per_sender = options.messages;
     let senders = pairs.len() * 2;
@@ -125,7 +125,7 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
     }
     let mut conns = Vec::new();
     for (token, to, i) in &peers {
-        let (conn, _) = Conn::open(target.socket, source(*i), token).await?;
+        let (conn, _) = Conn::open(target.socket, target.tls.as_ref(), source(*i), token).await?;
         conns.push((conn, *to));
     }
     // With --rate, each sender sends at rate / senders.
@@ -209,7 +209,7 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
 }
 
 async fn reconnect(options: &Options, target: &Target) -> anyhow::Result<Report> {
-    let http = Arc::new(Http::new(target.http));
+    let http = Arc::new(Http::new(target.http, target.tls.as_ref())?);
     let pairs = friend_pairs(&http, options.pairs).await?;
     let per_sender = options.messages;
     let mut users = Vec::new();
@@ -221,7 +221,7 @@ async fn reconnect(options: &Options, target: &Target) -> anyhow::Result<Report>
     // acknowledged; then every connection drops at once, with deliveries still in flight.
     let mut phase1 = Vec::new();
     for (i, (token, to, _)) in users.iter().enumerate() {
-        let (mut conn, _) = Conn::open(target.socket, source(i), token).await?;
+        let (mut conn, _) = Conn::open(target.socket, target.tls.as_ref(), source(i), token).await?;
         let to = *to;
         phase1.push(tokio::spawn(async move {
             for i in 0..per_sender {
@@ -250,11 +250,13 @@ async fn reconnect(options: &Options, target: &Target) -> anyhow::Result<Report>
     // Phase 2: all reconnect at once and resync from their highest contiguous sequence.
     let started = Instant::now();
     let socket = target.socket;
+    let tls = target.tls.clone();
     let phase2 = users.iter().zip(held).enumerate().map(|(i, ((token, _, conversation), mut held))| {
         let http = http.clone();
         let (token, conversation) = (token.clone(), *conversation);
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let (_conn, _sync) = Conn::open(socket, source(i), &token).await?;
+            let (_conn, _sync) = Conn::open(socket, tls.as_ref(), source(i), &token).await?;
             let mut cursor = (1..).take_while(|seq| held.contains_key(seq)).last().unwrap_or(0);
             loop {
                 let (page, more) = http.history_after(&token, conversation, cursor).await?;
@@ -293,14 +295,14 @@ async fn reconnect(options: &Options, target: &Target) -> anyhow::Result<Report>
 }
 
 async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
-    let http = Http::new(target.http);
+    let http = Http::new(target.http, target.tls.as_ref())?;
     let people = accounts(&http, "g", options.members.max(2)).await?;
     let group = http.group_with(&people[0], &people[1..]).await?;
     let senders = options.senders.clamp(1, people.len());
     let per_sender = options.messages;
     let mut conns = Vec::new();
     for (i, person) in people.iter().enumerate() {
-        let (conn, _) = Conn::open(target.socket, source(i), &person.token).await?;
+        let (conn, _) = Conn::open(target.socket, target.tls.as_ref(), source(i), &person.token).await?;
         conns.push(conn);
     }
     // Every message reaches every member's connection but its sender's.
@@ -374,7 +376,7 @@ async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
 }
 
 async fn files(options: &Options, target: &Target) -> anyhow::Result<Report> {
-    let http = Arc::new(Http::new(target.http));
+    let http = Arc::new(Http::new(target.http, target.tls.as_ref())?);
     let pairs = friend_pairs(&http, options.pairs).await?;
     let size = options.size_mib * 1024 * 1024;
     let total_mib = (size * pairs.len() as u64) as f64 / (1024.0 * 1024.0);
@@ -394,7 +396,7 @@ async fn files(options: &Options, target: &Target) -> anyhow::Result<Report> {
 
     // Each sends its upload to its friend.
     for ((a, b, _), upload_id) in pairs.iter().zip(&uploads) {
-        let (mut conn, _) = Conn::open(target.socket, source(0), &a.token).await?;
+        let (mut conn, _) = Conn::open(target.socket, target.tls.as_ref(), source(0), &a.token).await?;
         conn.send(&ClientFrame::Send {
             client_id: uuid::Uuid::new_v4().to_string(),
             to: To::User { id: b.user.id },

@@ -10,6 +10,8 @@ use tokio::process::{Child, Command};
 pub struct Target {
     pub http: SocketAddr,
     pub socket: SocketAddr,
+    /// With `--tls`: what the clients need to speak TLS to the server.
+    pub tls: Option<crate::tls::Tls>,
     child: Option<Child>,
     dir: Option<PathBuf>,
 }
@@ -27,7 +29,10 @@ impl Target {
             let (Some(http), Some(socket)) = (options.http, options.socket) else {
                 bail!("give --spawn PATH, or --http and --socket of a running server");
             };
-            return Ok(Self { http, socket, child: None, dir: None });
+            if options.tls {
+                bail!("--tls needs --spawn: the run makes the server's certificate");
+            }
+            return Ok(Self { http, socket, tls: None, child: None, dir: None });
         };
         let dir = std::env::temp_dir().join(format!("kith-load-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
@@ -51,6 +56,12 @@ impl Target {
         if let Some(url) = &options.database {
             command.env("KITH_DATABASE_URL", url);
         }
+        let mut tls = None;
+        if options.tls {
+            let issued = crate::tls::issue(&dir)?;
+            command.env("KITH_TLS_CERT_FILE", &issued.cert).env("KITH_TLS_KEY_FILE", &issued.key);
+            tls = Some(issued.tls);
+        }
         let mut child = command.spawn().with_context(|| format!("starting {}", binary.display()))?;
         let stdout = child.stdout.take().context("server stdout")?;
         let line = tokio::io::BufReader::new(stdout)
@@ -61,7 +72,7 @@ impl Target {
         let addrs: Vec<SocketAddr> =
             line.split_whitespace().filter_map(|w| w.trim_end_matches(',').parse().ok()).collect();
         let [http, socket] = addrs[..] else { bail!("unexpected first line from the server: {line}") };
-        Ok(Self { http, socket, child: Some(child), dir: Some(dir) })
+        Ok(Self { http, socket, tls, child: Some(child), dir: Some(dir) })
     }
 
     pub fn memory(&self) -> Option<Memory> {
