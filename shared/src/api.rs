@@ -35,6 +35,7 @@ pub mod limits {
 
 /// The body of every failed HTTP request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
@@ -42,6 +43,7 @@ pub struct ApiError {
 
 /// `POST /api/register`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterRequest {
     pub username: String,
     pub display_name: String,
@@ -50,6 +52,7 @@ pub struct RegisterRequest {
 
 /// `POST /api/login`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -57,6 +60,7 @@ pub struct LoginRequest {
 
 /// The answer to a successful login: the bearer token for HTTP and the socket hello.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub token: String,
     pub user: UserProfile,
@@ -64,6 +68,7 @@ pub struct LoginResponse {
 
 /// A user as others and the user see it. Never carries password or token data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserProfile {
     pub id: UserId,
     pub username: String,
@@ -74,12 +79,14 @@ pub struct UserProfile {
 
 /// `PATCH /api/me`: fields left out stay as they are.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateProfileRequest {
     pub display_name: Option<String>,
 }
 
 /// `POST /api/me/password`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     pub old_password: String,
     pub new_password: String,
@@ -87,6 +94,7 @@ pub struct ChangePasswordRequest {
 
 /// `GET /health`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// `ok` when the database answers, `degraded` otherwise.
     pub status: String,
@@ -100,11 +108,16 @@ pub struct Health {
 
 /// Query of the search routes: `?q=TEXT&offset=N&limit=N` (limit at most 50, default 20).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct SearchQuery {
+    /// Text the names contain; empty lists everything (groups) or nothing (users).
     #[serde(default)]
     pub q: String,
+    /// Results to skip.
     #[serde(default)]
     pub offset: u32,
+    /// Results in the page: 1 to 50, 20 when left out.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 50))]
     pub limit: Option<u32>,
 }
 
@@ -115,6 +128,7 @@ pub type GroupId = ConversationId;
 
 /// A user found by `GET /api/users/search`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserSearchHit {
     pub user: UserProfile,
     pub is_friend: bool,
@@ -122,6 +136,7 @@ pub struct UserSearchHit {
 
 /// A friend as listed by `GET /api/friends` and pushed in `friend_added`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Friend {
     pub user: UserProfile,
     pub online: bool,
@@ -131,6 +146,7 @@ pub struct Friend {
 
 /// `POST /api/friend-requests`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendFriendRequest {
     pub to: UserId,
     /// The verification message shown to the addressee (at most 200 characters).
@@ -140,6 +156,7 @@ pub struct SendFriendRequest {
 
 /// A pending friend request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FriendRequest {
     pub id: i64,
     pub from: UserProfile,
@@ -151,6 +168,7 @@ pub struct FriendRequest {
 /// The answer to `POST /api/friend-requests`: the request is pending, or the addressee had
 /// already asked the sender and the two are now friends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum FriendRequestOutcome {
     Pending { request: FriendRequest },
@@ -159,6 +177,7 @@ pub enum FriendRequestOutcome {
 
 /// `GET /api/friend-requests`
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FriendRequests {
     pub incoming: Vec<FriendRequest>,
     pub outgoing: Vec<FriendRequest>,
@@ -166,6 +185,7 @@ pub struct FriendRequests {
 
 /// A member's role in a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Owner,
@@ -199,6 +219,7 @@ impl Role {
 
 /// `POST /api/groups`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateGroupRequest {
     /// 1 to 64 characters.
     pub name: String,
@@ -209,6 +230,7 @@ pub struct CreateGroupRequest {
 
 /// `PATCH /api/groups/{id}` (owner and admins): fields left out stay as they are.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateGroupRequest {
     pub name: Option<String>,
     pub description: Option<String>,
@@ -216,6 +238,7 @@ pub struct UpdateGroupRequest {
 
 /// A group as anyone may see it (`GET /api/groups/{id}`, search).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupProfile {
     pub id: GroupId,
     pub name: String,
@@ -227,6 +250,7 @@ pub struct GroupProfile {
 
 /// One of the caller's groups (`GET /api/groups`, pushed in `group_joined`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MyGroup {
     pub group: GroupProfile,
     pub role: Role,
@@ -235,6 +259,7 @@ pub struct MyGroup {
 
 /// A group member (`GET /api/groups/{id}/members`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupMember {
     pub user: UserProfile,
     pub role: Role,
@@ -244,6 +269,7 @@ pub struct GroupMember {
 /// `POST /api/groups/{id}/applications` (apply to join) and
 /// `POST /api/groups/{id}/invitations` (invite a friend: `user_id` is required).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupRequestBody {
     pub user_id: Option<UserId>,
     #[serde(default)]
@@ -252,6 +278,7 @@ pub struct GroupRequestBody {
 
 /// Whether a group request is someone asking to join or a member inviting someone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GroupRequestKind {
     Application,
@@ -260,6 +287,7 @@ pub enum GroupRequestKind {
 
 /// A pending application or invitation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupRequest {
     pub id: i64,
     pub kind: GroupRequestKind,
@@ -275,6 +303,7 @@ pub struct GroupRequest {
 /// `GET /api/group-requests`: applications to groups the caller moderates and invitations
 /// addressed to the caller.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupRequests {
     pub applications: Vec<GroupRequest>,
     pub invitations: Vec<GroupRequest>,
@@ -282,6 +311,7 @@ pub struct GroupRequests {
 
 /// `PUT /api/groups/{id}/members/{user_id}/role`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetRoleRequest {
     /// `admin` or `member`; ownership moves with `POST /api/groups/{id}/owner`.
     pub role: Role,
@@ -289,18 +319,21 @@ pub struct SetRoleRequest {
 
 /// `POST /api/groups/{id}/owner`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferOwnershipRequest {
     pub user_id: UserId,
 }
 
 /// `PUT /api/groups/{id}/mute`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MuteRequest {
     pub muted: bool,
 }
 
 /// A conversation as `GET /api/conversations` and the socket's `sync_state` list it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationState {
     pub conversation_id: ConversationId,
     pub kind: ConversationKind,
@@ -321,6 +354,7 @@ pub struct ConversationState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationKind {
     Direct,
@@ -330,14 +364,22 @@ pub enum ConversationKind {
 /// Query of `GET /api/conversations/{id}/messages`: `?after=SEQ` pages forwards (oldest
 /// first), `?before=SEQ` pages backwards (newest first); `limit` at most 200, default 100.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct HistoryQuery {
+    /// Messages after this sequence number, oldest first.
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub after: Option<i64>,
+    /// Messages before this sequence number, newest first.
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub before: Option<i64>,
+    /// Messages in the page: 1 to 200, 100 when left out.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
 }
 
 /// A page of history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryPage {
     pub messages: Vec<crate::frame::ChatMessage>,
     /// True when more messages lie beyond this page in the direction asked.
@@ -347,6 +389,7 @@ pub struct HistoryPage {
 /// Per-member cursors of a conversation (`GET /api/conversations/{id}/receipts`), from
 /// which a client counts who has read a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberCursor {
     pub user_id: UserId,
     pub delivered_seq: i64,
@@ -356,13 +399,17 @@ pub struct MemberCursor {
 /// Query of `POST /api/files?name=NAME`: the file's name, metadata only (1-255 bytes, no
 /// `/`, `\` or control characters). The body is the file's bytes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct UploadQuery {
+    /// The file's name (1-255 bytes, no `/`, `\` or control characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(required = true, min_length = 1, max_length = 255))]
     pub name: String,
 }
 
 /// The server's emoji set (`GET /api/emoji`): pictures at `/static/emoji/<image>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmojiManifest {
     #[serde(default)]
     pub source: String,
@@ -374,6 +421,7 @@ pub struct EmojiManifest {
 
 /// One emoji of the set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmojiEntry {
     /// Code points in lowercase hex joined by `-` (`1f44d`, `1f1e9-1f1ea`); a sticker's code.
     pub code: String,
@@ -396,6 +444,7 @@ pub struct EmojiEntry {
 /// An upload as `POST /api/files` answers and `GET /api/files/{id}` describes it. Send it in
 /// a message as `{"type":"image","upload_id":ID}` (images) or `{"type":"file","upload_id":ID}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileInfo {
     /// The upload id (a uuid).
     pub id: String,

@@ -6,6 +6,7 @@ use std::fmt;
 
 /// What went wrong, in a form a program can act on. The accompanying message is for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request or frame is not valid JSON or lacks required fields.

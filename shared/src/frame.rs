@@ -48,6 +48,7 @@ pub enum ReceiptKind {
 
 /// What a message holds. Clients send `text`; the others are made by the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Content {
     /// Text, emoji included (Unicode).
@@ -92,6 +93,7 @@ pub enum Content {
 
 /// Group events that appear in a group's conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Notice {
     Created { user_id: UserId, name: String },
@@ -104,6 +106,7 @@ pub enum Notice {
 
 /// A stored message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatMessage {
     /// The server's id, unique across conversations.
     pub id: i64,

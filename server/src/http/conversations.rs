@@ -5,19 +5,28 @@ use super::extract::page_limit;
 use super::{AppState, Caller, Json, Path, Query};
 use crate::error::Refusal;
 use crate::sync;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
-use kith_shared::api::{ConversationId, ConversationState, HistoryPage, HistoryQuery, MemberCursor, limits};
+use kith_shared::api::{
+    ApiError, ConversationId, ConversationState, HistoryPage, HistoryQuery, MemberCursor, limits,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/conversations", get(get_conversations))
-        .route("/api/conversations/{id}/messages", get(get_messages))
-        .route("/api/conversations/{id}/receipts", get(get_receipts))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_conversations))
+        .routes(routes!(get_messages))
+        .routes(routes!(get_receipts))
 }
 
 /// `GET /api/conversations`: every conversation of the caller with cursors and unread counts.
+#[utoipa::path(
+    get,
+    path = "/api/conversations",
+    tag = "conversations",
+    security(("bearer" = [])),
+    responses((status = 200, description = "every conversation of the caller", body = Vec<ConversationState>)),
+)]
 async fn get_conversations(
     State(app): State<AppState>,
     caller: Caller,
@@ -26,6 +35,17 @@ async fn get_conversations(
 }
 
 /// `GET /api/conversations/{id}/messages?after=&before=&limit=`: a page of history.
+#[utoipa::path(
+    get,
+    path = "/api/conversations/{id}/messages",
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = ConversationId, Path, description = "The conversation's id"), HistoryQuery),
+    responses(
+        (status = 200, description = "a page of history", body = HistoryPage),
+        (status = 403, description = "only current members may read it (`forbidden`)", body = ApiError),
+    ),
+)]
 async fn get_messages(
     State(app): State<AppState>,
     caller: Caller,
@@ -37,6 +57,17 @@ async fn get_messages(
 }
 
 /// `GET /api/conversations/{id}/receipts`: every member's delivered and read cursors.
+#[utoipa::path(
+    get,
+    path = "/api/conversations/{id}/receipts",
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = ConversationId, Path, description = "The conversation's id")),
+    responses(
+        (status = 200, description = "every member's delivered and read cursors", body = Vec<MemberCursor>),
+        (status = 403, description = "only members may (`forbidden`)", body = ApiError),
+    ),
+)]
 async fn get_receipts(
     State(app): State<AppState>,
     caller: Caller,

@@ -18,31 +18,53 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use bytes::Bytes;
 use futures_util::Stream;
-use kith_shared::api::{FileInfo, UploadQuery};
+use kith_shared::api::{ApiError, EmojiManifest, FileInfo, UploadQuery};
 use sha2::{Digest, Sha256};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tower_http::services::{ServeDir, ServeFile};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
-pub fn router(app: &App) -> Router<AppState> {
-    let static_files = Router::new()
-        .nest_service("/static", ServeDir::new(&app.config.static_dir))
-        .layer(middleware::from_fn(static_etag));
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_file).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(get_file))
+        .routes(routes!(get_content))
+        .routes(routes!(get_thumbnail))
+        .routes(routes!(post_received))
+        .routes(routes!(get_emoji))
+}
+
+/// `GET /static/...`: `STATIC_DIR`, read only (described in `openapi::finish`).
+pub fn static_files(app: &App) -> Router<AppState> {
     Router::new()
-        .route("/api/files", post(post_file).layer(DefaultBodyLimit::disable()))
-        .route("/api/files/{id}", get(get_file))
-        .route("/api/files/{id}/content", get(get_content))
-        .route("/api/files/{id}/thumbnail", get(get_thumbnail))
-        .route("/api/files/{id}/received", post(post_received))
-        .route("/api/emoji", get(get_emoji))
-        .merge(static_files)
+        .nest_service("/static", ServeDir::new(&app.config.static_dir))
+        .layer(middleware::from_fn(static_etag))
 }
 
 /// `POST /api/files?name=NAME`: the body is the file, streamed to the upload store. 201 with
 /// the upload's id, size, type and, for images, width, height and thumbnail id.
+#[utoipa::path(
+    post,
+    path = "/api/files",
+    tag = "files",
+    security(("bearer" = [])),
+    params(UploadQuery),
+    request_body(description = "The file's bytes", content(("application/octet-stream"))),
+    responses(
+        (status = 201, description = "the upload", body = FileInfo),
+        (status = 400, description = "a name against the rules (`invalid_field`), or a body shorter \
+            than announced (`malformed`)", body = ApiError),
+        (status = 413, description = "over MAX_UPLOAD_BYTES, or a picture too large to decode \
+            (`payload_too_large`)", body = ApiError),
+        (status = 415, description = "a picture's name on other or damaged content (`unsupported_media`)", body = ApiError),
+        (status = 429, description = "MAX_PENDING_UPLOADS_PER_USER uploads not sent yet (`rate_limited`)", body = ApiError),
+        (status = 503, description = "the server is stopping (`internal`)", body = ApiError),
+    ),
+)]
 async fn post_file(
     State(app): State<AppState>,
     caller: Caller,
@@ -65,6 +87,18 @@ async fn post_file(
 }
 
 /// `GET /api/files/{id}`: an upload's metadata, `expired: true` once its file is deleted.
+#[utoipa::path(
+    get,
+    path = "/api/files/{id}",
+    tag = "files",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The upload's id (a uuid)")),
+    responses(
+        (status = 200, description = "the upload; `expired` once its file is deleted", body = FileInfo),
+        (status = 403, description = "not one of the file's readers (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such upload (`not_found`)", body = ApiError),
+    ),
+)]
 async fn get_file(
     State(app): State<AppState>,
     caller: Caller,
@@ -76,6 +110,21 @@ async fn get_file(
 
 /// `GET /api/files/{id}/content`: the file, with Range support. A receiver who gets the whole
 /// body in one response counts as having fetched it.
+#[utoipa::path(
+    get,
+    path = "/api/files/{id}/content",
+    tag = "files",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The upload's id (a uuid)"), ("Range" = Option<String>, Header, description = "One byte range (`bytes=N-`, `bytes=N-M`, `bytes=-N`); others are ignored")),
+    responses(
+        (status = 200, description = "the file, its `Content-Type` from its record", content_type = "*/*"),
+        (status = 206, description = "the byte range asked for", content_type = "*/*"),
+        (status = 403, description = "not one of the file's readers (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such upload (`not_found`)", body = ApiError),
+        (status = 410, description = "the file was deleted (`expired`)", body = ApiError),
+        (status = 416, description = "a byte range outside the file (`invalid_field`)", body = ApiError),
+    ),
+)]
 async fn get_content(
     State(app): State<AppState>,
     caller: Caller,
@@ -99,6 +148,21 @@ async fn get_content(
 }
 
 /// `GET /api/files/{id}/thumbnail`: an image's thumbnail (PNG).
+#[utoipa::path(
+    get,
+    path = "/api/files/{id}/thumbnail",
+    tag = "files",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The upload's id (a uuid)"), ("Range" = Option<String>, Header, description = "One byte range (`bytes=N-`, `bytes=N-M`, `bytes=-N`); others are ignored")),
+    responses(
+        (status = 200, description = "the thumbnail (PNG)", content_type = "image/png"),
+        (status = 206, description = "the byte range asked for", content_type = "image/png"),
+        (status = 403, description = "not one of the file's readers (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such upload, or not a picture (`not_found`)", body = ApiError),
+        (status = 410, description = "the file was deleted (`expired`)", body = ApiError),
+        (status = 416, description = "a byte range outside the file (`invalid_field`)", body = ApiError),
+    ),
+)]
 async fn get_thumbnail(
     State(app): State<AppState>,
     caller: Caller,
@@ -117,6 +181,18 @@ async fn get_thumbnail(
 
 /// `POST /api/files/{id}/received`: the caller has the whole file (after a resumed download,
 /// say). Once every receiver has it, the server deletes it. 204.
+#[utoipa::path(
+    post,
+    path = "/api/files/{id}/received",
+    tag = "files",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The upload's id (a uuid)")),
+    responses(
+        (status = 204, description = "recorded"),
+        (status = 403, description = "not one of the file's readers (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such upload (`not_found`)", body = ApiError),
+    ),
+)]
 async fn post_received(
     State(app): State<AppState>,
     caller: Caller,
@@ -128,6 +204,17 @@ async fn post_received(
 }
 
 /// `GET /api/emoji`: the emoji manifest, with an ETag; 304 when `If-None-Match` has it.
+#[utoipa::path(
+    get,
+    path = "/api/emoji",
+    tag = "files",
+    params(("If-None-Match" = Option<String>, Header, description = "ETags the client has; a match answers 304")),
+    responses(
+        (status = 200, description = "the emoji manifest, with an ETag", body = EmojiManifest),
+        (status = 304, description = "`If-None-Match` names the manifest's ETag"),
+        (status = 404, description = "this server has no emoji set (`not_found`)", body = ApiError),
+    ),
+)]
 async fn get_emoji(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, Refusal> {
     let set = files::emoji::emoji_set(&app.config.static_dir)
         .ok_or_else(|| Refusal::not_found("this server has no emoji set"))?;

@@ -5,29 +5,37 @@ use super::extract::page_limit;
 use super::{AppState, Caller, Json, Path, Query};
 use crate::error::Refusal;
 use crate::friends;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
 use kith_shared::UserId;
 use kith_shared::api::{
-    Friend, FriendRequestOutcome, FriendRequests, SearchQuery, SendFriendRequest, UserProfile, UserSearchHit,
-    limits,
+    ApiError, Friend, FriendRequestOutcome, FriendRequests, SearchQuery, SendFriendRequest, UserProfile,
+    UserSearchHit, limits,
 };
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/users/search", get(get_user_search))
-        .route("/api/users/{id}", get(get_user))
-        .route("/api/friends", get(get_friends))
-        .route("/api/friends/{user_id}", delete(delete_friend))
-        .route("/api/friend-requests", get(get_friend_requests).post(post_friend_request))
-        .route("/api/friend-requests/{id}", delete(delete_friend_request))
-        .route("/api/friend-requests/{id}/accept", post(post_accept_friend_request))
-        .route("/api/friend-requests/{id}/refuse", post(post_refuse_friend_request))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_user_search))
+        .routes(routes!(get_user))
+        .routes(routes!(get_friends))
+        .routes(routes!(delete_friend))
+        .routes(routes!(get_friend_requests, post_friend_request))
+        .routes(routes!(delete_friend_request))
+        .routes(routes!(post_accept_friend_request))
+        .routes(routes!(post_refuse_friend_request))
 }
 
 /// `GET /api/users/search?q=&offset=&limit=`: users whose name contains `q`, the caller left out.
+#[utoipa::path(
+    get,
+    path = "/api/users/search",
+    tag = "friends",
+    security(("bearer" = [])),
+    params(SearchQuery),
+    responses((status = 200, description = "users whose name contains `q`, by user name", body = Vec<UserSearchHit>)),
+)]
 async fn get_user_search(
     State(app): State<AppState>,
     caller: Caller,
@@ -39,6 +47,17 @@ async fn get_user_search(
 }
 
 /// `GET /api/users/{id}`: anyone's public profile.
+#[utoipa::path(
+    get,
+    path = "/api/users/{id}",
+    tag = "friends",
+    security(("bearer" = [])),
+    params(("id" = UserId, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "the user's profile", body = UserProfile),
+        (status = 404, description = "no such user (`not_found`)", body = ApiError),
+    ),
+)]
 async fn get_user(
     State(app): State<AppState>,
     _caller: Caller,
@@ -48,11 +67,29 @@ async fn get_user(
 }
 
 /// `GET /api/friends`: the caller's friends with their online status.
+#[utoipa::path(
+    get,
+    path = "/api/friends",
+    tag = "friends",
+    security(("bearer" = [])),
+    responses((status = 200, description = "the caller's friends, by display name", body = Vec<Friend>)),
+)]
 async fn get_friends(State(app): State<AppState>, caller: Caller) -> Result<Json<Vec<Friend>>, Refusal> {
     friends::list(&app, caller.user_id).await.map(Json)
 }
 
 /// `DELETE /api/friends/{user_id}`: ends a friendship on both sides. 204.
+#[utoipa::path(
+    delete,
+    path = "/api/friends/{user_id}",
+    tag = "friends",
+    security(("bearer" = [])),
+    params(("user_id" = UserId, Path, description = "The friend's user id")),
+    responses(
+        (status = 204, description = "the friendship ended on both sides"),
+        (status = 404, description = "not friends (`not_found`)", body = ApiError),
+    ),
+)]
 async fn delete_friend(
     State(app): State<AppState>,
     caller: Caller,
@@ -63,6 +100,13 @@ async fn delete_friend(
 }
 
 /// `GET /api/friend-requests`: pending requests to and from the caller.
+#[utoipa::path(
+    get,
+    path = "/api/friend-requests",
+    tag = "friends",
+    security(("bearer" = [])),
+    responses((status = 200, description = "pending requests to and from the caller, oldest first", body = FriendRequests)),
+)]
 async fn get_friend_requests(
     State(app): State<AppState>,
     caller: Caller,
@@ -72,6 +116,22 @@ async fn get_friend_requests(
 
 /// `POST /api/friend-requests`: asks `to` to be friends. 201 with the pending request, or
 /// 200 with the new friend when `to` had already asked the caller.
+#[utoipa::path(
+    post,
+    path = "/api/friend-requests",
+    tag = "friends",
+    security(("bearer" = [])),
+    request_body = SendFriendRequest,
+    responses(
+        (status = 201, description = "the request is pending (`outcome: pending`)", body = FriendRequestOutcome),
+        (status = 200, description = "the addressee had asked the caller: friends now \
+            (`outcome: became_friends`)", body = FriendRequestOutcome),
+        (status = 400, description = "to oneself, or a message against the rules (`invalid_field`)", body = ApiError),
+        (status = 404, description = "no such user (`not_found`)", body = ApiError),
+        (status = 409, description = "friends already (`already_friends`) or the same request \
+            pending (`duplicate_request`)", body = ApiError),
+    ),
+)]
 async fn post_friend_request(
     State(app): State<AppState>,
     caller: Caller,
@@ -86,6 +146,18 @@ async fn post_friend_request(
 }
 
 /// `POST /api/friend-requests/{id}/accept`: the addressee accepts; both become friends.
+#[utoipa::path(
+    post,
+    path = "/api/friend-requests/{id}/accept",
+    tag = "friends",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The request's id")),
+    responses(
+        (status = 200, description = "friends now: the requester", body = Friend),
+        (status = 403, description = "only the addressee may (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such friend request (`not_found`)", body = ApiError),
+    ),
+)]
 async fn post_accept_friend_request(
     State(app): State<AppState>,
     caller: Caller,
@@ -95,6 +167,18 @@ async fn post_accept_friend_request(
 }
 
 /// `POST /api/friend-requests/{id}/refuse`: the addressee refuses. 204.
+#[utoipa::path(
+    post,
+    path = "/api/friend-requests/{id}/refuse",
+    tag = "friends",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The request's id")),
+    responses(
+        (status = 204, description = "refused; the requester is told"),
+        (status = 403, description = "only the addressee may (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such friend request (`not_found`)", body = ApiError),
+    ),
+)]
 async fn post_refuse_friend_request(
     State(app): State<AppState>,
     caller: Caller,
@@ -105,6 +189,18 @@ async fn post_refuse_friend_request(
 }
 
 /// `DELETE /api/friend-requests/{id}`: the sender withdraws the request. 204.
+#[utoipa::path(
+    delete,
+    path = "/api/friend-requests/{id}",
+    tag = "friends",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The request's id")),
+    responses(
+        (status = 204, description = "withdrawn; the addressee is told"),
+        (status = 403, description = "only the requester may (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such friend request (`not_found`)", body = ApiError),
+    ),
+)]
 async fn delete_friend_request(
     State(app): State<AppState>,
     caller: Caller,

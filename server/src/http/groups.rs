@@ -4,35 +4,47 @@ use super::extract::page_limit;
 use super::{AppState, Caller, Json, Path, Query};
 use crate::error::Refusal;
 use crate::groups;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post, put};
 use kith_shared::UserId;
 use kith_shared::api::{
-    CreateGroupRequest, GroupId, GroupMember, GroupProfile, GroupRequest, GroupRequestBody, GroupRequests,
-    MuteRequest, MyGroup, SearchQuery, SetRoleRequest, TransferOwnershipRequest, UpdateGroupRequest, limits,
+    ApiError, CreateGroupRequest, GroupId, GroupMember, GroupProfile, GroupRequest, GroupRequestBody,
+    GroupRequests, MuteRequest, MyGroup, SearchQuery, SetRoleRequest, TransferOwnershipRequest,
+    UpdateGroupRequest, limits,
 };
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/groups", post(post_group).get(get_groups))
-        .route("/api/groups/search", get(get_group_search))
-        .route("/api/groups/{id}", get(get_group).patch(patch_group).delete(delete_group))
-        .route("/api/groups/{id}/members", get(get_members))
-        .route("/api/groups/{id}/members/{user_id}", delete(delete_member))
-        .route("/api/groups/{id}/members/{user_id}/role", put(put_role))
-        .route("/api/groups/{id}/owner", post(post_owner))
-        .route("/api/groups/{id}/mute", put(put_mute))
-        .route("/api/groups/{id}/applications", post(post_application))
-        .route("/api/groups/{id}/invitations", post(post_invitation))
-        .route("/api/group-requests", get(get_group_requests))
-        .route("/api/group-requests/{id}", delete(delete_group_request))
-        .route("/api/group-requests/{id}/accept", post(post_accept_group_request))
-        .route("/api/group-requests/{id}/refuse", post(post_refuse_group_request))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_group, get_groups))
+        .routes(routes!(get_group_search))
+        .routes(routes!(get_group, patch_group, delete_group))
+        .routes(routes!(get_members))
+        .routes(routes!(delete_member))
+        .routes(routes!(put_role))
+        .routes(routes!(post_owner))
+        .routes(routes!(put_mute))
+        .routes(routes!(post_application))
+        .routes(routes!(post_invitation))
+        .routes(routes!(get_group_requests))
+        .routes(routes!(delete_group_request))
+        .routes(routes!(post_accept_group_request))
+        .routes(routes!(post_refuse_group_request))
 }
 
 /// `POST /api/groups`: creates a group; the caller is its owner. 201 with the group.
+#[utoipa::path(
+    post,
+    path = "/api/groups",
+    tag = "groups",
+    security(("bearer" = [])),
+    request_body = CreateGroupRequest,
+    responses(
+        (status = 201, description = "the new group; the caller owns it", body = MyGroup),
+        (status = 400, description = "a field against the rules (`invalid_field`)", body = ApiError),
+    ),
+)]
 async fn post_group(
     State(app): State<AppState>,
     caller: Caller,
@@ -42,11 +54,30 @@ async fn post_group(
 }
 
 /// `GET /api/groups`: the caller's groups with their role and mute setting.
+#[utoipa::path(
+    get,
+    path = "/api/groups",
+    tag = "groups",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the caller's groups, in the order they joined", body = Vec<MyGroup>),
+    ),
+)]
 async fn get_groups(State(app): State<AppState>, caller: Caller) -> Result<Json<Vec<MyGroup>>, Refusal> {
     groups::mine(&app, caller.user_id).await.map(Json)
 }
 
 /// `GET /api/groups/search?q=&offset=&limit=`: live groups whose name contains `q`.
+#[utoipa::path(
+    get,
+    path = "/api/groups/search",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "live groups whose name contains `q`, by name", body = Vec<GroupProfile>),
+    ),
+)]
 async fn get_group_search(
     State(app): State<AppState>,
     _caller: Caller,
@@ -57,6 +88,17 @@ async fn get_group_search(
 }
 
 /// `GET /api/groups/{id}`: a group's public profile (any logged-in user).
+#[utoipa::path(
+    get,
+    path = "/api/groups/{id}",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id")),
+    responses(
+        (status = 200, description = "the group", body = GroupProfile),
+        (status = 404, description = "no such group (`not_found`)", body = ApiError),
+    ),
+)]
 async fn get_group(
     State(app): State<AppState>,
     _caller: Caller,
@@ -66,6 +108,20 @@ async fn get_group(
 }
 
 /// `PATCH /api/groups/{id}`: the owner or an admin changes the name or description.
+#[utoipa::path(
+    patch,
+    path = "/api/groups/{id}",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id")),
+    request_body = UpdateGroupRequest,
+    responses(
+        (status = 200, description = "the group as changed", body = GroupProfile),
+        (status = 400, description = "a field against the rules (`invalid_field`)", body = ApiError),
+        (status = 403, description = "only the owner and admins may (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such group (`not_found`)", body = ApiError),
+    ),
+)]
 async fn patch_group(
     State(app): State<AppState>,
     caller: Caller,
@@ -76,6 +132,18 @@ async fn patch_group(
 }
 
 /// `DELETE /api/groups/{id}`: the owner dissolves the group. 204.
+#[utoipa::path(
+    delete,
+    path = "/api/groups/{id}",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id")),
+    responses(
+        (status = 204, description = "dissolved"),
+        (status = 403, description = "only the owner may (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such group (`not_found`)", body = ApiError),
+    ),
+)]
 async fn delete_group(
     State(app): State<AppState>,
     caller: Caller,
@@ -86,6 +154,18 @@ async fn delete_group(
 }
 
 /// `GET /api/groups/{id}/members`: the members with their role and presence (members only).
+#[utoipa::path(
+    get,
+    path = "/api/groups/{id}/members",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id")),
+    responses(
+        (status = 200, description = "the members, oldest first", body = Vec<GroupMember>),
+        (status = 403, description = "only members may (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such group (`not_found`)", body = ApiError),
+    ),
+)]
 async fn get_members(
     State(app): State<AppState>,
     caller: Caller,
@@ -95,6 +175,19 @@ async fn get_members(
 }
 
 /// `DELETE /api/groups/{id}/members/{user_id}`: leave (one's own id) or remove a member. 204.
+#[utoipa::path(
+    delete,
+    path = "/api/groups/{id}/members/{user_id}",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id"), ("user_id" = UserId, Path, description = "The member's user id")),
+    responses(
+        (status = 204, description = "left (the caller's own id) or removed"),
+        (status = 403, description = "a plain member removing someone, or an admin removing the owner or an admin (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such group, or the person is not a member (`not_found`)", body = ApiError),
+        (status = 409, description = "the owner cannot leave (`owner_cannot_leave`)", body = ApiError),
+    ),
+)]
 async fn delete_member(
     State(app): State<AppState>,
     caller: Caller,
@@ -105,6 +198,20 @@ async fn delete_member(
 }
 
 /// `PUT /api/groups/{id}/members/{user_id}/role`: the owner makes admins and members.
+#[utoipa::path(
+    put,
+    path = "/api/groups/{id}/members/{user_id}/role",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id"), ("user_id" = UserId, Path, description = "The member's user id")),
+    request_body = SetRoleRequest,
+    responses(
+        (status = 200, description = "the member with the new role", body = GroupMember),
+        (status = 400, description = "`owner`, or the owner's own role (`invalid_field`)", body = ApiError),
+        (status = 403, description = "only the owner may (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such group, or the person is not a member (`not_found`)", body = ApiError),
+    ),
+)]
 async fn put_role(
     State(app): State<AppState>,
     caller: Caller,
@@ -115,6 +222,20 @@ async fn put_role(
 }
 
 /// `POST /api/groups/{id}/owner`: the owner hands the group over to another member.
+#[utoipa::path(
+    post,
+    path = "/api/groups/{id}/owner",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id")),
+    request_body = TransferOwnershipRequest,
+    responses(
+        (status = 200, description = "the group with its new owner", body = GroupProfile),
+        (status = 400, description = "to oneself (`invalid_field`)", body = ApiError),
+        (status = 403, description = "only the owner may (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such group, or the person is not a member (`not_found`)", body = ApiError),
+    ),
+)]
 async fn post_owner(
     State(app): State<AppState>,
     caller: Caller,
@@ -125,6 +246,19 @@ async fn post_owner(
 }
 
 /// `PUT /api/groups/{id}/mute`: a member mutes or unmutes the group for themselves.
+#[utoipa::path(
+    put,
+    path = "/api/groups/{id}/mute",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id")),
+    request_body = MuteRequest,
+    responses(
+        (status = 200, description = "the caller's group with the new setting", body = MyGroup),
+        (status = 403, description = "only members may (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such group (`not_found`)", body = ApiError),
+    ),
+)]
 async fn put_mute(
     State(app): State<AppState>,
     caller: Caller,
@@ -135,6 +269,20 @@ async fn put_mute(
 }
 
 /// `POST /api/groups/{id}/applications`: the caller asks to join. 201 with the request.
+#[utoipa::path(
+    post,
+    path = "/api/groups/{id}/applications",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id")),
+    request_body = GroupRequestBody,
+    responses(
+        (status = 201, description = "the application", body = GroupRequest),
+        (status = 400, description = "a field against the rules (`invalid_field`)", body = ApiError),
+        (status = 404, description = "no such group (`not_found`)", body = ApiError),
+        (status = 409, description = "a member already (`already_member`), or an application pending (`duplicate_request`)", body = ApiError),
+    ),
+)]
 async fn post_application(
     State(app): State<AppState>,
     caller: Caller,
@@ -145,6 +293,21 @@ async fn post_application(
 }
 
 /// `POST /api/groups/{id}/invitations`: a member invites a friend. 201 with the request.
+#[utoipa::path(
+    post,
+    path = "/api/groups/{id}/invitations",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id")),
+    request_body = GroupRequestBody,
+    responses(
+        (status = 201, description = "the invitation", body = GroupRequest),
+        (status = 400, description = "`user_id` missing, or a message against the rules (`invalid_field`)", body = ApiError),
+        (status = 403, description = "the caller is not a member, or the invitee not their friend (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such group or user (`not_found`)", body = ApiError),
+        (status = 409, description = "a member already (`already_member`), or an invitation pending (`duplicate_request`)", body = ApiError),
+    ),
+)]
 async fn post_invitation(
     State(app): State<AppState>,
     caller: Caller,
@@ -155,6 +318,15 @@ async fn post_invitation(
 }
 
 /// `GET /api/group-requests`: applications the caller may answer and invitations for them.
+#[utoipa::path(
+    get,
+    path = "/api/group-requests",
+    tag = "groups",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "applications the caller may answer and invitations for them", body = GroupRequests),
+    ),
+)]
 async fn get_group_requests(
     State(app): State<AppState>,
     caller: Caller,
@@ -163,6 +335,18 @@ async fn get_group_requests(
 }
 
 /// `POST /api/group-requests/{id}/accept`. 204.
+#[utoipa::path(
+    post,
+    path = "/api/group-requests/{id}/accept",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The request's id")),
+    responses(
+        (status = 204, description = "accepted: the person joins"),
+        (status = 403, description = "the applicant or the inviter cannot answer it (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such request: answered, withdrawn, or not the caller's (`not_found`)", body = ApiError),
+    ),
+)]
 async fn post_accept_group_request(
     State(app): State<AppState>,
     caller: Caller,
@@ -173,6 +357,18 @@ async fn post_accept_group_request(
 }
 
 /// `POST /api/group-requests/{id}/refuse`. 204.
+#[utoipa::path(
+    post,
+    path = "/api/group-requests/{id}/refuse",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The request's id")),
+    responses(
+        (status = 204, description = "refused"),
+        (status = 403, description = "the applicant or the inviter cannot answer it (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such request: answered, withdrawn, or not the caller's (`not_found`)", body = ApiError),
+    ),
+)]
 async fn post_refuse_group_request(
     State(app): State<AppState>,
     caller: Caller,
@@ -183,6 +379,18 @@ async fn post_refuse_group_request(
 }
 
 /// `DELETE /api/group-requests/{id}`: the applicant or the inviter withdraws it. 204.
+#[utoipa::path(
+    delete,
+    path = "/api/group-requests/{id}",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The request's id")),
+    responses(
+        (status = 204, description = "withdrawn"),
+        (status = 403, description = "the addressee refuses instead (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such request: answered, withdrawn, or not the caller's (`not_found`)", body = ApiError),
+    ),
+)]
 async fn delete_group_request(
     State(app): State<AppState>,
     caller: Caller,

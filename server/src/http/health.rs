@@ -1,17 +1,26 @@
 //! `GET /health`: whether the server and its database answer, and whether it speaks TLS.
 
 use super::{AppState, Json};
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
 use kith_shared::api::Health;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(get_health))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_health))
 }
 
 /// `GET /health`
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "health",
+    responses(
+        (status = 200, description = "the server and its database answer", body = Health),
+        (status = 503, description = "the database does not answer (`\"status\": \"degraded\"`)", body = Health),
+    ),
+)]
 async fn get_health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     let database = app.store.ping().await;
     let health = Health {

@@ -1,5 +1,6 @@
 //! The HTTP door (axum). Each area has its own module with a `router()`; they merge here.
-//! Handlers extract, call the domain, and encode; `docs/api.md` documents every route.
+//! Handlers extract, call the domain, and encode; `docs/api.md` documents every route, and
+//! [`openapi`] makes the OpenAPI document from the same routes (`GET /api/openapi.json`).
 //!
 //! Every failure answers `{"code", "message"}`: handlers and extractors return
 //! [`Refusal`], an unknown route falls back to 404 `not_found`, and [`answers`] turns any
@@ -12,6 +13,7 @@ mod files;
 mod friends;
 mod groups;
 mod health;
+pub mod openapi;
 mod tls;
 
 pub use extract::{Caller, Json, Path, Query};
@@ -35,13 +37,15 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Shared state of every handler.
 pub type AppState = Arc<App>;
 
-/// The whole HTTP API.
-pub fn router(app: AppState) -> Router {
-    Router::new()
+/// Every route with a handler, each registered with its OpenAPI description: the router
+/// and the document are both made from this.
+fn routes() -> OpenApiRouter<AppState> {
+    openapi::router()
         .merge(health::router())
         .merge(accounts::router())
         .merge(friends::router())
@@ -50,7 +54,14 @@ pub fn router(app: AppState) -> Router {
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         // Files stream for as long as the link needs: outside the timeout and body limit.
-        .merge(files::router(&app))
+        .merge(files::router())
+}
+
+/// The whole HTTP API.
+pub fn router(app: AppState) -> Router {
+    let (routes, _) = routes().split_for_parts();
+    routes
+        .merge(files::static_files(&app))
         .fallback(no_route)
         .layer(middleware::from_fn(answers))
         .layer(TraceLayer::new_for_http())
