@@ -7,6 +7,7 @@
 mod common;
 
 use common::{Backend, TestServer, code};
+use kith_shared::api::limits;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::path::Path;
@@ -46,6 +47,39 @@ async fn the_document_is_openapi_3_1_with_the_bearer_scheme() {
     for status in ["201", "400", "409", "413", "415", "422"] {
         assert!(register["responses"][status].is_object(), "POST /api/register lacks {status}");
     }
+    // The documented field limits are the server's.
+    let schemas = &doc["components"]["schemas"];
+    let length = |schema: &str, field: &str, bound: &str| {
+        let value = &schemas[schema]["properties"][field][bound];
+        value.as_u64().unwrap_or_else(|| panic!("{schema}.{field} has no {bound}")) as usize
+    };
+    assert_eq!(length("RegisterRequest", "username", "minLength"), limits::USERNAME_MIN);
+    assert_eq!(length("RegisterRequest", "username", "maxLength"), limits::USERNAME_MAX);
+    assert_eq!(length("RegisterRequest", "display_name", "maxLength"), limits::DISPLAY_NAME_MAX);
+    assert_eq!(length("UpdateProfileRequest", "display_name", "maxLength"), limits::DISPLAY_NAME_MAX);
+    assert_eq!(length("RegisterRequest", "password", "minLength"), limits::PASSWORD_MIN);
+    assert_eq!(length("RegisterRequest", "password", "maxLength"), limits::PASSWORD_MAX);
+    assert_eq!(length("ChangePasswordRequest", "new_password", "minLength"), limits::PASSWORD_MIN);
+    assert_eq!(length("ChangePasswordRequest", "new_password", "maxLength"), limits::PASSWORD_MAX);
+    assert_eq!(length("CreateGroupRequest", "name", "maxLength"), limits::GROUP_NAME_MAX);
+    assert_eq!(length("UpdateGroupRequest", "name", "maxLength"), limits::GROUP_NAME_MAX);
+    assert_eq!(length("CreateGroupRequest", "description", "maxLength"), limits::GROUP_DESCRIPTION_MAX);
+    assert_eq!(length("UpdateGroupRequest", "description", "maxLength"), limits::GROUP_DESCRIPTION_MAX);
+    assert_eq!(length("SendFriendRequest", "message", "maxLength"), limits::REQUEST_MESSAGE_MAX);
+    assert_eq!(length("GroupRequestBody", "message", "maxLength"), limits::REQUEST_MESSAGE_MAX);
+    let parameter = |path: &str, name: &str| {
+        let list = doc["paths"][path]["get"]["parameters"].as_array().expect("parameters");
+        list.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{path} has no {name}")).clone()
+    };
+    let limit = parameter("/api/users/search", "limit");
+    assert_eq!(limit["schema"]["maximum"], limits::SEARCH_LIMIT_MAX, "{limit}");
+    let limit = parameter("/api/conversations/{id}/messages", "limit");
+    assert_eq!(limit["schema"]["maximum"], limits::HISTORY_LIMIT_MAX, "{limit}");
+    // Found by schemathesis: an offset the server takes (a u32) was documented as an int32.
+    let offset = parameter("/api/groups/search", "offset");
+    assert_eq!(offset["schema"]["minimum"], 0, "{offset}");
+    assert_eq!(offset["schema"]["maximum"], u32::MAX, "{offset}");
+
     let upload = &doc["paths"]["/api/files"]["post"];
     assert!(upload["requestBody"]["content"]["application/octet-stream"].is_object(), "{upload}");
     assert!(upload["responses"]["408"].is_null(), "the file routes have no request timeout");

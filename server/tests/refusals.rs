@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Backend, PATIENCE, TestServer, code};
+use common::{Backend, PASSWORD, PATIENCE, TestServer, code};
 use futures_util::{SinkExt, StreamExt};
 use kith_shared::codec::to_json;
 use kith_shared::frame::{Content, KickReason, Target};
@@ -24,6 +24,7 @@ backend_tests!(
     typing_is_throttled_per_conversation_after_the_membership_check,
     bad_values_in_known_frames_are_malformed,
     every_http_failure_has_a_json_body,
+    a_json_body_that_is_not_an_object_is_refused,
     paging_out_of_range_is_refused,
     an_early_refusal_closes_the_connection_with_the_header,
     presence_of_those_online_follows_sync_state,
@@ -239,6 +240,47 @@ async fn bad_values_in_known_frames_are_malformed(backend: Backend) {
 
 /// Issue 5: path and query values that do not parse, unknown routes and wrong methods all
 /// answer `{code, message}` with the documented status.
+/// Found by schemathesis: serde takes a JSON array of a struct's fields in order for the
+/// struct, so `["bob", "Bob", "…"]` registered an account and `[null, null]` was a PATCH. Every
+/// body of the API is an object (docs/api.md, /api/openapi.json): anything else is 422.
+async fn a_json_body_that_is_not_an_object_is_refused(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let alice = server.user("alice").await;
+    let send = |method: Method, path: &str, token: Option<&str>, body: &str| {
+        let mut req = server
+            .http
+            .request(method, format!("{}{path}", server.base))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send()
+    };
+    let array = format!(r#"["bob", "Bob", "{PASSWORD}"]"#);
+    let res = send(Method::POST, "/api/register", None, &array).await.expect("an answer");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = res.json().await.expect("a JSON body");
+    assert_eq!(code(&body), "malformed", "{body}");
+    let login = json!({"username": "bob", "password": PASSWORD});
+    let (status, body) = server.post("/api/login", None, login).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "no account was made: {body}");
+
+    let (_, group) = server.post("/api/groups", Some(&alice.token), json!({"name": "Chess"})).await;
+    let path = format!("/api/groups/{}", group["group"]["id"]);
+    for body in ["[null, null]", "  [\"Go\"]", "null", "\"Go\"", "7"] {
+        let res = send(Method::PATCH, &path, Some(&alice.token), body).await.expect("an answer");
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
+    // An object still is the body, whitespace before it or not.
+    let res =
+        send(Method::PATCH, &path, Some(&alice.token), " \n{\"name\": \"Go\"}").await.expect("an answer");
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, group) = server.get(&path, &alice.token).await;
+    assert_eq!(group["name"], "Go");
+    server.stop().await;
+}
+
 async fn every_http_failure_has_a_json_body(backend: Backend) {
     let Some(server) = TestServer::start(backend).await else { return };
     let alice = server.user("alice").await;

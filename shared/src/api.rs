@@ -45,8 +45,14 @@ pub struct ApiError {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterRequest {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z][A-Za-z0-9_.-]*$")
+    )]
     pub username: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub display_name: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 256))]
     pub password: String,
 }
 
@@ -81,6 +87,7 @@ pub struct UserProfile {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateProfileRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub display_name: Option<String>,
 }
 
@@ -89,6 +96,7 @@ pub struct UpdateProfileRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     pub old_password: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 256))]
     pub new_password: String,
 }
 
@@ -115,6 +123,7 @@ pub struct SearchQuery {
     pub q: String,
     /// Results to skip.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(value_type = i64, minimum = 0, maximum = 4294967295_i64))]
     pub offset: u32,
     /// Results in the page: 1 to 50, 20 when left out.
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 50))]
@@ -151,6 +160,7 @@ pub struct SendFriendRequest {
     pub to: UserId,
     /// The verification message shown to the addressee (at most 200 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub message: String,
 }
 
@@ -222,9 +232,11 @@ impl Role {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateGroupRequest {
     /// 1 to 64 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub name: String,
     /// At most 500 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub description: String,
 }
 
@@ -232,7 +244,9 @@ pub struct CreateGroupRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateGroupRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub description: Option<String>,
 }
 
@@ -273,6 +287,7 @@ pub struct GroupMember {
 pub struct GroupRequestBody {
     pub user_id: Option<UserId>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub message: String,
 }
 

@@ -5,9 +5,10 @@
 use super::AppState;
 use crate::auth;
 use crate::error::{Refusal, code_of};
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kith_shared::UserId;
 use serde::Serialize;
@@ -56,6 +57,9 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
 /// Like `axum::Json`, but a bad body answers with the API's error shape: 400 `malformed`
 /// for broken JSON, 422 `malformed` for JSON of the wrong shape, 415 `unsupported_media`
 /// without `Content-Type: application/json`, 413 `payload_too_large` over the limit.
+///
+/// Every request body of the API is a JSON object: any other JSON value is of the wrong shape
+/// (422), even one serde would take for a struct (an array of its fields in order).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
@@ -63,13 +67,34 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = Refusal;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Refusal> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(rejection) => {
-                let status = rejection.status();
-                Err(Refusal::new(code_of(status), rejection.body_text()).with_status(status))
-            }
+        fn refused(status: StatusCode, message: String) -> Refusal {
+            Refusal::new(code_of(status), message).with_status(status)
         }
+        if !json_content_type(req.headers()) {
+            let status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+            return Err(refused(status, "Expected request with `Content-Type: application/json`".to_owned()));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| refused(r.status(), r.body_text()))?;
+        let axum::Json(value) =
+            axum::Json::<T>::from_bytes(&bytes).map_err(|r| refused(r.status(), r.body_text()))?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return Err(refused(status, "the body is a JSON object; this one is not".to_owned()));
+        }
+        Ok(Json(value))
+    }
+}
+
+/// Whether the request says its body is JSON: `application/json`, or `application/*+json`,
+/// parameters (`; charset=utf-8`) aside.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", subtype)) => subtype == "json" || subtype.ends_with("+json"),
+        _ => false,
     }
 }
 
@@ -122,6 +147,22 @@ pub fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, Ref
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_content_types_are_recognised_as_axum_does() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, value.parse().expect("a header value"));
+            json_content_type(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(with("application/problem+json"));
+        assert!(!with("text/json"));
+        assert!(!with("application/jsonx"));
+        assert!(!with("application/octet-stream"));
+        assert!(!json_content_type(&HeaderMap::new()));
+    }
 
     #[test]
     fn limits_out_of_range_are_refused_not_clamped() {

@@ -13,7 +13,7 @@ mod files;
 mod friends;
 mod groups;
 mod health;
-pub mod openapi;
+mod openapi;
 mod tls;
 
 pub use extract::{Caller, Json, Path, Query};
