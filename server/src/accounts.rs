@@ -62,10 +62,11 @@ pub async fn log_in(
             "too many failed logins; wait a minute and try again",
         ));
     }
-    let user = if username.len() <= limits::USERNAME_MAX {
-        app.store.user_by_username(&username).await?
-    } else {
-        None
+    // A name no account can have (too long, a character outside the rules, such as the NUL
+    // that PostgreSQL cannot even compare) is not looked up: the answer is the same.
+    let user = match auth::normalize_username(&username) {
+        Ok(name) => app.store.user_by_username(&name).await?,
+        Err(_) => None,
     };
     let stored = user.as_ref().map_or(DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
     let verified = password.len() <= limits::PASSWORD_MAX

@@ -40,7 +40,9 @@ pub async fn search(
     limit: u64,
 ) -> Result<Vec<UserSearchHit>, Refusal> {
     let text = text.trim();
-    if text.is_empty() {
+    // No user name or display name holds a control character (nor can PostgreSQL compare
+    // text with a NUL): such a search finds no one.
+    if text.is_empty() || text.chars().any(char::is_control) {
         return Ok(Vec::new());
     }
     let users = app.store.search_users(text, caller, offset, limit).await?;

@@ -54,8 +54,9 @@ pub async fn mine(app: &App, caller: UserId) -> Result<Vec<MyGroup>, Refusal> {
 /// ignoring case, by name.
 pub async fn search(app: &App, text: &str, offset: u64, limit: u64) -> Result<Vec<GroupProfile>, Refusal> {
     let text = text.trim();
-    if text.chars().count() > limits::GROUP_NAME_MAX {
-        // No group name is that long.
+    if text.chars().count() > limits::GROUP_NAME_MAX || text.chars().any(char::is_control) {
+        // No group name is that long or holds a control character (nor can PostgreSQL compare
+        // text with a NUL).
         return Ok(Vec::new());
     }
     let rows = app.store.search_groups(text, offset, limit).await?;

@@ -25,6 +25,7 @@ backend_tests!(
     bad_values_in_known_frames_are_malformed,
     every_http_failure_has_a_json_body,
     a_json_body_that_is_not_an_object_is_refused,
+    control_characters_in_searches_and_login_names_are_no_server_error,
     paging_out_of_range_is_refused,
     an_early_refusal_closes_the_connection_with_the_header,
     presence_of_those_online_follows_sync_state,
@@ -278,6 +279,37 @@ async fn a_json_body_that_is_not_an_object_is_refused(backend: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
     let (_, group) = server.get(&path, &alice.token).await;
     assert_eq!(group["name"], "Go");
+    server.stop().await;
+}
+
+/// PostgreSQL cannot compare text holding a NUL: a search or a login name with one answered
+/// 500 there. No name holds a control character, so such a
+/// search finds nothing and such a login is wrong credentials, on every backend.
+async fn control_characters_in_searches_and_login_names_are_no_server_error(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let alice = server.user("alice").await;
+    server.register("bob").await;
+    let (status, _) = server.post("/api/groups", Some(&alice.token), json!({"name": "Chess"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    for q in ["b%00", "%00", "b%01ob", "b%09ob", "bob%7F"] {
+        for path in ["/api/users/search", "/api/groups/search"] {
+            let (status, body) = server.get(&format!("{path}?q={q}"), &alice.token).await;
+            assert_eq!(status, StatusCode::OK, "{path}?q={q}: {body}");
+            assert_eq!(body, json!([]), "{path}?q={q}");
+        }
+    }
+    for name in ["bob\u{0}", "\u{0}", "b\u{0}ob", "bob\u{1b}"] {
+        let (status, body) =
+            server.post("/api/login", None, json!({"username": name, "password": PASSWORD})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name:?}: {body}");
+        assert_eq!(code(&body), "wrong_credentials", "{name:?}");
+    }
+    // The searches and the login still work.
+    let (_, body) = server.get("/api/users/search?q=bo", &alice.token).await;
+    assert_eq!(body[0]["user"]["username"], "bob", "{body}");
+    let (_, body) = server.get("/api/groups/search?q=che", &alice.token).await;
+    assert_eq!(body[0]["name"], "Chess", "{body}");
+    server.login("bob").await;
     server.stop().await;
 }
 
