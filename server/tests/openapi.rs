@@ -26,6 +26,11 @@ async fn the_document_is_openapi_3_1_with_the_bearer_scheme() {
     let bearer = &doc["components"]["securitySchemes"]["bearer"];
     assert_eq!(bearer["type"], "http");
     assert_eq!(bearer["scheme"], "bearer");
+    // Ids are integers in place, not references to a schema named after a Rust type.
+    let text = doc.to_string();
+    assert!(!text.contains("#/components/schemas/i64"), "a reference to i64 is left");
+    assert!(doc["components"]["schemas"]["i64"].is_null());
+    assert_eq!(doc["components"]["schemas"]["UserProfile"]["properties"]["id"]["type"], "integer");
     // The bodies' schemas are the shared crate's types.
     for schema in
         ["ApiError", "ErrorCode", "UserProfile", "LoginResponse", "HistoryPage", "FileInfo", "Content"]

@@ -12,6 +12,7 @@ use super::AppState;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use kith_shared::api::ApiError;
+use serde_json::{Map, Value};
 use std::sync::LazyLock;
 use utoipa::openapi::path::{
     HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
@@ -80,10 +81,52 @@ pub fn finish(mut doc: Document) -> Document {
     doc
 }
 
-/// The document, made once.
-pub fn document() -> &'static Document {
-    static DOCUMENT: LazyLock<Document> = LazyLock::new(|| finish(super::routes().split_for_parts().1));
-    &DOCUMENT
+/// The document as JSON, made once.
+pub fn json() -> &'static str {
+    static JSON: LazyLock<String> = LazyLock::new(|| {
+        let document = finish(super::routes().split_for_parts().1);
+        let mut value = serde_json::to_value(document).expect("the document serialises to JSON");
+        inline_primitives(&mut value);
+        value.to_string()
+    });
+    &JSON
+}
+
+/// The shared crate's id aliases (`UserId = i64`) come out of utoipa as references to a
+/// schema named `i64`: this puts the integer schema itself in their place.
+fn inline_primitives(document: &mut Value) {
+    const PRIMITIVES: [&str; 12] =
+        ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "bool", "String"];
+    let Some(schemas) = document.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let primitives: Map<String, Value> = PRIMITIVES
+        .iter()
+        .filter_map(|name| schemas.remove(*name).map(|schema| ((*name).to_owned(), schema)))
+        .collect();
+    replace_references(document, &primitives);
+}
+
+fn replace_references(value: &mut Value, primitives: &Map<String, Value>) {
+    match value {
+        Value::Object(map) => {
+            let primitive = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|target| target.strip_prefix("#/components/schemas/"))
+                .and_then(|name| primitives.get(name))
+                .and_then(Value::as_object);
+            if let Some(schema) = primitive {
+                map.remove("$ref");
+                for (key, part) in schema {
+                    map.entry(key.clone()).or_insert_with(|| part.clone());
+                }
+            }
+            map.values_mut().for_each(|part| replace_references(part, primitives));
+        }
+        Value::Array(list) => list.iter_mut().for_each(|part| replace_references(part, primitives)),
+        _ => {}
+    }
 }
 
 /// The operations of a path item.
@@ -206,7 +249,5 @@ pub fn if_none_match() -> ParameterBuilder {
     responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json", body = Object)),
 )]
 async fn get_openapi() -> Response {
-    static JSON: LazyLock<String> =
-        LazyLock::new(|| serde_json::to_string(document()).expect("the document serialises to JSON"));
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], JSON.as_str()).into_response()
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json()).into_response()
 }
