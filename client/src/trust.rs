@@ -12,7 +12,6 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;
@@ -204,19 +203,7 @@ impl std::hash::Hash for TlsTarget {
     }
 }
 
-/// The SHA-256 fingerprint of a DER certificate as colon-separated upper-case hex, the way the
-/// server logs it and `openssl x509 -fingerprint -sha256` shows it.
-pub fn fingerprint(der: &[u8]) -> String {
-    let digest = Sha256::digest(der);
-    let mut text = String::with_capacity(digest.len() * 3);
-    for (i, byte) in digest.iter().enumerate() {
-        if i > 0 {
-            text.push(':');
-        }
-        let _ = write!(text, "{byte:02X}");
-    }
-    text
-}
+use kith_shared::certificate_fingerprint as fingerprint;
 
 #[derive(Debug)]
 struct Verifier {

@@ -12,8 +12,6 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
-use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -77,19 +75,8 @@ pub fn choose(config: &Config) -> Result<Choice, TlsError> {
     })
 }
 
-/// The SHA-256 fingerprint of a DER certificate as colon-separated upper-case hex, the way
-/// browsers and `openssl x509 -fingerprint -sha256` show it.
-pub fn fingerprint(der: &[u8]) -> String {
-    let digest = Sha256::digest(der);
-    let mut text = String::with_capacity(digest.len() * 3);
-    for (i, byte) in digest.iter().enumerate() {
-        if i > 0 {
-            text.push(':');
-        }
-        let _ = write!(text, "{byte:02X}");
-    }
-    text
-}
+/// The SHA-256 fingerprint of a DER certificate, as the server logs it and clients show it.
+pub use kith_shared::certificate_fingerprint as fingerprint;
 
 /// TLS for both listeners: one certificate, reloadable, shared by two acceptors.
 pub struct Tls {

@@ -87,8 +87,8 @@ async fn https_health(http_addr: SocketAddr, root: reqwest::Certificate) -> (ser
     (response.json().await.expect("health body"), fingerprint(&der))
 }
 
-/// A TLS client connection to the socket that trusts only `root`.
-async fn tls_socket(addr: SocketAddr, root: &CertificateDer<'static>) -> TlsStream<TcpStream> {
+/// A TLS client set-up that trusts only `root`.
+fn trusting(root: &CertificateDer<'static>) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(root.clone()).expect("trust anchor");
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -97,9 +97,15 @@ async fn tls_socket(addr: SocketAddr, root: &CertificateDer<'static>) -> TlsStre
         .expect("protocol versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
+    Arc::new(config)
+}
+
+/// A TLS client connection to the socket that trusts only `root`.
+async fn tls_socket(addr: SocketAddr, root: &CertificateDer<'static>) -> TlsStream<TcpStream> {
+    let config = trusting(root);
     let tcp = TcpStream::connect(addr).await.expect("connect to the socket");
     let name = ServerName::from(addr.ip());
-    tokio::time::timeout(PATIENCE, TlsConnector::from(Arc::new(config)).connect(name, tcp))
+    tokio::time::timeout(PATIENCE, TlsConnector::from(config).connect(name, tcp))
         .await
         .expect("handshake in time")
         .expect("TLS handshake")
@@ -344,17 +350,10 @@ async fn sighup_reloads_the_certificate_of_the_running_binary() {
     // The signal is handled asynchronously: poll, bounded, until a new handshake shows it.
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(ca.cert.clone()).expect("trust anchor");
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("protocol versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let config = trusting(&ca.cert);
         let tcp = TcpStream::connect(socket_addr).await.expect("the server still listens after SIGHUP");
         let name = ServerName::from(socket_addr.ip());
-        if let Ok(stream) = TlsConnector::from(Arc::new(config)).connect(name, tcp).await {
+        if let Ok(stream) = TlsConnector::from(config).connect(name, tcp).await {
             assert_eq!(seen(&stream), expected);
             break;
         }
@@ -441,18 +440,10 @@ async fn bad_handshakes_are_closed_and_everyone_else_is_served() {
 async fn a_tls_hello_to_a_clear_text_socket_fails_cleanly() {
     let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
     let alice = server.user("alice").await;
-    let ca = TestCa::new();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.cert.clone()).expect("trust anchor");
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config = trusting(&TestCa::new().cert);
     let tcp = TcpStream::connect(server.socket_addr).await.expect("connect");
     let name = ServerName::from(server.socket_addr.ip());
-    let handshake = tokio::time::timeout(PATIENCE, TlsConnector::from(Arc::new(config)).connect(name, tcp))
+    let handshake = tokio::time::timeout(PATIENCE, TlsConnector::from(config).connect(name, tcp))
         .await
         .expect("the handshake ends in time");
     assert!(handshake.is_err(), "a clear-text server cannot complete a TLS handshake");

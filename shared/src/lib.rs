@@ -21,6 +21,22 @@ pub mod fuzz;
 pub use error::ErrorCode;
 pub use frame::{ClientFrame, ServerFrame};
 
+/// The SHA-256 fingerprint of a DER certificate as colon-separated upper-case hex, the way the
+/// server logs it, the client shows it and `openssl x509 -fingerprint -sha256` prints it.
+pub fn certificate_fingerprint(der: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+    let digest = Sha256::digest(der);
+    let mut text = String::with_capacity(digest.len() * 3);
+    for (i, byte) in digest.iter().enumerate() {
+        if i > 0 {
+            text.push(':');
+        }
+        let _ = write!(text, "{byte:02X}");
+    }
+    text
+}
+
 /// The protocol version a client announces in its hello. The server refuses others.
 pub const PROTOCOL_VERSION: u32 = 1;
 
