@@ -7,6 +7,7 @@ use crate::app::App;
 use crate::auth;
 use crate::error::Refusal;
 use crate::hub::KickWhich;
+use crate::metrics::Login;
 use crate::store::NewUser;
 use crate::wire::profile_of;
 use axum::http::StatusCode;
@@ -57,6 +58,7 @@ pub async fn log_in(
             .as_deref()
             .is_some_and(|key| app.login_failures.is_blocked(key, config.login_failures_per_address))
     {
+        app.metrics.login(Login::RateLimited);
         return Err(Refusal::new(
             ErrorCode::RateLimited,
             "too many failed logins; wait a minute and try again",
@@ -76,11 +78,13 @@ pub async fn log_in(
         if let Some(key) = &address_key {
             app.login_failures.record_failure(key);
         }
+        app.metrics.login(Login::WrongCredentials);
         return Err(Refusal::new(ErrorCode::WrongCredentials, "wrong user name or password"));
     };
     app.login_failures.clear(&account_key);
     // Told only to someone who knows the password, so that it does not reveal the account.
     if user.disabled {
+        app.metrics.login(Login::Disabled);
         return Err(Refusal::new(
             ErrorCode::AccountDisabled,
             "this account is disabled; ask the server's operator",
@@ -99,6 +103,7 @@ pub async fn log_in(
             "this account logged in elsewhere",
         );
     }
+    app.metrics.login(Login::Ok);
     Ok(LoginResponse { token, user: profile_of(&user) })
 }
 

@@ -1,4 +1,4 @@
-//! The state every handler shares: configuration, database, hub and shutdown signal.
+//! The state every handler shares: configuration, database, hub, metrics and shutdown signal.
 
 use crate::auth::{FailureLimiter, Passwords};
 use crate::config::Config;
@@ -7,6 +7,7 @@ use crate::files::upload::InProgress;
 use crate::hub::Hub;
 use crate::membership::Membership;
 use crate::messages::Messages;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use kith_shared::UserId;
 use kith_shared::api::UserProfile;
@@ -22,6 +23,8 @@ pub struct App {
     pub hub: Arc<Hub>,
     pub membership: Membership,
     pub messages: Messages,
+    /// The metric handles (no-ops without METRICS_PORT).
+    pub metrics: Arc<Metrics>,
     pub login_failures: FailureLimiter,
     pub passwords: Passwords,
     /// Cancelled when the server starts shutting down.
@@ -39,12 +42,14 @@ pub struct App {
 impl App {
     /// Builds the state and starts the message writer.
     pub async fn new(config: Config, store: Store) -> Result<Self, crate::store::StoreError> {
+        let metrics = Arc::new(if config.metrics_port.is_some() { Metrics::on() } else { Metrics::off() });
         let hub = Arc::new(Hub::new(config.multi_device));
-        let messages = Messages::start(store.clone(), hub.clone()).await?;
+        let messages = Messages::start(store.clone(), hub.clone(), metrics.clone()).await?;
         Ok(Self {
             hub,
             membership: Membership::default(),
             messages,
+            metrics,
             login_failures: FailureLimiter::new(Duration::from_secs(60)),
             passwords: Passwords::new(std::thread::available_parallelism().map_or(2, |n| n.get()).min(4)),
             shutdown: CancellationToken::new(),

@@ -19,12 +19,15 @@ pub enum ConfigError {
 /// Everything the server reads from `server.conf`.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Address both listeners bind to.
+    /// Address every listener binds to.
     pub server_ip: IpAddr,
     /// HTTP API port; 0 picks a free one.
     pub http_port: u16,
     /// Realtime socket port; 0 picks a free one.
     pub socket_port: u16,
+    /// Port of the Prometheus metrics listener; None (the default) serves no metrics, 0
+    /// picks a free port.
+    pub metrics_port: Option<u16>,
     /// `sqlite://...`, `postgres://...` or `mysql://...`; empty means `DATA_DIR/kith.db`.
     pub database_url: String,
     /// Where the database file and avatars live.
@@ -111,6 +114,7 @@ impl Default for Config {
             server_ip: IpAddr::from([127, 0, 0, 1]),
             http_port: 8000,
             socket_port: 8001,
+            metrics_port: None,
             database_url: String::new(),
             data_dir: PathBuf::from("data"),
             upload_dir: PathBuf::from("data/uploads"),
@@ -195,6 +199,10 @@ impl Config {
             }
             "HTTP_PORT" => self.http_port = parse_port(value).map_err(bad)?,
             "SOCKET_PORT" => self.socket_port = parse_port(value).map_err(bad)?,
+            "METRICS_PORT" => {
+                self.metrics_port =
+                    if value.is_empty() { None } else { Some(parse_port(value).map_err(bad)?) }
+            }
             "DATABASE_URL" => self.database_url = value.to_owned(),
             "DATA_DIR" => self.data_dir = non_empty_path(value).map_err(bad)?,
             "UPLOAD_DIR" => self.upload_dir = non_empty_path(value).map_err(bad)?,
@@ -466,6 +474,23 @@ mod tests {
         assert!(err.to_string().contains("TLS: expected auto, on or off"), "{err}");
         let err = load_text("[server]\nTLS_HANDSHAKE_TIMEOUT_SECS = 0\n", &[]).expect_err("zero");
         assert!(err.to_string().contains("TLS_HANDSHAKE_TIMEOUT_SECS"), "{err}");
+    }
+
+    #[test]
+    fn metrics_port_is_off_unless_set() {
+        assert_eq!(Config::default().metrics_port, None);
+        let config = load_text("[server]\nMETRICS_PORT = 9100\n", &[]).expect("valid");
+        assert_eq!(config.metrics_port, Some(9100));
+        let config = load_text("[server]\nMETRICS_PORT =\n", &[]).expect("valid");
+        assert_eq!(config.metrics_port, None);
+        // An empty variable turns off what the file turned on; 0 picks a free port.
+        let config =
+            load_text("[server]\nMETRICS_PORT = 9100\n", &[("KITH_METRICS_PORT", "")]).expect("valid");
+        assert_eq!(config.metrics_port, None);
+        let config = load_text("[server]\n", &[("KITH_METRICS_PORT", "0")]).expect("valid");
+        assert_eq!(config.metrics_port, Some(0));
+        let err = load_text("[server]\nMETRICS_PORT = 70000\n", &[]).expect_err("out of range");
+        assert!(err.to_string().contains("METRICS_PORT"), "{err}");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! `presence`, `messages`, `files`) over one database ([`store`]), with the `hub` routing
 //! frames to whoever is online.
 //!
-//! [`Server::start`] binds both listeners (port 0 picks a free one) and returns at once, so
-//! `main` and the tests start servers the same way.
+//! [`Server::start`] binds both listeners, and the metrics listener when METRICS_PORT is set
+//! (port 0 picks a free one), and returns at once, so `main` and the tests start servers the
+//! same way.
 
 mod accounts;
 pub mod admin;
@@ -19,6 +20,7 @@ mod http;
 mod hub;
 mod membership;
 mod messages;
+mod metrics;
 mod presence;
 mod sessions;
 mod socket;
@@ -54,14 +56,18 @@ pub enum StartError {
 pub struct Server {
     pub http_addr: SocketAddr,
     pub socket_addr: SocketAddr,
+    /// Where `GET /metrics` answers; None without METRICS_PORT.
+    pub metrics_addr: Option<SocketAddr>,
     app: Arc<App>,
     tls: Option<Tls>,
     http_task: JoinHandle<()>,
     socket_task: JoinHandle<()>,
+    metrics_task: Option<JoinHandle<()>>,
 }
 
 impl Server {
-    /// Opens the database (applying migrations), binds both listeners and starts serving.
+    /// Opens the database (applying migrations), binds both listeners (and the metrics
+    /// listener when METRICS_PORT is set) and starts serving.
     pub async fn start(config: Config) -> Result<Self, StartError> {
         for dir in [&config.data_dir, &config.upload_dir, &config.data_dir.join("avatars")] {
             std::fs::create_dir_all(dir)
@@ -74,9 +80,14 @@ impl Server {
         let store = Store::open(&config.database_url()).await?;
         let http_listener = bind(SocketAddr::new(config.server_ip, config.http_port)).await?;
         let socket_listener = bind(SocketAddr::new(config.server_ip, config.socket_port)).await?;
+        let metrics_listener = match config.metrics_port {
+            Some(port) => Some(bind(SocketAddr::new(config.server_ip, port)).await?),
+            None => None,
+        };
         let http_addr = local_addr(&http_listener)?;
         let socket_addr = local_addr(&socket_listener)?;
-        tracing::info!(%http_addr, %socket_addr, backend = store.backend(), tls = tls.is_some(), "kith-server listening");
+        let metrics_addr = metrics_listener.as_ref().map(local_addr).transpose()?;
+        tracing::info!(%http_addr, %socket_addr, metrics_addr = ?metrics_addr, backend = store.backend(), tls = tls.is_some(), "kith-server listening");
 
         let mut app = App::new(config, store).await?;
         app.tls = tls.is_some();
@@ -84,9 +95,11 @@ impl Server {
         let http_task = tokio::spawn(http::serve(app.clone(), http_listener, tls.as_ref().map(Tls::http)));
         let socket_task =
             tokio::spawn(socket::run(app.clone(), socket_listener, tls.as_ref().map(Tls::socket)));
+        let metrics_task =
+            metrics_listener.map(|listener| tokio::spawn(metrics::serve(app.clone(), listener)));
         files::start(&app);
         sessions::start(&app);
-        Ok(Self { http_addr, socket_addr, app, tls, http_task, socket_task })
+        Ok(Self { http_addr, socket_addr, metrics_addr, app, tls, http_task, socket_task, metrics_task })
     }
 
     /// Reads the TLS certificate and key files again (what SIGHUP does): new handshakes on
@@ -125,6 +138,9 @@ impl Server {
             tracing::warn!("some connections did not close in time");
         }
         let _ = self.http_task.await;
+        if let Some(task) = self.metrics_task {
+            let _ = task.await;
+        }
         self.app.messages.flush().await;
         self.app.store.close().await;
         tracing::info!("stopped");

@@ -125,7 +125,13 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let server = Server::start(config).await.context("starting kith-server")?;
-    println!("kith-server: HTTP on {}, socket on {}", server.http_addr, server.socket_addr);
+    match server.metrics_addr {
+        None => println!("kith-server: HTTP on {}, socket on {}", server.http_addr, server.socket_addr),
+        Some(metrics) => println!(
+            "kith-server: HTTP on {}, socket on {}, metrics on {metrics}",
+            server.http_addr, server.socket_addr
+        ),
+    }
     run_until_signal(&server).await;
     server.shutdown().await;
     Ok(())

@@ -331,7 +331,7 @@ async fn sighup_reloads_the_certificate_of_the_running_binary() {
         .kill_on_drop(true)
         .spawn()
         .expect("kith-server starts");
-    let (_, socket_addr) = common::announced_addresses(&mut child).await;
+    let socket_addr = common::announced_addresses(&mut child).await.socket;
 
     let cert = data.path().join(SELF_SIGNED_CERT);
     let made = CertificateDer::from_pem_file(&cert).expect("the self-signed certificate");

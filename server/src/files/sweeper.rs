@@ -55,6 +55,7 @@ pub async fn sweep(app: &App) -> Result<usize, StoreError> {
             remove_stored(&app.config.upload_dir, name).await;
         }
         store.mark_upload_expired(&row.id).await?;
+        app.metrics.sweeper_deleted.increment(1);
     }
     Ok(count)
 }

@@ -223,6 +223,8 @@ where
     app.store.insert_upload(&row).await?;
     leftovers.keep();
     drop(slot);
+    app.metrics.uploads.increment(1);
+    app.metrics.upload_bytes.increment(size);
     Ok(info_of(&row))
 }
 

@@ -4,7 +4,7 @@
 //!
 //! The writer is the only place that allocates message ids and per-conversation sequence
 //! numbers, so a single server process needs no locks in the database for them. It knows
-//! the store and the hub, nothing of the doors.
+//! the store, the hub and its metric handles, nothing of the doors.
 //!
 //! Every frame it owes a connection (the sender's `ack` or `error`, the members' `message`)
 //! is queued on that connection's [`Link`] or, when the queue is full, the connection is cut
@@ -12,6 +12,7 @@
 
 use crate::hub::{Hub, Link, Outbound};
 use crate::membership::Members;
+use crate::metrics::Metrics;
 use crate::store::{MessageRow, Store, StoreError, now_millis};
 use crate::wire::{message_of, row_of};
 use kith_shared::api::ConversationId;
@@ -72,10 +73,11 @@ pub struct Messages {
 
 impl Messages {
     /// Starts the writer. It stops when every handle is dropped, after writing what it has.
-    pub async fn start(store: Store, hub: Arc<Hub>) -> Result<Self, StoreError> {
+    /// Each batch is counted on `metrics` (stored messages, batch size, commit time).
+    pub async fn start(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
         let next_id = store.max_message_id().await? + 1;
         let (queue, submissions) = mpsc::channel(QUEUE);
-        let writer = Writer { store, hub, next_id, last_seq: HashMap::new() };
+        let writer = Writer { store, hub, metrics, next_id, last_seq: HashMap::new() };
         tokio::spawn(writer.run(submissions));
         Ok(Self { queue })
     }
@@ -110,6 +112,7 @@ impl Messages {
 struct Writer {
     store: Store,
     hub: Arc<Hub>,
+    metrics: Arc<Metrics>,
     next_id: i64,
     /// The newest sequence number of each conversation seen so far.
     last_seq: HashMap<ConversationId, i64>,
@@ -164,6 +167,9 @@ impl Writer {
             return self.fail(placed.into_iter().map(|p| p.submission).collect(), &err);
         }
         let stored = started.elapsed();
+        self.metrics.messages_stored.increment(rows.len() as u64);
+        self.metrics.batch_size.record(count as f64);
+        self.metrics.commit_seconds.record(stored.saturating_sub(placed_at).as_secs_f64());
         for p in placed {
             self.deliver(p);
         }
@@ -276,6 +282,7 @@ impl Writer {
 
     fn fail(&self, batch: Vec<Submission>, err: &StoreError) {
         tracing::error!(%err, count = batch.len(), "storing messages failed");
+        self.metrics.failed_batches.increment(1);
         for submission in batch {
             match submission.reply {
                 Reply::Socket(link) => {

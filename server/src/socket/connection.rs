@@ -102,6 +102,9 @@ async fn serve_halves(app: Arc<App>, read: ReadHalf, write: WriteHalf) {
         typing: TypingThrottle::default(),
     };
     session.read_loop(&mut reader).await;
+    if session.link.too_slow.is_cancelled() {
+        app.metrics.slow_cutoffs.increment(1);
+    }
 
     let conn_id = session.link.conn_id;
     if app.hub.unregister(user_id, conn_id) {

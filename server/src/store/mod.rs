@@ -151,6 +151,15 @@ impl Store {
         result.is_ok()
     }
 
+    /// How many connections the pool has open, how many of them are idle, and its maximum.
+    pub fn pool_use(&self) -> PoolUse {
+        on_pool!(self, |pool, b| PoolUse {
+            open: pool.size(),
+            idle: pool.num_idle(),
+            max: pool.options().get_max_connections(),
+        })
+    }
+
     /// Waits for running statements and closes every connection.
     pub async fn close(&self) {
         on_pool!(self, |pool, b| pool.close().await)
@@ -199,6 +208,14 @@ impl Store {
             }
         })
     }
+}
+
+/// What [`Store::pool_use`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    pub open: u32,
+    pub idle: usize,
+    pub max: u32,
 }
 
 /// The `id` column every table with a generated key has.

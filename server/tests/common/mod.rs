@@ -107,6 +107,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub base: String,
     pub socket_addr: SocketAddr,
+    /// Where `GET /metrics` answers, when the configuration sets METRICS_PORT.
+    pub metrics_addr: Option<SocketAddr>,
     pub config: Config,
     database_url: String,
     _dir: tempfile::TempDir,
@@ -134,6 +136,7 @@ impl TestServer {
         Some(Self {
             base: format!("http://{}", server.http_addr),
             socket_addr: server.socket_addr,
+            metrics_addr: server.metrics_addr,
             server: Some(server),
             process: None,
             backend,
@@ -146,9 +149,16 @@ impl TestServer {
 
     /// Starts the real `kith-server` binary as a child process on a fresh database.
     pub async fn spawn_process(backend: Backend) -> Option<Self> {
+        Self::spawn_process_with(backend, |_| {}).await
+    }
+
+    /// Starts the real `kith-server` binary after `adjust` has changed its configuration (of
+    /// which the child is given the ports, the database, the folders, MESSAGE_BURST and
+    /// METRICS_PORT).
+    pub async fn spawn_process_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
         let database_url = database_url(backend).await?;
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = Config {
+        let mut config = Config {
             http_port: 0,
             socket_port: 0,
             database_url: database_url.clone(),
@@ -157,6 +167,7 @@ impl TestServer {
             message_burst: 100_000,
             ..Config::default()
         };
+        adjust(&mut config);
         let mut server = Self {
             server: None,
             process: None,
@@ -164,6 +175,7 @@ impl TestServer {
             http: reqwest::Client::new(),
             base: String::new(),
             socket_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_addr: None,
             config,
             database_url,
             _dir: dir,
@@ -174,6 +186,7 @@ impl TestServer {
 
     /// Starts the child process (again) on the same database and data directory.
     pub async fn respawn(&mut self) {
+        let metrics_port = self.config.metrics_port.map(|port| port.to_string()).unwrap_or_default();
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kith-server"))
             .env("KITH_HTTP_PORT", "0")
             .env("KITH_SOCKET_PORT", "0")
@@ -181,14 +194,16 @@ impl TestServer {
             .env("KITH_DATA_DIR", &self.config.data_dir)
             .env("KITH_UPLOAD_DIR", &self.config.upload_dir)
             .env("KITH_MESSAGE_BURST", self.config.message_burst.to_string())
+            .env("KITH_METRICS_PORT", metrics_port)
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("kith-server starts");
-        let (http, socket) = announced_addresses(&mut child).await;
-        self.base = format!("http://{http}");
-        self.socket_addr = socket;
+        let announced = announced_addresses(&mut child).await;
+        self.base = format!("http://{}", announced.http);
+        self.socket_addr = announced.socket;
+        self.metrics_addr = announced.metrics;
         self.process = Some(child);
     }
 
@@ -302,9 +317,18 @@ impl TestServer {
     }
 }
 
-/// The HTTP and socket addresses a `kith-server` process prints as its first line
-/// ("kith-server: HTTP on ADDR, socket on ADDR"); its stdout must be piped.
-pub async fn announced_addresses(child: &mut tokio::process::Child) -> (SocketAddr, SocketAddr) {
+/// The addresses a `kith-server` process announces.
+#[derive(Debug, Clone, Copy)]
+pub struct Announced {
+    pub http: SocketAddr,
+    pub socket: SocketAddr,
+    pub metrics: Option<SocketAddr>,
+}
+
+/// The addresses a `kith-server` process prints as its first line ("kith-server: HTTP on
+/// ADDR, socket on ADDR", then ", metrics on ADDR" with METRICS_PORT); its stdout must be
+/// piped.
+pub async fn announced_addresses(child: &mut tokio::process::Child) -> Announced {
     use tokio::io::AsyncBufReadExt;
     let stdout = child.stdout.take().expect("stdout");
     let line = tokio::time::timeout(PATIENCE, tokio::io::BufReader::new(stdout).lines().next_line())
@@ -314,8 +338,13 @@ pub async fn announced_addresses(child: &mut tokio::process::Child) -> (SocketAd
         .expect("a line");
     let addrs: Vec<SocketAddr> =
         line.split_whitespace().filter_map(|w| w.trim_end_matches(',').parse().ok()).collect();
-    assert_eq!(addrs.len(), 2, "unexpected first line: {line}");
-    (addrs[0], addrs[1])
+    match addrs[..] {
+        [http, socket] => Announced { http, socket, metrics: None },
+        [http, socket, metrics] if line.contains("metrics on") => {
+            Announced { http, socket, metrics: Some(metrics) }
+        }
+        _ => panic!("unexpected first line: {line}"),
+    }
 }
 
 pub fn display_name(name: &str) -> String {

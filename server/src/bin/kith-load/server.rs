@@ -71,7 +71,8 @@ impl Target {
             .context("the server printed nothing")?;
         let addrs: Vec<SocketAddr> =
             line.split_whitespace().filter_map(|w| w.trim_end_matches(',').parse().ok()).collect();
-        let [http, socket] = addrs[..] else { bail!("unexpected first line from the server: {line}") };
+        // A third address is the metrics listener's (KITH_METRICS_PORT in the environment).
+        let [http, socket, ..] = addrs[..] else { bail!("unexpected first line from the server: {line}") };
         Ok(Self { http, socket, tls, child: Some(child), dir: Some(dir) })
     }
 
