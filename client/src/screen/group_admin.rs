@@ -403,7 +403,7 @@ impl GroupAdmin {
         if let Some(error) = &self.error {
             content = content.push(widget::error_line(error));
         }
-        scrollable(content).into()
+        scrollable(content).spacing(4).into()
     }
 
     fn member_line<'a>(

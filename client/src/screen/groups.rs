@@ -279,7 +279,7 @@ fn join_view<'a>(search: &'a JoinSearch, roster: &'a Roster) -> Element<'a, Mess
             .align_y(Alignment::Center),
         );
     }
-    scrollable(content).into()
+    scrollable(content).spacing(4).into()
 }
 
 #[cfg(test)]

@@ -39,7 +39,16 @@ pub mod id {
     pub const OLD_PASSWORD: &str = "profile-old-password";
     pub const NEW_PASSWORD: &str = "profile-new-password";
     pub const CONFIRM_PASSWORD: &str = "profile-confirm-password";
+    /// The side bar's list of friends and groups.
+    pub const LIST: &str = "side-list";
 }
+
+/// Below this window width one pane shows at a time: the side bar, or the chat or panel.
+pub const NARROW: f32 = 720.0;
+/// The side bar's width beside the chat.
+pub const SIDEBAR_WIDTH: f32 = 320.0;
+/// The padding around the chat or panel.
+const MAIN_PADDING: f32 = 20.0;
 
 /// The state of the realtime link, as the status line shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +162,10 @@ pub struct Home {
     pub unsaved: Vec<(ConversationId, Content)>,
     /// The cache is being opened.
     pub history_opening: bool,
+    /// In a wide window, the user folded the side bar away.
+    pub sidebar_collapsed: bool,
+    /// In a narrow window, the side bar is shown over the chat or panel.
+    pub list_shown: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -253,6 +266,10 @@ pub enum Message {
     /// A search result's conversation is read up to it: show it there.
     Jumped(StoredMessage, Result<u32, String>),
     MembersLoaded(GroupId, Result<Vec<GroupMember>, ApiError>),
+    /// In a wide window: fold the side bar away (true) or bring it back.
+    CollapseSidebar(bool),
+    /// In a narrow window: show the side bar over the chat (true), or the chat again.
+    ShowList(bool),
 }
 
 /// The most characters of a message shown under a conversation's name.
@@ -342,6 +359,8 @@ impl Home {
             reopen: None,
             unsaved: Vec::new(),
             history_opening: false,
+            sidebar_collapsed: false,
+            list_shown: false,
         };
         home.history_opening = history_opening;
         tasks.push(home.load_avatar());
@@ -380,6 +399,8 @@ impl Home {
             reopen: None,
             unsaved: Vec::new(),
             history_opening: false,
+            sidebar_collapsed: false,
+            list_shown: false,
         };
         let emoji = load_emoji(&home.session.api, Some(&history_path));
         let task = Task::perform(
@@ -1175,8 +1196,18 @@ impl Home {
 
     pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
         let covered = self.panel.is_some();
+        let shown = self.shown();
         let (task, event) = self.handle(message);
+        // Something else opened (a chat, a panel): in a narrow window it takes the window.
+        if self.shown() != shown {
+            self.list_shown = false;
+        }
         (Task::batch([task, self.uncovered(covered)]), event)
+    }
+
+    /// What the main pane shows: which panel, which chat.
+    fn shown(&self) -> (Option<std::mem::Discriminant<Panel>>, Option<ConversationId>) {
+        (self.panel.as_ref().map(std::mem::discriminant), self.chat.as_ref().map(|chat| chat.conversation_id))
     }
 
     /// A panel that covered the chat closed: the chat's log was made afresh, at the newest
@@ -1204,6 +1235,8 @@ impl Home {
                 return (iced::widget::operation::focus(id::DISPLAY_NAME), None);
             }
             Message::OpenSettings => self.panel = Some(Panel::Settings),
+            Message::CollapseSidebar(collapsed) => self.sidebar_collapsed = collapsed,
+            Message::ShowList(shown) => self.list_shown = shown,
             Message::ClosePanel => self.panel = None,
             Message::DisplayNameChanged(value) => self.with_form(|form| form.display_name = value),
             Message::OldPasswordChanged(value) => self.with_form(|form| form.old_password = value),
@@ -2048,8 +2081,55 @@ impl Home {
     }
 
     pub fn view<'a>(&'a self, settings: &'a Settings) -> Element<'a, Message> {
-        let sidebar = container(column![self.header(), self.lists()].spacing(12))
-            .width(320)
+        let window = iced::widget::responsive(move |size| self.layout(size, settings));
+        let viewer = self.viewer.as_ref().map(|(upload_id, name)| self.viewer_view(upload_id, name));
+        widget::overlay(window, viewer, Some(Message::CloseViewer))
+    }
+
+    /// The window at `size`: the side bar beside the chat or panel when there is room, else
+    /// one of them at a time. The main pane keeps its place in the widget tree either way,
+    /// so the chat keeps its scroll position while the side bar comes and goes.
+    fn layout<'a>(&'a self, size: iced::Size, settings: &'a Settings) -> Element<'a, Message> {
+        let narrow = size.width < NARROW;
+        let open = self.panel.is_some() || self.chat.is_some();
+        let beside = !narrow && !self.sidebar_collapsed;
+        let over = narrow && (self.list_shown || !open);
+        let side_width = if beside { SIDEBAR_WIDTH } else { 0.0 };
+        let main_width = (size.width - side_width - 2.0 * MAIN_PADDING).max(0.0);
+        let main = self.main_view(settings, main_width);
+        // Without the side bar in view, a button brings it back.
+        let bring_back: Element<'a, Message> = if beside {
+            iced::widget::space().height(0).into()
+        } else {
+            let message = if narrow { Message::ShowList(true) } else { Message::CollapseSidebar(false) };
+            button(text("☰ Chats").size(13))
+                .style(button::secondary)
+                .padding([4, 10])
+                .on_press(message)
+                .into()
+        };
+        let main = container(column![bring_back, main].spacing(8))
+            .width(Length::Fill)
+            .height(Length::Fill)
+            .padding(MAIN_PADDING);
+        let mut pane = iced::widget::stack![main];
+        if over {
+            // Over the main pane, not instead of it: the chat under it stays as it was.
+            let hide = open.then_some(Message::ShowList(false));
+            pane = pane.push(iced::widget::opaque(self.sidebar(Length::Fill, hide)));
+        }
+        let side: Element<'a, Message> = if beside {
+            self.sidebar(Length::Fixed(SIDEBAR_WIDTH), Some(Message::CollapseSidebar(true)))
+        } else {
+            iced::widget::space().width(0).into()
+        };
+        row![side, pane].into()
+    }
+
+    /// The side bar, `width` wide; `hide` folds it away.
+    fn sidebar<'a>(&'a self, width: Length, hide: Option<Message>) -> Element<'a, Message> {
+        container(column![self.header(hide), self.lists()].spacing(12))
+            .width(width)
             .height(Length::Fill)
             .padding(14)
             .style(|theme: &Theme| container::Style {
@@ -2060,8 +2140,13 @@ impl Home {
                     ..Border::default()
                 },
                 ..container::Style::default()
-            });
-        let main: Element<'a, Message> = match &self.panel {
+            })
+            .into()
+    }
+
+    /// The chat or the open panel, `width` wide.
+    fn main_view<'a>(&'a self, settings: &'a Settings, width: f32) -> Element<'a, Message> {
+        match &self.panel {
             Some(Panel::Profile(form)) => self.profile_view(form),
             Some(Panel::Settings) => settings_view(settings),
             Some(Panel::Requests) => self.requests_view(),
@@ -2077,6 +2162,7 @@ impl Home {
                         self.typing_line(chat.conversation_id),
                         &self.files,
                         self.emoji.as_ref(),
+                        width,
                     )
                     .map(Message::Chat),
                 None => {
@@ -2085,13 +2171,10 @@ impl Home {
                         .into()
                 }
             },
-        };
-        let window = row![sidebar, container(main).width(Length::Fill).height(Length::Fill).padding(20)];
-        let viewer = self.viewer.as_ref().map(|(upload_id, name)| self.viewer_view(upload_id, name));
-        widget::overlay(window, viewer, Some(Message::CloseViewer))
+        }
     }
 
-    fn header(&self) -> Element<'_, Message> {
+    fn header(&self, hide: Option<Message>) -> Element<'_, Message> {
         let user = &self.session.user;
         let online = self.status == Status::Online;
         let mut status =
@@ -2124,6 +2207,10 @@ impl Home {
         } else {
             button(me).style(button::text).padding(0).on_press(Message::OpenProfile).into()
         };
+        let mut me = row![container(me).width(Length::Fill)].align_y(Alignment::Start);
+        if let Some(hide) = hide {
+            me = me.push(button(text("«").size(15)).style(button::text).padding([2, 8]).on_press(hide));
+        }
         if self.offline {
             return column![
                 me,
@@ -2223,7 +2310,7 @@ impl Home {
         if let Some(notice) = &self.notice {
             side = side.push(widget::error_line(notice));
         }
-        side.push(scrollable(list).height(Length::Fill)).into()
+        side.push(scrollable(list).id(id::LIST).spacing(4).height(Length::Fill)).into()
     }
 
     /// One row of the side bar: avatar, name, presence, unread badge.
@@ -2361,7 +2448,7 @@ impl Home {
         if !any {
             list = list.push(text("No requests.").style(text::secondary));
         }
-        scrollable(list).into()
+        scrollable(list).spacing(4).into()
     }
 
     fn add_friend_view<'a>(&'a self, search: &'a AddFriend) -> Element<'a, Message> {
@@ -2421,7 +2508,7 @@ impl Home {
                 .align_y(Alignment::Center),
             );
         }
-        scrollable(content).into()
+        scrollable(content).spacing(4).into()
     }
 
     fn profile_view<'a>(&'a self, form: &'a ProfileForm) -> Element<'a, Message> {
