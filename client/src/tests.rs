@@ -1335,3 +1335,111 @@ fn scrollbars_take_their_own_room_beside_the_lists() {
         }
     }
 }
+
+/// Whether a message is the one wanted.
+type Wanted = dyn Fn(&Message) -> bool;
+
+/// Clicks the field `id`, types `text` and presses Enter; returns the last message produced.
+fn enter_in(app: &App, id: &'static str, text: &str) -> Option<Message> {
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    ui.click(selector::id(id)).unwrap_or_else(|_| panic!("no field {id}"));
+    ui.typewrite(text);
+    ui.tap_key(iced::keyboard::key::Named::Enter);
+    ui.into_messages().last()
+}
+
+#[test]
+fn enter_in_any_field_of_a_form_submits_it() {
+    use crate::screen::{attach, group_admin, groups};
+    use kith_shared::api::{GroupProfile, MyGroup, Role};
+    let submits =
+        |message: &Option<Message>, wanted: &dyn Fn(&Message) -> bool| message.as_ref().is_some_and(wanted);
+
+    // Login and register, with the socket port shown.
+    let (mut app, _) = App::new(Setup::default());
+    let _ = app.update(Message::Login(login::Message::AdvancedToggled(true)));
+    let _ = app.update(Message::Login(login::Message::ModeSwitched));
+    for id in [
+        login::id::SERVER,
+        login::id::SOCKET_PORT,
+        login::id::USERNAME,
+        login::id::DISPLAY_NAME,
+        login::id::PASSWORD,
+    ] {
+        let last = enter_in(&app, id, "x");
+        assert!(submits(&last, &|m| matches!(m, Message::Login(login::Message::Submit))), "{id}: {last:?}");
+    }
+
+    let mut app = logged_in();
+    let climbers = GroupProfile {
+        id: 20,
+        name: "Climbers".into(),
+        description: String::new(),
+        owner_id: 7,
+        member_count: 1,
+        created_at: 0,
+    };
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ = app.update(Message::Home(home::Message::GroupsLoaded(Ok(vec![MyGroup {
+        group: climbers,
+        role: Role::Owner,
+        muted: false,
+    }]))));
+    let panels: Vec<(home::Message, &'static str, &Wanted)> = vec![
+        (home::Message::OpenAddFriend, home::id::SEARCH, &|m| {
+            matches!(m, Message::Home(home::Message::Search))
+        }),
+        (home::Message::OpenAddFriend, home::id::GREETING, &|m| {
+            matches!(m, Message::Home(home::Message::Search))
+        }),
+        (home::Message::OpenCreateGroup, groups::id::NAME, &|m| {
+            matches!(m, Message::Home(home::Message::Groups(groups::Message::Create)))
+        }),
+        (home::Message::OpenCreateGroup, groups::id::DESCRIPTION, &|m| {
+            matches!(m, Message::Home(home::Message::Groups(groups::Message::Create)))
+        }),
+        (home::Message::OpenJoinGroup, groups::id::SEARCH, &|m| {
+            matches!(m, Message::Home(home::Message::Groups(groups::Message::Search)))
+        }),
+        (home::Message::OpenJoinGroup, groups::id::MESSAGE, &|m| {
+            matches!(m, Message::Home(home::Message::Groups(groups::Message::Search)))
+        }),
+        (home::Message::OpenProfile, home::id::DISPLAY_NAME, &|m| {
+            matches!(m, Message::Home(home::Message::SaveDisplayName))
+        }),
+        (home::Message::OpenProfile, home::id::OLD_PASSWORD, &|m| {
+            matches!(m, Message::Home(home::Message::SavePassword))
+        }),
+        (home::Message::OpenProfile, home::id::NEW_PASSWORD, &|m| {
+            matches!(m, Message::Home(home::Message::SavePassword))
+        }),
+        (home::Message::OpenProfile, home::id::CONFIRM_PASSWORD, &|m| {
+            matches!(m, Message::Home(home::Message::SavePassword))
+        }),
+        (home::Message::Chat(chat::Message::ManageGroup), group_admin::id::NAME, &|m| {
+            matches!(m, Message::Home(home::Message::GroupAdmin(group_admin::Message::SaveProfile)))
+        }),
+        (home::Message::Chat(chat::Message::ManageGroup), group_admin::id::DESCRIPTION, &|m| {
+            matches!(m, Message::Home(home::Message::GroupAdmin(group_admin::Message::SaveProfile)))
+        }),
+        (home::Message::Chat(chat::Message::ManageGroup), group_admin::id::INVITE_MESSAGE, &|m| {
+            matches!(m, Message::Home(home::Message::GroupAdmin(group_admin::Message::InviteSubmitted)))
+        }),
+        (home::Message::Chat(chat::Message::Attach), attach::id::PATH, &|m| {
+            matches!(m, Message::Home(home::Message::Attach(attach::Message::TypedSubmitted)))
+        }),
+    ];
+    for (open, id, wanted) in panels {
+        let _ = app.update(Message::Home(home::Message::Open(20)));
+        let _ = app.update(Message::Home(open));
+        let last = enter_in(&app, id, "x");
+        assert!(submits(&last, wanted), "{id}: {last:?}");
+    }
+
+    // Enter in the invitation's message invites the one friend there is to invite.
+    let _ = app.update(Message::Home(home::Message::Open(20)));
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::ManageGroup)));
+    let _ = app.update(Message::Home(home::Message::GroupAdmin(group_admin::Message::InviteSubmitted)));
+    let Some(home::Panel::GroupAdmin(panel)) = &home(&app).panel else { panic!("the group settings") };
+    assert!(panel.busy, "the invitation to Bob is on its way");
+}

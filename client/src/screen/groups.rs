@@ -241,6 +241,7 @@ fn join_view<'a>(search: &'a JoinSearch, roster: &'a Roster) -> Element<'a, Mess
         text_input("A message for the group's admins (optional)", &search.message)
             .id(id::MESSAGE)
             .on_input(Message::NoteChanged)
+            .on_submit(Message::Search)
             .padding(8),
     ]
     .spacing(12)

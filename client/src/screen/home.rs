@@ -2468,6 +2468,7 @@ impl Home {
             text_input("A message with your request (optional)", &search.greeting)
                 .id(id::GREETING)
                 .on_input(Message::GreetingChanged)
+                .on_submit(Message::Search)
                 .padding(8),
         ]
         .spacing(12)
@@ -2548,9 +2549,11 @@ impl Home {
             .spacing(8),
             text("Change password").size(16).font(BOLD),
             input("Current password", &form.old_password, id::OLD_PASSWORD, Message::OldPasswordChanged)
-                .secure(true),
+                .secure(true)
+                .on_submit(Message::SavePassword),
             input("New password", &form.new_password, id::NEW_PASSWORD, Message::NewPasswordChanged)
-                .secure(true),
+                .secure(true)
+                .on_submit(Message::SavePassword),
             input(
                 "New password again",
                 &form.confirm_password,
