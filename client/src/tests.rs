@@ -619,7 +619,7 @@ async fn previous_session(root: &std::path::Path) -> crate::history::History {
     let bob =
         UserProfile { id: 9, username: "bob".into(), display_name: "Bob Builder".into(), avatar_url: None };
     let friend = Friend { user: bob, online: true, conversation_id: 42 };
-    Snapshot { user: alice(), friends: vec![friend], groups: vec![] }
+    Snapshot { user: alice(), friends: vec![friend], groups: vec![], members: Default::default() }
         .save(&Snapshot::path_for(root, &folder, "alice"))
         .expect("save the snapshot");
     let history = History::open(&History::path_for(root, &folder, alice().id)).await.expect("open the cache");
@@ -1442,4 +1442,93 @@ fn enter_in_any_field_of_a_form_submits_it() {
     let _ = app.update(Message::Home(home::Message::GroupAdmin(group_admin::Message::InviteSubmitted)));
     let Some(home::Panel::GroupAdmin(panel)) = &home(&app).panel else { panic!("the group settings") };
     assert!(panel.busy, "the invitation to Bob is on its way");
+}
+
+#[tokio::test]
+async fn logging_in_keeps_the_previous_lists_for_offline_browsing_until_the_new_ones_arrive() {
+    use crate::offline::Snapshot;
+    let dir = tempfile::tempdir().expect("temp dir");
+    previous_session(dir.path()).await.close().await;
+    let (mut app, _) = App::new(Setup { data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    let path = Snapshot::path_for(dir.path(), &session().address.folder_name(), "alice");
+    let saved = || Snapshot::load(&path).expect("readable").expect("written");
+    // The server went away before this session's lists arrived: the last ones stand.
+    assert_eq!(
+        saved().friends.iter().map(|f| f.user.display_name.as_str()).collect::<Vec<_>>(),
+        ["Bob Builder"]
+    );
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    assert_eq!(saved().friends.iter().map(|f| f.user.display_name.as_str()).collect::<Vec<_>>(), ["Bob"]);
+}
+
+#[tokio::test]
+async fn a_session_that_lost_the_server_browses_offline_with_the_names_of_group_senders() {
+    use crate::history::History;
+    use kith_shared::api::{GroupMember, GroupProfile, MyGroup, Role};
+    // Without a data folder there is nothing to browse.
+    let mut app = logged_in();
+    let lost = socket::Event::Disconnected { reason: "refused".into(), retry_in: Duration::from_secs(8) };
+    let _ = app.update(Message::Socket(lost.clone()));
+    assert!(Simulator::with_settings(fonts(), app.view()).find("Browse offline").is_err());
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut app, _) = App::new(Setup { data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    let climbers = GroupProfile {
+        id: 20,
+        name: "Climbers".into(),
+        description: String::new(),
+        owner_id: 11,
+        member_count: 2,
+        created_at: 0,
+    };
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ = app.update(Message::Home(home::Message::GroupsLoaded(Ok(vec![MyGroup {
+        group: climbers,
+        role: Role::Member,
+        muted: false,
+    }]))));
+    let carol =
+        UserProfile { id: 11, username: "carol".into(), display_name: "Carol".into(), avatar_url: None };
+    let members = vec![
+        GroupMember { user: alice(), role: Role::Member, online: true },
+        GroupMember { user: carol, role: Role::Owner, online: true },
+    ];
+    let _ = app.update(Message::Home(home::Message::MembersLoaded(20, Ok(members))));
+    let history_path = History::path_for(dir.path(), &session().address.folder_name(), alice().id);
+    let history = History::open(&history_path).await.expect("open the cache");
+    let message = kith_shared::frame::ChatMessage {
+        id: 600,
+        conversation_id: 20,
+        seq: 1,
+        sender_id: Some(11),
+        client_id: None,
+        sent_at: clock::now_ms(),
+        content: Content::Text { text: "Rope at six".into() },
+        muted: false,
+    };
+    history.store(&message).await.expect("store");
+
+    // The server goes away and stays away.
+    let _ = app.update(Message::Socket(lost));
+    run(&mut app, &|ui| {
+        ui.click("Browse offline").expect("the status line offers to browse offline");
+    });
+    assert!(home(&app).offline, "browsing the local history");
+    assert!(home(&app).socket_params().is_none(), "no socket offline");
+    let _ = app.update(Message::Home(home::Message::HistoryOpened(Ok(history.clone()))));
+    run(&mut app, &|ui| {
+        ui.click("Climbers").expect("the group from the snapshot");
+    });
+    let loaded = history.recent(20, 300).await.map_err(|e| e.to_string());
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(20, loaded)));
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Offline — history only").is_ok());
+    assert!(ui.find("Rope at six").is_ok());
+    assert!(ui.find("Carol").is_ok(), "the sender is named");
+    assert!(ui.find("User 11").is_err());
+    assert!(ui.find("Conversation 20").is_err());
+    drop(ui);
+    history.close().await;
 }

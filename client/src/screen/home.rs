@@ -162,6 +162,11 @@ pub struct Home {
     pub unsaved: Vec<(ConversationId, Content)>,
     /// The cache is being opened.
     pub history_opening: bool,
+    /// The snapshot of the previous session: its lists stand until this session's arrive.
+    pub kept: Option<Snapshot>,
+    /// The friend and group lists of this session have arrived.
+    pub friends_known: bool,
+    pub groups_known: bool,
     /// In a wide window, the user folded the side bar away.
     pub sidebar_collapsed: bool,
     /// In a narrow window, the side bar is shown over the chat or panel.
@@ -224,6 +229,8 @@ pub enum Message {
     Escape,
     /// Try to reach the server now instead of waiting for the next attempt.
     ReconnectNow,
+    /// The server stays out of reach: browse the local history instead.
+    BrowseOffline,
     /// The cache changed for this conversation: show it again if it is open.
     HistoryChanged(ConversationId),
     /// A message was written to the cache; now send it.
@@ -298,6 +305,8 @@ pub enum Event {
     DarkChanged(bool),
     /// The user opened this conversation (remembered for the next start).
     ChatOpened(ConversationId),
+    /// The user chose to browse the local history while the server is out of reach.
+    BrowseOffline,
     /// A message arrived that deserves a sound (and, in the background, a notification
     /// titled `title` showing `body`).
     Alert {
@@ -359,6 +368,9 @@ impl Home {
             reopen: None,
             unsaved: Vec::new(),
             history_opening: false,
+            kept: None,
+            friends_known: false,
+            groups_known: false,
             sidebar_collapsed: false,
             list_shown: false,
         };
@@ -376,6 +388,10 @@ impl Home {
         let friends = snapshot.friends.into_iter().map(|friend| Friend { online: false, ..friend }).collect();
         roster.set_friends(friends);
         roster.set_groups(snapshot.groups);
+        for (group, members) in snapshot.members {
+            let members = members.into_iter().map(|member| GroupMember { online: false, ..member }).collect();
+            roster.set_members(group, members);
+        }
         let home = Self {
             session,
             status: Status::Offline,
@@ -399,6 +415,9 @@ impl Home {
             reopen: None,
             unsaved: Vec::new(),
             history_opening: false,
+            kept: None,
+            friends_known: false,
+            groups_known: false,
             sidebar_collapsed: false,
             list_shown: false,
         };
@@ -410,14 +429,24 @@ impl Home {
         (home, Task::batch([task, emoji]))
     }
 
-    /// Keeps the profile and lists for offline browsing.
+    /// Keeps the profile and lists for offline browsing: a list not fetched yet in this
+    /// session stays as the previous session left it, and the members of groups not opened
+    /// in this session stay as they were.
     pub fn save_snapshot(&self) {
         let Some(path) = &self.snapshot_path else { return };
-        let snapshot = Snapshot {
-            user: self.session.user.clone(),
-            friends: self.roster.friends.values().cloned().collect(),
-            groups: self.roster.groups.values().cloned().collect(),
+        let kept = self.kept.as_ref();
+        let friends = match (self.friends_known, kept) {
+            (false, Some(kept)) => kept.friends.clone(),
+            _ => self.roster.friends.values().cloned().collect(),
         };
+        let groups: Vec<MyGroup> = match (self.groups_known, kept) {
+            (false, Some(kept)) => kept.groups.clone(),
+            _ => self.roster.groups.values().cloned().collect(),
+        };
+        let mut members = kept.map(|kept| kept.members.clone()).unwrap_or_default();
+        members.extend(self.roster.members.iter().map(|(group, list)| (*group, list.clone())));
+        members.retain(|group, _| groups.iter().any(|g| g.group.id == *group));
+        let snapshot = Snapshot { user: self.session.user.clone(), friends, groups, members };
         if let Err(err) = snapshot.save(path) {
             tracing::warn!(%err, "cannot keep the lists for offline browsing");
         }
@@ -1352,6 +1381,7 @@ impl Home {
                 }
             }
             Message::LogOut if self.offline => return (Task::none(), Some(Event::LoggedOut)),
+            Message::BrowseOffline => return (Task::none(), Some(Event::BrowseOffline)),
             Message::LogOut => {
                 if self.logging_out {
                     return (Task::none(), None);
@@ -1364,11 +1394,13 @@ impl Home {
             }
             Message::FriendsLoaded(Ok(friends)) => {
                 self.roster.set_friends(friends);
+                self.friends_known = true;
                 self.save_snapshot();
                 return (Task::batch([self.reopen_last(), self.fetch_avatars()]), None);
             }
             Message::GroupsLoaded(Ok(groups)) => {
                 self.roster.set_groups(groups);
+                self.groups_known = true;
                 self.save_snapshot();
                 return (self.reopen_last(), None);
             }
@@ -1785,6 +1817,8 @@ impl Home {
             }
             Message::MembersLoaded(group, Ok(members)) => {
                 self.roster.set_members(group, members);
+                // Offline, the group's chat still names its senders.
+                self.save_snapshot();
                 return (self.fetch_avatars(), None);
             }
             Message::MembersLoaded(group, Err(err)) => {
@@ -2189,11 +2223,20 @@ impl Home {
                     .on_press(Message::ReconnectNow),
             );
         }
+        // Out of reach with a snapshot kept: the lists and chats can be read without it.
+        let browse = (matches!(self.status, Status::Reconnecting { .. }) && self.snapshot_path.is_some())
+            .then(|| {
+                button(text("Browse offline").size(13))
+                    .style(button::text)
+                    .padding(0)
+                    .on_press(Message::BrowseOffline)
+            });
         let identity = column![
             text(user.display_name.clone()).size(18).font(BOLD),
             text(format!("@{}", user.username)).size(13).style(text::secondary),
             status
         ]
+        .push(browse)
         .spacing(2);
         let small = |label: &'static str, message: Message| {
             button(text(label).size(13)).style(button::secondary).padding([4, 10]).on_press(message)
