@@ -204,6 +204,9 @@ impl App {
                 None
             }
         });
+        if let Some(kept) = &home.kept {
+            home.roster.titles = kept.titles.clone();
+        }
         home.snapshot_path = snapshot_path;
         home.reopen = self.settings.last_chats.get(&home.place()).copied();
         // Offline browsing works from the first login, before the lists arrive.

@@ -619,9 +619,15 @@ async fn previous_session(root: &std::path::Path) -> crate::history::History {
     let bob =
         UserProfile { id: 9, username: "bob".into(), display_name: "Bob Builder".into(), avatar_url: None };
     let friend = Friend { user: bob, online: true, conversation_id: 42 };
-    Snapshot { user: alice(), friends: vec![friend], groups: vec![], members: Default::default() }
-        .save(&Snapshot::path_for(root, &folder, "alice"))
-        .expect("save the snapshot");
+    Snapshot {
+        user: alice(),
+        friends: vec![friend],
+        groups: vec![],
+        members: Default::default(),
+        titles: Default::default(),
+    }
+    .save(&Snapshot::path_for(root, &folder, "alice"))
+    .expect("save the snapshot");
     let history = History::open(&History::path_for(root, &folder, alice().id)).await.expect("open the cache");
     let message = kith_shared::frame::ChatMessage {
         id: 500,
@@ -1529,6 +1535,46 @@ async fn a_session_that_lost_the_server_browses_offline_with_the_names_of_group_
     assert!(ui.find("Carol").is_ok(), "the sender is named");
     assert!(ui.find("User 11").is_err());
     assert!(ui.find("Conversation 20").is_err());
+    drop(ui);
+    history.close().await;
+}
+
+#[tokio::test]
+async fn a_former_friends_chat_keeps_their_name_offline() {
+    use crate::history::History;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut app, _) = App::new(Setup { data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    // The friendship ends; the history stays in the cache.
+    let _ = app.update(Message::Socket(socket::Event::Received(ServerFrame::FriendRemoved { user_id: 8 })));
+    let history_path = History::path_for(dir.path(), &session().address.folder_name(), alice().id);
+    let history = History::open(&history_path).await.expect("open the cache");
+    let message = kith_shared::frame::ChatMessage {
+        id: 700,
+        conversation_id: 10,
+        seq: 1,
+        sender_id: Some(8),
+        client_id: None,
+        sent_at: clock::now_ms(),
+        content: Content::Text { text: "Bye for now".into() },
+        muted: false,
+    };
+    history.store(&message).await.expect("store");
+
+    let lost = socket::Event::Disconnected { reason: "refused".into(), retry_in: Duration::from_secs(8) };
+    let _ = app.update(Message::Socket(lost));
+    let _ = app.update(Message::Home(home::Message::BrowseOffline));
+    assert!(home(&app).offline);
+    let _ = app.update(Message::Home(home::Message::HistoryOpened(Ok(history.clone()))));
+    // Opened from a search result, say.
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let loaded = history.recent(10, 300).await.map_err(|e| e.to_string());
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, loaded)));
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Bye for now").is_ok());
+    assert!(ui.find("Bob").is_ok(), "the chat is named after the former friend");
+    assert!(ui.find("Conversation 10").is_err());
     drop(ui);
     history.close().await;
 }

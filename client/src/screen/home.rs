@@ -388,6 +388,7 @@ impl Home {
         let friends = snapshot.friends.into_iter().map(|friend| Friend { online: false, ..friend }).collect();
         roster.set_friends(friends);
         roster.set_groups(snapshot.groups);
+        roster.titles = snapshot.titles;
         for (group, members) in snapshot.members {
             let members = members.into_iter().map(|member| GroupMember { online: false, ..member }).collect();
             roster.set_members(group, members);
@@ -432,8 +433,8 @@ impl Home {
     /// Keeps the profile and lists for offline browsing: a list not fetched yet in this
     /// session stays as the previous session left it, and the members of groups not opened
     /// in this session stay as they were.
-    pub fn save_snapshot(&self) {
-        let Some(path) = &self.snapshot_path else { return };
+    pub fn save_snapshot(&mut self) {
+        let Some(path) = self.snapshot_path.clone() else { return };
         let kept = self.kept.as_ref();
         let friends = match (self.friends_known, kept) {
             (false, Some(kept)) => kept.friends.clone(),
@@ -446,8 +447,13 @@ impl Home {
         let mut members = kept.map(|kept| kept.members.clone()).unwrap_or_default();
         members.extend(self.roster.members.iter().map(|(group, list)| (*group, list.clone())));
         members.retain(|group, _| groups.iter().any(|g| g.group.id == *group));
-        let snapshot = Snapshot { user: self.session.user.clone(), friends, groups, members };
-        if let Err(err) = snapshot.save(path) {
+        // Names stay known after a friendship or membership ends.
+        let titles = &mut self.roster.titles;
+        titles.extend(friends.iter().map(|f| (f.conversation_id, f.user.display_name.clone())));
+        titles.extend(groups.iter().map(|g| (g.group.id, g.group.name.clone())));
+        let titles = titles.clone();
+        let snapshot = Snapshot { user: self.session.user.clone(), friends, groups, members, titles };
+        if let Err(err) = snapshot.save(&path) {
             tracing::warn!(%err, "cannot keep the lists for offline browsing");
         }
     }
