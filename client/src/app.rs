@@ -196,6 +196,17 @@ impl App {
         let snapshot_path =
             self.data_root.as_ref().map(|root| Snapshot::path_for(root, &folder, &session.user.username));
         let (mut home, task) = home::Home::new(session, history_path);
+        // The previous session's lists stand until this session's arrive.
+        home.kept = snapshot_path.as_deref().and_then(|path| match Snapshot::load(path) {
+            Ok(kept) => kept.filter(|kept| kept.user.id == home.session.user.id),
+            Err(err) => {
+                tracing::warn!(%err, "cannot read the offline snapshot");
+                None
+            }
+        });
+        if let Some(kept) = &home.kept {
+            home.roster.titles = kept.titles.clone();
+        }
         home.snapshot_path = snapshot_path;
         home.reopen = self.settings.last_chats.get(&home.place()).copied();
         // Offline browsing works from the first login, before the lists arrive.
@@ -244,6 +255,7 @@ impl App {
                 self.save_settings();
                 Task::none()
             }
+            home::Event::BrowseOffline => self.browse_offline(),
             home::Event::ChatOpened(conversation) => {
                 if let Screen::Home(home) = &self.screen {
                     self.settings.last_chats.insert(home.place(), conversation);
@@ -252,6 +264,29 @@ impl App {
                 Task::none()
             }
         }
+    }
+
+    /// The live session lost the server: browse what this computer kept of it instead.
+    fn browse_offline(&mut self) -> Task<Message> {
+        let Screen::Home(home) = &self.screen else { return Task::none() };
+        let Some(root) = &self.data_root else { return Task::none() };
+        let snapshot = match home.snapshot_path.as_deref().map(Snapshot::load) {
+            Some(Ok(Some(snapshot))) => snapshot,
+            Some(Err(err)) => {
+                tracing::warn!(%err, "cannot read the offline snapshot");
+                return Task::none();
+            }
+            _ => return Task::none(),
+        };
+        let address = home.session.address.clone();
+        let history_path = History::path_for(root, &address.folder_name(), home.session.user.id);
+        if let Some(history) = home.history.clone() {
+            tokio_close(history);
+        }
+        let offline = login::Offline { address, snapshot, history_path, trust: self.trust.clone() };
+        let (home, open) = home::Home::offline(offline);
+        self.screen = Screen::Home(Box::new(home));
+        open.map(Message::Home)
     }
 
     fn back_to_login(&mut self, dialog: Option<Dialog>) -> Task<Message> {

@@ -61,11 +61,7 @@ fn main() -> iced::Result {
         }
         None => None,
     };
-    let window = saved
-        .as_ref()
-        .and_then(|s| s.window)
-        .filter(|(w, h)| (480..=8192).contains(w) && (360..=8192).contains(h))
-        .map(|(w, h)| (w as f32, h as f32));
+    let window = window_settings(saved.as_ref().and_then(|s| s.window));
     let setup = Setup {
         settings_saved: saved.is_some(),
         settings: saved.unwrap_or_default(),
@@ -84,6 +80,25 @@ fn main() -> iced::Result {
         .font(widget::FONT_REGULAR)
         .font(widget::FONT_BOLD)
         .default_font(widget::FONT)
-        .window_size(window.unwrap_or((1000.0, 680.0)))
+        .window(window)
         .run()
+}
+
+/// The smallest window the layout is made for: one pane at a time, the message field still
+/// wide enough to write in.
+pub const MIN_WINDOW: (f32, f32) = (320.0, 400.0);
+
+/// The window: the size saved last time when it is sensible, else 1000x680; never smaller
+/// than [`MIN_WINDOW`].
+fn window_settings(saved: Option<(u32, u32)>) -> iced::window::Settings {
+    let (min_width, min_height) = MIN_WINDOW;
+    let size = saved
+        .map(|(w, h)| (w as f32, h as f32))
+        .filter(|(w, h)| (min_width..=8192.0).contains(w) && (min_height..=8192.0).contains(h))
+        .unwrap_or((1000.0, 680.0));
+    iced::window::Settings {
+        size: size.into(),
+        min_size: Some(MIN_WINDOW.into()),
+        ..iced::window::Settings::default()
+    }
 }

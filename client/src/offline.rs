@@ -1,10 +1,12 @@
 //! What the client keeps to browse its history without the server: for each server and
 //! user name, the user's profile and the last friend and group lists, as JSON beside the
 //! history caches (`<data folder>/<host_port>/offline/<user name>.json`). Written at login and
-//! whenever the lists arrive; read when the server cannot be reached.
+//! whenever the lists arrive; read when the server cannot be reached. The member lists of
+//! the groups opened so far are kept too, so that offline group chats name their senders.
 
-use kith_shared::api::{Friend, MyGroup, UserProfile};
+use kith_shared::api::{ConversationId, Friend, GroupId, GroupMember, MyGroup, UserProfile};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -14,6 +16,12 @@ pub struct Snapshot {
     pub friends: Vec<Friend>,
     #[serde(default)]
     pub groups: Vec<MyGroup>,
+    /// The members of the groups, as last fetched.
+    #[serde(default)]
+    pub members: BTreeMap<GroupId, Vec<GroupMember>>,
+    /// The name of every conversation seen, kept after a friendship or a membership ends.
+    #[serde(default)]
+    pub titles: BTreeMap<ConversationId, String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +84,14 @@ mod tests {
         assert!(Snapshot::load(&path).expect("no error").is_none());
         let user =
             UserProfile { id: 3, username: "alice".into(), display_name: "Alice".into(), avatar_url: None };
-        Snapshot { user, friends: vec![], groups: vec![] }.save(&path).expect("save");
+        let snapshot = Snapshot {
+            user,
+            friends: vec![],
+            groups: vec![],
+            members: BTreeMap::new(),
+            titles: BTreeMap::new(),
+        };
+        snapshot.save(&path).expect("save");
         let loaded = Snapshot::load(&path).expect("load").expect("present");
         assert_eq!(loaded.user.id, 3);
         std::fs::write(&path, "{broken").expect("write");

@@ -42,6 +42,9 @@ pub struct Roster {
     /// The other members' delivered and read cursors, per conversation whose receipts were
     /// fetched, kept current by `receipt_updated` frames.
     pub receipts: BTreeMap<ConversationId, BTreeMap<UserId, MemberCursor>>,
+    /// Names of conversations seen before, for those no longer in the lists (a former
+    /// friend, a group left): their history stays in the cache.
+    pub titles: BTreeMap<ConversationId, String>,
 }
 
 /// How far one's own stored message has got with the others.
@@ -152,6 +155,9 @@ impl Roster {
         }
         if let Some(friend) = self.friends.values().find(|f| f.conversation_id == conversation_id) {
             return friend.user.display_name.clone();
+        }
+        if let Some(title) = self.titles.get(&conversation_id) {
+            return title.clone();
         }
         format!("Conversation {conversation_id}")
     }

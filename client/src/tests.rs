@@ -63,6 +63,11 @@ impl Window {
         }
     }
 
+    /// A window of this size.
+    pub(crate) fn sized(width: f32, height: f32) -> Self {
+        Self { size: iced::Size::new(width, height), ..Self::new() }
+    }
+
     /// Builds the app's current view on the state kept so far and hands it `events`; returns
     /// the messages they produced (not handled yet).
     pub(crate) fn events(&mut self, app: &App, events: &[iced::Event]) -> Vec<Message> {
@@ -614,9 +619,15 @@ async fn previous_session(root: &std::path::Path) -> crate::history::History {
     let bob =
         UserProfile { id: 9, username: "bob".into(), display_name: "Bob Builder".into(), avatar_url: None };
     let friend = Friend { user: bob, online: true, conversation_id: 42 };
-    Snapshot { user: alice(), friends: vec![friend], groups: vec![] }
-        .save(&Snapshot::path_for(root, &folder, "alice"))
-        .expect("save the snapshot");
+    Snapshot {
+        user: alice(),
+        friends: vec![friend],
+        groups: vec![],
+        members: Default::default(),
+        titles: Default::default(),
+    }
+    .save(&Snapshot::path_for(root, &folder, "alice"))
+    .expect("save the snapshot");
     let history = History::open(&History::path_for(root, &folder, alice().id)).await.expect("open the cache");
     let message = kith_shared::frame::ChatMessage {
         id: 500,
@@ -1161,4 +1172,409 @@ fn a_panel_over_the_chat_leaves_it_where_it_was_read() {
     let chat = home(&app).chat.as_ref().expect("the chat");
     assert_eq!((chat.hold_after, chat.unseen()), (Some(40), 1), "the new message waits below");
     assert!(window.shows(&app, "1 new message ↓"));
+}
+
+#[test]
+fn the_window_has_a_minimum_size_and_ignores_a_saved_size_below_it() {
+    let settings = crate::window_settings(None);
+    assert_eq!(settings.min_size, Some(iced::Size::new(320.0, 400.0)));
+    assert_eq!(settings.size, iced::Size::new(1000.0, 680.0));
+    assert_eq!(crate::window_settings(Some((360, 500))).size, iced::Size::new(360.0, 500.0));
+    assert_eq!(crate::window_settings(Some((200, 500))).size, iced::Size::new(1000.0, 680.0));
+}
+
+/// How many lines `content` takes in a message field `width` wide (8 px padding each side).
+fn lines_in_field(content: &str, width: f32) -> f32 {
+    use iced_test::core::text::{self, Paragraph as _};
+    type Paragraph = <iced_test::renderer::Renderer as iced_test::core::text::Renderer>::Paragraph;
+    let paragraph = Paragraph::with_text(text::Text {
+        content,
+        bounds: iced::Size::new(width - 16.0, f32::INFINITY),
+        size: iced::Pixels(16.0),
+        line_height: text::LineHeight::default(),
+        font: widget::FONT,
+        align_x: text::Alignment::Default,
+        align_y: iced::alignment::Vertical::Top,
+        shaping: text::Shaping::Advanced,
+        wrapping: text::Wrapping::Word,
+    });
+    (paragraph.min_bounds().height / (16.0 * 1.3)).round()
+}
+
+/// The bounds of the widget with `id` on screen.
+fn bounds_of(window: &mut Window, app: &App, id: &'static str) -> iced::Rectangle {
+    let found = window.find(app, selector::id(id)).unwrap_or_else(|| panic!("no widget {id}"));
+    iced_test::selector::Bounded::visible_bounds(&found).unwrap_or_else(|| panic!("{id} is not on screen"))
+}
+
+#[test]
+fn a_narrow_window_shows_the_chat_full_width_with_a_usable_message_field() {
+    for width in [320.0, 480.0, 700.0, 1000.0, 1400.0] {
+        let mut app = logged_in();
+        let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+        let _ = app.update(Message::Home(home::Message::Open(10)));
+        let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(lines(40)))));
+        let mut window = Window::sized(width, 600.0);
+        frame(&mut app, &mut window);
+
+        assert!(window.shows(&app, "line 40"), "{width} px: the chat is on screen");
+        let field = bounds_of(&mut window, &app, chat::id::COMPOSER);
+        assert!(field.width >= 200.0, "{width} px: the message field is {} px wide", field.width);
+        assert!(field.x + field.width <= width, "{width} px: the field is inside the window");
+        let placeholder = chat::placeholder(false, field.width);
+        assert_eq!(lines_in_field(placeholder, field.width), 1.0, "{width} px: {placeholder:?} is cut off");
+        let side_bar = window.shows(&app, "Add friend");
+        assert_eq!(side_bar, width >= home::NARROW, "{width} px: the side bar beside the chat or not");
+        let log = bounds_of(&mut window, &app, chat::id::LOG);
+        assert!(log.width <= chat::CHAT_MAX_WIDTH, "{width} px: the message column is capped: {}", log.width);
+    }
+}
+
+#[test]
+fn in_a_narrow_window_the_side_bar_comes_over_the_chat_and_goes_when_a_chat_opens() {
+    let mut app = logged_in();
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let size = iced::Size::new(480.0, 600.0);
+    // Nothing open: the side bar is the window.
+    assert!(Simulator::with_size(fonts(), size, app.view()).find("Add friend").is_ok());
+    run_at(&mut app, size, &|ui| {
+        ui.click("Bob").expect("Bob in the list");
+    });
+    let mut ui = Simulator::with_size(fonts(), size, app.view());
+    assert!(ui.find("Add friend").is_err(), "the chat takes the window");
+    drop(ui);
+    run_at(&mut app, size, &|ui| {
+        ui.click("☰ Chats").expect("a button brings the list back");
+    });
+    assert!(home(&app).list_shown);
+    run_at(&mut app, size, &|ui| {
+        ui.click("«").expect("a button hides the list again");
+    });
+    assert!(!home(&app).list_shown);
+    let _ = app.update(Message::Home(home::Message::ShowList(true)));
+    let _ = app.update(Message::Home(home::Message::OpenSettings));
+    assert!(!home(&app).list_shown, "a panel opened from the list takes the window");
+
+    // A wide window folds the side bar away and brings it back.
+    let wide = iced::Size::new(1000.0, 600.0);
+    run_at(&mut app, wide, &|ui| {
+        ui.click("«").expect("fold the side bar");
+    });
+    assert!(Simulator::with_size(fonts(), wide, app.view()).find("Add friend").is_err());
+    run_at(&mut app, wide, &|ui| {
+        ui.click("☰ Chats").expect("bring it back");
+    });
+    assert!(Simulator::with_size(fonts(), wide, app.view()).find("Add friend").is_ok());
+}
+
+/// Like [`run`], in a window of `size`.
+fn run_at(app: &mut App, size: iced::Size, act: &dyn Fn(&mut Simulator<'_, Message>)) {
+    let produced = {
+        let mut ui = Simulator::with_size(fonts(), size, app.view());
+        act(&mut ui);
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    for message in produced {
+        let _ = app.update(message);
+    }
+}
+
+#[test]
+fn a_group_chat_in_a_narrow_window_leaves_its_members_out_for_the_message_field() {
+    use kith_shared::api::{GroupMember, GroupProfile, MyGroup, Role};
+    for (width, members) in [(480.0, false), (700.0, true), (1000.0, true), (1400.0, true)] {
+        let mut app = logged_in();
+        let group = GroupProfile {
+            id: 20,
+            name: "Climbers".into(),
+            description: String::new(),
+            owner_id: 8,
+            member_count: 2,
+            created_at: 0,
+        };
+        let mine = MyGroup { group, role: Role::Member, muted: false };
+        let _ = app.update(Message::Home(home::Message::GroupsLoaded(Ok(vec![mine]))));
+        let _ = app.update(Message::Home(home::Message::Open(20)));
+        let member = GroupMember { user: alice(), role: Role::Member, online: true };
+        let _ = app.update(Message::Home(home::Message::MembersLoaded(20, Ok(vec![member]))));
+        let mut window = Window::sized(width, 600.0);
+        frame(&mut app, &mut window);
+        let field = bounds_of(&mut window, &app, chat::id::COMPOSER);
+        assert!(field.width >= 200.0, "{width} px: the message field is {} px wide", field.width);
+        assert_eq!(window.shows(&app, "Members · 1/1 online"), members, "{width} px");
+        let log = bounds_of(&mut window, &app, chat::id::LOG);
+        assert!(log.width <= chat::CHAT_MAX_WIDTH, "{width} px: the message column is capped: {}", log.width);
+    }
+}
+
+#[test]
+fn scrollbars_take_their_own_room_beside_the_lists() {
+    let mut app = logged_in();
+    let friends: Vec<Friend> = (0..30)
+        .map(|i| Friend {
+            user: UserProfile {
+                id: 100 + i,
+                username: format!("friend{i}"),
+                display_name: format!("Friend {i}"),
+                avatar_url: None,
+            },
+            online: false,
+            conversation_id: 200 + i,
+        })
+        .chain([bob()])
+        .collect();
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(friends))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(lines(40)))));
+    let mut window = Window::sized(1000.0, 600.0);
+    frame(&mut app, &mut window);
+    for id in [home::id::LIST, chat::id::LOG] {
+        match window.find(&app, selector::id(id)) {
+            Some(iced_test::selector::Target::Scrollable { bounds, content_bounds, .. }) => {
+                assert!(content_bounds.height > bounds.height, "{id} overflows");
+                assert!(
+                    content_bounds.x + content_bounds.width <= bounds.x + bounds.width - 10.0,
+                    "{id}: the scrollbar would cover the content: {content_bounds:?} in {bounds:?}"
+                );
+            }
+            other => panic!("no scrollable {id}: {other:?}"),
+        }
+    }
+}
+
+/// Whether a message is the one wanted.
+type Wanted = dyn Fn(&Message) -> bool;
+
+/// Clicks the field `id`, types `text` and presses Enter; returns the last message produced.
+fn enter_in(app: &App, id: &'static str, text: &str) -> Option<Message> {
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    ui.click(selector::id(id)).unwrap_or_else(|_| panic!("no field {id}"));
+    ui.typewrite(text);
+    ui.tap_key(iced::keyboard::key::Named::Enter);
+    ui.into_messages().last()
+}
+
+#[test]
+fn enter_in_any_field_of_a_form_submits_it() {
+    use crate::screen::{attach, group_admin, groups};
+    use kith_shared::api::{GroupProfile, MyGroup, Role};
+    let submits =
+        |message: &Option<Message>, wanted: &dyn Fn(&Message) -> bool| message.as_ref().is_some_and(wanted);
+
+    // Login and register, with the socket port shown.
+    let (mut app, _) = App::new(Setup::default());
+    let _ = app.update(Message::Login(login::Message::AdvancedToggled(true)));
+    let _ = app.update(Message::Login(login::Message::ModeSwitched));
+    for id in [
+        login::id::SERVER,
+        login::id::SOCKET_PORT,
+        login::id::USERNAME,
+        login::id::DISPLAY_NAME,
+        login::id::PASSWORD,
+    ] {
+        let last = enter_in(&app, id, "x");
+        assert!(submits(&last, &|m| matches!(m, Message::Login(login::Message::Submit))), "{id}: {last:?}");
+    }
+
+    let mut app = logged_in();
+    let climbers = GroupProfile {
+        id: 20,
+        name: "Climbers".into(),
+        description: String::new(),
+        owner_id: 7,
+        member_count: 1,
+        created_at: 0,
+    };
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ = app.update(Message::Home(home::Message::GroupsLoaded(Ok(vec![MyGroup {
+        group: climbers,
+        role: Role::Owner,
+        muted: false,
+    }]))));
+    let panels: Vec<(home::Message, &'static str, &Wanted)> = vec![
+        (home::Message::OpenAddFriend, home::id::SEARCH, &|m| {
+            matches!(m, Message::Home(home::Message::Search))
+        }),
+        (home::Message::OpenAddFriend, home::id::GREETING, &|m| {
+            matches!(m, Message::Home(home::Message::Search))
+        }),
+        (home::Message::OpenCreateGroup, groups::id::NAME, &|m| {
+            matches!(m, Message::Home(home::Message::Groups(groups::Message::Create)))
+        }),
+        (home::Message::OpenCreateGroup, groups::id::DESCRIPTION, &|m| {
+            matches!(m, Message::Home(home::Message::Groups(groups::Message::Create)))
+        }),
+        (home::Message::OpenJoinGroup, groups::id::SEARCH, &|m| {
+            matches!(m, Message::Home(home::Message::Groups(groups::Message::Search)))
+        }),
+        (home::Message::OpenJoinGroup, groups::id::MESSAGE, &|m| {
+            matches!(m, Message::Home(home::Message::Groups(groups::Message::Search)))
+        }),
+        (home::Message::OpenProfile, home::id::DISPLAY_NAME, &|m| {
+            matches!(m, Message::Home(home::Message::SaveDisplayName))
+        }),
+        (home::Message::OpenProfile, home::id::OLD_PASSWORD, &|m| {
+            matches!(m, Message::Home(home::Message::SavePassword))
+        }),
+        (home::Message::OpenProfile, home::id::NEW_PASSWORD, &|m| {
+            matches!(m, Message::Home(home::Message::SavePassword))
+        }),
+        (home::Message::OpenProfile, home::id::CONFIRM_PASSWORD, &|m| {
+            matches!(m, Message::Home(home::Message::SavePassword))
+        }),
+        (home::Message::Chat(chat::Message::ManageGroup), group_admin::id::NAME, &|m| {
+            matches!(m, Message::Home(home::Message::GroupAdmin(group_admin::Message::SaveProfile)))
+        }),
+        (home::Message::Chat(chat::Message::ManageGroup), group_admin::id::DESCRIPTION, &|m| {
+            matches!(m, Message::Home(home::Message::GroupAdmin(group_admin::Message::SaveProfile)))
+        }),
+        (home::Message::Chat(chat::Message::ManageGroup), group_admin::id::INVITE_MESSAGE, &|m| {
+            matches!(m, Message::Home(home::Message::GroupAdmin(group_admin::Message::InviteSubmitted)))
+        }),
+        (home::Message::Chat(chat::Message::Attach), attach::id::PATH, &|m| {
+            matches!(m, Message::Home(home::Message::Attach(attach::Message::TypedSubmitted)))
+        }),
+    ];
+    for (open, id, wanted) in panels {
+        let _ = app.update(Message::Home(home::Message::Open(20)));
+        let _ = app.update(Message::Home(open));
+        let last = enter_in(&app, id, "x");
+        assert!(submits(&last, wanted), "{id}: {last:?}");
+    }
+
+    // Enter in the invitation's message invites the one friend there is to invite.
+    let _ = app.update(Message::Home(home::Message::Open(20)));
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::ManageGroup)));
+    let _ = app.update(Message::Home(home::Message::GroupAdmin(group_admin::Message::InviteSubmitted)));
+    let Some(home::Panel::GroupAdmin(panel)) = &home(&app).panel else { panic!("the group settings") };
+    assert!(panel.busy, "the invitation to Bob is on its way");
+}
+
+#[tokio::test]
+async fn logging_in_keeps_the_previous_lists_for_offline_browsing_until_the_new_ones_arrive() {
+    use crate::offline::Snapshot;
+    let dir = tempfile::tempdir().expect("temp dir");
+    previous_session(dir.path()).await.close().await;
+    let (mut app, _) = App::new(Setup { data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    let path = Snapshot::path_for(dir.path(), &session().address.folder_name(), "alice");
+    let saved = || Snapshot::load(&path).expect("readable").expect("written");
+    // The server went away before this session's lists arrived: the last ones stand.
+    assert_eq!(
+        saved().friends.iter().map(|f| f.user.display_name.as_str()).collect::<Vec<_>>(),
+        ["Bob Builder"]
+    );
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    assert_eq!(saved().friends.iter().map(|f| f.user.display_name.as_str()).collect::<Vec<_>>(), ["Bob"]);
+}
+
+#[tokio::test]
+async fn a_session_that_lost_the_server_browses_offline_with_the_names_of_group_senders() {
+    use crate::history::History;
+    use kith_shared::api::{GroupMember, GroupProfile, MyGroup, Role};
+    // Without a data folder there is nothing to browse.
+    let mut app = logged_in();
+    let lost = socket::Event::Disconnected { reason: "refused".into(), retry_in: Duration::from_secs(8) };
+    let _ = app.update(Message::Socket(lost.clone()));
+    assert!(Simulator::with_settings(fonts(), app.view()).find("Browse offline").is_err());
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut app, _) = App::new(Setup { data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    let climbers = GroupProfile {
+        id: 20,
+        name: "Climbers".into(),
+        description: String::new(),
+        owner_id: 11,
+        member_count: 2,
+        created_at: 0,
+    };
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ = app.update(Message::Home(home::Message::GroupsLoaded(Ok(vec![MyGroup {
+        group: climbers,
+        role: Role::Member,
+        muted: false,
+    }]))));
+    let carol =
+        UserProfile { id: 11, username: "carol".into(), display_name: "Carol".into(), avatar_url: None };
+    let members = vec![
+        GroupMember { user: alice(), role: Role::Member, online: true },
+        GroupMember { user: carol, role: Role::Owner, online: true },
+    ];
+    let _ = app.update(Message::Home(home::Message::MembersLoaded(20, Ok(members))));
+    let history_path = History::path_for(dir.path(), &session().address.folder_name(), alice().id);
+    let history = History::open(&history_path).await.expect("open the cache");
+    let message = kith_shared::frame::ChatMessage {
+        id: 600,
+        conversation_id: 20,
+        seq: 1,
+        sender_id: Some(11),
+        client_id: None,
+        sent_at: clock::now_ms(),
+        content: Content::Text { text: "Rope at six".into() },
+        muted: false,
+    };
+    history.store(&message).await.expect("store");
+
+    // The server goes away and stays away.
+    let _ = app.update(Message::Socket(lost));
+    run(&mut app, &|ui| {
+        ui.click("Browse offline").expect("the status line offers to browse offline");
+    });
+    assert!(home(&app).offline, "browsing the local history");
+    assert!(home(&app).socket_params().is_none(), "no socket offline");
+    let _ = app.update(Message::Home(home::Message::HistoryOpened(Ok(history.clone()))));
+    run(&mut app, &|ui| {
+        ui.click("Climbers").expect("the group from the snapshot");
+    });
+    let loaded = history.recent(20, 300).await.map_err(|e| e.to_string());
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(20, loaded)));
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Offline — history only").is_ok());
+    assert!(ui.find("Rope at six").is_ok());
+    assert!(ui.find("Carol").is_ok(), "the sender is named");
+    assert!(ui.find("User 11").is_err());
+    assert!(ui.find("Conversation 20").is_err());
+    drop(ui);
+    history.close().await;
+}
+
+#[tokio::test]
+async fn a_former_friends_chat_keeps_their_name_offline() {
+    use crate::history::History;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut app, _) = App::new(Setup { data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    // The friendship ends; the history stays in the cache.
+    let _ = app.update(Message::Socket(socket::Event::Received(ServerFrame::FriendRemoved { user_id: 8 })));
+    let history_path = History::path_for(dir.path(), &session().address.folder_name(), alice().id);
+    let history = History::open(&history_path).await.expect("open the cache");
+    let message = kith_shared::frame::ChatMessage {
+        id: 700,
+        conversation_id: 10,
+        seq: 1,
+        sender_id: Some(8),
+        client_id: None,
+        sent_at: clock::now_ms(),
+        content: Content::Text { text: "Bye for now".into() },
+        muted: false,
+    };
+    history.store(&message).await.expect("store");
+
+    let lost = socket::Event::Disconnected { reason: "refused".into(), retry_in: Duration::from_secs(8) };
+    let _ = app.update(Message::Socket(lost));
+    let _ = app.update(Message::Home(home::Message::BrowseOffline));
+    assert!(home(&app).offline);
+    let _ = app.update(Message::Home(home::Message::HistoryOpened(Ok(history.clone()))));
+    // Opened from a search result, say.
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let loaded = history.recent(10, 300).await.map_err(|e| e.to_string());
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, loaded)));
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Bye for now").is_ok());
+    assert!(ui.find("Bob").is_ok(), "the chat is named after the former friend");
+    assert!(ui.find("Conversation 10").is_err());
+    drop(ui);
+    history.close().await;
 }

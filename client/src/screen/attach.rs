@@ -227,7 +227,7 @@ impl Attach {
             list = list
                 .push(text(format!("The first {MAX_ENTRIES} entries; type a path to go further.")).size(12));
         }
-        content.push(scrollable(list).height(Length::Fill)).into()
+        content.push(scrollable(list).spacing(4).height(Length::Fill)).into()
     }
 }
 

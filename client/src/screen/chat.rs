@@ -577,7 +577,7 @@ impl Chat {
                 .on_input(Message::EmojiQuery)
                 .padding(6)
                 .size(13),
-            scrollable(grid.wrap()).height(150),
+            scrollable(grid.wrap()).spacing(4).height(150),
         ]
         .spacing(6);
         if none {
@@ -598,6 +598,7 @@ impl Chat {
         typing: Option<String>,
         files: &'a Files,
         emoji: Option<&'a EmojiSet>,
+        width: f32,
     ) -> Element<'a, Message> {
         let title = roster.title(self.conversation_id);
         let mut header = row![text(title).size(20).font(BOLD)].spacing(10).align_y(Alignment::Center);
@@ -680,6 +681,7 @@ impl Chat {
                 from_bottom: viewport.absolute_offset().y,
                 from_top: viewport.absolute_offset_reversed().y,
             })
+            .spacing(4)
             .height(Length::Fill)
             .width(Length::Fill);
         // The log is always the first layer, chip or not: the widget tree keeps its shape, so
@@ -697,27 +699,6 @@ impl Chat {
                     .padding(10),
             );
         }
-        let placeholder = if self.read_only {
-            "Offline — history only. Log in to write."
-        } else {
-            "Message (Enter sends, Shift+Enter new line, drop a file to send it)"
-        };
-        let mut composer = text_editor(&self.composer).id(id::COMPOSER).placeholder(placeholder);
-        if !self.read_only {
-            // Without an action the editor is disabled.
-            composer = composer.on_action(Message::Edit);
-        }
-        let composer = composer.height(Length::Shrink).padding(8).key_binding(|press| {
-            let enter = matches!(press.key.as_ref(), keyboard::Key::Named(key::Named::Enter));
-            if enter
-                && !press.modifiers.shift()
-                && matches!(press.status, text_editor::Status::Focused { .. })
-            {
-                Some(text_editor::Binding::Custom(Message::Send))
-            } else {
-                text_editor::Binding::from_key_press(press)
-            }
-        });
         // The typing line keeps its height, so the log does not jump when it appears.
         let typing = text(typing.unwrap_or_default()).size(12).style(text::secondary).height(16);
         let mut bottom = column![].spacing(4);
@@ -730,28 +711,7 @@ impl Chat {
         for (key, upload) in files.uploads(self.conversation_id) {
             bottom = bottom.push(transfer_line(&format!("Sending {}", upload.name), key, upload));
         }
-        let mut bottom = bottom.push(
-            column![
-                typing,
-                row![
-                    button(text("☺").size(18))
-                        .style(if self.emoji_open { button::primary } else { button::secondary })
-                        .padding([6, 10])
-                        .on_press_maybe((!self.read_only && emoji.is_some()).then_some(Message::ToggleEmoji)),
-                    button(text("Files").size(13))
-                        .style(button::secondary)
-                        .padding([8, 10])
-                        .on_press_maybe((!self.read_only).then_some(Message::Attach)),
-                    container(composer).width(Length::Fill).max_height(160),
-                    button(text("Send"))
-                        .on_press_maybe((!self.read_only).then_some(Message::Send))
-                        .padding([8, 18])
-                ]
-                .spacing(8)
-                .align_y(Alignment::End)
-            ]
-            .spacing(4),
-        );
+        let mut bottom = bottom.push(column![typing, self.composer_row(emoji.is_some())].spacing(4));
         if let Some(error) = &self.error {
             bottom = bottom.push(widget::error_line(error));
         }
@@ -759,11 +719,76 @@ impl Chat {
             bottom = bottom.push(text(info.clone()).size(13).style(text::success));
         }
         let conversation = column![header, log, bottom].spacing(8);
-        if group {
-            row![conversation, members_view(roster, self.conversation_id, files)].spacing(16).into()
-        } else {
-            conversation.into()
+        // The members beside the chat when there is room; the conversation keeps its place
+        // in the widget tree either way.
+        let mut room = row![conversation].spacing(MEMBERS_SPACING);
+        let mut widest = CHAT_MAX_WIDTH;
+        if group && width >= MEMBERS_FROM {
+            room = room.push(members_view(roster, self.conversation_id, files));
+            widest += MEMBERS_SPACING + MEMBERS_WIDTH;
         }
+        // (The cap sits on a container of its own: a row stretches a filling child past it.)
+        container(container(room).max_width(widest)).center_x(Length::Fill).into()
+    }
+
+    /// The composer with its buttons: in a row when there is room, else the field on a line
+    /// of its own with the buttons below, so the field stays wide enough to write in.
+    fn composer_row(&self, emoji: bool) -> Element<'_, Message> {
+        iced::widget::responsive(move |size| {
+            let emoji_button = button(text("☺").size(18))
+                .style(if self.emoji_open { button::primary } else { button::secondary })
+                .padding([6, 10])
+                .on_press_maybe((!self.read_only && emoji).then_some(Message::ToggleEmoji));
+            let files_button = button(text("Files").size(13))
+                .style(button::secondary)
+                .padding([8, 10])
+                .on_press_maybe((!self.read_only).then_some(Message::Attach));
+            let send = button(text("Send"))
+                .on_press_maybe((!self.read_only).then_some(Message::Send))
+                .padding([8, 18]);
+            if size.width < STACK_COMPOSER_BELOW {
+                let buttons =
+                    row![emoji_button, files_button, iced::widget::space().width(Length::Fill), send]
+                        .spacing(8)
+                        .align_y(Alignment::Center);
+                let editor = self.composer(size.width);
+                column![container(editor).width(Length::Fill).max_height(160), buttons].spacing(6).into()
+            } else {
+                // The buttons take about BUTTONS_WIDTH; the field has the rest.
+                let editor = self.composer(size.width - BUTTONS_WIDTH);
+                row![emoji_button, files_button, container(editor).width(Length::Fill).max_height(160), send]
+                    .spacing(8)
+                    .align_y(Alignment::End)
+                    .into()
+            }
+        })
+        .height(Length::Shrink)
+        .into()
+    }
+
+    /// The message field, about `width` wide (its placeholder is chosen to fit on one line).
+    fn composer(&self, width: f32) -> Element<'_, Message> {
+        let mut composer =
+            text_editor(&self.composer).id(id::COMPOSER).placeholder(placeholder(self.read_only, width));
+        if !self.read_only {
+            // Without an action the editor is disabled.
+            composer = composer.on_action(Message::Edit);
+        }
+        composer
+            .height(Length::Shrink)
+            .padding(8)
+            .key_binding(|press| {
+                let enter = matches!(press.key.as_ref(), keyboard::Key::Named(key::Named::Enter));
+                if enter
+                    && !press.modifiers.shift()
+                    && matches!(press.status, text_editor::Status::Focused { .. })
+                {
+                    Some(text_editor::Binding::Custom(Message::Send))
+                } else {
+                    text_editor::Binding::from_key_press(press)
+                }
+            })
+            .into()
     }
 
     fn line<'a>(
@@ -1006,6 +1031,29 @@ fn counts_as_new(content: &Content) -> bool {
     !matches!(content, Content::Recall { .. } | Content::Notice { .. } | Content::Recalled)
 }
 
+/// The widest the conversation gets; a wider window centres it.
+pub const CHAT_MAX_WIDTH: f32 = 900.0;
+/// The member list beside a group's chat, and the space between them.
+const MEMBERS_WIDTH: f32 = 190.0;
+const MEMBERS_SPACING: f32 = 16.0;
+/// The narrowest chat that shows a group's members beside it.
+pub const MEMBERS_FROM: f32 = 600.0;
+/// Below this width the composer's buttons go under the message field.
+const STACK_COMPOSER_BELOW: f32 = 420.0;
+/// About how wide the composer's buttons are in a row, with their spacing.
+const BUTTONS_WIDTH: f32 = 190.0;
+
+/// The message field's placeholder for a field `width` wide: the hints when they fit on one
+/// line, else a single word (a wrapped placeholder would be cut off at the field's height).
+pub fn placeholder(read_only: bool, width: f32) -> &'static str {
+    match (read_only, width >= 640.0) {
+        (false, true) => "Message (Enter sends, Shift+Enter new line, drop a file to send it)",
+        (false, false) => "Message",
+        (true, true) => "Offline — history only. Log in to write.",
+        (true, false) => "Offline — read only",
+    }
+}
+
 /// A group's members with their roles and presence, beside its chat.
 fn members_view<'a, Message: 'a>(
     roster: &Roster,
@@ -1039,7 +1087,7 @@ fn members_view<'a, Message: 'a>(
         }
         list = list.push(line);
     }
-    container(scrollable(list)).width(190).height(Length::Fill).into()
+    container(scrollable(list).spacing(4)).width(MEMBERS_WIDTH).height(Length::Fill).into()
 }
 
 /// A group event in words.

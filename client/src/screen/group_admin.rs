@@ -63,6 +63,8 @@ pub enum Message {
     Confirmed(Confirm),
     CancelConfirm,
     InviteMessageChanged(String),
+    /// Enter in the invitation's message: invite the one friend there is to invite.
+    InviteSubmitted,
     Invite(UserId),
     /// A request came back: `Ok(None)` when it changed nothing the roster shows by itself.
     Done(GroupId, Result<Option<Outcome>, ApiError>),
@@ -145,6 +147,21 @@ impl GroupAdmin {
             Message::DescriptionChanged(text) => self.description = text,
             Message::InviteMessageChanged(text) => {
                 self.invite_message = text.chars().take(crate::screen::groups::MESSAGE_MAX).collect();
+            }
+            Message::InviteSubmitted => {
+                let in_group: Vec<UserId> = roster.members_sorted(group).iter().map(|m| m.user.id).collect();
+                let left: Vec<UserId> = roster
+                    .friends_sorted()
+                    .into_iter()
+                    .map(|f| f.user.id)
+                    .filter(|id| !in_group.contains(id) && !self.invited.contains(id))
+                    .collect();
+                if let [one] = left.as_slice() {
+                    return self.update(Message::Invite(*one), api, roster);
+                }
+                if !left.is_empty() {
+                    self.info = Some("Click Invite beside each friend to invite.".to_owned());
+                }
             }
             Message::SaveProfile if moderator => {
                 let name = self.name.trim().to_owned();
@@ -363,6 +380,7 @@ impl GroupAdmin {
                 text_input("A message with the invitation (optional)", &self.invite_message)
                     .id(id::INVITE_MESSAGE)
                     .on_input(Message::InviteMessageChanged)
+                    .on_submit(Message::InviteSubmitted)
                     .padding(8),
             ]
             .spacing(8);
@@ -403,7 +421,7 @@ impl GroupAdmin {
         if let Some(error) = &self.error {
             content = content.push(widget::error_line(error));
         }
-        scrollable(content).into()
+        scrollable(content).spacing(4).into()
     }
 
     fn member_line<'a>(

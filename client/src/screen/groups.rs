@@ -241,6 +241,7 @@ fn join_view<'a>(search: &'a JoinSearch, roster: &'a Roster) -> Element<'a, Mess
         text_input("A message for the group's admins (optional)", &search.message)
             .id(id::MESSAGE)
             .on_input(Message::NoteChanged)
+            .on_submit(Message::Search)
             .padding(8),
     ]
     .spacing(12)
@@ -279,7 +280,7 @@ fn join_view<'a>(search: &'a JoinSearch, roster: &'a Roster) -> Element<'a, Mess
             .align_y(Alignment::Center),
         );
     }
-    scrollable(content).into()
+    scrollable(content).spacing(4).into()
 }
 
 #[cfg(test)]

@@ -39,7 +39,16 @@ pub mod id {
     pub const OLD_PASSWORD: &str = "profile-old-password";
     pub const NEW_PASSWORD: &str = "profile-new-password";
     pub const CONFIRM_PASSWORD: &str = "profile-confirm-password";
+    /// The side bar's list of friends and groups.
+    pub const LIST: &str = "side-list";
 }
+
+/// Below this window width one pane shows at a time: the side bar, or the chat or panel.
+pub const NARROW: f32 = 720.0;
+/// The side bar's width beside the chat.
+pub const SIDEBAR_WIDTH: f32 = 320.0;
+/// The padding around the chat or panel.
+const MAIN_PADDING: f32 = 20.0;
 
 /// The state of the realtime link, as the status line shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +162,15 @@ pub struct Home {
     pub unsaved: Vec<(ConversationId, Content)>,
     /// The cache is being opened.
     pub history_opening: bool,
+    /// The snapshot of the previous session: its lists stand until this session's arrive.
+    pub kept: Option<Snapshot>,
+    /// The friend and group lists of this session have arrived.
+    pub friends_known: bool,
+    pub groups_known: bool,
+    /// In a wide window, the user folded the side bar away.
+    pub sidebar_collapsed: bool,
+    /// In a narrow window, the side bar is shown over the chat or panel.
+    pub list_shown: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -211,6 +229,8 @@ pub enum Message {
     Escape,
     /// Try to reach the server now instead of waiting for the next attempt.
     ReconnectNow,
+    /// The server stays out of reach: browse the local history instead.
+    BrowseOffline,
     /// The cache changed for this conversation: show it again if it is open.
     HistoryChanged(ConversationId),
     /// A message was written to the cache; now send it.
@@ -253,6 +273,10 @@ pub enum Message {
     /// A search result's conversation is read up to it: show it there.
     Jumped(StoredMessage, Result<u32, String>),
     MembersLoaded(GroupId, Result<Vec<GroupMember>, ApiError>),
+    /// In a wide window: fold the side bar away (true) or bring it back.
+    CollapseSidebar(bool),
+    /// In a narrow window: show the side bar over the chat (true), or the chat again.
+    ShowList(bool),
 }
 
 /// The most characters of a message shown under a conversation's name.
@@ -281,6 +305,8 @@ pub enum Event {
     DarkChanged(bool),
     /// The user opened this conversation (remembered for the next start).
     ChatOpened(ConversationId),
+    /// The user chose to browse the local history while the server is out of reach.
+    BrowseOffline,
     /// A message arrived that deserves a sound (and, in the background, a notification
     /// titled `title` showing `body`).
     Alert {
@@ -342,6 +368,11 @@ impl Home {
             reopen: None,
             unsaved: Vec::new(),
             history_opening: false,
+            kept: None,
+            friends_known: false,
+            groups_known: false,
+            sidebar_collapsed: false,
+            list_shown: false,
         };
         home.history_opening = history_opening;
         tasks.push(home.load_avatar());
@@ -357,6 +388,11 @@ impl Home {
         let friends = snapshot.friends.into_iter().map(|friend| Friend { online: false, ..friend }).collect();
         roster.set_friends(friends);
         roster.set_groups(snapshot.groups);
+        roster.titles = snapshot.titles;
+        for (group, members) in snapshot.members {
+            let members = members.into_iter().map(|member| GroupMember { online: false, ..member }).collect();
+            roster.set_members(group, members);
+        }
         let home = Self {
             session,
             status: Status::Offline,
@@ -380,6 +416,11 @@ impl Home {
             reopen: None,
             unsaved: Vec::new(),
             history_opening: false,
+            kept: None,
+            friends_known: false,
+            groups_known: false,
+            sidebar_collapsed: false,
+            list_shown: false,
         };
         let emoji = load_emoji(&home.session.api, Some(&history_path));
         let task = Task::perform(
@@ -389,15 +430,30 @@ impl Home {
         (home, Task::batch([task, emoji]))
     }
 
-    /// Keeps the profile and lists for offline browsing.
-    pub fn save_snapshot(&self) {
-        let Some(path) = &self.snapshot_path else { return };
-        let snapshot = Snapshot {
-            user: self.session.user.clone(),
-            friends: self.roster.friends.values().cloned().collect(),
-            groups: self.roster.groups.values().cloned().collect(),
+    /// Keeps the profile and lists for offline browsing: a list not fetched yet in this
+    /// session stays as the previous session left it, and the members of groups not opened
+    /// in this session stay as they were.
+    pub fn save_snapshot(&mut self) {
+        let Some(path) = self.snapshot_path.clone() else { return };
+        let kept = self.kept.as_ref();
+        let friends = match (self.friends_known, kept) {
+            (false, Some(kept)) => kept.friends.clone(),
+            _ => self.roster.friends.values().cloned().collect(),
         };
-        if let Err(err) = snapshot.save(path) {
+        let groups: Vec<MyGroup> = match (self.groups_known, kept) {
+            (false, Some(kept)) => kept.groups.clone(),
+            _ => self.roster.groups.values().cloned().collect(),
+        };
+        let mut members = kept.map(|kept| kept.members.clone()).unwrap_or_default();
+        members.extend(self.roster.members.iter().map(|(group, list)| (*group, list.clone())));
+        members.retain(|group, _| groups.iter().any(|g| g.group.id == *group));
+        // Names stay known after a friendship or membership ends.
+        let titles = &mut self.roster.titles;
+        titles.extend(friends.iter().map(|f| (f.conversation_id, f.user.display_name.clone())));
+        titles.extend(groups.iter().map(|g| (g.group.id, g.group.name.clone())));
+        let titles = titles.clone();
+        let snapshot = Snapshot { user: self.session.user.clone(), friends, groups, members, titles };
+        if let Err(err) = snapshot.save(&path) {
             tracing::warn!(%err, "cannot keep the lists for offline browsing");
         }
     }
@@ -1175,8 +1231,18 @@ impl Home {
 
     pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
         let covered = self.panel.is_some();
+        let shown = self.shown();
         let (task, event) = self.handle(message);
+        // Something else opened (a chat, a panel): in a narrow window it takes the window.
+        if self.shown() != shown {
+            self.list_shown = false;
+        }
         (Task::batch([task, self.uncovered(covered)]), event)
+    }
+
+    /// What the main pane shows: which panel, which chat.
+    fn shown(&self) -> (Option<std::mem::Discriminant<Panel>>, Option<ConversationId>) {
+        (self.panel.as_ref().map(std::mem::discriminant), self.chat.as_ref().map(|chat| chat.conversation_id))
     }
 
     /// A panel that covered the chat closed: the chat's log was made afresh, at the newest
@@ -1204,6 +1270,8 @@ impl Home {
                 return (iced::widget::operation::focus(id::DISPLAY_NAME), None);
             }
             Message::OpenSettings => self.panel = Some(Panel::Settings),
+            Message::CollapseSidebar(collapsed) => self.sidebar_collapsed = collapsed,
+            Message::ShowList(shown) => self.list_shown = shown,
             Message::ClosePanel => self.panel = None,
             Message::DisplayNameChanged(value) => self.with_form(|form| form.display_name = value),
             Message::OldPasswordChanged(value) => self.with_form(|form| form.old_password = value),
@@ -1319,6 +1387,7 @@ impl Home {
                 }
             }
             Message::LogOut if self.offline => return (Task::none(), Some(Event::LoggedOut)),
+            Message::BrowseOffline => return (Task::none(), Some(Event::BrowseOffline)),
             Message::LogOut => {
                 if self.logging_out {
                     return (Task::none(), None);
@@ -1331,11 +1400,13 @@ impl Home {
             }
             Message::FriendsLoaded(Ok(friends)) => {
                 self.roster.set_friends(friends);
+                self.friends_known = true;
                 self.save_snapshot();
                 return (Task::batch([self.reopen_last(), self.fetch_avatars()]), None);
             }
             Message::GroupsLoaded(Ok(groups)) => {
                 self.roster.set_groups(groups);
+                self.groups_known = true;
                 self.save_snapshot();
                 return (self.reopen_last(), None);
             }
@@ -1752,6 +1823,8 @@ impl Home {
             }
             Message::MembersLoaded(group, Ok(members)) => {
                 self.roster.set_members(group, members);
+                // Offline, the group's chat still names its senders.
+                self.save_snapshot();
                 return (self.fetch_avatars(), None);
             }
             Message::MembersLoaded(group, Err(err)) => {
@@ -2048,8 +2121,55 @@ impl Home {
     }
 
     pub fn view<'a>(&'a self, settings: &'a Settings) -> Element<'a, Message> {
-        let sidebar = container(column![self.header(), self.lists()].spacing(12))
-            .width(320)
+        let window = iced::widget::responsive(move |size| self.layout(size, settings));
+        let viewer = self.viewer.as_ref().map(|(upload_id, name)| self.viewer_view(upload_id, name));
+        widget::overlay(window, viewer, Some(Message::CloseViewer))
+    }
+
+    /// The window at `size`: the side bar beside the chat or panel when there is room, else
+    /// one of them at a time. The main pane keeps its place in the widget tree either way,
+    /// so the chat keeps its scroll position while the side bar comes and goes.
+    fn layout<'a>(&'a self, size: iced::Size, settings: &'a Settings) -> Element<'a, Message> {
+        let narrow = size.width < NARROW;
+        let open = self.panel.is_some() || self.chat.is_some();
+        let beside = !narrow && !self.sidebar_collapsed;
+        let over = narrow && (self.list_shown || !open);
+        let side_width = if beside { SIDEBAR_WIDTH } else { 0.0 };
+        let main_width = (size.width - side_width - 2.0 * MAIN_PADDING).max(0.0);
+        let main = self.main_view(settings, main_width);
+        // Without the side bar in view, a button brings it back.
+        let bring_back: Element<'a, Message> = if beside {
+            iced::widget::space().height(0).into()
+        } else {
+            let message = if narrow { Message::ShowList(true) } else { Message::CollapseSidebar(false) };
+            button(text("☰ Chats").size(13))
+                .style(button::secondary)
+                .padding([4, 10])
+                .on_press(message)
+                .into()
+        };
+        let main = container(column![bring_back, main].spacing(8))
+            .width(Length::Fill)
+            .height(Length::Fill)
+            .padding(MAIN_PADDING);
+        let mut pane = iced::widget::stack![main];
+        if over {
+            // Over the main pane, not instead of it: the chat under it stays as it was.
+            let hide = open.then_some(Message::ShowList(false));
+            pane = pane.push(iced::widget::opaque(self.sidebar(Length::Fill, hide)));
+        }
+        let side: Element<'a, Message> = if beside {
+            self.sidebar(Length::Fixed(SIDEBAR_WIDTH), Some(Message::CollapseSidebar(true)))
+        } else {
+            iced::widget::space().width(0).into()
+        };
+        row![side, pane].into()
+    }
+
+    /// The side bar, `width` wide; `hide` folds it away.
+    fn sidebar<'a>(&'a self, width: Length, hide: Option<Message>) -> Element<'a, Message> {
+        container(column![self.header(hide), self.lists()].spacing(12))
+            .width(width)
             .height(Length::Fill)
             .padding(14)
             .style(|theme: &Theme| container::Style {
@@ -2060,8 +2180,13 @@ impl Home {
                     ..Border::default()
                 },
                 ..container::Style::default()
-            });
-        let main: Element<'a, Message> = match &self.panel {
+            })
+            .into()
+    }
+
+    /// The chat or the open panel, `width` wide.
+    fn main_view<'a>(&'a self, settings: &'a Settings, width: f32) -> Element<'a, Message> {
+        match &self.panel {
             Some(Panel::Profile(form)) => self.profile_view(form),
             Some(Panel::Settings) => settings_view(settings),
             Some(Panel::Requests) => self.requests_view(),
@@ -2077,6 +2202,7 @@ impl Home {
                         self.typing_line(chat.conversation_id),
                         &self.files,
                         self.emoji.as_ref(),
+                        width,
                     )
                     .map(Message::Chat),
                 None => {
@@ -2085,13 +2211,10 @@ impl Home {
                         .into()
                 }
             },
-        };
-        let window = row![sidebar, container(main).width(Length::Fill).height(Length::Fill).padding(20)];
-        let viewer = self.viewer.as_ref().map(|(upload_id, name)| self.viewer_view(upload_id, name));
-        widget::overlay(window, viewer, Some(Message::CloseViewer))
+        }
     }
 
-    fn header(&self) -> Element<'_, Message> {
+    fn header(&self, hide: Option<Message>) -> Element<'_, Message> {
         let user = &self.session.user;
         let online = self.status == Status::Online;
         let mut status =
@@ -2106,11 +2229,20 @@ impl Home {
                     .on_press(Message::ReconnectNow),
             );
         }
+        // Out of reach with a snapshot kept: the lists and chats can be read without it.
+        let browse = (matches!(self.status, Status::Reconnecting { .. }) && self.snapshot_path.is_some())
+            .then(|| {
+                button(text("Browse offline").size(13))
+                    .style(button::text)
+                    .padding(0)
+                    .on_press(Message::BrowseOffline)
+            });
         let identity = column![
             text(user.display_name.clone()).size(18).font(BOLD),
             text(format!("@{}", user.username)).size(13).style(text::secondary),
             status
         ]
+        .push(browse)
         .spacing(2);
         let small = |label: &'static str, message: Message| {
             button(text(label).size(13)).style(button::secondary).padding([4, 10]).on_press(message)
@@ -2124,6 +2256,10 @@ impl Home {
         } else {
             button(me).style(button::text).padding(0).on_press(Message::OpenProfile).into()
         };
+        let mut me = row![container(me).width(Length::Fill)].align_y(Alignment::Start);
+        if let Some(hide) = hide {
+            me = me.push(button(text("«").size(15)).style(button::text).padding([2, 8]).on_press(hide));
+        }
         if self.offline {
             return column![
                 me,
@@ -2223,7 +2359,7 @@ impl Home {
         if let Some(notice) = &self.notice {
             side = side.push(widget::error_line(notice));
         }
-        side.push(scrollable(list).height(Length::Fill)).into()
+        side.push(scrollable(list).id(id::LIST).spacing(4).height(Length::Fill)).into()
     }
 
     /// One row of the side bar: avatar, name, presence, unread badge.
@@ -2361,7 +2497,7 @@ impl Home {
         if !any {
             list = list.push(text("No requests.").style(text::secondary));
         }
-        scrollable(list).into()
+        scrollable(list).spacing(4).into()
     }
 
     fn add_friend_view<'a>(&'a self, search: &'a AddFriend) -> Element<'a, Message> {
@@ -2381,6 +2517,7 @@ impl Home {
             text_input("A message with your request (optional)", &search.greeting)
                 .id(id::GREETING)
                 .on_input(Message::GreetingChanged)
+                .on_submit(Message::Search)
                 .padding(8),
         ]
         .spacing(12)
@@ -2421,7 +2558,7 @@ impl Home {
                 .align_y(Alignment::Center),
             );
         }
-        scrollable(content).into()
+        scrollable(content).spacing(4).into()
     }
 
     fn profile_view<'a>(&'a self, form: &'a ProfileForm) -> Element<'a, Message> {
@@ -2461,9 +2598,11 @@ impl Home {
             .spacing(8),
             text("Change password").size(16).font(BOLD),
             input("Current password", &form.old_password, id::OLD_PASSWORD, Message::OldPasswordChanged)
-                .secure(true),
+                .secure(true)
+                .on_submit(Message::SavePassword),
             input("New password", &form.new_password, id::NEW_PASSWORD, Message::NewPasswordChanged)
-                .secure(true),
+                .secure(true)
+                .on_submit(Message::SavePassword),
             input(
                 "New password again",
                 &form.confirm_password,

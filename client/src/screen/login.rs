@@ -308,6 +308,7 @@ impl Login {
                 text_input("127.0.0.1:8000", &self.server)
                     .id(id::SERVER)
                     .on_input_maybe(editable.then_some(on_input(Message::ServerChanged)))
+                    .on_submit(Message::Submit)
             ),
         ]
         .spacing(14)
@@ -325,7 +326,8 @@ impl Login {
                 "Socket port",
                 text_input("HTTP port + 1", &self.socket_port)
                     .id(id::SOCKET_PORT)
-                    .on_input_maybe(editable.then_some(on_input(Message::SocketPortChanged))),
+                    .on_input_maybe(editable.then_some(on_input(Message::SocketPortChanged)))
+                    .on_submit(Message::Submit),
             ));
         }
         form = form.push(field(

@@ -147,6 +147,6 @@ impl Search {
                     .on_press(Message::Open(message.clone())),
             );
         }
-        scrollable(content).into()
+        scrollable(content).spacing(4).into()
     }
 }
