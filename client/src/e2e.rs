@@ -939,15 +939,29 @@ async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_
     .await;
     let mut window = crate::tests::Window::new();
     bob.frame(&mut window);
-    assert!(window.scrolled_up_by(&bob.app, chat::id::LOG) < 1.0, "the chat opens at the newest line");
-    assert!(window.shows(&bob.app, "line 40"));
+    // The chat opens at the first unread line; Bob goes down to the newest.
+    let newest = bob.app.update(Message::Home(home::Message::Chat(chat::Message::JumpToNewest)));
+    for message in window.run(&bob.app, newest) {
+        bob.update(message);
+    }
+    bob.frame(&mut window);
+    assert!(window.scrolled_up_by(&bob.app, chat::id::LOG) < 1.0, "Bob is at the newest line");
+    assert!(
+        window.shows_in(&bob.app, chat::id::LOG, "line 40"),
+        "{:?}",
+        bob.main().chat.as_ref().map(|c| c
+            .messages
+            .iter()
+            .map(|m| (m.seq, text_of(m).map(str::to_owned)))
+            .collect::<Vec<_>>())
+    );
     for message in window.wheel(&bob.app, chat::id::LOG, 400.0) {
         bob.update(message);
     }
     bob.frame(&mut window);
     let reading = window.scrolled_up_by(&bob.app, chat::id::LOG);
     assert!(reading > 300.0, "Bob reads above the newest line: {reading}");
-    assert!(!window.shows(&bob.app, "line 40"));
+    assert!(!window.shows_in(&bob.app, chat::id::LOG, "line 40"));
 
     // Alice writes once more: it reaches Bob's chat through the server and his cache.
     alice.say("are you there?");
@@ -964,8 +978,8 @@ async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_
     bob.frame(&mut window);
     assert_eq!(window.scrolled_up_by(&bob.app, chat::id::LOG), reading, "the view stays where Bob reads");
     assert!(window.shows(&bob.app, "1 new message ↓"), "the chip counts the new line");
-    assert!(!window.shows(&bob.app, "are you there?"), "the new line waits below");
-    assert!(!window.shows(&bob.app, "line 40"));
+    assert!(!window.shows_in(&bob.app, chat::id::LOG, "are you there?"), "the new line waits below");
+    assert!(!window.shows_in(&bob.app, chat::id::LOG, "line 40"));
 
     // The chip brings it in and goes.
     let jump = bob.app.update(Message::Home(home::Message::Chat(chat::Message::JumpToNewest)));
@@ -974,7 +988,7 @@ async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_
     }
     bob.frame(&mut window);
     assert!(window.scrolled_up_by(&bob.app, chat::id::LOG) < 1.0);
-    assert!(window.shows(&bob.app, "are you there?"));
+    assert!(window.shows_in(&bob.app, chat::id::LOG, "are you there?"));
     assert!(!window.shows(&bob.app, "1 new message ↓"));
 
     server.server.shutdown().await;

@@ -122,6 +122,33 @@ impl Window {
         self.find(app, text).is_some_and(|found| found.visible_bounds().is_some())
     }
 
+    /// Whether `text` is on screen inside the widget with `id` (the same words elsewhere, say
+    /// in the side bar's preview of the latest message, do not count).
+    pub(crate) fn shows_in(&mut self, app: &App, id: &'static str, text: &str) -> bool {
+        use iced_test::core::widget::Operation as _;
+        let Some(area) = self
+            .find(app, selector::id(id))
+            .and_then(|target| iced_test::selector::Bounded::visible_bounds(&target))
+        else {
+            return false;
+        };
+        let mut all = iced_test::Selector::find_all(text);
+        let mut ui = iced_test::runtime::UserInterface::build(
+            app.view(),
+            self.size,
+            self.cache.take().unwrap_or_default(),
+            &mut self.renderer,
+        );
+        ui.operate(&self.renderer, &mut iced_test::core::widget::operation::black_box(&mut all));
+        self.cache = Some(ui.into_cache());
+        match all.finish() {
+            iced_test::core::widget::operation::Outcome::Some(found) => {
+                found.iter().any(|text| text.visible_bounds().is_some_and(|bounds| area.intersects(&bounds)))
+            }
+            _ => false,
+        }
+    }
+
     /// How far the scrollable with `id` is scrolled up from its end (from the newest line, for
     /// the chat log).
     pub(crate) fn scrolled_up_by(&mut self, app: &App, id: &'static str) -> f32 {

@@ -160,6 +160,9 @@ pub struct Home {
     pub reopen: Option<ConversationId>,
     /// Messages written while the cache was still opening: kept, then sent, once it is open.
     pub unsaved: Vec<(ConversationId, Content)>,
+    /// Messages being written to the cache go out in the order the user sent them, whatever
+    /// order the writes finish in.
+    outbox: Outbox,
     /// The cache is being opened.
     pub history_opening: bool,
     /// The snapshot of the previous session: its lists stand until this session's arrive.
@@ -233,8 +236,8 @@ pub enum Message {
     BrowseOffline,
     /// The cache changed for this conversation: show it again if it is open.
     HistoryChanged(ConversationId),
-    /// A message was written to the cache; now send it.
-    Outgoing(Result<StoredMessage, String>),
+    /// The message numbered so in the outbox was written to the cache; now send it (in turn).
+    Outgoing(u64, Result<StoredMessage, String>),
     /// Caught up with the server up to this cursor.
     CaughtUp(ConversationId, Result<i64, String>),
     Resend(Result<Vec<StoredMessage>, String>),
@@ -367,6 +370,7 @@ impl Home {
             viewer: None,
             reopen: None,
             unsaved: Vec::new(),
+            outbox: Outbox::default(),
             history_opening: false,
             kept: None,
             friends_known: false,
@@ -415,6 +419,7 @@ impl Home {
             viewer: None,
             reopen: None,
             unsaved: Vec::new(),
+            outbox: Outbox::default(),
             history_opening: false,
             kept: None,
             friends_known: false,
@@ -888,6 +893,7 @@ impl Home {
             return Task::none();
         };
         let now = clock::now_ms();
+        let number = self.outbox.number();
         Task::perform(
             async move {
                 history
@@ -895,7 +901,7 @@ impl Home {
                     .await
                     .map_err(|e| e.to_string())
             },
-            Message::Outgoing,
+            move |stored| Message::Outgoing(number, stored),
         )
     }
 
@@ -1845,18 +1851,30 @@ impl Home {
                 }
                 return (preview, None);
             }
-            Message::Outgoing(Ok(stored)) => {
-                let conversation = stored.conversation_id;
-                if let (Some(to), Some(client_id)) = (self.roster.target(conversation), stored.client_id) {
-                    // Without a connection it stays pending and goes out after reconnecting.
-                    self.send_frame(ClientFrame::Send { client_id, to, content: stored.content });
+            Message::Outgoing(number, stored) => {
+                let stored = match stored {
+                    Ok(stored) => Some(stored),
+                    Err(err) => {
+                        if let Some(chat) = &mut self.chat {
+                            chat.error = Some(format!("Cannot keep the message on this computer: {err}"));
+                        }
+                        None
+                    }
+                };
+                let mut changed = Vec::new();
+                for stored in self.outbox.written(number, stored) {
+                    let conversation = stored.conversation_id;
+                    if let (Some(to), Some(client_id)) = (self.roster.target(conversation), stored.client_id)
+                    {
+                        // Without a connection it stays pending and goes out after reconnecting.
+                        self.send_frame(ClientFrame::Send { client_id, to, content: stored.content });
+                    }
+                    if !changed.contains(&conversation) {
+                        changed.push(conversation);
+                    }
                 }
-                return (self.load_chat(conversation), None);
-            }
-            Message::Outgoing(Err(err)) => {
-                if let Some(chat) = &mut self.chat {
-                    chat.error = Some(format!("Cannot keep the message on this computer: {err}"));
-                }
+                let reloads: Vec<_> = changed.into_iter().map(|c| self.load_chat(c)).collect();
+                return (Task::batch(reloads), None);
             }
             Message::CaughtUp(conversation, Ok(cursor)) => {
                 if cursor > 0 {
@@ -2701,6 +2719,37 @@ fn settings_view(settings: &Settings) -> Element<'_, Message> {
     .spacing(16)
     .max_width(520)
     .into()
+}
+
+/// Numbers the messages the user sends and releases them in that order once each is written to
+/// the cache: the writes run concurrently and may finish in any order, but the server must
+/// receive (and number) the messages in the order they were sent.
+#[derive(Debug, Default)]
+struct Outbox {
+    /// The number of the next message sent.
+    next: u64,
+    /// The number of the next message to release.
+    release: u64,
+    /// Written messages waiting for an earlier one (None: its write failed).
+    waiting: std::collections::BTreeMap<u64, Option<StoredMessage>>,
+}
+
+impl Outbox {
+    fn number(&mut self) -> u64 {
+        self.next += 1;
+        self.next - 1
+    }
+
+    /// Message `number` is written (or failed to be): the messages now released, in order.
+    fn written(&mut self, number: u64, stored: Option<StoredMessage>) -> Vec<StoredMessage> {
+        self.waiting.insert(number, stored);
+        let mut out = Vec::new();
+        while let Some(stored) = self.waiting.remove(&self.release) {
+            self.release += 1;
+            out.extend(stored);
+        }
+        out
+    }
 }
 
 #[cfg(test)]
