@@ -47,21 +47,26 @@ async fn postgres_reads_messages_by_index_only() {
     a_day_of_use(&server, &alice, &bob).await;
     // Stopping the server closes its connections, and a closing connection hands in its counts.
     server.server.take().expect("in-process server").shutdown().await;
+    // Rows read by sequential scans: the server's start-up queries scanned the table while it
+    // was empty (their counts may arrive after the reset), a scan now reads all 200,000.
     let mut settle = Settle::new();
-    let (seq_scans, index_scans) = loop {
+    let (scanned, index_scans) = loop {
         let row = sqlx::query(
-            "SELECT seq_scan, COALESCE(idx_scan, 0) AS idx_scan FROM pg_stat_user_tables WHERE relname = 'messages'",
+            "SELECT seq_tup_read, COALESCE(idx_scan, 0) AS idx_scan FROM pg_stat_user_tables WHERE relname = 'messages'",
         )
         .fetch_one(&mut db)
         .await
         .expect("table statistics");
-        let counts = (row.get::<i64, _>("seq_scan"), row.get::<i64, _>("idx_scan"));
+        let counts = (row.get::<i64, _>("seq_tup_read"), row.get::<i64, _>("idx_scan"));
         if settle.settled(counts).await {
             break counts;
         }
     };
     assert!(index_scans > 0, "the day of use read messages ({index_scans} index scans counted)");
-    assert_eq!(seq_scans, 0, "a query scanned the whole messages table");
+    assert!(
+        scanned < OTHER_MESSAGES / 20,
+        "{scanned} rows of messages read by sequential scans: a query scanned the table"
+    );
     drop(db);
     server.stop().await;
 }
