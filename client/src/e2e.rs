@@ -498,6 +498,17 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     server.server.shutdown().await;
 }
 
+/// Alice and Bob registered through their apps and made friends: both apps, and their
+/// conversation.
+async fn friends(server: &TestServer) -> (Driver, Driver, ConversationId) {
+    let mut alice = Driver::new();
+    let mut bob = Driver::new();
+    alice.register(server, "alice", "Alice").await;
+    bob.register(server, "bob", "Bob").await;
+    let conversation = befriend(&mut alice, &mut bob).await;
+    (alice, bob, conversation)
+}
+
 /// Makes `a` and `b` friends through their app cores; returns their conversation.
 async fn befriend(a: &mut Driver, b: &mut Driver) -> ConversationId {
     let a_id = a.main().user().id;
@@ -515,11 +526,7 @@ async fn befriend(a: &mut Driver, b: &mut Driver) -> ConversationId {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folder() {
     let server = TestServer::start().await;
-    let mut alice = Driver::new();
-    let mut bob = Driver::new();
-    alice.register(&server, "alice", "Alice").await;
-    bob.register(&server, "bob", "Bob").await;
-    let conversation = befriend(&mut alice, &mut bob).await;
+    let (mut alice, mut bob, conversation) = friends(&server).await;
 
     // Two files on Alice's computer: a picture and some bytes of every value.
     let desk = tempfile::tempdir().expect("temp dir");
@@ -688,12 +695,8 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
     use crate::screen::{group_admin, groups};
     use kith_shared::api::Role;
     let server = TestServer::start().await;
-    let mut alice = Driver::new();
-    let mut bob = Driver::new();
-    alice.register(&server, "alice", "Alice").await;
-    bob.register(&server, "bob", "Bob").await;
+    let (mut alice, mut bob, _) = friends(&server).await;
     let bob_id = bob.main().user().id;
-    befriend(&mut alice, &mut bob).await;
 
     // Alice creates a group; its chat opens.
     alice.home(home::Message::OpenCreateGroup);
@@ -911,11 +914,7 @@ impl Driver {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_up() {
     let server = TestServer::start().await;
-    let mut alice = Driver::new();
-    let mut bob = Driver::new();
-    alice.register(&server, "alice", "Alice").await;
-    bob.register(&server, "bob", "Bob").await;
-    let conversation = befriend(&mut alice, &mut bob).await;
+    let (mut alice, mut bob, conversation) = friends(&server).await;
 
     // A long chat: more lines than the window shows.
     alice.home(home::Message::Open(conversation));
@@ -1042,11 +1041,7 @@ impl Driver {
 async fn a_picture_saved_here_still_shows_after_a_restart_once_the_server_deleted_it() {
     // The server deletes a file once every receiver has fetched it.
     let server = TestServer::start_with(|config| config.sweep_interval = Duration::from_millis(100)).await;
-    let mut alice = Driver::new();
-    let mut bob = Driver::new();
-    alice.register(&server, "alice", "Alice").await;
-    bob.register(&server, "bob", "Bob").await;
-    let conversation = befriend(&mut alice, &mut bob).await;
+    let (mut alice, mut bob, conversation) = friends(&server).await;
 
     // Alice sends a picture; Bob's app saves it as it arrives.
     let desk = tempfile::tempdir().expect("temp dir");

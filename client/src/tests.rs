@@ -103,18 +103,23 @@ impl Window {
     {
         use iced_test::core::widget::Operation as _;
         let mut found = iced_test::Selector::find(selector);
+        self.operate(app, &mut found);
+        match found.finish() {
+            iced_test::core::widget::operation::Outcome::Some(output) => output,
+            _ => None,
+        }
+    }
+
+    /// Runs a widget operation over the current view, keeping the widgets' state.
+    fn operate<T>(&mut self, app: &App, operation: &mut impl iced_test::core::widget::Operation<T>) {
         let mut ui = iced_test::runtime::UserInterface::build(
             app.view(),
             self.size,
             self.cache.take().unwrap_or_default(),
             &mut self.renderer,
         );
-        ui.operate(&self.renderer, &mut iced_test::core::widget::operation::black_box(&mut found));
+        ui.operate(&self.renderer, &mut iced_test::core::widget::operation::black_box(operation));
         self.cache = Some(ui.into_cache());
-        match found.finish() {
-            iced_test::core::widget::operation::Outcome::Some(output) => output,
-            _ => None,
-        }
     }
 
     /// Whether `text` is on screen, inside the visible part of any scrollable.
@@ -133,14 +138,7 @@ impl Window {
             return false;
         };
         let mut all = iced_test::Selector::find_all(text);
-        let mut ui = iced_test::runtime::UserInterface::build(
-            app.view(),
-            self.size,
-            self.cache.take().unwrap_or_default(),
-            &mut self.renderer,
-        );
-        ui.operate(&self.renderer, &mut iced_test::core::widget::operation::black_box(&mut all));
-        self.cache = Some(ui.into_cache());
+        self.operate(app, &mut all);
         match all.finish() {
             iced_test::core::widget::operation::Outcome::Some(found) => {
                 found.iter().any(|text| text.visible_bounds().is_some_and(|bounds| area.intersects(&bounds)))
@@ -450,7 +448,7 @@ fn server_conf_supplies_defaults_only_without_saved_settings() {
     assert_eq!(login_screen(&app).server, "chat.example.org:8000");
 }
 
-fn stored(seq: i64, sender: i64, sent_at: i64, text: &str) -> StoredMessage {
+pub(crate) fn stored(seq: i64, sender: i64, sent_at: i64, text: &str) -> StoredMessage {
     StoredMessage {
         local_id: seq,
         conversation_id: 10,
@@ -1147,8 +1145,9 @@ fn a_picture_arriving_below_does_not_shift_what_the_reader_reads() {
     assert_eq!(place(&mut window, &app), Some(before), "line 30 stays where it was read");
 }
 
-#[test]
-fn the_picture_viewer_leaves_the_chat_where_it_was_read() {
+/// Bob's chat of 40 lines open in a window, scrolled up 600 px to read: the app, the window
+/// and how far up the view is.
+fn reading_above() -> (App, Window, f32) {
     let mut app = logged_in();
     let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
@@ -1161,6 +1160,12 @@ fn the_picture_viewer_leaves_the_chat_where_it_was_read() {
     frame(&mut app, &mut window);
     let reading = window.scrolled_up_by(&app, chat::id::LOG);
     assert!(reading > 500.0, "{reading}");
+    (app, window, reading)
+}
+
+#[test]
+fn the_picture_viewer_leaves_the_chat_where_it_was_read() {
+    let (mut app, mut window, reading) = reading_above();
 
     // A picture opens over the window, and closes again.
     let view = chat::Message::ViewImage { upload_id: "0b7e-4c1d".into(), name: "harbour.png".into() };
@@ -1176,18 +1181,7 @@ fn the_picture_viewer_leaves_the_chat_where_it_was_read() {
 
 #[test]
 fn a_panel_over_the_chat_leaves_it_where_it_was_read() {
-    let mut app = logged_in();
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
-    let _ = app.update(Message::Home(home::Message::Open(10)));
-    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(lines(40)))));
-    let mut window = Window::new();
-    frame(&mut app, &mut window);
-    for message in window.wheel(&app, chat::id::LOG, 600.0) {
-        let _ = app.update(message);
-    }
-    frame(&mut app, &mut window);
-    let reading = window.scrolled_up_by(&app, chat::id::LOG);
-    assert!(reading > 500.0, "{reading}");
+    let (mut app, mut window, reading) = reading_above();
 
     // The settings cover the chat; a message arrives meanwhile; the settings close.
     update_in(&mut app, &mut window, Message::Home(home::Message::OpenSettings));

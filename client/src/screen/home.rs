@@ -2841,6 +2841,23 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_outbox_releases_messages_in_the_order_they_were_sent() {
+        let mut outbox = Outbox::default();
+        let numbers: Vec<u64> = (0..4).map(|_| outbox.number()).collect();
+        let text = |stored: &StoredMessage| match &stored.content {
+            Content::Text { text } => text.clone(),
+            _ => String::new(),
+        };
+        let message = |n: i64| crate::tests::stored(n, 7, 0, &format!("line {n}"));
+        // The writes finish out of order; the second one fails.
+        assert!(outbox.written(numbers[2], Some(message(2))).is_empty(), "the first is not written yet");
+        assert!(outbox.written(numbers[1], None).is_empty());
+        let released: Vec<String> = outbox.written(numbers[0], Some(message(0))).iter().map(text).collect();
+        assert_eq!(released, ["line 0", "line 2"], "in order, the failed one left out");
+        let released: Vec<String> = outbox.written(numbers[3], Some(message(3))).iter().map(text).collect();
+        assert_eq!(released, ["line 3"]);
+    }
+    #[test]
     fn a_lost_connection_greys_presence_and_reconnect_now_starts_a_new_session() {
         let (mut home, _frames) = connected();
         assert!(home.roster.friends[&8].online);
