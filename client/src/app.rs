@@ -113,7 +113,7 @@ impl App {
     pub fn title(&self) -> String {
         match &self.screen {
             Screen::Login(_) => "Kith".to_owned(),
-            Screen::Home(home) => match home.roster.total_unread() {
+            Screen::Home(home) => match home.session.roster.total_unread() {
                 0 => format!("Kith — {}", home.user().display_name),
                 unread => format!("Kith ({unread}) — {}", home.user().display_name),
             },
@@ -197,20 +197,21 @@ impl App {
             self.data_root.as_ref().map(|root| Snapshot::path_for(root, &folder, &session.user.username));
         let (mut home, task) = home::Home::new(session, history_path);
         // The previous session's lists stand until this session's arrive.
-        home.kept = snapshot_path.as_deref().and_then(|path| match Snapshot::load(path) {
-            Ok(kept) => kept.filter(|kept| kept.user.id == home.session.user.id),
+        let session = &mut home.session;
+        session.kept = snapshot_path.as_deref().and_then(|path| match Snapshot::load(path) {
+            Ok(kept) => kept.filter(|kept| kept.user.id == session.user.id),
             Err(err) => {
                 tracing::warn!(%err, "cannot read the offline snapshot");
                 None
             }
         });
-        if let Some(kept) = &home.kept {
-            home.roster.titles = kept.titles.clone();
+        if let Some(kept) = &session.kept {
+            session.roster.titles = kept.titles.clone();
         }
-        home.snapshot_path = snapshot_path;
-        home.reopen = self.settings.last_chats.get(&home.place()).copied();
+        session.snapshot_path = snapshot_path;
         // Offline browsing works from the first login, before the lists arrive.
-        home.save_snapshot();
+        session.save_snapshot();
+        home.reopen = self.settings.last_chats.get(&home.place()).copied();
         self.screen = Screen::Home(Box::new(home));
         task.map(Message::Home)
     }
@@ -270,7 +271,7 @@ impl App {
     fn browse_offline(&mut self) -> Task<Message> {
         let Screen::Home(home) = &self.screen else { return Task::none() };
         let Some(root) = &self.data_root else { return Task::none() };
-        let snapshot = match home.snapshot_path.as_deref().map(Snapshot::load) {
+        let snapshot = match home.session.snapshot_path.as_deref().map(Snapshot::load) {
             Some(Ok(Some(snapshot))) => snapshot,
             Some(Err(err)) => {
                 tracing::warn!(%err, "cannot read the offline snapshot");
@@ -280,7 +281,7 @@ impl App {
         };
         let address = home.session.address.clone();
         let history_path = History::path_for(root, &address.folder_name(), home.session.user.id);
-        if let Some(history) = home.history.clone() {
+        if let Some(history) = home.session.history().cloned() {
             tokio_close(history);
         }
         let offline = login::Offline { address, snapshot, history_path, trust: self.trust.clone() };
@@ -291,14 +292,14 @@ impl App {
 
     fn back_to_login(&mut self, dialog: Option<Dialog>) -> Task<Message> {
         if let Screen::Home(home) = &self.screen
-            && let Some(history) = home.history.clone()
+            && let Some(history) = home.session.history().cloned()
         {
             // Let pending writes finish in the background.
             tokio_close(history);
         }
         // Back from offline browsing, the form shows what was typed before.
         let (server, socket_port, username) = match &self.screen {
-            Screen::Home(home) if home.offline => {
+            Screen::Home(home) if home.session.is_offline() => {
                 let address = &home.session.address;
                 let socket_port =
                     Some(address.socket_port).filter(|port| Some(*port) != address.http_port.checked_add(1));
@@ -338,7 +339,7 @@ impl App {
     pub fn subscription(&self) -> Subscription<Message> {
         let focus = iced::event::listen_with(|event, status, _| on_event(event, status));
         let Screen::Home(home) = &self.screen else { return focus };
-        let socket = match home.socket_params() {
+        let socket = match home.session.socket_params() {
             Some(params) => socket::subscription(params).map(Message::Socket),
             None => Subscription::none(),
         };

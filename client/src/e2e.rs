@@ -10,6 +10,7 @@ use crate::files::Picture;
 use crate::history::{Delivery, History, StoredMessage};
 use crate::roster::Reach;
 use crate::screen::{chat, home, login};
+use crate::session;
 use crate::socket;
 use crate::trust::{ProblemKind, Trust};
 use futures_util::StreamExt;
@@ -121,7 +122,7 @@ impl Driver {
     /// Starts or stops the socket loop as the app's subscription asks.
     fn follow_subscription(&mut self) {
         let wanted = match &self.app.screen {
-            Screen::Home(home) => home.socket_params(),
+            Screen::Home(home) => home.session.socket_params(),
             Screen::Login(_) => None,
         };
         if self.socket.as_ref().map(|(params, _)| params) == wanted.as_ref() {
@@ -199,7 +200,7 @@ impl Driver {
 
     fn history(&self) -> Option<History> {
         match &self.app.screen {
-            Screen::Home(home) => home.history.clone(),
+            Screen::Home(home) => home.session.history().cloned(),
             Screen::Login(_) => None,
         }
     }
@@ -207,8 +208,9 @@ impl Driver {
     /// Registers through the login screen and waits for the live connection.
     async fn register(&mut self, server: &TestServer, username: &str, display_name: &str) {
         self.fill_registration(&server.http(), server.socket_port(), username, display_name);
-        self.until_home("logged in and connected", |home| home.status == home::Status::Online).await;
-        self.until_home("the cache is open", |home| home.history.is_some()).await;
+        self.until_home("logged in and connected", |home| home.session.status == session::Status::Online)
+            .await;
+        self.until_home("the cache is open", |home| home.session.history().is_some()).await;
     }
 
     /// Fills the registration form for the server at `address` and submits it.
@@ -235,8 +237,8 @@ fn describe(app: &App) -> String {
         Screen::Login(_) => format!("at the login screen, dialog {:?}", app.dialog),
         Screen::Home(home) => format!(
             "status {:?}, connection {}, chat {:?}",
-            home.status,
-            home.connection.is_some(),
+            home.session.status,
+            home.session.connection.is_some(),
             home.chat.as_ref().map(|c| c.messages.iter().map(|m| (m.seq, m.delivery)).collect::<Vec<_>>())
         ),
     }
@@ -261,24 +263,26 @@ async fn a_message_from_a_reaches_b_cache_and_unread_count_then_is_recalled() {
 
     // Alice finds Bob and asks him, with a message.
     alice.home(home::Message::OpenAddFriend);
-    alice.home(home::Message::SearchChanged("bob".into()));
-    alice.home(home::Message::GreetingChanged("It's Alice from the climbing club".into()));
-    alice.home(home::Message::Search);
+    alice.home(home::Message::AddFriend(home::add_friend::Message::SearchChanged("bob".into())));
+    alice.home(home::Message::AddFriend(home::add_friend::Message::GreetingChanged(
+        "It's Alice from the climbing club".into(),
+    )));
+    alice.home(home::Message::AddFriend(home::add_friend::Message::Search));
     alice
         .until_home("the search finds Bob", |home| matches!(&home.panel, Some(home::Panel::AddFriend(search)) if search.results.iter().any(|hit| hit.user.username == "bob")))
         .await;
-    alice.home(home::Message::Ask(bob_id));
+    alice.home(home::Message::AddFriend(home::add_friend::Message::Ask(bob_id)));
 
     // Bob sees the request live, with its message, and accepts it.
-    bob.until_home("the request reaches Bob", |home| home.roster.pending_count() == 1).await;
-    let request = bob.main().roster.incoming_friend_requests().next().expect("a request").clone();
+    bob.until_home("the request reaches Bob", |home| home.session.roster.pending_count() == 1).await;
+    let request = bob.main().session.roster.incoming_friend_requests().next().expect("a request").clone();
     assert_eq!(request.from.id, alice_id);
     assert_eq!(request.message, "It's Alice from the climbing club");
-    bob.home(home::Message::AnswerFriend { id: request.id, accept: true });
-    bob.until_home("Alice is Bob's friend", |home| home.roster.friends.contains_key(&alice_id)).await;
-    alice.until_home("Bob is Alice's friend", |home| home.roster.friends.contains_key(&bob_id)).await;
-    let conversation = alice.main().roster.friends[&bob_id].conversation_id;
-    assert_eq!(bob.main().roster.friends[&alice_id].conversation_id, conversation);
+    bob.home(home::Message::Requests(home::requests::Message::AnswerFriend { id: request.id, accept: true }));
+    bob.until_home("Alice is Bob's friend", |home| home.session.roster.friends.contains_key(&alice_id)).await;
+    alice.until_home("Bob is Alice's friend", |home| home.session.roster.friends.contains_key(&bob_id)).await;
+    let conversation = alice.main().session.roster.friends[&bob_id].conversation_id;
+    assert_eq!(bob.main().session.roster.friends[&alice_id].conversation_id, conversation);
 
     // Alice opens the chat, types and sends.
     alice.home(home::Message::Open(conversation));
@@ -298,13 +302,13 @@ async fn a_message_from_a_reaches_b_cache_and_unread_count_then_is_recalled() {
         .await;
 
     // Bob, with the chat closed: one unread, the message in his local cache.
-    bob.until_home("Bob has one unread message", |home| home.roster.unread(conversation) == 1).await;
+    bob.until_home("Bob has one unread message", |home| home.session.roster.unread(conversation) == 1).await;
     let cached =
         bob.until_cached(conversation, "Alice's message", |m| text_of(m) == Some("Hello Bob!")).await;
     assert_eq!(cached.len(), 1, "one copy: {cached:?}");
     assert_eq!(cached[0].sender_id, Some(alice_id));
     assert_eq!(cached[0].seq, Some(1));
-    assert_eq!(bob.main().roster.total_unread(), 1);
+    assert_eq!(bob.main().session.roster.total_unread(), 1);
     assert_eq!(bob.app.title(), "Kith (1) — Bob");
 
     // Opening the chat shows the message from the cache and clears the badge.
@@ -313,7 +317,7 @@ async fn a_message_from_a_reaches_b_cache_and_unread_count_then_is_recalled() {
         home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(|m| text_of(m) == Some("Hello Bob!")))
     })
     .await;
-    assert_eq!(bob.main().roster.unread(conversation), 0);
+    assert_eq!(bob.main().session.roster.unread(conversation), 0);
     assert_eq!(bob.app.title(), "Kith — Bob");
     assert_eq!(bob.main().typing_line(conversation), None, "the message ended the typing");
 
@@ -370,7 +374,9 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
         ui.typewrite(PASSWORD);
         ui.click("Log in").expect("log in button");
     });
-    alice.until_home("logged in again and connected", |home| home.status == home::Status::Online).await;
+    alice
+        .until_home("logged in again and connected", |home| home.session.status == session::Status::Online)
+        .await;
 
     // Bob picks a picture for his avatar in the profile panel.
     let desk = tempfile::tempdir().expect("temp dir");
@@ -386,9 +392,11 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
 
     // Bob asks Alice; she opens the inbox, reads his message and accepts.
     bob.home(home::Message::OpenAddFriend);
-    bob.home(home::Message::GreetingChanged("Bob from the chess club".into()));
-    bob.home(home::Message::Ask(alice_id));
-    alice.until_home("the request reaches Alice", |home| home.roster.pending_count() == 1).await;
+    bob.home(home::Message::AddFriend(home::add_friend::Message::GreetingChanged(
+        "Bob from the chess club".into(),
+    )));
+    bob.home(home::Message::AddFriend(home::add_friend::Message::Ask(alice_id)));
+    alice.until_home("the request reaches Alice", |home| home.session.roster.pending_count() == 1).await;
     alice.ui(|ui| {
         ui.click("Requests").expect("requests button");
     });
@@ -396,12 +404,12 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     alice.ui(|ui| {
         ui.click("Accept").expect("accept button");
     });
-    alice.until_home("Bob is Alice's friend", |home| home.roster.friends.contains_key(&bob_id)).await;
-    bob.until_home("Alice is Bob's friend", |home| home.roster.friends.contains_key(&alice_id)).await;
-    let conversation = alice.main().roster.friends[&bob_id].conversation_id;
+    alice.until_home("Bob is Alice's friend", |home| home.session.roster.friends.contains_key(&bob_id)).await;
+    bob.until_home("Alice is Bob's friend", |home| home.session.roster.friends.contains_key(&alice_id)).await;
+    let conversation = alice.main().session.roster.friends[&bob_id].conversation_id;
     alice
         .until_home("Alice has Bob's picture", |home| {
-            home.files.avatar(home.roster.friends[&bob_id].user.avatar_url.as_deref()).is_some()
+            home.files.avatar(home.session.roster.friends[&bob_id].user.avatar_url.as_deref()).is_some()
         })
         .await;
 
@@ -429,7 +437,7 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     // Bob's list previews it; his device says it arrived, and Alice's chat says so.
     bob.until_cached(conversation, "Alice's message", |m| text_of(m) == Some("Hello from the window")).await;
     bob.until_home("Bob's list shows the preview", |home| {
-        home.previews.get(&conversation).map(String::as_str) == Some("Hello from the window")
+        home.session.previews.get(&conversation).map(String::as_str) == Some("Hello from the window")
     })
     .await;
     assert!(bob.sees("Hello from the window"), "the preview is on screen");
@@ -446,7 +454,9 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     let sent_at = alice.main().chat.as_ref().and_then(|chat| chat.messages.last()).map(|m| m.sent_at);
     let time = crate::clock::time_of_day(sent_at.expect("a message"));
     alice
-        .until_home("Alice sees it delivered", |home| home.roster.reach(conversation, 1) == Reach::Delivered)
+        .until_home("Alice sees it delivered", |home| {
+            home.session.roster.reach(conversation, 1) == Reach::Delivered
+        })
         .await;
     assert!(alice.sees(&format!("{time} · delivered")));
 
@@ -454,7 +464,9 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     bob.ui(|ui| {
         ui.click("Alice").expect("Alice in the friends list");
     });
-    alice.until_home("Alice sees it read", |home| home.roster.reach(conversation, 1) == Reach::Read).await;
+    alice
+        .until_home("Alice sees it read", |home| home.session.roster.reach(conversation, 1) == Reach::Read)
+        .await;
     assert!(alice.sees(&format!("{time} · read")));
     assert!(alice.sees("You: Hello from the window"), "Alice's own list previews her message");
 
@@ -486,11 +498,11 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
 
     // Bob changes his name: Alice's list says so at once.
     bob.home(home::Message::OpenProfile);
-    bob.home(home::Message::DisplayNameChanged("Bobby".into()));
-    bob.home(home::Message::SaveDisplayName);
+    bob.home(home::Message::Profile(home::profile::Message::DisplayNameChanged("Bobby".into())));
+    bob.home(home::Message::Profile(home::profile::Message::SaveDisplayName));
     alice
         .until_home("Alice sees Bob's new name", |home| {
-            home.roster.friends[&bob_id].user.display_name == "Bobby"
+            home.session.roster.friends[&bob_id].user.display_name == "Bobby"
         })
         .await;
     assert!(alice.sees("Bobby"));
@@ -514,13 +526,13 @@ async fn befriend(a: &mut Driver, b: &mut Driver) -> ConversationId {
     let a_id = a.main().user().id;
     let b_id = b.main().user().id;
     a.home(home::Message::OpenAddFriend);
-    a.home(home::Message::Ask(b_id));
-    b.until_home("the request arrives", |home| home.roster.pending_count() == 1).await;
-    let request = b.main().roster.incoming_friend_requests().next().expect("a request").id;
-    b.home(home::Message::AnswerFriend { id: request, accept: true });
-    a.until_home("they are friends", |home| home.roster.friends.contains_key(&b_id)).await;
-    b.until_home("they are friends", |home| home.roster.friends.contains_key(&a_id)).await;
-    a.main().roster.friends[&b_id].conversation_id
+    a.home(home::Message::AddFriend(home::add_friend::Message::Ask(b_id)));
+    b.until_home("the request arrives", |home| home.session.roster.pending_count() == 1).await;
+    let request = b.main().session.roster.incoming_friend_requests().next().expect("a request").id;
+    b.home(home::Message::Requests(home::requests::Message::AnswerFriend { id: request, accept: true }));
+    a.until_home("they are friends", |home| home.session.roster.friends.contains_key(&b_id)).await;
+    b.until_home("they are friends", |home| home.session.roster.friends.contains_key(&a_id)).await;
+    a.main().session.roster.friends[&b_id].conversation_id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -662,17 +674,17 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
     alice.ui(|ui| {
         ui.click("Remove friend").expect("the remove button");
     });
-    assert!(alice.main().roster.friends.contains_key(&bob_id), "not before the second click");
+    assert!(alice.main().session.roster.friends.contains_key(&bob_id), "not before the second click");
     alice.ui(|ui| {
         ui.click("Remove friend: sure?").expect("the confirmation");
     });
     alice
         .until_home("Bob is gone from Alice's list", |home| {
-            !home.roster.friends.contains_key(&bob_id) && home.chat.is_none()
+            !home.session.roster.friends.contains_key(&bob_id) && home.chat.is_none()
         })
         .await;
     bob.until_home("Alice is gone from Bob's list", |home| {
-        !home.roster.friends.contains_key(&alice_id) && home.chat.is_none()
+        !home.session.roster.friends.contains_key(&alice_id) && home.chat.is_none()
     })
     .await;
 
@@ -704,7 +716,7 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
     alice.home(home::Message::Groups(groups::Message::Create));
     alice
         .until_home("the group's chat is open", |home| {
-            home.chat.as_ref().is_some_and(|c| home.roster.groups.contains_key(&c.conversation_id))
+            home.chat.as_ref().is_some_and(|c| home.session.roster.groups.contains_key(&c.conversation_id))
         })
         .await;
     let group = alice.main().chat.as_ref().expect("chat").conversation_id;
@@ -720,17 +732,17 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
     alice.until("Bob is invited", |app| admin_panel(app).is_some_and(|p| p.invited == [bob_id])).await;
 
     // Bob accepts the invitation from his inbox.
-    bob.until_home("the invitation arrives", |home| home.roster.pending_count() == 1).await;
+    bob.until_home("the invitation arrives", |home| home.session.roster.pending_count() == 1).await;
     bob.ui(|ui| {
         ui.click("Requests").expect("requests button");
     });
     bob.ui(|ui| {
         ui.click("Accept").expect("accept button");
     });
-    bob.until_home("Bob is in the group", |home| home.roster.groups.contains_key(&group)).await;
+    bob.until_home("Bob is in the group", |home| home.session.roster.groups.contains_key(&group)).await;
     alice
         .until_home("Alice sees Bob as a member", |home| {
-            home.roster.members_sorted(group).iter().any(|m| m.user.id == bob_id)
+            home.session.roster.members_sorted(group).iter().any(|m| m.user.id == bob_id)
         })
         .await;
 
@@ -738,12 +750,12 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
     alice.ui(|ui| {
         ui.click("Make admin").expect("make admin");
     });
-    bob.until_home("Bob is an admin", |home| home.roster.groups[&group].role == Role::Admin).await;
+    bob.until_home("Bob is an admin", |home| home.session.roster.groups[&group].role == Role::Admin).await;
     alice
         .until("Alice's panel shows it", |app| {
             admin_panel(app).is_some_and(|p| !p.busy)
                 && matches!(&app.screen, Screen::Home(home)
-                    if home.roster.members_sorted(group).iter().any(|m| m.user.id == bob_id && m.role == Role::Admin))
+                    if home.session.roster.members_sorted(group).iter().any(|m| m.user.id == bob_id && m.role == Role::Admin))
         })
         .await;
     alice.ui(|ui| {
@@ -752,24 +764,25 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
     alice.ui(|ui| {
         ui.click("Hand over: sure?").expect("confirm");
     });
-    bob.until_home("Bob owns the group", |home| home.roster.groups[&group].role == Role::Owner).await;
+    bob.until_home("Bob owns the group", |home| home.session.roster.groups[&group].role == Role::Owner).await;
     alice
         .until("Alice is an admin now", |app| {
             admin_panel(app).is_some_and(|p| !p.busy)
-                && matches!(&app.screen, Screen::Home(home) if home.roster.groups[&group].role == Role::Admin)
+                && matches!(&app.screen, Screen::Home(home) if home.session.roster.groups[&group].role == Role::Admin)
         })
         .await;
 
     // Bob opens the group's chat: its member list is there.
     bob.home(home::Message::Open(group));
-    bob.until_home("Bob sees both members", |home| home.roster.members_sorted(group).len() == 2).await;
+    bob.until_home("Bob sees both members", |home| home.session.roster.members_sorted(group).len() == 2)
+        .await;
 
     // Alice mutes it, then leaves: the chat closes and the group is gone from her list.
     alice.home(home::Message::GroupAdmin(group_admin::Message::MuteToggled(true)));
     alice
         .until("muted", |app| {
             admin_panel(app).is_some_and(|p| !p.busy)
-                && matches!(&app.screen, Screen::Home(home) if home.roster.groups[&group].muted)
+                && matches!(&app.screen, Screen::Home(home) if home.session.roster.groups[&group].muted)
         })
         .await;
     alice.ui(|ui| {
@@ -779,9 +792,11 @@ async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
         ui.click("Leave the group: sure?").expect("confirm");
     });
     alice
-        .until_home("Alice left", |home| !home.roster.groups.contains_key(&group) && home.chat.is_none())
+        .until_home("Alice left", |home| {
+            !home.session.roster.groups.contains_key(&group) && home.chat.is_none()
+        })
         .await;
-    bob.until_home("Bob sees Alice gone", |home| home.roster.members_sorted(group).len() == 1).await;
+    bob.until_home("Bob sees Alice gone", |home| home.session.roster.members_sorted(group).len() == 1).await;
 
     server.server.shutdown().await;
 }
@@ -820,7 +835,9 @@ async fn a_self_signed_server_is_trusted_once_and_a_changed_certificate_is_refus
     alice.ui(|ui| {
         ui.click("Trust and log in").expect("the trust button");
     });
-    alice.until_home("logged in and connected over TLS", |home| home.status == home::Status::Online).await;
+    alice
+        .until_home("logged in and connected over TLS", |home| home.session.status == session::Status::Online)
+        .await;
     let known = std::fs::read_to_string(alice._data.path().join(crate::trust::KNOWN_SERVERS_FILE))
         .expect("the trusted certificate is kept");
     assert!(known.contains(&format!("{key} {fingerprint}")), "{known}");
@@ -847,7 +864,7 @@ async fn a_self_signed_server_is_trusted_once_and_a_changed_certificate_is_refus
     bob.ui(|ui| {
         ui.click("Trust the new certificate").expect("the re-trust button");
     });
-    bob.until_home("Bob logged in over TLS", |home| home.status == home::Status::Online).await;
+    bob.until_home("Bob logged in over TLS", |home| home.session.status == session::Status::Online).await;
     assert_eq!(pinned.pinned(&key), Some(fingerprint));
 
     server.server.shutdown().await;
@@ -882,7 +899,9 @@ async fn a_certificate_from_a_trusted_authority_asks_nothing_and_a_wrong_name_is
     let mut alice = Driver::with_trust(Some(trust.clone()));
     alice.fill_registration(&format!("https://localhost:{port}"), server.socket_port(), "alice", "Alice");
     alice
-        .until_home("logged in over TLS without a question", |home| home.status == home::Status::Online)
+        .until_home("logged in over TLS without a question", |home| {
+            home.session.status == session::Status::Online
+        })
         .await;
     assert_eq!(trust.pinned(&format!("localhost:{port}")), None, "nothing needed pinning");
 
@@ -1017,8 +1036,12 @@ impl Driver {
         for step in steps {
             driver.update(Message::Login(step));
         }
-        driver.until_home("logged in again and connected", |home| home.status == home::Status::Online).await;
-        driver.until_home("the cache is open", |home| home.history.is_some()).await;
+        driver
+            .until_home("logged in again and connected", |home| {
+                home.session.status == session::Status::Online
+            })
+            .await;
+        driver.until_home("the cache is open", |home| home.session.history().is_some()).await;
         driver
     }
 

@@ -11,6 +11,7 @@ mod notify;
 mod offline;
 mod roster;
 mod screen;
+mod session;
 mod settings;
 mod socket;
 mod sound;

@@ -8,6 +8,7 @@ use crate::clock;
 use crate::history::{Delivery, StoredMessage};
 use crate::screen::chat;
 use crate::screen::{home, login};
+use crate::session;
 use crate::settings::Settings;
 use crate::socket;
 use crate::widget;
@@ -355,8 +356,11 @@ fn main_window_shows_name_initials_and_status() {
         retry_in: Duration::from_secs(2),
     }));
     assert_eq!(
-        home(&app).status,
-        home::Status::Reconnecting { reason: "connection refused".into(), retry_in: Duration::from_secs(2) }
+        home(&app).session.status,
+        session::Status::Reconnecting {
+            reason: "connection refused".into(),
+            retry_in: Duration::from_secs(2)
+        }
     );
     let mut ui = Simulator::with_settings(fonts(), app.view());
     assert!(ui.find("Offline, reconnecting in 2 s").is_ok());
@@ -366,7 +370,7 @@ fn main_window_shows_name_initials_and_status() {
 #[test]
 fn kicked_elsewhere_returns_to_login_with_a_dialog() {
     let mut app = logged_in();
-    assert!(home(&app).socket_params().is_some());
+    assert!(home(&app).session.socket_params().is_some());
     let _ = app.update(Message::Socket(socket::Event::Kicked {
         reason: KickReason::LoggedInElsewhere,
         message: "this account logged in elsewhere".into(),
@@ -400,8 +404,8 @@ fn log_out_button_goes_back_to_login() {
     for message in messages {
         let _ = app.update(message);
     }
-    assert!(home(&app).socket_params().is_none(), "the socket stops at once");
-    let _ = app.update(Message::Home(home::Message::LoggedOut(Ok(()))));
+    assert!(home(&app).session.socket_params().is_none(), "the socket stops at once");
+    let _ = app.update(Message::Home(home::Message::Session(session::Message::LoggedOut(Ok(())))));
     assert!(login_screen(&app).password.is_empty());
     assert!(app.dialog.is_none());
 }
@@ -420,7 +424,7 @@ fn settings_toggles_are_saved() {
     let _ = app.update(Message::Home(home::Message::OpenSettings));
     let messages = {
         let mut ui = Simulator::with_settings(fonts(), app.view());
-        ui.click(home::NOTIFICATIONS_LABEL).expect("toggle");
+        ui.click(home::settings::NOTIFICATIONS_LABEL).expect("toggle");
         ui.into_messages().collect::<Vec<_>>()
     };
     for message in messages {
@@ -466,7 +470,7 @@ pub(crate) fn stored(seq: i64, sender: i64, sent_at: i64, text: &str) -> StoredM
 fn chat_shows_days_times_typing_and_recalls_own_messages() {
     let mut app = logged_in();
     let bob = bob();
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
+    let _ = app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob])))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
     let now = clock::now_ms();
     let yesterday = now - 86_400_000;
@@ -529,7 +533,7 @@ fn a_message_in_the_background_shows_a_notification_when_enabled() {
     let (mut app, _) = App::new(Setup { notifier, ..Setup::default() });
     let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
     let bob = bob();
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
+    let _ = app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob])))));
     let mut seq = 0;
     let mut receive = |app: &mut App, text: &str| {
         seq += 1;
@@ -556,11 +560,13 @@ fn a_message_in_the_background_shows_a_notification_when_enabled() {
         Some(crate::notify::Note { title: "Bob".into(), body: "are you there?".into() })
     );
 
-    let _ = app.update(Message::Home(home::Message::NotificationsToggled(false)));
+    let _ = app
+        .update(Message::Home(home::Message::Settings(home::settings::Message::NotificationsToggled(false))));
     receive(&mut app, "hello?");
     assert!(notes.try_recv().is_err(), "switched off in the settings");
 
-    let _ = app.update(Message::Home(home::Message::NotificationsToggled(true)));
+    let _ = app
+        .update(Message::Home(home::Message::Settings(home::settings::Message::NotificationsToggled(true))));
     let _ = app.update(Message::WindowFocused(true));
     receive(&mut app, "back");
     assert!(notes.try_recv().is_err(), "focused again");
@@ -621,7 +627,7 @@ fn groups_can_be_created_joined_and_show_their_members() {
 
     // Accepted: the group chat lists its members with roles and presence.
     let mine = MyGroup { group: climbers, role: Role::Member, muted: false };
-    let _ = app.update(Message::Home(home::Message::GroupsLoaded(Ok(vec![mine]))));
+    let _ = app.update(Message::Home(home::Message::Session(session::Message::GroupsLoaded(Ok(vec![mine])))));
     let _ = app.update(Message::Home(home::Message::Open(20)));
     let member = |id, name: &str, role, online| GroupMember {
         user: UserProfile { id, username: name.to_lowercase(), display_name: name.into(), avatar_url: None },
@@ -629,7 +635,8 @@ fn groups_can_be_created_joined_and_show_their_members() {
         online,
     };
     let members = vec![member(7, "Alice Liddell", Role::Member, true), member(8, "Bob", Role::Owner, false)];
-    let _ = app.update(Message::Home(home::Message::MembersLoaded(20, Ok(members))));
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::MembersLoaded(20, Ok(members)))));
     let mut ui = Simulator::with_settings(fonts(), app.view());
     for line in ["Members · 1/2 online", "Bob", "owner", "Alice Liddell"] {
         assert!(ui.find(line).is_ok(), "{line:?} in the member list");
@@ -701,9 +708,10 @@ async fn unreachable_server_offers_the_cached_history_read_only() {
     for message in messages {
         let _ = app.update(message);
     }
-    assert!(home(&app).offline);
-    assert!(home(&app).socket_params().is_none(), "no socket offline");
-    let _ = app.update(Message::Home(home::Message::HistoryOpened(Ok(history.clone()))));
+    assert!(home(&app).session.is_offline());
+    assert!(home(&app).session.socket_params().is_none(), "no socket offline");
+    let _ = app
+        .update(Message::Home(home::Message::Session(session::Message::HistoryOpened(Ok(history.clone())))));
 
     let messages = {
         let mut ui = Simulator::with_settings(fonts(), app.view());
@@ -791,7 +799,7 @@ fn login_keeps_the_lists_for_offline_browsing() {
     assert!(saved.friends.is_empty());
     let bob = UserProfile { id: 9, username: "bob".into(), display_name: "Bob".into(), avatar_url: None };
     let friends = vec![Friend { user: bob, online: true, conversation_id: 42 }];
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(friends))));
+    let _ = app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(friends)))));
     let saved = crate::offline::Snapshot::load(&path).expect("load").expect("present");
     assert_eq!(saved.friends.len(), 1);
 }
@@ -800,7 +808,7 @@ fn login_keeps_the_lists_for_offline_browsing() {
 fn the_emoji_panel_searches_and_inserts_and_messages_show_emoji_as_pictures() {
     let mut app = logged_in();
     let bob = bob();
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
+    let _ = app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob])))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
     let _ = app.update(Message::Home(home::Message::EmojiLoaded(Ok(crate::emoji::tests::sample()))));
     let now = clock::now_ms();
@@ -844,7 +852,7 @@ fn files_are_chosen_in_the_browser_and_wait_above_the_composer() {
     use crate::screen::attach;
     let mut app = logged_in();
     let bob = bob();
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
+    let _ = app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob])))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("notes.txt"), b"hello").expect("write");
@@ -889,7 +897,7 @@ fn the_theme_the_window_size_and_the_last_chat_are_remembered() {
     let _ = app.update(Message::Home(home::Message::OpenSettings));
     let produced = {
         let mut ui = Simulator::with_settings(fonts(), app.view());
-        ui.click(home::DARK_LABEL).expect("the dark theme toggle");
+        ui.click(home::settings::DARK_LABEL).expect("the dark theme toggle");
         ui.into_messages().collect::<Vec<_>>()
     };
     for message in produced {
@@ -909,14 +917,17 @@ fn the_theme_the_window_size_and_the_last_chat_are_remembered() {
 
     // The chat open last opens again at the next login, once the lists know it.
     let bob = bob();
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob.clone()]))));
+    let _ = app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![
+        bob.clone(),
+    ])))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
     assert_eq!(saved().last_chats.values().copied().collect::<Vec<_>>(), [10]);
 
     let (mut again, _) = App::new(Setup { settings: saved(), settings_saved: true, ..setup });
     let _ = again.update(Message::Login(login::Message::Finished(Ok(session()))));
     assert!(home(&again).chat.is_none(), "not before the lists arrive");
-    let _ = again.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob]))));
+    let _ =
+        again.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob])))));
     assert_eq!(home(&again).chat.as_ref().map(|c| c.conversation_id), Some(10));
 }
 
@@ -955,11 +966,14 @@ fn requests_notify_in_the_background_and_own_requests_can_be_withdrawn() {
         ui.click("Withdraw").expect("the withdraw button");
         ui.into_messages().collect::<Vec<_>>()
     };
-    assert!(matches!(produced.as_slice(), [Message::Home(home::Message::Withdraw(2))]));
+    assert!(matches!(
+        produced.as_slice(),
+        [Message::Home(home::Message::Requests(home::requests::Message::Withdraw(2)))]
+    ));
     for message in produced {
         let _ = app.update(message);
     }
-    assert!(home(&app).roster.friend_requests.iter().all(|r| r.id != 2));
+    assert!(home(&app).session.roster.friend_requests.iter().all(|r| r.id != 2));
 }
 
 /// Bob's lines 1 to `count` in conversation 10, "line 1", "line 2", …
@@ -990,13 +1004,14 @@ fn update_in(app: &mut App, window: &mut Window, message: Message) {
 #[tokio::test]
 async fn a_chat_with_unread_messages_opens_at_a_divider_above_the_first() {
     let mut app = logged_in();
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
     // The server says: 40 messages, read up to the 25th.
-    let synced = home::tests::sync_with(10, kith_shared::api::ConversationKind::Direct, 40, 25);
+    let synced = crate::session::tests::sync_with(10, kith_shared::api::ConversationKind::Direct, 40, 25);
     let _ = app.update(Message::Socket(socket::Event::Received(synced)));
     let mut window = Window::new();
     update_in(&mut app, &mut window, Message::Home(home::Message::Open(10)));
-    assert_eq!(home(&app).roster.unread(10), 0, "opening reads the conversation");
+    assert_eq!(home(&app).session.roster.unread(10), 0, "opening reads the conversation");
     update_in(&mut app, &mut window, Message::Home(home::Message::ChatLoaded(10, Ok(lines(40)))));
 
     assert!(window.shows(&app, "New messages"), "a divider above the first unread");
@@ -1020,9 +1035,10 @@ async fn a_chat_with_unread_messages_opens_at_a_divider_above_the_first() {
 #[test]
 fn a_search_result_in_read_history_counts_only_unread_messages_as_new() {
     let mut app = logged_in();
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
     // 1000 messages, the last two unread; the search found the third.
-    let synced = home::tests::sync_with(10, kith_shared::api::ConversationKind::Direct, 1000, 998);
+    let synced = crate::session::tests::sync_with(10, kith_shared::api::ConversationKind::Direct, 1000, 998);
     let _ = app.update(Message::Socket(socket::Event::Received(synced)));
     let found = stored(3, 8, clock::now_ms(), "line 3");
     let _ = app.update(Message::Home(home::Message::Jumped(found.clone(), Ok(998))));
@@ -1094,7 +1110,8 @@ async fn offline_a_picture_shows_from_the_thumbnail_kept_on_this_computer() {
     run(&mut app, &|ui| {
         ui.click("Browse offline").expect("browse offline button");
     });
-    let _ = app.update(Message::Home(home::Message::HistoryOpened(Ok(history.clone()))));
+    let _ = app
+        .update(Message::Home(home::Message::Session(session::Message::HistoryOpened(Ok(history.clone())))));
     let _ = app.update(Message::Home(home::Message::Open(42)));
     let loaded = history.recent(42, 100).await.map_err(|e| e.to_string());
     let task = app.update(Message::Home(home::Message::ChatLoaded(42, loaded)));
@@ -1110,7 +1127,8 @@ async fn offline_a_picture_shows_from_the_thumbnail_kept_on_this_computer() {
 #[test]
 fn a_picture_arriving_below_does_not_shift_what_the_reader_reads() {
     let mut app = logged_in();
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
     let mut messages = lines(40);
     messages[37].content = Content::Image {
@@ -1149,7 +1167,8 @@ fn a_picture_arriving_below_does_not_shift_what_the_reader_reads() {
 /// and how far up the view is.
 fn reading_above() -> (App, Window, f32) {
     let mut app = logged_in();
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
     let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(lines(40)))));
     let mut window = Window::new();
@@ -1186,7 +1205,7 @@ fn a_panel_over_the_chat_leaves_it_where_it_was_read() {
     // The settings cover the chat; a message arrives meanwhile; the settings close.
     update_in(&mut app, &mut window, Message::Home(home::Message::OpenSettings));
     let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(lines(41)))));
-    update_in(&mut app, &mut window, Message::Home(home::Message::ClosePanel));
+    update_in(&mut app, &mut window, Message::Home(home::Message::Escape));
     frame(&mut app, &mut window);
     let after = window.scrolled_up_by(&app, chat::id::LOG);
     assert!((after - reading).abs() < 1.0, "the chat is where it was read: {after}, not {reading}");
@@ -1232,7 +1251,8 @@ fn bounds_of(window: &mut Window, app: &App, id: &'static str) -> iced::Rectangl
 fn a_narrow_window_shows_the_chat_full_width_with_a_usable_message_field() {
     for width in [320.0, 480.0, 700.0, 1000.0, 1400.0] {
         let mut app = logged_in();
-        let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+        let _ = app
+            .update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
         let _ = app.update(Message::Home(home::Message::Open(10)));
         let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(lines(40)))));
         let mut window = Window::sized(width, 600.0);
@@ -1254,7 +1274,8 @@ fn a_narrow_window_shows_the_chat_full_width_with_a_usable_message_field() {
 #[test]
 fn in_a_narrow_window_the_side_bar_comes_over_the_chat_and_goes_when_a_chat_opens() {
     let mut app = logged_in();
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
     let size = iced::Size::new(480.0, 600.0);
     // Nothing open: the side bar is the window.
     assert!(Simulator::with_size(fonts(), size, app.view()).find("Add friend").is_ok());
@@ -1314,10 +1335,14 @@ fn a_group_chat_in_a_narrow_window_leaves_its_members_out_for_the_message_field(
             created_at: 0,
         };
         let mine = MyGroup { group, role: Role::Member, muted: false };
-        let _ = app.update(Message::Home(home::Message::GroupsLoaded(Ok(vec![mine]))));
+        let _ =
+            app.update(Message::Home(home::Message::Session(session::Message::GroupsLoaded(Ok(vec![mine])))));
         let _ = app.update(Message::Home(home::Message::Open(20)));
         let member = GroupMember { user: alice(), role: Role::Member, online: true };
-        let _ = app.update(Message::Home(home::Message::MembersLoaded(20, Ok(vec![member]))));
+        let _ = app.update(Message::Home(home::Message::Session(session::Message::MembersLoaded(
+            20,
+            Ok(vec![member]),
+        ))));
         let mut window = Window::sized(width, 600.0);
         frame(&mut app, &mut window);
         let field = bounds_of(&mut window, &app, chat::id::COMPOSER);
@@ -1344,7 +1369,7 @@ fn scrollbars_take_their_own_room_beside_the_lists() {
         })
         .chain([bob()])
         .collect();
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(friends))));
+    let _ = app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(friends)))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
     let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(lines(40)))));
     let mut window = Window::sized(1000.0, 600.0);
@@ -1406,18 +1431,17 @@ fn enter_in_any_field_of_a_form_submits_it() {
         member_count: 1,
         created_at: 0,
     };
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
-    let _ = app.update(Message::Home(home::Message::GroupsLoaded(Ok(vec![MyGroup {
-        group: climbers,
-        role: Role::Owner,
-        muted: false,
-    }]))));
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+    let _ = app.update(Message::Home(home::Message::Session(session::Message::GroupsLoaded(Ok(vec![
+        MyGroup { group: climbers, role: Role::Owner, muted: false },
+    ])))));
     let panels: Vec<(home::Message, &'static str, &Wanted)> = vec![
-        (home::Message::OpenAddFriend, home::id::SEARCH, &|m| {
-            matches!(m, Message::Home(home::Message::Search))
+        (home::Message::OpenAddFriend, home::add_friend::id::SEARCH, &|m| {
+            matches!(m, Message::Home(home::Message::AddFriend(home::add_friend::Message::Search)))
         }),
-        (home::Message::OpenAddFriend, home::id::GREETING, &|m| {
-            matches!(m, Message::Home(home::Message::Search))
+        (home::Message::OpenAddFriend, home::add_friend::id::GREETING, &|m| {
+            matches!(m, Message::Home(home::Message::AddFriend(home::add_friend::Message::Search)))
         }),
         (home::Message::OpenCreateGroup, groups::id::NAME, &|m| {
             matches!(m, Message::Home(home::Message::Groups(groups::Message::Create)))
@@ -1431,17 +1455,17 @@ fn enter_in_any_field_of_a_form_submits_it() {
         (home::Message::OpenJoinGroup, groups::id::MESSAGE, &|m| {
             matches!(m, Message::Home(home::Message::Groups(groups::Message::Search)))
         }),
-        (home::Message::OpenProfile, home::id::DISPLAY_NAME, &|m| {
-            matches!(m, Message::Home(home::Message::SaveDisplayName))
+        (home::Message::OpenProfile, home::profile::id::DISPLAY_NAME, &|m| {
+            matches!(m, Message::Home(home::Message::Profile(home::profile::Message::SaveDisplayName)))
         }),
-        (home::Message::OpenProfile, home::id::OLD_PASSWORD, &|m| {
-            matches!(m, Message::Home(home::Message::SavePassword))
+        (home::Message::OpenProfile, home::profile::id::OLD_PASSWORD, &|m| {
+            matches!(m, Message::Home(home::Message::Profile(home::profile::Message::SavePassword)))
         }),
-        (home::Message::OpenProfile, home::id::NEW_PASSWORD, &|m| {
-            matches!(m, Message::Home(home::Message::SavePassword))
+        (home::Message::OpenProfile, home::profile::id::NEW_PASSWORD, &|m| {
+            matches!(m, Message::Home(home::Message::Profile(home::profile::Message::SavePassword)))
         }),
-        (home::Message::OpenProfile, home::id::CONFIRM_PASSWORD, &|m| {
-            matches!(m, Message::Home(home::Message::SavePassword))
+        (home::Message::OpenProfile, home::profile::id::CONFIRM_PASSWORD, &|m| {
+            matches!(m, Message::Home(home::Message::Profile(home::profile::Message::SavePassword)))
         }),
         (home::Message::Chat(chat::Message::ManageGroup), group_admin::id::NAME, &|m| {
             matches!(m, Message::Home(home::Message::GroupAdmin(group_admin::Message::SaveProfile)))
@@ -1485,7 +1509,8 @@ async fn logging_in_keeps_the_previous_lists_for_offline_browsing_until_the_new_
         saved().friends.iter().map(|f| f.user.display_name.as_str()).collect::<Vec<_>>(),
         ["Bob Builder"]
     );
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
     assert_eq!(saved().friends.iter().map(|f| f.user.display_name.as_str()).collect::<Vec<_>>(), ["Bob"]);
 }
 
@@ -1510,19 +1535,19 @@ async fn a_session_that_lost_the_server_browses_offline_with_the_names_of_group_
         member_count: 2,
         created_at: 0,
     };
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
-    let _ = app.update(Message::Home(home::Message::GroupsLoaded(Ok(vec![MyGroup {
-        group: climbers,
-        role: Role::Member,
-        muted: false,
-    }]))));
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+    let _ = app.update(Message::Home(home::Message::Session(session::Message::GroupsLoaded(Ok(vec![
+        MyGroup { group: climbers, role: Role::Member, muted: false },
+    ])))));
     let carol =
         UserProfile { id: 11, username: "carol".into(), display_name: "Carol".into(), avatar_url: None };
     let members = vec![
         GroupMember { user: alice(), role: Role::Member, online: true },
         GroupMember { user: carol, role: Role::Owner, online: true },
     ];
-    let _ = app.update(Message::Home(home::Message::MembersLoaded(20, Ok(members))));
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::MembersLoaded(20, Ok(members)))));
     let history_path = History::path_for(dir.path(), &session().address.folder_name(), alice().id);
     let history = History::open(&history_path).await.expect("open the cache");
     let message = kith_shared::frame::ChatMessage {
@@ -1542,9 +1567,10 @@ async fn a_session_that_lost_the_server_browses_offline_with_the_names_of_group_
     run(&mut app, &|ui| {
         ui.click("Browse offline").expect("the status line offers to browse offline");
     });
-    assert!(home(&app).offline, "browsing the local history");
-    assert!(home(&app).socket_params().is_none(), "no socket offline");
-    let _ = app.update(Message::Home(home::Message::HistoryOpened(Ok(history.clone()))));
+    assert!(home(&app).session.is_offline(), "browsing the local history");
+    assert!(home(&app).session.socket_params().is_none(), "no socket offline");
+    let _ = app
+        .update(Message::Home(home::Message::Session(session::Message::HistoryOpened(Ok(history.clone())))));
     run(&mut app, &|ui| {
         ui.click("Climbers").expect("the group from the snapshot");
     });
@@ -1566,7 +1592,8 @@ async fn a_former_friends_chat_keeps_their_name_offline() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut app, _) = App::new(Setup { data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
     let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
-    let _ = app.update(Message::Home(home::Message::FriendsLoaded(Ok(vec![bob()]))));
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
     // The friendship ends; the history stays in the cache.
     let _ = app.update(Message::Socket(socket::Event::Received(ServerFrame::FriendRemoved { user_id: 8 })));
     let history_path = History::path_for(dir.path(), &session().address.folder_name(), alice().id);
@@ -1586,8 +1613,9 @@ async fn a_former_friends_chat_keeps_their_name_offline() {
     let lost = socket::Event::Disconnected { reason: "refused".into(), retry_in: Duration::from_secs(8) };
     let _ = app.update(Message::Socket(lost));
     let _ = app.update(Message::Home(home::Message::BrowseOffline));
-    assert!(home(&app).offline);
-    let _ = app.update(Message::Home(home::Message::HistoryOpened(Ok(history.clone()))));
+    assert!(home(&app).session.is_offline());
+    let _ = app
+        .update(Message::Home(home::Message::Session(session::Message::HistoryOpened(Ok(history.clone())))));
     // Opened from a search result, say.
     let _ = app.update(Message::Home(home::Message::Open(10)));
     let loaded = history.recent(10, 300).await.map_err(|e| e.to_string());

@@ -1,0 +1,289 @@
+//! The side panels that take the chat's place: which one is open, opening it, and handing
+//! each its messages and view. Each panel is a module of its own with its own `Message`.
+
+use super::add_friend::{self, AddFriend};
+use super::profile::{self, Profile};
+use super::{Event, Home, Message, requests, settings};
+use crate::api::ApiError;
+use crate::screen::attach::{self, Attach};
+use crate::screen::group_admin::{self, GroupAdmin};
+use crate::screen::groups;
+use crate::screen::search::{self, Search};
+use crate::settings::Settings;
+use crate::widget::Element;
+use iced::Task;
+use kith_shared::ServerFrame;
+
+/// The side panel on the right.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Panel {
+    Profile(Profile),
+    Settings,
+    Requests,
+    AddFriend(AddFriend),
+    /// Create or join a group.
+    Groups(groups::Panel),
+    GroupAdmin(GroupAdmin),
+    Search(Search),
+    /// Choosing a file: to send in the chat, or as one's avatar.
+    Attach(Attach, AttachFor),
+}
+
+/// What a file chosen in the browser is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttachFor {
+    Chat,
+    Avatar,
+    /// Where to save a copy of this upload's file.
+    SaveCopy(String),
+}
+
+type Outcome = (Task<Message>, Option<Event>);
+
+impl Home {
+    /// Opens a panel, or hands an open one its message.
+    pub(super) fn panel_message(&mut self, message: Message) -> Outcome {
+        match message {
+            Message::OpenProfile => {
+                let (form, focus) = Profile::open(&self.session.user);
+                self.panel = Some(Panel::Profile(form));
+                (focus.map(Message::Profile), None)
+            }
+            Message::OpenSettings => {
+                self.panel = Some(Panel::Settings);
+                (Task::none(), None)
+            }
+            Message::OpenRequests => {
+                self.panel = Some(Panel::Requests);
+                (Task::none(), None)
+            }
+            Message::OpenAddFriend => {
+                let (search, focus) = AddFriend::open();
+                self.panel = Some(Panel::AddFriend(search));
+                (focus.map(Message::AddFriend), None)
+            }
+            Message::OpenCreateGroup | Message::OpenJoinGroup => {
+                let panel = if matches!(message, Message::OpenCreateGroup) {
+                    groups::Panel::create()
+                } else {
+                    groups::Panel::join()
+                };
+                let focus = panel.focus().map(Message::Groups);
+                self.panel = Some(Panel::Groups(panel));
+                (focus, None)
+            }
+            Message::OpenSearch => {
+                if !matches!(self.panel, Some(Panel::Search(_))) {
+                    self.panel = Some(Panel::Search(Search::default()));
+                }
+                (Search::focus().map(Message::HistorySearch), None)
+            }
+            Message::Profile(message) => self.profile(message),
+            Message::Settings(message) => {
+                let event = match message {
+                    settings::Message::SoundToggled(on) => Event::SoundChanged(on),
+                    settings::Message::NotificationsToggled(on) => Event::NotificationsChanged(on),
+                    settings::Message::DarkToggled(on) => Event::DarkChanged(on),
+                    settings::Message::Close => {
+                        self.panel = None;
+                        return (Task::none(), None);
+                    }
+                };
+                (Task::none(), Some(event))
+            }
+            Message::Requests(message) => {
+                let (task, event) = requests::update(message, &mut self.session.roster, &self.session.api);
+                let event = match event {
+                    Some(requests::Event::Done) => {
+                        self.notice = None;
+                        None
+                    }
+                    Some(requests::Event::Failed(err)) => self.notice_failure(&err),
+                    Some(requests::Event::Close) => self.close_panel(),
+                    None => None,
+                };
+                (task.map(Message::Requests), event)
+            }
+            Message::AddFriend(message) => {
+                let Some(Panel::AddFriend(panel)) = &mut self.panel else { return (Task::none(), None) };
+                let (task, event) = panel.update(message, &self.session.api, &mut self.session.roster);
+                let event = match event {
+                    Some(add_friend::Event::Failed(err)) => self.failed(&err),
+                    Some(add_friend::Event::Close) => self.close_panel(),
+                    None => None,
+                };
+                (task.map(Message::AddFriend), event)
+            }
+            Message::Groups(message) => self.groups(message),
+            Message::GroupAdmin(message) => self.group_admin(message),
+            Message::Attach(message) => self.attach(message),
+            Message::HistorySearch(message) => self.search(message),
+            _ => (Task::none(), None),
+        }
+    }
+
+    fn close_panel(&mut self) -> Option<Event> {
+        self.panel = None;
+        None
+    }
+
+    /// A request from the side bar's panels failed: said in the side bar.
+    fn notice_failure(&mut self, err: &ApiError) -> Option<Event> {
+        self.notice = Some(err.plain());
+        self.failed(err)
+    }
+
+    fn profile(&mut self, message: profile::Message) -> Outcome {
+        let Some(Panel::Profile(form)) = &mut self.panel else { return (Task::none(), None) };
+        let (task, event) = form.update(message, &self.session.api);
+        let task = task.map(Message::Profile);
+        let event = match event {
+            Some(profile::Event::Saved(user)) => {
+                let changed = self.session.set_user(user);
+                let (more, event) = self.session_event(changed);
+                return (Task::batch([task, more]), event);
+            }
+            Some(profile::Event::ChooseAvatar) => {
+                let (panel, open) = Attach::new();
+                self.panel = Some(Panel::Attach(panel, AttachFor::Avatar));
+                return (Task::batch([task, open.map(Message::Attach)]), None);
+            }
+            Some(profile::Event::Failed(err)) => self.failed(&err),
+            Some(profile::Event::Close) => self.close_panel(),
+            None => None,
+        };
+        (task, event)
+    }
+
+    fn groups(&mut self, message: groups::Message) -> Outcome {
+        if let groups::Message::Close = message {
+            self.panel = None;
+            return (Task::none(), None);
+        }
+        let Some(Panel::Groups(panel)) = &mut self.panel else { return (Task::none(), None) };
+        let (task, event) = panel.update(message, &self.session.api);
+        let task = task.map(Message::Groups);
+        match event {
+            Some(groups::Event::Created(group)) => {
+                let id = group.group.id;
+                self.session.roster.apply(&ServerFrame::GroupJoined { group });
+                let (open, event) = self.update(Message::Open(id));
+                (Task::batch([task, open]), event)
+            }
+            Some(groups::Event::Failed(err)) => (task, self.failed(&err)),
+            None => (task, None),
+        }
+    }
+
+    fn group_admin(&mut self, message: group_admin::Message) -> Outcome {
+        let roster = &mut self.session.roster;
+        // Muting is not pushed by the server: its answer counts even when the panel has closed
+        // or shows another group.
+        if let group_admin::Message::Done(_, Ok(Some(group_admin::Outcome::Muted(group)))) = &message {
+            roster.apply(&ServerFrame::GroupJoined { group: group.clone() });
+        }
+        let Some(Panel::GroupAdmin(panel)) = &mut self.panel else { return (Task::none(), None) };
+        let (task, event) = panel.update(message, &self.session.api, roster);
+        let task = task.map(Message::GroupAdmin);
+        let event = match event {
+            Some(group_admin::Event::GroupChanged(group)) => {
+                roster.apply(&ServerFrame::GroupJoined { group });
+                None
+            }
+            Some(group_admin::Event::ProfileChanged(group)) => {
+                roster.apply(&ServerFrame::GroupUpdated { group });
+                None
+            }
+            Some(group_admin::Event::MemberChanged(member)) => {
+                let group_id = panel.group;
+                roster.apply(&ServerFrame::GroupMemberUpdated { group_id, member });
+                None
+            }
+            Some(group_admin::Event::Gone(group)) => {
+                self.panel = None;
+                if self.chat.as_ref().is_some_and(|chat| chat.conversation_id == group) {
+                    self.close_chat();
+                }
+                None
+            }
+            Some(group_admin::Event::Close) => self.close_panel(),
+            Some(group_admin::Event::Failed(err)) => self.failed(&err),
+            None => None,
+        };
+        (task, event)
+    }
+
+    fn attach(&mut self, message: attach::Message) -> Outcome {
+        let Some(Panel::Attach(panel, purpose)) = &mut self.panel else { return (Task::none(), None) };
+        let purpose = purpose.clone();
+        let (task, event) = panel.update(message);
+        let task = task.map(Message::Attach);
+        match event {
+            Some(attach::Event::Chosen(path)) if purpose == AttachFor::Avatar => {
+                let (form, upload) = Profile::uploading(&self.session.user, &self.session.api, path);
+                self.panel = Some(Panel::Profile(form));
+                return (Task::batch([task, upload.map(Message::Profile)]), None);
+            }
+            Some(attach::Event::Chosen(path)) => {
+                self.panel = None;
+                if let Some(chat) = &mut self.chat {
+                    chat.stage(path);
+                }
+                return (Task::batch([task, self.preview_staged()]), None);
+            }
+            Some(attach::Event::SaveTo(target)) => {
+                self.panel = None;
+                let source = match &purpose {
+                    AttachFor::SaveCopy(upload_id) => self.files.saved.get(upload_id).cloned(),
+                    _ => None,
+                };
+                if let Some(source) = source {
+                    let copy = async move {
+                        tokio::fs::copy(&source, &target)
+                            .await
+                            .map(|_| target.clone())
+                            .map_err(|err| format!("Cannot save {}: {err}", target.display()))
+                    };
+                    return (Task::batch([task, Task::perform(copy, Message::Copied)]), None);
+                }
+            }
+            Some(attach::Event::Close) => self.panel = None,
+            None => {}
+        }
+        (task, None)
+    }
+
+    fn search(&mut self, message: search::Message) -> Outcome {
+        let Some(Panel::Search(panel)) = &mut self.panel else { return (Task::none(), None) };
+        let (task, event) = panel.update(message, self.session.history());
+        let task = task.map(Message::HistorySearch);
+        match event {
+            Some(search::Event::Jump(found)) => {
+                let Some(history) = self.session.history().cloned() else { return (task, None) };
+                let (conversation, seq) = (found.conversation_id, found.seq.unwrap_or(i64::MAX));
+                let count = Task::perform(
+                    async move { history.count_from(conversation, seq).await.map_err(|e| e.to_string()) },
+                    move |result| Message::Jumped(found.as_ref().clone(), result),
+                );
+                (Task::batch([task, count]), None)
+            }
+            Some(search::Event::Close) => (task, self.close_panel()),
+            None => (task, None),
+        }
+    }
+
+    /// The open panel.
+    pub(super) fn panel_view<'a>(&'a self, panel: &'a Panel, settings: &'a Settings) -> Element<'a, Message> {
+        let roster = &self.session.roster;
+        match panel {
+            Panel::Profile(form) => form.view(&self.session.user, self.avatar.as_ref()).map(Message::Profile),
+            Panel::Settings => settings::view(settings).map(Message::Settings),
+            Panel::Requests => requests::view(roster).map(Message::Requests),
+            Panel::AddFriend(search) => search.view(roster).map(Message::AddFriend),
+            Panel::Groups(panel) => panel.view(roster).map(Message::Groups),
+            Panel::GroupAdmin(panel) => panel.view(roster).map(Message::GroupAdmin),
+            Panel::Search(panel) => panel.view(roster).map(Message::HistorySearch),
+            Panel::Attach(panel, _) => panel.view().map(Message::Attach),
+        }
+    }
+}

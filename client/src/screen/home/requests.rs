@@ -1,0 +1,150 @@
+//! The requests panel: friend requests and group invitations or applications to answer, and
+//! the user's own friend requests still waiting, to withdraw.
+
+use crate::api::{Api, ApiError};
+use crate::roster::Roster;
+use crate::widget::{self, Element};
+use iced::widget::{button, column, row, scrollable, text};
+use iced::{Length, Task};
+use kith_shared::ErrorCode;
+use kith_shared::api::{FriendRequest, GroupRequestKind};
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    AnswerFriend {
+        id: i64,
+        accept: bool,
+    },
+    AnswerGroup {
+        id: i64,
+        accept: bool,
+    },
+    Answered(Result<(), ApiError>),
+    /// Withdraw the user's own friend request.
+    Withdraw(i64),
+    Withdrawn(FriendRequest, Result<(), ApiError>),
+    Close,
+}
+
+/// What the main window must act on.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// An answer went through: an earlier notice is over.
+    Done,
+    /// An answer failed: say so (the session may have ended).
+    Failed(ApiError),
+    Close,
+}
+
+/// Answers a request (taking it off the lists at once) or withdraws one.
+pub fn update(message: Message, roster: &mut Roster, api: &Api) -> (Task<Message>, Option<Event>) {
+    let api = api.clone();
+    match message {
+        Message::AnswerFriend { id, accept } => {
+            roster.friend_requests.retain(|r| r.id != id);
+            let path = format!("/api/friend-requests/{id}/{}", verb(accept));
+            (Task::perform(async move { api.post_empty(&path).await }, Message::Answered), None)
+        }
+        Message::AnswerGroup { id, accept } => {
+            roster.group_requests.retain(|r| r.id != id);
+            let path = format!("/api/group-requests/{id}/{}", verb(accept));
+            (Task::perform(async move { api.post_empty(&path).await }, Message::Answered), None)
+        }
+        Message::Withdraw(id) => {
+            // The server tells the addressee; the request leaves the user's own list now and
+            // comes back if the server says no.
+            let Some(at) = roster.friend_requests.iter().position(|r| r.id == id) else {
+                return (Task::none(), None);
+            };
+            let request = roster.friend_requests.remove(at);
+            let path = format!("/api/friend-requests/{id}");
+            let done = move |result| Message::Withdrawn(request.clone(), result);
+            (Task::perform(async move { api.delete(&path).await }, done), None)
+        }
+        Message::Answered(Ok(())) | Message::Withdrawn(_, Ok(())) => (Task::none(), Some(Event::Done)),
+        Message::Answered(Err(err)) => (Task::none(), Some(Event::Failed(err))),
+        Message::Withdrawn(request, Err(err)) => {
+            // Already answered or gone: the lists will say so; otherwise it still waits.
+            if err.code() != Some(ErrorCode::NotFound) {
+                roster.friend_requests.push(request);
+            }
+            (Task::none(), Some(Event::Failed(err)))
+        }
+        Message::Close => (Task::none(), Some(Event::Close)),
+    }
+}
+
+fn verb(accept: bool) -> &'static str {
+    if accept { "accept" } else { "refuse" }
+}
+
+pub fn view(roster: &Roster) -> Element<'_, Message> {
+    let mut list = column![widget::panel_title("Requests", Message::Close)].spacing(12).max_width(560);
+    let mut any = false;
+    for request in roster.incoming_friend_requests() {
+        any = true;
+        list = list.push(card(
+            format!("{} (@{}) wants to be your friend", request.from.display_name, request.from.username),
+            &request.message,
+            Some((
+                Message::AnswerFriend { id: request.id, accept: true },
+                Message::AnswerFriend { id: request.id, accept: false },
+            )),
+        ));
+    }
+    for request in roster.answerable_group_requests() {
+        any = true;
+        let line = match (request.kind, &request.inviter) {
+            (GroupRequestKind::Invitation, Some(inviter)) => {
+                format!("{} invites you to {}", inviter.display_name, request.group.name)
+            }
+            (GroupRequestKind::Invitation, None) => format!("You are invited to {}", request.group.name),
+            (GroupRequestKind::Application, _) => {
+                format!("{} asks to join {}", request.user.display_name, request.group.name)
+            }
+        };
+        list = list.push(card(
+            line,
+            &request.message,
+            Some((
+                Message::AnswerGroup { id: request.id, accept: true },
+                Message::AnswerGroup { id: request.id, accept: false },
+            )),
+        ));
+    }
+    for request in roster.friend_requests.iter().filter(|r| r.from.id == roster.me) {
+        any = true;
+        let card = card(
+            format!("You asked {} to be friends; waiting for an answer", request.to.display_name),
+            &request.message,
+            None,
+        );
+        let withdraw = button(text("Withdraw").size(13))
+            .style(button::secondary)
+            .padding([4, 12])
+            .on_press(Message::Withdraw(request.id));
+        list = list.push(column![card, withdraw].spacing(4));
+    }
+    if !any {
+        list = list.push(text("No requests.").style(text::secondary));
+    }
+    scrollable(list).spacing(4).into()
+}
+
+/// A request with its message and, when the user can answer, Accept and Refuse buttons.
+fn card<'a>(line: String, message: &str, answers: Option<(Message, Message)>) -> Element<'a, Message> {
+    let mut content = column![text(line).size(15)].spacing(6);
+    if !message.trim().is_empty() {
+        content = content.push(text(format!("“{}”", message.trim())).size(14).style(text::secondary));
+    }
+    if let Some((accept, refuse)) = answers {
+        content = content.push(
+            row![
+                button(text("Accept")).on_press(accept).padding([4, 14]),
+                button(text("Refuse")).style(button::secondary).on_press(refuse).padding([4, 14]),
+            ]
+            .spacing(8),
+        );
+    }
+    widget::card(content).padding(12).width(Length::Fill).into()
+}

@@ -1,0 +1,222 @@
+//! The side bar: the user's name, picture and connection status, the actions (profile,
+//! settings, log out, add friend, requests, search), and the friends and groups with presence,
+//! the latest message in a line and unread badges.
+
+use super::{Home, Message, id};
+use crate::session::Status;
+use crate::widget::{self, BOLD, Element};
+use iced::widget::{button, column, container, row, scrollable, text};
+use iced::{Alignment, Background, Border, Length, Theme};
+use kith_shared::api::ConversationId;
+
+/// Below this window width one pane shows at a time: the side bar, or the chat or panel.
+pub const NARROW: f32 = 720.0;
+/// The side bar's width beside the chat.
+pub const SIDEBAR_WIDTH: f32 = 320.0;
+/// The most characters of a message shown under a conversation's name.
+const PREVIEW_CHARS: usize = 34;
+
+impl Home {
+    /// The side bar, `width` wide; `hide` folds it away.
+    pub(super) fn sidebar<'a>(&'a self, width: Length, hide: Option<Message>) -> Element<'a, Message> {
+        container(column![self.header(hide), self.lists()].spacing(12))
+            .width(width)
+            .height(Length::Fill)
+            .padding(14)
+            .style(|theme: &Theme| container::Style {
+                background: Some(Background::Color(widget::surface(theme))),
+                border: Border {
+                    width: 1.0,
+                    color: theme.extended_palette().background.strong.color,
+                    ..Border::default()
+                },
+                ..container::Style::default()
+            })
+            .into()
+    }
+
+    fn header(&self, hide: Option<Message>) -> Element<'_, Message> {
+        let user = &self.session.user;
+        let online = self.session.status == Status::Online;
+        let mut status = row![
+            widget::presence_dot(online),
+            text(self.session.status.describe()).size(13).style(text::secondary)
+        ]
+        .spacing(6)
+        .align_y(Alignment::Center);
+        if matches!(self.session.status, Status::Reconnecting { .. }) {
+            status = status.push(
+                button(text("Reconnect now").size(13))
+                    .style(button::text)
+                    .padding(0)
+                    .on_press(Message::ReconnectNow),
+            );
+        }
+        // Out of reach with a snapshot kept: the lists and chats can be read without it.
+        let browse = (matches!(self.session.status, Status::Reconnecting { .. })
+            && self.session.snapshot_path.is_some())
+        .then(|| {
+            button(text("Browse offline").size(13))
+                .style(button::text)
+                .padding(0)
+                .on_press(Message::BrowseOffline)
+        });
+        let identity = column![
+            text(user.display_name.clone()).size(18).font(BOLD),
+            text(format!("@{}", user.username)).size(13).style(text::secondary),
+            status
+        ]
+        .push(browse)
+        .spacing(2);
+        let small = |label: &'static str, message: Message| {
+            button(text(label).size(13)).style(button::secondary).padding([4, 10]).on_press(message)
+        };
+        let me = row![widget::avatar(&user.display_name, user.id, self.avatar.as_ref(), 52.0), identity]
+            .spacing(12)
+            .align_y(Alignment::Center);
+        // Clicking oneself opens the profile (not offline: nothing can be saved then).
+        let me: Element<'_, Message> = if self.session.is_offline() {
+            me.into()
+        } else {
+            button(me).style(button::text).padding(0).on_press(Message::OpenProfile).into()
+        };
+        let mut me = row![container(me).width(Length::Fill)].align_y(Alignment::Start);
+        if let Some(hide) = hide {
+            me = me.push(button(text("«").size(15)).style(button::text).padding([2, 8]).on_press(hide));
+        }
+        if self.session.is_offline() {
+            return column![
+                me,
+                row![
+                    small("Search", Message::OpenSearch),
+                    iced::widget::space().width(Length::Fill),
+                    button(text("Back to login").size(13))
+                        .style(button::secondary)
+                        .padding([4, 10])
+                        .on_press(Message::LogOut),
+                ],
+            ]
+            .spacing(12)
+            .into();
+        }
+        column![
+            me,
+            row![
+                small("Profile", Message::OpenProfile),
+                small("Settings", Message::OpenSettings),
+                iced::widget::space().width(Length::Fill),
+                button(text(if self.session.logging_out { "Logging out…" } else { "Log out" }).size(13))
+                    .style(button::danger)
+                    .padding([4, 10])
+                    .on_press_maybe((!self.session.logging_out).then_some(Message::LogOut)),
+            ]
+            .spacing(6),
+        ]
+        .spacing(12)
+        .into()
+    }
+
+    fn lists(&self) -> Element<'_, Message> {
+        let pending = self.session.roster.pending_count() as i64;
+        let mut requests = row![text("Requests").size(13)].spacing(6).align_y(Alignment::Center);
+        if let Some(badge) = widget::badge(pending) {
+            requests = requests.push(badge);
+        }
+        let actions = row![
+            button(text("Add friend").size(13))
+                .style(button::secondary)
+                .padding([4, 10])
+                .on_press(Message::OpenAddFriend),
+            button(requests).style(button::secondary).padding([4, 10]).on_press(Message::OpenRequests),
+            button(text("Search").size(13))
+                .style(button::secondary)
+                .padding([4, 10])
+                .on_press(Message::OpenSearch),
+        ]
+        .spacing(6);
+        let heading = |label: &'static str| text(label).size(12).font(BOLD).style(text::secondary);
+        let mut list = column![heading("FRIENDS")].spacing(4);
+        let offline = self.session.is_offline();
+        let friends = self.session.roster.friends_sorted();
+        if friends.is_empty() {
+            list = list.push(text("No friends yet. Add one by name.").size(13).style(text::secondary));
+        }
+        for friend in friends {
+            let user = &friend.user;
+            list = list.push(self.entry(
+                widget::avatar(
+                    &user.display_name,
+                    user.id,
+                    self.files.avatar(user.avatar_url.as_deref()),
+                    34.0,
+                ),
+                user.display_name.clone(),
+                Some(widget::presence_dot(friend.online)),
+                friend.conversation_id,
+            ));
+        }
+        let group_action = |label: &'static str, message: Message| {
+            button(text(label).size(12)).style(button::text).padding([0, 4]).on_press(message)
+        };
+        let mut groups_heading = row![heading("GROUPS"), iced::widget::space().width(Length::Fill)];
+        if !offline {
+            groups_heading = groups_heading
+                .push(group_action("Join", Message::OpenJoinGroup))
+                .push(group_action("New", Message::OpenCreateGroup));
+        }
+        list = list.push(iced::widget::space().height(8)).push(groups_heading.align_y(Alignment::Center));
+        let groups = self.session.roster.groups_sorted();
+        if groups.is_empty() {
+            list = list.push(text("No groups yet.").size(13).style(text::secondary));
+        }
+        for group in groups {
+            let name =
+                if group.muted { format!("{} (muted)", group.group.name) } else { group.group.name.clone() };
+            list = list.push(self.entry(
+                widget::avatar(&group.group.name, group.group.id, None, 34.0),
+                name,
+                None,
+                group.group.id,
+            ));
+        }
+        let mut side = if offline { column![] } else { column![actions] }.spacing(10);
+        if let Some(notice) = &self.notice {
+            side = side.push(widget::error_line(notice));
+        }
+        side.push(scrollable(list).id(id::LIST).spacing(4).height(Length::Fill)).into()
+    }
+
+    /// One row of the side bar: avatar, name, presence, unread badge.
+    fn entry<'a>(
+        &self,
+        avatar: Element<'a, Message>,
+        name: String,
+        presence: Option<Element<'a, Message>>,
+        conversation: ConversationId,
+    ) -> Element<'a, Message> {
+        let mut title = row![text(name).size(15)].spacing(6).align_y(Alignment::Center);
+        if let Some(dot) = presence {
+            title = title.push(dot);
+        }
+        let mut label = column![title].spacing(1).width(Length::Fill);
+        if let Some(preview) = self.session.previews.get(&conversation).filter(|p| !p.is_empty()) {
+            label = label.push(
+                text(widget::one_line(preview, PREVIEW_CHARS))
+                    .size(12)
+                    .wrapping(iced::widget::text::Wrapping::None)
+                    .style(text::secondary),
+            );
+        }
+        let mut line = row![avatar, label].spacing(10).align_y(Alignment::Center);
+        if let Some(badge) = widget::badge(self.session.roster.unread(conversation)) {
+            line = line.push(badge);
+        }
+        let open = self.session.roster.open == Some(conversation) && self.panel.is_none();
+        button(line)
+            .width(Length::Fill)
+            .padding([5, 6])
+            .style(if open { button::primary } else { button::text })
+            .on_press(Message::Open(conversation))
+            .into()
+    }
+}

@@ -1,0 +1,165 @@
+//! The main window over a session with a stub connection, without a server.
+
+use super::*;
+use crate::history::StoredMessage;
+use crate::session::tests::{connected as connected_session, group, login};
+use crate::session::{Cache, Status};
+use kith_shared::ClientFrame;
+use kith_shared::api::{GroupProfile, MyGroup, Role};
+use kith_shared::{ErrorCode, ServerFrame};
+use std::time::Duration;
+
+/// A main window with Bob as a friend and a live (stub) connection.
+fn connected() -> (Home, tokio::sync::mpsc::Receiver<ClientFrame>) {
+    let (session, frames) = connected_session();
+    (Home::with(session, None), frames)
+}
+
+#[test]
+fn reconnect_now_is_offered_while_the_server_is_away() {
+    let (mut home, _frames) = connected();
+    let before = home.session.socket_params().expect("a session");
+    let _ = home
+        .socket(socket::Event::Disconnected { reason: "refused".into(), retry_in: Duration::from_secs(8) });
+    let settings = Settings::default();
+    let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+    ui.click("Reconnect now").expect("the status line offers to reconnect now");
+    let messages: Vec<Message> = ui.into_messages().collect();
+    for message in messages {
+        let _ = home.update(message);
+    }
+    assert_ne!(Some(before), home.session.socket_params(), "a new socket session connects at once");
+    assert_eq!(home.session.status, Status::Connecting);
+}
+
+#[test]
+fn open_group_settings_follow_another_admins_change_and_save_only_their_own() {
+    let (mut home, _frames) = connected();
+    let profile = |name: &str, description: &str| GroupProfile {
+        id: 30,
+        name: name.into(),
+        description: description.into(),
+        owner_id: 7,
+        member_count: 2,
+        created_at: 0,
+    };
+    home.session.roster.set_groups(vec![MyGroup {
+        group: profile("Club", "old"),
+        role: Role::Owner,
+        muted: false,
+    }]);
+    home.panel =
+        Some(Panel::GroupAdmin(crate::screen::group_admin::GroupAdmin::new(30, &home.session.roster)));
+    let Some(Panel::GroupAdmin(panel)) = &mut home.panel else { unreachable!() };
+    panel.description = "mine".into();
+
+    let renamed = ServerFrame::GroupUpdated { group: profile("Book club", "old") };
+    let _ = home.socket(socket::Event::Received(renamed));
+    let Some(Panel::GroupAdmin(panel)) = &home.panel else { panic!("the panel stays open") };
+    assert_eq!(panel.name, "Book club", "an untouched field shows the other admin's change");
+    assert_eq!(panel.description, "mine", "the user's own edit stays");
+    assert_eq!(panel.known_name, "Book club");
+}
+
+#[test]
+fn removal_from_a_group_is_said_in_the_side_bar_and_closes_its_chat() {
+    let (mut home, _frames) = connected();
+    home.session.roster.set_groups(vec![group(30, "Club")]);
+    let _ = home.update(Message::Open(30));
+    let left = ServerFrame::GroupLeft { group_id: 30, reason: kith_shared::frame::LeaveReason::Removed };
+    let _ = home.socket(socket::Event::Received(left));
+    assert_eq!(home.notice.as_deref(), Some("You were removed from Club."));
+    assert!(home.chat.is_none());
+}
+
+#[test]
+fn the_chat_sends_typing_and_recall_frames() {
+    let (mut home, mut frames) = connected();
+    let _ = home.update(Message::Open(10));
+    while frames.try_recv().is_ok() {}
+    let paste = |text: &str| {
+        let edit = iced::widget::text_editor::Edit::Paste(std::sync::Arc::new(text.to_owned()));
+        Message::Chat(chat::Message::Edit(iced::widget::text_editor::Action::Edit(edit)))
+    };
+    let _ = home.update(paste("h"));
+    let _ = home.update(paste("i"));
+    assert_eq!(frames.try_recv().ok(), Some(ClientFrame::Typing { conversation_id: 10 }));
+    assert!(frames.try_recv().is_err(), "one typing notice per two seconds");
+
+    let now = crate::clock::now_ms();
+    let mine = StoredMessage {
+        local_id: 1,
+        conversation_id: 10,
+        seq: Some(4),
+        server_id: Some(40),
+        client_id: Some("c".into()),
+        sender_id: Some(7),
+        sent_at: now - 5_000,
+        content: Content::Text { text: "oops".into() },
+        delivery: crate::history::Delivery::Sent,
+    };
+    let _ = home.update(Message::ChatLoaded(10, Ok(vec![mine])));
+    assert!(home.needs_clock(), "the recall button expires on its own");
+    let _ = home.update(Message::Chat(chat::Message::Recall(4)));
+    assert_eq!(frames.try_recv().ok(), Some(ClientFrame::Recall { conversation_id: 10, seq: 4 }));
+
+    // A refusal from the server shows in the chat.
+    let refusal = ServerFrame::error(ErrorCode::RecallExpired, "messages can be recalled for 120 seconds");
+    let _ = home.socket(socket::Event::Received(refusal));
+    assert!(home.chat.as_ref().and_then(|c| c.error.as_deref()).is_some_and(|e| e.contains("120 seconds")));
+}
+
+#[test]
+fn a_message_typed_while_the_cache_opens_waits_then_goes() {
+    let (mut home, mut frames) = connected();
+    home.session.cache = Cache::Opening { unsaved: Vec::new() };
+    let _ = home.update(Message::Open(10));
+    while frames.try_recv().is_ok() {}
+    let _ = home.update(Message::Chat(chat::Message::Edit(iced::widget::text_editor::Action::Edit(
+        iced::widget::text_editor::Edit::Paste(std::sync::Arc::new("early".to_owned())),
+    ))));
+    while frames.try_recv().is_ok() {}
+    let _ = home.update(Message::Chat(chat::Message::Send));
+    assert!(frames.try_recv().is_err(), "not sent before it is kept");
+    let _ = home.update(Message::Session(session::Message::HistoryOpened(Err("disk full".into()))));
+    assert!(matches!(frames.try_recv(), Ok(ClientFrame::Send { content: Content::Text { .. }, .. })));
+}
+
+#[test]
+fn profile_form_checks_before_sending() {
+    let (mut home, _) = Home::new(login(), None);
+    let profile = |message| Message::Profile(message);
+    let form = |home: &Home| match &home.panel {
+        Some(Panel::Profile(form)) => form.clone(),
+        _ => panic!("profile open"),
+    };
+    let _ = home.update(Message::OpenProfile);
+    let _ = home.update(profile(profile::Message::DisplayNameChanged("   ".into())));
+    let _ = home.update(profile(profile::Message::SaveDisplayName));
+    assert!(form(&home).error.as_deref().is_some_and(|e| e.starts_with("A display name has 1 to 64")));
+    assert!(!form(&home).busy);
+
+    let _ = home.update(profile(profile::Message::OldPasswordChanged("old password".into())));
+    let _ = home.update(profile(profile::Message::NewPasswordChanged("new password".into())));
+    let _ = home.update(profile(profile::Message::ConfirmPasswordChanged("new passw0rd".into())));
+    let _ = home.update(profile(profile::Message::SavePassword));
+    assert_eq!(form(&home).error.as_deref(), Some("The new password and its confirmation differ."));
+
+    let _ = home.update(profile(profile::Message::ConfirmPasswordChanged("new password".into())));
+    let _ = home.update(profile(profile::Message::SavePassword));
+    assert!(form(&home).busy && form(&home).error.is_none());
+    let _ = home.update(profile(profile::Message::PasswordSaved(Ok(()))));
+    let form = form(&home);
+    assert!(!form.busy && form.old_password.is_empty() && form.info.is_some());
+}
+
+#[test]
+fn a_saved_display_name_shows_at_once() {
+    let (mut home, _) = Home::new(login(), None);
+    let _ = home.update(Message::OpenProfile);
+    let _ = home.update(Message::Profile(profile::Message::DisplayNameChanged("Alice L.".into())));
+    let _ = home.update(Message::Profile(profile::Message::SaveDisplayName));
+    let saved = UserProfile { display_name: "Alice L.".into(), ..home.user().clone() };
+    let _ = home.update(Message::Profile(profile::Message::DisplayNameSaved(Ok(saved))));
+    assert_eq!(home.user().display_name, "Alice L.");
+}

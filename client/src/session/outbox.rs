@@ -1,0 +1,104 @@
+//! Messages on their way out: written to the cache first (pending), then sent, in the order
+//! the user sent them; marked sent when the server's `ack` comes, sent again after a reconnect
+//! while they wait.
+
+use super::{Cache, Event, Message, Outcome, Session};
+use crate::clock;
+use crate::history::StoredMessage;
+use iced::Task;
+use kith_shared::ClientFrame;
+use kith_shared::api::ConversationId;
+use kith_shared::frame::Content;
+use std::collections::BTreeMap;
+
+/// Numbers the messages the user sends and releases them in that order once each is written to
+/// the cache: the writes run concurrently and may finish in any order, but the server must
+/// receive (and number) the messages in the order they were sent.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    /// The number of the next message sent.
+    next: u64,
+    /// The number of the next message to release.
+    release: u64,
+    /// Written messages waiting for an earlier one (None: its write failed).
+    waiting: BTreeMap<u64, Option<StoredMessage>>,
+}
+
+impl Outbox {
+    pub fn number(&mut self) -> u64 {
+        self.next += 1;
+        self.next - 1
+    }
+
+    /// Message `number` is written (or failed to be): the messages now released, in order.
+    pub fn written(&mut self, number: u64, stored: Option<StoredMessage>) -> Vec<StoredMessage> {
+        self.waiting.insert(number, stored);
+        let mut out = Vec::new();
+        while let Some(stored) = self.waiting.remove(&self.release) {
+            self.release += 1;
+            out.extend(stored);
+        }
+        out
+    }
+}
+
+impl Session {
+    /// Sends to a conversation: into the cache first, then to the server. An error says in
+    /// words why it cannot go.
+    pub fn send(&mut self, conversation: ConversationId, content: Content) -> Result<Task<Message>, String> {
+        let Some(to) = self.roster.target(conversation) else {
+            return Err("You can no longer write in this conversation.".to_owned());
+        };
+        let client_id = uuid::Uuid::new_v4().to_string();
+        let history = match &mut self.cache {
+            Cache::Open(history) => history.clone(),
+            Cache::Opening { unsaved } => {
+                // Written to the cache first, like every message, as soon as it is open.
+                unsaved.push((conversation, content));
+                return Ok(Task::none());
+            }
+            Cache::Unavailable if self.connection.is_some() => {
+                self.send_frame(ClientFrame::Send { client_id, to, content });
+                return Ok(Task::none());
+            }
+            Cache::Unavailable => {
+                return Err("Not sent: there is no connection and no local history to keep it in.".to_owned());
+            }
+        };
+        let me = self.user.id;
+        let now = clock::now_ms();
+        let number = self.outbox.number();
+        Ok(Task::perform(
+            async move {
+                history
+                    .add_outgoing(conversation, &client_id, me, &content, now)
+                    .await
+                    .map_err(|e| e.to_string())
+            },
+            move |stored| Message::Outgoing(number, stored),
+        ))
+    }
+
+    /// A message is written to the cache (or not): what is released goes out, in order.
+    pub(super) fn outgoing(&mut self, number: u64, stored: Result<StoredMessage, String>) -> Outcome {
+        let mut events = Vec::new();
+        let stored = match stored {
+            Ok(stored) => Some(stored),
+            Err(err) => {
+                events.push(Event::Problem(format!("Cannot keep the message on this computer: {err}")));
+                None
+            }
+        };
+        for stored in self.outbox.written(number, stored) {
+            let conversation = stored.conversation_id;
+            if let (Some(to), Some(client_id)) = (self.roster.target(conversation), stored.client_id) {
+                // Without a connection it stays pending and goes out after reconnecting.
+                self.send_frame(ClientFrame::Send { client_id, to, content: stored.content });
+            }
+            if !events.contains(&Event::Changed(conversation)) {
+                events.push(Event::Changed(conversation));
+            }
+        }
+        (Task::none(), events)
+    }
+}
