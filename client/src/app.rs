@@ -94,7 +94,7 @@ impl App {
             login::Login::new(settings.server.clone(), settings.socket_port, settings.username.clone())
                 .with_data_root(setup.data_root.clone())
                 .with_trust(trust.clone());
-        let focus = login.focus().map(Message::Login);
+        let focus = Task::batch([login.focus(), login.probe()]).map(Message::Login);
         let app = Self {
             screen: Screen::Login(login),
             settings,
@@ -310,7 +310,7 @@ impl App {
         let login = login::Login::new(server, socket_port, username)
             .with_data_root(self.data_root.clone())
             .with_trust(self.trust.clone());
-        let focus = login.focus().map(Message::Login);
+        let focus = Task::batch([login.focus(), login.probe()]).map(Message::Login);
         self.screen = Screen::Login(login);
         self.dialog = dialog;
         focus

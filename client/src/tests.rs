@@ -757,6 +757,32 @@ async fn unreachable_server_offers_the_cached_history_read_only() {
 }
 
 #[tokio::test]
+async fn an_unreachable_server_offers_the_cached_history_before_any_login() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    previous_session(dir.path()).await.close().await;
+    let start = |username: &str| {
+        let settings = Settings { username: username.into(), ..Settings::default() };
+        App::new(Setup { settings, data_root: Some(dir.path().to_path_buf()), ..Setup::default() })
+    };
+    // Someone with no chats kept on this machine: nothing to check.
+    let (_, task) = start("carol");
+    assert_eq!(task.units(), 1, "only the focus");
+    // Alice's chats are kept: the server is checked at once.
+    let (mut app, task) = start("alice");
+    assert_eq!(task.units(), 2, "the focus and the check");
+    assert!(login_screen(&app).offline.is_none(), "not before the answer");
+    let _ = app.update(Message::Login(login::Message::Probed(Err(unreachable()))));
+    assert!(login_screen(&app).offline.is_some());
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Browse offline").is_ok(), "offered without typing a password");
+
+    // A server that answers: nothing changes.
+    let (mut app, _) = start("alice");
+    let _ = app.update(Message::Login(login::Message::Probed(Ok(()))));
+    assert!(login_screen(&app).offline.is_none() && login_screen(&app).error.is_none());
+}
+
+#[tokio::test]
 async fn offline_browsing_is_offered_only_when_unreachable_and_cached() {
     let dir = tempfile::tempdir().expect("temp dir");
     let history = previous_session(dir.path()).await;

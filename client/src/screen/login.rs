@@ -80,6 +80,8 @@ pub enum Message {
     ModeSwitched,
     Submit,
     Finished(Result<LoggedIn, ApiError>),
+    /// The server in the form answered the start-up check, or could not be reached.
+    Probed(Result<(), ApiError>),
     BrowseOffline,
     /// Trust the certificate shown and log in again.
     TrustCertificate,
@@ -123,6 +125,15 @@ impl Login {
     pub fn with_data_root(mut self, root: Option<PathBuf>) -> Self {
         self.data_root = root;
         self
+    }
+
+    /// Checks at start whether the server in the form can be reached, when this machine keeps
+    /// chats of the user in the form there: if not, browsing them offline is offered at once,
+    /// before any login attempt.
+    pub fn probe(&self) -> Task<Message> {
+        let Some(offline) = self.find_offline() else { return Task::none() };
+        let api = Api::new(&offline.address, &self.trust);
+        Task::perform(async move { api.check_server().await.map(drop) }, Message::Probed)
     }
 
     /// Focus where typing starts: the user name, or the password when the name is known.
@@ -176,6 +187,14 @@ impl Login {
                     self.offline = self.find_offline();
                 }
             }
+            Message::Probed(Err(err @ ApiError::Unreachable { .. })) => {
+                // Only while the form is untouched: a login under way says the rest.
+                if !self.busy && self.error.is_none() && self.offline.is_none() {
+                    self.error = Some(err.plain());
+                    self.offline = self.find_offline();
+                }
+            }
+            Message::Probed(_) => {}
             Message::TrustCertificate => {
                 if let Some(problem) = self.certificate.take() {
                     if let Err(err) = self.trust.remember(&problem.server, &problem.fingerprint) {
