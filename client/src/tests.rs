@@ -495,7 +495,7 @@ fn chat_shows_days_times_typing_and_recalls_own_messages() {
         let recalled = format!("Bob recalled a message · {}", clock::time_of_day(now));
         assert!(ui.find(recalled.as_str()).is_ok(), "a recalled message says so");
         // Only the user's own message offers a recall.
-        ui.click("Recall").expect("a recall button");
+        ui.click("Recall for everyone").expect("a recall button");
         ui.into_messages().collect::<Vec<_>>()
     };
     assert!(

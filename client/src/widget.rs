@@ -183,7 +183,9 @@ pub fn message_frame<'a, Message: Clone + 'a>(
         });
     let mut under = row![text(footer).size(11).style(text::secondary)].spacing(8).align_y(Alignment::Center);
     if let Some(recall) = recall {
-        under = under.push(button(text("Recall").size(11)).style(button::text).padding(0).on_press(recall));
+        under = under.push(
+            button(text("Recall for everyone").size(11)).style(button::text).padding(0).on_press(recall),
+        );
     }
     let stacked = column![bubble, under].spacing(2);
     let stacked = if mine { stacked.align_x(Alignment::End) } else { stacked };
