@@ -8,6 +8,7 @@ use crate::notify::{Note, Notifier};
 use crate::offline::Snapshot;
 use crate::screen::{home, login};
 use crate::settings::Settings;
+use crate::signed_in::SignedIn;
 use crate::socket;
 use crate::sound::Sound;
 use crate::trust::Trust;
@@ -90,11 +91,11 @@ impl App {
             }
         }
         let trust = setup.trust.unwrap_or_else(|| Trust::load(setup.data_root.as_deref()));
-        let login =
+        let mut login =
             login::Login::new(settings.server.clone(), settings.socket_port, settings.username.clone())
                 .with_data_root(setup.data_root.clone())
                 .with_trust(trust.clone());
-        let focus = Task::batch([login.focus(), login.probe()]).map(Message::Login);
+        let focus = Task::batch([login.focus(), login.resume()]).map(Message::Login);
         let app = Self {
             screen: Screen::Login(login),
             settings,
@@ -185,6 +186,13 @@ impl App {
 
     /// Logged in: remember the server and name, open the main window.
     fn enter(&mut self, session: login::LoggedIn) -> Task<Message> {
+        // The next start signs in with this login while the server takes it.
+        if let (Some(root), Some(token)) = (&self.data_root, session.api.token()) {
+            let kept = SignedIn { username: session.user.username.clone(), token: token.to_owned() };
+            if let Err(err) = kept.save(&SignedIn::path_for(root, &session.address.folder_name())) {
+                tracing::warn!(%err, "cannot keep the login for the next start");
+            }
+        }
         self.settings.server = session.address.to_string();
         self.settings.socket_port = Some(session.address.socket_port)
             .filter(|port| Some(*port) != session.address.http_port.checked_add(1));
@@ -291,11 +299,16 @@ impl App {
     }
 
     fn back_to_login(&mut self, dialog: Option<Dialog>) -> Task<Message> {
-        if let Screen::Home(home) = &self.screen
-            && let Some(history) = home.session.history().cloned()
-        {
-            // Let pending writes finish in the background.
-            tokio_close(history);
+        if let Screen::Home(home) = &self.screen {
+            if let Some(history) = home.session.history().cloned() {
+                // Let pending writes finish in the background.
+                tokio_close(history);
+            }
+            // Logged out, or ended by the server: the kept login goes (not when coming back
+            // from offline browsing, which never used it).
+            if let Some(root) = self.data_root.as_ref().filter(|_| !home.session.is_offline()) {
+                SignedIn::forget(&SignedIn::path_for(root, &home.session.address.folder_name()));
+            }
         }
         // Back from offline browsing, the form shows what was typed before.
         let (server, socket_port, username) = match &self.screen {
@@ -307,10 +320,10 @@ impl App {
             }
             _ => (self.settings.server.clone(), self.settings.socket_port, self.settings.username.clone()),
         };
-        let login = login::Login::new(server, socket_port, username)
+        let mut login = login::Login::new(server, socket_port, username)
             .with_data_root(self.data_root.clone())
             .with_trust(self.trust.clone());
-        let focus = Task::batch([login.focus(), login.probe()]).map(Message::Login);
+        let focus = Task::batch([login.focus(), login.resume()]).map(Message::Login);
         self.screen = Screen::Login(login);
         self.dialog = dialog;
         focus

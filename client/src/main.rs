@@ -13,6 +13,7 @@ mod roster;
 mod screen;
 mod session;
 mod settings;
+mod signed_in;
 mod socket;
 mod sound;
 mod trust;

@@ -756,6 +756,57 @@ async fn unreachable_server_offers_the_cached_history_read_only() {
     history.close().await;
 }
 
+#[test]
+fn a_kept_login_signs_in_at_start_until_the_server_refuses_it_and_log_out_forgets_it() {
+    use crate::signed_in::SignedIn;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let address = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
+    let path = SignedIn::path_for(dir.path(), &address.folder_name());
+    let token = "ab".repeat(32);
+    let keep = || SignedIn { username: "alice".into(), token: token.clone() }.save(&path).expect("kept");
+    let start = || {
+        let settings = Settings { username: "alice".into(), ..Settings::default() };
+        App::new(Setup { settings, data_root: Some(dir.path().to_path_buf()), ..Setup::default() })
+    };
+
+    // The server no longer takes the token: the form, and the token is gone.
+    keep();
+    let (mut app, task) = start();
+    assert_eq!(task.units(), 2, "the focus and signing in again");
+    assert!(login_screen(&app).busy, "signing in");
+    let refused = crate::api::ApiError::Server {
+        status: 401,
+        code: kith_shared::ErrorCode::Unauthorized,
+        message: "unknown token".into(),
+    };
+    let _ = app.update(Message::Login(login::Message::Resumed(Err(refused))));
+    assert!(!login_screen(&app).busy && login_screen(&app).error.is_none());
+    assert_eq!(SignedIn::load(&path), None);
+
+    // Taken: straight to the main window, the login kept for the next start.
+    keep();
+    let (mut app, _) = start();
+    let api = Api::new(&address, &crate::trust::Trust::in_memory()).with_token(token.clone());
+    let session = login::LoggedIn { address: address.clone(), api, user: alice() };
+    let _ = app.update(Message::Login(login::Message::Resumed(Ok(session))));
+    assert!(matches!(app.screen, Screen::Home(_)), "no password asked");
+    assert_eq!(SignedIn::load(&path).map(|kept| kept.token), Some(token.clone()));
+
+    // Log out forgets it.
+    let _ = app.update(Message::Home(home::Message::LogOut));
+    let _ = app.update(Message::Home(home::Message::Session(session::Message::LoggedOut(Ok(())))));
+    assert!(matches!(app.screen, Screen::Login(_)));
+    assert_eq!(SignedIn::load(&path), None, "the next start asks for the password");
+
+    // Another user name in the form: the kept login is not theirs.
+    keep();
+    let settings = Settings { username: "carol".into(), ..Settings::default() };
+    let (app, _) =
+        App::new(Setup { settings, data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
+    assert!(!login_screen(&app).busy);
+    assert_eq!(SignedIn::load(&path), None);
+}
+
 #[tokio::test]
 async fn an_unreachable_server_offers_the_cached_history_before_any_login() {
     let dir = tempfile::tempdir().expect("temp dir");

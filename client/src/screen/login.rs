@@ -5,6 +5,7 @@ use crate::address::ServerAddress;
 use crate::api::{Api, ApiError};
 use crate::history::History;
 use crate::offline::Snapshot;
+use crate::signed_in::SignedIn;
 use crate::trust::{CertificateProblem, ProblemKind, Trust};
 use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, center, checkbox, column, row, text, text_input};
@@ -82,6 +83,8 @@ pub enum Message {
     Finished(Result<LoggedIn, ApiError>),
     /// The server in the form answered the start-up check, or could not be reached.
     Probed(Result<(), ApiError>),
+    /// The login kept from the last time was taken again, or not.
+    Resumed(Result<LoggedIn, ApiError>),
     BrowseOffline,
     /// Trust the certificate shown and log in again.
     TrustCertificate,
@@ -134,6 +137,41 @@ impl Login {
         let Some(offline) = self.find_offline() else { return Task::none() };
         let api = Api::new(&offline.address, &self.trust);
         Task::perform(async move { api.check_server().await.map(drop) }, Message::Probed)
+    }
+
+    /// Signs in again with the token kept from the last login (see [`crate::signed_in`]), when
+    /// one is kept for the server and user name in the form; else checks the server as
+    /// [`Login::probe`] does.
+    pub fn resume(&mut self) -> Task<Message> {
+        let kept = self.kept_login();
+        let (Some((address, path)), Some(kept)) =
+            (kept.clone(), kept.and_then(|(_, path)| SignedIn::load(&path)))
+        else {
+            return self.probe();
+        };
+        if kept.username != self.username.trim().to_lowercase() {
+            // Another user was the last to stay signed in here.
+            SignedIn::forget(&path);
+            return self.probe();
+        }
+        self.busy = true;
+        let api = Api::new(&address, &self.trust).with_token(kept.token);
+        Task::perform(
+            async move {
+                api.check_server().await?;
+                let user: UserProfile = api.get_json("/api/me").await?;
+                Ok(LoggedIn { address, api, user })
+            },
+            Message::Resumed,
+        )
+    }
+
+    /// The server in the form and where a login for it is kept.
+    fn kept_login(&self) -> Option<(ServerAddress, PathBuf)> {
+        let root = self.data_root.as_ref()?;
+        let address = ServerAddress::parse(&self.server, &self.socket_port).ok()?;
+        let path = SignedIn::path_for(root, &address.folder_name());
+        Some((address, path))
     }
 
     /// Focus where typing starts: the user name, or the password when the name is known.
@@ -195,6 +233,25 @@ impl Login {
                 }
             }
             Message::Probed(_) => {}
+            Message::Resumed(Ok(session)) => {
+                self.busy = false;
+                return (Task::none(), Some(Event::LoggedIn(session)));
+            }
+            Message::Resumed(Err(err)) => {
+                self.busy = false;
+                if err.code() == Some(kith_shared::ErrorCode::Unauthorized) {
+                    // Logged out elsewhere, or the password changed: the form it is.
+                    if let Some((_, path)) = self.kept_login() {
+                        SignedIn::forget(&path);
+                    }
+                } else {
+                    tracing::info!(%err, "cannot sign in again with the kept login");
+                    self.error = Some(err.plain());
+                    if matches!(err, ApiError::Unreachable { .. }) {
+                        self.offline = self.find_offline();
+                    }
+                }
+            }
             Message::TrustCertificate => {
                 if let Some(problem) = self.certificate.take() {
                     if let Err(err) = self.trust.remember(&problem.server, &problem.fingerprint) {
