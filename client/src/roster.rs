@@ -5,8 +5,8 @@
 use kith_shared::ServerFrame;
 use kith_shared::UserId;
 use kith_shared::api::{
-    ConversationId, ConversationKind, ConversationState, Friend, FriendRequest, GroupId, GroupMember,
-    GroupRequest, MemberCursor, MyGroup, Role,
+    ConversationId, ConversationKind, ConversationPrefs, ConversationState, Friend, FriendRequest, GroupId,
+    GroupMember, GroupRequest, MemberCursor, MyGroup, Role,
 };
 use kith_shared::frame::{ChatMessage, Content, Target};
 use std::collections::BTreeMap;
@@ -23,6 +23,8 @@ pub struct Conversation {
     pub read_seq: i64,
     pub unread: i64,
     pub muted: bool,
+    /// Pinned, archived, marked unread: the same on every device of the user.
+    pub prefs: ConversationPrefs,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,17 +95,19 @@ impl Roster {
     pub fn friends_sorted(&self) -> Vec<&Friend> {
         let mut friends: Vec<&Friend> = self.friends.values().collect();
         friends.sort_by(|a, b| {
-            b.online
-                .cmp(&a.online)
+            let pinned = |f: &Friend| self.prefs(f.conversation_id).pinned;
+            pinned(b)
+                .cmp(&pinned(a))
+                .then_with(|| b.online.cmp(&a.online))
                 .then_with(|| a.user.display_name.to_lowercase().cmp(&b.user.display_name.to_lowercase()))
         });
         friends
     }
 
-    /// Groups sorted by name.
+    /// Groups sorted by name, pinned ones first.
     pub fn groups_sorted(&self) -> Vec<&MyGroup> {
         let mut groups: Vec<&MyGroup> = self.groups.values().collect();
-        groups.sort_by_key(|g| g.group.name.to_lowercase());
+        groups.sort_by_key(|g| (!self.prefs(g.group.id).pinned, g.group.name.to_lowercase()));
         groups
     }
 
@@ -124,7 +128,14 @@ impl Roster {
     }
 
     pub fn unread(&self, conversation_id: ConversationId) -> i64 {
-        self.conversations.get(&conversation_id).map_or(0, |c| if c.muted { 0 } else { c.unread })
+        let Some(c) = self.conversations.get(&conversation_id).filter(|c| !c.muted) else { return 0 };
+        // Marked unread by the user: at least one.
+        if c.prefs.marked_unread { c.unread.max(1) } else { c.unread }
+    }
+
+    /// How the user's lists show a conversation.
+    pub fn prefs(&self, conversation_id: ConversationId) -> ConversationPrefs {
+        self.conversations.get(&conversation_id).map(|c| c.prefs).unwrap_or_default()
     }
 
     /// Total unread over conversations that are not muted.
@@ -375,6 +386,10 @@ impl Roster {
                 }
                 Change::Nothing
             }
+            ServerFrame::ConversationUpdated { conversation_id, prefs } => {
+                self.conversations.entry(*conversation_id).or_default().prefs = *prefs;
+                Change::Nothing
+            }
             ServerFrame::GroupUpdated { group } => {
                 if let Some(mine) = self.groups.get_mut(&group.id) {
                     mine.group = group.clone();
@@ -452,6 +467,11 @@ fn conversation_of(state: &ConversationState) -> Conversation {
         read_seq: state.read_seq,
         unread: state.unread,
         muted: state.muted,
+        prefs: ConversationPrefs {
+            pinned: state.pinned,
+            archived: state.archived,
+            marked_unread: state.marked_unread,
+        },
     }
 }
 
@@ -625,6 +645,9 @@ mod tests {
                 read_seq: 6,
                 unread: 3,
                 muted: false,
+                pinned: false,
+                archived: false,
+                marked_unread: false,
             }],
             friend_requests: vec![request.clone(), outgoing],
             group_requests: vec![],

@@ -5,7 +5,10 @@ use crate::app::App;
 use crate::error::Refusal;
 use crate::store::{MemberRow, StoreResult};
 use crate::wire::message_of;
-use kith_shared::api::{ConversationId, ConversationKind, ConversationState, HistoryPage, MemberCursor};
+use kith_shared::api::{
+    ConversationId, ConversationKind, ConversationPrefs, ConversationState, HistoryPage, MemberCursor,
+    UpdateConversation,
+};
 use kith_shared::{ServerFrame, UserId};
 
 /// The caller's conversations with their newest sequence numbers, cursors and unread counts.
@@ -40,6 +43,9 @@ pub async fn conversation_states(app: &App, user_id: UserId) -> StoreResult<Vec<
             read_seq: membership.read_seq,
             unread,
             muted: membership.muted,
+            pinned: membership.pinned,
+            archived: membership.archived,
+            marked_unread: membership.marked_unread,
         });
     }
     Ok(states)
@@ -105,4 +111,22 @@ pub async fn receipts(app: &App, caller: UserId, id: ConversationId) -> Result<V
         .iter()
         .map(|m| MemberCursor { user_id: m.user_id, delivered_seq: m.delivered_seq, read_seq: m.read_seq })
         .collect())
+}
+
+/// Changes how the caller's lists show a conversation, and tells the caller's connections
+/// (their other devices) with `conversation_updated`. Only members may (`forbidden`).
+pub async fn update_prefs(
+    app: &App,
+    caller: UserId,
+    id: ConversationId,
+    change: &UpdateConversation,
+) -> Result<ConversationPrefs, Refusal> {
+    if !app.store.set_conversation_prefs(id, caller, change).await? {
+        return Err(Refusal::forbidden("you are not in this conversation"));
+    }
+    let row = membership(app, id, caller).await?;
+    let prefs =
+        ConversationPrefs { pinned: row.pinned, archived: row.archived, marked_unread: row.marked_unread };
+    app.hub.send(caller, &ServerFrame::ConversationUpdated { conversation_id: id, prefs });
+    Ok(prefs)
 }

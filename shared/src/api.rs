@@ -366,6 +366,36 @@ pub struct ConversationState {
     /// Messages from others after `read_seq`.
     pub unread: i64,
     pub muted: bool,
+    /// How the caller's lists show it (absent from older servers: all false).
+    #[serde(default)]
+    pub pinned: bool,
+    #[serde(default)]
+    pub archived: bool,
+    #[serde(default)]
+    pub marked_unread: bool,
+}
+
+/// How a member's lists show a conversation, the same on every device of theirs: pinned to
+/// the top, archived out of the main list, or marked unread to come back to it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversationPrefs {
+    pub pinned: bool,
+    pub archived: bool,
+    pub marked_unread: bool,
+}
+
+/// `PATCH /api/conversations/{id}`: what to change of the caller's [`ConversationPrefs`];
+/// absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateConversation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marked_unread: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,8 +2,8 @@
 //! (snake_case); the other fields are the variant's.
 
 use crate::api::{
-    ConversationId, ConversationState, Friend, FriendRequest, GroupId, GroupMember, GroupProfile,
-    GroupRequest, MyGroup, UserProfile,
+    ConversationId, ConversationPrefs, ConversationState, Friend, FriendRequest, GroupId, GroupMember,
+    GroupProfile, GroupRequest, MyGroup, UserProfile,
 };
 use crate::{ErrorCode, UserId};
 use serde::{Deserialize, Serialize};
@@ -206,6 +206,8 @@ pub enum ServerFrame {
     GroupMemberRemoved { group_id: GroupId, user_id: UserId },
     /// The group's name, description or owner changed.
     GroupUpdated { group: GroupProfile },
+    /// The caller pinned, archived or marked a conversation unread (on any of their devices).
+    ConversationUpdated { conversation_id: ConversationId, prefs: ConversationPrefs },
 }
 
 /// Why the caller left a group.

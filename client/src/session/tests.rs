@@ -69,6 +69,9 @@ pub(crate) fn sync_with(
         read_seq,
         unread: last_seq - read_seq,
         muted: false,
+        pinned: false,
+        archived: false,
+        marked_unread: false,
     };
     ServerFrame::SyncState { conversations: vec![state], friend_requests: vec![], group_requests: vec![] }
 }

@@ -7,7 +7,8 @@ use crate::error::Refusal;
 use crate::sync;
 use axum::extract::State;
 use kith_shared::api::{
-    ApiError, ConversationId, ConversationState, HistoryPage, HistoryQuery, MemberCursor, limits,
+    ApiError, ConversationId, ConversationPrefs, ConversationState, HistoryPage, HistoryQuery, MemberCursor,
+    UpdateConversation, limits,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,6 +16,7 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_conversations))
+        .routes(routes!(patch_conversation))
         .routes(routes!(get_messages))
         .routes(routes!(get_receipts))
 }
@@ -32,6 +34,28 @@ async fn get_conversations(
     caller: Caller,
 ) -> Result<Json<Vec<ConversationState>>, Refusal> {
     Ok(Json(sync::conversation_states(&app, caller.user_id).await?))
+}
+
+/// `PATCH /api/conversations/{id}`: pin, archive or mark unread, for the caller alone.
+#[utoipa::path(
+    patch,
+    path = "/api/conversations/{id}",
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = ConversationId, Path, description = "The conversation's id")),
+    request_body = UpdateConversation,
+    responses(
+        (status = 200, description = "how the caller's lists show it now", body = ConversationPrefs),
+        (status = 403, description = "only members may (`forbidden`)", body = ApiError),
+    ),
+)]
+async fn patch_conversation(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<ConversationId>,
+    Json(change): Json<UpdateConversation>,
+) -> Result<Json<ConversationPrefs>, Refusal> {
+    sync::update_prefs(&app, caller.user_id, id, &change).await.map(Json)
 }
 
 /// `GET /api/conversations/{id}/messages?after=&before=&limit=`: a page of history.

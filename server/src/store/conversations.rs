@@ -32,6 +32,9 @@ pub(crate) enum Members {
     DeliveredSeq,
     ReadSeq,
     JoinedAt,
+    Pinned,
+    Archived,
+    MarkedUnread,
 }
 
 /// One member of a conversation as stored.
@@ -44,6 +47,9 @@ pub struct MemberRow {
     pub joined_seq: i64,
     pub delivered_seq: i64,
     pub read_seq: i64,
+    pub pinned: bool,
+    pub archived: bool,
+    pub marked_unread: bool,
 }
 
 impl MemberRow {
@@ -69,7 +75,7 @@ impl ConversationRow {
 /// Ids in one `IN (...)` list: every backend takes this many parameters in one statement.
 const IDS_PER_STATEMENT: usize = 500;
 
-const MEMBER_COLUMNS: [Members; 7] = [
+const MEMBER_COLUMNS: [Members; 10] = [
     Members::ConversationId,
     Members::UserId,
     Members::Role,
@@ -77,6 +83,9 @@ const MEMBER_COLUMNS: [Members; 7] = [
     Members::JoinedSeq,
     Members::DeliveredSeq,
     Members::ReadSeq,
+    Members::Pinned,
+    Members::Archived,
+    Members::MarkedUnread,
 ];
 
 /// The unique key of the direct conversation of two users.
@@ -295,6 +304,38 @@ impl Store {
             .and_where(Expr::col(Members::UserId).eq(user_id))
             .to_owned();
         Ok(self.execute(&stmt).await? > 0)
+    }
+
+    /// Changes how a member's lists show a conversation (the fields given). Returns false if
+    /// `user_id` is not a member.
+    pub async fn set_conversation_prefs(
+        &self,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        change: &kith_shared::api::UpdateConversation,
+    ) -> StoreResult<bool> {
+        if self.member(conversation_id, user_id).await?.is_none() {
+            return Ok(false);
+        }
+        let mut stmt = Query::update();
+        stmt.table(Members::Table)
+            .and_where(Expr::col(Members::ConversationId).eq(conversation_id))
+            .and_where(Expr::col(Members::UserId).eq(user_id));
+        let mut any = false;
+        for (column, value) in [
+            (Members::Pinned, change.pinned),
+            (Members::Archived, change.archived),
+            (Members::MarkedUnread, change.marked_unread),
+        ] {
+            if let Some(value) = value {
+                stmt.value(column, value);
+                any = true;
+            }
+        }
+        if any {
+            self.execute(&stmt).await?;
+        }
+        Ok(true)
     }
 
     /// Moves a member's delivered and read cursors forwards (never back). Returns the

@@ -83,6 +83,15 @@ impl Home {
             .get(&conversation)
             .map(|c| (c.read_seq, c.last_seq, c.unread > 0));
         let fetch = self.session.open(Some(conversation)).map(Message::Session);
+        self.list_menu = None;
+        // Marked unread to come back to: now it is read, on every device.
+        let unmark = if self.session.roster.prefs(conversation).marked_unread && !self.session.is_offline() {
+            let change =
+                kith_shared::api::UpdateConversation { marked_unread: Some(false), ..Default::default() };
+            self.set_prefs(conversation, change)
+        } else {
+            Task::none()
+        };
         let mut chat = Chat::new(conversation, self.session.user.id);
         if let Some((read_seq, last_seq, unread)) = known {
             chat.opened_after(read_seq, last_seq, unread);
@@ -99,10 +108,8 @@ impl Home {
             return (Task::batch([newest, self.load_chat(conversation)]), None);
         }
         let focus = operation::focus(chat::id::COMPOSER);
-        (
-            Task::batch([newest, self.load_chat(conversation), fetch, focus]),
-            Some(Event::ChatOpened(conversation)),
-        )
+        let tasks = [newest, self.load_chat(conversation), fetch, focus, unmark];
+        (Task::batch(tasks), Some(Event::ChatOpened(conversation)))
     }
 
     /// What the open chat asks for.

@@ -63,6 +63,10 @@ pub struct Home {
     pub sidebar_collapsed: bool,
     /// In a narrow window, the side bar is shown over the chat or panel.
     pub list_shown: bool,
+    /// The conversation in the lists whose menu (pin, archive, mark unread) is open.
+    pub list_menu: Option<ConversationId>,
+    /// The archived conversations are shown at the bottom of the lists.
+    pub show_archived: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +128,16 @@ pub enum Message {
     CollapseSidebar(bool),
     /// In a narrow window: show the side bar over the chat (true), or the chat again.
     ShowList(bool),
+    /// Open the menu of a conversation in the lists (right click), or close it.
+    ListMenu(Option<ConversationId>),
+    /// Show the archived conversations (true) or fold them away.
+    ShowArchived(bool),
+    /// Pin, archive or mark unread a conversation, on every device of the user.
+    SetPrefs(ConversationId, kith_shared::api::UpdateConversation),
+    /// The server took the change (it also tells the user's other devices).
+    PrefsSaved(ConversationId, Result<kith_shared::api::ConversationPrefs, ApiError>),
+    /// Mark a conversation read without opening it.
+    MarkRead(ConversationId),
 }
 
 /// What the root must act on.
@@ -206,6 +220,8 @@ impl Home {
             reopen: None,
             sidebar_collapsed: false,
             list_shown: false,
+            list_menu: None,
+            show_archived: false,
         }
     }
 
@@ -411,6 +427,11 @@ impl Home {
             | Message::FileDropped(_)
             | Message::Decoded(..)
             | Message::Copied(_) => return (self.media_message(message), None),
+            Message::ListMenu(_)
+            | Message::ShowArchived(_)
+            | Message::SetPrefs(..)
+            | Message::PrefsSaved(..)
+            | Message::MarkRead(_) => return (self.list_message(message), None),
             Message::CloseViewer => self.close_viewer(),
             Message::SaveCopy(upload_id, name) => return (self.save_copy(upload_id, name), None),
         }

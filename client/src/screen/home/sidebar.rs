@@ -6,8 +6,9 @@ use super::{Home, Message, id};
 use crate::session::Status;
 use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, column, container, row, scrollable, text};
-use iced::{Alignment, Background, Border, Length, Theme};
-use kith_shared::api::ConversationId;
+use iced::{Alignment, Background, Border, Length, Task, Theme};
+use kith_shared::ServerFrame;
+use kith_shared::api::{ConversationId, UpdateConversation};
 
 /// Below this window width one pane shows at a time: the side bar, or the chat or panel.
 pub const NARROW: f32 = 720.0;
@@ -135,15 +136,18 @@ impl Home {
         ]
         .spacing(6);
         let heading = |label: &'static str| text(label).size(12).font(BOLD).style(text::secondary);
-        let mut list = column![heading("FRIENDS")].spacing(4);
+        let roster = &self.session.roster;
         let offline = self.session.is_offline();
-        let friends = self.session.roster.friends_sorted();
+        // Archived conversations leave their section for the archive at the bottom.
+        let mut archived: Vec<Element<'_, Message>> = Vec::new();
+        let mut list = column![heading("FRIENDS")].spacing(4);
+        let friends = roster.friends_sorted();
         if friends.is_empty() {
             list = list.push(text("No friends yet. Add one by name.").size(13).style(text::secondary));
         }
         for friend in friends {
             let user = &friend.user;
-            list = list.push(self.entry(
+            let entry = self.entry(
                 widget::avatar(
                     &user.display_name,
                     user.id,
@@ -153,7 +157,12 @@ impl Home {
                 user.display_name.clone(),
                 Some(widget::presence_dot(friend.online)),
                 friend.conversation_id,
-            ));
+            );
+            if roster.prefs(friend.conversation_id).archived {
+                archived.push(entry);
+            } else {
+                list = list.push(entry);
+            }
         }
         let group_action = |label: &'static str, message: Message| {
             button(text(label).size(12)).style(button::text).padding([0, 4]).on_press(message)
@@ -165,19 +174,35 @@ impl Home {
                 .push(group_action("New", Message::OpenCreateGroup));
         }
         list = list.push(iced::widget::space().height(8)).push(groups_heading.align_y(Alignment::Center));
-        let groups = self.session.roster.groups_sorted();
+        let groups = roster.groups_sorted();
         if groups.is_empty() {
             list = list.push(text("No groups yet.").size(13).style(text::secondary));
         }
         for group in groups {
             let name =
                 if group.muted { format!("{} (muted)", group.group.name) } else { group.group.name.clone() };
-            list = list.push(self.entry(
+            let entry = self.entry(
                 widget::avatar(&group.group.name, group.group.id, None, 34.0),
                 name,
                 None,
                 group.group.id,
-            ));
+            );
+            if roster.prefs(group.group.id).archived {
+                archived.push(entry);
+            } else {
+                list = list.push(entry);
+            }
+        }
+        if !archived.is_empty() {
+            let arrow = if self.show_archived { "▾" } else { "▸" };
+            let toggle = button(text(format!("{arrow} Archived ({})", archived.len())).size(12).font(BOLD))
+                .style(button::text)
+                .padding([2, 0])
+                .on_press(Message::ShowArchived(!self.show_archived));
+            list = list.push(iced::widget::space().height(8)).push(toggle);
+            if self.show_archived {
+                list = list.extend(archived);
+            }
         }
         let mut side = if offline { column![] } else { column![actions] }.spacing(10);
         if let Some(notice) = &self.notice {
@@ -186,7 +211,8 @@ impl Home {
         side.push(scrollable(list).id(id::LIST).spacing(4).height(Length::Fill)).into()
     }
 
-    /// One row of the side bar: avatar, name, presence, unread badge.
+    /// One row of the side bar: avatar, name, presence, unread badge; a right click opens
+    /// its menu (pin, archive, mark unread) under it.
     fn entry<'a>(
         &self,
         avatar: Element<'a, Message>,
@@ -194,9 +220,13 @@ impl Home {
         presence: Option<Element<'a, Message>>,
         conversation: ConversationId,
     ) -> Element<'a, Message> {
+        let prefs = self.session.roster.prefs(conversation);
         let mut title = row![text(name).size(15)].spacing(6).align_y(Alignment::Center);
         if let Some(dot) = presence {
             title = title.push(dot);
+        }
+        if prefs.pinned {
+            title = title.push(text("pinned").size(11).style(text::secondary));
         }
         let mut label = column![title].spacing(1).width(Length::Fill);
         if let Some(preview) = self.session.previews.get(&conversation).filter(|p| !p.is_empty()) {
@@ -212,11 +242,78 @@ impl Home {
             line = line.push(badge);
         }
         let open = self.session.roster.open == Some(conversation) && self.panel.is_none();
-        button(line)
+        let entry = button(line)
             .width(Length::Fill)
             .padding([5, 6])
             .style(if open { button::primary } else { button::text })
-            .on_press(Message::Open(conversation))
-            .into()
+            .on_press(Message::Open(conversation));
+        let entry = iced::widget::mouse_area(entry).on_right_press(Message::ListMenu(Some(conversation)));
+        if self.list_menu != Some(conversation) || self.session.is_offline() {
+            return entry.into();
+        }
+        let action = |label: &'static str, message: Message| {
+            button(text(label).size(12)).style(button::secondary).padding([3, 8]).on_press(message)
+        };
+        let change = |change: UpdateConversation| Message::SetPrefs(conversation, change);
+        let pin = if prefs.pinned {
+            action("Unpin", change(UpdateConversation { pinned: Some(false), ..Default::default() }))
+        } else {
+            action("Pin", change(UpdateConversation { pinned: Some(true), ..Default::default() }))
+        };
+        let archive = if prefs.archived {
+            action("Unarchive", change(UpdateConversation { archived: Some(false), ..Default::default() }))
+        } else {
+            action("Archive", change(UpdateConversation { archived: Some(true), ..Default::default() }))
+        };
+        let unread = if self.session.roster.unread(conversation) > 0 {
+            action("Mark as read", Message::MarkRead(conversation))
+        } else {
+            action(
+                "Mark as unread",
+                change(UpdateConversation { marked_unread: Some(true), ..Default::default() }),
+            )
+        };
+        let menu = row![pin, archive, unread, action("Close", Message::ListMenu(None))].spacing(4);
+        column![entry, container(menu).padding([2, 6])].into()
+    }
+
+    /// Messages about the lists: their menu, the archive, pinning and marking.
+    pub(super) fn list_message(&mut self, message: Message) -> Task<Message> {
+        match message {
+            Message::ListMenu(conversation) => self.list_menu = conversation,
+            Message::ShowArchived(shown) => self.show_archived = shown,
+            Message::SetPrefs(conversation, change) => {
+                self.list_menu = None;
+                return self.set_prefs(conversation, change);
+            }
+            Message::MarkRead(conversation) => {
+                self.list_menu = None;
+                self.session.report_read(conversation);
+                if self.session.roster.prefs(conversation).marked_unread {
+                    let change = UpdateConversation { marked_unread: Some(false), ..Default::default() };
+                    return self.set_prefs(conversation, change);
+                }
+            }
+            Message::PrefsSaved(conversation, Ok(prefs)) => {
+                let frame = ServerFrame::ConversationUpdated { conversation_id: conversation, prefs };
+                self.session.roster.apply(&frame);
+            }
+            Message::PrefsSaved(_, Err(err)) => self.notice = Some(err.plain()),
+            _ => {}
+        }
+        Task::none()
+    }
+
+    /// Asks the server to pin, archive or mark a conversation (for every device of the user).
+    pub(super) fn set_prefs(
+        &self,
+        conversation: ConversationId,
+        change: UpdateConversation,
+    ) -> Task<Message> {
+        let api = self.session.api.clone();
+        let path = format!("/api/conversations/{conversation}");
+        Task::perform(async move { api.patch_json(&path, &change).await }, move |result| {
+            Message::PrefsSaved(conversation, result)
+        })
     }
 }

@@ -163,3 +163,55 @@ fn a_saved_display_name_shows_at_once() {
     let _ = home.update(Message::Profile(profile::Message::DisplayNameSaved(Ok(saved))));
     assert_eq!(home.user().display_name, "Alice L.");
 }
+
+#[test]
+fn conversations_are_pinned_archived_and_marked_unread_from_the_lists() {
+    use kith_shared::api::{ConversationKind, ConversationPrefs, UpdateConversation};
+    let (mut home, _frames) = connected();
+    let sync = crate::session::tests::sync_with(10, ConversationKind::Direct, 3, 3);
+    let _ = home.socket(socket::Event::Received(sync));
+    let settings = Settings::default();
+    let shows = |home: &Home, label: &str| {
+        let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+        ui.find(label).is_ok()
+    };
+    let clicked = |home: &Home, label: &str| {
+        let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+        ui.click(label).unwrap_or_else(|_| panic!("{label:?} in the lists"));
+        ui.into_messages().collect::<Vec<Message>>()
+    };
+
+    // A right click opens the entry's menu.
+    let _ = home.update(Message::ListMenu(Some(10)));
+    let produced = clicked(&home, "Pin");
+    let pin = UpdateConversation { pinned: Some(true), ..Default::default() };
+    assert!(matches!(produced.as_slice(), [Message::SetPrefs(10, change)] if *change == pin));
+    let pinned = ConversationPrefs { pinned: true, ..Default::default() };
+    let _ = home.update(Message::PrefsSaved(10, Ok(pinned)));
+    assert!(home.session.roster.prefs(10).pinned);
+    assert!(shows(&home, "pinned"), "the entry says it is pinned");
+
+    // Marked unread: a badge although everything was read.
+    let _ = home.update(Message::ListMenu(Some(10)));
+    let produced = clicked(&home, "Mark as unread");
+    assert!(matches!(produced.as_slice(), [Message::SetPrefs(10, c)] if c.marked_unread == Some(true)));
+    let marked = ServerFrame::ConversationUpdated {
+        conversation_id: 10,
+        prefs: ConversationPrefs { marked_unread: true, ..pinned },
+    };
+    let _ = home.socket(socket::Event::Received(marked));
+    assert_eq!(home.session.roster.unread(10), 1);
+
+    // Archived on another device: Bob leaves the friends for the folded archive.
+    let archived = ServerFrame::ConversationUpdated {
+        conversation_id: 10,
+        prefs: ConversationPrefs { archived: true, ..Default::default() },
+    };
+    let _ = home.socket(socket::Event::Received(archived));
+    assert!(!shows(&home, "Bob"), "archived conversations are folded away");
+    let produced = clicked(&home, "▸ Archived (1)");
+    for message in produced {
+        let _ = home.update(message);
+    }
+    assert!(shows(&home, "Bob"), "shown once the archive is unfolded");
+}
