@@ -4,7 +4,7 @@
 
 use super::{Chat, Event, Message, PAGE, counts_as_new, describe_notice, id};
 use crate::clock;
-use crate::emoji::{self, EmojiSet, Segment};
+use crate::emoji::{self, EmojiSet, Look, Segment};
 use crate::files::{self, Files, Picture};
 use crate::history::{Delivery, StoredMessage};
 use crate::roster::Roster;
@@ -290,17 +290,7 @@ impl Chat {
                     Some(seq) if self.can_recall(message) => Some(Message::Recall(seq)),
                     _ => None,
                 };
-                match emoji {
-                    Some(set) => widget::message_frame(
-                        rich_text(text, mine, set),
-                        sender,
-                        mine,
-                        mine,
-                        footer(),
-                        recall,
-                    ),
-                    None => widget::bubble(text.clone(), sender, mine, footer(), recall),
-                }
+                widget::message_frame(rich_text(text, mine, emoji), sender, mine, mine, footer(), recall)
             }
             Content::Recalled => {
                 let who = if mine {
@@ -400,20 +390,18 @@ pub(super) fn transfer_line<'a>(label: &str, key: &str, transfer: &files::Transf
     .into()
 }
 
-/// A message's text with the set's emoji drawn as pictures; one to three emoji alone are
-/// drawn large.
-fn rich_text<'a>(body: &str, mine: bool, set: &'a EmojiSet) -> Element<'a, Message> {
+/// A message's text with its emoji in colour: those of the server's set as its pictures,
+/// every other one in the colour emoji font; one to three emoji alone are drawn large.
+fn rich_text<'a>(body: &str, mine: bool, set: Option<&'a EmojiSet>) -> Element<'a, Message> {
     let parts = emoji::segments(body, set);
     if !parts.iter().any(|p| matches!(p, Segment::Emoji(_))) {
         return text(body.to_owned()).size(15).style(widget::message_text(mine)).into();
     }
     if emoji::only_emoji(body, set) {
-        let mut big = row![].spacing(4);
+        let mut big = row![].spacing(4).align_y(Alignment::Center);
         for part in &parts {
-            if let Segment::Emoji(e) = part
-                && let Some(handle) = set.picture(e)
-            {
-                big = big.push(image(handle.clone()).width(48).height(48));
+            if let Segment::Emoji(e) = part {
+                big = big.push(emoji_glyph(e, set, 48.0));
             }
         }
         return big.into();
@@ -425,11 +413,7 @@ fn rich_text<'a>(body: &str, mine: bool, set: &'a EmojiSet) -> Element<'a, Messa
             Segment::Word(word) => {
                 line = line.push(text(word.to_owned()).size(15).style(widget::message_text(mine)))
             }
-            Segment::Emoji(e) => {
-                if let Some(handle) = set.picture(e) {
-                    line = line.push(image(handle.clone()).width(20).height(20));
-                }
-            }
+            Segment::Emoji(e) => line = line.push(emoji_glyph(e, set, 20.0)),
             Segment::Break => {
                 lines = lines.push(line.wrap());
                 line = row![].align_y(Alignment::Center);
@@ -437,6 +421,14 @@ fn rich_text<'a>(body: &str, mine: bool, set: &'a EmojiSet) -> Element<'a, Messa
         }
     }
     lines.push(line.wrap()).into()
+}
+
+/// One emoji about `side` pixels wide: the set's picture, else the emoji in the colour font.
+fn emoji_glyph<'a>(emoji: &str, set: Option<&'a EmojiSet>, side: f32) -> Element<'a, Message> {
+    match emoji::look(emoji, set) {
+        Look::Picture(handle) => image(handle.clone()).width(side).height(side).into(),
+        Look::Font => widget::emoji(emoji, side),
+    }
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ pub(super) fn members_view<'a, Message: 'a>(
                 files.avatar(member.user.avatar_url.as_deref()),
                 24.0
             ),
-            text(member.user.display_name.clone()).size(13),
+            widget::emoji_text(&member.user.display_name, 13.0, widget::FONT, text::default),
             widget::presence_dot(member.online),
         ]
         .spacing(6)

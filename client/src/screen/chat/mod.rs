@@ -345,7 +345,9 @@ impl Chat {
     /// The title, presence of a friend and "Remove friend", or a group's "Group settings".
     fn header<'a>(&'a self, roster: &'a Roster, group: bool) -> Element<'a, Message> {
         let title = roster.title(self.conversation_id);
-        let mut header = row![text(title).size(20).font(BOLD)].spacing(10).align_y(Alignment::Center);
+        let mut header = row![widget::emoji_text(&title, 20.0, BOLD, text::default)]
+            .spacing(10)
+            .align_y(Alignment::Center);
         if let Some(kith_shared::frame::Target::User { id }) = roster.target(self.conversation_id)
             && let Some(friend) = roster.friends.get(&id)
         {
