@@ -2,9 +2,12 @@
 //! (`<data>/<host_port>/emoji/`, each picture checked against the manifest's SHA-256), then
 //! shown as colour pictures in the composer's panel and inside messages.
 //!
-//! Messages carry emoji as Unicode text. [`segments`] cuts a text into runs of words and the
-//! emoji of the set (grapheme clusters, so that skin tones, flags and families stay whole);
-//! the chat draws the words as text and the emoji as pictures.
+//! Messages carry emoji as Unicode text. [`segments`] cuts a text into runs of words and
+//! emoji (grapheme clusters, so that skin tones, flags, keycaps and families stay whole; which
+//! clusters are emoji comes from the Unicode emoji list of the `emojis` crate). The chat draws
+//! the words in the text font, the emoji the set has as its pictures, and every other emoji
+//! in the bundled colour emoji font ([`look`]): the text font has no glyphs for most of them,
+//! and black ones for a few.
 
 use crate::api::{Api, ApiError};
 use futures_util::StreamExt;
@@ -68,19 +71,49 @@ impl EmojiSet {
 pub enum Segment<'a> {
     /// A word with the spaces after it.
     Word(&'a str),
-    /// An emoji of the set.
+    /// An emoji: one grapheme cluster (with its skin tone, or a whole flag or family).
     Emoji(&'a str),
     /// The end of a line.
     Break,
 }
 
-/// Cuts `text` into words, the set's emoji and line ends, in order.
-pub fn segments<'a>(text: &'a str, set: &EmojiSet) -> Vec<Segment<'a>> {
+/// Whether a grapheme cluster is drawn as an emoji: an emoji of the Unicode list written
+/// fully qualified, a sequence of them (a family or flag written without U+FE0F too), or
+/// one the server's set has a picture of (a heart typed without U+FE0F). A lone character
+/// that is text unless U+FE0F follows it (©, ™, ↔, a bare ☺) stays text, as Unicode says.
+pub fn is_emoji(grapheme: &str, set: Option<&EmojiSet>) -> bool {
+    if grapheme.is_ascii() {
+        return false;
+    }
+    let listed = emojis::get(grapheme)
+        .is_some_and(|emoji| emoji.as_str() == grapheme || grapheme.chars().nth(1).is_some());
+    listed || set.is_some_and(|set| set.picture(grapheme).is_some())
+}
+
+/// How an emoji is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Look<'a> {
+    /// The server's picture of it.
+    Picture(&'a image::Handle),
+    /// In the bundled colour emoji font (`widget::EMOJI`), in a run of its own.
+    Font,
+}
+
+/// How to draw `emoji`: the set's picture when it has one, else the colour emoji font.
+pub fn look<'a>(emoji: &str, set: Option<&'a EmojiSet>) -> Look<'a> {
+    match set.and_then(|set| set.picture(emoji)) {
+        Some(handle) => Look::Picture(handle),
+        None => Look::Font,
+    }
+}
+
+/// Cuts `text` into words, emoji and line ends, in order.
+pub fn segments<'a>(text: &'a str, set: Option<&EmojiSet>) -> Vec<Segment<'a>> {
     let mut out = Vec::new();
     let mut word_start: Option<usize> = None;
     let mut after_space = false;
     for (at, grapheme) in text.grapheme_indices(true) {
-        let emoji = !grapheme.is_ascii() && set.picture(grapheme).is_some();
+        let emoji = is_emoji(grapheme, set);
         let newline = grapheme == "\n" || grapheme == "\r\n";
         let space = grapheme.chars().all(char::is_whitespace) && !newline;
         // A word ends before an emoji, a line end, or the first letter after spaces.
@@ -104,8 +137,8 @@ pub fn segments<'a>(text: &'a str, set: &EmojiSet) -> Vec<Segment<'a>> {
     out
 }
 
-/// Whether a text is one to three emoji of the set and nothing else (drawn large).
-pub fn only_emoji(text: &str, set: &EmojiSet) -> bool {
+/// Whether a text is one to three emoji and nothing else (drawn large).
+pub fn only_emoji(text: &str, set: Option<&EmojiSet>) -> bool {
     let parts = segments(text.trim(), set);
     !parts.is_empty() && parts.len() <= 3 && parts.iter().all(|p| matches!(p, Segment::Emoji(_)))
 }
@@ -231,7 +264,7 @@ pub mod tests {
         let set = sample();
         assert_eq!(set.entries.len(), 3, "the sample pictures are in static/emoji");
         assert_eq!(
-            segments("Hi there 😀 see you\nlater👍", &set),
+            segments("Hi there 😀 see you\nlater👍", Some(&set)),
             [
                 Segment::Word("Hi "),
                 Segment::Word("there "),
@@ -244,21 +277,100 @@ pub mod tests {
                 Segment::Emoji("👍"),
             ]
         );
-        // A heart typed without U+FE0F is found; an emoji not in the set stays text.
-        assert_eq!(segments("❤", &set), [Segment::Emoji("❤")]);
-        assert_eq!(segments("🦀 x", &set), [Segment::Word("🦀 "), Segment::Word("x")]);
-        // A skin tone keeps the thumb whole (not in the set: one word).
-        assert_eq!(segments("👍🏽", &set), [Segment::Word("👍🏽")]);
+        // A heart typed without U+FE0F is the set's picture; without the set it is text, as
+        // Unicode has it (the heart with U+FE0F is an emoji either way).
+        assert_eq!(segments("❤", Some(&set)), [Segment::Emoji("❤")]);
+        assert_eq!(segments("❤", None), [Segment::Word("❤")]);
+        assert_eq!(segments("❤\u{fe0f}", None), [Segment::Emoji("❤\u{fe0f}")]);
+        // An emoji the set has no picture of is an emoji too.
+        assert_eq!(
+            segments("🦀 x", Some(&set)),
+            [Segment::Emoji("🦀"), Segment::Word(" "), Segment::Word("x")]
+        );
+        // A skin tone keeps the thumb whole.
+        assert_eq!(segments("👍🏽", Some(&set)), [Segment::Emoji("👍🏽")]);
+        // Characters that are text unless U+FE0F follows stay text, and so do digits and #.
+        assert_eq!(
+            segments("© ™ ☺ #1", Some(&set)),
+            [Segment::Word("© "), Segment::Word("™ "), Segment::Word("☺ "), Segment::Word("#1")]
+        );
+    }
+
+    /// Sequences the set has no picture for: a family, a flag, a keycap, a skin tone, a
+    /// rainbow flag, a subdivision flag.
+    const SEQUENCES: [&str; 6] = ["👨‍👩‍👧", "🇩🇪", "1️⃣", "👍🏽", "🏳️‍🌈", "🏴󠁧󠁢󠁳󠁣󠁴󠁿"];
+
+    #[test]
+    fn emoji_sequences_stay_whole_and_are_drawn_as_emoji() {
+        let set = sample();
+        for emoji in SEQUENCES {
+            assert_eq!(segments(emoji, Some(&set)), [Segment::Emoji(emoji)], "{emoji} is one emoji");
+            assert_eq!(
+                segments(&format!("a {emoji} b"), Some(&set)),
+                [Segment::Word("a "), Segment::Emoji(emoji), Segment::Word(" "), Segment::Word("b")],
+                "{emoji} among words"
+            );
+            assert_eq!(look(emoji, Some(&set)), Look::Font, "{emoji}: no picture, the colour font");
+            assert!(only_emoji(emoji, Some(&set)), "{emoji} alone is drawn large");
+        }
+        // The set's pictures stay for what it has.
+        assert!(matches!(look("👍", Some(&set)), Look::Picture(_)));
+        assert!(matches!(look("❤", Some(&set)), Look::Picture(_)));
+        assert_eq!(look("👍", None), Look::Font, "no set yet: the font");
+    }
+
+    /// Every fully-qualified emoji of the Unicode list (the `emojis` crate), with every skin
+    /// tone.
+    fn every_emoji() -> impl Iterator<Item = &'static emojis::Emoji> {
+        emojis::iter().flat_map(|e| e.skin_tones().map_or_else(|| vec![e], Iterator::collect))
+    }
+
+    #[test]
+    fn every_emoji_of_the_unicode_list_is_drawn_in_colour() {
+        let set = sample();
+        let mut count = 0;
+        for emoji in every_emoji().map(emojis::Emoji::as_str) {
+            for set in [None, Some(&set)] {
+                // One emoji segment: a picture or a colour-font run, never the text font.
+                assert_eq!(segments(emoji, set), [Segment::Emoji(emoji)], "{}", emoji.escape_unicode());
+            }
+            count += 1;
+        }
+        assert!(count > 3900, "the whole list with its skin tones: {count}");
+    }
+
+    /// The Unicode version whose emoji characters the bundled font has.
+    const FONT_COVERS: emojis::UnicodeVersion = emojis::UnicodeVersion::new(15, 1);
+
+    #[test]
+    fn the_bundled_font_is_found_by_name_and_has_the_emoji() {
+        let face = ttf_parser::Face::parse(crate::widget::FONT_EMOJI, 0).expect("the emoji font parses");
+        let family = face
+            .names()
+            .into_iter()
+            .filter(|name| name.name_id == ttf_parser::name_id::FAMILY)
+            .find_map(|name| name.to_string());
+        assert_eq!(family.as_deref(), Some(crate::widget::EMOJI_FAMILY), "iced finds the font by this name");
+        let missing: Vec<&str> = every_emoji()
+            .filter(|e| e.unicode_version() <= FONT_COVERS)
+            .map(emojis::Emoji::as_str)
+            .filter(|e| {
+                e.chars().any(|c| !matches!(c, '\u{200d}' | '\u{fe0f}') && face.glyph_index(c).is_none())
+            })
+            .collect();
+        assert!(missing.is_empty(), "characters the font lacks: {missing:?}");
     }
 
     #[test]
     fn up_to_three_emoji_alone_are_drawn_large() {
         let set = sample();
-        assert!(only_emoji("😀", &set));
-        assert!(only_emoji(" 😀👍❤️ ", &set));
-        assert!(!only_emoji("😀😀😀😀", &set));
-        assert!(!only_emoji("ok 😀", &set));
-        assert!(!only_emoji("", &set));
+        let set = Some(&set);
+        assert!(only_emoji("😀", set));
+        assert!(only_emoji(" 😀👍❤️ ", set));
+        assert!(only_emoji("👍🏽🇩🇪", set), "emoji the set has no picture of too");
+        assert!(!only_emoji("😀😀😀😀", set));
+        assert!(!only_emoji("ok 😀", set));
+        assert!(!only_emoji("", set));
     }
 
     #[test]

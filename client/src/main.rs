@@ -81,6 +81,7 @@ fn main() -> iced::Result {
         .theme(App::theme)
         .font(widget::FONT_REGULAR)
         .font(widget::FONT_BOLD)
+        .font(widget::FONT_EMOJI)
         .default_font(widget::FONT)
         .window(window)
         .run()

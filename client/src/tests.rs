@@ -21,7 +21,7 @@ use std::time::Duration;
 
 pub(crate) fn fonts() -> iced::Settings {
     iced::Settings {
-        fonts: vec![widget::FONT_REGULAR.into(), widget::FONT_BOLD.into()],
+        fonts: vec![widget::FONT_REGULAR.into(), widget::FONT_BOLD.into(), widget::FONT_EMOJI.into()],
         default_font: widget::FONT,
         ..iced::Settings::default()
     }
@@ -922,6 +922,53 @@ fn the_emoji_panel_searches_and_inserts_and_messages_show_emoji_as_pictures() {
     // Escape closes the panel.
     let _ = app.update(Message::Home(home::Message::Escape));
     assert!(!home(&app).chat.as_ref().is_some_and(|c| c.emoji_open));
+}
+
+/// Renders one emoji as the chat draws an emoji it has no picture of, and counts the pixels
+/// of strong colour (the text font would draw an empty box, or a black glyph).
+fn coloured_pixels(emoji: &str, dir: &std::path::Path) -> usize {
+    let view: iced::Element<'_, ()> = widget::emoji(emoji, 96.0);
+    let mut ui = Simulator::with_size(fonts(), (160.0, 160.0), view);
+    let snapshot = ui.snapshot(&widget::theme(false)).expect("a snapshot");
+    let stem =
+        format!("emoji-{}", emoji.chars().map(|c| format!("{:x}", c as u32)).collect::<Vec<_>>().join("-"));
+    assert!(snapshot.matches_image(dir.join(&stem)).expect("the snapshot is written"));
+    let file = std::fs::read_dir(dir)
+        .expect("the folder")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| {
+            path.file_name().is_some_and(|name| name.to_string_lossy().starts_with(&format!("{stem}-")))
+        })
+        .expect("the snapshot's file");
+    let picture = image::open(file).expect("the snapshot decodes").to_rgba8();
+    picture
+        .pixels()
+        .filter(|pixel| {
+            let [r, g, b, _] = pixel.0;
+            r.max(g).max(b) - r.min(g).min(b) > 60
+        })
+        .count()
+}
+
+#[test]
+fn emoji_sequences_without_a_picture_are_drawn_in_colour() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A flag, a keycap, a skin tone, a rainbow flag, a subdivision flag, a ZWJ sequence, and
+    // an emoji the text font has a black glyph of. (Noto draws families grey: no test here.)
+    let samples = [
+        "🇩🇪",
+        "1\u{fe0f}\u{20e3}",
+        "👍🏽",
+        "🏳\u{fe0f}\u{200d}🌈",
+        "🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}",
+        "🧑\u{200d}🤝\u{200d}🧑",
+        "😀",
+    ];
+    for emoji in samples {
+        let coloured = coloured_pixels(emoji, dir.path());
+        assert!(coloured > 2000, "{emoji} is drawn in colour: {coloured} pixels of strong colour");
+    }
 }
 
 #[test]

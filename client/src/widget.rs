@@ -1,7 +1,11 @@
 //! The app's `Element` alias, its fonts and theme, and the small widgets every screen uses:
-//! avatar, presence dot, unread badge, dialog.
+//! avatar, presence dot, unread badge, dialog, text with colour emoji.
 
-use iced::widget::{button, center, column, container, image, mouse_area, opaque, row, stack, text};
+use crate::emoji::{self, Segment};
+use iced::widget::text::Span;
+use iced::widget::{
+    button, center, column, container, image, mouse_area, opaque, rich_text, row, span, stack, text,
+};
 use iced::{Alignment, Background, Border, Color, Font, Length, Theme, font};
 
 pub type Element<'a, Message> = iced::Element<'a, Message>;
@@ -11,6 +15,45 @@ pub const FONT_REGULAR: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf")
 pub const FONT_BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
 pub const FONT: Font = Font::with_name("DejaVu Sans");
 pub const BOLD: Font = Font { weight: font::Weight::Bold, ..FONT };
+
+/// The bundled colour emoji font (Noto Color Emoji 2.042, SIL OFL 1.1, 11 MB): every emoji
+/// the server's pictures do not cover is drawn with it, each emoji in a run of its own (the
+/// text font has no glyphs for most emoji, and black ones for some).
+pub const FONT_EMOJI: &[u8] = include_bytes!("../assets/fonts/NotoColorEmoji.ttf");
+/// The family name inside that font, which iced finds it by.
+pub const EMOJI_FAMILY: &str = "Noto Color Emoji";
+pub const EMOJI: Font = Font::with_name(EMOJI_FAMILY);
+
+/// How wide the emoji font's pictures are, in ems.
+const EMOJI_EM_WIDTH: f32 = 1.25;
+
+/// One emoji in the colour font, about `side` pixels wide.
+pub fn emoji<'a, Message: 'a>(emoji: &str, side: f32) -> Element<'a, Message> {
+    text(emoji.to_owned()).font(EMOJI).size(side / EMOJI_EM_WIDTH).into()
+}
+
+/// A text whose emoji are drawn in colour: its words in `font`, each emoji a span of the
+/// colour emoji font. For names and quoted messages. (Without emoji it is a plain text.)
+pub fn emoji_text<'a, Message: 'a>(
+    body: &str,
+    size: f32,
+    font: Font,
+    style: impl Fn(&Theme) -> text::Style + 'a,
+) -> Element<'a, Message> {
+    let parts = emoji::segments(body, None);
+    if !parts.iter().any(|part| matches!(part, Segment::Emoji(_))) {
+        return text(body.to_owned()).size(size).font(font).style(style).into();
+    }
+    let spans: Vec<Span<'a, (), Font>> = parts
+        .into_iter()
+        .map(|part| match part {
+            Segment::Word(word) => span(word.to_owned()),
+            Segment::Emoji(emoji) => span(emoji.to_owned()).font(EMOJI),
+            Segment::Break => span("\n"),
+        })
+        .collect();
+    rich_text(spans).size(size).font(font).style(style).into()
+}
 
 /// The app's colours: a calm blue on light grey, or on dark grey.
 pub fn theme(dark: bool) -> Theme {
@@ -141,20 +184,6 @@ pub fn badge<'a, Message: 'a>(count: i64) -> Option<Element<'a, Message>> {
     })
 }
 
-/// One chat message: own messages on the right in the primary colour, others on the left
-/// with the sender's name; under it `footer` (the time, and "sending…" or "not sent") and,
-/// when given, a Recall button that sends `recall`.
-pub fn bubble<'a, Message: Clone + 'a>(
-    body: String,
-    sender: Option<String>,
-    mine: bool,
-    footer: String,
-    recall: Option<Message>,
-) -> Element<'a, Message> {
-    let body = text(body).size(15).style(message_text(mine));
-    message_frame(body.into(), sender, mine, mine, footer, recall)
-}
-
 /// A message's frame around any `body` (a picture, a file card): on the right in the accent
 /// colour when `tinted`, else light grey; the sender's name above, `footer` and the optional
 /// Recall button below.
@@ -168,7 +197,7 @@ pub fn message_frame<'a, Message: Clone + 'a>(
 ) -> Element<'a, Message> {
     let mut content = column![].spacing(2);
     if let Some(sender) = sender {
-        content = content.push(text(sender).size(12).font(BOLD).style(text::secondary));
+        content = content.push(emoji_text(&sender, 12.0, BOLD, text::secondary));
     }
     content = content.push(body);
     let bubble =

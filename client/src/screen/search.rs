@@ -136,7 +136,7 @@ impl Search {
             let line = column![
                 row![text(title).size(13).font(BOLD), text(byline).size(12).style(text::secondary)]
                     .spacing(8),
-                text(what).size(14),
+                widget::emoji_text(&what, 14.0, widget::FONT, text::default),
             ]
             .spacing(2);
             content = content.push(

@@ -1,0 +1,508 @@
+//! A conversation: its messages from the local cache with their local times and day
+//! separators, who is typing, recall of one's own recent messages, and the composer (Enter
+//! sends, Shift+Enter starts a new line; editing tells the others one is typing).
+//!
+//! Here: the chat's state, its `Message` and `Event`, `update` and the layout of the whole.
+//! [`log`] draws the message log, [`composer`] the message field and the files waiting to be
+//! sent, [`emoji_picker`] the emoji panel, [`members`] a group's members beside the chat.
+
+mod composer;
+mod emoji_picker;
+mod log;
+mod members;
+
+/// The window tests check the placeholder against the field's width.
+#[cfg(test)]
+pub use composer::placeholder;
+pub use log::scroll_to_first_unread;
+pub use members::MEMBERS_FROM;
+
+use crate::clock;
+use crate::emoji::EmojiSet;
+use crate::files::Files;
+use crate::history::{Delivery, StoredMessage};
+use crate::roster::Roster;
+use crate::socket;
+use crate::widget::{self, BOLD, Element};
+use iced::widget::{button, container, row, text, text_editor};
+use iced::{Alignment, Length};
+use kith_shared::UserId;
+use kith_shared::api::ConversationId;
+use kith_shared::frame::{Content, Notice};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Widget ids, for focus and tests.
+pub mod id {
+    pub const COMPOSER: &str = "chat-composer";
+    pub const LOG: &str = "chat-log";
+    pub const EMOJI_SEARCH: &str = "chat-emoji-search";
+    /// The "New messages" divider above the first message unread when the chat opened.
+    pub const UNREAD: &str = "chat-unread";
+
+    /// The emoji panel's cell of the emoji with this code.
+    pub fn emoji(code: &str) -> String {
+        format!("chat-emoji-{code}")
+    }
+}
+
+/// Messages read from the cache at first, and added each time the user scrolls to the top.
+pub const PAGE: u32 = 100;
+
+/// A file waiting above the composer, with its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staged {
+    pub path: PathBuf,
+    pub size: u64,
+}
+
+pub struct Chat {
+    pub conversation_id: ConversationId,
+    /// The user: their messages sit on the right and can be recalled.
+    pub me: UserId,
+    pub messages: Vec<StoredMessage>,
+    pub composer: text_editor::Content,
+    pub error: Option<String>,
+    /// Good news to show under the composer (a copy saved).
+    pub info: Option<String>,
+    /// The time the view compares against (recall window, "Today"), refreshed by the owner.
+    pub now_ms: i64,
+    /// When the last typing notice went out.
+    pub typing_sent: Option<Instant>,
+    /// Offline: the history can be read, nothing written.
+    pub read_only: bool,
+    /// The server's limits (longest message, recall window), from its `welcome`.
+    pub limits: socket::Limits,
+    /// How many of the newest messages to read from the cache.
+    pub limit: u32,
+    /// Older messages were asked for and have not arrived yet.
+    pub loading_older: bool,
+    /// The emoji panel is open, filtered by this query.
+    pub emoji_open: bool,
+    pub emoji_query: String,
+    /// While the user reads further up, messages after this sequence number are held back
+    /// (the view does not move) and counted on the "new messages" chip.
+    pub hold_after: Option<i64>,
+    /// The hold comes from a jump to a search result: it stays until the user scrolls.
+    pub pinned: bool,
+    /// The message a search jumped to, marked in the log.
+    pub highlight: Option<i64>,
+    /// Messages up to this sequence number had been read when the chat opened: they are not
+    /// news on the chip (None: not known, every held message counts).
+    pub read_upto: Option<i64>,
+    /// The chat opened with unread messages: those after this sequence number are marked by
+    /// a "New messages" divider.
+    pub unread_after: Option<i64>,
+    /// The view is still to be moved to the divider, once the messages are laid out.
+    pub start_at_unread: bool,
+    /// How far the log was last scrolled up from the newest message.
+    pub from_bottom: f32,
+    /// A panel covered the chat, so its log was made afresh: it is being put back at
+    /// `from_bottom`, and what it reports until then is not the user's scrolling.
+    pub restoring: bool,
+    /// "Remove friend" was clicked once: the header asks again.
+    pub confirm_unfriend: bool,
+    /// Files dropped on the window or chosen, shown (pictures previewed) until sent.
+    pub staged: Vec<Staged>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Edit(text_editor::Action),
+    Send,
+    /// Recall one's own message with this sequence number.
+    Recall(i64),
+    /// The log was scrolled: how far its view is from the oldest and the newest message.
+    Scrolled {
+        from_top: f32,
+        from_bottom: f32,
+    },
+    /// The "new messages" chip was clicked.
+    JumpToNewest,
+    /// The log is back where it was before a panel covered the chat.
+    Restored,
+    /// Save a received file (or image) into the files folder.
+    Download {
+        upload_id: String,
+        name: String,
+    },
+    /// Stop the transfer with this key.
+    CancelTransfer(String),
+    /// Open a file with the system's program for it.
+    OpenFile(PathBuf),
+    /// Show the folder a file is in.
+    ShowInFolder(PathBuf),
+    /// Open the group's settings.
+    ManageGroup,
+    /// First click on "Remove friend": ask again.
+    AskUnfriend,
+    /// The answer: remove (true) or not.
+    Unfriend(bool),
+    /// Open or close the emoji panel.
+    ToggleEmoji,
+    EmojiQuery(String),
+    /// Put this emoji into the composer where the cursor is.
+    InsertEmoji(String),
+    /// Escape: close the emoji panel.
+    ClosePanels,
+    /// Open a picture in the viewer.
+    ViewImage {
+        upload_id: String,
+        name: String,
+    },
+    /// Send the files waiting above the composer.
+    SendStaged,
+    /// Take this waiting file back.
+    Unstage(usize),
+    /// Choose files to send from this computer.
+    Attach,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The user sends this text.
+    Send(String),
+    /// The user is typing: tell the others.
+    Typing,
+    /// The user recalls their message `seq`.
+    Recall(i64),
+    /// Read more of the history from the cache (the limit grew).
+    LoadOlder,
+    /// Scroll the log to the newest message.
+    ScrollToNewest,
+    Download {
+        upload_id: String,
+        name: String,
+    },
+    CancelTransfer(String),
+    OpenFile(PathBuf),
+    ShowInFolder(PathBuf),
+    ManageGroup,
+    /// End the friendship with the other side of this one-to-one chat.
+    Unfriend,
+    ViewImage {
+        upload_id: String,
+        name: String,
+    },
+    /// Upload and send these files.
+    SendFiles(Vec<PathBuf>),
+    /// Send this text and these files.
+    SendWithFiles(String, Vec<PathBuf>),
+    Attach,
+}
+
+impl Chat {
+    pub fn new(conversation_id: ConversationId, me: UserId) -> Self {
+        Self {
+            conversation_id,
+            me,
+            messages: Vec::new(),
+            composer: text_editor::Content::new(),
+            error: None,
+            info: None,
+            now_ms: clock::now_ms(),
+            typing_sent: None,
+            read_only: false,
+            limits: socket::Limits::default(),
+            limit: PAGE,
+            loading_older: false,
+            hold_after: None,
+            emoji_open: false,
+            emoji_query: String::new(),
+            pinned: false,
+            highlight: None,
+            read_upto: None,
+            unread_after: None,
+            start_at_unread: false,
+            from_bottom: 0.0,
+            restoring: false,
+            confirm_unfriend: false,
+            staged: Vec::new(),
+        }
+    }
+
+    pub fn update(&mut self, message: Message) -> Option<Event> {
+        let reading = match &message {
+            Message::Edit(action) => !action.is_edit(),
+            Message::Scrolled { .. } | Message::JumpToNewest | Message::Restored => true,
+            Message::OpenFile(_) | Message::ShowInFolder(_) => true,
+            Message::AskUnfriend | Message::Unfriend(_) => false,
+            Message::ManageGroup
+            | Message::ToggleEmoji
+            | Message::EmojiQuery(_)
+            | Message::InsertEmoji(_) => false,
+            Message::ClosePanels | Message::ViewImage { .. } => true,
+            Message::SendStaged | Message::Unstage(_) | Message::Attach => false,
+            Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
+                false
+            }
+        };
+        if self.read_only && !reading {
+            return None;
+        }
+        match message {
+            Message::Restored => {
+                self.restoring = false;
+                None
+            }
+            Message::Scrolled { .. } if self.restoring => None,
+            Message::Scrolled { from_top, from_bottom } => self.scrolled(from_top, from_bottom),
+            Message::JumpToNewest => {
+                self.follow();
+                Some(Event::ScrollToNewest)
+            }
+            Message::Download { upload_id, name } => Some(Event::Download { upload_id, name }),
+            Message::CancelTransfer(key) => Some(Event::CancelTransfer(key)),
+            Message::OpenFile(path) => Some(Event::OpenFile(path)),
+            Message::ShowInFolder(path) => Some(Event::ShowInFolder(path)),
+            Message::ManageGroup => Some(Event::ManageGroup),
+            Message::AskUnfriend => {
+                self.confirm_unfriend = true;
+                None
+            }
+            Message::Unfriend(sure) => {
+                let asked = std::mem::take(&mut self.confirm_unfriend);
+                (sure && asked).then_some(Event::Unfriend)
+            }
+            Message::ToggleEmoji => {
+                self.toggle_emoji();
+                None
+            }
+            Message::ClosePanels => {
+                self.emoji_open = false;
+                None
+            }
+            Message::EmojiQuery(query) => {
+                self.emoji_query = query;
+                None
+            }
+            Message::InsertEmoji(emoji) => self.insert_emoji(emoji),
+            Message::ViewImage { upload_id, name } => Some(Event::ViewImage { upload_id, name }),
+            Message::Attach => Some(Event::Attach),
+            Message::SendStaged => self.send_staged(),
+            Message::Unstage(index) => {
+                if index < self.staged.len() {
+                    self.staged.remove(index);
+                }
+                None
+            }
+            Message::Edit(action) => self.edit(action),
+            Message::Recall(seq) => {
+                let recallable = self.messages.iter().any(|m| m.seq == Some(seq) && self.can_recall(m));
+                if !recallable {
+                    let seconds = self.limits.recall_window_ms / 1000;
+                    self.error =
+                        Some(format!("Messages can be recalled for {seconds} seconds after sending."));
+                    return None;
+                }
+                self.error = None;
+                Some(Event::Recall(seq))
+            }
+            Message::Send => self.send(),
+        }
+    }
+
+    /// One's own text message, stored by the server, within the recall window.
+    pub fn can_recall(&self, message: &StoredMessage) -> bool {
+        message.delivery == Delivery::Sent
+            && message.seq.is_some()
+            && message.sender_id == Some(self.me)
+            && matches!(message.content, Content::Text { .. })
+            && self.now_ms.saturating_sub(message.sent_at) < self.limits.recall_window_ms
+    }
+
+    /// Whether some message can still be recalled (the owner keeps a clock running then).
+    pub fn has_recallable(&self) -> bool {
+        self.messages.iter().any(|m| self.can_recall(m))
+    }
+
+    /// The conversation; `typing` says who is typing in it, if anyone.
+    pub fn view<'a>(
+        &'a self,
+        roster: &'a Roster,
+        typing: Option<String>,
+        files: &'a Files,
+        emoji: Option<&'a EmojiSet>,
+        width: f32,
+    ) -> Element<'a, Message> {
+        let group = roster.groups.contains_key(&self.conversation_id);
+        let header = self.header(roster, group);
+        let log = self.log_view(roster, group, files, emoji);
+        let bottom = self.composer_area(typing, files, emoji);
+        let conversation = iced::widget::column![header, log, bottom].spacing(8);
+        // The members beside the chat when there is room; the conversation keeps its place
+        // in the widget tree either way.
+        let mut room = row![conversation].spacing(members::MEMBERS_SPACING);
+        let mut widest = CHAT_MAX_WIDTH;
+        if group && width >= MEMBERS_FROM {
+            room = room.push(members::members_view(roster, self.conversation_id, files));
+            widest += members::MEMBERS_SPACING + members::MEMBERS_WIDTH;
+        }
+        // (The cap sits on a container of its own: a row stretches a filling child past it.)
+        container(container(room).max_width(widest)).center_x(Length::Fill).into()
+    }
+
+    /// The title, presence of a friend and "Remove friend", or a group's "Group settings".
+    fn header<'a>(&'a self, roster: &'a Roster, group: bool) -> Element<'a, Message> {
+        let title = roster.title(self.conversation_id);
+        let mut header = row![widget::emoji_text(&title, 20.0, BOLD, text::default)]
+            .spacing(10)
+            .align_y(Alignment::Center);
+        if let Some(kith_shared::frame::Target::User { id }) = roster.target(self.conversation_id)
+            && let Some(friend) = roster.friends.get(&id)
+        {
+            header = header.push(widget::presence_dot(friend.online));
+            header = header
+                .push(text(if friend.online { "online" } else { "offline" }).size(13).style(text::secondary));
+            if !self.read_only {
+                header = header.push(iced::widget::space().width(Length::Fill));
+                header = if self.confirm_unfriend {
+                    header
+                        .push(
+                            button(text("Remove friend: sure?").size(13))
+                                .style(button::danger)
+                                .padding([4, 10])
+                                .on_press(Message::Unfriend(true)),
+                        )
+                        .push(
+                            button(text("Cancel").size(13))
+                                .style(button::text)
+                                .on_press(Message::Unfriend(false)),
+                        )
+                } else {
+                    header.push(
+                        button(text("Remove friend").size(13))
+                            .style(button::secondary)
+                            .padding([4, 10])
+                            .on_press(Message::AskUnfriend),
+                    )
+                };
+            }
+        }
+        if group && !self.read_only {
+            if roster.groups.get(&self.conversation_id).is_some_and(|g| g.muted) {
+                header = header.push(text("muted").size(13).style(text::secondary));
+            }
+            header = header.push(iced::widget::space().width(Length::Fill)).push(
+                button(text("Group settings").size(13))
+                    .style(button::secondary)
+                    .padding([4, 10])
+                    .on_press(Message::ManageGroup),
+            );
+        }
+        header.into()
+    }
+}
+
+/// A picture, file or sticker in words (None for text and events): "Picture: cat.jpg".
+pub fn attachment_words(content: &Content) -> Option<String> {
+    let named =
+        |kind: &str, name: &str| if name.is_empty() { kind.to_owned() } else { format!("{kind}: {name}") };
+    match content {
+        Content::Image { name, .. } => Some(named("Picture", name)),
+        Content::File { name, .. } => Some(named("File", name)),
+        Content::Sticker { code } => Some(format!("Sticker :{code}:")),
+        _ => None,
+    }
+}
+
+/// Whether a message counts as news (not a recall marker or a group notice).
+fn counts_as_new(content: &Content) -> bool {
+    !matches!(content, Content::Recall { .. } | Content::Notice { .. } | Content::Recalled)
+}
+
+/// The widest the conversation gets; a wider window centres it.
+pub const CHAT_MAX_WIDTH: f32 = 900.0;
+
+/// A group event in words.
+pub fn describe_notice(notice: &Notice) -> String {
+    match notice {
+        Notice::Created { name, .. } => format!("{name} created the group"),
+        Notice::Joined { name, .. } => format!("{name} joined"),
+        Notice::Left { name, .. } => format!("{name} left"),
+        Notice::Removed { name, .. } => format!("{name} was removed"),
+        Notice::OwnerChanged { name, .. } => format!("{name} is now the owner"),
+        Notice::Dissolved { .. } => "The group was dissolved".to_owned(),
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    pub(crate) fn typed(text: &str) -> Chat {
+        let mut chat = Chat::new(3, 7);
+        chat.composer = text_editor::Content::with_text(text);
+        chat
+    }
+
+    pub(crate) fn sent(seq: i64, sender: UserId, sent_at: i64) -> StoredMessage {
+        StoredMessage {
+            local_id: seq,
+            conversation_id: 3,
+            seq: Some(seq),
+            server_id: Some(100 + seq),
+            client_id: None,
+            sender_id: Some(sender),
+            sent_at,
+            content: Content::Text { text: format!("m{seq}") },
+            delivery: Delivery::Sent,
+        }
+    }
+
+    pub(crate) fn paste(text: &str) -> Message {
+        Message::Edit(text_editor::Action::Edit(text_editor::Edit::Paste(std::sync::Arc::new(text.into()))))
+    }
+
+    #[test]
+    fn the_servers_limits_decide_length_and_recall() {
+        let now = 1_800_000_000_000;
+        let mut chat = typed(&"x".repeat(11));
+        chat.now_ms = now;
+        chat.limits = socket::Limits { max_text_chars: 10, recall_window_ms: 5_000 };
+        assert_eq!(chat.update(Message::Send), None, "over this server's limit");
+        assert_eq!(chat.error.as_deref(), Some("A message has at most 10 characters."));
+        assert!(chat.can_recall(&sent(1, 7, now - 4_000)));
+        assert!(!chat.can_recall(&sent(2, 7, now - 6_000)), "outside this server's window");
+    }
+
+    #[test]
+    fn only_own_recent_sent_text_can_be_recalled() {
+        let now = 1_800_000_000_000;
+        let mut chat = typed("");
+        chat.now_ms = now;
+        let mine = sent(1, 7, now - 1_000);
+        let theirs = sent(2, 8, now - 1_000);
+        let old = sent(3, 7, now - chat.limits.recall_window_ms);
+        let pending = StoredMessage { seq: None, delivery: Delivery::Pending, ..sent(4, 7, now) };
+        let recalled = StoredMessage { content: Content::Recalled, ..sent(5, 7, now) };
+        assert!(chat.can_recall(&mine));
+        assert!(!chat.can_recall(&theirs));
+        assert!(!chat.can_recall(&old));
+        assert!(!chat.can_recall(&pending));
+        assert!(!chat.can_recall(&recalled));
+
+        chat.messages = vec![mine, theirs, old];
+        assert!(chat.has_recallable());
+        assert_eq!(chat.update(Message::Recall(1)), Some(Event::Recall(1)));
+        assert_eq!(chat.update(Message::Recall(3)), None, "the window has passed");
+        assert!(chat.error.is_some());
+        chat.now_ms = now + chat.limits.recall_window_ms;
+        assert!(!chat.has_recallable());
+    }
+
+    #[test]
+    fn notices_read_as_sentences() {
+        assert_eq!(describe_notice(&Notice::Joined { user_id: 1, name: "Bob".into() }), "Bob joined");
+        assert_eq!(describe_notice(&Notice::Dissolved { by: 1 }), "The group was dissolved");
+    }
+
+    #[test]
+    fn offline_chats_scroll_but_do_not_send() {
+        let mut chat = typed("hello");
+        chat.read_only = true;
+        assert_eq!(chat.update(Message::Send), None);
+        chat.update(Message::Scrolled { from_top: 0.0, from_bottom: 300.0 });
+        assert!(chat.hold_after.is_some());
+    }
+}
