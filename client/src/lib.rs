@@ -21,6 +21,7 @@ mod settings;
 mod signed_in;
 pub mod socket;
 mod sound;
+mod transfer;
 pub mod trust;
 mod widget;
 

@@ -956,7 +956,7 @@ fn file_actions<'a>(upload_id: &str, name: &str, size: u64, files: &'a Files) ->
 }
 
 /// A transfer under way: what, how far, and a Cancel button.
-fn transfer_line<'a>(label: &str, key: &str, transfer: &files::Transfer) -> Element<'a, Message> {
+fn transfer_line<'a>(label: &str, key: &str, transfer: &crate::transfer::Transfer) -> Element<'a, Message> {
     let words =
         format!("{label} · {} of {}", files::human_size(transfer.done), files::human_size(transfer.total));
     column![
