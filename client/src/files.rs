@@ -104,7 +104,7 @@ pub async fn thumbnail(api: Api, upload_id: String, cache: Option<PathBuf>) -> R
     {
         return Ok(bytes);
     }
-    let bytes = api.bytes(&format!("/api/files/{upload_id}/thumbnail")).await?;
+    let bytes = api.thumbnail(&upload_id).await?;
     if let Some(kept) = kept {
         // A copy for next time; without it the picture comes from the server again.
         let write = async {

@@ -217,14 +217,7 @@ async fn upload_file(
         }
         chunk
     });
-    let request = api
-        .transfer(reqwest::Method::POST, "/api/files")
-        .query(&[("name", name.as_str())])
-        .header(reqwest::header::CONTENT_LENGTH, total)
-        .body(reqwest::Body::wrap_stream(body));
-    let response = api.execute(request).await?;
-    let body = response.bytes().await.map_err(|err| api.transport_error(err))?;
-    serde_json::from_slice(&body).map_err(|err| TransferError::Api(ApiError::Unexpected(err.to_string())))
+    Ok(api.upload(&name, total, reqwest::Body::wrap_stream(body)).await?)
 }
 
 /// A `.part` file that is removed unless the download completes.
@@ -249,8 +242,7 @@ async fn download_file(
         TransferError::Local(format!("Cannot {what} {}: {err}", path.display()))
     };
     tokio::fs::create_dir_all(folder).await.map_err(|err| local("create", folder, err))?;
-    let request = api.transfer(reqwest::Method::GET, &format!("/api/files/{upload_id}/content"));
-    let mut response = api.execute(request).await?;
+    let mut response = api.download(upload_id).await?;
     let total = response.content_length().unwrap_or(0);
     let part_path = folder.join(format!(".{}.part", uuid::Uuid::new_v4()));
     let part = PartFile(Some(part_path.clone()));
@@ -276,7 +268,7 @@ async fn download_file(
     drop(part);
     // The server may delete its copy once every receiver has it; failing to say so only
     // keeps it there until it expires.
-    if let Err(err) = api.post_empty(&format!("/api/files/{upload_id}/received")).await {
+    if let Err(err) = api.file_received(upload_id).await {
         tracing::debug!(%err, upload_id, "cannot confirm a download");
     }
     Ok(target)

@@ -199,7 +199,7 @@ async fn a_picture_saved_here_still_shows_after_a_restart_once_the_server_delete
     // The server lets its copy and the thumbnail go.
     let api = bob.main().session.api.clone();
     let deadline = Instant::now() + PATIENCE;
-    while api.bytes(&format!("/api/files/{upload_id}/thumbnail")).await.is_ok() {
+    while api.thumbnail(&upload_id).await.is_ok() {
         assert!(Instant::now() < deadline, "timed out waiting until the server deletes the file");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
