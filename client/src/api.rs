@@ -4,9 +4,13 @@
 use crate::address::ServerAddress;
 use crate::trust::{CertificateProblem, TlsTarget, Trust};
 use kith_shared::ErrorCode;
+use kith_shared::UserId;
 use kith_shared::api::{
-    self, ChangePasswordRequest, Health, LoginRequest, LoginResponse, RegisterRequest, UpdateProfileRequest,
-    UserProfile,
+    self, ChangePasswordRequest, ConversationId, CreateGroupRequest, EmojiManifest, FileInfo, Friend,
+    FriendRequestOutcome, FriendRequests, GroupId, GroupMember, GroupProfile, GroupRequest, GroupRequestBody,
+    Health, HistoryPage, HistoryQuery, LoginRequest, LoginResponse, MemberCursor, MuteRequest, MyGroup,
+    RegisterRequest, Role, SearchQuery, SendFriendRequest, SetRoleRequest, TransferOwnershipRequest,
+    UpdateGroupRequest, UpdateProfileRequest, UploadQuery, UserProfile, UserSearchHit,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -202,6 +206,127 @@ impl Api {
         self.call_empty(self.authed(self.http.post(self.url("/api/me/password"))).json(request)).await
     }
 
+    /// `GET /api/me`: the user's own profile (a kept token still works when this answers).
+    pub async fn me(&self) -> Result<UserProfile, ApiError> {
+        self.get_json("/api/me").await
+    }
+
+    /// `PUT /api/me/avatar` with the picture's bytes; the profile with its new avatar address.
+    pub async fn set_avatar(&self, picture: Vec<u8>) -> Result<UserProfile, ApiError> {
+        self.call(self.authed(self.http.put(self.url("/api/me/avatar"))).body(picture)).await
+    }
+
+    /// A user's avatar, at the address the server gave in their profile
+    /// (`/api/users/{id}/avatar?v=N`).
+    pub async fn avatar(&self, url: &str) -> Result<Vec<u8>, ApiError> {
+        self.bytes(url).await
+    }
+
+    /// `GET /api/users/search?q=&offset=&limit=`
+    pub async fn search_users(&self, query: &SearchQuery) -> Result<Vec<UserSearchHit>, ApiError> {
+        self.get_query("/api/users/search", query).await
+    }
+
+    /// `GET /api/friends`
+    pub async fn friends(&self) -> Result<Vec<Friend>, ApiError> {
+        self.get_json("/api/friends").await
+    }
+
+    /// `DELETE /api/friends/{user_id}`
+    pub async fn remove_friend(&self, user: UserId) -> Result<(), ApiError> {
+        self.delete(&format!("/api/friends/{user}")).await
+    }
+
+    /// `GET /api/friend-requests`: the requests to and from the user.
+    pub async fn friend_requests(&self) -> Result<FriendRequests, ApiError> {
+        self.get_json("/api/friend-requests").await
+    }
+
+    /// `POST /api/friend-requests`
+    pub async fn ask_friend(&self, request: &SendFriendRequest) -> Result<FriendRequestOutcome, ApiError> {
+        self.post_json("/api/friend-requests", request).await
+    }
+
+    /// `POST /api/friend-requests/{id}/accept`, or `/refuse`.
+    pub async fn answer_friend_request(&self, id: i64, accept: bool) -> Result<(), ApiError> {
+        self.post_empty(&format!("/api/friend-requests/{id}/{}", answer(accept))).await
+    }
+
+    /// `DELETE /api/friend-requests/{id}`: the user's own request, withdrawn.
+    pub async fn withdraw_friend_request(&self, id: i64) -> Result<(), ApiError> {
+        self.delete(&format!("/api/friend-requests/{id}")).await
+    }
+
+    /// `GET /api/groups`: the user's groups.
+    pub async fn groups(&self) -> Result<Vec<MyGroup>, ApiError> {
+        self.get_json("/api/groups").await
+    }
+
+    /// `POST /api/groups`: the new group, the user its owner.
+    pub async fn create_group(&self, request: &CreateGroupRequest) -> Result<MyGroup, ApiError> {
+        self.post_json("/api/groups", request).await
+    }
+
+    /// `GET /api/groups/search?q=&offset=&limit=`
+    pub async fn search_groups(&self, query: &SearchQuery) -> Result<Vec<GroupProfile>, ApiError> {
+        self.get_query("/api/groups/search", query).await
+    }
+
+    /// `POST /api/group-requests/{id}/accept`, or `/refuse`: an application to a group the user
+    /// moderates, or an invitation to the user.
+    pub async fn answer_group_request(&self, id: i64, accept: bool) -> Result<(), ApiError> {
+        self.post_empty(&format!("/api/group-requests/{id}/{}", answer(accept))).await
+    }
+
+    /// The routes of one group: `api.group(id).members()`, …
+    pub fn group(&self, id: GroupId) -> Group<'_> {
+        Group { api: self, id }
+    }
+
+    /// The routes of one conversation: `api.conversation(id).receipts()`, …
+    pub fn conversation(&self, id: ConversationId) -> Conversation<'_> {
+        Conversation { api: self, id }
+    }
+
+    /// `GET /api/emoji`: the server's emoji set.
+    pub async fn emoji(&self) -> Result<EmojiManifest, ApiError> {
+        self.get_json("/api/emoji").await
+    }
+
+    /// `GET /static/emoji/{image}`: one picture of the emoji set, by its file name in the manifest.
+    pub async fn emoji_picture(&self, image: &str) -> Result<Vec<u8>, ApiError> {
+        self.bytes(&format!("/static/emoji/{}", segment(image)?)).await
+    }
+
+    /// `POST /api/files?name=NAME` with the file's `size` bytes streamed from `body`.
+    pub async fn upload(&self, name: &str, size: u64, body: reqwest::Body) -> Result<FileInfo, ApiError> {
+        let request = self
+            .transfer(reqwest::Method::POST, "/api/files")
+            .query(&UploadQuery { name: name.to_owned() })
+            .header(reqwest::header::CONTENT_LENGTH, size)
+            .body(body);
+        self.call(request).await
+    }
+
+    /// `GET /api/files/{id}/content`: the answer, to be read as a stream.
+    pub async fn download(&self, upload_id: &str) -> Result<reqwest::Response, ApiError> {
+        let path = format!("/api/files/{}/content", segment(upload_id)?);
+        self.execute(self.transfer(reqwest::Method::GET, &path)).await
+    }
+
+    /// `POST /api/files/{id}/received`: this receiver has the file (the server may let it go).
+    pub async fn file_received(&self, upload_id: &str) -> Result<(), ApiError> {
+        self.post_empty(&format!("/api/files/{}/received", segment(upload_id)?)).await
+    }
+
+    /// `GET /api/files/{id}/thumbnail`: an image's thumbnail (PNG).
+    pub async fn thumbnail(&self, upload_id: &str) -> Result<Vec<u8>, ApiError> {
+        self.bytes(&format!("/api/files/{}/thumbnail", segment(upload_id)?)).await
+    }
+
+    // The requests the typed calls above are made of. The main window and the session still
+    // name some routes themselves through these.
+
     /// `GET` of a path on the server that returns raw bytes (avatars).
     pub async fn bytes(&self, path: &str) -> Result<Vec<u8>, ApiError> {
         let response = self.send(self.authed(self.http.get(self.url(path)))).await?;
@@ -336,6 +461,101 @@ impl Api {
     }
 }
 
+/// The last word of the routes that answer a request.
+fn answer(accept: bool) -> &'static str {
+    if accept { "accept" } else { "refuse" }
+}
+
+/// A name from a message or the server (an upload id, an emoji picture's file name) as one
+/// segment of a path. Only plain names are sent: letters, digits, `-`, `_` and `.`, not
+/// starting with a dot, so that no name can climb out of its route (`..`) or add to it.
+fn segment(name: &str) -> Result<&str, ApiError> {
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain { Ok(name) } else { Err(ApiError::Unexpected(format!("not a name the server gives: {name:?}"))) }
+}
+
+/// The routes of one group (`/api/groups/{id}/…`), from [`Api::group`].
+#[derive(Debug, Clone, Copy)]
+pub struct Group<'a> {
+    api: &'a Api,
+    id: GroupId,
+}
+
+impl Group<'_> {
+    fn path(&self, rest: &str) -> String {
+        format!("/api/groups/{}{rest}", self.id)
+    }
+
+    /// `GET /api/groups/{id}/members`
+    pub async fn members(&self) -> Result<Vec<GroupMember>, ApiError> {
+        self.api.get_json(&self.path("/members")).await
+    }
+
+    /// `PATCH /api/groups/{id}` (owner and admins): name and description.
+    pub async fn update(&self, request: &UpdateGroupRequest) -> Result<GroupProfile, ApiError> {
+        self.api.patch_json(&self.path(""), request).await
+    }
+
+    /// `DELETE /api/groups/{id}` (the owner): the group is dissolved.
+    pub async fn dissolve(&self) -> Result<(), ApiError> {
+        self.api.delete(&self.path("")).await
+    }
+
+    /// `PUT /api/groups/{id}/mute`: the user's own mute switch for the group.
+    pub async fn mute(&self, muted: bool) -> Result<MyGroup, ApiError> {
+        self.api.put_json(&self.path("/mute"), &MuteRequest { muted }).await
+    }
+
+    /// `POST /api/groups/{id}/applications`: the user asks to join, with a message.
+    pub async fn apply(&self, message: String) -> Result<GroupRequest, ApiError> {
+        let body = GroupRequestBody { user_id: None, message };
+        self.api.post_json(&self.path("/applications"), &body).await
+    }
+
+    /// `POST /api/groups/{id}/invitations`: a friend invited, with a message.
+    pub async fn invite(&self, user: UserId, message: String) -> Result<GroupRequest, ApiError> {
+        let body = GroupRequestBody { user_id: Some(user), message };
+        self.api.post_json(&self.path("/invitations"), &body).await
+    }
+
+    /// `PUT /api/groups/{id}/members/{user_id}/role` (the owner): admin or member.
+    pub async fn set_role(&self, user: UserId, role: Role) -> Result<GroupMember, ApiError> {
+        self.api.put_json(&self.path(&format!("/members/{user}/role")), &SetRoleRequest { role }).await
+    }
+
+    /// `DELETE /api/groups/{id}/members/{user_id}`: a member removed, or the user leaving
+    /// (their own id).
+    pub async fn remove_member(&self, user: UserId) -> Result<(), ApiError> {
+        self.api.delete(&self.path(&format!("/members/{user}"))).await
+    }
+
+    /// `POST /api/groups/{id}/owner` (the owner): the group handed over to a member.
+    pub async fn hand_over(&self, user: UserId) -> Result<GroupProfile, ApiError> {
+        self.api.post_json(&self.path("/owner"), &TransferOwnershipRequest { user_id: user }).await
+    }
+}
+
+/// The routes of one conversation (`/api/conversations/{id}/…`), from [`Api::conversation`].
+#[derive(Debug, Clone, Copy)]
+pub struct Conversation<'a> {
+    api: &'a Api,
+    id: ConversationId,
+}
+
+impl Conversation<'_> {
+    /// `GET /api/conversations/{id}/messages?after=&before=&limit=`: a page of history.
+    pub async fn messages(&self, query: &HistoryQuery) -> Result<HistoryPage, ApiError> {
+        self.api.get_query(&format!("/api/conversations/{}/messages", self.id), query).await
+    }
+
+    /// `GET /api/conversations/{id}/receipts`: every member's delivered and read cursors.
+    pub async fn receipts(&self) -> Result<Vec<MemberCursor>, ApiError> {
+        self.api.get_json(&format!("/api/conversations/{}/receipts", self.id)).await
+    }
+}
+
 /// Turns a non-success status into the error of its body.
 async fn check_status(response: reqwest::Response) -> Result<reqwest::Response, ApiError> {
     let status = response.status();
@@ -356,6 +576,7 @@ mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
+    use tokio::sync::mpsc;
 
     /// A one-shot HTTP server answering every request with `status` and `body`.
     async fn canned(status: &'static str, body: &'static str) -> ServerAddress {
@@ -433,6 +654,137 @@ mod tests {
         let addr = canned("404 Not Found", "<html>nope</html>").await;
         let err = Api::new(&addr, &Trust::in_memory()).check_server().await.expect_err("not kith");
         assert_eq!(err, ApiError::Unexpected("HTTP 404 Not Found".into()));
+    }
+
+    /// A server that answers every request with `{}` and reports each as
+    /// `METHOD /path?query body` (the body left out when empty).
+    async fn recording() -> (ServerAddress, mpsc::UnboundedReceiver<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let (seen, requests) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut raw = Vec::new();
+                let mut buf = [0u8; 4096];
+                let mut wanted = None;
+                loop {
+                    if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|line| line.strip_prefix("content-length:"))
+                            .and_then(|n| n.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        wanted = Some((end, end + 4 + length));
+                    }
+                    if wanted.is_some_and(|(_, total)| raw.len() >= total) {
+                        break;
+                    }
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => raw.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let Some((end, total)) = wanted else { continue };
+                let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+                let line: Vec<&str> = head.lines().next().unwrap_or("").split(' ').take(2).collect();
+                let body = String::from_utf8_lossy(&raw[end + 4..total.min(raw.len())]).into_owned();
+                let request =
+                    if body.is_empty() { line.join(" ") } else { format!("{} {body}", line.join(" ")) };
+                let _ = seen.send(request);
+                let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\
+                             connection: close\r\n\r\n{}";
+                let _ = stream.write_all(reply.as_bytes()).await;
+            }
+        });
+        (ServerAddress::parse(&format!("127.0.0.1:{port}"), "").expect("valid"), requests)
+    }
+
+    async fn sent(requests: &mut mpsc::UnboundedReceiver<String>) -> String {
+        requests.recv().await.expect("a request")
+    }
+
+    #[tokio::test]
+    async fn typed_calls_put_their_ids_in_their_routes() {
+        let (address, mut requests) = recording().await;
+        let api = Api::new(&address, &Trust::in_memory()).with_token("t".into());
+        let group = api.group(5);
+        // The answers are `{}`, which most calls cannot read: only the requests matter here.
+        let _ = group.members().await;
+        assert_eq!(sent(&mut requests).await, "GET /api/groups/5/members");
+        let _ = group.set_role(9, Role::Admin).await;
+        assert_eq!(sent(&mut requests).await, r#"PUT /api/groups/5/members/9/role {"role":"admin"}"#);
+        let _ = group.invite(9, "chess on Friday".into()).await;
+        assert_eq!(
+            sent(&mut requests).await,
+            r#"POST /api/groups/5/invitations {"user_id":9,"message":"chess on Friday"}"#
+        );
+        let _ = group.apply("may I?".into()).await;
+        assert_eq!(
+            sent(&mut requests).await,
+            r#"POST /api/groups/5/applications {"user_id":null,"message":"may I?"}"#
+        );
+        let _ = group.hand_over(9).await;
+        assert_eq!(sent(&mut requests).await, r#"POST /api/groups/5/owner {"user_id":9}"#);
+        let _ = group.mute(true).await;
+        assert_eq!(sent(&mut requests).await, r#"PUT /api/groups/5/mute {"muted":true}"#);
+        let _ = group.update(&UpdateGroupRequest { name: Some("Chess".into()), description: None }).await;
+        assert_eq!(sent(&mut requests).await, r#"PATCH /api/groups/5 {"name":"Chess","description":null}"#);
+        group.remove_member(9).await.expect("no answer needed");
+        assert_eq!(sent(&mut requests).await, "DELETE /api/groups/5/members/9");
+        group.dissolve().await.expect("no answer needed");
+        assert_eq!(sent(&mut requests).await, "DELETE /api/groups/5");
+
+        api.answer_friend_request(3, true).await.expect("no answer needed");
+        assert_eq!(sent(&mut requests).await, "POST /api/friend-requests/3/accept");
+        api.answer_friend_request(3, false).await.expect("no answer needed");
+        assert_eq!(sent(&mut requests).await, "POST /api/friend-requests/3/refuse");
+        api.answer_group_request(4, false).await.expect("no answer needed");
+        assert_eq!(sent(&mut requests).await, "POST /api/group-requests/4/refuse");
+        api.withdraw_friend_request(3).await.expect("no answer needed");
+        assert_eq!(sent(&mut requests).await, "DELETE /api/friend-requests/3");
+        api.remove_friend(8).await.expect("no answer needed");
+        assert_eq!(sent(&mut requests).await, "DELETE /api/friends/8");
+        let _ = api.conversation(12).receipts().await;
+        assert_eq!(sent(&mut requests).await, "GET /api/conversations/12/receipts");
+        api.file_received("0b7e-4c1d").await.expect("no answer needed");
+        assert_eq!(sent(&mut requests).await, "POST /api/files/0b7e-4c1d/received");
+    }
+
+    #[tokio::test]
+    async fn queries_are_encoded_and_empty_fields_left_out() {
+        let (address, mut requests) = recording().await;
+        let api = Api::new(&address, &Trust::in_memory()).with_token("t".into());
+        let _ =
+            api.search_users(&SearchQuery { q: "ann & bob=1 é".into(), offset: 0, limit: Some(20) }).await;
+        assert_eq!(
+            sent(&mut requests).await,
+            "GET /api/users/search?q=ann+%26+bob%3D1+%C3%A9&offset=0&limit=20"
+        );
+        let _ = api.search_groups(&SearchQuery { q: "chess club".into(), offset: 20, limit: None }).await;
+        assert_eq!(sent(&mut requests).await, "GET /api/groups/search?q=chess+club&offset=20");
+        let page = HistoryQuery { after: Some(7), before: None, limit: Some(200) };
+        let _ = api.conversation(12).messages(&page).await;
+        assert_eq!(sent(&mut requests).await, "GET /api/conversations/12/messages?after=7&limit=200");
+        let _ = api.upload("my notes (1).txt", 3, reqwest::Body::from("abc")).await;
+        assert_eq!(sent(&mut requests).await, "POST /api/files?name=my+notes+%281%29.txt abc");
+    }
+
+    #[tokio::test]
+    async fn a_name_that_could_leave_its_route_is_never_sent() {
+        let (address, mut requests) = recording().await;
+        let api = Api::new(&address, &Trust::in_memory()).with_token("t".into());
+        for name in ["../../api/me", "..", "", "a/b", "a?b", ".hidden.png", "a b"] {
+            assert!(matches!(api.thumbnail(name).await, Err(ApiError::Unexpected(_))), "{name:?}");
+            assert!(api.download(name).await.is_err(), "{name:?}");
+            assert!(api.file_received(name).await.is_err(), "{name:?}");
+            assert!(api.emoji_picture(name).await.is_err(), "{name:?}");
+        }
+        // The first request the server sees is the plain one after them.
+        let _ = api.thumbnail("0b7e-4c1d").await;
+        assert_eq!(sent(&mut requests).await, "GET /api/files/0b7e-4c1d/thumbnail");
+        let _ = api.emoji_picture("1f44d-1f3fd.png").await;
+        assert_eq!(sent(&mut requests).await, "GET /static/emoji/1f44d-1f3fd.png");
     }
 
     #[test]

@@ -153,7 +153,7 @@ pub fn cache_folder(server_folder: &Path) -> PathBuf {
 /// When the server cannot be asked, the manifest kept from last time serves (offline).
 pub async fn load(api: Api, cache: Option<PathBuf>) -> Result<EmojiSet, ApiError> {
     let kept = cache.as_ref().map(|dir| dir.join("manifest.json"));
-    let manifest: EmojiManifest = match api.get_json("/api/emoji").await {
+    let manifest: EmojiManifest = match api.emoji().await {
         Ok(manifest) => {
             if let (Some(cache), Some(kept)) = (&cache, &kept) {
                 let saved = match tokio::fs::create_dir_all(cache).await {
@@ -199,7 +199,7 @@ async fn picture(api: &Api, cache: Option<&Path>, entry: &EmojiEntry) -> Option<
     {
         return Some(bytes);
     }
-    let bytes = match api.bytes(&format!("/static/emoji/{}", entry.image)).await {
+    let bytes = match api.emoji_picture(&entry.image).await {
         Ok(bytes) => bytes,
         Err(err) => {
             tracing::debug!(%err, code = entry.code, "cannot fetch an emoji");

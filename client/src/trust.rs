@@ -101,8 +101,8 @@ impl Trust {
         Self::with(None, BTreeMap::new(), Vec::new())
     }
 
-    /// Also trusts certificates issued by `root` (DER), as if the system did.
-    #[cfg(test)]
+    /// Also trusts certificates issued by `root` (DER), as if the system did (a test's own
+    /// certificate authority).
     pub fn with_root(self, root: CertificateDer<'static>) -> Self {
         let inner = &self.inner;
         let pinned = inner.pinned.read().unwrap_or_else(PoisonError::into_inner).clone();

@@ -4,6 +4,7 @@
 //! Folders are read off the UI thread.
 
 use crate::files;
+use crate::transfer;
 use crate::widget::{self, Element};
 use iced::widget::{button, column, row, scrollable, space, text, text_input};
 use iced::{Alignment, Length, Task};
@@ -133,7 +134,7 @@ impl Attach {
             }
             Message::SaveHere => {
                 let Mode::Save { name } = &self.mode else { return (Task::none(), None) };
-                let name = files::safe_name(name);
+                let name = transfer::safe_name(name);
                 let target = self.folder.join(&name);
                 if target.exists() {
                     self.error = Some(format!("{name} is here already: choose another name."));

@@ -10,10 +10,7 @@ use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, checkbox, column, row, scrollable, space, text, text_input};
 use iced::{Alignment, Length, Task};
 use kith_shared::UserId;
-use kith_shared::api::{
-    GroupId, GroupMember, GroupProfile, GroupRequest, GroupRequestBody, MuteRequest, MyGroup, Role,
-    SetRoleRequest, TransferOwnershipRequest, UpdateGroupRequest,
-};
+use kith_shared::api::{GroupId, GroupMember, GroupProfile, MyGroup, Role, UpdateGroupRequest};
 
 /// Widget ids, for focus and tests.
 pub mod id {
@@ -181,25 +178,18 @@ impl GroupAdmin {
                     self.info = Some("Nothing to save.".to_owned());
                     return (Task::none(), None);
                 }
-                let path = format!("/api/groups/{group}");
                 return self.request(api, move |api| async move {
-                    api.patch_json::<_, GroupProfile>(&path, &body).await.map(|p| Some(Outcome::Profile(p)))
+                    api.group(group).update(&body).await.map(|p| Some(Outcome::Profile(p)))
                 });
             }
             Message::MuteToggled(muted) if role.is_some() => {
-                let path = format!("/api/groups/{group}/mute");
                 return self.request(api, move |api| async move {
-                    api.put_json::<_, MyGroup>(&path, &MuteRequest { muted })
-                        .await
-                        .map(|g| Some(Outcome::Muted(g)))
+                    api.group(group).mute(muted).await.map(|g| Some(Outcome::Muted(g)))
                 });
             }
             Message::SetRole(user, new_role) if role == Some(Role::Owner) => {
-                let path = format!("/api/groups/{group}/members/{user}/role");
                 return self.request(api, move |api| async move {
-                    api.put_json::<_, GroupMember>(&path, &SetRoleRequest { role: new_role })
-                        .await
-                        .map(|m| Some(Outcome::Member(m)))
+                    api.group(group).set_role(user, new_role).await.map(|m| Some(Outcome::Member(m)))
                 });
             }
             Message::Ask(what) => {
@@ -212,11 +202,9 @@ impl GroupAdmin {
                 return self.act(what, api, roster);
             }
             Message::Invite(user) if role.is_some() && !self.invited.contains(&user) => {
-                let body =
-                    GroupRequestBody { user_id: Some(user), message: self.invite_message.trim().to_owned() };
-                let path = format!("/api/groups/{group}/invitations");
+                let message = self.invite_message.trim().to_owned();
                 return self.request(api, move |api| async move {
-                    api.post_json::<_, GroupRequest>(&path, &body).await.map(|_| Some(Outcome::Invited(user)))
+                    api.group(group).invite(user, message).await.map(|_| Some(Outcome::Invited(user)))
                 });
             }
             // A late answer about another group's panel is not this panel's news.
@@ -242,34 +230,24 @@ impl GroupAdmin {
         let group = self.group;
         let me = roster.me;
         match what {
-            Confirm::Leave => {
-                let path = format!("/api/groups/{group}/members/{me}");
-                self.request(
-                    api,
-                    move |api| async move { api.delete(&path).await.map(|()| Some(Outcome::Gone)) },
-                )
-            }
-            Confirm::Dissolve => {
-                let path = format!("/api/groups/{group}");
-                self.request(
-                    api,
-                    move |api| async move { api.delete(&path).await.map(|()| Some(Outcome::Gone)) },
-                )
-            }
+            Confirm::Leave => self.request(api, move |api| async move {
+                api.group(group).remove_member(me).await.map(|()| Some(Outcome::Gone))
+            }),
+            Confirm::Dissolve => self.request(api, move |api| async move {
+                api.group(group).dissolve().await.map(|()| Some(Outcome::Gone))
+            }),
             Confirm::Remove(user) => {
-                let path = format!("/api/groups/{group}/members/{user}");
                 let name = roster.name_of(user).unwrap_or("The member").to_owned();
                 self.request(api, move |api| async move {
-                    api.delete(&path).await.map(|()| Some(Outcome::Info(format!("{name} was removed."))))
+                    api.group(group)
+                        .remove_member(user)
+                        .await
+                        .map(|()| Some(Outcome::Info(format!("{name} was removed."))))
                 })
             }
-            Confirm::HandOver(user) => {
-                let path = format!("/api/groups/{group}/owner");
-                let body = TransferOwnershipRequest { user_id: user };
-                self.request(api, move |api| async move {
-                    api.post_json::<_, GroupProfile>(&path, &body).await.map(|p| Some(Outcome::Profile(p)))
-                })
-            }
+            Confirm::HandOver(user) => self.request(api, move |api| async move {
+                api.group(group).hand_over(user).await.map(|p| Some(Outcome::Profile(p)))
+            }),
         }
     }
 

@@ -7,9 +7,7 @@ use crate::widget::{self, Element};
 use iced::widget::{button, column, row, scrollable, space, text, text_input};
 use iced::{Alignment, Length, Task};
 use kith_shared::ErrorCode;
-use kith_shared::api::{
-    CreateGroupRequest, GroupId, GroupProfile, GroupRequest, GroupRequestBody, MyGroup, SearchQuery, limits,
-};
+use kith_shared::api::{CreateGroupRequest, GroupId, GroupProfile, MyGroup, SearchQuery, limits};
 
 /// Widget ids, for focus and tests.
 pub mod id {
@@ -122,10 +120,7 @@ impl Panel {
                 search.error = None;
                 let api = api.clone();
                 let query = SearchQuery { q, offset: 0, limit: Some(20) };
-                let task = Task::perform(
-                    async move { api.get_query("/api/groups/search", &query).await },
-                    Message::Found,
-                );
+                let task = Task::perform(async move { api.search_groups(&query).await }, Message::Found);
                 return (task, None);
             }
             (Panel::Join(search), Message::Found(result)) => {
@@ -146,9 +141,8 @@ impl Panel {
                 search.applied.push(group);
                 search.error = None;
                 let api = api.clone();
-                let body = GroupRequestBody { user_id: None, message: search.message.trim().to_owned() };
-                let path = format!("/api/groups/{group}/applications");
-                let apply = async move { api.post_json::<_, GroupRequest>(&path, &body).await.map(drop) };
+                let message = search.message.trim().to_owned();
+                let apply = async move { api.group(group).apply(message).await.map(drop) };
                 let task = Task::perform(apply, move |result| Message::Applied(group, result));
                 return (task, None);
             }
@@ -195,7 +189,7 @@ fn create(form: &mut CreateForm, api: &Api) -> Task<Message> {
     form.busy = true;
     let api = api.clone();
     let body = CreateGroupRequest { name, description };
-    Task::perform(async move { api.post_json("/api/groups", &body).await }, Message::Created)
+    Task::perform(async move { api.create_group(&body).await }, Message::Created)
 }
 
 fn create_view(form: &CreateForm) -> Element<'_, Message> {

@@ -159,7 +159,7 @@ impl Login {
         Task::perform(
             async move {
                 api.check_server().await?;
-                let user: UserProfile = api.get_json("/api/me").await?;
+                let user = api.me().await?;
                 Ok(LoggedIn { address, api, user })
             },
             Message::Resumed,

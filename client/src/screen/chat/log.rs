@@ -371,7 +371,11 @@ fn file_actions<'a>(upload_id: &str, name: &str, size: u64, files: &'a Files) ->
 }
 
 /// A transfer under way: what, how far, and a Cancel button.
-pub(super) fn transfer_line<'a>(label: &str, key: &str, transfer: &files::Transfer) -> Element<'a, Message> {
+pub(super) fn transfer_line<'a>(
+    label: &str,
+    key: &str,
+    transfer: &crate::transfer::Transfer,
+) -> Element<'a, Message> {
     let words =
         format!("{label} · {} of {}", files::human_size(transfer.done), files::human_size(transfer.total));
     column![

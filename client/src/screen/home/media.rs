@@ -4,6 +4,7 @@
 
 use super::{Home, Message};
 use crate::files::{self, Files, Picture};
+use crate::transfer;
 use iced::Task;
 use kith_shared::api::ConversationId;
 use kith_shared::frame::{ChatMessage, Content};
@@ -173,7 +174,7 @@ impl Home {
         self.files.failed.remove(&upload_id);
         self.files.transfers.insert(
             upload_id.clone(),
-            files::Transfer {
+            transfer::Transfer {
                 name: name.clone(),
                 conversation_id,
                 source: None,
@@ -182,7 +183,7 @@ impl Home {
                 cancel: cancel.clone(),
             },
         );
-        let stream = files::download(self.session.api.clone(), upload_id.clone(), name, folder, cancel);
+        let stream = transfer::download(self.session.api.clone(), upload_id.clone(), name, folder, cancel);
         Task::run(stream, move |progress| Message::Transfer(upload_id.clone(), progress))
     }
 
@@ -217,7 +218,7 @@ impl Home {
             path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         self.files.transfers.insert(
             key.clone(),
-            files::Transfer {
+            transfer::Transfer {
                 name,
                 conversation_id: chat.conversation_id,
                 source: Some(path.clone()),
@@ -226,21 +227,21 @@ impl Home {
                 cancel: cancel.clone(),
             },
         );
-        let stream = files::upload(self.session.api.clone(), path, cancel);
+        let stream = transfer::upload(self.session.api.clone(), path, cancel);
         Task::run(stream, move |progress| Message::Transfer(key.clone(), progress))
     }
 
     /// News of a transfer: progress, or its end.
-    fn transfer(&mut self, key: String, progress: files::Progress) -> Task<Message> {
+    fn transfer(&mut self, key: String, progress: transfer::Progress) -> Task<Message> {
         match progress {
-            files::Progress::Moved { done, total } => {
+            transfer::Progress::Moved { done, total } => {
                 if let Some(transfer) = self.files.transfers.get_mut(&key) {
                     transfer.done = done;
                     transfer.total = total;
                 }
                 Task::none()
             }
-            files::Progress::Downloaded(result) => {
+            transfer::Progress::Downloaded(result) => {
                 let Some(transfer) = self.files.transfers.remove(&key) else { return Task::none() };
                 match result {
                     Ok(path) => {
@@ -248,7 +249,7 @@ impl Home {
                         let record = self.record_file(transfer.conversation_id, key, path);
                         Task::batch([record, self.decode_for_viewer()])
                     }
-                    Err(files::TransferError::Cancelled) => Task::none(),
+                    Err(transfer::TransferError::Cancelled) => Task::none(),
                     Err(err) => {
                         tracing::warn!(%err, name = transfer.name, "download failed");
                         self.files.failed.insert(key, err.plain());
@@ -256,7 +257,7 @@ impl Home {
                     }
                 }
             }
-            files::Progress::Uploaded(result) => {
+            transfer::Progress::Uploaded(result) => {
                 let Some(transfer) = self.files.transfers.remove(&key) else { return Task::none() };
                 match result {
                     Ok(info) => {
@@ -286,7 +287,7 @@ impl Home {
                         }
                         Task::batch(tasks)
                     }
-                    Err(files::TransferError::Cancelled) => Task::none(),
+                    Err(transfer::TransferError::Cancelled) => Task::none(),
                     Err(err) => {
                         if let Some(chat) =
                             self.chat.as_mut().filter(|c| c.conversation_id == transfer.conversation_id)

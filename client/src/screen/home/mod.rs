@@ -27,6 +27,7 @@ use crate::screen::{attach, group_admin, groups, search};
 use crate::session::{self, Session};
 use crate::settings::Settings;
 use crate::socket;
+use crate::transfer;
 use crate::widget::{self, Element};
 use iced::widget::{column, container, image, row, text};
 use iced::{Length, Task};
@@ -103,7 +104,7 @@ pub enum Message {
     /// The files already on this computer, from the cache.
     SavedFilesLoaded(Result<Vec<(String, std::path::PathBuf)>, String>),
     /// News of the transfer with this key.
-    Transfer(String, files::Progress),
+    Transfer(String, transfer::Progress),
     /// A file was dropped on the window: offer it to the open chat.
     FileDropped(std::path::PathBuf),
     CloseViewer,
@@ -192,7 +193,7 @@ impl Home {
         let mut tasks = vec![open.map(Message::Session), load_emoji(&home.session, history_path.as_deref())];
         if let Some(folder) = home.files.folder.clone() {
             let session_start = std::time::SystemTime::now();
-            tasks.push(Task::future(files::remove_leftovers(folder, session_start)).discard());
+            tasks.push(Task::future(transfer::remove_leftovers(folder, session_start)).discard());
         }
         tasks.push(home.load_avatar());
         (home, Task::batch(tasks))
