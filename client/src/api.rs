@@ -6,11 +6,12 @@ use crate::trust::{CertificateProblem, TlsTarget, Trust};
 use kith_shared::ErrorCode;
 use kith_shared::UserId;
 use kith_shared::api::{
-    self, ChangePasswordRequest, ConversationId, CreateGroupRequest, EmojiManifest, FileInfo, Friend,
-    FriendRequestOutcome, FriendRequests, GroupId, GroupMember, GroupProfile, GroupRequest, GroupRequestBody,
-    Health, HistoryPage, HistoryQuery, LoginRequest, LoginResponse, MemberCursor, MuteRequest, MyGroup,
-    RegisterRequest, Role, SearchQuery, SendFriendRequest, SetRoleRequest, TransferOwnershipRequest,
-    UpdateGroupRequest, UpdateProfileRequest, UploadQuery, UserProfile, UserSearchHit,
+    self, ChangePasswordRequest, ConversationId, ConversationPrefs, CreateGroupRequest, EmojiManifest,
+    FileInfo, Friend, FriendRequestOutcome, FriendRequests, GroupId, GroupMember, GroupProfile, GroupRequest,
+    GroupRequestBody, Health, HistoryPage, HistoryQuery, LoginRequest, LoginResponse, MemberCursor,
+    MuteRequest, MyGroup, RegisterRequest, Role, SearchQuery, SendFriendRequest, SetRoleRequest,
+    TransferOwnershipRequest, UpdateConversation, UpdateGroupRequest, UpdateProfileRequest, UploadQuery,
+    UserProfile, UserSearchHit,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -553,6 +554,11 @@ impl Conversation<'_> {
     /// `GET /api/conversations/{id}/receipts`: every member's delivered and read cursors.
     pub async fn receipts(&self) -> Result<Vec<MemberCursor>, ApiError> {
         self.api.get_json(&format!("/api/conversations/{}/receipts", self.id)).await
+    }
+
+    /// `PATCH /api/conversations/{id}`: pin, archive or mark unread, for the caller alone.
+    pub async fn update(&self, change: &UpdateConversation) -> Result<ConversationPrefs, ApiError> {
+        self.api.patch_json(&format!("/api/conversations/{}", self.id), change).await
     }
 }
 

@@ -83,12 +83,9 @@ impl Session {
     pub(super) fn load_lists(&self) -> Task<Message> {
         let (friends, groups, requests) = (self.api.clone(), self.api.clone(), self.api.clone());
         Task::batch([
-            Task::perform(async move { friends.get_json("/api/friends").await }, Message::FriendsLoaded),
-            Task::perform(async move { groups.get_json("/api/groups").await }, Message::GroupsLoaded),
-            Task::perform(
-                async move { requests.get_json("/api/friend-requests").await },
-                Message::RequestsLoaded,
-            ),
+            Task::perform(async move { friends.friends().await }, Message::FriendsLoaded),
+            Task::perform(async move { groups.groups().await }, Message::GroupsLoaded),
+            Task::perform(async move { requests.friend_requests().await }, Message::RequestsLoaded),
         ])
     }
 
@@ -99,8 +96,7 @@ impl Session {
             return Task::none();
         }
         let api = self.api.clone();
-        let path = format!("/api/groups/{conversation}/members");
-        Task::perform(async move { api.get_json(&path).await }, move |result| {
+        Task::perform(async move { api.group(conversation).members().await }, move |result| {
             Message::MembersLoaded(conversation, result)
         })
     }
@@ -108,8 +104,7 @@ impl Session {
     /// Fetches the other members' delivered and read cursors of a conversation.
     pub(super) fn load_receipts(&self, conversation: ConversationId) -> Task<Message> {
         let api = self.api.clone();
-        let path = format!("/api/conversations/{conversation}/receipts");
-        Task::perform(async move { api.get_json(&path).await }, move |result| {
+        Task::perform(async move { api.conversation(conversation).receipts().await }, move |result| {
             Message::ReceiptsLoaded(conversation, result)
         })
     }
@@ -204,10 +199,8 @@ async fn fetch_after(
     let mut cursor = history.cursor(conversation, floor).await.map_err(|e| e.to_string())?;
     loop {
         let query = HistoryQuery { after: Some(cursor), before: None, limit: Some(200) };
-        let page: HistoryPage = api
-            .get_query(&format!("/api/conversations/{conversation}/messages"), &query)
-            .await
-            .map_err(|e| e.to_string())?;
+        let page: HistoryPage =
+            api.conversation(conversation).messages(&query).await.map_err(|e| e.to_string())?;
         for message in &page.messages {
             history.store(message).await.map_err(|e| e.to_string())?;
             cursor = cursor.max(message.seq);

@@ -70,7 +70,7 @@ impl AddFriend {
                 self.error = None;
                 let api = api.clone();
                 let query = SearchQuery { q, offset: 0, limit: Some(20) };
-                let search = async move { api.get_query("/api/users/search", &query).await };
+                let search = async move { api.search_users(&query).await };
                 return (Task::perform(search, Message::Found), None);
             }
             Message::Found(result) => {
@@ -88,7 +88,7 @@ impl AddFriend {
                 self.asked.push(user_id);
                 let body = SendFriendRequest { to: user_id, message: self.greeting.trim().to_owned() };
                 let api = api.clone();
-                let ask = async move { api.post_json("/api/friend-requests", &body).await };
+                let ask = async move { api.ask_friend(&body).await };
                 return (Task::perform(ask, Message::Asked), None);
             }
             Message::Asked(Ok(FriendRequestOutcome::Pending { request })) => {

@@ -150,8 +150,7 @@ impl Home {
                     return Task::none();
                 };
                 let api = self.session.api.clone();
-                let path = format!("/api/friends/{id}");
-                Task::perform(async move { api.delete(&path).await }, Message::Unfriended)
+                Task::perform(async move { api.remove_friend(id).await }, Message::Unfriended)
             }
             Some(chat::Event::ManageGroup) => {
                 self.panel = Some(Panel::GroupAdmin(GroupAdmin::new(conversation_id, &self.session.roster)));

@@ -81,7 +81,7 @@ impl Home {
                 let key = Files::avatar_key(&url);
                 self.files.pictures.insert(key.clone(), Picture::Loading);
                 let api = self.session.api.clone();
-                Task::perform(async move { api.bytes(&url).await }, move |result| {
+                Task::perform(async move { api.avatar(&url).await }, move |result| {
                     Message::PictureLoaded(key.clone(), result)
                 })
             })
@@ -103,7 +103,7 @@ impl Home {
                     None => wanted.push((upload_id.clone(), None)),
                 },
                 Content::Sticker { code } if code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
-                    wanted.push((Files::sticker_key(code), Some(format!("/static/emoji/{code}.png"))));
+                    wanted.push((Files::sticker_key(code), Some(format!("{code}.png"))));
                 }
                 _ => {}
             }
@@ -137,7 +137,7 @@ impl Home {
             let id = key.clone();
             let done = move |result| Message::PictureLoaded(id.clone(), result);
             tasks.push(match sticker {
-                Some(path) => Task::perform(async move { api.bytes(&path).await }, done),
+                Some(image) => Task::perform(async move { api.emoji_picture(&image).await }, done),
                 None => Task::perform(files::thumbnail(api, key, cache.clone()), done),
             });
         }

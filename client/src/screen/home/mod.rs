@@ -240,7 +240,7 @@ impl Home {
             Some(path) => {
                 let api = self.session.api.clone();
                 let path = path.clone();
-                Task::perform(async move { api.bytes(&path).await }, Message::AvatarLoaded)
+                Task::perform(async move { api.avatar(&path).await }, Message::AvatarLoaded)
             }
             None => Task::none(),
         }

@@ -67,7 +67,7 @@ impl Profile {
             let bytes = tokio::fs::read(&path)
                 .await
                 .map_err(|err| ApiError::Unexpected(format!("cannot read {}: {err}", path.display())))?;
-            api.put_bytes("/api/me/avatar", bytes).await
+            api.set_avatar(bytes).await
         };
         (form, Task::perform(upload, Message::AvatarSaved))
     }

@@ -42,13 +42,17 @@ pub fn update(message: Message, roster: &mut Roster, api: &Api) -> (Task<Message
     match message {
         Message::AnswerFriend { id, accept } => {
             roster.friend_requests.retain(|r| r.id != id);
-            let path = format!("/api/friend-requests/{id}/{}", verb(accept));
-            (Task::perform(async move { api.post_empty(&path).await }, Message::Answered), None)
+            (
+                Task::perform(async move { api.answer_friend_request(id, accept).await }, Message::Answered),
+                None,
+            )
         }
         Message::AnswerGroup { id, accept } => {
             roster.group_requests.retain(|r| r.id != id);
-            let path = format!("/api/group-requests/{id}/{}", verb(accept));
-            (Task::perform(async move { api.post_empty(&path).await }, Message::Answered), None)
+            (
+                Task::perform(async move { api.answer_group_request(id, accept).await }, Message::Answered),
+                None,
+            )
         }
         Message::Withdraw(id) => {
             // The server tells the addressee; the request leaves the user's own list now and
@@ -57,9 +61,8 @@ pub fn update(message: Message, roster: &mut Roster, api: &Api) -> (Task<Message
                 return (Task::none(), None);
             };
             let request = roster.friend_requests.remove(at);
-            let path = format!("/api/friend-requests/{id}");
             let done = move |result| Message::Withdrawn(request.clone(), result);
-            (Task::perform(async move { api.delete(&path).await }, done), None)
+            (Task::perform(async move { api.withdraw_friend_request(id).await }, done), None)
         }
         Message::Answered(Ok(())) | Message::Withdrawn(_, Ok(())) => (Task::none(), Some(Event::Done)),
         Message::Answered(Err(err)) => (Task::none(), Some(Event::Failed(err))),
@@ -72,10 +75,6 @@ pub fn update(message: Message, roster: &mut Roster, api: &Api) -> (Task<Message
         }
         Message::Close => (Task::none(), Some(Event::Close)),
     }
-}
-
-fn verb(accept: bool) -> &'static str {
-    if accept { "accept" } else { "refuse" }
 }
 
 pub fn view(roster: &Roster) -> Element<'_, Message> {

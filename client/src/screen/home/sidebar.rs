@@ -311,8 +311,7 @@ impl Home {
         change: UpdateConversation,
     ) -> Task<Message> {
         let api = self.session.api.clone();
-        let path = format!("/api/conversations/{conversation}");
-        Task::perform(async move { api.patch_json(&path, &change).await }, move |result| {
+        Task::perform(async move { api.conversation(conversation).update(&change).await }, move |result| {
             Message::PrefsSaved(conversation, result)
         })
     }
