@@ -17,7 +17,7 @@ mod offline;
 pub mod roster;
 pub mod screen;
 pub mod session;
-mod settings;
+pub mod settings;
 mod signed_in;
 pub mod socket;
 mod sound;

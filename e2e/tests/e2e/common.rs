@@ -17,6 +17,7 @@ use kith_client::headless::{Window, fonts};
 use kith_client::history::{History, StoredMessage};
 use kith_client::screen::{chat, home, login};
 use kith_client::session;
+use kith_client::settings::Settings;
 use kith_client::socket;
 use kith_client::trust::Trust;
 use kith_shared::api::ConversationId;
@@ -91,8 +92,18 @@ impl Driver {
 
     /// An app core starting on the data folder `data`.
     fn on(data: tempfile::TempDir, trust: Option<Trust>) -> Self {
-        let (app, task) =
-            App::new(Setup { data_root: Some(data.path().to_owned()), trust, ..Setup::default() });
+        Self::starting(data, trust, Settings::default())
+    }
+
+    /// An app core starting on the data folder `data` with these saved settings.
+    fn starting(data: tempfile::TempDir, trust: Option<Trust>, settings: Settings) -> Self {
+        let (app, task) = App::new(Setup {
+            data_root: Some(data.path().to_owned()),
+            trust,
+            settings,
+            settings_saved: true,
+            ..Setup::default()
+        });
         let (inbox_tx, inbox) = mpsc::unbounded_channel();
         let driver = Self { app, inbox_tx, inbox, socket: None, data };
         driver.run(task);
@@ -280,6 +291,29 @@ impl Driver {
         }
         drop(app);
         let mut driver = Driver::on(data, None);
+        driver.log_in(server, username).await;
+        driver
+    }
+
+    /// The same computer after the app was closed and started again, its settings naming the
+    /// server and `username` as the last login left them: nothing is typed.
+    pub fn reopen(self, server: &TestServer, username: &str) -> Driver {
+        let Driver { app, socket, data, .. } = self;
+        if let Some((_, cancel)) = socket {
+            cancel.cancel();
+        }
+        drop(app);
+        let settings = Settings {
+            server: server.http(),
+            socket_port: Some(server.socket_port()),
+            username: username.to_owned(),
+            ..Settings::default()
+        };
+        Driver::starting(data, None, settings)
+    }
+
+    /// Logs in through the form as `username` on `server`.
+    pub async fn log_in(&mut self, server: &TestServer, username: &str) {
         let steps = [
             login::Message::ServerChanged(server.http()),
             login::Message::AdvancedToggled(true),
@@ -289,15 +323,11 @@ impl Driver {
             login::Message::Submit,
         ];
         for step in steps {
-            driver.update(Message::Login(step));
+            self.update(Message::Login(step));
         }
-        driver
-            .until_home("logged in again and connected", |home| {
-                home.session.status == session::Status::Online
-            })
+        self.until_home("logged in and connected", |home| home.session.status == session::Status::Online)
             .await;
-        driver.until_home("the cache is open", |home| home.session.history().is_some()).await;
-        driver
+        self.until_home("the cache is open", |home| home.session.history().is_some()).await;
     }
 
     /// Waits until the cache remembers where the file of `upload_id` is on this computer.

@@ -7,6 +7,7 @@
 
 mod chat;
 mod common;
+mod devices;
 mod files;
 mod groups;
 mod tls;

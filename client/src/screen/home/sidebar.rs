@@ -221,7 +221,9 @@ impl Home {
         conversation: ConversationId,
     ) -> Element<'a, Message> {
         let prefs = self.session.roster.prefs(conversation);
-        let mut title = row![widget::emoji_text(&name, 15.0, widget::FONT, text::default)].spacing(6).align_y(Alignment::Center);
+        let mut title = row![widget::emoji_text(&name, 15.0, widget::FONT, text::default)]
+            .spacing(6)
+            .align_y(Alignment::Center);
         if let Some(dot) = presence {
             title = title.push(dot);
         }
