@@ -282,6 +282,47 @@ pub(crate) fn stored(seq: i64, sender: i64, sent_at: i64, text: &str) -> StoredM
     }
 }
 
+fn open_chat(app: &App) -> &chat::Chat {
+    home(app).chat.as_ref().expect("the chat is open")
+}
+
+#[test]
+fn a_right_click_on_a_message_opens_its_menu_to_copy_or_recall_it() {
+    let mut app = logged_in();
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let now = clock::now_ms();
+    let messages = vec![stored(1, 8, now, "Meet at the station"), stored(2, 7, now, "On my way")];
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(messages))));
+    let click = |app: &App, label: &str| {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        ui.click(label).unwrap_or_else(|_| panic!("{label:?} on screen"));
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    assert!(Simulator::with_settings(fonts(), app.view()).find("Copy text").is_err(), "closed at first");
+
+    // Bob's message: copy only.
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::MessageMenu(Some(1)))));
+    let produced = click(&app, "Copy text");
+    assert!(
+        matches!(produced.as_slice(), [Message::Home(home::Message::Chat(chat::Message::Copy(text)))] if text == "Meet at the station")
+    );
+    for message in produced {
+        let _ = app.update(message);
+    }
+    assert_eq!(open_chat(&app).menu, None, "copying closes the menu");
+    assert_eq!(open_chat(&app).info.as_deref(), Some("Copied."));
+
+    // One's own message, still recallable: both.
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::MessageMenu(Some(2)))));
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Copy text").is_ok());
+    drop(ui);
+    let _ = app.update(Message::Home(home::Message::Escape));
+    assert_eq!(open_chat(&app).menu, None, "Escape closes it");
+}
+
 #[test]
 fn chat_shows_days_times_typing_and_recalls_own_messages() {
     let mut app = logged_in();

@@ -290,7 +290,15 @@ impl Chat {
                     Some(seq) if self.can_recall(message) => Some(Message::Recall(seq)),
                     _ => None,
                 };
-                widget::message_frame(rich_text(text, mine, emoji), sender, mine, mine, footer(), recall)
+                let frame = widget::message_frame(
+                    rich_text(text, mine, emoji),
+                    sender,
+                    mine,
+                    mine,
+                    footer(),
+                    recall.clone(),
+                );
+                self.with_menu(message, frame, text, recall)
             }
             Content::Recalled => {
                 let who = if mine {

@@ -10,6 +10,7 @@ mod composer;
 mod emoji_picker;
 mod log;
 mod members;
+mod menu;
 
 /// The window tests check the placeholder against the field's width.
 #[cfg(test)]
@@ -104,6 +105,8 @@ pub struct Chat {
     pub confirm_unfriend: bool,
     /// Files dropped on the window or chosen, shown (pictures previewed) until sent.
     pub staged: Vec<Staged>,
+    /// The message (by local id) whose menu is open.
+    pub menu: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +159,10 @@ pub enum Message {
     Unstage(usize),
     /// Choose files to send from this computer.
     Attach,
+    /// Open the menu of a message (by its local id; a right click), or close it.
+    MessageMenu(Option<i64>),
+    /// Put this text on the clipboard.
+    Copy(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,6 +196,8 @@ pub enum Event {
     /// Send this text and these files.
     SendWithFiles(String, Vec<PathBuf>),
     Attach,
+    /// Put this text on the clipboard.
+    Copy(String),
 }
 
 impl Chat {
@@ -218,6 +227,7 @@ impl Chat {
             restoring: false,
             confirm_unfriend: false,
             staged: Vec::new(),
+            menu: None,
         }
     }
 
@@ -232,6 +242,7 @@ impl Chat {
             | Message::EmojiQuery(_)
             | Message::InsertEmoji(_) => false,
             Message::ClosePanels | Message::ViewImage { .. } => true,
+            Message::MessageMenu(_) | Message::Copy(_) => true,
             Message::SendStaged | Message::Unstage(_) | Message::Attach => false,
             Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
                 false
@@ -270,7 +281,17 @@ impl Chat {
             }
             Message::ClosePanels => {
                 self.emoji_open = false;
+                self.menu = None;
                 None
+            }
+            Message::MessageMenu(local_id) => {
+                self.menu = local_id;
+                None
+            }
+            Message::Copy(text) => {
+                self.menu = None;
+                self.info = Some("Copied.".to_owned());
+                Some(Event::Copy(text))
             }
             Message::EmojiQuery(query) => {
                 self.emoji_query = query;
@@ -288,6 +309,7 @@ impl Chat {
             }
             Message::Edit(action) => self.edit(action),
             Message::Recall(seq) => {
+                self.menu = None;
                 let recallable = self.messages.iter().any(|m| m.seq == Some(seq) && self.can_recall(m));
                 if !recallable {
                     let seconds = self.limits.recall_window_ms / 1000;

@@ -165,6 +165,7 @@ impl Home {
                 Task::none()
             }
             Some(chat::Event::LoadOlder) => self.load_chat(conversation_id),
+            Some(chat::Event::Copy(text)) => iced::clipboard::write(text),
             Some(chat::Event::ScrollToNewest) => {
                 operation::snap_to(chat::id::LOG, operation::RelativeOffset::START)
             }

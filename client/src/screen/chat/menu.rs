@@ -1,0 +1,37 @@
+//! A message's menu, opened with a right click on it: copy its text, and recall it for
+//! everyone while that is allowed. Escape or *Close* closes it.
+
+use super::{Chat, Message};
+use crate::history::StoredMessage;
+use crate::widget::Element;
+use iced::widget::{button, column, container, mouse_area, row, text};
+use iced::{Alignment, Length};
+
+impl Chat {
+    /// `frame` (a drawn text message) that opens its menu on a right click, and the menu
+    /// under it while it is open.
+    pub(super) fn with_menu<'a>(
+        &self,
+        message: &StoredMessage,
+        frame: Element<'a, Message>,
+        body: &str,
+        recall: Option<Message>,
+    ) -> Element<'a, Message> {
+        let frame = mouse_area(frame).on_right_press(Message::MessageMenu(Some(message.local_id)));
+        if self.menu != Some(message.local_id) {
+            return frame.into();
+        }
+        let action = |label: &'static str, message: Message| {
+            button(text(label).size(12)).style(button::secondary).padding([3, 8]).on_press(message)
+        };
+        let mut menu = row![action("Copy text", Message::Copy(body.to_owned()))].spacing(4);
+        if let Some(recall) = recall {
+            menu = menu.push(action("Recall for everyone", recall));
+        }
+        menu = menu.push(action("Close", Message::MessageMenu(None)));
+        let mine = message.sender_id == Some(self.me);
+        let menu =
+            container(menu).width(Length::Fill).align_x(if mine { Alignment::End } else { Alignment::Start });
+        column![frame, menu].spacing(4).into()
+    }
+}
