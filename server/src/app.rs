@@ -26,6 +26,8 @@ pub struct App {
     /// The metric handles (no-ops without METRICS_PORT).
     pub metrics: Arc<Metrics>,
     pub login_failures: FailureLimiter,
+    /// Friend requests sent per user in the current hour.
+    pub friend_requests: FailureLimiter,
     pub passwords: Passwords,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
@@ -51,6 +53,7 @@ impl App {
             messages,
             metrics,
             login_failures: FailureLimiter::new(Duration::from_secs(60)),
+            friend_requests: FailureLimiter::new(Duration::from_secs(3600)),
             passwords: Passwords::new(std::thread::available_parallelism().map_or(2, |n| n.get()).min(4)),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),

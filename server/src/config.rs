@@ -52,6 +52,8 @@ pub struct Config {
     pub login_failures_per_account: u32,
     /// Failed logins allowed per client address per minute.
     pub login_failures_per_address: u32,
+    /// Friend requests one user may send per hour.
+    pub friend_requests_per_hour: u32,
     /// Most simultaneous socket connections.
     pub max_connections: usize,
     /// Longest text message, in characters.
@@ -127,6 +129,7 @@ impl Default for Config {
             multi_device: false,
             login_failures_per_account: 5,
             login_failures_per_address: 20,
+            friend_requests_per_hour: 20,
             max_connections: 19_000,
             max_text_chars: 4000,
             messages_per_second: 20,
@@ -222,6 +225,9 @@ impl Config {
             }
             "LOGIN_FAILURES_PER_ADDRESS" => {
                 self.login_failures_per_address = parse_range(value, 1, 1_000_000).map_err(bad)? as u32
+            }
+            "FRIEND_REQUESTS_PER_HOUR" => {
+                self.friend_requests_per_hour = parse_range(value, 1, 1_000_000).map_err(bad)? as u32
             }
             "MAX_CONNECTIONS" => self.max_connections = parse_range(value, 1, 10_000_000).map_err(bad)?,
             "MAX_TEXT_CHARS" => self.max_text_chars = parse_range(value, 1, 1_000_000).map_err(bad)?,

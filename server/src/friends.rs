@@ -1,6 +1,7 @@
 //! Friends: user search, friend requests and the friend list. Every change is pushed over
 //! the socket to both people concerned, and a friendship that ends leaves the membership
-//! cache at once, so that no message reaches a former friend.
+//! cache at once, so that no message reaches a former friend. Requests from someone the
+//! addressee blocks stay hidden from the addressee (see [`crate::blocks`]).
 
 use crate::app::App;
 use crate::error::{Refusal, on_unique};
@@ -87,7 +88,7 @@ pub async fn remove(app: &App, caller: UserId, user_id: UserId) -> Result<(), Re
 
 /// Pending requests to and from the caller.
 pub async fn requests(app: &App, caller: UserId) -> Result<FriendRequests, Refusal> {
-    let incoming = app.store.friend_requests_of(caller, true).await?;
+    let incoming = unblocked(app, caller, app.store.friend_requests_of(caller, true).await?).await?;
     let outgoing = app.store.friend_requests_of(caller, false).await?;
     Ok(FriendRequests {
         incoming: friend_requests(app, incoming).await?,
@@ -97,8 +98,26 @@ pub async fn requests(app: &App, caller: UserId) -> Result<FriendRequests, Refus
 
 /// Requests addressed to the user (what `sync_state` lists).
 pub async fn incoming(app: &App, user_id: UserId) -> StoreResult<Vec<FriendRequest>> {
-    let rows = app.store.friend_requests_of(user_id, true).await?;
+    let rows = unblocked(app, user_id, app.store.friend_requests_of(user_id, true).await?).await?;
     friend_requests(app, rows).await
+}
+
+/// Incoming requests without those from users the addressee blocks.
+async fn unblocked(
+    app: &App,
+    addressee: UserId,
+    rows: Vec<FriendRequestRow>,
+) -> StoreResult<Vec<FriendRequestRow>> {
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    let blocked: Vec<UserId> = app.store.blocks_of(addressee).await?.iter().map(|b| b.blocked_id).collect();
+    Ok(rows.into_iter().filter(|r| !blocked.contains(&r.from_id)).collect())
+}
+
+/// A stored request as its addressee receives it (`None` when one of the two is gone).
+pub async fn request_as_sent(app: &App, row: FriendRequestRow) -> StoreResult<Option<FriendRequest>> {
+    Ok(friend_requests(app, vec![row]).await?.pop())
 }
 
 /// Friend requests as the wire shows them (rows whose users vanished are left out).
@@ -121,13 +140,23 @@ async fn friend_requests(app: &App, rows: Vec<FriendRequestRow>) -> StoreResult<
 }
 
 /// Asks `to` to be friends: a pending request, or at once friends when `to` had already
-/// asked the caller.
+/// asked the caller. Every attempt counts towards the caller's FRIEND_REQUESTS_PER_HOUR.
+/// When `to` blocks the caller the request is stored and answered as pending, but `to` is
+/// not told (see [`crate::blocks`]).
 pub async fn ask(
     app: &App,
     caller: UserId,
     to: UserId,
     message: &str,
 ) -> Result<FriendRequestOutcome, Refusal> {
+    let key = caller.to_string();
+    if app.friend_requests.is_blocked(&key, app.config.friend_requests_per_hour) {
+        return Err(Refusal::new(
+            ErrorCode::RateLimited,
+            "too many friend requests in an hour; try again later",
+        ));
+    }
+    app.friend_requests.record_failure(&key);
     let message = request_message(message)?;
     if to == caller {
         return Err(Refusal::invalid("you cannot send a friend request to yourself"));
@@ -138,7 +167,11 @@ pub async fn ask(
     if app.store.are_friends(caller, to).await? {
         return Err(Refusal::new(ErrorCode::AlreadyFriends, "you are friends already"));
     }
-    if let Some(theirs) = app.store.friend_request_between(to, caller).await? {
+    if app.store.blocks(caller, to).await? {
+        return Err(Refusal::forbidden("you have blocked this user: unblock them first"));
+    }
+    let hidden = app.store.blocks(to, caller).await?;
+    if !hidden && let Some(theirs) = app.store.friend_request_between(to, caller).await? {
         // They asked first: this request answers theirs.
         app.store.delete_friend_request(theirs.id).await?;
         let friend = befriend(app, caller, to).await?;
@@ -148,7 +181,9 @@ pub async fn ask(
         on_unique(err, ErrorCode::DuplicateRequest, "you have already asked this user; wait for the answer")
     })?;
     let request = pending_request(app, id).await?;
-    app.hub.send(to, &ServerFrame::FriendRequestReceived { request: request.clone() });
+    if !hidden {
+        app.hub.send(to, &ServerFrame::FriendRequestReceived { request: request.clone() });
+    }
     Ok(FriendRequestOutcome::Pending { request })
 }
 
@@ -193,6 +228,10 @@ async fn request_for(
         let who = if as_addressee { "only its addressee answers" } else { "only its sender withdraws" };
         return Err(Refusal::forbidden(format!("this friend request is not yours: {who} it")));
     }
+    if as_addressee && app.store.blocks(caller, row.from_id).await? {
+        // Hidden from its addressee while they block its sender.
+        return Err(request_gone());
+    }
     Ok(row)
 }
 
@@ -217,7 +256,7 @@ pub async fn refuse(app: &App, caller: UserId, id: i64) -> Result<(), Refusal> {
 /// The sender withdraws the request; the addressee is told.
 pub async fn withdraw(app: &App, caller: UserId, id: i64) -> Result<(), Refusal> {
     let row = request_for(app, id, caller, false).await?;
-    if app.store.delete_friend_request(row.id).await? {
+    if app.store.delete_friend_request(row.id).await? && !app.store.blocks(row.to_id, caller).await? {
         app.hub.send(row.to_id, &ServerFrame::FriendRequestCancelled { request_id: row.id });
     }
     Ok(())

@@ -11,6 +11,7 @@ mod accounts;
 pub mod admin;
 mod app;
 mod auth;
+mod blocks;
 pub mod config;
 mod error;
 mod files;

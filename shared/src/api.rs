@@ -153,6 +153,15 @@ pub struct Friend {
     pub conversation_id: ConversationId,
 }
 
+/// Someone the caller blocks, as listed by `GET /api/blocks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BlockedUser {
+    pub user: UserProfile,
+    /// When the block began (milliseconds since the Unix epoch).
+    pub blocked_at: i64,
+}
+
 /// `POST /api/friend-requests`
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -128,8 +128,10 @@ async fn get_friend_requests(
             (`outcome: became_friends`)", body = FriendRequestOutcome),
         (status = 400, description = "to oneself, or a message against the rules (`invalid_field`)", body = ApiError),
         (status = 404, description = "no such user (`not_found`)", body = ApiError),
+        (status = 403, description = "the caller blocks the addressee: unblock first (`forbidden`)", body = ApiError),
         (status = 409, description = "friends already (`already_friends`) or the same request \
             pending (`duplicate_request`)", body = ApiError),
+        (status = 429, description = "FRIEND_REQUESTS_PER_HOUR requests in the hour (`rate_limited`)", body = ApiError),
     ),
 )]
 async fn post_friend_request(

@@ -7,6 +7,7 @@
 //! other error answer (a wrong method, a timeout, a refused range) into the same shape.
 
 mod accounts;
+mod blocks;
 mod conversations;
 mod extract;
 mod files;
@@ -49,6 +50,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(accounts::router())
         .merge(friends::router())
+        .merge(blocks::router())
         .merge(groups::router())
         .merge(conversations::router())
         .layer(DefaultBodyLimit::max(64 * 1024))

@@ -66,6 +66,7 @@ macro_rules! on_pool {
 }
 
 mod admin;
+mod blocks;
 mod conversations;
 pub mod files;
 mod friends;
@@ -75,6 +76,7 @@ mod sessions;
 mod users;
 
 pub use admin::{OwnedGroupRow, Stats};
+pub use blocks::BlockRow;
 pub use conversations::{ConversationRow, MemberRow, direct_key};
 pub use friends::{FriendRequestRow, contains_pattern};
 pub use messages::MessageRow;
