@@ -6,12 +6,12 @@ use crate::trust::{CertificateProblem, TlsTarget, Trust};
 use kith_shared::ErrorCode;
 use kith_shared::UserId;
 use kith_shared::api::{
-    self, ChangePasswordRequest, ConversationId, ConversationPrefs, CreateGroupRequest, EmojiManifest,
-    FileInfo, Friend, FriendRequestOutcome, FriendRequests, GroupId, GroupMember, GroupProfile, GroupRequest,
-    GroupRequestBody, Health, HistoryPage, HistoryQuery, LoginRequest, LoginResponse, MemberCursor,
-    MuteRequest, MyGroup, RegisterRequest, Role, SearchQuery, SendFriendRequest, SetRoleRequest,
-    TransferOwnershipRequest, UpdateConversation, UpdateGroupRequest, UpdateProfileRequest, UploadQuery,
-    UserProfile, UserSearchHit,
+    self, BlockedUser, ChangePasswordRequest, ConversationId, ConversationPrefs, CreateGroupRequest,
+    EmojiManifest, FileInfo, Friend, FriendRequestOutcome, FriendRequests, GroupId, GroupMember,
+    GroupProfile, GroupRequest, GroupRequestBody, Health, HistoryPage, HistoryQuery, LoginRequest,
+    LoginResponse, MemberCursor, MuteRequest, MyGroup, RegisterRequest, Role, SearchQuery, SendFriendRequest,
+    SetRoleRequest, TransferOwnershipRequest, UpdateConversation, UpdateGroupRequest, UpdateProfileRequest,
+    UploadQuery, UserProfile, UserSearchHit,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -236,6 +236,21 @@ impl Api {
     /// `DELETE /api/friends/{user_id}`
     pub async fn remove_friend(&self, user: UserId) -> Result<(), ApiError> {
         self.delete(&format!("/api/friends/{user}")).await
+    }
+
+    /// `GET /api/blocks`: everyone the user blocks, the latest first.
+    pub async fn blocks(&self) -> Result<Vec<BlockedUser>, ApiError> {
+        self.get_json("/api/blocks").await
+    }
+
+    /// `PUT /api/blocks/{user_id}`: block the user (it ends a friendship with them).
+    pub async fn block(&self, user: UserId) -> Result<(), ApiError> {
+        self.call_empty(self.authed(self.http.put(self.url(&format!("/api/blocks/{user}"))))).await
+    }
+
+    /// `DELETE /api/blocks/{user_id}`
+    pub async fn unblock(&self, user: UserId) -> Result<(), ApiError> {
+        self.delete(&format!("/api/blocks/{user}")).await
     }
 
     /// `GET /api/friend-requests`: the requests to and from the user.
@@ -751,6 +766,12 @@ mod tests {
         assert_eq!(sent(&mut requests).await, "DELETE /api/friend-requests/3");
         api.remove_friend(8).await.expect("no answer needed");
         assert_eq!(sent(&mut requests).await, "DELETE /api/friends/8");
+        api.block(8).await.expect("no answer needed");
+        assert_eq!(sent(&mut requests).await, "PUT /api/blocks/8");
+        api.unblock(8).await.expect("no answer needed");
+        assert_eq!(sent(&mut requests).await, "DELETE /api/blocks/8");
+        let _ = api.blocks().await;
+        assert_eq!(sent(&mut requests).await, "GET /api/blocks");
         let _ = api.conversation(12).receipts().await;
         assert_eq!(sent(&mut requests).await, "GET /api/conversations/12/receipts");
         api.file_received("0b7e-4c1d").await.expect("no answer needed");

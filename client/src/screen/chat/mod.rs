@@ -103,6 +103,8 @@ pub struct Chat {
     pub restoring: bool,
     /// "Remove friend" was clicked once: the header asks again.
     pub confirm_unfriend: bool,
+    /// "Block" was clicked once: the header asks again.
+    pub confirm_block: bool,
     /// Files dropped on the window or chosen, shown (pictures previewed) until sent.
     pub staged: Vec<Staged>,
     /// The message (by local id) whose menu is open.
@@ -141,6 +143,10 @@ pub enum Message {
     AskUnfriend,
     /// The answer: remove (true) or not.
     Unfriend(bool),
+    /// First click on "Block": ask again.
+    AskBlock,
+    /// The answer: block (true) or not.
+    Block(bool),
     /// Open or close the emoji panel.
     ToggleEmoji,
     EmojiQuery(String),
@@ -187,6 +193,8 @@ pub enum Event {
     ManageGroup,
     /// End the friendship with the other side of this one-to-one chat.
     Unfriend,
+    /// Block the other side of this one-to-one chat.
+    Block,
     ViewImage {
         upload_id: String,
         name: String,
@@ -226,6 +234,7 @@ impl Chat {
             from_bottom: 0.0,
             restoring: false,
             confirm_unfriend: false,
+            confirm_block: false,
             staged: Vec::new(),
             menu: None,
         }
@@ -236,7 +245,7 @@ impl Chat {
             Message::Edit(action) => !action.is_edit(),
             Message::Scrolled { .. } | Message::JumpToNewest | Message::Restored => true,
             Message::OpenFile(_) | Message::ShowInFolder(_) => true,
-            Message::AskUnfriend | Message::Unfriend(_) => false,
+            Message::AskUnfriend | Message::Unfriend(_) | Message::AskBlock | Message::Block(_) => false,
             Message::ManageGroup
             | Message::ToggleEmoji
             | Message::EmojiQuery(_)
@@ -269,7 +278,17 @@ impl Chat {
             Message::ManageGroup => Some(Event::ManageGroup),
             Message::AskUnfriend => {
                 self.confirm_unfriend = true;
+                self.confirm_block = false;
                 None
+            }
+            Message::AskBlock => {
+                self.confirm_block = true;
+                self.confirm_unfriend = false;
+                None
+            }
+            Message::Block(sure) => {
+                let asked = std::mem::take(&mut self.confirm_block);
+                (sure && asked).then_some(Event::Block)
             }
             Message::Unfriend(sure) => {
                 let asked = std::mem::take(&mut self.confirm_unfriend);
@@ -364,7 +383,7 @@ impl Chat {
         container(container(room).max_width(widest)).center_x(Length::Fill).into()
     }
 
-    /// The title, presence of a friend and "Remove friend", or a group's "Group settings".
+    /// The title, presence of a friend with "Remove friend" and "Block", or a group's "Group settings".
     fn header<'a>(&'a self, roster: &'a Roster, group: bool) -> Element<'a, Message> {
         let title = roster.title(self.conversation_id);
         let mut header = row![widget::emoji_text(&title, 20.0, BOLD, text::default)]
@@ -391,13 +410,33 @@ impl Chat {
                                 .style(button::text)
                                 .on_press(Message::Unfriend(false)),
                         )
+                } else if self.confirm_block {
+                    header
+                        .push(
+                            button(text("Block: sure? You stop being friends").size(13))
+                                .style(button::danger)
+                                .padding([4, 10])
+                                .on_press(Message::Block(true)),
+                        )
+                        .push(
+                            button(text("Cancel").size(13))
+                                .style(button::text)
+                                .on_press(Message::Block(false)),
+                        )
                 } else {
-                    header.push(
-                        button(text("Remove friend").size(13))
-                            .style(button::secondary)
-                            .padding([4, 10])
-                            .on_press(Message::AskUnfriend),
-                    )
+                    header
+                        .push(
+                            button(text("Remove friend").size(13))
+                                .style(button::secondary)
+                                .padding([4, 10])
+                                .on_press(Message::AskUnfriend),
+                        )
+                        .push(
+                            button(text("Block").size(13))
+                                .style(button::secondary)
+                                .padding([4, 10])
+                                .on_press(Message::AskBlock),
+                        )
                 };
             }
         }

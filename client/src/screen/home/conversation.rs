@@ -152,6 +152,13 @@ impl Home {
                 let api = self.session.api.clone();
                 Task::perform(async move { api.remove_friend(id).await }, Message::Unfriended)
             }
+            Some(chat::Event::Block) => {
+                let Some(Target::User { id }) = self.session.roster.target(conversation_id) else {
+                    return Task::none();
+                };
+                let api = self.session.api.clone();
+                Task::perform(async move { api.block(id).await }, Message::Unfriended)
+            }
             Some(chat::Event::ManageGroup) => {
                 self.panel = Some(Panel::GroupAdmin(GroupAdmin::new(conversation_id, &self.session.roster)));
                 self.session.load_members(conversation_id).map(Message::Session)

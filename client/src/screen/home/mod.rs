@@ -112,7 +112,8 @@ pub enum Message {
     Decoded(String, Result<image::Handle, String>),
     /// Save a copy of the picture in the viewer elsewhere.
     SaveCopy(String, String),
-    /// The friendship ended (the server tells both sides with `friend_removed`), or not.
+    /// *Remove friend* or *Block* was answered: the friendship ended (the server tells both
+    /// sides with `friend_removed`), or not.
     Unfriended(Result<(), ApiError>),
     /// A copy was saved (or not).
     Copied(Result<std::path::PathBuf, String>),

@@ -18,7 +18,7 @@ use kith_shared::ServerFrame;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Panel {
     Profile(Profile),
-    Settings,
+    Settings(settings::Blocked),
     Requests,
     AddFriend(AddFriend),
     /// Create or join a group.
@@ -50,8 +50,9 @@ impl Home {
                 (focus.map(Message::Profile), None)
             }
             Message::OpenSettings => {
-                self.panel = Some(Panel::Settings);
-                (Task::none(), None)
+                let (blocked, load) = settings::Blocked::open(&self.session.api);
+                self.panel = Some(Panel::Settings(blocked));
+                (load.map(Message::Settings), None)
             }
             Message::OpenRequests => {
                 self.panel = Some(Panel::Requests);
@@ -87,6 +88,14 @@ impl Home {
                     settings::Message::Close => {
                         self.panel = None;
                         return (Task::none(), None);
+                    }
+                    message => {
+                        let Some(Panel::Settings(blocked)) = &mut self.panel else {
+                            return (Task::none(), None);
+                        };
+                        let (task, failed) = blocked.update(message, &self.session.api);
+                        let event = failed.and_then(|err| self.failed(&err));
+                        return (task.map(Message::Settings), event);
                     }
                 };
                 (Task::none(), Some(event))
@@ -277,7 +286,7 @@ impl Home {
         let roster = &self.session.roster;
         match panel {
             Panel::Profile(form) => form.view(&self.session.user, self.avatar.as_ref()).map(Message::Profile),
-            Panel::Settings => settings::view(settings).map(Message::Settings),
+            Panel::Settings(blocked) => settings::view(settings, blocked).map(Message::Settings),
             Panel::Requests => requests::view(roster).map(Message::Requests),
             Panel::AddFriend(search) => search.view(roster).map(Message::AddFriend),
             Panel::Groups(panel) => panel.view(roster).map(Message::Groups),

@@ -1,22 +1,87 @@
-//! The settings panel: sound, notifications and theme.
+//! The settings panel: sound, notifications, theme, and the people the user blocks (each
+//! with *Unblock*).
 
+use crate::api::{Api, ApiError};
 use crate::settings::Settings;
 use crate::widget::{self, Element};
-use iced::widget::{checkbox, column, text};
+use iced::widget::{button, checkbox, column, row, text};
+use iced::{Alignment, Length, Task};
+use kith_shared::UserId;
+use kith_shared::api::BlockedUser;
 
 pub const DARK_LABEL: &str = "Dark theme";
 pub const NOTIFICATIONS_LABEL: &str =
     "Show a desktop notification on new messages while the window is in the background";
+pub const BLOCKED_TITLE: &str = "Blocked people";
+pub const NO_ONE_BLOCKED: &str = "You block no one.";
 
 #[derive(Debug, Clone)]
 pub enum Message {
     SoundToggled(bool),
     NotificationsToggled(bool),
     DarkToggled(bool),
+    /// The block list arrived (or not).
+    BlocksLoaded(Result<Vec<BlockedUser>, ApiError>),
+    Unblock(UserId),
+    Unblocked(UserId, Result<(), ApiError>),
     Close,
 }
 
-pub fn view(settings: &Settings) -> Element<'_, Message> {
+/// The panel's own state: the block list as last loaded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Blocked {
+    /// `None` until loaded.
+    pub list: Option<Vec<BlockedUser>>,
+    /// Whom an *Unblock* is on its way for.
+    pub unblocking: Option<UserId>,
+    /// The last failure, in plain words.
+    pub error: Option<String>,
+}
+
+impl Blocked {
+    /// The panel opened: its block list is asked for.
+    pub fn open(api: &Api) -> (Self, Task<Message>) {
+        (Self::default(), load(api))
+    }
+
+    /// Handles the block list's messages; returns the failure the window should see (a
+    /// session that ended), if any.
+    pub fn update(&mut self, message: Message, api: &Api) -> (Task<Message>, Option<ApiError>) {
+        match message {
+            Message::BlocksLoaded(Ok(list)) => {
+                self.list = Some(list);
+                self.error = None;
+            }
+            Message::Unblock(user) if self.unblocking.is_none() => {
+                self.unblocking = Some(user);
+                let api = api.clone();
+                let unblock = async move { api.unblock(user).await };
+                return (Task::perform(unblock, move |result| Message::Unblocked(user, result)), None);
+            }
+            Message::Unblocked(user, Ok(())) => {
+                self.unblocking = None;
+                if let Some(list) = &mut self.list {
+                    list.retain(|blocked| blocked.user.id != user);
+                }
+                self.error = None;
+            }
+            Message::BlocksLoaded(Err(err)) | Message::Unblocked(_, Err(err)) => {
+                self.unblocking = None;
+                self.error = Some(err.plain());
+                return (Task::none(), Some(err));
+            }
+            _ => {}
+        }
+        (Task::none(), None)
+    }
+}
+
+fn load(api: &Api) -> Task<Message> {
+    let api = api.clone();
+    Task::perform(async move { api.blocks().await }, Message::BlocksLoaded)
+}
+
+pub fn view<'a>(settings: &'a Settings, blocked: &'a Blocked) -> Element<'a, Message> {
     let sound_label = if crate::sound::AVAILABLE {
         "Play a sound on new messages"
     } else {
@@ -30,8 +95,48 @@ pub fn view(settings: &Settings) -> Element<'_, Message> {
         checkbox(settings.notifications).label(NOTIFICATIONS_LABEL).on_toggle(Message::NotificationsToggled),
         checkbox(settings.dark).label(DARK_LABEL).on_toggle(Message::DarkToggled),
         text(format!("Server: {}", settings.server)).size(13).style(text::secondary),
+        blocked_view(blocked),
     ]
     .spacing(16)
     .max_width(520)
     .into()
+}
+
+/// "Blocked people": who they are, each with *Unblock*.
+fn blocked_view(blocked: &Blocked) -> Element<'_, Message> {
+    let mut section = column![
+        text(BLOCKED_TITLE).size(16).font(widget::BOLD),
+        text(
+            "They cannot send you friend requests or messages, nor invite you into groups; they are not told."
+        )
+        .size(13)
+        .style(text::secondary),
+    ]
+    .spacing(8);
+    match &blocked.list {
+        None => section = section.push(text("Loading…").size(13).style(text::secondary)),
+        Some(list) if list.is_empty() => section = section.push(text(NO_ONE_BLOCKED).size(13)),
+        Some(list) => {
+            for entry in list {
+                let user = &entry.user;
+                let unblock = button(text("Unblock").size(13)).style(button::secondary).padding([4, 10]);
+                section = section.push(
+                    row![
+                        widget::emoji_text(&user.display_name, 14.0, widget::FONT, text::default),
+                        text(format!("@{}", user.username)).size(13).style(text::secondary),
+                        iced::widget::space().width(Length::Fill),
+                        unblock.on_press_maybe(
+                            blocked.unblocking.is_none().then_some(Message::Unblock(user.id))
+                        ),
+                    ]
+                    .spacing(8)
+                    .align_y(Alignment::Center),
+                );
+            }
+        }
+    }
+    if let Some(error) = &blocked.error {
+        section = section.push(text(error.clone()).size(13).style(text::danger));
+    }
+    section.into()
 }

@@ -215,3 +215,77 @@ fn conversations_are_pinned_archived_and_marked_unread_from_the_lists() {
     }
     assert!(shows(&home, "Bob"), "shown once the archive is unfolded");
 }
+
+#[test]
+fn the_settings_list_blocked_people_and_unblock_them() {
+    let (mut home, _frames) = connected();
+    let _ = home.update(Message::OpenSettings);
+    let settings = Settings::default();
+    let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+    assert!(ui.find("Loading…").is_ok(), "the list is asked for when the panel opens");
+    drop(ui);
+
+    let carol = kith_shared::api::UserProfile {
+        id: 9,
+        username: "carol".into(),
+        display_name: "Carol".into(),
+        avatar_url: None,
+    };
+    let blocked = kith_shared::api::BlockedUser { user: carol, blocked_at: 1_800_000_000_000 };
+    let _ = home.update(Message::Settings(settings::Message::BlocksLoaded(Ok(vec![blocked]))));
+    let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+    assert!(ui.find(settings::BLOCKED_TITLE).is_ok());
+    assert!(ui.find("@carol").is_ok(), "each blocked person is named");
+    ui.click("Unblock").expect("an Unblock button beside Carol");
+    let messages: Vec<Message> = ui.into_messages().collect();
+    assert!(
+        messages.iter().any(|m| matches!(m, Message::Settings(settings::Message::Unblock(9)))),
+        "{messages:?}"
+    );
+    for message in messages {
+        let _ = home.update(message);
+    }
+    let Some(Panel::Settings(list)) = &home.panel else { panic!("the settings stay open") };
+    assert_eq!(list.unblocking, Some(9), "the unblock is on its way");
+
+    let _ = home.update(Message::Settings(settings::Message::Unblocked(9, Ok(()))));
+    let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+    assert!(ui.find(settings::NO_ONE_BLOCKED).is_ok(), "Carol left the list");
+    assert!(ui.find("@carol").is_err());
+}
+
+#[test]
+fn block_in_a_friends_chat_asks_twice() {
+    let (mut home, _frames) = connected();
+    let _ = home.update(Message::Open(10));
+    let settings = Settings::default();
+    let click = |home: &Home, label: &str| -> Vec<Message> {
+        let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+        ui.click(label).unwrap_or_else(|_| panic!("{label:?} in the chat's header"));
+        ui.into_messages().collect()
+    };
+    for message in click(&home, "Block") {
+        let _ = home.update(message);
+    }
+    assert!(home.chat.as_ref().is_some_and(|chat| chat.confirm_block), "a first click asks again");
+    // Cancel forgets the question.
+    for message in click(&home, "Cancel") {
+        let _ = home.update(message);
+    }
+    assert!(home.chat.as_ref().is_some_and(|chat| !chat.confirm_block));
+
+    for message in click(&home, "Block") {
+        let _ = home.update(message);
+    }
+    let sure = click(&home, "Block: sure? You stop being friends");
+    let chat = home.chat.as_mut().expect("the chat is open");
+    let events: Vec<_> = sure
+        .into_iter()
+        .filter_map(|m| match m {
+            Message::Chat(m) => chat.update(m),
+            _ => None,
+        })
+        .collect();
+    assert!(matches!(events.as_slice(), [chat::Event::Block]), "{events:?}");
+    assert!(chat.update(chat::Message::Block(true)).is_none(), "never without asking first");
+}
