@@ -1,6 +1,7 @@
 //! The state every handler shares: configuration, database, hub, metrics and shutdown signal.
 
 use crate::auth::{FailureLimiter, Passwords};
+use crate::bus::Relay;
 use crate::config::Config;
 use crate::files::picture::DecodeBudget;
 use crate::files::upload::InProgress;
@@ -42,14 +43,21 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the state and starts the message writer.
-    pub async fn new(config: Config, store: Store) -> Result<Self, crate::store::StoreError> {
+    /// Builds the state and starts the message writer. With `relay` this node is one of a
+    /// cluster: the hub and the membership cache tell the other nodes through it, and the
+    /// writer numbers messages in the shared database.
+    pub async fn new(
+        config: Config,
+        store: Store,
+        relay: Option<Relay>,
+    ) -> Result<Self, crate::store::StoreError> {
         let metrics = Arc::new(if config.metrics_port.is_some() { Metrics::on() } else { Metrics::off() });
-        let hub = Arc::new(Hub::new(config.multi_device));
-        let messages = Messages::start(store.clone(), hub.clone(), metrics.clone()).await?;
+        let shared = relay.is_some();
+        let hub = Arc::new(Hub::new(config.multi_device, relay.clone()));
+        let messages = Messages::start(store.clone(), hub.clone(), metrics.clone(), shared).await?;
         Ok(Self {
             hub,
-            membership: Membership::default(),
+            membership: Membership::new(relay),
             messages,
             metrics,
             login_failures: FailureLimiter::new(Duration::from_secs(60)),

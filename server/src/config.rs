@@ -95,6 +95,12 @@ pub struct Config {
     pub tls_names: Vec<String>,
     /// How long a new connection has to finish its TLS handshake.
     pub tls_handshake_timeout: Duration,
+    /// The NATS server that joins this node to a cluster (`nats://host:4222`); None (the
+    /// default) runs one node alone.
+    pub nats_url: Option<String>,
+    /// The first token of every NATS subject the cluster uses: nodes with the same prefix
+    /// form one cluster, so one NATS can carry several.
+    pub nats_prefix: String,
 }
 
 /// The `TLS` key: whether the listeners speak TLS.
@@ -150,6 +156,8 @@ impl Default for Config {
             tls_key_file: None,
             tls_names: Vec::new(),
             tls_handshake_timeout: Duration::from_secs(10),
+            nats_url: None,
+            nats_prefix: "kith".to_owned(),
         }
     }
 }
@@ -287,6 +295,18 @@ impl Config {
             "TLS_HANDSHAKE_TIMEOUT_SECS" => {
                 self.tls_handshake_timeout =
                     Duration::from_secs(parse_range(value, 1, 600).map_err(bad)? as u64)
+            }
+            "NATS_URL" => self.nats_url = (!value.is_empty()).then(|| value.to_owned()),
+            "NATS_PREFIX" => {
+                let valid = !value.is_empty()
+                    && value.len() <= 64
+                    && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if !valid {
+                    return Err(bad(format!(
+                        "expected up to 64 letters, digits, '_' or '-' (one NATS subject token), got '{value}'"
+                    )));
+                }
+                self.nats_prefix = value.to_owned();
             }
             // Read by the desktop client from the same file; the server has no use for it.
             "ENABLE_MUSIC" => {
@@ -480,6 +500,26 @@ mod tests {
         assert!(err.to_string().contains("TLS: expected auto, on or off"), "{err}");
         let err = load_text("[server]\nTLS_HANDSHAKE_TIMEOUT_SECS = 0\n", &[]).expect_err("zero");
         assert!(err.to_string().contains("TLS_HANDSHAKE_TIMEOUT_SECS"), "{err}");
+    }
+
+    #[test]
+    fn nats_url_joins_a_cluster_and_the_prefix_is_one_subject_token() {
+        assert_eq!(Config::default().nats_url, None);
+        assert_eq!(Config::default().nats_prefix, "kith");
+        let config = load_text(
+            "[server]\nNATS_URL = nats://10.0.0.5:4222\nNATS_PREFIX = club_1\n",
+            &[("KITH_NATS_PREFIX", "club-2")],
+        )
+        .expect("valid");
+        assert_eq!(config.nats_url.as_deref(), Some("nats://10.0.0.5:4222"));
+        assert_eq!(config.nats_prefix, "club-2");
+        let config =
+            load_text("[server]\nNATS_URL = nats://a:4222\n", &[("KITH_NATS_URL", "")]).expect("valid");
+        assert_eq!(config.nats_url, None, "an empty variable takes the cluster back");
+        for bad in ["a.b", "a b", "*", ">", ""] {
+            let err = load_text(&format!("[server]\nNATS_PREFIX = {bad}\n"), &[]).expect_err("bad prefix");
+            assert!(err.to_string().contains("NATS_PREFIX"), "{err}");
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! The hub: the one registry of online connections and the router of frames to users.
-//! Everything that wants to reach a user goes through here, so that a cluster bus can take
-//! its place later without touching the handlers.
+//! The hub: the one registry of this node's online connections and the router of frames to
+//! users. Everything that wants to reach a user goes through here; in a cluster the hub also
+//! hands every delivery and kick to the bus (`crate::bus`), and applies those of the other
+//! nodes to its own connections (`*_here`).
 
+use crate::bus::{Event, Kicked, Relay};
 use bytes::Bytes;
 use kith_shared::codec::to_json;
 use kith_shared::frame::KickReason;
@@ -62,6 +64,8 @@ pub struct Hub {
     online: RwLock<HashMap<UserId, Vec<Link>>>,
     next_conn: AtomicU64,
     multi_device: bool,
+    /// The other nodes of a cluster; None for a node alone.
+    relay: Option<Relay>,
 }
 
 /// The outcome of [`Hub::register`].
@@ -73,8 +77,8 @@ pub struct Registered {
 }
 
 impl Hub {
-    pub fn new(multi_device: bool) -> Self {
-        Self { online: RwLock::new(HashMap::new()), next_conn: AtomicU64::new(1), multi_device }
+    pub fn new(multi_device: bool, relay: Option<Relay>) -> Self {
+        Self { online: RwLock::new(HashMap::new()), next_conn: AtomicU64::new(1), multi_device, relay }
     }
 
     /// A new id for a connection about to register.
@@ -83,22 +87,29 @@ impl Hub {
     }
 
     /// Adds a connection. Without multi-device, the user's other connections are kicked
-    /// with "logged in elsewhere".
+    /// with "logged in elsewhere", on every node.
     pub fn register(&self, user_id: UserId, link: Link) -> Registered {
         let conn_id = link.conn_id;
+        let kicked = || {
+            to_json(&ServerFrame::Kicked {
+                reason: KickReason::LoggedInElsewhere,
+                message: "this account logged in elsewhere".to_owned(),
+            })
+        };
         let mut online = self.online.write().unwrap_or_else(|e| e.into_inner());
         let links = online.entry(user_id).or_default();
         if !self.multi_device && !links.is_empty() {
-            let kicked = to_json(&ServerFrame::Kicked {
-                reason: KickReason::LoggedInElsewhere,
-                message: "this account logged in elsewhere".to_owned(),
-            });
+            let kicked = kicked();
             for old in links.drain(..) {
                 old.push(Outbound::Close(kicked.clone()));
             }
         }
         let came_online = links.is_empty();
         links.push(link);
+        drop(online);
+        if let Some(relay) = self.relay.as_ref().filter(|_| !self.multi_device) {
+            relay.publish(Event::Kick { user: user_id, which: Kicked::All }, &kicked());
+        }
         Registered { conn_id, came_online }
     }
 
@@ -143,48 +154,71 @@ impl Hub {
         sessions
     }
 
-    /// Sends a frame to every connection of one user.
+    /// Sends a frame to every connection of one user, on every node.
     pub fn send(&self, user_id: UserId, frame: &ServerFrame) {
-        self.send_json(std::iter::once(user_id), to_json(frame));
+        self.send_json_to(&[user_id], None, to_json(frame));
     }
 
-    /// Sends one frame to every connection of each user, serialising it once.
+    /// Sends one frame to every connection of each user, on every node, serialising it once.
     pub fn send_many(&self, user_ids: impl IntoIterator<Item = UserId>, frame: &ServerFrame) {
-        self.send_json(user_ids, to_json(frame));
+        let user_ids: Vec<UserId> = user_ids.into_iter().collect();
+        self.send_json_to(&user_ids, None, to_json(frame));
     }
 
-    fn send_json(&self, user_ids: impl IntoIterator<Item = UserId>, json: Bytes) {
+    /// Sends pre-serialised JSON to every connection of these users but `except` (one of
+    /// this node's), on every node: one bus message for all of them.
+    pub fn send_json_to(&self, user_ids: &[UserId], except: Option<ConnId>, json: Bytes) {
+        self.deliver_here(user_ids, except, &json);
+        if let Some(relay) = &self.relay {
+            relay.publish(Event::Deliver { users: user_ids.to_vec() }, &json);
+        }
+    }
+
+    /// Queues JSON on this node's connections of these users but `except`.
+    pub fn deliver_here(&self, user_ids: &[UserId], except: Option<ConnId>, json: &Bytes) {
         let online = self.online.read().unwrap_or_else(|e| e.into_inner());
         for user_id in user_ids {
-            for link in online.get(&user_id).into_iter().flatten() {
-                link.push(Outbound::Frame(json.clone()));
+            for link in online.get(user_id).into_iter().flatten() {
+                if Some(link.conn_id) != except {
+                    link.push(Outbound::Frame(json.clone()));
+                }
             }
         }
     }
 
-    /// Sends pre-serialised JSON to every connection of one user but `except`.
-    pub fn send_json_except(&self, user_id: UserId, except: Option<ConnId>, json: Bytes) {
-        let online = self.online.read().unwrap_or_else(|e| e.into_inner());
-        for link in online.get(&user_id).into_iter().flatten() {
-            if Some(link.conn_id) != except {
-                link.push(Outbound::Frame(json.clone()));
-            }
-        }
-    }
-
-    /// Closes a user's connections with a `kicked` frame; with `token_hash`, only those
-    /// that said hello with that token, otherwise those that did not use `except_token`.
+    /// Closes a user's connections with a `kicked` frame, on every node; with `token_hash`,
+    /// only those that said hello with that token, otherwise those that did not use
+    /// `except_token`.
     pub fn kick(&self, user_id: UserId, who: KickWhich<'_>, reason: KickReason, message: &str) {
         let json = to_json(&ServerFrame::Kicked { reason, message: message.to_owned() });
-        let online = self.online.read().unwrap_or_else(|e| e.into_inner());
-        for link in online.get(&user_id).into_iter().flatten() {
-            let hit = match who {
-                KickWhich::Token(hash) => link.token_hash == hash,
-                KickWhich::AllBut(hash) => link.token_hash != hash,
-            };
-            if hit {
-                link.push(Outbound::Close(json.clone()));
-            }
+        let which = match who {
+            KickWhich::Token(hash) => Kicked::Token(hash.to_owned()),
+            KickWhich::AllBut(hash) => Kicked::AllBut(hash.to_owned()),
+        };
+        if let Some(relay) = &self.relay {
+            relay.publish(Event::Kick { user: user_id, which: which.clone() }, &json);
+        }
+        self.kick_here(user_id, &which, json);
+    }
+
+    /// Closes this node's connections of a user that `which` names with `json` (a `kicked`
+    /// frame).
+    pub fn kick_here(&self, user_id: UserId, which: &Kicked, json: Bytes) {
+        let mut online = self.online.write().unwrap_or_else(|e| e.into_inner());
+        let Some(links) = online.get_mut(&user_id) else { return };
+        let hit = |link: &Link| match which {
+            Kicked::All => true,
+            Kicked::Token(hash) => link.token_hash == *hash,
+            Kicked::AllBut(hash) => link.token_hash != *hash,
+        };
+        for link in links.iter().filter(|link| hit(link)) {
+            link.push(Outbound::Close(json.clone()));
+        }
+        // A user kicked everywhere from another node is not online here any more, as after
+        // a kick by a new connection on this node.
+        if matches!(which, Kicked::All) {
+            links.clear();
+            online.remove(&user_id);
         }
     }
 
@@ -217,7 +251,7 @@ mod tests {
 
     #[test]
     fn second_connection_kicks_the_first_without_multi_device() {
-        let hub = Hub::new(false);
+        let hub = Hub::new(false, None);
         let (a, mut rx_a) = link(&hub, "t1", 8);
         let (b, _rx_b) = link(&hub, "t2", 8);
         let first = hub.register(7, a.clone());
@@ -238,7 +272,7 @@ mod tests {
 
     #[test]
     fn multi_device_keeps_both_and_goes_offline_with_the_last() {
-        let hub = Hub::new(true);
+        let hub = Hub::new(true, None);
         let (a, _rx_a) = link(&hub, "t1", 8);
         let (b, _rx_b) = link(&hub, "t2", 8);
         assert!(hub.register(1, a.clone()).came_online);
@@ -250,7 +284,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_cuts_the_connection() {
-        let hub = Hub::new(false);
+        let hub = Hub::new(false, None);
         let (a, _rx) = link(&hub, "t", 1);
         hub.register(3, a.clone());
         hub.send(3, &ServerFrame::Ping { nonce: 1 });
@@ -261,7 +295,7 @@ mod tests {
 
     #[test]
     fn kick_by_token_spares_other_tokens() {
-        let hub = Hub::new(true);
+        let hub = Hub::new(true, None);
         let (a, mut rx_a) = link(&hub, "t1", 8);
         let (b, mut rx_b) = link(&hub, "t2", 8);
         hub.register(5, a);

@@ -12,6 +12,7 @@ pub mod admin;
 mod app;
 mod auth;
 mod blocks;
+mod bus;
 pub mod config;
 mod error;
 mod files;
@@ -51,6 +52,14 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error(
+        "NATS_URL is set, but the database is SQLite ({0}): the nodes of a cluster share one \
+         PostgreSQL or MySQL/MariaDB database; set DATABASE_URL to one, or unset NATS_URL to run \
+         one node alone"
+    )]
+    ClusterOnSqlite(String),
+    #[error("cannot join the cluster: {0}")]
+    Bus(#[from] bus::BusError),
 }
 
 /// A running server.
@@ -78,7 +87,15 @@ impl Server {
         if tls.is_none() && !config.server_ip.is_loopback() {
             tracing::warn!(ip = %config.server_ip, "TLS = off: serving clear text beyond this machine");
         }
+        if config.nats_url.is_some() && config.database_url().starts_with("sqlite:") {
+            return Err(StartError::ClusterOnSqlite(config.database_url()));
+        }
         let store = Store::open(&config.database_url()).await?;
+        let bus = match &config.nats_url {
+            Some(url) => Some(bus::connect(url, &config.nats_prefix).await?),
+            None => None,
+        };
+        let (relay, inbox) = bus.unzip();
         let http_listener = bind(SocketAddr::new(config.server_ip, config.http_port)).await?;
         let socket_listener = bind(SocketAddr::new(config.server_ip, config.socket_port)).await?;
         let metrics_listener = match config.metrics_port {
@@ -90,9 +107,15 @@ impl Server {
         let metrics_addr = metrics_listener.as_ref().map(local_addr).transpose()?;
         tracing::info!(%http_addr, %socket_addr, metrics_addr = ?metrics_addr, backend = store.backend(), tls = tls.is_some(), "kith-server listening");
 
-        let mut app = App::new(config, store).await?;
+        let mut app = App::new(config, store, relay).await?;
         app.tls = tls.is_some();
         let app = Arc::new(app);
+        if let Some(inbox) = inbox {
+            let app = app.clone();
+            app.tasks.clone().spawn(async move {
+                inbox.run(app.hub.clone(), &app.membership, app.shutdown.clone()).await;
+            });
+        }
         let http_task = tokio::spawn(http::serve(app.clone(), http_listener, tls.as_ref().map(Tls::http)));
         let socket_task =
             tokio::spawn(socket::run(app.clone(), socket_listener, tls.as_ref().map(Tls::socket)));

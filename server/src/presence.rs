@@ -32,13 +32,11 @@ async fn audience_in(
     Ok(people.into_iter().collect())
 }
 
-/// Tells the online part of the user's audience that the user came online or went offline.
+/// Tells the online part of the user's audience, on every node, that the user came online or
+/// went offline.
 pub async fn announce(app: &App, user_id: UserId, online: bool) {
     match audience(app, user_id).await {
-        Ok(people) => {
-            let online_people = app.hub.online_among(&people);
-            app.hub.send_many(online_people, &ServerFrame::Presence { user_id, online });
-        }
+        Ok(people) => app.hub.send_many(people, &ServerFrame::Presence { user_id, online }),
         Err(err) => tracing::error!(%err, user_id, "presence: audience lookup failed"),
     }
 }
@@ -50,8 +48,7 @@ pub async fn announce_profile(app: &App, user_id: UserId) {
     match audience(app, user_id).await {
         Ok(mut people) => {
             people.push(user_id);
-            let online_people = app.hub.online_among(&people);
-            app.hub.send_many(online_people, &ServerFrame::ProfileUpdated { user });
+            app.hub.send_many(people, &ServerFrame::ProfileUpdated { user });
         }
         Err(err) => tracing::error!(%err, user_id, "profile: audience lookup failed"),
     }
@@ -76,9 +73,9 @@ pub async fn arrived(
             return Vec::new();
         }
     };
-    let online = app.hub.online_among(&people);
     if came_online {
-        app.hub.send_many(online.iter().copied(), &ServerFrame::Presence { user_id, online: true });
+        app.hub.send_many(people.iter().copied(), &ServerFrame::Presence { user_id, online: true });
     }
+    let online = app.hub.online_among(&people);
     online.into_iter().map(|user_id| ServerFrame::Presence { user_id, online: true }).collect()
 }

@@ -154,10 +154,8 @@ impl Sender<'_> {
         };
         let frame =
             ServerFrame::ReceiptUpdated { conversation_id, user_id: self.user_id, delivered_seq, read_seq };
-        let json = to_json(&frame);
-        for user_id in members.user_ids() {
-            self.app.hub.send_json_except(user_id, Some(self.link.conn_id), json.clone());
-        }
+        let user_ids: Vec<UserId> = members.user_ids().collect();
+        self.app.hub.send_json_to(&user_ids, Some(self.link.conn_id), to_json(&frame));
         Ok(())
     }
 

@@ -2,9 +2,11 @@
 //! multi-row INSERT per batch), and only after the commit acknowledges to the sender and
 //! pushes to every online member, in sequence order.
 //!
-//! The writer is the only place that allocates message ids and per-conversation sequence
-//! numbers, so a single server process needs no locks in the database for them. It knows
-//! the store, the hub and its metric handles, nothing of the doors.
+//! A node alone allocates message ids and per-conversation sequence numbers here, in memory,
+//! so it needs no locks in the database for them. A cluster node ([`Numbering::Shared`])
+//! takes ids from blocks reserved in the database and numbers each batch inside its
+//! transaction, under a lock on the conversations' rows. It knows the store, the hub and its
+//! metric handles, nothing of the doors.
 //!
 //! Every frame it owes a connection (the sender's `ack` or `error`, the members' `message`)
 //! is queued on that connection's [`Link`] or, when the queue is full, the connection is cut
@@ -27,6 +29,8 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 1000;
 /// Requests waiting for the writer before senders have to wait.
 const QUEUE: usize = 16 * 1024;
+/// Message ids a cluster node reserves at a time (more when one batch needs more).
+const ID_BLOCK: i64 = 1000;
 
 /// Why a message could not be stored.
 #[derive(Debug, thiserror::Error)]
@@ -74,10 +78,20 @@ pub struct Messages {
 impl Messages {
     /// Starts the writer. It stops when every handle is dropped, after writing what it has.
     /// Each batch is counted on `metrics` (stored messages, batch size, commit time).
-    pub async fn start(store: Store, hub: Arc<Hub>, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
-        let next_id = store.max_message_id().await? + 1;
+    /// `shared`: other nodes write to the same database (ids and numbers come from it).
+    pub async fn start(
+        store: Store,
+        hub: Arc<Hub>,
+        metrics: Arc<Metrics>,
+        shared: bool,
+    ) -> Result<Self, StoreError> {
+        let numbering = if shared {
+            Numbering::Shared { next_id: 0, end_id: 0 }
+        } else {
+            Numbering::Memory { next_id: store.max_message_id().await? + 1, last_seq: HashMap::new() }
+        };
         let (queue, submissions) = mpsc::channel(QUEUE);
-        let writer = Writer { store, hub, metrics, next_id, last_seq: HashMap::new() };
+        let writer = Writer { store, hub, metrics, numbering };
         tokio::spawn(writer.run(submissions));
         Ok(Self { queue })
     }
@@ -113,9 +127,21 @@ struct Writer {
     store: Store,
     hub: Arc<Hub>,
     metrics: Arc<Metrics>,
-    next_id: i64,
-    /// The newest sequence number of each conversation seen so far.
-    last_seq: HashMap<ConversationId, i64>,
+    numbering: Numbering,
+}
+
+/// Where message ids and sequence numbers come from.
+enum Numbering {
+    /// A node alone: both in memory, from the database's largest at start.
+    Memory {
+        next_id: i64,
+        /// The newest sequence number of each conversation seen so far.
+        last_seq: HashMap<ConversationId, i64>,
+    },
+    /// A node of a cluster: ids from the block `next_id..end_id` reserved in the database,
+    /// sequence numbers given in the batch's transaction
+    /// ([`Store::insert_messages_numbered`]).
+    Shared { next_id: i64, end_id: i64 },
 }
 
 /// A submission with its place assigned.
@@ -151,19 +177,37 @@ impl Writer {
     async fn write(&mut self, batch: Vec<Submission>) {
         let started = std::time::Instant::now();
         let count = batch.len();
-        let placed = match self.place(batch).await {
+        let mut placed = match self.place(batch).await {
             Ok(placed) => placed,
             Err((batch, err)) => return self.fail(batch, &err),
         };
         let placed_at = started.elapsed();
-        let rows: Vec<MessageRow> =
+        let mut rows: Vec<MessageRow> =
             placed.iter().filter(|p| !p.duplicate).map(|p| row_of(&p.message)).collect();
-        if let Err(err) = self.store.insert_messages(&rows).await {
-            // Nothing was stored: forget the numbers handed out so they are handed out again.
-            for p in placed.iter().filter(|p| !p.duplicate) {
-                self.last_seq.remove(&p.message.conversation_id);
+        let stored = match &mut self.numbering {
+            Numbering::Memory { next_id, last_seq } => {
+                let stored = self.store.insert_messages(&rows).await;
+                if stored.is_err() {
+                    // Nothing was stored: forget the numbers handed out so they are handed
+                    // out again.
+                    for p in placed.iter().filter(|p| !p.duplicate) {
+                        last_seq.remove(&p.message.conversation_id);
+                    }
+                    *next_id -= rows.len() as i64;
+                }
+                stored
             }
-            self.next_id -= rows.len() as i64;
+            // The ids of a failed batch are simply not used: ids need not be gap-free.
+            Numbering::Shared { .. } => self.store.insert_messages_numbered(&mut rows).await.map(|()| {
+                let seqs: HashMap<i64, i64> = rows.iter().map(|row| (row.id, row.seq)).collect();
+                for p in &mut placed {
+                    if let Some(seq) = seqs.get(&p.message.id) {
+                        p.message.seq = *seq;
+                    }
+                }
+            }),
+        };
+        if let Err(err) = stored {
             return self.fail(placed.into_iter().map(|p| p.submission).collect(), &err);
         }
         let stored = started.elapsed();
@@ -196,14 +240,29 @@ impl Writer {
                 earlier.insert((sender, client), message_of(&row));
             }
         }
-        for s in &batch {
-            let id = s.members.conversation_id;
-            if !self.last_seq.contains_key(&id) {
-                match self.store.last_seq(id).await {
-                    Ok(seq) => {
-                        self.last_seq.insert(id, seq);
+        match &mut self.numbering {
+            Numbering::Memory { last_seq, .. } => {
+                for s in &batch {
+                    if let std::collections::hash_map::Entry::Vacant(entry) =
+                        last_seq.entry(s.members.conversation_id)
+                    {
+                        match self.store.last_seq(*entry.key()).await {
+                            Ok(seq) => {
+                                entry.insert(seq);
+                            }
+                            Err(err) => return Err((batch, err)),
+                        }
                     }
-                    Err(err) => return Err((batch, err)),
+                }
+            }
+            Numbering::Shared { next_id, end_id } => {
+                let needed = batch.len() as i64;
+                if *end_id - *next_id < needed {
+                    let count = needed.max(ID_BLOCK);
+                    match self.store.reserve_message_ids(count).await {
+                        Ok(first) => (*next_id, *end_id) = (first, first + count),
+                        Err(err) => return Err((batch, err)),
+                    }
                 }
             }
         }
@@ -216,19 +275,29 @@ impl Writer {
                 continue;
             }
             let conversation_id = submission.members.conversation_id;
-            let seq = self.last_seq.entry(conversation_id).or_insert(0);
-            *seq += 1;
+            let (id, seq) = match &mut self.numbering {
+                Numbering::Memory { next_id, last_seq } => {
+                    let seq = last_seq.entry(conversation_id).or_insert(0);
+                    *seq += 1;
+                    *next_id += 1;
+                    (*next_id - 1, *seq)
+                }
+                // The sequence number is given when the batch is stored.
+                Numbering::Shared { next_id, .. } => {
+                    *next_id += 1;
+                    (*next_id - 1, 0)
+                }
+            };
             let message = ChatMessage {
-                id: self.next_id,
+                id,
                 conversation_id,
-                seq: *seq,
+                seq,
                 sender_id: submission.sender_id,
                 client_id: submission.client_id.clone(),
                 sent_at: now,
                 content: submission.content.clone(),
                 muted: false,
             };
-            self.next_id += 1;
             if let Some(key) = key {
                 // A resend inside the same batch gets the first copy's numbers.
                 earlier.insert(key, message.clone());
@@ -262,22 +331,18 @@ impl Writer {
             return;
         }
         let plain = to_json(&ServerFrame::Message { message: message.clone() });
-        // The muted variant is made only when someone muted the conversation.
-        let mut muted = None;
-        for (user_id, is_muted) in &submission.members.members {
-            let json = if *is_muted {
-                muted
-                    .get_or_insert_with(|| {
-                        to_json(&ServerFrame::Message {
-                            message: ChatMessage { muted: true, ..message.clone() },
-                        })
-                    })
-                    .clone()
-            } else {
-                plain.clone()
-            };
-            self.hub.send_json_except(*user_id, sender_conn, json);
+        let members = &submission.members.members;
+        if members.iter().all(|(_, is_muted)| !is_muted) {
+            let user_ids: Vec<UserId> = members.iter().map(|(user_id, _)| *user_id).collect();
+            self.hub.send_json_to(&user_ids, sender_conn, plain);
+            return;
         }
+        // The muted variant is made only when someone muted the conversation.
+        let (muted, plain_ids): (Vec<_>, Vec<_>) = members.iter().partition(|(_, is_muted)| *is_muted);
+        let ids = |of: Vec<&(UserId, bool)>| of.into_iter().map(|(user_id, _)| *user_id).collect::<Vec<_>>();
+        self.hub.send_json_to(&ids(plain_ids), sender_conn, plain);
+        let muted_json = to_json(&ServerFrame::Message { message: ChatMessage { muted: true, ..message } });
+        self.hub.send_json_to(&ids(muted), sender_conn, muted_json);
     }
 
     fn fail(&self, batch: Vec<Submission>, err: &StoreError) {

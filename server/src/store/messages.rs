@@ -1,12 +1,13 @@
 //! Messages. Written in batches by the message writer (`crate::messages`), read by sync.
 
-use super::conversations::Members;
+use super::conversations::{Conversations, Members};
 use super::{Store, StoreResult};
 use kith_shared::UserId;
 use kith_shared::api::ConversationId;
-use sea_query::{Expr, ExprTrait, Func, Iden, Order, Query};
+use sea_query::{Expr, ExprTrait, Func, Iden, InsertStatement, Order, Query};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::AssertSqlSafe;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, Iden)]
 pub(super) enum Messages {
@@ -43,8 +44,38 @@ const COLUMNS: [Messages; 7] = [
     Messages::SentAt,
 ];
 
+/// The shared counter of message ids (one row, id 1), for nodes that share the database.
+#[derive(Debug, Clone, Copy, Iden)]
+enum MessageIdBlocks {
+    Table,
+    Id,
+    NextId,
+}
+
 /// Rows per INSERT statement: 7 parameters each stays far below every backend's limit.
 const ROWS_PER_STATEMENT: usize = 500;
+
+/// Multi-row INSERTs of `rows`, [`ROWS_PER_STATEMENT`] at most each.
+fn insert_statements(rows: &[MessageRow]) -> Vec<InsertStatement> {
+    rows.chunks(ROWS_PER_STATEMENT)
+        .map(|chunk| {
+            let mut stmt = Query::insert();
+            stmt.into_table(Messages::Table).columns(COLUMNS);
+            for row in chunk {
+                stmt.values_panic([
+                    row.id.into(),
+                    row.conversation_id.into(),
+                    row.seq.into(),
+                    row.sender_id.into(),
+                    row.client_id.clone().into(),
+                    row.content.clone().into(),
+                    row.sent_at.into(),
+                ]);
+            }
+            stmt
+        })
+        .collect()
+}
 
 impl Store {
     /// Inserts messages in one transaction, as multi-row INSERTs. All or none are stored.
@@ -52,25 +83,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        let statements: Vec<_> = rows
-            .chunks(ROWS_PER_STATEMENT)
-            .map(|chunk| {
-                let mut stmt = Query::insert();
-                stmt.into_table(Messages::Table).columns(COLUMNS);
-                for row in chunk {
-                    stmt.values_panic([
-                        row.id.into(),
-                        row.conversation_id.into(),
-                        row.seq.into(),
-                        row.sender_id.into(),
-                        row.client_id.clone().into(),
-                        row.content.clone().into(),
-                        row.sent_at.into(),
-                    ]);
-                }
-                stmt
-            })
-            .collect();
+        let statements = insert_statements(rows);
         on_pool!(self, |pool, builder| {
             let mut tx = pool.begin().await?;
             for stmt in &statements {
@@ -80,6 +93,119 @@ impl Store {
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// Numbers and inserts messages in one transaction, for nodes that share the database:
+    /// locks the rows of the messages' conversations (in id order, so that two nodes never
+    /// wait on each other in a circle), reads each conversation's newest `seq`, gives the
+    /// rows the next numbers in their order in `rows`, and inserts them. Another node
+    /// writing to one of these conversations waits for the commit, so numbers are gap-free
+    /// and strictly increasing whichever node writes. All or none are stored; on failure the
+    /// rows' `seq` mean nothing.
+    pub async fn insert_messages_numbered(&self, rows: &mut [MessageRow]) -> StoreResult<()> {
+        #[derive(sqlx::FromRow)]
+        struct Newest {
+            conversation_id: i64,
+            last_seq: Option<i64>,
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut conversations: Vec<ConversationId> = rows.iter().map(|r| r.conversation_id).collect();
+        conversations.sort_unstable();
+        conversations.dedup();
+        let lock = Query::select()
+            .column(Conversations::Id)
+            .from(Conversations::Table)
+            .and_where(Expr::col(Conversations::Id).is_in(conversations.iter().copied()))
+            .order_by(Conversations::Id, Order::Asc)
+            .lock_exclusive()
+            .to_owned();
+        // A statement of its own after the lock: on PostgreSQL (read committed) it takes a new
+        // snapshot that sees what the previous holder of the lock committed; on MariaDB the
+        // transaction's snapshot is taken at its first plain read, which is this one.
+        let newest_seq = Query::select()
+            .column((Messages::Table, Messages::Seq))
+            .from(Messages::Table)
+            .and_where(
+                Expr::col((Messages::Table, Messages::ConversationId))
+                    .equals((Conversations::Table, Conversations::Id)),
+            )
+            .order_by((Messages::Table, Messages::Seq), Order::Desc)
+            .limit(1)
+            .to_owned();
+        let newest = Query::select()
+            .expr_as(Expr::col((Conversations::Table, Conversations::Id)), "conversation_id")
+            .expr_as(Expr::from(newest_seq), "last_seq")
+            .from(Conversations::Table)
+            .and_where(
+                Expr::col((Conversations::Table, Conversations::Id)).is_in(conversations.iter().copied()),
+            )
+            .to_owned();
+        on_pool!(self, |pool, builder| {
+            let mut tx = pool.begin().await?;
+            let (sql, values) = lock.build_sqlx(builder());
+            sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(&mut *tx).await?;
+            let (sql, values) = newest.build_sqlx(builder());
+            let newest: Vec<Newest> =
+                sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *tx).await?;
+            let mut last: HashMap<ConversationId, i64> =
+                newest.into_iter().map(|n| (n.conversation_id, n.last_seq.unwrap_or(0))).collect();
+            for row in rows.iter_mut() {
+                let seq = last.entry(row.conversation_id).or_insert(0);
+                *seq += 1;
+                row.seq = *seq;
+            }
+            for stmt in &insert_statements(rows) {
+                let (sql, values) = stmt.build_sqlx(builder());
+                sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Reserves `count` message ids that no other node hands out and returns the first: the
+    /// block starts at the shared counter or past the largest id stored, whichever is
+    /// higher (a node alone does not move the counter).
+    pub async fn reserve_message_ids(&self, count: i64) -> StoreResult<i64> {
+        #[derive(sqlx::FromRow)]
+        struct Counter {
+            next_id: i64,
+        }
+        #[derive(sqlx::FromRow)]
+        struct Largest {
+            max_id: Option<i64>,
+        }
+        let lock = Query::select()
+            .column(MessageIdBlocks::NextId)
+            .from(MessageIdBlocks::Table)
+            .and_where(Expr::col(MessageIdBlocks::Id).eq(1))
+            .lock_exclusive()
+            .to_owned();
+        let largest = Query::select()
+            .expr_as(Func::max(Expr::col(Messages::Id)), "max_id")
+            .from(Messages::Table)
+            .to_owned();
+        let first = on_pool!(self, |pool, builder| {
+            let mut tx = pool.begin().await?;
+            let (sql, values) = lock.build_sqlx(builder());
+            let counter: Counter =
+                sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_one(&mut *tx).await?;
+            let (sql, values) = largest.build_sqlx(builder());
+            let largest: Largest =
+                sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_one(&mut *tx).await?;
+            let first = Ord::max(counter.next_id, largest.max_id.unwrap_or(0) + 1);
+            let (sql, values) = Query::update()
+                .table(MessageIdBlocks::Table)
+                .value(MessageIdBlocks::NextId, first + count)
+                .and_where(Expr::col(MessageIdBlocks::Id).eq(1))
+                .build_sqlx(builder());
+            sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
+            tx.commit().await?;
+            first
+        });
+        Ok(first)
     }
 
     /// Messages already stored under these (sender, client id) pairs.

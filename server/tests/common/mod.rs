@@ -157,6 +157,12 @@ impl TestServer {
     /// METRICS_PORT).
     pub async fn spawn_process_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
         let database_url = database_url(backend).await?;
+        Some(Self::spawn_on(backend, database_url, adjust).await)
+    }
+
+    /// Starts the real `kith-server` binary on an existing database, with a data directory
+    /// of its own.
+    async fn spawn_on(backend: Backend, database_url: String, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             http_port: 0,
@@ -181,7 +187,7 @@ impl TestServer {
             _dir: dir,
         };
         server.respawn().await;
-        Some(server)
+        server
     }
 
     /// Starts the child process (again) on the same database and data directory.
@@ -195,6 +201,9 @@ impl TestServer {
             .env("KITH_UPLOAD_DIR", &self.config.upload_dir)
             .env("KITH_MESSAGE_BURST", self.config.message_burst.to_string())
             .env("KITH_METRICS_PORT", metrics_port)
+            .env("KITH_MULTI_DEVICE", self.config.multi_device.to_string())
+            .env("KITH_NATS_URL", self.config.nats_url.as_deref().unwrap_or_default())
+            .env("KITH_NATS_PREFIX", &self.config.nats_prefix)
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
@@ -314,6 +323,64 @@ impl TestServer {
             self.post(&format!("/api/friend-requests/{id}/accept"), Some(&b.token), json!({})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["conversation_id"].as_i64().expect("conversation id")
+    }
+}
+
+/// The NATS server the cluster tests use (KITH_TEST_NATS_URL, by default the development
+/// machines' nats://127.0.0.1:4222), or None (said loudly) when nothing answers there. In CI
+/// an absent NATS fails the test instead.
+pub async fn nats_url() -> Option<String> {
+    let url = std::env::var("KITH_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned());
+    let address = url.trim_start_matches("nats://").to_owned();
+    let reachable = tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(&address)).await;
+    if matches!(reachable, Ok(Ok(_))) {
+        return Some(url);
+    }
+    if std::env::var("CI").is_ok() {
+        panic!("no NATS answers at {url}: CI must run the cluster tests");
+    }
+    eprintln!("SKIPPED: no NATS answers at {url} (set KITH_TEST_NATS_URL)");
+    None
+}
+
+/// Several `kith-server` processes (nodes) on one fresh database and one NATS, under a
+/// NATS subject prefix of their own so that tests running at once do not mix.
+pub struct TestCluster {
+    pub nodes: Vec<TestServer>,
+    backend: Backend,
+    database_url: String,
+}
+
+impl TestCluster {
+    /// Starts `count` nodes, or None (said loudly) when the backend or NATS is absent.
+    pub async fn start(backend: Backend, count: usize) -> Option<Self> {
+        Self::start_with(backend, count, |_| {}).await
+    }
+
+    /// Starts `count` nodes after `adjust` has changed each one's configuration.
+    pub async fn start_with(backend: Backend, count: usize, adjust: impl Fn(&mut Config)) -> Option<Self> {
+        let nats = nats_url().await?;
+        let database_url = database_url(backend).await?;
+        let prefix = format!("kith_t_{}", uuid::Uuid::new_v4().simple());
+        let mut nodes = Vec::with_capacity(count);
+        for _ in 0..count {
+            let node = TestServer::spawn_on(backend, database_url.clone(), |config| {
+                config.nats_url = Some(nats.clone());
+                config.nats_prefix = prefix.clone();
+                adjust(config);
+            })
+            .await;
+            nodes.push(node);
+        }
+        Some(Self { nodes, backend, database_url })
+    }
+
+    /// Kills every node and removes the database.
+    pub async fn stop(mut self) {
+        for node in &mut self.nodes {
+            node.kill().await;
+        }
+        drop_database(self.backend, &self.database_url).await;
     }
 }
 

@@ -1,0 +1,224 @@
+//! The cluster bus: with NATS_URL, every node publishes what its hub delivers, kicks and
+//! forgets to the other nodes through NATS, and applies what they publish to its own
+//! connections and caches.
+//!
+//! The bus only wakes nodes up: the database is the truth. A frame is published after the
+//! commit it announces, once per event whatever the number of receivers (a group message is
+//! one bus message carrying the member ids, which each node delivers to its own connections
+//! of those members). A node that may have missed bus messages (NATS was unreachable, or the
+//! node did not read fast enough) closes its connections with `going_away`; their clients
+//! reconnect, through any node, and sync from the database.
+//!
+//! Every node publishes to and subscribes to one subject, `<NATS_PREFIX>.events`; a node
+//! ignores what it published itself. A bus message is a JSON header line (the sending node
+//! and the [`Event`]) and, after a newline, the frame's JSON as the hub queues it.
+
+use crate::hub::Hub;
+use crate::membership::Membership;
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::StreamExt;
+use kith_shared::UserId;
+use kith_shared::api::ConversationId;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Bus messages waiting to be handed to the NATS client. A node that falls this far behind
+/// drops what does not fit and closes its connections so that their clients catch up.
+const OUTBOX: usize = 64 * 1024;
+
+/// Why a node could not join the cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("cannot reach NATS at {url}: {message}")]
+    Connect { url: String, message: String },
+    #[error("cannot subscribe to {subject}: {message}")]
+    Subscribe { subject: String, message: String },
+}
+
+/// What one bus message asks of the other nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Queue the body (a server frame) on every connection of these users.
+    Deliver { users: Vec<UserId> },
+    /// Close the user's connections that match with the body (a `kicked` frame).
+    Kick { user: UserId, which: Kicked },
+    /// Forget the cached members of this conversation.
+    Forget { conversation: ConversationId },
+}
+
+/// Which of a user's connections a [`Event::Kick`] closes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kicked {
+    /// Every one: the user connected on another node (one session per account).
+    All,
+    /// Those that said hello with this token hash (log out).
+    Token(String),
+    /// All but those that said hello with this token hash (password changed).
+    AllBut(String),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    /// The node that published it.
+    node: u64,
+    #[serde(flatten)]
+    event: Event,
+}
+
+/// The handle a node's hub and caches publish through. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    node: u64,
+    outbox: mpsc::Sender<Bytes>,
+    /// Cancelled when a bus message could not be queued: the node's connections must resync.
+    lost: Arc<tokio::sync::Notify>,
+}
+
+impl Relay {
+    /// Publishes an event with `body` to the other nodes, without waiting.
+    pub fn publish(&self, event: Event, body: &[u8]) {
+        let header = serde_json::to_vec(&Header { node: self.node, event })
+            .expect("a bus header is plain data and always serialises");
+        let mut payload = BytesMut::with_capacity(header.len() + 1 + body.len());
+        payload.put_slice(&header);
+        payload.put_u8(b'\n');
+        payload.put_slice(body);
+        if self.outbox.try_send(payload.freeze()).is_err() {
+            tracing::warn!("cluster bus outbox full or closed; a bus message was dropped");
+            self.lost.notify_one();
+        }
+    }
+}
+
+/// The receiving half, to run once the hub and the caches exist.
+pub struct Inbox {
+    node: u64,
+    subscriber: async_nats::Subscriber,
+    interrupted: mpsc::UnboundedReceiver<&'static str>,
+    lost: Arc<tokio::sync::Notify>,
+}
+
+/// Connects to NATS and subscribes to the cluster's subject. The publisher runs from now on;
+/// the returned [`Inbox`] applies what other nodes publish once [`Inbox::run`] is called.
+pub async fn connect(url: &str, prefix: &str) -> Result<(Relay, Inbox), BusError> {
+    let node = node_id();
+    let subject = format!("{prefix}.events");
+    let (interruptions, interrupted) = mpsc::unbounded_channel();
+    let client = async_nats::ConnectOptions::new()
+        .name(format!("kith-server {node:016x}"))
+        .event_callback(move |event| {
+            let interruptions = interruptions.clone();
+            async move {
+                let reason = match event {
+                    async_nats::Event::Disconnected => {
+                        tracing::warn!("cluster bus: lost the connection to NATS; reconnecting");
+                        return;
+                    }
+                    async_nats::Event::Connected => "the cluster bus reconnected",
+                    async_nats::Event::SlowConsumer(_) => "the cluster bus dropped messages for this node",
+                    other => {
+                        tracing::info!(%other, "cluster bus");
+                        return;
+                    }
+                };
+                let _ = interruptions.send(reason);
+            }
+        })
+        .connect(url)
+        .await
+        .map_err(|err| BusError::Connect { url: url.to_owned(), message: err.to_string() })?;
+    let subscriber = client
+        .subscribe(subject.clone())
+        .await
+        .map_err(|err| BusError::Subscribe { subject: subject.clone(), message: err.to_string() })?;
+    let (outbox, mut queued) = mpsc::channel::<Bytes>(OUTBOX);
+    tokio::spawn(async move {
+        while let Some(payload) = queued.recv().await {
+            if let Err(err) = client.publish(subject.clone(), payload).await {
+                tracing::warn!(%err, "cluster bus: publishing failed");
+            }
+        }
+        let _ = client.flush().await;
+    });
+    let lost = Arc::new(tokio::sync::Notify::new());
+    tracing::info!(node = format!("{node:016x}"), url, prefix, "joined the cluster bus");
+    Ok((Relay { node, outbox, lost: lost.clone() }, Inbox { node, subscriber, interrupted, lost }))
+}
+
+impl Inbox {
+    /// Applies what the other nodes publish until `shutdown`; closes this node's
+    /// connections (`going_away`, so that their clients reconnect and sync) whenever bus
+    /// messages may have been missed.
+    pub async fn run(mut self, hub: Arc<Hub>, membership: &Membership, shutdown: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                message = self.subscriber.next() => {
+                    let Some(message) = message else {
+                        tracing::error!("cluster bus: the subscription ended");
+                        break;
+                    };
+                    self.apply(&hub, membership, &message.payload);
+                }
+                Some(reason) = self.interrupted.recv() => resync(&hub, reason),
+                () = self.lost.notified() => resync(&hub, "the cluster bus could not keep up"),
+            }
+        }
+    }
+
+    fn apply(&self, hub: &Hub, membership: &Membership, payload: &Bytes) {
+        let Some(newline) = payload.iter().position(|b| *b == b'\n') else {
+            tracing::warn!("cluster bus: a message without a header line; ignored");
+            return;
+        };
+        let header: Header = match serde_json::from_slice(&payload[..newline]) {
+            Ok(header) => header,
+            Err(err) => {
+                tracing::warn!(%err, "cluster bus: an unreadable header; ignored");
+                return;
+            }
+        };
+        if header.node == self.node {
+            return;
+        }
+        let body = payload.slice(newline + 1..);
+        match header.event {
+            Event::Deliver { users } => hub.deliver_here(&users, None, &body),
+            Event::Kick { user, which } => hub.kick_here(user, &which, body),
+            Event::Forget { conversation } => membership.forget_here(conversation),
+        }
+    }
+}
+
+fn resync(hub: &Hub, reason: &str) {
+    if hub.connection_count() > 0 {
+        tracing::warn!(reason, "closing this node's connections so that their clients resync");
+        hub.going_away(&format!("{reason}; reconnect to catch up"));
+    }
+}
+
+/// A random id for this node's life, to recognise its own bus messages.
+fn node_id() -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the system's random source works");
+    u64::from_le_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_is_one_json_line_naming_the_event() {
+        let header = Header { node: 7, event: Event::Deliver { users: vec![1, 2] } };
+        let json = serde_json::to_string(&header).expect("serialises");
+        assert_eq!(json, r#"{"node":7,"event":"deliver","users":[1,2]}"#);
+        let kick = Header { node: 1, event: Event::Kick { user: 3, which: Kicked::Token("ab".into()) } };
+        let back: Header = serde_json::from_str(&serde_json::to_string(&kick).expect("ser")).expect("de");
+        assert_eq!(back.event, kick.event);
+    }
+}

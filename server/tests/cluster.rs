@@ -1,0 +1,365 @@
+//! Several nodes, one community: three `kith-server` processes on one PostgreSQL or MariaDB
+//! database and one NATS (NATS_URL), each test under a NATS subject prefix of its own.
+//! Users connect to different nodes and must not notice.
+
+mod common;
+
+use common::{Backend, PASSWORD, TestCluster, TestServer, TestSocket};
+use kith_server::Server;
+use kith_server::config::Config;
+use kith_shared::frame::{ChatMessage, Content, KickReason, ReceiptKind, Target};
+use kith_shared::{ClientFrame, ServerFrame};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+
+/// Declares `mod postgres` and `mod mysql` (a cluster cannot run on SQLite), each running
+/// every named test on that backend.
+macro_rules! cluster_tests {
+    ($($name:ident),* $(,)?) => {
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::common::Backend::Postgres).await } )* }
+        mod mysql { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::common::Backend::MySql).await } )* }
+    };
+}
+
+cluster_tests!(
+    one_to_one_across_nodes,
+    group_across_three_nodes_has_one_order,
+    a_resend_through_another_node_is_stored_once,
+    concurrent_writers_on_every_node_number_without_gaps,
+    a_login_on_another_node_kicks_the_first_session,
+    removing_a_friend_on_one_node_stops_delivery_on_another,
+);
+
+#[tokio::test]
+async fn a_cluster_on_sqlite_is_refused_at_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        http_port: 0,
+        socket_port: 0,
+        data_dir: dir.path().join("data"),
+        upload_dir: dir.path().join("data/uploads"),
+        nats_url: Some("nats://127.0.0.1:4222".to_owned()),
+        ..Config::default()
+    };
+    let err = match Server::start(config).await {
+        Ok(_) => panic!("a cluster node on SQLite started"),
+        Err(err) => err.to_string(),
+    };
+    assert!(err.contains("NATS_URL") && err.contains("SQLite") && err.contains("PostgreSQL"), "{err}");
+}
+
+fn text(client_id: &str, to: Target, text: &str) -> ClientFrame {
+    ClientFrame::Send {
+        client_id: client_id.to_owned(),
+        to,
+        content: Content::Text { text: text.to_owned() },
+    }
+}
+
+/// Waits for a `message` in `conversation` with this text.
+async fn expect_text(socket: &mut TestSocket, conversation: i64, wanted: &str) -> ChatMessage {
+    let frame = socket
+        .expect(wanted, |f| {
+            matches!(f, ServerFrame::Message { message } if message.conversation_id == conversation
+                && matches!(&message.content, Content::Text { text } if text == wanted))
+        })
+        .await;
+    match frame {
+        ServerFrame::Message { message } => message,
+        other => unreachable!("matched a message, got {other:?}"),
+    }
+}
+
+/// Every message of a conversation, oldest first, read through `node`'s HTTP API.
+async fn history(node: &TestServer, token: &str, conversation: i64) -> Vec<ChatMessage> {
+    let mut all = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, page) = node
+            .get(&format!("/api/conversations/{conversation}/messages?after={after}&limit=200"), token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let page: Vec<ChatMessage> = serde_json::from_value(page["messages"].clone()).expect("messages");
+        let Some(last) = page.last() else { return all };
+        after = last.seq;
+        all.extend(page);
+    }
+}
+
+fn assert_gap_free(messages: &[ChatMessage]) {
+    for (index, message) in messages.iter().enumerate() {
+        assert_eq!(message.seq, index as i64 + 1, "seq {} at place {index}: a gap or a repeat", message.seq);
+    }
+    let mut ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), messages.len(), "two messages share an id");
+}
+
+async fn one_to_one_across_nodes(backend: Backend) {
+    let Some(cluster) = TestCluster::start(backend, 3).await else { return };
+    let [a, b, c] = &cluster.nodes[..] else { unreachable!("three nodes") };
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let conversation = c.befriend(&alice, &bob).await;
+    let mut alice_socket = a.connect(&alice.token).await;
+    let mut bob_socket = b.connect(&bob.token).await;
+
+    alice_socket.send(&text("a-1", Target::User { id: bob.user.id }, "hello from node A")).await;
+    let ack = alice_socket
+        .expect("ack", |f| matches!(f, ServerFrame::Ack { client_id, .. } if client_id == "a-1"))
+        .await;
+    let message = expect_text(&mut bob_socket, conversation, "hello from node A").await;
+    let ServerFrame::Ack { message_id, seq, .. } = ack else { unreachable!("matched an ack") };
+    assert_eq!((message.id, message.seq), (message_id, seq), "the pushed copy is the stored one");
+
+    bob_socket.send(&text("b-1", Target::User { id: alice.user.id }, "hello from node B")).await;
+    let reply = expect_text(&mut alice_socket, conversation, "hello from node B").await;
+    assert_eq!(reply.seq, seq + 1);
+
+    // Receipts and typing cross too.
+    bob_socket
+        .send(&ClientFrame::Receipt { conversation_id: conversation, kind: ReceiptKind::Read, seq })
+        .await;
+    alice_socket
+        .expect("bob's receipt", |f| {
+            matches!(f, ServerFrame::ReceiptUpdated { user_id, read_seq, .. } if *user_id == bob.user.id && *read_seq == seq)
+        })
+        .await;
+    bob_socket.send(&ClientFrame::Typing { conversation_id: conversation }).await;
+    alice_socket
+        .expect("bob typing", |f| matches!(f, ServerFrame::Typing { user_id, .. } if *user_id == bob.user.id))
+        .await;
+
+    // A profile change made through node C reaches Alice on node A.
+    let (status, body) = c
+        .request(reqwest::Method::PATCH, "/api/me", Some(&bob.token), Some(json!({"display_name": "Robert"})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    alice_socket
+        .expect("bob's new name", |f| {
+            matches!(f, ServerFrame::ProfileUpdated { user } if user.id == bob.user.id && user.display_name == "Robert")
+        })
+        .await;
+
+    assert_gap_free(&history(c, &alice.token, conversation).await);
+    cluster.stop().await;
+}
+
+async fn group_across_three_nodes_has_one_order(backend: Backend) {
+    let Some(cluster) = TestCluster::start(backend, 3).await else { return };
+    let nodes = &cluster.nodes;
+    // Six members, two on each node; the owner makes the group on node A and every other
+    // member joins through a different node than the one they will write through.
+    let mut users = Vec::new();
+    for (i, name) in ["ann", "ben", "cat", "dan", "eve", "fay"].into_iter().enumerate() {
+        users.push(nodes[i % 3].user(name).await);
+    }
+    let (status, body) = nodes[0]
+        .post("/api/groups", Some(&users[0].token), json!({"name": "club", "description": "three nodes"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let group = body["group"]["id"].as_i64().expect("group id");
+    for (i, user) in users.iter().enumerate().skip(1) {
+        let node = &nodes[(i + 1) % 3];
+        let (status, body) = node
+            .post(&format!("/api/groups/{group}/applications"), Some(&user.token), json!({"message": "hi"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = body["id"].as_i64().expect("request id");
+        let (status, body) =
+            node.post(&format!("/api/group-requests/{id}/accept"), Some(&users[0].token), json!({})).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    let mut sockets = Vec::new();
+    for (i, user) in users.iter().enumerate() {
+        sockets.push(nodes[i % 3].connect(&user.token).await);
+    }
+
+    // Everyone writes at once, through their own node.
+    const EACH: usize = 20;
+    for (i, socket) in sockets.iter_mut().enumerate() {
+        for n in 0..EACH {
+            socket.send(&text(&format!("m-{i}-{n}"), Target::Group { id: group }, &format!("{i}:{n}"))).await;
+        }
+    }
+    let total = EACH * users.len();
+    let mut seen: Vec<BTreeMap<i64, (i64, String)>> = Vec::new();
+    for socket in &mut sockets {
+        let mut mine = BTreeMap::new();
+        let mut from_others = 0;
+        while from_others < total - EACH {
+            let frame = socket.recv().await;
+            if let ServerFrame::Message { message } = frame
+                && message.conversation_id == group
+                && let Some(client_id) = message.client_id.clone()
+            {
+                assert!(mine.insert(message.seq, (message.id, client_id)).is_none(), "a message came twice");
+                from_others += 1;
+            }
+        }
+        seen.push(mine);
+    }
+    let stored = history(&nodes[2], &users[0].token, group).await;
+    assert_gap_free(&stored);
+    let stored_texts: BTreeMap<i64, (i64, String)> =
+        stored.iter().filter_map(|m| Some((m.seq, (m.id, m.client_id.clone()?)))).collect();
+    assert_eq!(stored_texts.len(), total, "every message stored once");
+    for (i, mine) in seen.iter().enumerate() {
+        // Each member received every message but their own, under the stored numbers.
+        let expected: BTreeMap<i64, (i64, String)> = stored_texts
+            .iter()
+            .filter(|(_, (_, client_id))| !client_id.starts_with(&format!("m-{i}-")))
+            .map(|(seq, v)| (*seq, v.clone()))
+            .collect();
+        assert_eq!(mine, &expected, "member {i} saw another order");
+    }
+    cluster.stop().await;
+}
+
+async fn a_resend_through_another_node_is_stored_once(backend: Backend) {
+    let Some(cluster) = TestCluster::start(backend, 3).await else { return };
+    let [a, b, c] = &cluster.nodes[..] else { unreachable!("three nodes") };
+    let alice = a.user("alice").await;
+    let bob = a.user("bob").await;
+    let conversation = a.befriend(&alice, &bob).await;
+    let to = Target::User { id: bob.user.id };
+
+    let mut first = a.connect(&alice.token).await;
+    first.send(&text("same-id", to, "once")).await;
+    let original = first.expect("ack", |f| matches!(f, ServerFrame::Ack { .. })).await;
+    drop(first);
+    // The client lost its connection before it saw the ack and resends through node B,
+    // then through node C.
+    for node in [b, c] {
+        let mut again = node.connect(&alice.token).await;
+        again.send(&text("same-id", to, "once")).await;
+        let ack = again.expect("ack", |f| matches!(f, ServerFrame::Ack { .. })).await;
+        assert_eq!(ack, original, "the resend is answered with the original ack");
+    }
+    let stored = history(c, &bob.token, conversation).await;
+    assert_eq!(stored.iter().filter(|m| m.client_id.as_deref() == Some("same-id")).count(), 1);
+    cluster.stop().await;
+}
+
+async fn concurrent_writers_on_every_node_number_without_gaps(backend: Backend) {
+    let Some(cluster) = TestCluster::start_with(backend, 3, |config| config.multi_device = true).await else {
+        return;
+    };
+    let nodes = &cluster.nodes;
+    let alice = nodes[0].user("alice").await;
+    let bob = nodes[0].user("bob").await;
+    let conversation = nodes[0].befriend(&alice, &bob).await;
+    // Alice and Bob each write through every node at once (a login per connection,
+    // MULTI_DEVICE on), in bursts the writers take in batches.
+    const EACH: usize = 150;
+    let mut tasks = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        for (who, to) in [(&alice, bob.user.id), (&bob, alice.user.id)] {
+            let base = node.base.clone();
+            let socket_addr = node.socket_addr;
+            let name = who.user.username.clone();
+            tasks.push(tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let login: kith_shared::api::LoginResponse = http
+                    .post(format!("{base}/api/login"))
+                    .json(&json!({"username": name, "password": PASSWORD}))
+                    .send()
+                    .await
+                    .expect("login")
+                    .json()
+                    .await
+                    .expect("login body");
+                let stream = tokio::net::TcpStream::connect(socket_addr).await.expect("connect");
+                let mut socket = TestSocket::hello(TestSocket::new(stream), &login.token).await;
+                for n in 0..EACH {
+                    socket.send(&text(&format!("{name}-{i}-{n}"), Target::User { id: to }, "x")).await;
+                }
+                let mut acked = HashMap::new();
+                while acked.len() < EACH {
+                    if let ServerFrame::Ack { client_id, seq, .. } = socket.recv().await {
+                        acked.insert(client_id, seq);
+                    }
+                }
+                acked
+            }));
+        }
+    }
+    let mut acked: HashMap<String, i64> = HashMap::new();
+    for task in tasks {
+        acked.extend(task.await.expect("writer task"));
+    }
+    let stored = history(&nodes[1], &alice.token, conversation).await;
+    assert_gap_free(&stored);
+    let by_client: HashMap<&str, i64> =
+        stored.iter().filter_map(|m| Some((m.client_id.as_deref()?, m.seq))).collect();
+    for (client_id, seq) in &acked {
+        assert_eq!(
+            by_client.get(client_id.as_str()),
+            Some(seq),
+            "{client_id} acknowledged under another seq"
+        );
+    }
+    assert_eq!(acked.len(), EACH * 6);
+    assert_eq!(stored.len(), EACH * 6, "every message stored once");
+    cluster.stop().await;
+}
+
+async fn a_login_on_another_node_kicks_the_first_session(backend: Backend) {
+    let Some(cluster) = TestCluster::start(backend, 3).await else { return };
+    let [a, b, _] = &cluster.nodes[..] else { unreachable!("three nodes") };
+    let alice = a.user("alice").await;
+    let mut on_a = a.connect(&alice.token).await;
+    let second = b.login("alice").await;
+    let mut on_b = b.connect(&second.token).await;
+    let last = on_a.closed().await;
+    assert!(
+        last.iter().any(|f| matches!(f, ServerFrame::Kicked { reason: KickReason::LoggedInElsewhere, .. })),
+        "node A's session was not kicked: {last:?}"
+    );
+    on_b.assert_alive().await;
+
+    // Logging out through node A closes the socket on node B.
+    let (status, body) = a.post("/api/logout", Some(&second.token), json!({})).await;
+    assert!(status.is_success(), "{status} {body}");
+    let last = on_b.closed().await;
+    assert!(
+        last.iter().any(|f| matches!(f, ServerFrame::Kicked { reason: KickReason::LoggedOut, .. })),
+        "node B's socket was not closed by the log-out: {last:?}"
+    );
+    cluster.stop().await;
+}
+
+async fn removing_a_friend_on_one_node_stops_delivery_on_another(backend: Backend) {
+    let Some(cluster) = TestCluster::start(backend, 3).await else { return };
+    let [a, b, c] = &cluster.nodes[..] else { unreachable!("three nodes") };
+    let alice = a.user("alice").await;
+    let bob = a.user("bob").await;
+    let conversation = a.befriend(&alice, &bob).await;
+    let mut alice_socket = b.connect(&alice.token).await;
+    let mut bob_socket = c.connect(&bob.token).await;
+    // Node B has the conversation's members cached once Alice wrote through it.
+    alice_socket.send(&text("before", Target::User { id: bob.user.id }, "still friends")).await;
+    expect_text(&mut bob_socket, conversation, "still friends").await;
+
+    // Bob removes Alice through node A; node B must refuse Alice's next message at once.
+    let (status, body) = a
+        .request(reqwest::Method::DELETE, &format!("/api/friends/{}", alice.user.id), Some(&bob.token), None)
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    alice_socket
+        .expect(
+            "friend_removed",
+            |f| matches!(f, ServerFrame::FriendRemoved { user_id } if *user_id == bob.user.id),
+        )
+        .await;
+    alice_socket.send(&text("after", Target::User { id: bob.user.id }, "not any more")).await;
+    let answer = alice_socket
+        .expect("an answer", |f| {
+            matches!(f, ServerFrame::Ack { client_id, .. } | ServerFrame::Error { reference: Some(client_id), .. } if client_id == "after")
+        })
+        .await;
+    assert!(matches!(answer, ServerFrame::Error { .. }), "node B still let Alice write to Bob: {answer:?}");
+    cluster.stop().await;
+}
