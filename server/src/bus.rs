@@ -1,31 +1,43 @@
 //! The cluster bus: with NATS_URL, every node publishes what its hub delivers, kicks and
 //! forgets to the other nodes through NATS, and applies what they publish to its own
-//! connections and caches.
+//! connections and caches. Presence crosses as events too: each node says when a user's first
+//! connection there opens and the last one closes, and every [`HEARTBEAT`] the whole list;
+//! a node not heard of for [`LEASE`] is taken for dead and its users for offline.
 //!
 //! The bus only wakes nodes up: the database is the truth. A frame is published after the
 //! commit it announces, once per event whatever the number of receivers (a group message is
 //! one bus message carrying the member ids, which each node delivers to its own connections
-//! of those members). A node that may have missed bus messages (NATS was unreachable, or the
-//! node did not read fast enough) closes its connections with `going_away`; their clients
-//! reconnect, through any node, and sync from the database.
+//! of those members). A node that may have missed bus messages (its NATS connection came back
+//! after a loss, or NATS says the node read too slowly) closes its connections with
+//! `going_away`; their clients reconnect, through any node, and sync from the database.
 //!
 //! Every node publishes to and subscribes to one subject, `<NATS_PREFIX>.events`; a node
 //! ignores what it published itself. A bus message is a JSON header line (the sending node
 //! and the [`Event`]) and, after a newline, the frame's JSON as the hub queues it.
 
-use crate::hub::Hub;
+use crate::app::App;
+use crate::hub::{Hub, RemoteChange};
 use crate::membership::Membership;
+use crate::presence;
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::StreamExt;
 use kith_shared::UserId;
 use kith_shared::api::ConversationId;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-/// Bus messages waiting to be handed to the NATS client. A node that falls this far behind
-/// drops what does not fit and closes its connections so that their clients catch up.
+/// How often a node says it is alive, with the list of its online users.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+/// A node not heard of for this long is taken for dead: its users are offline unless they
+/// have a connection elsewhere. A killed node's users are shown offline within
+/// `LEASE + HEARTBEAT`.
+pub const LEASE: Duration = Duration::from_secs(6);
+
+/// Bus messages waiting to be handed to the NATS client (while NATS is unreachable, say).
+/// What does not fit is dropped with a warning: the other nodes, cut off from the same NATS,
+/// close their connections for a resync when it comes back.
 const OUTBOX: usize = 64 * 1024;
 
 /// Why a node could not join the cluster.
@@ -47,6 +59,12 @@ pub enum Event {
     Kick { user: UserId, which: Kicked },
     /// Forget the cached members of this conversation.
     Forget { conversation: ConversationId },
+    /// The user's first connection on the sending node opened.
+    Online { user: UserId },
+    /// The user's last connection on the sending node closed.
+    Offline { user: UserId },
+    /// The sending node's heartbeat: every user with a connection there.
+    Alive { users: Vec<UserId> },
 }
 
 /// Which of a user's connections a [`Event::Kick`] closes.
@@ -74,8 +92,6 @@ struct Header {
 pub struct Relay {
     node: u64,
     outbox: mpsc::Sender<Bytes>,
-    /// Cancelled when a bus message could not be queued: the node's connections must resync.
-    lost: Arc<tokio::sync::Notify>,
 }
 
 impl Relay {
@@ -89,7 +105,6 @@ impl Relay {
         payload.put_slice(body);
         if self.outbox.try_send(payload.freeze()).is_err() {
             tracing::warn!("cluster bus outbox full or closed; a bus message was dropped");
-            self.lost.notify_one();
         }
     }
 }
@@ -99,7 +114,6 @@ pub struct Inbox {
     node: u64,
     subscriber: async_nats::Subscriber,
     interrupted: mpsc::UnboundedReceiver<&'static str>,
-    lost: Arc<tokio::sync::Notify>,
 }
 
 /// Connects to NATS and subscribes to the cluster's subject. The publisher runs from now on;
@@ -144,28 +158,37 @@ pub async fn connect(url: &str, prefix: &str) -> Result<(Relay, Inbox), BusError
         }
         let _ = client.flush().await;
     });
-    let lost = Arc::new(tokio::sync::Notify::new());
     tracing::info!(node = format!("{node:016x}"), url, prefix, "joined the cluster bus");
-    Ok((Relay { node, outbox, lost: lost.clone() }, Inbox { node, subscriber, interrupted, lost }))
+    Ok((Relay { node, outbox }, Inbox { node, subscriber, interrupted }))
 }
 
 impl Inbox {
-    /// Applies what the other nodes publish until `shutdown`; closes this node's
-    /// connections (`going_away`, so that their clients reconnect and sync) whenever bus
-    /// messages may have been missed.
-    pub async fn run(mut self, hub: Arc<Hub>, membership: &Membership, shutdown: CancellationToken) {
+    /// Applies what the other nodes publish until the server shuts down; says every
+    /// [`HEARTBEAT`] who is online here and tells this node's connections of the users of
+    /// nodes gone silent; closes this node's connections (`going_away`, so that their
+    /// clients reconnect and sync) whenever bus messages may have been missed.
+    pub async fn run(mut self, app: Arc<App>) {
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = shutdown.cancelled() => break,
+                _ = app.shutdown.cancelled() => break,
                 message = self.subscriber.next() => {
                     let Some(message) = message else {
                         tracing::error!("cluster bus: the subscription ended");
                         break;
                     };
-                    self.apply(&hub, membership, &message.payload);
+                    self.apply(&app.hub, &app.membership, &message.payload);
                 }
-                Some(reason) = self.interrupted.recv() => resync(&hub, reason),
-                () = self.lost.notified() => resync(&hub, "the cluster bus could not keep up"),
+                Some(reason) = self.interrupted.recv() => resync(&app.hub, reason),
+                _ = heartbeat.tick() => {
+                    if let Some(relay) = app.hub.relay() {
+                        relay.publish(Event::Alive { users: app.hub.users_here() }, b"");
+                    }
+                    for user_id in app.hub.expire_remote(LEASE) {
+                        presence::went_offline_here(&app, user_id).await;
+                    }
+                }
             }
         }
     }
@@ -190,6 +213,9 @@ impl Inbox {
             Event::Deliver { users } => hub.deliver_here(&users, None, &body),
             Event::Kick { user, which } => hub.kick_here(user, &which, body),
             Event::Forget { conversation } => membership.forget_here(conversation),
+            Event::Online { user } => hub.remote_presence(header.node, RemoteChange::Came(user)),
+            Event::Offline { user } => hub.remote_presence(header.node, RemoteChange::Went(user)),
+            Event::Alive { users } => hub.remote_presence(header.node, RemoteChange::All(users)),
         }
     }
 }

@@ -8,9 +8,10 @@ use bytes::Bytes;
 use kith_shared::codec::to_json;
 use kith_shared::frame::KickReason;
 use kith_shared::{ServerFrame, UserId};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -66,6 +67,17 @@ pub struct Hub {
     multi_device: bool,
     /// The other nodes of a cluster; None for a node alone.
     relay: Option<Relay>,
+    /// Who is online on each other node of the cluster, as they last said.
+    remote: RwLock<HashMap<u64, RemoteNode>>,
+}
+
+/// What a node knows of another node of its cluster.
+#[derive(Debug)]
+struct RemoteNode {
+    /// When the node was last heard of on the bus.
+    seen: Instant,
+    /// The users with a connection there.
+    users: HashSet<UserId>,
 }
 
 /// The outcome of [`Hub::register`].
@@ -78,7 +90,18 @@ pub struct Registered {
 
 impl Hub {
     pub fn new(multi_device: bool, relay: Option<Relay>) -> Self {
-        Self { online: RwLock::new(HashMap::new()), next_conn: AtomicU64::new(1), multi_device, relay }
+        Self {
+            online: RwLock::new(HashMap::new()),
+            next_conn: AtomicU64::new(1),
+            multi_device,
+            relay,
+            remote: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The link to the other nodes, for a node of a cluster.
+    pub fn relay(&self) -> Option<&Relay> {
+        self.relay.as_ref()
     }
 
     /// A new id for a connection about to register.
@@ -87,7 +110,8 @@ impl Hub {
     }
 
     /// Adds a connection. Without multi-device, the user's other connections are kicked
-    /// with "logged in elsewhere", on every node.
+    /// with "logged in elsewhere", on every node. `came_online` is true when the user had no
+    /// connection on any node.
     pub fn register(&self, user_id: UserId, link: Link) -> Registered {
         let conn_id = link.conn_id;
         let kicked = || {
@@ -104,17 +128,21 @@ impl Hub {
                 old.push(Outbound::Close(kicked.clone()));
             }
         }
-        let came_online = links.is_empty();
+        let first_here = links.is_empty();
         links.push(link);
         drop(online);
-        if let Some(relay) = self.relay.as_ref().filter(|_| !self.multi_device) {
+        let Some(relay) = &self.relay else { return Registered { conn_id, came_online: first_here } };
+        if !self.multi_device {
             relay.publish(Event::Kick { user: user_id, which: Kicked::All }, &kicked());
         }
-        Registered { conn_id, came_online }
+        if first_here {
+            relay.publish(Event::Online { user: user_id }, b"");
+        }
+        Registered { conn_id, came_online: first_here && !self.is_online_elsewhere(user_id) }
     }
 
-    /// Removes a connection. Returns true when it was the user's last one (the user went
-    /// offline). A connection already replaced by a kick returns false.
+    /// Removes a connection. Returns true when it was the user's last one on every node (the
+    /// user went offline). A connection already replaced by a kick returns false.
     pub fn unregister(&self, user_id: UserId, conn_id: ConnId) -> bool {
         let mut online = self.online.write().unwrap_or_else(|e| e.into_inner());
         let Some(links) = online.get_mut(&user_id) else { return false };
@@ -124,17 +152,92 @@ impl Hub {
         if links.is_empty() {
             online.remove(&user_id);
         }
-        removed && !online.contains_key(&user_id)
+        let last_here = removed && !online.contains_key(&user_id);
+        drop(online);
+        let Some(relay) = &self.relay else { return last_here };
+        if last_here {
+            relay.publish(Event::Offline { user: user_id }, b"");
+        }
+        last_here && !self.is_online_elsewhere(user_id)
     }
 
+    /// Whether the user has a connection on any node.
     pub fn is_online(&self, user_id: UserId) -> bool {
         self.online.read().unwrap_or_else(|e| e.into_inner()).contains_key(&user_id)
+            || (self.relay.is_some() && self.is_online_elsewhere(user_id))
     }
 
-    /// Those of `user_ids` with at least one connection.
+    /// Those of `user_ids` with at least one connection on any node.
     pub fn online_among(&self, user_ids: &[UserId]) -> Vec<UserId> {
         let online = self.online.read().unwrap_or_else(|e| e.into_inner());
-        user_ids.iter().copied().filter(|id| online.contains_key(id)).collect()
+        if self.relay.is_none() {
+            return user_ids.iter().copied().filter(|id| online.contains_key(id)).collect();
+        }
+        // Lock order: `online`, then `remote`.
+        let remote = self.remote.read().unwrap_or_else(|e| e.into_inner());
+        user_ids
+            .iter()
+            .copied()
+            .filter(|id| online.contains_key(id) || remote.values().any(|node| node.users.contains(id)))
+            .collect()
+    }
+
+    /// Whether another node said the user has a connection there.
+    fn is_online_elsewhere(&self, user_id: UserId) -> bool {
+        self.remote
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .any(|node| node.users.contains(&user_id))
+    }
+
+    /// The users with a connection on this node.
+    pub fn users_here(&self) -> Vec<UserId> {
+        self.online.read().unwrap_or_else(|e| e.into_inner()).keys().copied().collect()
+    }
+
+    /// Another node said who is online there (and so that it is alive).
+    pub fn remote_presence(&self, node: u64, change: RemoteChange) {
+        let mut remote = self.remote.write().unwrap_or_else(|e| e.into_inner());
+        let entry =
+            remote.entry(node).or_insert_with(|| RemoteNode { seen: Instant::now(), users: HashSet::new() });
+        entry.seen = Instant::now();
+        match change {
+            RemoteChange::All(users) => entry.users = users.into_iter().collect(),
+            RemoteChange::Came(user) => {
+                entry.users.insert(user);
+            }
+            RemoteChange::Went(user) => {
+                entry.users.remove(&user);
+            }
+        }
+    }
+
+    /// Forgets the nodes not heard of for `lease` (they died or lost the bus); returns their
+    /// users who are now online nowhere, whose audience this node must tell.
+    pub fn expire_remote(&self, lease: Duration) -> Vec<UserId> {
+        let mut remote = self.remote.write().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let dead: Vec<u64> = remote
+            .iter()
+            .filter(|(_, node)| now.duration_since(node.seen) > lease)
+            .map(|(id, _)| *id)
+            .collect();
+        let mut gone = HashSet::new();
+        for id in dead {
+            if let Some(node) = remote.remove(&id) {
+                tracing::warn!(
+                    node = format!("{id:016x}"),
+                    users = node.users.len(),
+                    "a cluster node went silent"
+                );
+                gone.extend(node.users);
+            }
+        }
+        gone.retain(|user| !remote.values().any(|node| node.users.contains(user)));
+        drop(remote);
+        let online = self.online.read().unwrap_or_else(|e| e.into_inner());
+        gone.into_iter().filter(|user| !online.contains_key(user)).collect()
     }
 
     /// How many connections are open.
@@ -216,9 +319,13 @@ impl Hub {
         }
         // A user kicked everywhere from another node is not online here any more, as after
         // a kick by a new connection on this node.
-        if matches!(which, Kicked::All) {
+        if matches!(which, Kicked::All) && !links.is_empty() {
             links.clear();
             online.remove(&user_id);
+            drop(online);
+            if let Some(relay) = &self.relay {
+                relay.publish(Event::Offline { user: user_id }, b"");
+            }
         }
     }
 
@@ -230,6 +337,17 @@ impl Hub {
             link.push(Outbound::Close(json.clone()));
         }
     }
+}
+
+/// What another node said of who is online there.
+#[derive(Debug)]
+pub enum RemoteChange {
+    /// These are all its users (its heartbeat).
+    All(Vec<UserId>),
+    /// This user came online there.
+    Came(UserId),
+    /// This user went offline there.
+    Went(UserId),
 }
 
 /// Which of a user's connections [`Hub::kick`] closes.

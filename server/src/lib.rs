@@ -112,9 +112,7 @@ impl Server {
         let app = Arc::new(app);
         if let Some(inbox) = inbox {
             let app = app.clone();
-            app.tasks.clone().spawn(async move {
-                inbox.run(app.hub.clone(), &app.membership, app.shutdown.clone()).await;
-            });
+            app.tasks.clone().spawn(inbox.run(app));
         }
         let http_task = tokio::spawn(http::serve(app.clone(), http_listener, tls.as_ref().map(Tls::http)));
         let socket_task =

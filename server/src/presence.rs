@@ -7,6 +7,7 @@
 use crate::app::App;
 use crate::store::StoreResult;
 use kith_shared::api::ConversationId;
+use kith_shared::codec::to_json;
 use kith_shared::{ServerFrame, UserId};
 use std::collections::BTreeSet;
 
@@ -37,6 +38,18 @@ async fn audience_in(
 pub async fn announce(app: &App, user_id: UserId, online: bool) {
     match audience(app, user_id).await {
         Ok(people) => app.hub.send_many(people, &ServerFrame::Presence { user_id, online }),
+        Err(err) => tracing::error!(%err, user_id, "presence: audience lookup failed"),
+    }
+}
+
+/// Tells the user's audience connected to this node that the user went offline: another node
+/// on which the user was connected went silent (`crate::bus`); every node tells its own.
+pub async fn went_offline_here(app: &App, user_id: UserId) {
+    match audience(app, user_id).await {
+        Ok(people) => {
+            let json = to_json(&ServerFrame::Presence { user_id, online: false });
+            app.hub.deliver_here(&people, None, &json);
+        }
         Err(err) => tracing::error!(%err, user_id, "presence: audience lookup failed"),
     }
 }

@@ -29,6 +29,7 @@ cluster_tests!(
     concurrent_writers_on_every_node_number_without_gaps,
     a_login_on_another_node_kicks_the_first_session,
     removing_a_friend_on_one_node_stops_delivery_on_another,
+    presence_crosses_nodes_and_a_killed_nodes_users_go_offline,
 );
 
 #[tokio::test]
@@ -361,5 +362,62 @@ async fn removing_a_friend_on_one_node_stops_delivery_on_another(backend: Backen
         })
         .await;
     assert!(matches!(answer, ServerFrame::Error { .. }), "node B still let Alice write to Bob: {answer:?}");
+    cluster.stop().await;
+}
+
+async fn presence_crosses_nodes_and_a_killed_nodes_users_go_offline(backend: Backend) {
+    let Some(mut cluster) = TestCluster::start(backend, 3).await else { return };
+    let alice = cluster.nodes[0].user("alice").await;
+    let bob = cluster.nodes[0].user("bob").await;
+    let carol = cluster.nodes[0].user("carol").await;
+    cluster.nodes[0].befriend(&alice, &bob).await;
+    cluster.nodes[0].befriend(&carol, &bob).await;
+
+    let mut bob_socket = cluster.nodes[1].connect(&bob.token).await;
+    let _alice_socket = cluster.nodes[0].connect(&alice.token).await;
+    bob_socket
+        .expect(
+            "alice online",
+            |f| matches!(f, ServerFrame::Presence { user_id, online: true } if *user_id == alice.user.id),
+        )
+        .await;
+    // A connection opened on a third node is told who is online on the others, and so are
+    // the friend lists of every node.
+    let mut carol_socket = cluster.nodes[2].connect(&carol.token).await;
+    carol_socket
+        .expect(
+            "bob online",
+            |f| matches!(f, ServerFrame::Presence { user_id, online: true } if *user_id == bob.user.id),
+        )
+        .await;
+    let online_friend = |friends: &serde_json::Value, id: i64| {
+        friends.as_array().expect("friends").iter().find(|f| f["user"]["id"] == id).expect("friend")["online"]
+            .as_bool()
+            .expect("online")
+    };
+    let (_, friends) = cluster.nodes[2].get("/api/friends", &bob.token).await;
+    assert!(online_friend(&friends, alice.user.id), "node C does not see Alice on node A: {friends}");
+
+    // Node A dies without a word: Bob on node B is told Alice went offline within the lease.
+    cluster.nodes[0].kill().await;
+    bob_socket
+        .expect(
+            "alice offline",
+            |f| matches!(f, ServerFrame::Presence { user_id, online: false } if *user_id == alice.user.id),
+        )
+        .await;
+    // Node B, which told Bob, answers the same (each node forgets node A on its own clock).
+    let (_, friends) = cluster.nodes[1].get("/api/friends", &bob.token).await;
+    assert!(!online_friend(&friends, alice.user.id), "Alice still online after her node died: {friends}");
+    assert!(online_friend(&friends, carol.user.id), "Carol's node is alive: {friends}");
+
+    // Bob's last connection closes on node B: Carol on node C is told he went offline.
+    drop(bob_socket);
+    carol_socket
+        .expect(
+            "bob offline",
+            |f| matches!(f, ServerFrame::Presence { user_id, online: false } if *user_id == bob.user.id),
+        )
+        .await;
     cluster.stop().await;
 }
