@@ -5,7 +5,8 @@
 //! table (`--json FILE` also writes it as JSON). Loopback addresses only.
 //!
 //! ```text
-//! kith-load [--spawn PATH [--tls] | --http ADDR --socket ADDR] [--json FILE] SCENARIO [options]
+//! kith-load [--spawn PATH [--tls] [--nodes N --nats URL --database URL] | --http ADDR --socket ADDR]
+//!           [--json FILE] SCENARIO [options]
 //!   idle       --connections N [--accounts A] [--hold SECS]
 //!   one-to-one --pairs K --messages M [--rate MSGS_PER_SEC] [--window W]
 //!   fan-out    --members G --senders S --messages M [--window W]
@@ -15,7 +16,9 @@
 //! With `--spawn`, it starts the server binary itself on a fresh SQLite database in a
 //! temporary directory (or on `--database URL`), with limits raised for load, and reports
 //! the server's memory from /proc. `--tls` gives the spawned server a certificate from a CA
-//! made for the run, and every client speaks TLS to it.
+//! made for the run, and every client speaks TLS to it. `--nodes N` starts N servers as one
+//! cluster (one database, one NATS) and spreads the clients over them, the two friends of a
+//! pair on different nodes.
 
 mod client;
 mod report;
@@ -50,6 +53,10 @@ pub struct Options {
     pub senders: usize,
     pub size_mib: u64,
     pub tls: bool,
+    /// With `--spawn`: how many server processes (nodes of one cluster) to start.
+    pub nodes: usize,
+    /// With `--nodes` above 1: the NATS server that joins them.
+    pub nats: Option<String>,
 }
 
 fn parse_args() -> anyhow::Result<Options> {
@@ -71,6 +78,8 @@ fn parse_args() -> anyhow::Result<Options> {
         senders: 1,
         size_mib: 256,
         tls: false,
+        nodes: 1,
+        nats: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -92,6 +101,8 @@ fn parse_args() -> anyhow::Result<Options> {
             "--senders" => options.senders = value()?.parse()?,
             "--size-mib" => options.size_mib = value()?.parse()?,
             "--tls" => options.tls = true,
+            "--nodes" => options.nodes = value()?.parse::<usize>()?.max(1),
+            "--nats" => options.nats = Some(value()?),
             "-h" | "--help" => {
                 println!("{}", include_str!("usage.txt"));
                 std::process::exit(0);

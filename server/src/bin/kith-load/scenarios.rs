@@ -125,7 +125,7 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
     }
     let mut conns = Vec::new();
     for (token, to, i) in &peers {
-        let (conn, _) = Conn::open(target.socket, target.tls.as_ref(), source(*i), token).await?;
+        let (conn, _) = Conn::open(target.socket_for(*i), target.tls.as_ref(), source(*i), token).await?;
         conns.push((conn, *to));
     }
     // With --rate, each sender sends at rate / senders.
@@ -190,6 +190,7 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
     let delivered = latencies.len();
     let secs = finished.as_secs_f64().max(1e-9);
     let mut report = Report::new("one-to-one")
+        .row("server nodes", target.sockets.len())
         .row("friend pairs", pairs.len())
         .row("messages per sender", per_sender)
         .row("offered rate (msg/s)", options.rate.map_or("full speed".to_owned(), |r| format!("{r:.0}")))
@@ -302,7 +303,8 @@ async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
     let per_sender = options.messages;
     let mut conns = Vec::new();
     for (i, person) in people.iter().enumerate() {
-        let (conn, _) = Conn::open(target.socket, target.tls.as_ref(), source(i), &person.token).await?;
+        let (conn, _) =
+            Conn::open(target.socket_for(i), target.tls.as_ref(), source(i), &person.token).await?;
         conns.push(conn);
     }
     // Every message reaches every member's connection but its sender's.
@@ -365,6 +367,7 @@ async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
     last.sort_unstable();
     let secs = finished.as_secs_f64().max(1e-9);
     Ok(Report::new("group fan-out")
+        .row("server nodes", target.sockets.len())
         .row("members", people.len())
         .row("senders", senders)
         .row("messages per sender", per_sender)

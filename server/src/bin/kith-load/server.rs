@@ -10,9 +10,11 @@ use tokio::process::{Child, Command};
 pub struct Target {
     pub http: SocketAddr,
     pub socket: SocketAddr,
+    /// Every node's socket address (`socket` first); one for a server alone.
+    pub sockets: Vec<SocketAddr>,
     /// With `--tls`: what the clients need to speak TLS to the server.
     pub tls: Option<crate::tls::Tls>,
-    child: Option<Child>,
+    children: Vec<Child>,
     dir: Option<PathBuf>,
 }
 
@@ -32,52 +34,79 @@ impl Target {
             if options.tls {
                 bail!("--tls needs --spawn: the run makes the server's certificate");
             }
-            return Ok(Self { http, socket, tls: None, child: None, dir: None });
+            return Ok(Self {
+                http,
+                socket,
+                sockets: vec![socket],
+                tls: None,
+                children: Vec::new(),
+                dir: None,
+            });
         };
+        if options.nodes > 1 && (options.nats.is_none() || options.database.is_none()) {
+            bail!(
+                "--nodes needs --nats URL and --database URL (PostgreSQL or MariaDB) for the nodes to share"
+            );
+        }
         let dir = std::env::temp_dir().join(format!("kith-load-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        let mut command = Command::new(binary);
-        command
-            .env("KITH_SERVER_IP", "127.0.0.1")
-            .env("KITH_HTTP_PORT", "0")
-            .env("KITH_SOCKET_PORT", "0")
-            .env("KITH_DATA_DIR", dir.join("data"))
-            .env("KITH_UPLOAD_DIR", dir.join("uploads"))
-            .env("KITH_MULTI_DEVICE", "true")
-            .env("KITH_MESSAGES_PER_SECOND", "10000000")
-            .env("KITH_MESSAGE_BURST", "10000000")
-            .env("KITH_LOGIN_FAILURES_PER_ADDRESS", "1000000")
-            .env("KITH_OUTGOING_QUEUE", "8192")
-            .env("KITH_MAX_CONNECTIONS", "19500")
-            .env("RUST_LOG", "warn")
-            .current_dir(&dir)
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true);
-        if let Some(url) = &options.database {
-            command.env("KITH_DATABASE_URL", url);
-        }
         let mut tls = None;
         if options.tls {
-            let issued = crate::tls::issue(&dir)?;
-            command.env("KITH_TLS_CERT_FILE", &issued.cert).env("KITH_TLS_KEY_FILE", &issued.key);
-            tls = Some(issued.tls);
+            tls = Some(crate::tls::issue(&dir)?);
         }
-        let mut child = command.spawn().with_context(|| format!("starting {}", binary.display()))?;
-        let stdout = child.stdout.take().context("server stdout")?;
-        let line = tokio::io::BufReader::new(stdout)
-            .lines()
-            .next_line()
-            .await?
-            .context("the server printed nothing")?;
-        let addrs: Vec<SocketAddr> =
-            line.split_whitespace().filter_map(|w| w.trim_end_matches(',').parse().ok()).collect();
-        // A third address is the metrics listener's (KITH_METRICS_PORT in the environment).
-        let [http, socket, ..] = addrs[..] else { bail!("unexpected first line from the server: {line}") };
-        Ok(Self { http, socket, tls, child: Some(child), dir: Some(dir) })
+        let (mut addresses, mut children) = (Vec::new(), Vec::new());
+        for node in 0..options.nodes {
+            let mut command = Command::new(binary);
+            command
+                .env("KITH_SERVER_IP", "127.0.0.1")
+                .env("KITH_HTTP_PORT", "0")
+                .env("KITH_SOCKET_PORT", "0")
+                .env("KITH_DATA_DIR", dir.join(format!("data{node}")))
+                .env("KITH_UPLOAD_DIR", dir.join("uploads"))
+                .env("KITH_MULTI_DEVICE", "true")
+                .env("KITH_MESSAGES_PER_SECOND", "10000000")
+                .env("KITH_MESSAGE_BURST", "10000000")
+                .env("KITH_LOGIN_FAILURES_PER_ADDRESS", "1000000")
+                .env("KITH_OUTGOING_QUEUE", "8192")
+                .env("KITH_MAX_CONNECTIONS", "19500")
+                .env("RUST_LOG", "warn")
+                .current_dir(&dir)
+                .stdout(std::process::Stdio::piped())
+                .kill_on_drop(true);
+            if let Some(url) = &options.database {
+                command.env("KITH_DATABASE_URL", url);
+            }
+            if let Some(nats) = &options.nats {
+                command
+                    .env("KITH_NATS_URL", nats)
+                    .env("KITH_NATS_PREFIX", format!("kith_load_{}", std::process::id()));
+            }
+            if let Some(issued) = &tls {
+                command.env("KITH_TLS_CERT_FILE", &issued.cert).env("KITH_TLS_KEY_FILE", &issued.key);
+            }
+            let mut child = command.spawn().with_context(|| format!("starting {}", binary.display()))?;
+            let stdout = child.stdout.take().context("server stdout")?;
+            let line = tokio::io::BufReader::new(stdout)
+                .lines()
+                .next_line()
+                .await?
+                .context("the server printed nothing")?;
+            let addrs: Vec<SocketAddr> =
+                line.split_whitespace().filter_map(|w| w.trim_end_matches(',').parse().ok()).collect();
+            // A third address is the metrics listener's (KITH_METRICS_PORT in the environment).
+            let [http, socket, ..] = addrs[..] else {
+                bail!("unexpected first line from the server: {line}")
+            };
+            addresses.push((http, socket));
+            children.push(child);
+        }
+        let (http, socket) = addresses[0];
+        let sockets = addresses.iter().map(|(_, socket)| *socket).collect();
+        Ok(Self { http, socket, sockets, tls: tls.map(|issued| issued.tls), children, dir: Some(dir) })
     }
 
     pub fn memory(&self) -> Option<Memory> {
-        let pid = self.child.as_ref()?.id()?;
+        let pid = self.children.first()?.id()?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         let field = |name: &str| {
             status
@@ -89,19 +118,28 @@ impl Target {
         Some(Memory { rss_kib: field("VmRSS:")?, peak_rss_kib: field("VmHWM:")? })
     }
 
-    /// CPU time the server has used so far (user and system), when this program started it.
+    /// CPU time the server has used so far (user and system; summed over the nodes), when
+    /// this program started it.
     pub fn cpu(&self) -> Option<std::time::Duration> {
-        let pid = self.child.as_ref()?.id()?;
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Fields after the command name (which is in parentheses and may hold spaces):
-        // utime and stime are the 12th and 13th, in clock ticks of 1/100 s on Linux.
-        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-        let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-        Some(std::time::Duration::from_millis(ticks * 10))
+        let mut ticks = 0;
+        for child in &self.children {
+            let pid = child.id()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // Fields after the command name (which is in parentheses and may hold spaces):
+            // utime and stime are the 12th and 13th, in clock ticks of 1/100 s on Linux.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            ticks += fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        }
+        (!self.children.is_empty()).then(|| std::time::Duration::from_millis(ticks * 10))
+    }
+
+    /// The socket address of the node client `index` connects to: nodes in turn.
+    pub fn socket_for(&self, index: usize) -> SocketAddr {
+        self.sockets[index % self.sockets.len()]
     }
 
     pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        for mut child in std::mem::take(&mut self.children) {
             if let Some(pid) = child.id() {
                 // SIGTERM for a clean shutdown; kill if it lingers.
                 let _ = Command::new("kill").arg(pid.to_string()).status().await;
