@@ -121,9 +121,8 @@ pub async fn update_prefs(
     id: ConversationId,
     change: &UpdateConversation,
 ) -> Result<ConversationPrefs, Refusal> {
-    if !app.store.set_conversation_prefs(id, caller, change).await? {
-        return Err(Refusal::forbidden("you are not in this conversation"));
-    }
+    app.store.set_conversation_prefs(id, caller, change).await?;
+    // Read back: members only (else `forbidden`), and the state after the change.
     let row = membership(app, id, caller).await?;
     let prefs =
         ConversationPrefs { pinned: row.pinned, archived: row.archived, marked_unread: row.marked_unread };

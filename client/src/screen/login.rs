@@ -143,12 +143,8 @@ impl Login {
     /// one is kept for the server and user name in the form; else checks the server as
     /// [`Login::probe`] does.
     pub fn resume(&mut self) -> Task<Message> {
-        let kept = self.kept_login();
-        let (Some((address, path)), Some(kept)) =
-            (kept.clone(), kept.and_then(|(_, path)| SignedIn::load(&path)))
-        else {
-            return self.probe();
-        };
+        let Some((address, path)) = self.kept_login() else { return self.probe() };
+        let Some(kept) = SignedIn::load(&path) else { return self.probe() };
         if kept.username != self.username.trim().to_lowercase() {
             // Another user was the last to stay signed in here.
             SignedIn::forget(&path);

@@ -2,7 +2,7 @@
 //! cache, recall; the same by clicking on the window (log in, avatar, inbox, receipts,
 //! search, a new name); a message arriving while the reader is scrolled up.
 
-use crate::common::{Driver, PASSWORD, TestServer, friends, text_of};
+use crate::common::{PASSWORD, TestServer, friends, registered, text_of};
 use iced::widget::text_editor;
 use iced_test::selector;
 use kith_client::app::{Message, Screen};
@@ -17,10 +17,7 @@ use std::sync::Arc;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_from_a_reaches_b_cache_and_unread_count_then_is_recalled() {
     let server = TestServer::start().await;
-    let mut alice = Driver::new();
-    let mut bob = Driver::new();
-    alice.register(&server, "alice", "Alice").await;
-    bob.register(&server, "bob", "Bob").await;
+    let (mut alice, mut bob) = registered(&server).await;
     let alice_id = alice.main().user().id;
     let bob_id = bob.main().user().id;
 
@@ -100,10 +97,7 @@ async fn a_message_from_a_reaches_b_cache_and_unread_count_then_is_recalled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_in_accept_a_request_and_chat_by_clicking() {
     let server = TestServer::start().await;
-    let mut alice = Driver::new();
-    let mut bob = Driver::new();
-    alice.register(&server, "alice", "Alice").await;
-    bob.register(&server, "bob", "Bob").await;
+    let (mut alice, mut bob) = registered(&server).await;
     let alice_id = alice.main().user().id;
     let bob_id = bob.main().user().id;
 

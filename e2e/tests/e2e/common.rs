@@ -344,12 +344,18 @@ impl Driver {
 /// Alice and Bob registered through their apps and made friends: both apps, and their
 /// conversation.
 pub async fn friends(server: &TestServer) -> (Driver, Driver, ConversationId) {
+    let (mut alice, mut bob) = registered(server).await;
+    let conversation = befriend(&mut alice, &mut bob).await;
+    (alice, bob, conversation)
+}
+
+/// Alice and Bob registered through their apps, not friends yet.
+pub async fn registered(server: &TestServer) -> (Driver, Driver) {
     let mut alice = Driver::new();
     let mut bob = Driver::new();
     alice.register(server, "alice", "Alice").await;
     bob.register(server, "bob", "Bob").await;
-    let conversation = befriend(&mut alice, &mut bob).await;
-    (alice, bob, conversation)
+    (alice, bob)
 }
 
 /// Makes `a` and `b` friends through their app cores; returns their conversation.

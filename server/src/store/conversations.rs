@@ -306,17 +306,14 @@ impl Store {
         Ok(self.execute(&stmt).await? > 0)
     }
 
-    /// Changes how a member's lists show a conversation (the fields given). Returns false if
-    /// `user_id` is not a member.
+    /// Changes how a member's lists show a conversation (the fields given); nothing happens
+    /// when `user_id` is not a member.
     pub async fn set_conversation_prefs(
         &self,
         conversation_id: ConversationId,
         user_id: UserId,
         change: &kith_shared::api::UpdateConversation,
-    ) -> StoreResult<bool> {
-        if self.member(conversation_id, user_id).await?.is_none() {
-            return Ok(false);
-        }
+    ) -> StoreResult<()> {
         let mut stmt = Query::update();
         stmt.table(Members::Table)
             .and_where(Expr::col(Members::ConversationId).eq(conversation_id))
@@ -335,7 +332,7 @@ impl Store {
         if any {
             self.execute(&stmt).await?;
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Moves a member's delivered and read cursors forwards (never back). Returns the
