@@ -1,5 +1,6 @@
-//! Where the server is: the address typed on the login screen, the socket port beside it,
-//! and the defaults read from a `server.conf` next to the client.
+//! Where the server is: the address typed on the login screen (one server, a load balancer in
+//! front of a cluster, or several nodes of a cluster separated by commas), the socket port
+//! beside it, and the defaults read from a `server.conf` next to the client.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -7,9 +8,18 @@ use std::path::{Path, PathBuf};
 /// The HTTP port a server listens on when the address names none.
 pub const DEFAULT_HTTP_PORT: u16 = 8000;
 
-/// A server as the client reaches it: the HTTP API and the realtime socket on the same host.
+/// The servers of one community as typed on the login screen: one address, or the nodes of a
+/// cluster separated by commas (`a.example.org, b.example.org`). Never empty. The client
+/// reaches the first node that answers and moves to the next when one stops answering.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ServerAddress {
+    nodes: Vec<Node>,
+}
+
+/// One server (or cluster node) as the client reaches it: the HTTP API and the realtime socket
+/// on the same host.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Node {
     /// TLS: `https://` was typed, or no scheme was typed and the host is not this machine.
     pub secure: bool,
     /// Host name or IP address (IPv6 without brackets).
@@ -32,6 +42,70 @@ pub enum AddressError {
 }
 
 impl ServerAddress {
+    /// Reads one address or several separated by commas, each as [`Node::parse`] reads it
+    /// (`socket_port`, when given, is the socket port of every node). The same node twice
+    /// counts once.
+    pub fn parse(text: &str, socket_port: &str) -> Result<Self, AddressError> {
+        let mut nodes: Vec<Node> = Vec::new();
+        for part in text.split(',') {
+            if part.trim().is_empty() && text.contains(',') {
+                continue;
+            }
+            let node = Node::parse(part, socket_port)?;
+            if !nodes.contains(&node) {
+                nodes.push(node);
+            }
+        }
+        if nodes.is_empty() {
+            return Err(AddressError::Empty);
+        }
+        Ok(Self { nodes })
+    }
+
+    /// Every node, in the order typed: the first is tried first.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The first node typed.
+    pub fn first(&self) -> &Node {
+        &self.nodes[0]
+    }
+
+    /// The socket port as the login screen's advanced field shows it: None when it is the HTTP
+    /// port + 1, the server's default layout.
+    pub fn custom_socket_port(&self) -> Option<u16> {
+        let first = self.first();
+        Some(first.socket_port).filter(|port| Some(*port) != first.http_port.checked_add(1))
+    }
+
+    /// A folder name for this community's local data: the first node's (see
+    /// [`Node::folder_name`]), so the cache stays the same whichever node answers.
+    pub fn folder_name(&self) -> String {
+        self.first().folder_name()
+    }
+}
+
+impl From<Node> for ServerAddress {
+    fn from(node: Node) -> Self {
+        Self { nodes: vec![node] }
+    }
+}
+
+impl fmt::Display for ServerAddress {
+    /// The addresses as the user would type them again, separated by `, `.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, node) in self.nodes.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{node}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Node {
     /// Reads `host`, `host:port`, `[v6]:port`, optionally after `http://` or `https://`.
     /// Without a scheme, a server on this machine is reached in clear text and any other over
     /// TLS, as a server with the default `TLS = auto` speaks. `socket_port` is the optional
@@ -112,7 +186,7 @@ impl ServerAddress {
     }
 }
 
-impl fmt::Display for ServerAddress {
+impl fmt::Display for Node {
     /// The address as the user would type it again.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The scheme only when it is not the one the bare address implies.
@@ -232,7 +306,7 @@ mod tests {
 
     #[test]
     fn host_and_port_derive_the_socket_port() {
-        let addr = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
+        let addr = Node::parse("127.0.0.1:8000", "").expect("valid");
         assert_eq!(addr.http_base(), "http://127.0.0.1:8000");
         assert_eq!(addr.socket_target(), "127.0.0.1:8001");
         assert_eq!(addr.to_string(), "127.0.0.1:8000");
@@ -240,33 +314,33 @@ mod tests {
 
     #[test]
     fn bare_host_uses_the_default_ports() {
-        let addr = ServerAddress::parse("  chat.example.org ", "").expect("valid");
+        let addr = Node::parse("  chat.example.org ", "").expect("valid");
         assert_eq!((addr.http_port, addr.socket_port), (8000, 8001));
         assert_eq!(addr.host, "chat.example.org");
     }
 
     #[test]
     fn other_machines_are_reached_over_tls_unless_told_otherwise() {
-        let remote = ServerAddress::parse("chat.example.org:8000", "").expect("valid");
+        let remote = Node::parse("chat.example.org:8000", "").expect("valid");
         assert!(remote.secure, "a server elsewhere speaks TLS by default");
         assert_eq!(remote.http_base(), "https://chat.example.org:8000");
         assert_eq!(remote.to_string(), "chat.example.org:8000");
-        let clear = ServerAddress::parse("http://192.168.1.5:8000", "").expect("valid");
+        let clear = Node::parse("http://192.168.1.5:8000", "").expect("valid");
         assert!(!clear.secure);
         assert_eq!(clear.to_string(), "http://192.168.1.5:8000", "typed again, it stays clear text");
         for local in ["127.0.0.1:8000", "localhost:8000", "[::1]:8000"] {
-            assert!(!ServerAddress::parse(local, "").expect("valid").secure, "{local}");
+            assert!(!Node::parse(local, "").expect("valid").secure, "{local}");
         }
-        let local_tls = ServerAddress::parse("https://localhost:8000", "").expect("valid");
+        let local_tls = Node::parse("https://localhost:8000", "").expect("valid");
         assert!(local_tls.secure);
         assert_eq!(local_tls.to_string(), "https://localhost:8000");
-        assert_eq!(ServerAddress::parse(&local_tls.to_string(), "").expect("valid"), local_tls);
+        assert_eq!(Node::parse(&local_tls.to_string(), "").expect("valid"), local_tls);
         assert_eq!(local_tls.trust_key(), "localhost:8000");
     }
 
     #[test]
     fn scheme_trailing_slash_and_explicit_socket_port() {
-        let addr = ServerAddress::parse("HTTPS://chat.example.org:9443/", " 9500 ").expect("valid");
+        let addr = Node::parse("HTTPS://chat.example.org:9443/", " 9500 ").expect("valid");
         assert!(addr.secure);
         assert_eq!(addr.http_base(), "https://chat.example.org:9443");
         assert_eq!(addr.socket_target(), "chat.example.org:9500");
@@ -274,31 +348,50 @@ mod tests {
 
     #[test]
     fn ipv6_addresses_keep_their_brackets_in_urls() {
-        let addr = ServerAddress::parse("[::1]:8000", "").expect("valid");
+        let addr = Node::parse("[::1]:8000", "").expect("valid");
         assert_eq!(addr.host, "::1");
         assert_eq!(addr.http_base(), "http://[::1]:8000");
         assert_eq!(addr.socket_target(), "[::1]:8001");
         assert_eq!(addr.folder_name(), "__1_8000");
-        let bare = ServerAddress::parse("fe80::1", "").expect("valid");
+        let bare = Node::parse("fe80::1", "").expect("valid");
         assert_eq!(bare.http_port, 8000);
     }
 
     #[test]
     fn bad_addresses_are_refused_with_reasons() {
-        assert_eq!(ServerAddress::parse("   ", ""), Err(AddressError::Empty));
-        assert_eq!(ServerAddress::parse(":8000", ""), Err(AddressError::NoHost));
-        assert_eq!(ServerAddress::parse("host:0", ""), Err(AddressError::BadPort("0".into())));
-        assert_eq!(ServerAddress::parse("host:99999", ""), Err(AddressError::BadPort("99999".into())));
-        assert_eq!(ServerAddress::parse("host:8000", "abc"), Err(AddressError::BadPort("abc".into())));
-        assert_eq!(ServerAddress::parse("host/path", ""), Err(AddressError::Garbage));
-        assert_eq!(ServerAddress::parse("ho st", ""), Err(AddressError::Garbage));
-        assert!(matches!(ServerAddress::parse("host:65535", ""), Err(AddressError::BadPort(_))));
+        assert_eq!(Node::parse("   ", ""), Err(AddressError::Empty));
+        assert_eq!(Node::parse(":8000", ""), Err(AddressError::NoHost));
+        assert_eq!(Node::parse("host:0", ""), Err(AddressError::BadPort("0".into())));
+        assert_eq!(Node::parse("host:99999", ""), Err(AddressError::BadPort("99999".into())));
+        assert_eq!(Node::parse("host:8000", "abc"), Err(AddressError::BadPort("abc".into())));
+        assert_eq!(Node::parse("host/path", ""), Err(AddressError::Garbage));
+        assert_eq!(Node::parse("ho st", ""), Err(AddressError::Garbage));
+        assert!(matches!(Node::parse("host:65535", ""), Err(AddressError::BadPort(_))));
+    }
+
+    #[test]
+    fn several_nodes_are_separated_by_commas() {
+        let cluster =
+            ServerAddress::parse(" a.example.org:8000, http://10.0.0.2:9000 ,, a.example.org:8000,", "")
+                .expect("valid");
+        let nodes: Vec<String> = cluster.nodes().iter().map(Node::http_base).collect();
+        assert_eq!(nodes, ["https://a.example.org:8000", "http://10.0.0.2:9000"], "in order, once each");
+        assert_eq!(cluster.to_string(), "a.example.org:8000, http://10.0.0.2:9000");
+        assert_eq!(ServerAddress::parse(&cluster.to_string(), "").expect("valid"), cluster);
+        assert_eq!(cluster.folder_name(), "a.example.org_8000", "the first node names the local data");
+        let shared_socket = ServerAddress::parse("a:8000, b:8000", "9001").expect("valid");
+        assert!(shared_socket.nodes().iter().all(|node| node.socket_port == 9001));
+        assert_eq!(ServerAddress::parse(" , ", ""), Err(AddressError::Empty));
+        assert_eq!(ServerAddress::parse("a:8000, b:0", ""), Err(AddressError::BadPort("0".into())));
+        let one = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
+        assert_eq!(one.nodes().len(), 1);
+        assert_eq!(one.to_string(), "127.0.0.1:8000");
     }
 
     #[test]
     fn folder_names_separate_servers_and_stay_plain() {
-        let a = ServerAddress::parse("chat.example.org:8000", "").expect("valid");
-        let b = ServerAddress::parse("chat.example.org:9000", "").expect("valid");
+        let a = Node::parse("chat.example.org:8000", "").expect("valid");
+        let b = Node::parse("chat.example.org:9000", "").expect("valid");
         assert_eq!(a.folder_name(), "chat.example.org_8000");
         assert_ne!(a.folder_name(), b.folder_name());
     }

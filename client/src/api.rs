@@ -1,7 +1,7 @@
 //! The HTTP API of a Kith server, seen from the client: one typed call per route.
 //! Failures become [`ApiError`], whose [`ApiError::plain`] says what happened in plain words.
 
-use crate::address::ServerAddress;
+use crate::address::{Node, ServerAddress};
 use crate::trust::{CertificateProblem, TlsTarget, Trust};
 use kith_shared::ErrorCode;
 use kith_shared::UserId;
@@ -16,6 +16,7 @@ use kith_shared::api::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// How long one request may take before the server counts as unreachable.
@@ -118,23 +119,32 @@ fn sentence(message: &str) -> String {
     out
 }
 
-/// A client for one server, with the session token once logged in. Cheap to clone.
+/// A client for one community's server, or for the nodes of its cluster, with the session
+/// token once logged in. Cheap to clone: clones share which node answers.
 #[derive(Debug, Clone)]
 pub struct Api {
+    nodes: Arc<[Endpoint]>,
+    /// The node that answered last: every request goes there first.
+    current: Arc<AtomicUsize>,
+    token: Option<String>,
+}
+
+/// One node as the HTTP API reaches it.
+#[derive(Debug)]
+struct Endpoint {
     http: reqwest::Client,
+    /// `scheme://host:port`, without a trailing slash.
     base: String,
     display: String,
-    token: Option<String>,
-    /// TLS for this server (None in clear text), shared with the socket.
+    /// TLS for this node (None in clear text), shared with the socket.
     tls: Option<Arc<TlsTarget>>,
     /// Why TLS could not be set up: every call fails with it rather than fall back to clear text.
     broken: Option<Arc<str>>,
 }
 
-impl Api {
-    /// A client for `address`, checking its certificate against `trust` when it speaks TLS.
-    pub fn new(address: &ServerAddress, trust: &Trust) -> Self {
-        let (tls, broken) = match trust.tls_for(address) {
+impl Endpoint {
+    fn new(node: &Node, trust: &Trust) -> Self {
+        let (tls, broken) = match trust.tls_for(node) {
             Ok(tls) => (tls.map(Arc::new), None),
             Err(err) => (None, Some(Arc::from(err.to_string()))),
         };
@@ -148,12 +158,59 @@ impl Api {
         // Building a client only fails when the TLS backend cannot start, which is a
         // broken installation rather than a runtime condition.
         let http = builder.build().expect("the HTTP client's TLS backend starts");
-        Self { http, base: address.http_base(), display: address.to_string(), token: None, tls, broken }
+        Self { http, base: node.http_base(), display: node.to_string(), tls, broken }
     }
 
-    /// TLS for this server, for the socket to use the same trust; None in clear text.
-    pub fn tls(&self) -> Option<&TlsTarget> {
-        self.tls.as_deref()
+    /// `request`, sent to this node whichever node it was made for. On failure, also whether
+    /// nothing reached the node (no connection could be made), so that it may go elsewhere.
+    async fn send(&self, mut request: reqwest::Request) -> Result<reqwest::Response, (ApiError, bool)> {
+        if let Some(detail) = &self.broken {
+            return Err((ApiError::Tls { address: self.display.clone(), detail: detail.to_string() }, false));
+        }
+        let mut url = format!("{}{}", self.base, request.url().path());
+        if let Some(query) = request.url().query() {
+            url = format!("{url}?{query}");
+        }
+        *request.url_mut() =
+            reqwest::Url::parse(&url).map_err(|err| (ApiError::Unexpected(err.to_string()), false))?;
+        self.http.execute(request).await.map_err(|err| {
+            let not_sent = err.is_connect();
+            let err = self.transport(err);
+            // A certificate refused is the user's to decide, not a reason to try elsewhere.
+            let not_sent = not_sent && matches!(err, ApiError::Unreachable { .. });
+            (err, not_sent)
+        })
+    }
+
+    fn transport(&self, err: reqwest::Error) -> ApiError {
+        if let Some(problem) = self.tls.as_deref().and_then(TlsTarget::take_problem) {
+            return ApiError::Certificate(Box::new(problem));
+        }
+        if err.is_decode() || err.is_body() && !err.is_timeout() {
+            return ApiError::Unexpected(err.to_string());
+        }
+        let mut detail = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            detail = format!("{detail}: {cause}");
+            source = cause.source();
+        }
+        ApiError::Unreachable { address: self.display.clone(), detail }
+    }
+}
+
+impl Api {
+    /// A client for `address` (every node of it), checking certificates against `trust` where
+    /// a node speaks TLS.
+    pub fn new(address: &ServerAddress, trust: &Trust) -> Self {
+        let nodes: Vec<Endpoint> = address.nodes().iter().map(|node| Endpoint::new(node, trust)).collect();
+        Self { nodes: nodes.into(), current: Arc::new(AtomicUsize::new(0)), token: None }
+    }
+
+    /// TLS of each node in the address's order (None in clear text), for the socket to use the
+    /// same trust.
+    pub fn tls(&self) -> Vec<Option<TlsTarget>> {
+        self.nodes.iter().map(|node| node.tls.as_deref().cloned()).collect()
     }
 
     /// The same server, with a session token.
@@ -167,7 +224,7 @@ impl Api {
 
     /// `GET /health`, checking that the server speaks this client's protocol.
     pub async fn check_server(&self) -> Result<Health, ApiError> {
-        let response = self.send(self.http.get(self.url("/health"))).await?;
+        let response = self.send(self.http().get(self.url("/health"))).await?;
         let status = response.status();
         let body = response.bytes().await.map_err(|err| self.transport(err))?;
         // A degraded server answers 503 with the same body; its version still counts.
@@ -184,27 +241,27 @@ impl Api {
 
     /// `POST /api/register`
     pub async fn register(&self, request: &RegisterRequest) -> Result<UserProfile, ApiError> {
-        self.call(self.http.post(self.url("/api/register")).json(request)).await
+        self.call(self.http().post(self.url("/api/register")).json(request)).await
     }
 
     /// `POST /api/login`
     pub async fn login(&self, request: &LoginRequest) -> Result<LoginResponse, ApiError> {
-        self.call(self.http.post(self.url("/api/login")).json(request)).await
+        self.call(self.http().post(self.url("/api/login")).json(request)).await
     }
 
     /// `POST /api/logout`
     pub async fn logout(&self) -> Result<(), ApiError> {
-        self.call_empty(self.authed(self.http.post(self.url("/api/logout")))).await
+        self.call_empty(self.authed(self.http().post(self.url("/api/logout")))).await
     }
 
     /// `PATCH /api/me`
     pub async fn update_profile(&self, request: &UpdateProfileRequest) -> Result<UserProfile, ApiError> {
-        self.call(self.authed(self.http.patch(self.url("/api/me"))).json(request)).await
+        self.call(self.authed(self.http().patch(self.url("/api/me"))).json(request)).await
     }
 
     /// `POST /api/me/password`
     pub async fn change_password(&self, request: &ChangePasswordRequest) -> Result<(), ApiError> {
-        self.call_empty(self.authed(self.http.post(self.url("/api/me/password"))).json(request)).await
+        self.call_empty(self.authed(self.http().post(self.url("/api/me/password"))).json(request)).await
     }
 
     /// `GET /api/me`: the user's own profile (a kept token still works when this answers).
@@ -214,7 +271,7 @@ impl Api {
 
     /// `PUT /api/me/avatar` with the picture's bytes; the profile with its new avatar address.
     pub async fn set_avatar(&self, picture: Vec<u8>) -> Result<UserProfile, ApiError> {
-        self.call(self.authed(self.http.put(self.url("/api/me/avatar"))).body(picture)).await
+        self.call(self.authed(self.http().put(self.url("/api/me/avatar"))).body(picture)).await
     }
 
     /// A user's avatar, at the address the server gave in their profile
@@ -245,7 +302,7 @@ impl Api {
 
     /// `PUT /api/blocks/{user_id}`: block the user (it ends a friendship with them).
     pub async fn block(&self, user: UserId) -> Result<(), ApiError> {
-        self.call_empty(self.authed(self.http.put(self.url(&format!("/api/blocks/{user}"))))).await
+        self.call_empty(self.authed(self.http().put(self.url(&format!("/api/blocks/{user}"))))).await
     }
 
     /// `DELETE /api/blocks/{user_id}`
@@ -345,14 +402,14 @@ impl Api {
 
     /// `GET` of a path on the server that returns raw bytes (avatars).
     pub async fn bytes(&self, path: &str) -> Result<Vec<u8>, ApiError> {
-        let response = self.send(self.authed(self.http.get(self.url(path)))).await?;
+        let response = self.send(self.authed(self.http().get(self.url(path)))).await?;
         let response = check_status(response).await?;
         response.bytes().await.map(|b| b.to_vec()).map_err(|err| self.transport(err))
     }
 
     /// `GET` with a JSON answer.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        self.call(self.authed(self.http.get(self.url(path)))).await
+        self.call(self.authed(self.http().get(self.url(path)))).await
     }
 
     /// `GET` with a query and a JSON answer.
@@ -361,7 +418,7 @@ impl Api {
         path: &str,
         query: &Q,
     ) -> Result<T, ApiError> {
-        self.call(self.authed(self.http.get(self.url(path))).query(query)).await
+        self.call(self.authed(self.http().get(self.url(path))).query(query)).await
     }
 
     /// `POST` of a JSON body with a JSON answer.
@@ -393,23 +450,23 @@ impl Api {
 
     /// `PUT` of raw bytes with a JSON answer.
     pub async fn put_bytes<T: DeserializeOwned>(&self, path: &str, body: Vec<u8>) -> Result<T, ApiError> {
-        self.call(self.authed(self.http.put(self.url(path))).body(body)).await
+        self.call(self.authed(self.http().put(self.url(path))).body(body)).await
     }
 
     /// `DELETE`; the answer's body, if any, is not needed.
     pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
-        self.call_empty(self.authed(self.http.delete(self.url(path)))).await
+        self.call_empty(self.authed(self.http().delete(self.url(path)))).await
     }
 
     /// `POST` without a body; the answer's body, if any, is not needed.
     pub async fn post_empty(&self, path: &str) -> Result<(), ApiError> {
-        self.call_empty(self.authed(self.http.post(self.url(path)))).await
+        self.call_empty(self.authed(self.http().post(self.url(path)))).await
     }
 
     /// A request for a long transfer (uploads, downloads): authorised, and allowed
     /// [`TRANSFER_TIMEOUT`] instead of the usual short one.
     pub fn transfer(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.authed(self.http.request(method, self.url(path))).timeout(TRANSFER_TIMEOUT)
+        self.authed(self.http().request(method, self.url(path))).timeout(TRANSFER_TIMEOUT)
     }
 
     /// Sends a request; a status other than success becomes the server's error.
@@ -429,11 +486,20 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        self.call(self.authed(self.http.request(method, self.url(path))).json(body)).await
+        self.call(self.authed(self.http().request(method, self.url(path))).json(body)).await
+    }
+
+    /// The node requests go to first: the one that answered last.
+    fn node(&self) -> &Endpoint {
+        &self.nodes[self.current.load(Ordering::Relaxed) % self.nodes.len()]
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        &self.node().http
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        format!("{}{path}", self.node().base)
     }
 
     fn authed(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -443,11 +509,34 @@ impl Api {
         }
     }
 
+    /// Sends `request` to the node that answered last. When a node cannot be reached at all
+    /// (nothing was sent), the same request goes to the next node, each node once, and the
+    /// node that answers is the one asked first from then on. A request whose body is a
+    /// stream (an upload) cannot be repeated and goes to one node only.
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiError> {
-        if let Some(detail) = &self.broken {
-            return Err(ApiError::Tls { address: self.display.clone(), detail: detail.to_string() });
+        let (_, request) = request.build_split();
+        let mut request = request.map_err(|err| self.node().transport(err))?;
+        let first = self.current.load(Ordering::Relaxed);
+        let mut tried = 0;
+        loop {
+            let index = (first + tried) % self.nodes.len();
+            let again = request.try_clone();
+            match self.nodes[index].send(request).await {
+                Ok(response) => {
+                    self.current.store(index, Ordering::Relaxed);
+                    return Ok(response);
+                }
+                Err((err, true)) if tried + 1 < self.nodes.len() => match again {
+                    Some(again) => {
+                        tracing::info!(%err, "trying the next node");
+                        request = again;
+                        tried += 1;
+                    }
+                    None => return Err(err),
+                },
+                Err((err, _)) => return Err(err),
+            }
         }
-        request.send().await.map_err(|err| self.transport(err))
     }
 
     async fn call<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, ApiError> {
@@ -461,19 +550,7 @@ impl Api {
     }
 
     fn transport(&self, err: reqwest::Error) -> ApiError {
-        if let Some(problem) = self.tls.as_deref().and_then(TlsTarget::take_problem) {
-            return ApiError::Certificate(Box::new(problem));
-        }
-        if err.is_decode() || err.is_body() && !err.is_timeout() {
-            return ApiError::Unexpected(err.to_string());
-        }
-        let mut detail = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(cause) = source {
-            detail = format!("{detail}: {cause}");
-            source = cause.source();
-        }
-        ApiError::Unreachable { address: self.display.clone(), detail }
+        self.node().transport(err)
     }
 }
 
@@ -655,6 +732,33 @@ mod tests {
         let err = Api::new(&addr, &Trust::in_memory()).login(&login()).await.expect_err("nobody there");
         assert!(matches!(err, ApiError::Unreachable { .. }), "{err:?}");
         assert!(err.plain().starts_with("Cannot reach the server at 127.0.0.1:"), "{}", err.plain());
+    }
+
+    #[tokio::test]
+    async fn a_node_that_cannot_be_reached_is_passed_over_for_the_next() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let dead = listener.local_addr().expect("addr").port();
+        drop(listener);
+        let live = canned(
+            "401 Unauthorized",
+            r#"{"code":"wrong_credentials","message":"wrong user name or password"}"#,
+        )
+        .await;
+        let address = ServerAddress::parse(&format!("127.0.0.1:{dead}, {live}"), "").expect("valid");
+        let api = Api::new(&address, &Trust::in_memory());
+        let err = api.login(&login()).await.expect_err("refused by the live node");
+        assert_eq!(err.code(), Some(ErrorCode::WrongCredentials), "the live node answered: {err:?}");
+        assert_eq!(api.current.load(Ordering::Relaxed), 1, "the live node is asked first from now on");
+        let clone = api.with_token("t".into());
+        assert_eq!(clone.node().base, format!("http://{live}"), "clones share the node that answers");
+
+        let other = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let other_dead = other.local_addr().expect("addr").port();
+        drop(other);
+        let nobody =
+            ServerAddress::parse(&format!("127.0.0.1:{dead}, 127.0.0.1:{other_dead}"), "").expect("valid");
+        let err = Api::new(&nobody, &Trust::in_memory()).login(&login()).await.expect_err("nobody there");
+        assert!(matches!(err, ApiError::Unreachable { .. }), "{err:?}");
     }
 
     #[tokio::test]

@@ -194,8 +194,7 @@ impl App {
             }
         }
         self.settings.server = session.address.to_string();
-        self.settings.socket_port = Some(session.address.socket_port)
-            .filter(|port| Some(*port) != session.address.http_port.checked_add(1));
+        self.settings.socket_port = session.address.custom_socket_port();
         self.settings.username = session.user.username.clone();
         self.save_settings();
         let folder = session.address.folder_name();
@@ -314,9 +313,7 @@ impl App {
         let (server, socket_port, username) = match &self.screen {
             Screen::Home(home) if home.session.is_offline() => {
                 let address = &home.session.address;
-                let socket_port =
-                    Some(address.socket_port).filter(|port| Some(*port) != address.http_port.checked_add(1));
-                (address.to_string(), socket_port, home.session.user.username.clone())
+                (address.to_string(), address.custom_socket_port(), home.session.user.username.clone())
             }
             _ => (self.settings.server.clone(), self.settings.socket_port, self.settings.username.clone()),
         };

@@ -33,10 +33,9 @@ const OUTGOING_QUEUE: usize = 256;
 /// What identifies one socket session: where, and as whom. A new login makes a new one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Params {
-    /// `host:port` of the socket.
-    pub target: String,
-    /// TLS as for the HTTP API of the same server; None in clear text.
-    pub tls: Option<TlsTarget>,
+    /// Every node of the server, tried in turn (one for a single server or a load balancer).
+    /// Never empty.
+    pub targets: Vec<Target>,
     pub token: String,
     /// The first retry delay (doubles up to [`MAX_RETRY`]).
     pub first_retry: Duration,
@@ -47,9 +46,18 @@ pub struct Params {
 /// The longest wait between two connection attempts.
 pub const MAX_RETRY: Duration = Duration::from_secs(10);
 
+/// Where one node's socket is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// `host:port` of the socket.
+    pub address: String,
+    /// TLS as for the HTTP API of the same node; None in clear text.
+    pub tls: Option<TlsTarget>,
+}
+
 impl Params {
-    pub fn new(target: String, tls: Option<TlsTarget>, token: String) -> Self {
-        Self { target, tls, token, first_retry: Duration::from_secs(1), attempt: 0 }
+    pub fn new(targets: Vec<Target>, token: String) -> Self {
+        Self { targets, token, first_retry: Duration::from_secs(1), attempt: 0 }
     }
 }
 
@@ -176,12 +184,22 @@ enum Ended {
 
 /// The reconnect loop. Ends when the server sends the session away, the hello is refused,
 /// the receiver of `events` is dropped, or `cancel` fires.
+///
+/// With several nodes, a connection that drops, or a node that cannot be reached, moves to
+/// the next node at once; the loop waits (backing off) only once every node was tried since
+/// the last welcome.
 pub async fn run(params: Params, events: mpsc::UnboundedSender<Event>, cancel: CancellationToken) {
     let mut backoff = Backoff::new(params.first_retry, MAX_RETRY);
+    let nodes = params.targets.len();
+    let mut node = 0;
+    // Nodes tried since the last wait or welcome (a welcome counts as the first).
+    let mut tried = 0;
     loop {
+        let Some(target) = params.targets.get(node) else { return };
+        tried += 1;
         let ended = tokio::select! {
             () = cancel.cancelled() => return,
-            ended = session(&params, &events, &mut backoff) => ended,
+            ended = session(target, &params.token, &events, &mut backoff, &mut tried) => ended,
         };
         match ended {
             Ended::UiGone => return,
@@ -190,7 +208,13 @@ pub async fn run(params: Params, events: mpsc::UnboundedSender<Event>, cancel: C
                 return;
             }
             Ended::Dropped(reason) => {
-                let retry_in = backoff.next_delay();
+                node = (node + 1) % nodes;
+                let retry_in = if tried < nodes {
+                    Duration::ZERO
+                } else {
+                    tried = 0;
+                    backoff.next_delay()
+                };
                 tracing::info!(%reason, ?retry_in, "socket disconnected");
                 if events.send(Event::Disconnected { reason, retry_in }).is_err() {
                     return;
@@ -209,33 +233,41 @@ type Link = Either<TcpStream, TlsStream<TcpStream>>;
 type ServerFramed = Framed<Link, FrameCodec<ServerFrame>>;
 
 /// Connects, and completes the TLS handshake when the server speaks TLS.
-async fn open(params: &Params) -> Result<Link, Ended> {
-    let stream = match timeout(CONNECT_TIMEOUT, TcpStream::connect(&params.target)).await {
-        Err(_) => return Err(Ended::Dropped(format!("no answer from {}", params.target))),
-        Ok(Err(err)) => return Err(Ended::Dropped(format!("cannot connect to {}: {err}", params.target))),
+async fn open(target: &Target) -> Result<Link, Ended> {
+    let address = &target.address;
+    let stream = match timeout(CONNECT_TIMEOUT, TcpStream::connect(address)).await {
+        Err(_) => return Err(Ended::Dropped(format!("no answer from {address}"))),
+        Ok(Err(err)) => return Err(Ended::Dropped(format!("cannot connect to {address}: {err}"))),
         Ok(Ok(stream)) => stream,
     };
     let _ = stream.set_nodelay(true);
-    let Some(tls) = &params.tls else { return Ok(Either::Left(stream)) };
+    let Some(tls) = &target.tls else { return Ok(Either::Left(stream)) };
     let connector = TlsConnector::from(tls.config.clone());
     match timeout(CONNECT_TIMEOUT, connector.connect(tls.server_name.clone(), stream)).await {
-        Err(_) => Err(Ended::Dropped(format!("no TLS answer from {}", params.target))),
+        Err(_) => Err(Ended::Dropped(format!("no TLS answer from {address}"))),
         Ok(Err(err)) => match tls.take_problem() {
             Some(problem) => Err(Ended::Stop(Box::new(Event::Untrusted(problem)))),
-            None => Err(Ended::Dropped(format!("no TLS connection to {}: {err}", params.target))),
+            None => Err(Ended::Dropped(format!("no TLS connection to {address}: {err}"))),
         },
         Ok(Ok(stream)) => Ok(Either::Right(stream)),
     }
 }
 
-/// One connection, from connect to its end.
-async fn session(params: &Params, events: &mpsc::UnboundedSender<Event>, backoff: &mut Backoff) -> Ended {
-    let stream = match open(params).await {
+/// One connection, from connect to its end. A welcome resets `backoff` and counts this node as
+/// the first `tried`.
+async fn session(
+    target: &Target,
+    token: &str,
+    events: &mpsc::UnboundedSender<Event>,
+    backoff: &mut Backoff,
+    tried: &mut usize,
+) -> Ended {
+    let stream = match open(target).await {
         Ok(stream) => stream,
         Err(ended) => return ended,
     };
     let mut framed = Framed::new(stream, FrameCodec::<ServerFrame>::new(DEFAULT_MAX_FRAME_LEN));
-    let hello = ClientFrame::Hello { version: PROTOCOL_VERSION, token: params.token.clone() };
+    let hello = ClientFrame::Hello { version: PROTOCOL_VERSION, token: token.to_owned() };
     if let Err(err) = framed.send(to_json(&hello)).await {
         return Ended::Dropped(format!("cannot send the hello: {err}"));
     }
@@ -255,6 +287,7 @@ async fn session(params: &Params, events: &mpsc::UnboundedSender<Event>, backoff
         Ok(Ok(other)) => return Ended::Dropped(format!("expected a welcome, got {}", frame_name(&other))),
     };
     backoff.reset();
+    *tried = 1;
 
     let (outgoing, mut queued) = mpsc::channel(OUTGOING_QUEUE);
     let connection = Connection(outgoing);
@@ -377,11 +410,8 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let target = listener.local_addr().expect("addr").to_string();
         let params = Params {
-            target,
-            tls: None,
-            token: "tok".into(),
             first_retry: Duration::from_millis(20),
-            attempt: 0,
+            ..Params::new(vec![Target { address: target, tls: None }], "tok".into())
         };
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(run(params, tx, CancellationToken::new()));
@@ -471,11 +501,8 @@ mod tests {
         let target = listener.local_addr().expect("addr").to_string();
         drop(listener);
         let params = Params {
-            target,
-            tls: None,
-            token: "tok".into(),
             first_retry: Duration::from_millis(5),
-            attempt: 0,
+            ..Params::new(vec![Target { address: target, tls: None }], "tok".into())
         };
         let (tx, mut rx) = mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
@@ -490,6 +517,60 @@ mod tests {
         assert_eq!(delays, [5, 10, 20]);
         cancel.cancel();
         timeout(Duration::from_secs(5), task).await.expect("cancel stops the loop").expect("no panic");
+    }
+
+    #[tokio::test]
+    async fn a_node_that_goes_away_is_replaced_by_the_next_at_once() {
+        let dead = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let dead_address = dead.local_addr().expect("addr").to_string();
+        drop(dead);
+        let first = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let second = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let targets = [
+            &dead_address,
+            &first.local_addr().expect("addr").to_string(),
+            &second.local_addr().expect("addr").to_string(),
+        ]
+        .map(|address| Target { address: address.clone(), tls: None })
+        .to_vec();
+        // A long wait (the longest there is): only a move to another node lets the test go on
+        // in time.
+        let params = Params { first_retry: MAX_RETRY, ..Params::new(targets, "tok".into()) };
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let _task = tokio::spawn(run(params, tx, CancellationToken::new()));
+
+        // The dead node is skipped at once.
+        match event(&mut rx).await {
+            Event::Disconnected { retry_in, .. } => assert_eq!(retry_in, Duration::ZERO),
+            other => panic!("expected disconnected, got {other:?}"),
+        }
+        let mut server = accept(&first).await;
+        send(&mut server, &welcome(30)).await;
+        assert!(matches!(event(&mut rx).await, Event::Connected { .. }));
+        // That node dies: the next one takes over at once, hello and all.
+        drop(server);
+        drop(first);
+        match event(&mut rx).await {
+            Event::Disconnected { retry_in, .. } => assert_eq!(retry_in, Duration::ZERO),
+            other => panic!("expected disconnected, got {other:?}"),
+        }
+        let mut server = accept(&second).await;
+        send(&mut server, &welcome(30)).await;
+        assert!(matches!(event(&mut rx).await, Event::Connected { .. }));
+        // Every node tried since that welcome: now the loop waits.
+        drop(server);
+        drop(second);
+        let mut waits = Vec::new();
+        for _ in 0..3 {
+            match event(&mut rx).await {
+                Event::Disconnected { retry_in, .. } => waits.push(retry_in),
+                other => panic!("expected disconnected, got {other:?}"),
+            }
+            if waits.last() != Some(&Duration::ZERO) {
+                break;
+            }
+        }
+        assert_eq!(waits, [Duration::ZERO, Duration::ZERO, MAX_RETRY]);
     }
 
     #[tokio::test]

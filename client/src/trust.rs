@@ -7,7 +7,7 @@
 //! that, a certificate whose SHA-256 fingerprint the user trusted for this server. Anything
 //! else fails the handshake and leaves a [`CertificateProblem`] for the screen to show.
 
-use crate::address::ServerAddress;
+use crate::address::Node;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -140,7 +140,7 @@ impl Trust {
     }
 
     /// The TLS set-up for `address`, or None when it is reached in clear text.
-    pub fn tls_for(&self, address: &ServerAddress) -> Result<Option<TlsTarget>, TrustError> {
+    pub fn tls_for(&self, address: &Node) -> Result<Option<TlsTarget>, TrustError> {
         if !address.secure {
             return Ok(None);
         }
@@ -355,9 +355,9 @@ mod tests {
     #[test]
     fn clear_text_addresses_need_no_tls() {
         let trust = Trust::in_memory();
-        let clear = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
+        let clear = Node::parse("127.0.0.1:8000", "").expect("valid");
         assert!(trust.tls_for(&clear).expect("set up").is_none());
-        let secure = ServerAddress::parse("https://127.0.0.1:8000", "").expect("valid");
+        let secure = Node::parse("https://127.0.0.1:8000", "").expect("valid");
         assert!(trust.tls_for(&secure).expect("set up").is_some());
     }
 

@@ -377,7 +377,7 @@ impl Login {
             text(if registering { "Create an account" } else { "Welcome back" }).size(18),
             field(
                 "Server",
-                text_input("127.0.0.1:8000", &self.server)
+                text_input("127.0.0.1:8000 (a cluster's nodes: a:8000, b:8000)", &self.server)
                     .id(id::SERVER)
                     .on_input_maybe(editable.then_some(on_input(Message::ServerChanged)))
                     .on_submit(Message::Submit)
@@ -511,7 +511,7 @@ mod tests {
         let login = Login::new("example.org:9000".into(), Some(9100), "bob".into());
         assert!(login.show_advanced);
         assert_eq!(login.socket_port, "9100");
-        assert_eq!(login.check().map(|a| a.socket_port), Err("Enter your password.".to_owned()));
+        assert_eq!(login.check().map(|a| a.first().socket_port), Err("Enter your password.".to_owned()));
     }
 
     #[test]
@@ -538,7 +538,7 @@ mod tests {
         login.username = "al".into();
         assert!(login.check().unwrap_err().starts_with("A user name has 3 to 32"));
         login.username = "alice".into();
-        assert_eq!(login.check().expect("valid").socket_port, 8001);
+        assert_eq!(login.check().expect("valid").first().socket_port, 8001);
         // Logging in does not apply the registration rules.
         login.mode = Mode::LogIn;
         login.password = "x".into();

@@ -242,10 +242,11 @@ impl Session {
     /// What identifies this session's socket subscription.
     pub fn socket_params(&self) -> Option<socket::Params> {
         let token = self.api.token()?.to_owned();
-        (!self.logging_out && !self.is_offline()).then(|| socket::Params {
-            attempt: self.reconnects,
-            ..socket::Params::new(self.address.socket_target(), self.api.tls().cloned(), token)
-        })
+        let targets = (self.address.nodes().iter().zip(self.api.tls()))
+            .map(|(node, tls)| socket::Target { address: node.socket_target(), tls })
+            .collect();
+        (!self.logging_out && !self.is_offline())
+            .then(|| socket::Params { attempt: self.reconnects, ..socket::Params::new(targets, token) })
     }
 
     /// Try to reach the server now instead of waiting for the next attempt.

@@ -35,7 +35,7 @@ pub const PASSWORD: &str = "correct horse battery";
 /// A real server on ephemeral ports with its database in a temp dir.
 pub struct TestServer {
     pub server: kith_server::Server,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl TestServer {
@@ -45,7 +45,14 @@ impl TestServer {
 
     /// A server with its configuration adjusted by `adjust` first.
     pub async fn start_with(adjust: impl FnOnce(&mut kith_server::config::Config)) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(tempfile::tempdir().expect("temp dir"), adjust).await
+    }
+
+    /// A server on the data (database, uploads) of `dir`, as another left it.
+    pub async fn start_in(
+        dir: tempfile::TempDir,
+        adjust: impl FnOnce(&mut kith_server::config::Config),
+    ) -> Self {
         let mut config = kith_server::config::Config {
             server_ip: [127, 0, 0, 1].into(),
             http_port: 0,
@@ -57,7 +64,7 @@ impl TestServer {
         };
         adjust(&mut config);
         let server = kith_server::Server::start(config).await.expect("the server starts");
-        Self { server, _dir: dir }
+        Self { server, dir }
     }
 
     pub fn http(&self) -> String {
@@ -66,6 +73,13 @@ impl TestServer {
 
     pub fn socket_port(&self) -> u16 {
         self.server.socket_addr.port()
+    }
+
+    /// Shuts the server down (its clients are told it goes away); its data stays in the
+    /// returned folder.
+    pub async fn stop(self) -> tempfile::TempDir {
+        self.server.shutdown().await;
+        self.dir
     }
 }
 

@@ -11,4 +11,5 @@ mod common;
 mod devices;
 mod files;
 mod groups;
+mod nodes;
 mod tls;
