@@ -91,7 +91,7 @@ impl Messages {
             Numbering::Memory { next_id: store.max_message_id().await? + 1, last_seq: HashMap::new() }
         };
         let (queue, submissions) = mpsc::channel(QUEUE);
-        let writer = Writer { store, hub, metrics, numbering };
+        let writer = Writer { store: store.for_the_writer(), hub, metrics, numbering };
         tokio::spawn(writer.run(submissions));
         Ok(Self { queue })
     }

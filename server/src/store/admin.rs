@@ -130,7 +130,7 @@ impl Store {
         let sql =
             if matches!(self.pool, Pool::MySql(_)) { sql.replace("\"groups\"", "`groups`") } else { sql };
         let mut stats: Stats =
-            on_pool!(self, |pool, b| sqlx::query_as(AssertSqlSafe(sql)).fetch_one(pool).await?);
+            on_pool!(reader self, |pool, b| sqlx::query_as(AssertSqlSafe(sql)).fetch_one(pool).await?);
         let size_sql = match self.pool {
             Pool::Sqlite(_) => "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
             Pool::Postgres(_) => "SELECT pg_database_size(current_database())",
@@ -140,7 +140,7 @@ impl Store {
             }
         };
         let size: Result<i64, sqlx::Error> =
-            on_pool!(self, |pool, b| sqlx::query_scalar(size_sql).fetch_one(pool).await);
+            on_pool!(reader self, |pool, b| sqlx::query_scalar(size_sql).fetch_one(pool).await);
         stats.database_bytes = size.ok();
         Ok(stats)
     }

@@ -42,10 +42,17 @@ enum Pool {
 }
 
 /// Runs `$body` with `$pool` bound to the native pool and `$builder()` making its sea-query
-/// builder.
+/// builder: the store's pool for writes (and the reads inside a transaction), or with
+/// `reader` its pool for plain reads.
 macro_rules! on_pool {
     ($store:expr, |$pool:ident, $builder:ident| $body:expr) => {
-        match &$store.pool {
+        on_pool!(@ &$store.pool, |$pool, $builder| $body)
+    };
+    (reader $store:expr, |$pool:ident, $builder:ident| $body:expr) => {
+        on_pool!(@ &$store.reader, |$pool, $builder| $body)
+    };
+    (@ $which:expr, |$pool:ident, $builder:ident| $body:expr) => {
+        match $which {
             $crate::store::Pool::Sqlite($pool) => {
                 #[allow(unused_variables)]
                 let $builder = || sea_query::SqliteQueryBuilder;
@@ -98,28 +105,52 @@ impl<T> AnyRow for T where
 }
 
 /// The handle every part of the server uses to reach the database. Cheap to clone.
+///
+/// On SQLite, writes go through one connection and plain reads through a pool of their own.
+/// One connection writing means no writer waits on SQLite's file lock, and its page cache
+/// stays valid: SQLite drops a connection's cache whenever another connection wrote since
+/// its last use, which with several writing connections made every batch of the message
+/// writer read its indexes again. On PostgreSQL and MySQL/MariaDB both are the same pool.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// Writes, transactions, and the reads of the message writer.
     pool: Pool,
+    /// Plain reads.
+    reader: Pool,
 }
+
+/// SQLite page cache of the one writing connection: the message writer's tables and indexes
+/// stay in memory (see docs/performance.md).
+const SQLITE_WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// SQLite connections for plain reads, and the page cache of each. A reading connection's
+/// cache is dropped whenever the writer wrote since its last use, so a large one is of little
+/// use under load; together with the writer's, the page caches stay under 96 MiB.
+const SQLITE_READERS: u32 = 4;
+const SQLITE_READER_CACHE_KIB: i64 = 8 * 1024;
 
 impl Store {
     /// Connects to `url`, creating an SQLite file if needed, and applies the migrations.
     pub async fn open(url: &str) -> StoreResult<Self> {
-        let pool = if url.starts_with("sqlite:") {
+        if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
-                // 64 MiB of page cache per connection instead of SQLite's 2 MiB: the message
-                // writer's indexes stay in memory (see docs/performance.md).
-                .pragma("cache_size", "-65536");
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-            sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-            Pool::Sqlite(pool)
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+                .busy_timeout(Duration::from_secs(10));
+            let cache = |kib: i64| options.clone().pragma("cache_size", (-kib).to_string());
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(cache(SQLITE_WRITER_CACHE_KIB))
+                .await?;
+            sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
+            let reader = SqlitePoolOptions::new()
+                .max_connections(SQLITE_READERS)
+                .connect_with(cache(SQLITE_READER_CACHE_KIB))
+                .await?;
+            return Ok(Self { pool: Pool::Sqlite(writer), reader: Pool::Sqlite(reader) });
+        }
+        let pool = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // No JIT: it is made for long analytical queries; on the connect path's short
             // per-conversation lookups it spent ~0.5 s compiling per connect (2,000 groups).
             let options = url.parse::<PgConnectOptions>()?.options([("jit", "off")]);
@@ -134,7 +165,14 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        Ok(Self { pool })
+        Ok(Self { reader: pool.clone(), pool })
+    }
+
+    /// The same database, with plain reads on the writing connection too: for the message
+    /// writer, whose reads (resends, newest numbers) find their pages in that connection's
+    /// cache, which no other connection's write invalidates.
+    pub fn for_the_writer(&self) -> Self {
+        Self { pool: self.pool.clone(), reader: self.pool.clone() }
     }
 
     /// The backend's name, for logs and health.
@@ -153,18 +191,33 @@ impl Store {
         result.is_ok()
     }
 
-    /// How many connections the pool has open, how many of them are idle, and its maximum.
+    /// How many connections the pools have open, how many of them are idle, and their maximum
+    /// (on SQLite the writing connection and the readers together).
     pub fn pool_use(&self) -> PoolUse {
-        on_pool!(self, |pool, b| PoolUse {
-            open: pool.size(),
-            idle: pool.num_idle(),
-            max: pool.options().get_max_connections(),
-        })
+        let of = |which: &Pool| {
+            on_pool!(@ which, |pool, b| PoolUse {
+                open: pool.size(),
+                idle: pool.num_idle(),
+                max: pool.options().get_max_connections(),
+            })
+        };
+        let writer = of(&self.pool);
+        if matches!(self.pool, Pool::Sqlite(_)) {
+            let reader = of(&self.reader);
+            PoolUse {
+                open: writer.open + reader.open,
+                idle: writer.idle + reader.idle,
+                max: writer.max + reader.max,
+            }
+        } else {
+            writer
+        }
     }
 
     /// Waits for running statements and closes every connection.
     pub async fn close(&self) {
-        on_pool!(self, |pool, b| pool.close().await)
+        on_pool!(self, |pool, b| pool.close().await);
+        on_pool!(reader self, |pool, b| pool.close().await)
     }
 
     /// Runs a statement, returning how many rows it touched.
@@ -176,14 +229,14 @@ impl Store {
     }
 
     async fn fetch_optional<T: AnyRow>(&self, stmt: &impl SqlxBinder) -> StoreResult<Option<T>> {
-        Ok(on_pool!(self, |pool, builder| {
+        Ok(on_pool!(reader self, |pool, builder| {
             let (sql, values) = stmt.build_sqlx(builder());
             sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_optional(pool).await?
         }))
     }
 
     async fn fetch_all<T: AnyRow>(&self, stmt: &impl SqlxBinder) -> StoreResult<Vec<T>> {
-        Ok(on_pool!(self, |pool, builder| {
+        Ok(on_pool!(reader self, |pool, builder| {
             let (sql, values) = stmt.build_sqlx(builder());
             sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(pool).await?
         }))
