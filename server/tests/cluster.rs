@@ -3,13 +3,20 @@
 //! Users connect to different nodes and must not notice.
 
 mod common;
+#[path = "cluster/own_nats.rs"]
+mod own_nats;
+#[path = "cluster/roaming.rs"]
+mod roaming;
 
 use common::{Backend, PASSWORD, TestCluster, TestServer, TestSocket};
 use kith_server::Server;
 use kith_server::config::Config;
+use kith_shared::api::LoginResponse;
 use kith_shared::frame::{ChatMessage, Content, KickReason, ReceiptKind, Target};
 use kith_shared::{ClientFrame, ServerFrame};
+use own_nats::OwnNats;
 use reqwest::StatusCode;
+use roaming::{Door, Held, Load, Plan, Roamer};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
@@ -30,6 +37,9 @@ cluster_tests!(
     a_login_on_another_node_kicks_the_first_session,
     removing_a_friend_on_one_node_stops_delivery_on_another,
     presence_crosses_nodes_and_a_killed_nodes_users_go_offline,
+    a_node_killed_under_one_to_one_load_loses_and_repeats_nothing,
+    a_node_killed_under_group_load_loses_and_repeats_nothing,
+    nats_restarted_under_load_loses_nothing_and_delivery_resumes,
 );
 
 #[tokio::test]
@@ -157,22 +167,7 @@ async fn group_across_three_nodes_has_one_order(backend: Backend) {
     for (i, name) in ["ann", "ben", "cat", "dan", "eve", "fay"].into_iter().enumerate() {
         users.push(nodes[i % 3].user(name).await);
     }
-    let (status, body) = nodes[0]
-        .post("/api/groups", Some(&users[0].token), json!({"name": "club", "description": "three nodes"}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let group = body["group"]["id"].as_i64().expect("group id");
-    for (i, user) in users.iter().enumerate().skip(1) {
-        let node = &nodes[(i + 1) % 3];
-        let (status, body) = node
-            .post(&format!("/api/groups/{group}/applications"), Some(&user.token), json!({"message": "hi"}))
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        let id = body["id"].as_i64().expect("request id");
-        let (status, body) =
-            node.post(&format!("/api/group-requests/{id}/accept"), Some(&users[0].token), json!({})).await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    }
+    let group = make_group(nodes, &users).await;
     let mut sockets = Vec::new();
     for (i, user) in users.iter().enumerate() {
         sockets.push(nodes[i % 3].connect(&user.token).await);
@@ -217,6 +212,28 @@ async fn group_across_three_nodes_has_one_order(backend: Backend) {
         assert_eq!(mine, &expected, "member {i} saw another order");
     }
     cluster.stop().await;
+}
+
+/// The first user makes a group through node A and every other one joins it through another
+/// node than the one they use (user i uses node i % 3). Returns the group's id.
+async fn make_group(nodes: &[TestServer], users: &[LoginResponse]) -> i64 {
+    let (status, body) = nodes[0]
+        .post("/api/groups", Some(&users[0].token), json!({"name": "club", "description": "three nodes"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let group = body["group"]["id"].as_i64().expect("group id");
+    for (i, user) in users.iter().enumerate().skip(1) {
+        let node = &nodes[(i + 1) % nodes.len()];
+        let (status, body) = node
+            .post(&format!("/api/groups/{group}/applications"), Some(&user.token), json!({"message": "hi"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = body["id"].as_i64().expect("request id");
+        let (status, body) =
+            node.post(&format!("/api/group-requests/{id}/accept"), Some(&users[0].token), json!({})).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    group
 }
 
 async fn a_resend_through_another_node_is_stored_once(backend: Backend) {
@@ -419,5 +436,211 @@ async fn presence_crosses_nodes_and_a_killed_nodes_users_go_offline(backend: Bac
             |f| matches!(f, ServerFrame::Presence { user_id, online: false } if *user_id == bob.user.id),
         )
         .await;
+    cluster.stop().await;
+}
+
+/// Where every node of the cluster answers, in node order.
+fn doors(cluster: &TestCluster) -> Vec<Door> {
+    cluster.nodes.iter().map(|node| Door { http: node.base.clone(), socket: node.socket_addr }).collect()
+}
+
+/// `count` messages from `from` to `to`, under client ids of their own.
+fn plan(from: &str, to: Target, count: usize) -> Plan {
+    (0..count).map(|n| (format!("{from}-{n}"), to, format!("{from} {n}"))).collect()
+}
+
+/// Messages unacknowledged at most per client during a load.
+const WINDOW: usize = 8;
+
+/// After a load: every conversation's history, read through `node`, is gap-free; every
+/// acknowledged message is in it once, under the acknowledged id and seq; no client id is
+/// stored twice; and every member holds exactly the stored messages under the stored numbers
+/// (after catching up from its last seq without a gap, as a client does).
+async fn assert_nothing_lost_or_repeated(
+    node: &TestServer,
+    roamers: &mut [Roamer],
+    tokens: &HashMap<i64, String>,
+) {
+    for roamer in roamers.iter_mut() {
+        roamer.fill_gaps().await;
+    }
+    let mut conversations: Vec<i64> = roamers.iter().flat_map(|r| r.held.keys().copied()).collect();
+    conversations.sort_unstable();
+    conversations.dedup();
+    for conversation in conversations {
+        let members: Vec<&Roamer> = roamers.iter().filter(|r| r.held.contains_key(&conversation)).collect();
+        let stored = history(node, &tokens[&members[0].user_id], conversation).await;
+        assert_gap_free(&stored);
+        let stored: BTreeMap<i64, Held> =
+            stored.into_iter().map(|m| (m.seq, (m.id, m.sender_id, m.client_id))).collect();
+        let mut keys: Vec<(Option<i64>, &str)> =
+            stored.values().filter_map(|(_, sender, client)| Some((*sender, client.as_deref()?))).collect();
+        let count = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), count, "a message of {conversation} is stored twice");
+        for roamer in &members {
+            for (client_id, (id, _, seq)) in roamer.acked.iter().filter(|(_, ack)| ack.1 == conversation) {
+                assert_eq!(
+                    stored.get(seq),
+                    Some(&(*id, Some(roamer.user_id), Some(client_id.clone()))),
+                    "{}: {client_id} acknowledged as {id} at seq {seq}, stored otherwise",
+                    roamer.name
+                );
+            }
+            // A member sees the messages after the one that brought them in.
+            let visible: BTreeMap<i64, Held> = history(node, &tokens[&roamer.user_id], conversation)
+                .await
+                .into_iter()
+                .map(|m| (m.seq, (m.id, m.sender_id, m.client_id)))
+                .collect();
+            let first = visible.keys().next().copied().unwrap_or(1);
+            assert!(visible.iter().eq(stored.range(first..)), "{} is shown another history", roamer.name);
+            let held = &roamer.held[&conversation];
+            let differ: Vec<i64> = stored
+                .range(first..)
+                .filter(|(seq, m)| held.get(seq) != Some(m))
+                .map(|(seq, _)| *seq)
+                .collect();
+            assert!(differ.is_empty(), "{} holds other messages at seqs {differ:?}", roamer.name);
+            assert_eq!(held.len(), visible.len(), "{} holds messages it cannot see", roamer.name);
+        }
+    }
+}
+
+async fn a_node_killed_under_one_to_one_load_loses_and_repeats_nothing(backend: Backend) {
+    let Some(mut cluster) = TestCluster::start(backend, 3).await else { return };
+    // Two pairs of friends, each across two nodes, both with one friend on node A.
+    let names = ["alice", "bob", "carol", "dave"];
+    let homes = [0, 1, 2, 0];
+    let mut users = Vec::new();
+    for name in names {
+        users.push(cluster.nodes[0].user(name).await);
+    }
+    let first = cluster.nodes[1].befriend(&users[0], &users[1]).await;
+    let second = cluster.nodes[2].befriend(&users[2], &users[3]).await;
+    let partner = [(1, first), (0, first), (3, second), (2, second)];
+    const EACH: usize = 150;
+    let doors = doors(&cluster);
+    let roamers = users
+        .iter()
+        .enumerate()
+        .map(|(i, user)| {
+            let (other, conversation) = partner[i];
+            let roamer =
+                Roamer::new(names[i], user.user.id, &user.token, doors.clone(), homes[i], vec![conversation]);
+            (roamer, plan(names[i], Target::User { id: users[other].user.id }, EACH))
+        })
+        .collect();
+    let roamers = kill_node_a_midway(&mut cluster, roamers).await;
+    let tokens = users.iter().map(|u| (u.user.id, u.token.clone())).collect();
+    let mut roamers = roamers;
+    assert_nothing_lost_or_repeated(&cluster.nodes[1], &mut roamers, &tokens).await;
+    cluster.stop().await;
+}
+
+async fn a_node_killed_under_group_load_loses_and_repeats_nothing(backend: Backend) {
+    let Some(mut cluster) = TestCluster::start(backend, 3).await else { return };
+    // Five members, user i on node i % 3: two of them on node A.
+    let names = ["ann", "ben", "cat", "dan", "eve"];
+    let mut users = Vec::new();
+    for name in names {
+        users.push(cluster.nodes[0].user(name).await);
+    }
+    let group = make_group(&cluster.nodes, &users).await;
+    const EACH: usize = 60;
+    let doors = doors(&cluster);
+    let roamers = users
+        .iter()
+        .enumerate()
+        .map(|(i, user)| {
+            let roamer = Roamer::new(names[i], user.user.id, &user.token, doors.clone(), i % 3, vec![group]);
+            (roamer, plan(names[i], Target::Group { id: group }, EACH))
+        })
+        .collect();
+    let mut roamers = kill_node_a_midway(&mut cluster, roamers).await;
+    let tokens = users.iter().map(|u| (u.user.id, u.token.clone())).collect();
+    assert_nothing_lost_or_repeated(&cluster.nodes[2], &mut roamers, &tokens).await;
+    cluster.stop().await;
+}
+
+/// Runs the roamers' plans and kills node A (kill -9) once a third of all messages are
+/// acknowledged; returns the roamers once everything is. Those that used node A must have
+/// lost it mid-way and gone on through another node.
+async fn kill_node_a_midway(cluster: &mut TestCluster, roamers: Vec<(Roamer, Plan)>) -> Vec<Roamer> {
+    let on_a: Vec<(String, usize)> =
+        roamers.iter().filter(|(r, _)| r.at == 0).map(|(r, plan)| (r.name.clone(), plan.len())).collect();
+    let load = Load::start(roamers, WINDOW).await;
+    load.until_acked(load.total() / 3).await;
+    cluster.nodes[0].kill().await;
+    let roamers = load.finish().await;
+    for (name, planned) in on_a {
+        let roamer = roamers.iter().find(|r| r.name == name).expect("the roamer");
+        let acked = roamer.acked_at_loss.unwrap_or_else(|| panic!("{name} did not notice node A die"));
+        assert!(acked < planned, "{name} had finished before node A died");
+        assert_ne!(roamer.at, 0, "{name} is still on node A");
+        eprintln!("{name}: {acked} of {planned} acknowledged when node A died, {} sent again", roamer.resent);
+    }
+    roamers
+}
+
+async fn nats_restarted_under_load_loses_nothing_and_delivery_resumes(backend: Backend) {
+    let Some(mut nats) = OwnNats::start().await else { return };
+    let Some(cluster) = TestCluster::start_on(backend, 3, &nats.url(), |_| {}).await else { return };
+    // Three pairs of friends, each pair across two nodes.
+    let names = ["alice", "bob", "carol", "dave", "erin", "fred"];
+    let homes = [0, 1, 1, 2, 2, 0];
+    let mut users = Vec::new();
+    for name in names {
+        users.push(cluster.nodes[0].user(name).await);
+    }
+    let mut conversations = Vec::new();
+    for pair in users.chunks(2) {
+        conversations.push(cluster.nodes[0].befriend(&pair[0], &pair[1]).await);
+    }
+    const EACH: usize = 150;
+    let doors = doors(&cluster);
+    let roamers = users
+        .iter()
+        .enumerate()
+        .map(|(i, user)| {
+            let friend = &users[i ^ 1];
+            let roamer = Roamer::new(
+                names[i],
+                user.user.id,
+                &user.token,
+                doors.clone(),
+                homes[i],
+                vec![conversations[i / 2]],
+            );
+            (roamer, plan(names[i], Target::User { id: friend.user.id }, EACH))
+        })
+        .collect();
+
+    // NATS goes away a third of the way through and comes back two thirds of the way: the
+    // nodes go on storing and acknowledging meanwhile (the database is the truth).
+    let load = Load::start(roamers, WINDOW).await;
+    load.until_acked(load.total() / 3).await;
+    nats.kill().await;
+    load.until_acked(load.total() * 2 / 3).await;
+    nats.restart().await;
+    let mut roamers = load.finish().await;
+    let tokens = users.iter().map(|u| (u.user.id, u.token.clone())).collect();
+    assert_nothing_lost_or_repeated(&cluster.nodes[0], &mut roamers, &tokens).await;
+
+    // The nodes joined NATS again by themselves: a message through node A reaches Bob on
+    // node B through the bus again (each try waits a little, until the nodes are back).
+    let (alice, bob) = (&users[0], &users[1]);
+    let mut crossed = false;
+    for attempt in 0..40 {
+        let from = (&doors[0], alice.token.as_str());
+        let to = (&doors[1], bob.token.as_str());
+        let wait = std::time::Duration::from_millis(500);
+        if roaming::crosses(from, to, bob.user.id, &format!("probe-{attempt}"), wait).await {
+            crossed = true;
+            break;
+        }
+    }
+    assert!(crossed, "no message crossed from node A to node B after NATS came back");
     cluster.stop().await;
 }
