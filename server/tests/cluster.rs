@@ -3,12 +3,15 @@
 //! Users connect to different nodes and must not notice.
 
 mod common;
+#[path = "cluster/front.rs"]
+mod front;
 #[path = "cluster/own_nats.rs"]
 mod own_nats;
 #[path = "cluster/roaming.rs"]
 mod roaming;
 
 use common::{Backend, PASSWORD, TestCluster, TestServer, TestSocket};
+use front::Front;
 use kith_server::Server;
 use kith_server::config::Config;
 use kith_shared::api::LoginResponse;
@@ -40,6 +43,7 @@ cluster_tests!(
     a_node_killed_under_one_to_one_load_loses_and_repeats_nothing,
     a_node_killed_under_group_load_loses_and_repeats_nothing,
     nats_restarted_under_load_loses_nothing_and_delivery_resumes,
+    behind_haproxy_a_killed_node_is_left_for_the_others,
 );
 
 #[tokio::test]
@@ -642,5 +646,50 @@ async fn nats_restarted_under_load_loses_nothing_and_delivery_resumes(backend: B
         }
     }
     assert!(crossed, "no message crossed from node A to node B after NATS came back");
+    cluster.stop().await;
+}
+
+async fn behind_haproxy_a_killed_node_is_left_for_the_others(backend: Backend) {
+    let Some(mut cluster) = TestCluster::start(backend, 3).await else { return };
+    let Some(front) = Front::start(&cluster.nodes).await else { return };
+    // Everything goes through the front's two addresses: registering, logging in, making
+    // friends, then three pairs chatting over sockets the front spreads over the nodes.
+    let names = ["alice", "bob", "carol", "dave", "erin", "fred"];
+    let mut users = Vec::new();
+    for name in names {
+        users.push(front.user(name).await);
+    }
+    let mut conversations = Vec::new();
+    for pair in users.chunks(2) {
+        conversations.push(front.befriend(&pair[0], &pair[1]).await);
+    }
+    const EACH: usize = 100;
+    let roamers = users
+        .iter()
+        .enumerate()
+        .map(|(i, user)| {
+            let to = Target::User { id: users[i ^ 1].user.id };
+            let roamer = Roamer::new(
+                names[i],
+                user.user.id,
+                &user.token,
+                vec![front.door.clone()],
+                0,
+                vec![conversations[i / 2]],
+            );
+            (roamer, plan(names[i], to, EACH))
+        })
+        .collect();
+    let load = Load::start(roamers, WINDOW).await;
+    load.until_acked(load.total() / 3).await;
+    cluster.nodes[0].kill().await;
+    let mut roamers = load.finish().await;
+    // The front gave node A some of the sockets (fewest connections first): their clients
+    // came back through the same address.
+    let moved: Vec<&str> = roamers.iter().filter(|r| r.reconnects > 0).map(|r| r.name.as_str()).collect();
+    assert!(!moved.is_empty(), "no socket was on node A");
+    eprintln!("through the front again after node A died: {moved:?}");
+    let tokens = users.iter().map(|u| (u.user.id, u.token.clone())).collect();
+    assert_nothing_lost_or_repeated(&cluster.nodes[1], &mut roamers, &tokens).await;
     cluster.stop().await;
 }
