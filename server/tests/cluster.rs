@@ -22,6 +22,7 @@ use reqwest::StatusCode;
 use roaming::{Door, Held, Load, Plan, Roamer};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, SystemTime};
 
 /// Declares `mod postgres` and `mod mysql` (a cluster cannot run on SQLite), each running
 /// every named test on that backend.
@@ -44,6 +45,7 @@ cluster_tests!(
     a_node_killed_under_group_load_loses_and_repeats_nothing,
     nats_restarted_under_load_loses_nothing_and_delivery_resumes,
     behind_haproxy_a_killed_node_is_left_for_the_others,
+    files_are_shared_by_the_nodes_and_swept_once,
 );
 
 #[tokio::test]
@@ -691,5 +693,124 @@ async fn behind_haproxy_a_killed_node_is_left_for_the_others(backend: Backend) {
     eprintln!("through the front again after node A died: {moved:?}");
     let tokens = users.iter().map(|u| (u.user.id, u.token.clone())).collect();
     assert_nothing_lost_or_repeated(&cluster.nodes[1], &mut roamers, &tokens).await;
+    cluster.stop().await;
+}
+
+/// Uploads `body` as `name` through `node`.
+async fn upload(node: &TestServer, token: &str, name: &str, body: Vec<u8>) -> String {
+    let request =
+        node.http.post(format!("{}/api/files?name={name}", node.base)).bearer_auth(token).body(body);
+    let response =
+        tokio::time::timeout(common::PATIENCE, request.send()).await.expect("in time").expect("HTTP");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let info: serde_json::Value = response.json().await.expect("file info");
+    info["id"].as_str().expect("upload id").to_owned()
+}
+
+/// A file's content downloaded through `node`.
+async fn download(node: &TestServer, token: &str, id: &str) -> Vec<u8> {
+    let request = node.http.get(format!("{}/api/files/{id}/content", node.base)).bearer_auth(token);
+    let response =
+        tokio::time::timeout(common::PATIENCE, request.send()).await.expect("in time").expect("HTTP");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.bytes().await.expect("content").to_vec()
+}
+
+/// Files deleted by the sweepers of every node, summed over their metrics.
+async fn swept(cluster: &TestCluster) -> f64 {
+    let mut sum = 0.0;
+    for node in &cluster.nodes {
+        let address = node.metrics_addr.expect("METRICS_PORT = 0 gives each node a metrics port");
+        let text = reqwest::get(format!("http://{address}/metrics"))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("kith_sweeper_deleted_total "))
+            .expect("the sweeper's counter");
+        sum += line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).expect("a number");
+    }
+    sum
+}
+
+/// The names in a folder, sorted.
+fn names_in(folder: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .expect("the upload folder")
+        .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn files_are_shared_by_the_nodes_and_swept_once(backend: Backend) {
+    // One upload folder for the three nodes, as on a shared file system. Before they start
+    // it holds what another node may be writing right now (fresh) and what a node killed
+    // long ago left behind (an hour old).
+    let shared = tempfile::tempdir().expect("temp dir");
+    let folder = shared.path().join("uploads");
+    std::fs::create_dir_all(&folder).expect("upload folder");
+    let writing = ["5b0c6a1e-0000-4000-8000-000000000001.part", "5b0c6a1e-0000-4000-8000-000000000002"];
+    for name in writing.iter().chain(&["5b0c6a1e-0000-4000-8000-000000000003.part"]) {
+        std::fs::write(folder.join(name), b"partial").expect("a file");
+    }
+    let old = std::fs::File::options()
+        .write(true)
+        .open(folder.join("5b0c6a1e-0000-4000-8000-000000000003.part"))
+        .expect("open");
+    old.set_modified(SystemTime::now() - Duration::from_secs(7200)).expect("set its time");
+    let Some(cluster) = TestCluster::start_with(backend, 3, |config| {
+        config.upload_dir = folder.clone();
+        config.sweep_interval = Duration::from_secs(1);
+        config.unattached_ttl = Duration::from_secs(3);
+        config.metrics_port = Some(0);
+    })
+    .await
+    else {
+        return;
+    };
+    let [a, b, c] = &cluster.nodes[..] else { unreachable!("three nodes") };
+    let alice = a.user("alice").await;
+    let bob = a.user("bob").await;
+    a.befriend(&alice, &bob).await;
+
+    // Uploaded and sent through node A, downloaded through nodes C and B.
+    let content: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let sent = upload(a, &alice.token, "notes.bin", content.clone()).await;
+    let mut socket = a.connect(&alice.token).await;
+    let file = Content::File { upload_id: sent.clone(), name: String::new(), size: 0, mime: String::new() };
+    socket
+        .send(&ClientFrame::Send {
+            client_id: "file".into(),
+            to: Target::User { id: bob.user.id },
+            content: file,
+        })
+        .await;
+    socket
+        .expect("the ack", |f| matches!(f, ServerFrame::Ack { client_id, .. } if client_id == "file"))
+        .await;
+    assert_eq!(download(c, &alice.token, &sent).await, content, "node C serves another file");
+    assert_eq!(download(b, &bob.token, &sent).await, content, "node B serves another file");
+
+    // Uploads never sent, through every node, expire after UNATTACHED_TTL; the file Bob
+    // fetched goes too. Three sweepers, each deletes what it claimed: every file once.
+    let mut forgotten = Vec::new();
+    for (i, node) in cluster.nodes.iter().cycle().take(9).enumerate() {
+        forgotten.push(upload(node, &alice.token, &format!("f{i}.txt"), vec![b'x'; 100 + i]).await);
+    }
+    let deadline = tokio::time::Instant::now() + common::PATIENCE;
+    let left: Vec<String> = writing.iter().map(|name| name.to_string()).collect();
+    while names_in(&folder) != left || swept(&cluster).await < 10.0 {
+        assert!(tokio::time::Instant::now() < deadline, "the sweepers left {:?}", names_in(&folder));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(swept(&cluster).await, 10.0, "a file was deleted twice");
+    for id in forgotten.iter().chain([&sent]) {
+        let (status, meta) = c.get(&format!("/api/files/{id}"), &alice.token).await;
+        assert_eq!((status, &meta["expired"]), (StatusCode::OK, &json!(true)), "{meta}");
+    }
     cluster.stop().await;
 }
