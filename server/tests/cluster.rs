@@ -46,6 +46,7 @@ cluster_tests!(
     nats_restarted_under_load_loses_nothing_and_delivery_resumes,
     behind_haproxy_a_killed_node_is_left_for_the_others,
     files_are_shared_by_the_nodes_and_swept_once,
+    logins_of_one_account_on_two_nodes_at_once_leave_one_session,
 );
 
 #[tokio::test]
@@ -811,6 +812,64 @@ async fn files_are_shared_by_the_nodes_and_swept_once(backend: Backend) {
     for id in forgotten.iter().chain([&sent]) {
         let (status, meta) = c.get(&format!("/api/files/{id}"), &alice.token).await;
         assert_eq!((status, &meta["expired"]), (StatusCode::OK, &json!(true)), "{meta}");
+    }
+    cluster.stop().await;
+}
+
+/// Says hello with `token` through `node`: the socket once welcomed, or None when refused.
+async fn hello(node: &TestServer, token: &str) -> Option<TestSocket> {
+    let mut socket = TestSocket::new(node.raw_socket().await);
+    let hello = ClientFrame::Hello { version: kith_shared::PROTOCOL_VERSION, token: token.to_owned() };
+    socket.send(&hello).await;
+    match socket.closed_or_next().await? {
+        ServerFrame::Welcome { .. } => {}
+        ServerFrame::Error { .. } | ServerFrame::Kicked { .. } => return None,
+        other => panic!("expected welcome, got {other:?}"),
+    }
+    match socket.closed_or_next().await? {
+        ServerFrame::SyncState { .. } => Some(socket),
+        ServerFrame::Kicked { .. } => None,
+        other => panic!("expected sync_state, got {other:?}"),
+    }
+}
+
+/// Logs in through `node` and says hello there with the new token.
+async fn log_in_and_connect(node: &TestServer, name: &str) -> (String, Option<TestSocket>) {
+    let login = node.login(name).await;
+    let socket = hello(node, &login.token).await;
+    (login.token, socket)
+}
+
+async fn logins_of_one_account_on_two_nodes_at_once_leave_one_session(backend: Backend) {
+    let Some(cluster) = TestCluster::start(backend, 3).await else { return };
+    let [a, b, _] = &cluster.nodes[..] else { unreachable!("three nodes") };
+    // Each round, one account logs in and connects through nodes A and B at the same
+    // instant: one session is left, and its connection stays open.
+    for round in 0..10 {
+        let name = format!("user{round}");
+        a.register(&name).await;
+        let ((first, on_a), (second, on_b)) =
+            tokio::join!(log_in_and_connect(a, &name), log_in_and_connect(b, &name));
+        let mut valid = Vec::new();
+        for (token, socket) in [(first, on_a), (second, on_b)] {
+            let (status, _) = a.get("/api/me", &token).await;
+            valid.push((status == StatusCode::OK, socket));
+        }
+        assert_eq!(
+            valid.iter().filter(|(ok, _)| *ok).count(),
+            1,
+            "round {round}: not exactly one session left"
+        );
+        for (session_left, socket) in valid {
+            match (session_left, socket) {
+                (true, None) => panic!("round {round}: the session left was refused its connection"),
+                (true, Some(mut socket)) => socket.assert_alive().await,
+                (false, Some(mut socket)) => {
+                    socket.closed().await;
+                }
+                (false, None) => {}
+            }
+        }
     }
     cluster.stop().await;
 }

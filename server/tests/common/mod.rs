@@ -516,6 +516,20 @@ impl TestSocket {
         }
     }
 
+    /// The next frame that is not a server ping (pings are answered), or None when the
+    /// server closes the connection.
+    pub async fn closed_or_next(&mut self) -> Option<ServerFrame> {
+        loop {
+            let next = tokio::time::timeout(PATIENCE, self.framed.next()).await.expect("a frame in time");
+            match next {
+                Some(Ok(Ok(ServerFrame::Ping { nonce }))) => self.send(&ClientFrame::Pong { nonce }).await,
+                Some(Ok(Ok(frame))) => return Some(frame),
+                Some(Ok(Err(bad))) => panic!("server sent a bad frame: {bad}"),
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
     /// Waits for the server to close the connection, returning the frames received first.
     pub async fn closed(&mut self) -> Vec<ServerFrame> {
         let mut frames = Vec::new();
