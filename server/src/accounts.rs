@@ -93,15 +93,20 @@ pub async fn log_in(
 
     let token = auth::new_token().map_err(Refusal::internal)?;
     let token_hash = auth::token_hash(&token);
-    app.store.create_session(&token_hash, user.id).await?;
-    if !config.multi_device {
-        app.store.delete_other_sessions(user.id, &token_hash).await?;
-        app.hub.kick(
-            user.id,
-            KickWhich::AllBut(&token_hash),
-            KickReason::LoggedInElsewhere,
-            "this account logged in elsewhere",
-        );
+    if config.multi_device {
+        app.store.create_session(&token_hash, user.id).await?;
+    } else {
+        app.store.create_only_session(&token_hash, user.id).await?;
+        // A login of the same account at the same instant may have ended this session
+        // already; then the other one is the session left, and this one kicks nothing.
+        if app.store.session_user(&token_hash).await?.is_some() {
+            app.hub.kick(
+                user.id,
+                KickWhich::Replaced(&token_hash),
+                KickReason::LoggedInElsewhere,
+                "this account logged in elsewhere",
+            );
+        }
     }
     app.metrics.login(Login::Ok);
     Ok(LoginResponse { token, user: profile_of(&user) })

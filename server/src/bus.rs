@@ -17,7 +17,6 @@
 
 use crate::app::App;
 use crate::hub::{Hub, RemoteChange};
-use crate::membership::Membership;
 use crate::presence;
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -71,8 +70,11 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kicked {
-    /// Every one: the user connected on another node (one session per account).
-    All,
+    /// All but those that said hello with this token hash, unless its session has ended:
+    /// the user logged in, or said hello, with it on another node (one session per account).
+    /// Of two logins of one account at the same instant, the one whose session the other
+    /// ended kicks nothing, so the session left keeps its connection.
+    Replaced(String),
     /// Those that said hello with this token hash (log out).
     Token(String),
     /// All but those that said hello with this token hash (password changed).
@@ -178,7 +180,7 @@ impl Inbox {
                         tracing::error!("cluster bus: the subscription ended");
                         break;
                     };
-                    self.apply(&app.hub, &app.membership, &message.payload);
+                    self.apply(&app, &message.payload);
                 }
                 Some(reason) = self.interrupted.recv() => resync(&app.hub, reason),
                 _ = heartbeat.tick() => {
@@ -193,7 +195,8 @@ impl Inbox {
         }
     }
 
-    fn apply(&self, hub: &Hub, membership: &Membership, payload: &Bytes) {
+    fn apply(&self, app: &Arc<App>, payload: &Bytes) {
+        let (hub, membership) = (&app.hub, &app.membership);
         let Some(newline) = payload.iter().position(|b| *b == b'\n') else {
             tracing::warn!("cluster bus: a message without a header line; ignored");
             return;
@@ -211,6 +214,20 @@ impl Inbox {
         let body = payload.slice(newline + 1..);
         match header.event {
             Event::Deliver { users } => hub.deliver_here(&users, None, &body),
+            Event::Kick { user, which: Kicked::Replaced(token_hash) } => {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    match app.store.session_user(&token_hash).await {
+                        Ok(None) => tracing::debug!(user, "a connection of an ended session kicks nothing"),
+                        Ok(Some(_)) => app.hub.kick_here(user, &Kicked::Replaced(token_hash), body),
+                        // One session per account comes first: kick as if it were valid.
+                        Err(err) => {
+                            tracing::warn!(%err, "cluster bus: cannot check a session; kicking");
+                            app.hub.kick_here(user, &Kicked::Replaced(token_hash), body);
+                        }
+                    }
+                });
+            }
             Event::Kick { user, which } => hub.kick_here(user, &which, body),
             Event::Forget { conversation } => membership.forget_here(conversation),
             Event::Online { user } => hub.remote_presence(header.node, RemoteChange::Came(user)),

@@ -114,6 +114,7 @@ impl Hub {
     /// connection on any node.
     pub fn register(&self, user_id: UserId, link: Link) -> Registered {
         let conn_id = link.conn_id;
+        let token_hash = link.token_hash.clone();
         let kicked = || {
             to_json(&ServerFrame::Kicked {
                 reason: KickReason::LoggedInElsewhere,
@@ -133,7 +134,7 @@ impl Hub {
         drop(online);
         let Some(relay) = &self.relay else { return Registered { conn_id, came_online: first_here } };
         if !self.multi_device {
-            relay.publish(Event::Kick { user: user_id, which: Kicked::All }, &kicked());
+            relay.publish(Event::Kick { user: user_id, which: Kicked::Replaced(token_hash) }, &kicked());
         }
         if first_here {
             relay.publish(Event::Online { user: user_id }, b"");
@@ -297,10 +298,17 @@ impl Hub {
         let which = match who {
             KickWhich::Token(hash) => Kicked::Token(hash.to_owned()),
             KickWhich::AllBut(hash) => Kicked::AllBut(hash.to_owned()),
+            KickWhich::Replaced(hash) => Kicked::Replaced(hash.to_owned()),
         };
         if let Some(relay) = &self.relay {
             relay.publish(Event::Kick { user: user_id, which: which.clone() }, &json);
         }
+        // This node's own kick needs no check: the caller made the session and found it
+        // still there.
+        let which = match which {
+            Kicked::Replaced(hash) => Kicked::AllBut(hash),
+            other => other,
+        };
         self.kick_here(user_id, &which, json);
     }
 
@@ -310,21 +318,23 @@ impl Hub {
         let mut online = self.online.write().unwrap_or_else(|e| e.into_inner());
         let Some(links) = online.get_mut(&user_id) else { return };
         let hit = |link: &Link| match which {
-            Kicked::All => true,
             Kicked::Token(hash) => link.token_hash == *hash,
-            Kicked::AllBut(hash) => link.token_hash != *hash,
+            Kicked::AllBut(hash) | Kicked::Replaced(hash) => link.token_hash != *hash,
         };
         for link in links.iter().filter(|link| hit(link)) {
             link.push(Outbound::Close(json.clone()));
         }
-        // A user kicked everywhere from another node is not online here any more, as after
-        // a kick by a new connection on this node.
-        if matches!(which, Kicked::All) && !links.is_empty() {
-            links.clear();
-            online.remove(&user_id);
-            drop(online);
-            if let Some(relay) = &self.relay {
-                relay.publish(Event::Offline { user: user_id }, b"");
+        // A user whose connections here were replaced by one on another node is not online
+        // here any more, as after a kick by a new connection on this node.
+        if matches!(which, Kicked::Replaced(_)) {
+            let before = links.len();
+            links.retain(|link| !hit(link));
+            if before > 0 && links.is_empty() {
+                online.remove(&user_id);
+                drop(online);
+                if let Some(relay) = &self.relay {
+                    relay.publish(Event::Offline { user: user_id }, b"");
+                }
             }
         }
     }
@@ -357,6 +367,10 @@ pub enum KickWhich<'a> {
     Token(&'a str),
     /// All but those that said hello with this token hash.
     AllBut(&'a str),
+    /// All but those that said hello with this token hash, the session of a login that ended
+    /// the account's other sessions. Other nodes first check that this session has not been
+    /// ended in turn by an overlapping login (see [`Kicked::Replaced`]).
+    Replaced(&'a str),
 }
 
 #[cfg(test)]

@@ -7,9 +7,14 @@ use crate::app::App;
 use crate::store::{StoreError, now_millis};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 /// Rows the sweeper handles per query.
 const SWEEP_BATCH: u64 = 500;
+
+/// How old a file of a shared upload folder must be before a starting cluster node takes it
+/// for a leftover: far longer than any upload takes between two writes.
+const SHARED_LEFTOVER_AGE: Duration = Duration::from_secs(3600);
 
 /// Deletes expired and fully fetched files every SWEEP_INTERVAL_SECS until shutdown. At start
 /// it first removes what an interrupted run left behind.
@@ -31,7 +36,7 @@ pub async fn sweeper(app: Arc<App>) {
     tracing::debug!("sweeper stopped");
 }
 
-/// One pass of the sweeper. Returns how many uploads it deleted.
+/// One pass of the sweeper. Returns how many uploads it deleted (claimed).
 pub async fn sweep(app: &App) -> Result<usize, StoreError> {
     let store = &app.store;
     let mut gone = store.uploads_due(now_millis(), SWEEP_BATCH).await?;
@@ -49,13 +54,19 @@ pub async fn sweep(app: &App) -> Result<usize, StoreError> {
             gone.push(row);
         }
     }
-    let count = gone.len();
+    let mut count = 0;
     for row in gone {
+        // The claim comes first, in the database: the sweeper of another node sharing the
+        // upload folder that read the same row finds it claimed and leaves it. A file whose
+        // claim outlived its node is removed as a leftover at the next start.
+        if !store.claim_expired_upload(&row.id).await? {
+            continue;
+        }
         for name in std::iter::once(&row.id).chain(row.thumbnail_id.as_ref()) {
             remove_stored(&app.config.upload_dir, name).await;
         }
-        store.mark_upload_expired(&row.id).await?;
         app.metrics.sweeper_deleted.increment(1);
+        count += 1;
     }
     Ok(count)
 }
@@ -69,9 +80,13 @@ async fn remove_stored(dir: &Path, name: &str) {
 }
 
 /// Removes what no live upload names: `.part` files (uploads cut off by a stop), files of
-/// expired or unknown uploads, and strays of any other name. Folders are left alone.
+/// expired or unknown uploads, and strays of any other name. Folders are left alone. A node
+/// of a cluster shares the folder with nodes that may be receiving uploads right now (a
+/// `.part` file, or a finished file whose record is being written): it leaves alone what was
+/// written in the last [`SHARED_LEFTOVER_AGE`].
 async fn remove_leftovers(app: &App) {
     let dir = &app.config.upload_dir;
+    let shared = app.config.nats_url.is_some();
     let mut entries = match tokio::fs::read_dir(dir).await {
         Ok(entries) => entries,
         Err(err) => return tracing::warn!(%err, dir = %dir.display(), "cannot list the upload store"),
@@ -81,6 +96,9 @@ async fn remove_leftovers(app: &App) {
             continue;
         }
         let name = entry.file_name().to_string_lossy().into_owned();
+        if shared && !written_before(&entry, SHARED_LEFTOVER_AGE).await {
+            continue;
+        }
         let live = uuid::Uuid::parse_str(&name).is_ok() && !name.ends_with(".part") && {
             match app.store.upload_file_is_live(&name).await {
                 Ok(live) => live,
@@ -100,4 +118,10 @@ async fn remove_leftovers(app: &App) {
             }
         }
     }
+}
+
+/// Whether the entry was last written more than `age` ago (false when that cannot be told).
+async fn written_before(entry: &tokio::fs::DirEntry, age: Duration) -> bool {
+    let Ok(modified) = entry.metadata().await.and_then(|meta| meta.modified()) else { return false };
+    SystemTime::now().duration_since(modified).is_ok_and(|elapsed| elapsed > age)
 }

@@ -255,15 +255,16 @@ impl Store {
         self.fetch_all(&stmt).await
     }
 
-    /// Marks an upload's file as deleted.
-    pub async fn mark_upload_expired(&self, id: &str) -> StoreResult<()> {
+    /// Marks an upload expired, its file to be deleted by the caller. False when it already
+    /// was: of several sweepers (one per node of a cluster) only one claims each upload.
+    pub async fn claim_expired_upload(&self, id: &str) -> StoreResult<bool> {
         let stmt = Query::update()
             .table(Uploads::Table)
             .value(Uploads::Expired, true)
             .and_where(Expr::col(Uploads::Id).eq(id))
+            .and_where(Expr::col(Uploads::Expired).eq(false))
             .to_owned();
-        self.execute(&stmt).await?;
-        Ok(())
+        Ok(self.execute(&stmt).await? == 1)
     }
 
     /// True when `name` is the id or thumbnail id of an upload whose file should exist.

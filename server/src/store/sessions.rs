@@ -6,6 +6,8 @@
 use super::users::Users;
 use super::{Store, StoreResult, now_millis};
 use sea_query::{Expr, ExprTrait, Iden, Order, Query};
+use sea_query_sqlx::SqlxBinder;
+use sqlx::AssertSqlSafe;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, Iden)]
@@ -48,6 +50,44 @@ impl Store {
             .values_panic([token_hash.into(), user_id.into(), now_millis().into()])
             .to_owned();
         self.execute(&stmt).await?;
+        Ok(())
+    }
+
+    /// Opens a session and ends every other session of the user (a single-device login), in
+    /// one transaction that holds the user's row: of two logins of one account at once,
+    /// through one node or two, the later one's session is the one left, never neither.
+    pub async fn create_only_session(&self, token_hash: &str, user_id: i64) -> StoreResult<()> {
+        let lock = Query::select()
+            .column(Users::Id)
+            .from(Users::Table)
+            .and_where(Expr::col(Users::Id).eq(user_id))
+            .lock_exclusive()
+            .to_owned();
+        let insert = Query::insert()
+            .into_table(Sessions::Table)
+            .columns([Sessions::TokenHash, Sessions::UserId, Sessions::CreatedAt])
+            .values_panic([token_hash.into(), user_id.into(), now_millis().into()])
+            .to_owned();
+        let delete = Query::delete()
+            .from_table(Sessions::Table)
+            .and_where(Expr::col(Sessions::UserId).eq(user_id))
+            .and_where(Expr::col(Sessions::TokenHash).ne(token_hash))
+            .to_owned();
+        let sqlite = self.backend() == "sqlite";
+        on_pool!(self, |pool, builder| {
+            let mut tx = pool.begin().await?;
+            // SQLite has no row locks: its first write (the insert) takes the database's
+            // write lock, which serialises the logins as well.
+            if !sqlite {
+                let (sql, values) = lock.build_sqlx(builder());
+                sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(&mut *tx).await?;
+            }
+            let (sql, values) = insert.build_sqlx(builder());
+            sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
+            let (sql, values) = delete.build_sqlx(builder());
+            sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 

@@ -83,14 +83,16 @@ async fn drop_database(backend: Backend, url: &str) {
         Backend::MySql => std::env::var("KITH_TEST_MYSQL_URL"),
     };
     let Ok(base) = base else { return };
-    let sql = sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"));
     match backend {
         Backend::Postgres => {
+            // FORCE: a killed node's connections may not be gone yet.
+            let sql = sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
                 let _ = sqlx::raw_sql(sql).execute(&mut conn).await;
             }
         }
         Backend::MySql => {
+            let sql = sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"));
             if let Ok(mut conn) = sqlx::MySqlConnection::connect(&base).await {
                 let _ = sqlx::raw_sql(sql).execute(&mut conn).await;
             }
@@ -153,8 +155,8 @@ impl TestServer {
     }
 
     /// Starts the real `kith-server` binary after `adjust` has changed its configuration (of
-    /// which the child is given the ports, the database, the folders, MESSAGE_BURST and
-    /// METRICS_PORT).
+    /// which the child is given the ports, the database, the folders, MESSAGE_BURST,
+    /// METRICS_PORT, MULTI_DEVICE, the NATS keys, the sweeper's interval and the files' TTLs).
     pub async fn spawn_process_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
         let database_url = database_url(backend).await?;
         Some(Self::spawn_on(backend, database_url, adjust).await)
@@ -204,6 +206,9 @@ impl TestServer {
             .env("KITH_MULTI_DEVICE", self.config.multi_device.to_string())
             .env("KITH_NATS_URL", self.config.nats_url.as_deref().unwrap_or_default())
             .env("KITH_NATS_PREFIX", &self.config.nats_prefix)
+            .env("KITH_SWEEP_INTERVAL_SECS", self.config.sweep_interval.as_secs().to_string())
+            .env("KITH_UNATTACHED_TTL_SECS", self.config.unattached_ttl.as_secs().to_string())
+            .env("KITH_FILE_TTL_SECS", self.config.file_ttl.as_secs().to_string())
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
@@ -360,12 +365,23 @@ impl TestCluster {
     /// Starts `count` nodes after `adjust` has changed each one's configuration.
     pub async fn start_with(backend: Backend, count: usize, adjust: impl Fn(&mut Config)) -> Option<Self> {
         let nats = nats_url().await?;
+        Self::start_on(backend, count, &nats, adjust).await
+    }
+
+    /// Starts `count` nodes on the NATS server at `nats`, or None (said loudly) when the
+    /// backend is absent.
+    pub async fn start_on(
+        backend: Backend,
+        count: usize,
+        nats: &str,
+        adjust: impl Fn(&mut Config),
+    ) -> Option<Self> {
         let database_url = database_url(backend).await?;
         let prefix = format!("kith_t_{}", uuid::Uuid::new_v4().simple());
         let mut nodes = Vec::with_capacity(count);
         for _ in 0..count {
             let node = TestServer::spawn_on(backend, database_url.clone(), |config| {
-                config.nats_url = Some(nats.clone());
+                config.nats_url = Some(nats.to_owned());
                 config.nats_prefix = prefix.clone();
                 adjust(config);
             })
@@ -496,6 +512,20 @@ impl TestSocket {
                 Some(Ok(Err(bad))) => panic!("server sent a bad frame: {bad}"),
                 Some(Err(err)) => panic!("socket error: {err}"),
                 None => panic!("socket closed while waiting for a frame"),
+            }
+        }
+    }
+
+    /// The next frame that is not a server ping (pings are answered), or None when the
+    /// server closes the connection.
+    pub async fn closed_or_next(&mut self) -> Option<ServerFrame> {
+        loop {
+            let next = tokio::time::timeout(PATIENCE, self.framed.next()).await.expect("a frame in time");
+            match next {
+                Some(Ok(Ok(ServerFrame::Ping { nonce }))) => self.send(&ClientFrame::Pong { nonce }).await,
+                Some(Ok(Ok(frame))) => return Some(frame),
+                Some(Ok(Err(bad))) => panic!("server sent a bad frame: {bad}"),
+                Some(Err(_)) | None => return None,
             }
         }
     }
