@@ -4,7 +4,7 @@
 use crate::Options;
 use crate::client::{Conn, Http, source};
 use crate::report::{Report, percentile};
-use crate::server::Target;
+use crate::server::{self, Target};
 use anyhow::{Context, bail};
 use futures_util::future::try_join_all;
 use kith_shared::api::LoginResponse;
@@ -130,7 +130,7 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
     }
     // With --rate, each sender sends at rate / senders.
     let interval = options.rate.map(|rate| Duration::from_secs_f64(senders as f64 / rate));
-    let cpu_before = target.cpu();
+    let cpu_before = Cpu::now(target);
     let epoch = Instant::now();
     let window = options.window.max(1);
     let tasks = conns.into_iter().enumerate().map(|(k, (mut conn, to))| {
@@ -185,7 +185,7 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
         latencies.extend(mine);
         finished = finished.max(last);
     }
-    let server_cpu = cpu_before.zip(target.cpu()).map(|(before, after)| (after - before).as_secs_f64());
+    let cpu = cpu_before.since(target);
     latencies.sort_unstable();
     let delivered = latencies.len();
     let secs = finished.as_secs_f64().max(1e-9);
@@ -201,12 +201,10 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
         .row("latency p99 (ms)", format!("{:.3}", percentile(&latencies, 99.0) as f64 / 1000.0))
         .row("latency p99.9 (ms)", format!("{:.3}", percentile(&latencies, 99.9) as f64 / 1000.0))
         .row("latency max (ms)", format!("{:.3}", latencies.last().copied().unwrap_or(0) as f64 / 1000.0));
-    if let Some(cpu) = server_cpu {
-        report = report
-            .row("server CPU while sending (s)", format!("{cpu:.2}"))
-            .row("server CPU per message (us)", format!("{:.1}", cpu * 1e6 / delivered.max(1) as f64));
+    if let Some(server) = cpu.server {
+        report = report.row("server CPU while sending (s)", format!("{server:.2}"));
     }
-    Ok(report)
+    Ok(cpu.per("message", delivered, report))
 }
 
 async fn reconnect(options: &Options, target: &Target) -> anyhow::Result<Report> {
@@ -310,6 +308,7 @@ async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
     // Every message reaches every member's connection but its sender's.
     let expected_each =
         |i: usize| if i < senders { (senders - 1) * per_sender } else { senders * per_sender };
+    let cpu_before = Cpu::now(target);
     let epoch = Instant::now();
     let window = options.window.max(1);
     let tasks = conns.into_iter().enumerate().map(|(i, mut conn)| {
@@ -363,10 +362,11 @@ async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
             *slowest = (*slowest).max(latency);
         }
     }
+    let cpu = cpu_before.since(target);
     let mut last: Vec<u64> = to_last.into_values().collect();
     last.sort_unstable();
     let secs = finished.as_secs_f64().max(1e-9);
-    Ok(Report::new("group fan-out")
+    let report = Report::new("group fan-out")
         .row("server nodes", target.sockets.len())
         .row("members", people.len())
         .row("senders", senders)
@@ -375,7 +375,47 @@ async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
         .row("elapsed (s)", format!("{secs:.2}"))
         .row("deliveries per second", format!("{:.0}", deliveries as f64 / secs))
         .row("latency to last member p50 (ms)", format!("{:.3}", percentile(&last, 50.0) as f64 / 1000.0))
-        .row("latency to last member p99 (ms)", format!("{:.3}", percentile(&last, 99.0) as f64 / 1000.0)))
+        .row("latency to last member p99 (ms)", format!("{:.3}", percentile(&last, 99.0) as f64 / 1000.0));
+    Ok(cpu.per("delivery", deliveries, report))
+}
+
+/// CPU time used by the server (when this program started it) and by this load generator,
+/// from a point on.
+struct Cpu {
+    server: Option<f64>,
+    generator: Option<f64>,
+}
+
+impl Cpu {
+    fn now(target: &Target) -> Self {
+        Self {
+            server: target.cpu().map(|cpu| cpu.as_secs_f64()),
+            generator: server::own_cpu().map(|cpu| cpu.as_secs_f64()),
+        }
+    }
+
+    /// The CPU seconds used since `self` was read.
+    fn since(&self, target: &Target) -> Self {
+        let later = Self::now(target);
+        Self {
+            server: self.server.zip(later.server).map(|(before, after)| after - before),
+            generator: self.generator.zip(later.generator).map(|(before, after)| after - before),
+        }
+    }
+
+    /// `report` with the CPU time per `unit` (message, delivery) of the server and of the
+    /// generator beside it: a generator using about as much as the server measures itself.
+    fn per(&self, unit: &str, count: usize, mut report: Report) -> Report {
+        for (who, cpu) in [("server", self.server), ("load generator", self.generator)] {
+            if let Some(cpu) = cpu {
+                report = report.row(
+                    &format!("{who} CPU per {unit} (us)"),
+                    format!("{:.2}", cpu * 1e6 / count.max(1) as f64),
+                );
+            }
+        }
+        report
+    }
 }
 
 async fn files(options: &Options, target: &Target) -> anyhow::Result<Report> {

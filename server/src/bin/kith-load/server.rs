@@ -121,16 +121,11 @@ impl Target {
     /// CPU time the server has used so far (user and system; summed over the nodes), when
     /// this program started it.
     pub fn cpu(&self) -> Option<std::time::Duration> {
-        let mut ticks = 0;
+        let mut total = std::time::Duration::ZERO;
         for child in &self.children {
-            let pid = child.id()?;
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // Fields after the command name (which is in parentheses and may hold spaces):
-            // utime and stime are the 12th and 13th, in clock ticks of 1/100 s on Linux.
-            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-            ticks += fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+            total += cpu_of(&child.id()?.to_string())?;
         }
-        (!self.children.is_empty()).then(|| std::time::Duration::from_millis(ticks * 10))
+        (!self.children.is_empty()).then_some(total)
     }
 
     /// The socket address of the node client `index` connects to: nodes in turn.
@@ -152,4 +147,20 @@ impl Target {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// CPU time this load generator has used so far (user and system), to tell whether the server
+/// or the generator limits a run.
+pub fn own_cpu() -> Option<std::time::Duration> {
+    cpu_of("self")
+}
+
+/// CPU time (user and system) of the process `pid` (a number, or `self`), from `/proc`.
+fn cpu_of(pid: &str) -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces): utime and
+    // stime are the 12th and 13th, in clock ticks of 1/100 s on Linux.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(std::time::Duration::from_millis(ticks * 10))
 }
