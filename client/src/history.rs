@@ -480,7 +480,7 @@ mod tests {
     use super::*;
 
     fn text(t: &str) -> Content {
-        Content::Text { text: t.to_owned() }
+        Content::text(t)
     }
 
     fn incoming(conversation_id: i64, seq: i64, sender: i64, t: &str) -> ChatMessage {
@@ -492,6 +492,7 @@ mod tests {
             client_id: Some(format!("c-{conversation_id}-{seq}")),
             sent_at: 1_700_000_000_000 + seq,
             content: text(t),
+            edited_at: None,
             muted: false,
         }
     }
@@ -500,7 +501,7 @@ mod tests {
         messages
             .iter()
             .map(|m| match &m.content {
-                Content::Text { text } => text.clone(),
+                Content::Text { text, .. } => text.clone(),
                 other => format!("{other:?}"),
             })
             .collect()

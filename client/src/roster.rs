@@ -496,7 +496,8 @@ mod tests {
             sender_id: Some(sender),
             client_id: None,
             sent_at: seq,
-            content: Content::Text { text: "hi".into() },
+            content: Content::text("hi"),
+            edited_at: None,
             muted: false,
         }
     }

@@ -68,6 +68,8 @@ pub struct Limits {
     pub max_text_chars: usize,
     /// For how long after sending a text message its sender may recall it, in milliseconds.
     pub recall_window_ms: i64,
+    /// For how long after sending a text message its sender may edit it, in milliseconds.
+    pub edit_window_ms: i64,
 }
 
 impl Default for Limits {
@@ -75,6 +77,7 @@ impl Default for Limits {
         Self {
             max_text_chars: limits::TEXT_CHARS_DEFAULT,
             recall_window_ms: (limits::RECALL_WINDOW_SECS_DEFAULT * 1000) as i64,
+            edit_window_ms: (limits::EDIT_WINDOW_SECS_DEFAULT * 1000) as i64,
         }
     }
 }
@@ -274,9 +277,21 @@ async fn session(
     let (user, heartbeat_secs, limits) = match timeout(WELCOME_TIMEOUT, next_frame(&mut framed)).await {
         Err(_) => return Ended::Dropped("the server did not answer the hello".to_owned()),
         Ok(Err(ended)) => return ended,
-        Ok(Ok(ServerFrame::Welcome { user, heartbeat_secs, max_text_chars, recall_window_secs, .. })) => {
-            let recall_window_ms = i64::try_from(recall_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-            (user, heartbeat_secs, Limits { max_text_chars, recall_window_ms })
+        Ok(Ok(ServerFrame::Welcome {
+            user,
+            heartbeat_secs,
+            max_text_chars,
+            recall_window_secs,
+            edit_window_secs,
+            ..
+        })) => {
+            let ms = |secs: u64| i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+            let limits = Limits {
+                max_text_chars,
+                recall_window_ms: ms(recall_window_secs),
+                edit_window_ms: ms(edit_window_secs),
+            };
+            (user, heartbeat_secs, limits)
         }
         Ok(Ok(ServerFrame::Error { code, message, .. }))
             if matches!(code, ErrorCode::Unauthorized | ErrorCode::UnsupportedVersion) =>
@@ -381,6 +396,7 @@ mod tests {
             heartbeat_secs,
             max_text_chars: 1200,
             recall_window_secs: 30,
+            edit_window_secs: 60,
         }
     }
 
@@ -440,7 +456,11 @@ mod tests {
             panic!("expected connected");
         };
         assert_eq!(user, alice());
-        assert_eq!(limits, Limits { max_text_chars: 1200, recall_window_ms: 30_000 }, "the welcome's limits");
+        assert_eq!(
+            limits,
+            Limits { max_text_chars: 1200, recall_window_ms: 30_000, edit_window_ms: 60_000 },
+            "the welcome's limits"
+        );
 
         send(&mut server, &ServerFrame::Ping { nonce: 42 }).await;
         assert_eq!(read(&mut server).await, ClientFrame::Pong { nonce: 42 });

@@ -277,7 +277,7 @@ pub(crate) fn stored(seq: i64, sender: i64, sent_at: i64, text: &str) -> StoredM
         client_id: None,
         sender_id: Some(sender),
         sent_at,
-        content: Content::Text { text: text.into() },
+        content: Content::text(text),
         delivery: Delivery::Sent,
     }
 }
@@ -401,7 +401,8 @@ fn a_message_in_the_background_shows_a_notification_when_enabled() {
             sender_id: Some(8),
             client_id: None,
             sent_at: seq,
-            content: Content::Text { text: text.into() },
+            content: Content::text(text),
+            edited_at: None,
             muted: false,
         };
         let _ = app.update(Message::Socket(socket::Event::Received(ServerFrame::Message { message })));
@@ -525,7 +526,8 @@ async fn previous_session(root: &std::path::Path) -> crate::history::History {
         sender_id: Some(9),
         client_id: None,
         sent_at: clock::now_ms(),
-        content: Content::Text { text: "See you at noon".into() },
+        content: Content::text("See you at noon"),
+        edited_at: None,
         muted: false,
     };
     history.store(&message).await.expect("store");
@@ -1075,6 +1077,7 @@ async fn offline_a_picture_shows_from_the_thumbnail_kept_on_this_computer() {
             height: 480,
             thumbnail_id: "0b7e-4c1d-t".into(),
         },
+        edited_at: None,
         muted: false,
     };
     history.store(&picture).await.expect("store");
@@ -1538,7 +1541,8 @@ async fn a_session_that_lost_the_server_browses_offline_with_the_names_of_group_
         sender_id: Some(11),
         client_id: None,
         sent_at: clock::now_ms(),
-        content: Content::Text { text: "Rope at six".into() },
+        content: Content::text("Rope at six"),
+        edited_at: None,
         muted: false,
     };
     history.store(&message).await.expect("store");
@@ -1586,7 +1590,8 @@ async fn a_former_friends_chat_keeps_their_name_offline() {
         sender_id: Some(8),
         client_id: None,
         sent_at: clock::now_ms(),
-        content: Content::Text { text: "Bye for now".into() },
+        content: Content::text("Bye for now"),
+        edited_at: None,
         muted: false,
     };
     history.store(&message).await.expect("store");

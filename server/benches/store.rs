@@ -49,6 +49,7 @@ impl Fixture {
                     content: r#"{"type":"text","text":"Are we still on for lunch tomorrow? The place by the station opens at noon"}"#
                         .to_owned(),
                     sent_at: 1_790_000_000_000 + id,
+                    edited_at: None,
                 }
             })
             .collect()

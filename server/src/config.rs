@@ -64,6 +64,8 @@ pub struct Config {
     pub message_burst: u32,
     /// How long after sending a message its sender may recall it.
     pub recall_window: Duration,
+    /// How long after sending a text message its sender may edit it.
+    pub edit_window: Duration,
     /// Largest upload in bytes.
     pub max_upload_bytes: u64,
     /// Uploads one user may have that are not yet sent in a message.
@@ -141,6 +143,7 @@ impl Default for Config {
             messages_per_second: 20,
             message_burst: 60,
             recall_window: Duration::from_secs(120),
+            edit_window: Duration::from_secs(kith_shared::api::limits::EDIT_WINDOW_SECS_DEFAULT),
             max_upload_bytes: 1 << 30,
             max_pending_uploads_per_user: 20,
             file_ttl: Duration::from_secs(7 * 86_400),
@@ -245,6 +248,10 @@ impl Config {
             "MESSAGE_BURST" => self.message_burst = parse_range(value, 1, 10_000_000).map_err(bad)? as u32,
             "RECALL_WINDOW_SECS" => {
                 self.recall_window =
+                    Duration::from_secs(parse_range(value, 0, 86_400 * 365).map_err(bad)? as u64)
+            }
+            "EDIT_WINDOW_SECS" => {
+                self.edit_window =
                     Duration::from_secs(parse_range(value, 0, 86_400 * 365).map_err(bad)? as u64)
             }
             "MAX_UPLOAD_BYTES" => self.max_upload_bytes = parse_range(value, 1, 1 << 40).map_err(bad)? as u64,

@@ -39,7 +39,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::DuplicateRequest
         | ErrorCode::AlreadyMember
         | ErrorCode::OwnerCannotLeave
-        | ErrorCode::RecallExpired => StatusCode::CONFLICT,
+        | ErrorCode::RecallExpired
+        | ErrorCode::EditExpired => StatusCode::CONFLICT,
         ErrorCode::Expired => StatusCode::GONE,
         ErrorCode::FrameTooLarge | ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,

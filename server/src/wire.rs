@@ -45,6 +45,7 @@ pub fn message_of(row: &MessageRow) -> ChatMessage {
         client_id: row.client_id.clone(),
         sent_at: row.sent_at,
         content: serde_json::from_str(&row.content).unwrap_or(Content::Recalled),
+        edited_at: row.edited_at,
         muted: false,
     }
 }
@@ -59,6 +60,7 @@ pub fn row_of(message: &ChatMessage) -> MessageRow {
         client_id: message.client_id.clone(),
         content: content_json(&message.content),
         sent_at: message.sent_at,
+        edited_at: message.edited_at,
     }
 }
 

@@ -158,7 +158,7 @@ async fn send_refusal(socket: &mut TestSocket, to: Target) -> Option<String> {
         .send(&kith_shared::ClientFrame::Send {
             client_id: client_id.clone(),
             to,
-            content: kith_shared::frame::Content::Text { text: "still there?".to_owned() },
+            content: kith_shared::frame::Content::text("still there?"),
         })
         .await;
     let answer = socket

@@ -36,7 +36,7 @@ async fn refused_send(socket: &mut TestSocket, to: Target) -> Value {
         .send(&ClientFrame::Send {
             client_id: uuid::Uuid::new_v4().to_string(),
             to,
-            content: Content::Text { text: "are you there?".into() },
+            content: Content::text("are you there?"),
         })
         .await;
     match socket.expect("error", |f| matches!(f, ServerFrame::Error { .. } | ServerFrame::Ack { .. })).await {

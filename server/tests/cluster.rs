@@ -68,11 +68,7 @@ async fn a_cluster_on_sqlite_is_refused_at_start() {
 }
 
 fn text(client_id: &str, to: Target, text: &str) -> ClientFrame {
-    ClientFrame::Send {
-        client_id: client_id.to_owned(),
-        to,
-        content: Content::Text { text: text.to_owned() },
-    }
+    ClientFrame::Send { client_id: client_id.to_owned(), to, content: Content::text(text) }
 }
 
 /// Waits for a `message` in `conversation` with this text.
@@ -80,7 +76,7 @@ async fn expect_text(socket: &mut TestSocket, conversation: i64, wanted: &str) -
     let frame = socket
         .expect(wanted, |f| {
             matches!(f, ServerFrame::Message { message } if message.conversation_id == conversation
-                && matches!(&message.content, Content::Text { text } if text == wanted))
+                && matches!(&message.content, Content::Text { text, .. } if text == wanted))
         })
         .await;
     match frame {

@@ -24,7 +24,7 @@ async fn acknowledged_messages_survive_a_killed_server(backend: Backend) {
             .send(&ClientFrame::Send {
                 client_id: format!("m-{i}"),
                 to: Target::User { id: bob.user.id },
-                content: Content::Text { text: format!("message {i}") },
+                content: Content::text(format!("message {i}")),
             })
             .await;
     }

@@ -393,7 +393,7 @@ async fn fuzzed_frames_after_hello_get_documented_answers_and_the_server_keeps_s
 /// Alice sends bob a text; bob receives it.
 async fn exchange(alice: &mut TestSocket, bob: &mut TestSocket, bob_id: i64, text: &str) {
     alice.send_text(Target::User { id: bob_id }, text).await;
-    let wanted = Content::Text { text: text.to_owned() };
+    let wanted = Content::text(text);
     bob.expect(
         "alice's message",
         |f| matches!(f, ServerFrame::Message { message } if message.content == wanted),

@@ -312,7 +312,7 @@ async fn apply_and_accept_joins_with_notice_and_history_from_join(backend: Backe
         .expect("the message", |f| matches!(f, ServerFrame::Message { message } if message.seq == seq))
         .await;
     assert!(
-        matches!(got, ServerFrame::Message { message } if message.content == Content::Text { text: "welcome bob".into() })
+        matches!(got, ServerFrame::Message { message } if message.content == Content::text("welcome bob"))
     );
     let (status, page) =
         server.get(&format!("/api/conversations/{chess}/messages?after=0"), &bob.token).await;
@@ -678,7 +678,7 @@ async fn roles_and_removal(backend: Backend) {
     assert_eq!(notice, Notice::Removed { user_id: dave.user.id, name: "Dave".into(), by: bob.user.id });
     alice_socket.send_text(Target::Group { id: chess }, "after dave").await;
     carol_socket
-        .expect("the message", |f| matches!(f, ServerFrame::Message { message } if message.content == Content::Text { text: "after dave".into() }))
+        .expect("the message", |f| matches!(f, ServerFrame::Message { message } if message.content == Content::text("after dave")))
         .await;
     let (status, _) = role(carol.user.id, "member", alice.token.clone()).await;
     assert_eq!(status, StatusCode::OK);

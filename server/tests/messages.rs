@@ -25,7 +25,7 @@ backend_tests!(
 );
 
 fn text(body: &str) -> Content {
-    Content::Text { text: body.to_owned() }
+    Content::text(body)
 }
 
 /// The whole history of a conversation as `reader` sees it, paging forwards.
@@ -52,7 +52,7 @@ fn texts(messages: &[ChatMessage]) -> Vec<String> {
     messages
         .iter()
         .filter_map(|m| match &m.content {
-            Content::Text { text } => Some(text.clone()),
+            Content::Text { text, .. } => Some(text.clone()),
             _ => None,
         })
         .collect()

@@ -162,11 +162,7 @@ async fn metrics_follow_what_the_server_does(backend: Backend) {
     assert!(after.get(r#"kith_writer_batch_size_bucket{le="1000"}"#) <= after.get(BATCHES));
 
     // A resend of a stored message is a batch of its own but stores nothing more.
-    let once = ClientFrame::Send {
-        client_id: "resent".to_owned(),
-        to,
-        content: Content::Text { text: "once".to_owned() },
-    };
+    let once = ClientFrame::Send { client_id: "resent".to_owned(), to, content: Content::text("once") };
     let acked = |f: &ServerFrame| matches!(f, ServerFrame::Ack { client_id, .. } if client_id == "resent");
     a.send(&once).await;
     a.expect("the first ack", acked).await;

@@ -38,7 +38,7 @@ fn text_send(client_id: &str, to: Target) -> ClientFrame {
     ClientFrame::Send {
         client_id: client_id.to_owned(),
         to,
-        content: Content::Text { text: format!("burst {client_id}") },
+        content: Content::text(format!("burst {client_id}")),
     }
 }
 

@@ -177,7 +177,10 @@ async fn https_and_tls_socket_with_a_configured_certificate(backend: Backend) {
         ServerFrame::Message { message } => {
             assert_eq!((message.conversation_id, message.seq), (conversation_id, seq));
             assert_eq!(message.sender_id, Some(alice.user.id));
-            assert!(matches!(&message.content, Content::Text { text } if text == "over TLS"), "{message:?}");
+            assert!(
+                matches!(&message.content, Content::Text { text, .. } if text == "over TLS"),
+                "{message:?}"
+            );
         }
         other => panic!("expected the message, got {other:?}"),
     }

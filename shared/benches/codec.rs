@@ -29,7 +29,7 @@ fn send_frame() -> ClientFrame {
     ClientFrame::Send {
         client_id: "6f1d2c1e-6a53-4c1b-9d2e-3f0b8f3a9c41".to_owned(),
         to: Target::User { id: 4711 },
-        content: Content::Text { text: text() },
+        content: Content::text(text()),
     }
 }
 
@@ -42,7 +42,8 @@ fn message_frame() -> ServerFrame {
             sender_id: Some(4711),
             client_id: Some("6f1d2c1e-6a53-4c1b-9d2e-3f0b8f3a9c41".to_owned()),
             sent_at: 1_790_000_000_000,
-            content: Content::Text { text: text() },
+            content: Content::text(text()),
+            edited_at: None,
             muted: false,
         },
     }

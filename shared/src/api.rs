@@ -31,6 +31,9 @@ pub mod limits {
     /// The server's default `RECALL_WINDOW_SECS`; the server in use announces its own in
     /// `welcome`.
     pub const RECALL_WINDOW_SECS_DEFAULT: u64 = 120;
+    /// The server's default `EDIT_WINDOW_SECS` (48 hours); the server in use announces its own
+    /// in `welcome`.
+    pub const EDIT_WINDOW_SECS_DEFAULT: u64 = 48 * 3600;
 }
 
 /// The body of every failed HTTP request.

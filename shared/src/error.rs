@@ -53,6 +53,8 @@ pub enum ErrorCode {
     DuplicateRequest,
     /// The message's time to be recalled has passed.
     RecallExpired,
+    /// The message's time to be edited has passed.
+    EditExpired,
     /// The person is a member of the group already (applying, inviting).
     AlreadyMember,
     /// The owner tried to leave their group: hand it over or dissolve it first.
@@ -93,6 +95,7 @@ impl ErrorCode {
             ErrorCode::AlreadyFriends => "already_friends",
             ErrorCode::DuplicateRequest => "duplicate_request",
             ErrorCode::RecallExpired => "recall_expired",
+            ErrorCode::EditExpired => "edit_expired",
             ErrorCode::AlreadyMember => "already_member",
             ErrorCode::OwnerCannotLeave => "owner_cannot_leave",
             ErrorCode::Expired => "expired",

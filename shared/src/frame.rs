@@ -27,6 +27,10 @@ pub enum ClientFrame {
     Typing { conversation_id: ConversationId },
     /// Recalls one of the caller's own messages within the server's recall window.
     Recall { conversation_id: ConversationId, seq: i64 },
+    /// Replaces the text of the caller's own text message `seq` within the server's edit
+    /// window. Answered like a `send`: an `ack` with this `client_id` once the edit is stored
+    /// (resending the same id stores nothing new), or an `error` with it as `reference`.
+    Edit { client_id: String, conversation_id: ConversationId, seq: i64, text: String },
 }
 
 /// Where a message goes.
@@ -52,7 +56,17 @@ pub enum ReceiptKind {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Content {
     /// Text, emoji included (Unicode).
-    Text { text: String },
+    Text {
+        text: String,
+        /// A reply: the `seq` of the quoted message in the same conversation.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<i64>,
+        /// Made by the server for an `edit`: this message carries the new text of message
+        /// `edit_of` of the conversation. A client that knows it applies the text there and
+        /// does not show this message; an older one shows it as a text message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        edit_of: Option<i64>,
+    },
     /// The message `seq` of this conversation was recalled: replace its copy by a marker.
     Recall { seq: i64 },
     /// A recalled message as history returns it.
@@ -120,6 +134,9 @@ pub struct ChatMessage {
     /// Server time, Unix milliseconds.
     pub sent_at: i64,
     pub content: Content,
+    /// When the text was last edited (Unix milliseconds); absent when it never was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<i64>,
     /// True when the receiver muted this group: no sound, no badge.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub muted: bool,
@@ -142,6 +159,9 @@ pub enum ServerFrame {
         /// For how long after sending a text message its sender may recall it.
         #[serde(default = "default_recall_window_secs")]
         recall_window_secs: u64,
+        /// For how long after sending a text message its sender may edit it.
+        #[serde(default = "default_edit_window_secs")]
+        edit_window_secs: u64,
     },
     /// Something the client sent was refused. `reference` repeats the client's id for the
     /// request concerned, when it had one.
@@ -237,6 +257,17 @@ fn default_max_text_chars() -> usize {
 
 fn default_recall_window_secs() -> u64 {
     crate::api::limits::RECALL_WINDOW_SECS_DEFAULT
+}
+
+fn default_edit_window_secs() -> u64 {
+    crate::api::limits::EDIT_WINDOW_SECS_DEFAULT
+}
+
+impl Content {
+    /// Plain text content, neither a reply nor an edit.
+    pub fn text(text: impl Into<String>) -> Self {
+        Content::Text { text: text.into(), reply_to: None, edit_of: None }
+    }
 }
 
 impl ServerFrame {

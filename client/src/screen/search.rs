@@ -124,7 +124,7 @@ impl Search {
                 _ => clock::time_of_day(message.sent_at),
             };
             let what = match &message.content {
-                Content::Text { text } => text.clone(),
+                Content::Text { text, .. } => text.clone(),
                 other => match crate::screen::chat::attachment_words(other) {
                     Some(words) => words,
                     None => continue,

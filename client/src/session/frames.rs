@@ -171,7 +171,7 @@ impl Session {
     fn alert(&self, message: &ChatMessage) -> Event {
         let conversation = message.conversation_id;
         let what = match &message.content {
-            Content::Text { text } => text.clone(),
+            Content::Text { text, .. } => text.clone(),
             other => crate::screen::chat::attachment_words(other).unwrap_or_else(|| "A message".to_owned()),
         };
         let body = match (self.roster.groups.contains_key(&conversation), message.sender_id) {

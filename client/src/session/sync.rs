@@ -122,7 +122,7 @@ impl Session {
     pub(super) fn preview(&self, message: &StoredMessage) -> String {
         use crate::screen::chat;
         let what = match &message.content {
-            Content::Text { text } => {
+            Content::Text { text, .. } => {
                 text.lines().find(|line| !line.trim().is_empty()).unwrap_or("").trim().to_owned()
             }
             attachment @ (Content::Image { .. } | Content::File { .. } | Content::Sticker { .. }) => {

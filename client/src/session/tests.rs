@@ -42,7 +42,8 @@ pub(crate) fn text_from_bob(seq: i64) -> ChatMessage {
         sender_id: Some(8),
         client_id: Some(format!("b{seq}")),
         sent_at: 1_800_000_000_000,
-        content: Content::Text { text: format!("hi {seq}") },
+        content: Content::text(format!("hi {seq}")),
+        edited_at: None,
         muted: false,
     }
 }
@@ -105,7 +106,7 @@ fn the_outbox_releases_messages_in_the_order_they_were_sent() {
     let mut outbox = Outbox::default();
     let numbers: Vec<u64> = (0..4).map(|_| outbox.number()).collect();
     let text = |stored: &StoredMessage| match &stored.content {
-        Content::Text { text } => text.clone(),
+        Content::Text { text, .. } => text.clone(),
         _ => String::new(),
     };
     let message = |n: i64| crate::tests::stored(n, 7, 0, &format!("line {n}"));
@@ -267,7 +268,7 @@ fn typing_is_shown_until_it_expires_or_the_message_arrives() {
 fn messages_written_while_the_cache_opens_wait_for_it() {
     let (mut session, mut frames) = connected();
     session.cache = Cache::Opening { unsaved: Vec::new() };
-    let early = Content::Text { text: "early".into() };
+    let early = Content::text("early");
     assert!(session.send(10, early.clone()).is_ok());
     assert!(frames.try_recv().is_err(), "not sent before it is kept");
     assert!(matches!(&session.cache, Cache::Opening { unsaved } if unsaved == &[(10, early.clone())]));
@@ -280,7 +281,7 @@ fn messages_written_while_the_cache_opens_wait_for_it() {
 #[test]
 fn a_send_that_cannot_go_says_why() {
     let (mut session, _frames) = connected();
-    let text = || Content::Text { text: "hi".into() };
+    let text = || Content::text("hi");
     let Err(err) = session.send(99, text()) else { panic!("no such conversation") };
     assert_eq!(err, "You can no longer write in this conversation.");
     session.connection = None;

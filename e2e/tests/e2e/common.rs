@@ -402,7 +402,7 @@ fn describe(app: &App) -> String {
 /// The words of a text message; None for anything else.
 pub fn text_of(message: &StoredMessage) -> Option<&str> {
     match &message.content {
-        Content::Text { text } => Some(text),
+        Content::Text { text, .. } => Some(text),
         _ => None,
     }
 }

@@ -52,35 +52,39 @@ fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
     Refusal::new(code, message)
 }
 
+/// A client's id for a message: 1-64 letters, digits or '-' (a uuid).
+fn check_client_id(client_id: &str) -> Result<(), Refusal> {
+    if client_id.is_empty()
+        || client_id.len() > 64
+        || !client_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(refuse(
+            ErrorCode::InvalidField,
+            "client_id must be 1-64 letters, digits or '-' (a uuid)",
+        ));
+    }
+    Ok(())
+}
+
 impl Sender<'_> {
     /// Validates, authorises and queues a message. The ack follows from the writer.
     pub async fn send(&self, client_id: &str, to: Target, content: Content) -> Result<(), Refusal> {
-        if client_id.is_empty()
-            || client_id.len() > 64
-            || !client_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            return Err(refuse(
-                ErrorCode::InvalidField,
-                "client_id must be 1-64 letters, digits or '-' (a uuid)",
-            ));
-        }
-        match &content {
-            Content::Text { text } => {
-                if text.trim().is_empty() {
-                    return Err(refuse(ErrorCode::InvalidField, "the message is empty"));
-                }
-                let max = self.app.config.max_text_chars;
-                if text.chars().count() > max {
-                    return Err(refuse(
-                        ErrorCode::PayloadTooLarge,
-                        format!("a message has at most {max} characters"),
-                    ));
-                }
+        check_client_id(client_id)?;
+        let reply_to = match &content {
+            Content::Text { edit_of: Some(_), .. } => {
+                return Err(refuse(ErrorCode::InvalidField, "edits are sent with an edit frame"));
             }
-            Content::Image { .. } | Content::File { .. } | Content::Sticker { .. } => {}
+            Content::Text { text, reply_to, edit_of: None } => {
+                self.check_text(text)?;
+                *reply_to
+            }
+            Content::Image { .. } | Content::File { .. } | Content::Sticker { .. } => None,
             _ => return Err(refuse(ErrorCode::InvalidField, "clients send text content only")),
-        }
+        };
         let members = self.target(to).await?;
+        if let Some(seq) = reply_to {
+            self.check_quoted(members.conversation_id, seq).await?;
+        }
         let content =
             crate::files::attach::attachment(self.app, self.user_id, members.conversation_id, content)
                 .await?;
@@ -93,6 +97,42 @@ impl Sender<'_> {
         };
         self.app.messages.submit(submission).await?;
         Ok(())
+    }
+
+    /// A text is not blank and not longer than the server's `MAX_TEXT_CHARS`.
+    fn check_text(&self, text: &str) -> Result<(), Refusal> {
+        if text.trim().is_empty() {
+            return Err(refuse(ErrorCode::InvalidField, "the message is empty"));
+        }
+        let max = self.app.config.max_text_chars;
+        if text.chars().count() > max {
+            return Err(refuse(
+                ErrorCode::PayloadTooLarge,
+                format!("a message has at most {max} characters"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A reply quotes a message of its own conversation that the sender sees (sent after
+    /// they joined) and that people see as a message: text (not an edit), a picture, a file,
+    /// a sticker, or one recalled since. Otherwise `not_found`.
+    async fn check_quoted(&self, conversation_id: ConversationId, seq: i64) -> Result<(), Refusal> {
+        let not_found = || refuse(ErrorCode::NotFound, "the quoted message is not in this conversation");
+        let store = &self.app.store;
+        let joined_seq = store.member(conversation_id, self.user_id).await?.ok_or_else(not_found)?.joined_seq;
+        if seq <= joined_seq {
+            return Err(not_found());
+        }
+        let row = store.message_at(conversation_id, seq).await?.ok_or_else(not_found)?;
+        match message_of(&row).content {
+            Content::Text { edit_of: None, .. }
+            | Content::Image { .. }
+            | Content::File { .. }
+            | Content::Sticker { .. }
+            | Content::Recalled => Ok(()),
+            _ => Err(not_found()),
+        }
     }
 
     /// The conversation a message goes to, if the sender may write there.
@@ -187,7 +227,7 @@ impl Sender<'_> {
         if row.sender_id != Some(self.user_id) {
             return Err(refuse(ErrorCode::Forbidden, "you can recall only your own messages"));
         }
-        if !matches!(message_of(&row).content, Content::Text { .. }) {
+        if !matches!(message_of(&row).content, Content::Text { edit_of: None, .. }) {
             return Err(refuse(ErrorCode::InvalidField, "this message cannot be recalled"));
         }
         let window = self.app.config.recall_window;
@@ -201,6 +241,55 @@ impl Sender<'_> {
         if store.mark_recalled(conversation_id, seq, &marker).await? {
             self.app.messages.post(members, Some(self.user_id), Content::Recall { seq }).await?;
         }
+        Ok(())
+    }
+
+    /// Replaces the text of one of the sender's own text messages within the edit window:
+    /// the stored copy takes the new text (a reply stays a reply) and the edit time, then a
+    /// text message with `edit_of` carries the new text to every member in sequence, and its
+    /// `ack` (with `client_id`) tells the sender that the edit is stored.
+    pub async fn edit(
+        &self,
+        client_id: &str,
+        conversation_id: ConversationId,
+        seq: i64,
+        text: String,
+    ) -> Result<(), Refusal> {
+        check_client_id(client_id)?;
+        self.check_text(&text)?;
+        let members = self.conversation(conversation_id).await?;
+        let store = &self.app.store;
+        let row = store
+            .message_at(conversation_id, seq)
+            .await?
+            .ok_or_else(|| refuse(ErrorCode::NotFound, "no such message"))?;
+        if row.sender_id != Some(self.user_id) {
+            return Err(refuse(ErrorCode::Forbidden, "you can edit only your own messages"));
+        }
+        let Content::Text { reply_to, edit_of: None, .. } = message_of(&row).content else {
+            return Err(refuse(ErrorCode::InvalidField, "only text messages can be edited"));
+        };
+        let window = self.app.config.edit_window;
+        let now = now_millis();
+        if now - row.sent_at > window.as_millis() as i64 {
+            return Err(refuse(
+                ErrorCode::EditExpired,
+                format!("messages can be edited for {} seconds after sending", window.as_secs()),
+            ));
+        }
+        let edited = content_json(&Content::Text { text: text.clone(), reply_to, edit_of: None });
+        if !store.mark_edited(conversation_id, seq, &edited, now).await? {
+            // Recalled between the read and the write.
+            return Err(refuse(ErrorCode::InvalidField, "only text messages can be edited"));
+        }
+        let submission = Submission {
+            members,
+            sender_id: Some(self.user_id),
+            client_id: Some(client_id.to_owned()),
+            content: Content::Text { text, reply_to: None, edit_of: Some(seq) },
+            reply: Reply::Socket(self.link.clone()),
+        };
+        self.app.messages.submit(submission).await?;
         Ok(())
     }
 }

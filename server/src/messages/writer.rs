@@ -296,6 +296,7 @@ impl Writer {
                 client_id: submission.client_id.clone(),
                 sent_at: now,
                 content: submission.content.clone(),
+                edited_at: None,
                 muted: false,
             };
             if let Some(key) = key {

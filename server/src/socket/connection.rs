@@ -161,6 +161,7 @@ async fn open(app: &Arc<App>, reader: &mut Reader, mut writer: Writer) -> Option
         heartbeat_secs: app.config.heartbeat.as_secs() as u32,
         max_text_chars: app.config.max_text_chars,
         recall_window_secs: app.config.recall_window.as_secs(),
+        edit_window_secs: app.config.edit_window.as_secs(),
     };
     let sync_state = match sync::sync_state(app, user_id).await {
         Ok(state) => state,
@@ -405,6 +406,17 @@ impl Session {
                 (sender.typing(conversation_id, &mut self.typing).await, None)
             }
             ClientFrame::Recall { conversation_id, seq } => (sender.recall(conversation_id, seq).await, None),
+            ClientFrame::Edit { client_id, conversation_id, seq, text } => {
+                if !self.sends.take() {
+                    let refusal = Refusal::new(
+                        ErrorCode::RateLimited,
+                        "you are sending too fast; slow down and send again",
+                    );
+                    (Err(refusal), Some(client_id))
+                } else {
+                    (sender.edit(&client_id, conversation_id, seq, text).await, Some(client_id))
+                }
+            }
             other => {
                 self.handle_control(other);
                 (Ok(()), None)
@@ -426,7 +438,8 @@ impl Session {
             | ClientFrame::Send { .. }
             | ClientFrame::Receipt { .. }
             | ClientFrame::Typing { .. }
-            | ClientFrame::Recall { .. } => {}
+            | ClientFrame::Recall { .. }
+            | ClientFrame::Edit { .. } => {}
         }
     }
 

@@ -20,6 +20,7 @@ pub(super) enum Messages {
     Content,
     SentAt,
     Recalled,
+    EditedAt,
 }
 
 /// One message as stored; `content` is the JSON of a `kith_shared::frame::Content`.
@@ -32,9 +33,12 @@ pub struct MessageRow {
     pub client_id: Option<String>,
     pub content: String,
     pub sent_at: i64,
+    /// When the text was last edited; None when it never was (and always on insert).
+    pub edited_at: Option<i64>,
 }
 
-const COLUMNS: [Messages; 7] = [
+/// The columns a message is inserted with.
+const INSERT_COLUMNS: [Messages; 7] = [
     Messages::Id,
     Messages::ConversationId,
     Messages::Seq,
@@ -42,6 +46,18 @@ const COLUMNS: [Messages; 7] = [
     Messages::ClientId,
     Messages::Content,
     Messages::SentAt,
+];
+
+/// The columns a message is read with.
+const COLUMNS: [Messages; 8] = [
+    Messages::Id,
+    Messages::ConversationId,
+    Messages::Seq,
+    Messages::SenderId,
+    Messages::ClientId,
+    Messages::Content,
+    Messages::SentAt,
+    Messages::EditedAt,
 ];
 
 /// The shared counter of message ids (one row, id 1), for nodes that share the database.
@@ -60,7 +76,7 @@ fn insert_statements(rows: &[MessageRow]) -> Vec<InsertStatement> {
     rows.chunks(ROWS_PER_STATEMENT)
         .map(|chunk| {
             let mut stmt = Query::insert();
-            stmt.into_table(Messages::Table).columns(COLUMNS);
+            stmt.into_table(Messages::Table).columns(INSERT_COLUMNS);
             for row in chunk {
                 stmt.values_panic([
                     row.id.into(),
@@ -281,6 +297,26 @@ impl Store {
             .table(Messages::Table)
             .value(Messages::Content, marker)
             .value(Messages::Recalled, true)
+            .and_where(Expr::col(Messages::ConversationId).eq(conversation_id))
+            .and_where(Expr::col(Messages::Seq).eq(seq))
+            .and_where(Expr::col(Messages::Recalled).eq(false))
+            .to_owned();
+        Ok(self.execute(&stmt).await? > 0)
+    }
+
+    /// Replaces the content of a message that is not recalled by its edited version and
+    /// records when. Returns whether it changed.
+    pub async fn mark_edited(
+        &self,
+        conversation_id: ConversationId,
+        seq: i64,
+        content: &str,
+        edited_at: i64,
+    ) -> StoreResult<bool> {
+        let stmt = Query::update()
+            .table(Messages::Table)
+            .value(Messages::Content, content)
+            .value(Messages::EditedAt, edited_at)
             .and_where(Expr::col(Messages::ConversationId).eq(conversation_id))
             .and_where(Expr::col(Messages::Seq).eq(seq))
             .and_where(Expr::col(Messages::Recalled).eq(false))

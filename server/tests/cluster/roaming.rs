@@ -313,11 +313,7 @@ pub async fn crosses(
 
 /// A text message with its client id.
 pub fn text(client_id: &str, to: Target, text: &str) -> ClientFrame {
-    ClientFrame::Send {
-        client_id: client_id.to_owned(),
-        to,
-        content: Content::Text { text: text.to_owned() },
-    }
+    ClientFrame::Send { client_id: client_id.to_owned(), to, content: Content::text(text) }
 }
 
 /// Sends one planned message; false when the connection is broken.

@@ -489,7 +489,7 @@ impl TestSocket {
         self.send(&ClientFrame::Send {
             client_id: client_id.clone(),
             to,
-            content: kith_shared::frame::Content::Text { text: text.to_owned() },
+            content: kith_shared::frame::Content::text(text),
         })
         .await;
         match self.expect("ack", |f| matches!(f, ServerFrame::Ack { client_id: c, .. } | ServerFrame::Error { reference: Some(c), .. } if *c == client_id)).await {

@@ -285,7 +285,7 @@ impl Chat {
                 };
                 widget::message_frame(picture, sender, mine, false, footer(), None)
             }
-            Content::Text { text } => {
+            Content::Text { text, .. } => {
                 let recall = match message.seq {
                     Some(seq) if self.can_recall(message) => Some(Message::Recall(seq)),
                     _ => None,

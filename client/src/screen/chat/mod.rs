@@ -506,7 +506,7 @@ pub(super) mod tests {
             client_id: None,
             sender_id: Some(sender),
             sent_at,
-            content: Content::Text { text: format!("m{seq}") },
+            content: Content::text(format!("m{seq}")),
             delivery: Delivery::Sent,
         }
     }
@@ -520,7 +520,7 @@ pub(super) mod tests {
         let now = 1_800_000_000_000;
         let mut chat = typed(&"x".repeat(11));
         chat.now_ms = now;
-        chat.limits = socket::Limits { max_text_chars: 10, recall_window_ms: 5_000 };
+        chat.limits = socket::Limits { max_text_chars: 10, recall_window_ms: 5_000, edit_window_ms: 9_000 };
         assert_eq!(chat.update(Message::Send), None, "over this server's limit");
         assert_eq!(chat.error.as_deref(), Some("A message has at most 10 characters."));
         assert!(chat.can_recall(&sent(1, 7, now - 4_000)));

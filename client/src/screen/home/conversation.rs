@@ -117,7 +117,7 @@ impl Home {
         let Some(chat) = &mut self.chat else { return Task::none() };
         let conversation_id = chat.conversation_id;
         match chat.update(message) {
-            Some(chat::Event::Send(text)) => self.send(conversation_id, Content::Text { text }),
+            Some(chat::Event::Send(text)) => self.send(conversation_id, Content::text(text)),
             Some(chat::Event::Download { upload_id, name }) => self.download(upload_id, name),
             Some(chat::Event::CancelTransfer(key)) => {
                 if let Some(transfer) = self.files.transfers.get(&key) {
@@ -130,7 +130,7 @@ impl Home {
             }
             Some(chat::Event::SendWithFiles(text, paths)) => {
                 self.forget_previews();
-                let mut tasks = vec![self.send(conversation_id, Content::Text { text })];
+                let mut tasks = vec![self.send(conversation_id, Content::text(text))];
                 tasks.extend(paths.into_iter().map(|path| self.upload(path)));
                 Task::batch(tasks)
             }

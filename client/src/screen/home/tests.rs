@@ -95,7 +95,7 @@ fn the_chat_sends_typing_and_recall_frames() {
         client_id: Some("c".into()),
         sender_id: Some(7),
         sent_at: now - 5_000,
-        content: Content::Text { text: "oops".into() },
+        content: Content::text("oops"),
         delivery: crate::history::Delivery::Sent,
     };
     let _ = home.update(Message::ChatLoaded(10, Ok(vec![mine])));

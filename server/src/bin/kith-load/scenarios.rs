@@ -108,7 +108,7 @@ fn stamp(epoch: Instant) -> u64 {
 }
 
 fn stamped_at(content: &Content) -> Option<u64> {
-    let Content::Text { text } = content else { return None };
+    let Content::Text { text, .. } = content else { return None };
     text.strip_prefix("t=")?.split_whitespace().next()?.parse().ok()
 }
 
@@ -151,7 +151,7 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
                     let frame = ClientFrame::Send {
                         client_id: uuid::Uuid::new_v4().to_string(),
                         to: To::User { id: to },
-                        content: Content::Text { text: format!("t={} i={i}", stamp(epoch)) },
+                        content: Content::text(format!("t={} i={i}", stamp(epoch))),
                     };
                     let _ = out.send(kith_shared::codec::to_json(&frame));
                 }
@@ -227,7 +227,7 @@ async fn reconnect(options: &Options, target: &Target) -> anyhow::Result<Report>
                 conn.send(&ClientFrame::Send {
                     client_id: uuid::Uuid::new_v4().to_string(),
                     to: To::User { id: to },
-                    content: Content::Text { text: format!("m{i}") },
+                    content: Content::text(format!("m{i}")),
                 });
             }
             let mut held = BTreeMap::new();
@@ -325,7 +325,7 @@ async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
                     let frame = ClientFrame::Send {
                         client_id: uuid::Uuid::new_v4().to_string(),
                         to: To::Group { id: group },
-                        content: Content::Text { text: format!("t={} s={i} n={n}", stamp(epoch)) },
+                        content: Content::text(format!("t={} s={i} n={n}", stamp(epoch))),
                     };
                     let _ = out.send(kith_shared::codec::to_json(&frame));
                 }
@@ -338,7 +338,7 @@ async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
                         permits.add_permits(1);
                     }
                     ServerFrame::Message { message } => {
-                        if let (Some(sent), Content::Text { text }) =
+                        if let (Some(sent), Content::Text { text, .. }) =
                             (stamped_at(&message.content), &message.content)
                         {
                             received.push((text.clone(), stamp(epoch).saturating_sub(sent), epoch.elapsed()));

@@ -1,0 +1,257 @@
+//! Replies and edits end to end: a reply names a message of its own conversation that its
+//! sender sees, an edit replaces the text of one's own text message within the edit window
+//! and reaches every member in sequence, history and a reconnect show the latest text, and
+//! every refused case has its code.
+
+mod common;
+
+use common::{Backend, TestServer, TestSocket};
+use kith_shared::api::LoginResponse;
+use kith_shared::frame::{ChatMessage, Content, Target};
+use kith_shared::{ClientFrame, ErrorCode, ServerFrame};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::time::Duration;
+
+backend_tests!(
+    a_reply_names_a_message_of_its_conversation,
+    a_late_member_cannot_quote_what_they_never_saw,
+    an_edit_reaches_everyone_and_history_keeps_the_latest_text,
+    edits_are_refused_for_others_non_text_recalled_and_late,
+);
+
+fn reply(text: &str, to_seq: i64) -> Content {
+    Content::Text { text: text.to_owned(), reply_to: Some(to_seq), edit_of: None }
+}
+
+/// Sends `content` and returns the ack's seq, or the refusal's code.
+async fn send(socket: &mut TestSocket, to: Target, content: Content) -> Result<i64, ErrorCode> {
+    let client_id = uuid::Uuid::new_v4().to_string();
+    socket.send(&ClientFrame::Send { client_id: client_id.clone(), to, content }).await;
+    answer(socket, &client_id).await
+}
+
+/// Asks to edit message `seq` and returns the ack's seq (the edit's own), or the refusal's code.
+async fn edit(socket: &mut TestSocket, conversation_id: i64, seq: i64, text: &str) -> Result<i64, ErrorCode> {
+    let client_id = uuid::Uuid::new_v4().to_string();
+    let frame =
+        ClientFrame::Edit { client_id: client_id.clone(), conversation_id, seq, text: text.to_owned() };
+    socket.send(&frame).await;
+    answer(socket, &client_id).await
+}
+
+async fn answer(socket: &mut TestSocket, client_id: &str) -> Result<i64, ErrorCode> {
+    let wanted = |f: &ServerFrame| matches!(f, ServerFrame::Ack { client_id: c, .. } | ServerFrame::Error { reference: Some(c), .. } if c == client_id);
+    match socket.expect("ack or error", wanted).await {
+        ServerFrame::Ack { seq, .. } => Ok(seq),
+        ServerFrame::Error { code, .. } => Err(code),
+        _ => unreachable!(),
+    }
+}
+
+/// Message `seq` of a conversation as `token`'s holder reads it in history.
+async fn fetched(server: &TestServer, token: &str, conversation_id: i64, seq: i64) -> Option<ChatMessage> {
+    let path = format!("/api/conversations/{conversation_id}/messages?after={}&limit=1", seq - 1);
+    let (status, page) = server.get(&path, token).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let messages: Vec<ChatMessage> = serde_json::from_value(page["messages"].clone()).expect("messages");
+    messages.into_iter().find(|m| m.seq == seq)
+}
+
+async fn pushed(socket: &mut TestSocket, what: &str, wanted: impl Fn(&ChatMessage) -> bool) -> ChatMessage {
+    match socket.expect(what, |f| matches!(f, ServerFrame::Message { message } if wanted(message))).await {
+        ServerFrame::Message { message } => message,
+        _ => unreachable!(),
+    }
+}
+
+async fn create_group(server: &TestServer, owner: &LoginResponse) -> i64 {
+    let (status, body) =
+        server.post("/api/groups", Some(&owner.token), json!({"name": "Climbers", "description": ""})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["group"]["id"].as_i64().expect("group id")
+}
+
+async fn join(server: &TestServer, owner: &LoginResponse, user: &LoginResponse, group: i64) {
+    let (status, body) = server
+        .post(&format!("/api/groups/{group}/applications"), Some(&user.token), json!({"message": "hi"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().expect("request id");
+    let (status, body) =
+        server.post(&format!("/api/group-requests/{id}/accept"), Some(&owner.token), json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+}
+
+async fn a_reply_names_a_message_of_its_conversation(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let with_bob = server.befriend(&alice, &bob).await;
+    server.befriend(&alice, &carol).await;
+    let mut alice_socket = server.connect(&alice.token).await;
+    let mut bob_socket = server.connect(&bob.token).await;
+    let to_bob = Target::User { id: bob.user.id };
+    let to_carol = Target::User { id: carol.user.id };
+    let (_, question) = alice_socket.send_text(to_bob, "lunch at noon?").await;
+    let (_, elsewhere) = alice_socket.send_text(to_carol, "hi carol").await;
+
+    let to_alice = Target::User { id: alice.user.id };
+    let answer =
+        send(&mut bob_socket, to_alice, reply("yes, noon", question)).await.expect("a reply is stored");
+    let got = pushed(&mut alice_socket, "the reply", |m| m.seq == answer).await;
+    assert_eq!(got.content, reply("yes, noon", question), "the reply names what it quotes");
+    let stored = fetched(&server, &alice.token, with_bob, answer).await.expect("in history");
+    assert_eq!(stored.content, reply("yes, noon", question));
+
+    // The quoted message must be in the same conversation, exist, and be a message people see.
+    assert_eq!(send(&mut bob_socket, to_alice, reply("?", elsewhere + 100)).await, Err(ErrorCode::NotFound));
+    assert_eq!(send(&mut bob_socket, to_alice, reply("?", 0)).await, Err(ErrorCode::NotFound));
+    let mut carol_socket = server.connect(&carol.token).await;
+    let carol_to_alice = Target::User { id: alice.user.id };
+    // Carol's conversation has one message: seq 1 exists there, seq 2 (bob's answer) does not.
+    assert_eq!(send(&mut carol_socket, carol_to_alice, reply("?", answer)).await, Err(ErrorCode::NotFound));
+    assert!(send(&mut carol_socket, carol_to_alice, reply("hello!", elsewhere)).await.is_ok());
+    // A recall marker is not a message one can quote; the recalled message still is.
+    alice_socket.send(&ClientFrame::Recall { conversation_id: with_bob, seq: question }).await;
+    let marker = pushed(&mut bob_socket, "the recall", |m| matches!(m.content, Content::Recall { .. })).await;
+    assert_eq!(send(&mut bob_socket, to_alice, reply("?", marker.seq)).await, Err(ErrorCode::NotFound));
+    assert!(send(&mut bob_socket, to_alice, reply("why recall?", question)).await.is_ok());
+    // An edit is sent with the edit frame, not as a text naming `edit_of`.
+    let smuggled = Content::Text { text: "mine now".into(), reply_to: None, edit_of: Some(question) };
+    assert_eq!(send(&mut bob_socket, to_alice, smuggled).await, Err(ErrorCode::InvalidField));
+    bob_socket.assert_alive().await;
+    server.stop().await;
+}
+
+async fn a_late_member_cannot_quote_what_they_never_saw(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let group = create_group(&server, &alice).await;
+    let mut alice_socket = server.connect(&alice.token).await;
+    let (_, before) = alice_socket.send_text(Target::Group { id: group }, "before bob").await;
+    join(&server, &alice, &bob, group).await;
+    let (_, after) = alice_socket.send_text(Target::Group { id: group }, "after bob").await;
+    let mut bob_socket = server.connect(&bob.token).await;
+    let to_group = Target::Group { id: group };
+    assert_eq!(send(&mut bob_socket, to_group, reply("?", before)).await, Err(ErrorCode::NotFound));
+    let answer = send(&mut bob_socket, to_group, reply("hi all", after)).await.expect("stored");
+    let got = pushed(&mut alice_socket, "the reply", |m| m.seq == answer).await;
+    assert_eq!(got.content, reply("hi all", after));
+    server.stop().await;
+}
+
+async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |c| c.multi_device = true).await else { return };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let conversation = server.befriend(&alice, &bob).await;
+    let mut alice_socket = server.connect(&alice.token).await;
+    let mut alice_phone = server.connect(&server.login("alice").await.token).await;
+    let mut bob_socket = server.connect(&bob.token).await;
+    let to_bob = Target::User { id: bob.user.id };
+    let (_, question) = alice_socket.send_text(to_bob, "lunch at noon?").await;
+    let answer = send(&mut bob_socket, Target::User { id: alice.user.id }, reply("yes, noon", question))
+        .await
+        .expect("stored");
+    pushed(&mut alice_socket, "bob's answer", |m| m.seq == answer).await;
+
+    // Alice edits her question: the edit is a message of its own, after bob's answer.
+    let edit_seq =
+        edit(&mut alice_socket, conversation, question, "lunch at one?").await.expect("edit stored");
+    assert_eq!(edit_seq, answer + 1, "the edit travels in sequence like a message");
+    let wanted = Content::Text { text: "lunch at one?".into(), reply_to: None, edit_of: Some(question) };
+    for socket in [&mut bob_socket, &mut alice_phone] {
+        let got = pushed(socket, "the edit", |m| m.seq == edit_seq).await;
+        assert_eq!(got.content, wanted);
+        assert_eq!(got.sender_id, Some(alice.user.id));
+    }
+    let stored = fetched(&server, &bob.token, conversation, question).await.expect("in history");
+    assert_eq!(stored.content, Content::text("lunch at one?"), "history has the latest text");
+    let edited_at = stored.edited_at.expect("history marks the message edited");
+    assert!(edited_at >= stored.sent_at);
+
+    // Bob edits his reply: it stays a reply.
+    let later = edit(&mut bob_socket, conversation, answer, "yes, one").await.expect("edit stored");
+    let stored = fetched(&server, &alice.token, conversation, answer).await.expect("in history");
+    assert_eq!(stored.content, reply("yes, one", question));
+    assert!(stored.edited_at.is_some());
+
+    // A client that was away catches up after its cursor, edits included, like messages.
+    drop(alice_phone);
+    let phone = server.connect(&server.login("alice").await.token).await;
+    let Some(ServerFrame::SyncState { conversations, .. }) = &phone.sync else { panic!("no sync state") };
+    let state = conversations.iter().find(|c| c.conversation_id == conversation).expect("listed");
+    assert_eq!(state.last_seq, later);
+    let caught_up = fetched(&server, &alice.token, conversation, later).await.expect("the edit in history");
+    assert_eq!(
+        caught_up.content,
+        Content::Text { text: "yes, one".into(), reply_to: None, edit_of: Some(answer) }
+    );
+    // Messages never edited carry no marker.
+    let edit_message = fetched(&server, &alice.token, conversation, edit_seq).await.expect("in history");
+    assert_eq!(edit_message.edited_at, None);
+    server.stop().await;
+}
+
+async fn edits_are_refused_for_others_non_text_recalled_and_late(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |c| c.max_text_chars = 20).await else { return };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let conversation = server.befriend(&alice, &bob).await;
+    let mut alice_socket = server.connect(&alice.token).await;
+    let mut bob_socket = server.connect(&bob.token).await;
+    let to_bob = Target::User { id: bob.user.id };
+    let (_, mine) = alice_socket.send_text(to_bob, "see you").await;
+    let (_, theirs) = bob_socket.send_text(Target::User { id: alice.user.id }, "bye").await;
+    let (_, gone) = alice_socket.send_text(to_bob, "oops").await;
+    alice_socket.send(&ClientFrame::Recall { conversation_id: conversation, seq: gone }).await;
+    let marker = pushed(&mut bob_socket, "the recall", |m| m.content == Content::Recall { seq: gone }).await;
+    let first_edit = edit(&mut alice_socket, conversation, mine, "see you soon").await.expect("stored");
+
+    let cases = [
+        (theirs, "mine now", ErrorCode::Forbidden),
+        (gone, "back", ErrorCode::InvalidField),
+        // Her own, but not text: the recall marker.
+        (marker.seq, "?", ErrorCode::InvalidField),
+        (first_edit, "edit the edit", ErrorCode::InvalidField),
+        (9_999, "nothing there", ErrorCode::NotFound),
+        (mine, "   ", ErrorCode::InvalidField),
+        (mine, "far more than twenty characters", ErrorCode::PayloadTooLarge),
+    ];
+    for (seq, text, want) in cases {
+        assert_eq!(
+            edit(&mut alice_socket, conversation, seq, text).await,
+            Err(want),
+            "editing {seq} to {text:?}"
+        );
+    }
+    let stored = fetched(&server, &alice.token, conversation, mine).await.expect("in history");
+    assert_eq!(stored.content, Content::text("see you soon"), "refused edits change nothing");
+    alice_socket.assert_alive().await;
+    // Not a member, or no longer a friend.
+    let mut carol_socket = server.connect(&carol.token).await;
+    assert_eq!(edit(&mut carol_socket, conversation, mine, "hacked").await, Err(ErrorCode::Forbidden));
+    let (status, _) = server
+        .request(reqwest::Method::DELETE, &format!("/api/friends/{}", bob.user.id), Some(&alice.token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(edit(&mut alice_socket, conversation, mine, "after all").await, Err(ErrorCode::Forbidden));
+    server.stop().await;
+
+    // After the window, an edit is refused.
+    let Some(server) = TestServer::start_with(backend, |c| c.edit_window = Duration::ZERO).await else {
+        return;
+    };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let conversation = server.befriend(&alice, &bob).await;
+    let mut alice_socket = server.connect(&alice.token).await;
+    let (_, seq) = alice_socket.send_text(Target::User { id: bob.user.id }, "forever").await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(edit(&mut alice_socket, conversation, seq, "never").await, Err(ErrorCode::EditExpired));
+    server.stop().await;
+}
