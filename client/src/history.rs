@@ -57,6 +57,8 @@ pub struct StoredMessage {
     pub sent_at: i64,
     pub content: Content,
     pub delivery: Delivery,
+    /// When the text was last edited (server time), if it was.
+    pub edited_at: Option<i64>,
 }
 
 /// The statement that puts a message row into the search index: its text, or a file's or
@@ -80,7 +82,9 @@ macro_rules! index_row {
             $from,
             " WHERE json_extract(",
             $row,
-            "content, '$.type') IN ('text', 'file', 'image')"
+            "content, '$.type') IN ('text', 'file', 'image') AND json_extract(",
+            $row,
+            "content, '$.edit_of') IS NULL"
         )
     };
 }
@@ -107,7 +111,8 @@ const SCHEMA: &[&str] = &[
         sender_id INTEGER,
         sent_at INTEGER NOT NULL,
         content TEXT NOT NULL,
-        delivery TEXT NOT NULL
+        delivery TEXT NOT NULL,
+        edited_at INTEGER
     )",
     "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_seq ON messages (conversation_id, seq)",
     // Full-text search over what people wrote (text, and the names of files and pictures),
@@ -183,6 +188,15 @@ impl History {
             .await?;
             sqlx::query("PRAGMA user_version = 1").execute(&pool).await?;
         }
+        // Caches made before edits existed: the column of the edit time (version 2).
+        if version < 2 {
+            let columns: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info('messages')").fetch_all(&pool).await?;
+            if !columns.iter().any(|c| c == "edited_at") {
+                sqlx::query("ALTER TABLE messages ADD COLUMN edited_at INTEGER").execute(&pool).await?;
+            }
+            sqlx::query("PRAGMA user_version = 2").execute(&pool).await?;
+        }
         Ok(Self { pool })
     }
 
@@ -222,10 +236,12 @@ impl History {
             sent_at: now_ms,
             content: content.clone(),
             delivery: Delivery::Pending,
+            edited_at: None,
         })
     }
 
     /// The server stored the message sent with `client_id`. Returns whether it was known.
+    /// An edit the user sent now changes the message it edits.
     pub async fn acknowledge(
         &self,
         client_id: &str,
@@ -233,17 +249,23 @@ impl History {
         seq: i64,
         sent_at: i64,
     ) -> Result<bool, HistoryError> {
-        let done = sqlx::query(
+        let mut tx = self.pool.begin().await?;
+        let acknowledged: Option<(i64, String)> = sqlx::query_as(
             "UPDATE messages SET server_id = ?, seq = ?, sent_at = ?, delivery = 'sent'
-             WHERE client_id = ? AND delivery != 'sent'",
+             WHERE client_id = ? AND delivery != 'sent' RETURNING conversation_id, content",
         )
         .bind(server_id)
         .bind(seq)
         .bind(sent_at)
         .bind(client_id)
-        .execute(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        let Some((conversation_id, content)) = acknowledged else { return Ok(false) };
+        if let Ok(Content::Text { text, edit_of: Some(edited), .. }) = serde_json::from_str(&content) {
+            apply_edit(&mut tx, conversation_id, edited, &text, sent_at).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The server refused the message sent with `client_id`.
@@ -279,8 +301,8 @@ impl History {
         }
         let inserted = sqlx::query(
             "INSERT INTO messages (conversation_id, seq, server_id, client_id, sender_id, sent_at, content,
-               delivery)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'sent')
+               delivery, edited_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'sent', ?)
              ON CONFLICT DO NOTHING",
         )
         .bind(message.conversation_id)
@@ -290,8 +312,12 @@ impl History {
         .bind(message.sender_id)
         .bind(message.sent_at)
         .bind(content_json(&message.content))
+        .bind(message.edited_at)
         .execute(&mut *tx)
         .await?;
+        if let Content::Text { text, edit_of: Some(edited), .. } = &message.content {
+            apply_edit(&mut tx, message.conversation_id, *edited, text, message.sent_at).await?;
+        }
         if let Content::Recall { seq } = message.content {
             sqlx::query("UPDATE messages SET content = ? WHERE conversation_id = ? AND seq = ?")
                 .bind(content_json(&Content::Recalled))
@@ -333,7 +359,7 @@ impl History {
     /// Messages written locally that the server has not acknowledged, oldest first.
     pub async fn pending(&self) -> Result<Vec<StoredMessage>, HistoryError> {
         let rows = sqlx::query(
-            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery
+            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery, edited_at
              FROM messages WHERE delivery = 'pending' ORDER BY local_id",
         )
         .fetch_all(&self.pool)
@@ -341,7 +367,39 @@ impl History {
         rows.iter().map(read_message).collect()
     }
 
-    /// The newest `limit` messages of a conversation, oldest first; pending ones last.
+    /// Message `seq` of a conversation, if the cache holds it.
+    pub async fn message_at(
+        &self,
+        conversation_id: ConversationId,
+        seq: i64,
+    ) -> Result<Option<StoredMessage>, HistoryError> {
+        let row = sqlx::query(
+            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery,
+               edited_at
+             FROM messages WHERE conversation_id = ? AND seq = ?",
+        )
+        .bind(conversation_id)
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(read_message).transpose()
+    }
+
+    /// Those of messages `seqs` of a conversation that the cache holds.
+    pub async fn messages_at(
+        &self,
+        conversation_id: ConversationId,
+        seqs: &[i64],
+    ) -> Result<Vec<StoredMessage>, HistoryError> {
+        let mut found = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            found.extend(self.message_at(conversation_id, *seq).await?);
+        }
+        Ok(found)
+    }
+
+    /// The newest `limit` messages of a conversation, oldest first; pending ones last. Edits
+    /// are not among them: they changed the messages they edit.
     pub async fn recent(
         &self,
         conversation_id: ConversationId,
@@ -350,8 +408,8 @@ impl History {
         let rows = sqlx::query(
             "SELECT * FROM (
                SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content,
-                 delivery
-               FROM messages WHERE conversation_id = ?
+                 delivery, edited_at
+               FROM messages WHERE conversation_id = ? AND json_extract(content, '$.edit_of') IS NULL
                ORDER BY seq IS NULL DESC, seq DESC, local_id DESC LIMIT ?
              ) ORDER BY seq IS NULL, seq, local_id",
         )
@@ -369,13 +427,14 @@ impl History {
         conversation_id: Option<ConversationId>,
     ) -> Result<Vec<StoredMessage>, HistoryError> {
         let rows = sqlx::query(
-            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery
+            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery, edited_at
              FROM (
                SELECT *, ROW_NUMBER() OVER (
                    PARTITION BY conversation_id ORDER BY seq IS NULL DESC, seq DESC, local_id DESC
                  ) AS newest
                FROM messages
                WHERE (?1 IS NULL OR conversation_id = ?1) AND json_extract(content, '$.type') != 'recall'
+                 AND json_extract(content, '$.edit_of') IS NULL
              ) WHERE newest = 1",
         )
         .bind(conversation_id)
@@ -392,7 +451,7 @@ impl History {
         let Some(query) = fts_query(query) else { return Ok(Vec::new()) };
         let rows = sqlx::query(
             "SELECT m.local_id, m.conversation_id, m.seq, m.server_id, m.client_id, m.sender_id, m.sent_at,
-               m.content, m.delivery
+               m.content, m.delivery, m.edited_at
              FROM message_search s JOIN messages m ON m.local_id = s.rowid
              WHERE message_search MATCH ?
              ORDER BY m.sent_at DESC, m.local_id DESC LIMIT ?",
@@ -472,7 +531,32 @@ fn read_message(row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, HistoryE
         sent_at: row.try_get("sent_at")?,
         content: serde_json::from_str(&content).map_err(|err| HistoryError::Corrupt(err.to_string()))?,
         delivery: Delivery::parse(&delivery),
+        edited_at: row.try_get("edited_at")?,
     })
+}
+
+/// Gives message `seq` of a conversation the text of an edit made at `at`, unless it is
+/// recalled, not text, or already holds a later edit (an edit fetched after a newer one).
+async fn apply_edit(
+    tx: &mut sqlx::SqliteConnection,
+    conversation_id: ConversationId,
+    seq: i64,
+    text: &str,
+    at: i64,
+) -> Result<(), HistoryError> {
+    sqlx::query(
+        "UPDATE messages SET content = json_set(content, '$.text', ?), edited_at = ?
+         WHERE conversation_id = ? AND seq = ? AND json_extract(content, '$.type') = 'text'
+           AND (edited_at IS NULL OR edited_at <= ?)",
+    )
+    .bind(text)
+    .bind(at)
+    .bind(conversation_id)
+    .bind(seq)
+    .bind(at)
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -521,6 +605,50 @@ mod tests {
         assert_eq!(history.cursor(99, 0).await.expect("seq"), 0);
         // The newest `limit`, still oldest first.
         assert_eq!(texts(&history.recent(5, 2).await.expect("read")), ["m2", "m3"]);
+    }
+
+    #[tokio::test]
+    async fn an_edit_changes_the_message_it_edits_and_is_not_shown_itself() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        let edit = |seq: i64, of: i64, text: &str, at: i64| ChatMessage {
+            content: Content::Text { text: text.into(), reply_to: None, edit_of: Some(of) },
+            sent_at: at,
+            ..incoming(5, seq, 2, "")
+        };
+        history.store(&incoming(5, 1, 2, "lunch at noon?")).await.expect("store");
+        history.store(&incoming(5, 2, 7, "yes")).await.expect("store");
+        history.store(&edit(3, 1, "lunch at one?", 2_000)).await.expect("store");
+        let read = history.recent(5, 10).await.expect("read");
+        assert_eq!(texts(&read), ["lunch at one?", "yes"], "the edit is no line of its own");
+        assert_eq!(read[0].edited_at, Some(2_000));
+        assert_eq!(history.cursor(5, 0).await.expect("cursor"), 3, "the edit counts for catching up");
+        let latest = history.latest(Some(5)).await.expect("latest");
+        assert_eq!(texts(&latest), ["yes"]);
+        // Search finds the new words, and the edited message once.
+        assert!(history.search("noon", 10).await.expect("search").is_empty());
+        let found = history.search("one", 10).await.expect("search");
+        assert_eq!(found.iter().map(|m| m.seq).collect::<Vec<_>>(), [Some(1)]);
+
+        // An older edit fetched after a newer one does not bring its text back.
+        history.store(&edit(5, 1, "lunch at two?", 4_000)).await.expect("store");
+        history.store(&edit(4, 1, "lunch at 1:30?", 3_000)).await.expect("store");
+        assert_eq!(texts(&history.recent(5, 10).await.expect("read"))[0], "lunch at two?");
+
+        // One's own edit changes the message when the server acknowledges it.
+        let mine = Content::Text { text: "yes!".into(), reply_to: None, edit_of: Some(2) };
+        history.add_outgoing(5, "edit-1", 7, &mine, 5_000).await.expect("add");
+        assert_eq!(texts(&history.recent(5, 10).await.expect("read"))[1], "yes", "not before the ack");
+        assert_eq!(history.pending().await.expect("pending").len(), 1, "it waits to be sent");
+        assert!(history.acknowledge("edit-1", 5006, 6, 5_500).await.expect("ack"));
+        let read = history.recent(5, 10).await.expect("read");
+        assert_eq!(texts(&read), ["lunch at two?", "yes!"]);
+        assert_eq!(read[1].edited_at, Some(5_500));
+        // A recalled message stays recalled.
+        let recall = ChatMessage { content: Content::Recall { seq: 2 }, ..incoming(5, 7, 7, "") };
+        history.store(&recall).await.expect("store");
+        history.store(&edit(8, 2, "back again", 6_000)).await.expect("store");
+        assert_eq!(history.message_at(5, 2).await.expect("read").expect("held").content, Content::Recalled);
     }
 
     #[tokio::test]

@@ -441,7 +441,10 @@ impl Roster {
         conversation.muted |= message.muted;
         let from_me = message.sender_id == Some(self.me);
         let notice = message.sender_id.is_none();
-        let shown = !matches!(message.content, Content::Recall { .. } | Content::Notice { .. });
+        let shown = !matches!(
+            message.content,
+            Content::Recall { .. } | Content::Notice { .. } | Content::Text { edit_of: Some(_), .. }
+        );
         if from_me {
             // One's own message is read by definition.
             conversation.read_seq = conversation.read_seq.max(message.seq);

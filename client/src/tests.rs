@@ -279,6 +279,7 @@ pub(crate) fn stored(seq: i64, sender: i64, sent_at: i64, text: &str) -> StoredM
         sent_at,
         content: Content::text(text),
         delivery: Delivery::Sent,
+        edited_at: None,
     }
 }
 
@@ -321,6 +322,61 @@ fn a_right_click_on_a_message_opens_its_menu_to_copy_or_recall_it() {
     drop(ui);
     let _ = app.update(Message::Home(home::Message::Escape));
     assert_eq!(open_chat(&app).menu, None, "Escape closes it");
+}
+
+#[test]
+fn the_menu_replies_and_edits_and_a_quote_shows_what_it_quotes() {
+    let mut app = logged_in();
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let now = clock::now_ms();
+    let answer = StoredMessage {
+        content: Content::Text { text: "Yes, at noon".into(), reply_to: Some(1), edit_of: None },
+        edited_at: Some(now),
+        ..stored(3, 8, now, "")
+    };
+    let messages = vec![stored(1, 7, now, "Meet at the station?"), stored(2, 7, now, "On my way"), answer];
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(messages))));
+    let click = |app: &mut App, label: &str| {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        ui.click(label).unwrap_or_else(|_| panic!("{label:?} on screen"));
+        let produced: Vec<Message> = ui.into_messages().collect();
+        for message in produced.clone() {
+            let _ = app.update(message);
+        }
+        produced
+    };
+    // Bob's reply shows the quoted message's sender and text, and that it was edited.
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("You").is_ok(), "the quoted sender");
+    assert!(ui.find(format!("{} · edited", clock::time_of_day(now)).as_str()).is_ok());
+    drop(ui);
+    // A click on the quote shows the quoted message.
+    let produced = click(&mut app, "You");
+    assert!(
+        matches!(produced.as_slice(), [Message::Home(home::Message::Chat(chat::Message::JumpToQuoted(1)))]),
+        "{produced:?}"
+    );
+
+    // Reply to Bob's message: a bar above the composer says to whom, ✕ takes it back.
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::MessageMenu(Some(3)))));
+    assert!(Simulator::with_settings(fonts(), app.view()).find("Edit").is_err(), "not one's own");
+    click(&mut app, "Reply");
+    assert_eq!(open_chat(&app).replying, Some(3));
+    assert!(Simulator::with_settings(fonts(), app.view()).find("Replying to Bob").is_ok());
+    click(&mut app, "✕");
+    assert_eq!(open_chat(&app).replying, None);
+
+    // Edit one's own message: the composer takes its text; Escape takes the edit back.
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::MessageMenu(Some(2)))));
+    click(&mut app, "Edit");
+    assert_eq!(open_chat(&app).editing, Some(2));
+    assert_eq!(open_chat(&app).composer.text().trim_end(), "On my way");
+    assert!(Simulator::with_settings(fonts(), app.view()).find("Editing your message").is_ok());
+    let _ = app.update(Message::Home(home::Message::Escape));
+    assert_eq!(open_chat(&app).editing, None);
+    assert_eq!(open_chat(&app).composer.text().trim(), "", "the edit's text goes with it");
 }
 
 #[test]

@@ -407,7 +407,9 @@ impl Session {
                     if let (Some(to), Some(client_id)) =
                         (self.roster.target(message.conversation_id), message.client_id)
                     {
-                        self.send_frame(ClientFrame::Send { client_id, to, content: message.content });
+                        let frame =
+                            outbox::frame_for(client_id, to, message.conversation_id, message.content);
+                        self.send_frame(frame);
                     }
                 }
                 Task::none()

@@ -8,7 +8,7 @@ use crate::history::StoredMessage;
 use iced::Task;
 use kith_shared::ClientFrame;
 use kith_shared::api::ConversationId;
-use kith_shared::frame::Content;
+use kith_shared::frame::{Content, Target};
 use std::collections::BTreeMap;
 
 /// Numbers the messages the user sends and releases them in that order once each is written to
@@ -42,7 +42,33 @@ impl Outbox {
     }
 }
 
+/// The frame that sends a message of the outbox: an `edit` for an edit, else a `send`.
+pub(super) fn frame_for(
+    client_id: String,
+    to: Target,
+    conversation_id: ConversationId,
+    content: Content,
+) -> ClientFrame {
+    match content {
+        Content::Text { text, edit_of: Some(seq), .. } => {
+            ClientFrame::Edit { client_id, conversation_id, seq, text }
+        }
+        content => ClientFrame::Send { client_id, to, content },
+    }
+}
+
 impl Session {
+    /// Edits the user's text message `seq` of a conversation: the edit waits in the cache
+    /// and goes out like a message; the message changes when the server acknowledges it.
+    pub fn edit(
+        &mut self,
+        conversation: ConversationId,
+        seq: i64,
+        text: String,
+    ) -> Result<Task<Message>, String> {
+        self.send(conversation, Content::Text { text, reply_to: None, edit_of: Some(seq) })
+    }
+
     /// Sends to a conversation: into the cache first, then to the server. An error says in
     /// words why it cannot go.
     pub fn send(&mut self, conversation: ConversationId, content: Content) -> Result<Task<Message>, String> {
@@ -58,7 +84,7 @@ impl Session {
                 return Ok(Task::none());
             }
             Cache::Unavailable if self.connection.is_some() => {
-                self.send_frame(ClientFrame::Send { client_id, to, content });
+                self.send_frame(frame_for(client_id, to, conversation, content));
                 return Ok(Task::none());
             }
             Cache::Unavailable => {
@@ -93,7 +119,7 @@ impl Session {
             let conversation = stored.conversation_id;
             if let (Some(to), Some(client_id)) = (self.roster.target(conversation), stored.client_id) {
                 // Without a connection it stays pending and goes out after reconnecting.
-                self.send_frame(ClientFrame::Send { client_id, to, content: stored.content });
+                self.send_frame(frame_for(client_id, to, conversation, stored.content));
             }
             if !events.contains(&Event::Changed(conversation)) {
                 events.push(Event::Changed(conversation));

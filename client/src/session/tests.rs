@@ -5,7 +5,7 @@ use super::*;
 use crate::history::Delivery;
 use kith_shared::ServerFrame;
 use kith_shared::api::{ConversationKind, ConversationState, GroupProfile, HistoryPage, Role};
-use kith_shared::frame::LeaveReason;
+use kith_shared::frame::{LeaveReason, Target};
 
 pub(crate) fn login() -> LoggedIn {
     let address = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
@@ -390,4 +390,47 @@ async fn catching_up_fetches_what_the_cache_lacks_page_by_page() {
     let cursor = sync::catch_up(api, history, 10, 0, 6).await.expect("caught up");
     assert_eq!(cursor, 6);
     assert!(asked.try_recv().is_err());
+}
+
+#[test]
+fn an_edit_goes_out_as_an_edit_frame_and_neither_alerts_nor_counts() {
+    let (mut session, mut frames) = connected();
+    let edit = StoredMessage {
+        client_id: Some("e1".into()),
+        delivery: Delivery::Pending,
+        content: Content::Text { text: "fixed".into(), reply_to: None, edit_of: Some(1) },
+        ..crate::tests::stored(0, 7, 0, "")
+    };
+    let number = session.outbox.number();
+    let _ = session.update(Message::Outgoing(number, Ok(edit)));
+    assert_eq!(
+        frames.try_recv().ok(),
+        Some(ClientFrame::Edit { client_id: "e1".into(), conversation_id: 10, seq: 1, text: "fixed".into() })
+    );
+    let reply = StoredMessage {
+        client_id: Some("r1".into()),
+        delivery: Delivery::Pending,
+        content: Content::Text { text: "sure".into(), reply_to: Some(1), edit_of: None },
+        ..crate::tests::stored(0, 7, 0, "")
+    };
+    let number = session.outbox.number();
+    let _ = session.update(Message::Outgoing(number, Ok(reply.clone())));
+    assert_eq!(
+        frames.try_recv().ok(),
+        Some(ClientFrame::Send {
+            client_id: "r1".into(),
+            to: Target::User { id: 8 },
+            content: reply.content
+        })
+    );
+
+    // Bob's edit of his message: no notification, no badge.
+    let _ = pushed(&mut session, sync_with(10, ConversationKind::Direct, 1, 1));
+    let bobs_edit = ChatMessage {
+        content: Content::Text { text: "hi, fixed".into(), reply_to: None, edit_of: Some(1) },
+        ..text_from_bob(2)
+    };
+    let events = pushed(&mut session, ServerFrame::Message { message: bobs_edit });
+    assert!(!events.iter().any(|e| matches!(e, Event::Alert { .. })), "{events:?}");
+    assert_eq!(session.roster.unread(10), 0);
 }

@@ -6,6 +6,7 @@ use super::log::transfer_line;
 use super::{Chat, Event, Message, Staged, id};
 use crate::emoji::EmojiSet;
 use crate::files::{self, Files, Picture};
+use crate::roster::Roster;
 use crate::widget::{self, BOLD, Element};
 use iced::keyboard::{self, key};
 use iced::widget::{button, column, container, image, row, text, text_editor};
@@ -93,11 +94,18 @@ impl Chat {
         }
         let text = text.to_owned();
         self.error = None;
-        self.follow();
         self.composer = text_editor::Content::new();
         // The message itself ends the typing; the next edit may say so again.
         self.typing_sent = None;
+        if let Some(seq) = self.editing.take() {
+            // An edit changes a message in place: the view stays, the files keep waiting.
+            return Some(Event::Edit { seq, text });
+        }
+        self.follow();
         let files = self.take_staged();
+        if let Some(reply_to) = self.replying.take() {
+            return Some(Event::Reply { text, reply_to, files });
+        }
         if files.is_empty() { Some(Event::Send(text)) } else { Some(Event::SendWithFiles(text, files)) }
     }
 
@@ -169,6 +177,7 @@ impl Chat {
     /// the composer, and an error or good news.
     pub(super) fn composer_area<'a>(
         &'a self,
+        roster: &Roster,
         typing: Option<String>,
         files: &'a Files,
         emoji: Option<&'a EmojiSet>,
@@ -184,6 +193,9 @@ impl Chat {
         }
         for (key, upload) in files.uploads(self.conversation_id) {
             bottom = bottom.push(transfer_line(&format!("Sending {}", upload.name), key, upload));
+        }
+        if let Some(bar) = self.quote_bar(roster) {
+            bottom = bottom.push(bar);
         }
         let mut bottom = bottom.push(column![typing, self.composer_row(emoji.is_some())].spacing(4));
         if let Some(error) = &self.error {

@@ -237,6 +237,9 @@ impl Chat {
                 }
                 (Delivery::Sent, _) => {}
             }
+            if message.edited_at.is_some() {
+                footer.push_str(" · edited");
+            }
             footer
         };
         let sender = if group && !mine { sender_name(message.sender_id) } else { None };
@@ -260,7 +263,8 @@ impl Chat {
                         .into(),
                 };
                 let body = column![picture, file_actions(upload_id, name, *size, files)].spacing(6);
-                widget::message_frame(body.into(), sender, mine, false, footer(), None)
+                let frame = widget::message_frame(body.into(), sender, mine, false, footer(), None);
+                self.with_menu(message, frame, None, None)
             }
             Content::File { upload_id, name, size, mime } => {
                 let kind = container(text(files::kind_label(name, mime)).size(11).font(BOLD))
@@ -276,29 +280,30 @@ impl Chat {
                     file_actions(upload_id, name, 0, files)
                 ]
                 .spacing(6);
-                widget::message_frame(body.into(), sender, mine, false, footer(), None)
+                let frame = widget::message_frame(body.into(), sender, mine, false, footer(), None);
+                self.with_menu(message, frame, None, None)
             }
             Content::Sticker { code } => {
                 let picture: Element<'a, Message> = match files.pictures.get(&Files::sticker_key(code)) {
                     Some(Picture::Ready(handle)) => image(handle.clone()).width(96).height(96).into(),
                     _ => text(format!(":{code}:")).size(15).into(),
                 };
-                widget::message_frame(picture, sender, mine, false, footer(), None)
+                let frame = widget::message_frame(picture, sender, mine, false, footer(), None);
+                self.with_menu(message, frame, None, None)
             }
-            Content::Text { text, .. } => {
+            Content::Text { text, reply_to, .. } => {
                 let recall = match message.seq {
                     Some(seq) if self.can_recall(message) => Some(Message::Recall(seq)),
                     _ => None,
                 };
-                let frame = widget::message_frame(
-                    rich_text(text, mine, emoji),
-                    sender,
-                    mine,
-                    mine,
-                    footer(),
-                    recall.clone(),
-                );
-                self.with_menu(message, frame, text, recall)
+                let body = match reply_to {
+                    Some(quoted) => column![self.quote_view(roster, *quoted), rich_text(text, mine, emoji)]
+                        .spacing(4)
+                        .into(),
+                    None => rich_text(text, mine, emoji),
+                };
+                let frame = widget::message_frame(body, sender, mine, mine, footer(), recall.clone());
+                self.with_menu(message, frame, Some(text), recall)
             }
             Content::Recalled => {
                 let who = if mine {

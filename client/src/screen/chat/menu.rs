@@ -1,5 +1,5 @@
-//! A message's menu, opened with a right click on it: copy its text, and recall it for
-//! everyone while that is allowed. Escape or *Close* closes it.
+//! A message's menu, opened with a right click on it: reply to it, copy its text, edit one's
+//! own text and recall it for everyone while that is allowed. Escape or *Close* closes it.
 
 use super::{Chat, Message};
 use crate::history::StoredMessage;
@@ -8,13 +8,13 @@ use iced::widget::{button, column, container, mouse_area, row, text};
 use iced::{Alignment, Length};
 
 impl Chat {
-    /// `frame` (a drawn text message) that opens its menu on a right click, and the menu
-    /// under it while it is open.
+    /// `frame` (a drawn message) that opens its menu on a right click, and the menu under it
+    /// while it is open. `body` is the text to copy, if it has one.
     pub(super) fn with_menu<'a>(
         &self,
         message: &StoredMessage,
         frame: Element<'a, Message>,
-        body: &str,
+        body: Option<&str>,
         recall: Option<Message>,
     ) -> Element<'a, Message> {
         let frame = mouse_area(frame).on_right_press(Message::MessageMenu(Some(message.local_id)));
@@ -24,7 +24,16 @@ impl Chat {
         let action = |label: &'static str, message: Message| {
             button(text(label).size(12)).style(button::secondary).padding([3, 8]).on_press(message)
         };
-        let mut menu = row![action("Copy text", Message::Copy(body.to_owned()))].spacing(4);
+        let mut menu = row![].spacing(4);
+        if let (Some(seq), false) = (message.seq, self.read_only) {
+            menu = menu.push(action("Reply", Message::Reply(seq)));
+        }
+        if let Some(body) = body {
+            menu = menu.push(action("Copy text", Message::Copy(body.to_owned())));
+        }
+        if let (Some(seq), true) = (message.seq, !self.read_only && self.can_edit(message)) {
+            menu = menu.push(action("Edit", Message::StartEdit(seq)));
+        }
         if let Some(recall) = recall {
             menu = menu.push(action("Recall for everyone", recall));
         }

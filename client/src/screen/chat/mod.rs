@@ -11,6 +11,7 @@ mod emoji_picker;
 mod log;
 mod members;
 mod menu;
+mod quote;
 
 /// The window tests check the placeholder against the field's width.
 #[cfg(test)]
@@ -30,6 +31,7 @@ use iced::{Alignment, Length};
 use kith_shared::UserId;
 use kith_shared::api::ConversationId;
 use kith_shared::frame::{Content, Notice};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -109,6 +111,13 @@ pub struct Chat {
     pub staged: Vec<Staged>,
     /// The message (by local id) whose menu is open.
     pub menu: Option<i64>,
+    /// The message (by sequence number) the next one replies to: shown above the composer.
+    pub replying: Option<i64>,
+    /// The user's own message (by sequence number) whose text the composer edits.
+    pub editing: Option<i64>,
+    /// Messages quoted by replies in the log that are older than the messages read, by
+    /// sequence number (read from the cache by the owner).
+    pub quoted: HashMap<i64, StoredMessage>,
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +178,14 @@ pub enum Message {
     MessageMenu(Option<i64>),
     /// Put this text on the clipboard.
     Copy(String),
+    /// Reply to the message with this sequence number.
+    Reply(i64),
+    /// Edit one's own text message with this sequence number in the composer.
+    StartEdit(i64),
+    /// Take back the reply or the edit the composer is set to.
+    CancelQuote,
+    /// A quote was clicked: show the message it quotes.
+    JumpToQuoted(i64),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,6 +223,21 @@ pub enum Event {
     Attach,
     /// Put this text on the clipboard.
     Copy(String),
+    /// Send this text as a reply to message `reply_to`, and these files after it.
+    Reply {
+        text: String,
+        reply_to: i64,
+        files: Vec<PathBuf>,
+    },
+    /// Replace the text of one's own message `seq`.
+    Edit {
+        seq: i64,
+        text: String,
+    },
+    /// Show message `seq` of this conversation in the log (reading older messages if needed).
+    JumpTo(i64),
+    /// Put the keyboard focus on the message field.
+    FocusComposer,
 }
 
 impl Chat {
@@ -237,6 +269,9 @@ impl Chat {
             confirm_block: false,
             staged: Vec::new(),
             menu: None,
+            replying: None,
+            editing: None,
+            quoted: HashMap::new(),
         }
     }
 
@@ -251,7 +286,8 @@ impl Chat {
             | Message::EmojiQuery(_)
             | Message::InsertEmoji(_) => false,
             Message::ClosePanels | Message::ViewImage { .. } => true,
-            Message::MessageMenu(_) | Message::Copy(_) => true,
+            Message::MessageMenu(_) | Message::Copy(_) | Message::JumpToQuoted(_) => true,
+            Message::Reply(_) | Message::StartEdit(_) | Message::CancelQuote => false,
             Message::SendStaged | Message::Unstage(_) | Message::Attach => false,
             Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
                 false
@@ -299,10 +335,43 @@ impl Chat {
                 None
             }
             Message::ClosePanels => {
-                self.emoji_open = false;
-                self.menu = None;
+                // Escape closes what is open; with nothing open it takes back a reply or an edit.
+                if self.emoji_open || self.menu.is_some() {
+                    self.emoji_open = false;
+                    self.menu = None;
+                } else {
+                    self.cancel_quote();
+                }
                 None
             }
+            Message::Reply(seq) => {
+                self.menu = None;
+                if self.editing.is_some() {
+                    self.cancel_quote();
+                }
+                self.replying = Some(seq);
+                Some(Event::FocusComposer)
+            }
+            Message::StartEdit(seq) => {
+                self.menu = None;
+                let Some(old) = self.messages.iter().find(|m| m.seq == Some(seq) && self.can_edit(m)) else {
+                    let hours = self.limits.edit_window_ms / 3_600_000;
+                    self.error = Some(format!("Messages can be edited for {hours} hours after sending."));
+                    return None;
+                };
+                let Content::Text { text, .. } = &old.content else { return None };
+                self.composer = text_editor::Content::with_text(text);
+                self.composer.perform(text_editor::Action::Move(text_editor::Motion::DocumentEnd));
+                self.replying = None;
+                self.editing = Some(seq);
+                self.error = None;
+                Some(Event::FocusComposer)
+            }
+            Message::CancelQuote => {
+                self.cancel_quote();
+                None
+            }
+            Message::JumpToQuoted(seq) => Some(Event::JumpTo(seq)),
             Message::MessageMenu(local_id) => {
                 self.menu = local_id;
                 None
@@ -352,6 +421,44 @@ impl Chat {
             && self.now_ms.saturating_sub(message.sent_at) < self.limits.recall_window_ms
     }
 
+    /// One's own text message, stored by the server, within the edit window.
+    pub fn can_edit(&self, message: &StoredMessage) -> bool {
+        message.delivery == Delivery::Sent
+            && message.seq.is_some()
+            && message.sender_id == Some(self.me)
+            && matches!(message.content, Content::Text { edit_of: None, .. })
+            && self.now_ms.saturating_sub(message.sent_at) < self.limits.edit_window_ms
+    }
+
+    /// Takes back the reply or the edit the composer is set to (an edit's text goes too).
+    fn cancel_quote(&mut self) {
+        self.replying = None;
+        if self.editing.take().is_some() {
+            self.composer = text_editor::Content::new();
+        }
+    }
+
+    /// Message `seq` as the chat knows it: among those read, or read for a quote.
+    pub fn message_at(&self, seq: i64) -> Option<&StoredMessage> {
+        self.messages.iter().find(|m| m.seq == Some(seq)).or_else(|| self.quoted.get(&seq))
+    }
+
+    /// The messages quoted by replies among those read that the chat does not hold.
+    pub fn missing_quotes(&self) -> Vec<i64> {
+        let mut missing: Vec<i64> = self
+            .messages
+            .iter()
+            .filter_map(|m| match m.content {
+                Content::Text { reply_to: Some(seq), .. } => Some(seq),
+                _ => None,
+            })
+            .filter(|seq| self.message_at(*seq).is_none())
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        missing
+    }
+
     /// Whether some message can still be recalled (the owner keeps a clock running then).
     pub fn has_recallable(&self) -> bool {
         self.messages.iter().any(|m| self.can_recall(m))
@@ -369,7 +476,7 @@ impl Chat {
         let group = roster.groups.contains_key(&self.conversation_id);
         let header = self.header(roster, group);
         let log = self.log_view(roster, group, files, emoji);
-        let bottom = self.composer_area(typing, files, emoji);
+        let bottom = self.composer_area(roster, typing, files, emoji);
         let conversation = iced::widget::column![header, log, bottom].spacing(8);
         // The members beside the chat when there is room; the conversation keeps its place
         // in the widget tree either way.
@@ -508,6 +615,7 @@ pub(super) mod tests {
             sent_at,
             content: Content::text(format!("m{seq}")),
             delivery: Delivery::Sent,
+            edited_at: None,
         }
     }
 
@@ -550,6 +658,62 @@ pub(super) mod tests {
         assert!(chat.error.is_some());
         chat.now_ms = now + chat.limits.recall_window_ms;
         assert!(!chat.has_recallable());
+    }
+
+    #[test]
+    fn a_reply_goes_with_what_it_quotes_and_an_edit_replaces_the_text() {
+        let now = 1_800_000_000_000;
+        let mut chat = typed("");
+        chat.now_ms = now;
+        chat.messages = vec![sent(1, 8, now), sent(2, 7, now)];
+        assert_eq!(chat.update(Message::Reply(1)), Some(Event::FocusComposer));
+        chat.composer = text_editor::Content::with_text("sure");
+        assert_eq!(
+            chat.update(Message::Send),
+            Some(Event::Reply { text: "sure".into(), reply_to: 1, files: vec![] })
+        );
+        assert_eq!(chat.replying, None, "sent: the next message is no reply");
+
+        assert_eq!(chat.update(Message::StartEdit(2)), Some(Event::FocusComposer));
+        assert_eq!(chat.composer.text().trim_end(), "m2", "the composer holds the old text");
+        chat.composer = text_editor::Content::with_text("m2, fixed");
+        assert_eq!(chat.update(Message::Send), Some(Event::Edit { seq: 2, text: "m2, fixed".into() }));
+        assert_eq!(chat.editing, None);
+        assert_eq!(chat.update(Message::StartEdit(1)), None, "not one's own");
+        assert!(chat.error.is_some());
+    }
+
+    #[test]
+    fn only_own_sent_text_within_the_window_can_be_edited() {
+        let now = 1_800_000_000_000;
+        let mut chat = typed("");
+        chat.now_ms = now;
+        let window = chat.limits.edit_window_ms;
+        assert!(chat.can_edit(&sent(1, 7, now - window + 1)));
+        assert!(!chat.can_edit(&sent(2, 7, now - window)), "the window has passed");
+        assert!(!chat.can_edit(&sent(3, 8, now)), "someone else's");
+        let pending = StoredMessage { seq: None, delivery: Delivery::Pending, ..sent(4, 7, now) };
+        let recalled = StoredMessage { content: Content::Recalled, ..sent(5, 7, now) };
+        assert!(!chat.can_edit(&pending));
+        assert!(!chat.can_edit(&recalled));
+    }
+
+    #[test]
+    fn a_quote_names_the_sender_and_says_when_the_message_was_recalled() {
+        let mut chat = typed("");
+        let roster = Roster::new(7);
+        let recalled = StoredMessage { content: Content::Recalled, ..sent(1, 8, 0) };
+        let reply = StoredMessage {
+            content: Content::Text { text: "why?".into(), reply_to: Some(1), edit_of: None },
+            ..sent(3, 7, 0)
+        };
+        chat.messages = vec![sent(2, 7, 0), reply];
+        assert_eq!(chat.missing_quotes(), [1], "older than the messages read");
+        assert_eq!(chat.quote_words(&roster, 1).1, "An earlier message", "not known yet");
+        chat.quoted.insert(1, recalled);
+        assert!(chat.missing_quotes().is_empty());
+        assert_eq!(chat.quote_words(&roster, 1), ("User 8".to_owned(), "Message recalled".to_owned()));
+        assert_eq!(chat.quote_words(&roster, 2), ("You".to_owned(), "m2".to_owned()));
     }
 
     #[test]

@@ -30,7 +30,7 @@ impl Home {
                     if start {
                         chat.start_at_unread = false;
                     }
-                    let fetch = self.fetch_pictures();
+                    let fetch = Task::batch([self.fetch_pictures(), self.load_quotes()]);
                     if start {
                         return (Task::batch([fetch, chat::scroll_to_first_unread()]), None);
                     }
@@ -44,6 +44,21 @@ impl Home {
                     chat.loading_older = false;
                 }
             }
+            Message::QuotesLoaded(conversation, Ok(quoted)) => {
+                if let Some(chat) = self.chat.as_mut().filter(|chat| chat.conversation_id == conversation) {
+                    chat.quoted = quoted.into_iter().filter_map(|m| Some((m.seq?, m))).collect();
+                }
+            }
+            Message::QuotesLoaded(_, Err(err)) => tracing::warn!(%err, "cannot read quoted messages"),
+            Message::QuoteJumped(conversation, seq, Ok(count)) => {
+                if let Some(chat) = self.chat.as_mut().filter(|chat| chat.conversation_id == conversation) {
+                    // Read enough of the newest messages to hold the quoted one and some before.
+                    chat.show_around(seq, count.saturating_add(chat::PAGE / 2));
+                    let newest = operation::snap_to(chat::id::LOG, operation::RelativeOffset::START);
+                    return (Task::batch([newest, self.load_chat(conversation)]), None);
+                }
+            }
+            Message::QuoteJumped(_, _, Err(err)) => tracing::warn!(%err, "cannot find the quoted message"),
             Message::Jumped(found, result) => {
                 let (open, event) = self.open(found.conversation_id);
                 let count = match result {
@@ -118,6 +133,30 @@ impl Home {
         let conversation_id = chat.conversation_id;
         match chat.update(message) {
             Some(chat::Event::Send(text)) => self.send(conversation_id, Content::text(text)),
+            Some(chat::Event::Reply { text, reply_to, files }) => {
+                self.forget_previews();
+                let reply = Content::Text { text, reply_to: Some(reply_to), edit_of: None };
+                let mut tasks = vec![self.send(conversation_id, reply)];
+                tasks.extend(files.into_iter().map(|path| self.upload(path)));
+                Task::batch(tasks)
+            }
+            Some(chat::Event::Edit { seq, text }) => match self.session.edit(conversation_id, seq, text) {
+                Ok(task) => task.map(Message::Session),
+                Err(words) => {
+                    if let Some(chat) = &mut self.chat {
+                        chat.error = Some(words);
+                    }
+                    Task::none()
+                }
+            },
+            Some(chat::Event::JumpTo(seq)) => {
+                let Some(history) = self.session.history().cloned() else { return Task::none() };
+                Task::perform(
+                    async move { history.count_from(conversation_id, seq).await.map_err(|e| e.to_string()) },
+                    move |result| Message::QuoteJumped(conversation_id, seq, result),
+                )
+            }
+            Some(chat::Event::FocusComposer) => operation::focus(chat::id::COMPOSER),
             Some(chat::Event::Download { upload_id, name }) => self.download(upload_id, name),
             Some(chat::Event::CancelTransfer(key)) => {
                 if let Some(transfer) = self.files.transfers.get(&key) {
@@ -182,6 +221,23 @@ impl Home {
                 self.preview_staged()
             }
         }
+    }
+
+    /// Reads from the cache the messages that replies in the open chat quote and that it
+    /// does not hold (older than those read).
+    fn load_quotes(&self) -> Task<Message> {
+        let (Some(history), Some(chat)) = (self.session.history().cloned(), &self.chat) else {
+            return Task::none();
+        };
+        let missing = chat.missing_quotes();
+        if missing.is_empty() {
+            return Task::none();
+        }
+        let conversation = chat.conversation_id;
+        Task::perform(
+            async move { history.messages_at(conversation, &missing).await.map_err(|e| e.to_string()) },
+            move |r| Message::QuotesLoaded(conversation, r),
+        )
     }
 
     /// Reads the open conversation's newest messages (as many as the chat asks for).

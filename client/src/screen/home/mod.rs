@@ -99,6 +99,10 @@ pub enum Message {
     Open(ConversationId),
     Chat(chat::Message),
     ChatLoaded(ConversationId, Result<Vec<crate::history::StoredMessage>, String>),
+    /// Messages quoted in the open chat, read from the cache.
+    QuotesLoaded(ConversationId, Result<Vec<crate::history::StoredMessage>, String>),
+    /// A quote was clicked: the conversation is read up to the quoted message `seq`.
+    QuoteJumped(ConversationId, i64, Result<u32, String>),
     /// A thumbnail or sticker arrived (by its key in [`Files::pictures`]).
     PictureLoaded(String, Result<Vec<u8>, ApiError>),
     /// The files already on this computer, from the cache.
@@ -421,6 +425,8 @@ impl Home {
             Message::Open(_)
             | Message::Chat(_)
             | Message::ChatLoaded(..)
+            | Message::QuotesLoaded(..)
+            | Message::QuoteJumped(..)
             | Message::Jumped(..)
             | Message::Unfriended(_) => return self.chat_message(message),
             Message::PictureLoaded(..)
