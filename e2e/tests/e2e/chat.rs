@@ -328,3 +328,81 @@ async fn a_message_from_the_other_side_waits_below_while_the_reader_is_scrolled_
 
     server.server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_quotes_and_an_edit_reaches_the_friend_live_and_after_a_restart() {
+    let server = TestServer::start().await;
+    let (mut alice, mut bob, conversation) = friends(&server).await;
+    alice.home(home::Message::Open(conversation));
+    bob.home(home::Message::Open(conversation));
+    alice.say("Lunch at noon?");
+    let sent = |m: &StoredMessage| text_of(m) == Some("Lunch at noon?") && m.delivery == Delivery::Sent;
+    alice.until_cached(conversation, "Alice's question acknowledged", sent).await;
+    let question =
+        bob.until_cached(conversation, "Alice's question", |m| text_of(m) == Some("Lunch at noon?")).await;
+    let question = question.iter().find(|m| text_of(m) == Some("Lunch at noon?")).expect("held").clone();
+    bob.until_home("Bob's chat shows it", |home| {
+        home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(|m| m.seq == question.seq))
+    })
+    .await;
+
+    // Bob replies from the message's menu: the quote bar, then his answer quoting the question.
+    bob.home(home::Message::Chat(chat::Message::MessageMenu(Some(question.local_id))));
+    bob.ui(|ui| {
+        ui.click("Reply").expect("Reply in the menu");
+    });
+    assert!(bob.sees("Replying to Alice"));
+    bob.say("Yes, noon");
+    let answered = |m: &StoredMessage| text_of(m) == Some("Yes, noon") && m.delivery == Delivery::Sent;
+    bob.until_cached(conversation, "Bob's answer acknowledged", answered).await;
+    let quotes =
+        |m: &StoredMessage| matches!(&m.content, Content::Text { reply_to, .. } if *reply_to == question.seq);
+    alice.until_cached(conversation, "Bob's reply", quotes).await;
+    alice
+        .until_home("Alice's chat shows the reply", |home| {
+            home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(quotes))
+        })
+        .await;
+    let seq = question.seq.expect("sent");
+    let roster = &alice.main().session.roster;
+    let quote = alice.main().chat.as_ref().expect("open").quote_words(roster, seq);
+    assert_eq!(quote, ("You".to_owned(), "Lunch at noon?".to_owned()), "Alice sees what Bob quotes");
+
+    // Alice edits her question from its menu.
+    let mine = alice.main().chat.as_ref().expect("open").message_at(seq).expect("held").local_id;
+    alice.home(home::Message::Chat(chat::Message::MessageMenu(Some(mine))));
+    alice.ui(|ui| {
+        ui.click("Edit").expect("Edit in the menu of one's own message");
+    });
+    assert!(alice.sees("Editing your message"));
+    alice.home(home::Message::Chat(chat::Message::Edit(text_editor::Action::SelectAll)));
+    alice.say("Lunch at one?");
+    let edited = |text: &'static str| {
+        move |m: &StoredMessage| m.seq == Some(seq) && text_of(m) == Some(text) && m.edited_at.is_some()
+    };
+    alice.until_cached(conversation, "the edit acknowledged", edited("Lunch at one?")).await;
+    let cached = bob.until_cached(conversation, "the edit", edited("Lunch at one?")).await;
+    assert_eq!(cached.len(), 2, "the question and the reply; the edit is no line of its own: {cached:?}");
+    bob.until_home("Bob's chat shows the new text", |home| {
+        home.chat.as_ref().is_some_and(|chat| chat.messages.iter().any(edited("Lunch at one?")))
+    })
+    .await;
+    let roster = &bob.main().session.roster;
+    let quote = bob.main().chat.as_ref().expect("open").quote_words(roster, seq);
+    assert_eq!(quote.1, "Lunch at one?", "the quote shows the message as it is now");
+    assert_eq!(bob.main().session.roster.unread(conversation), 0, "an edit is no news");
+
+    // Bob's app is closed; Alice edits again; started again, Bob's app catches up.
+    let mut bob = bob.reopen(&server, "bob");
+    alice.home(home::Message::Chat(chat::Message::MessageMenu(Some(mine))));
+    alice.ui(|ui| {
+        ui.click("Edit").expect("Edit in the menu");
+    });
+    alice.home(home::Message::Chat(chat::Message::Edit(text_editor::Action::SelectAll)));
+    alice.say("Lunch at two?");
+    alice.until_cached(conversation, "the second edit acknowledged", edited("Lunch at two?")).await;
+    bob.until_home("Bob is back online", |home| home.session.status == session::Status::Online).await;
+    bob.until_cached(conversation, "the edit made while away", edited("Lunch at two?")).await;
+
+    server.server.shutdown().await;
+}
