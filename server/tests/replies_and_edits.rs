@@ -28,7 +28,7 @@ fn reply(text: &str, to_seq: i64) -> Content {
 async fn send(socket: &mut TestSocket, to: Target, content: Content) -> Result<i64, ErrorCode> {
     let client_id = uuid::Uuid::new_v4().to_string();
     socket.send(&ClientFrame::Send { client_id: client_id.clone(), to, content }).await;
-    answer(socket, &client_id).await
+    answer_to(socket, &client_id).await
 }
 
 /// Asks to edit message `seq` and returns the ack's seq (the edit's own), or the refusal's code.
@@ -37,10 +37,10 @@ async fn edit(socket: &mut TestSocket, conversation_id: i64, seq: i64, text: &st
     let frame =
         ClientFrame::Edit { client_id: client_id.clone(), conversation_id, seq, text: text.to_owned() };
     socket.send(&frame).await;
-    answer(socket, &client_id).await
+    answer_to(socket, &client_id).await
 }
 
-async fn answer(socket: &mut TestSocket, client_id: &str) -> Result<i64, ErrorCode> {
+async fn answer_to(socket: &mut TestSocket, client_id: &str) -> Result<i64, ErrorCode> {
     let wanted = |f: &ServerFrame| matches!(f, ServerFrame::Ack { client_id: c, .. } | ServerFrame::Error { reference: Some(c), .. } if c == client_id);
     match socket.expect("ack or error", wanted).await {
         ServerFrame::Ack { seq, .. } => Ok(seq),
@@ -173,6 +173,24 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
     let edited_at = stored.edited_at.expect("history marks the message edited");
     assert!(edited_at >= stored.sent_at);
 
+    // A resend of the first edit (same client id) is answered with its first ack and does not
+    // undo a later edit.
+    let client_id = uuid::Uuid::new_v4().to_string();
+    let frame = |text: &str| ClientFrame::Edit {
+        client_id: client_id.clone(),
+        conversation_id: conversation,
+        seq: question,
+        text: text.to_owned(),
+    };
+    alice_socket.send(&frame("lunch at 1:30?")).await;
+    let first = answer_to(&mut alice_socket, &client_id).await.expect("stored");
+    let second = edit(&mut alice_socket, conversation, question, "lunch at two?").await.expect("stored");
+    alice_socket.send(&frame("lunch at 1:30?")).await;
+    assert_eq!(answer_to(&mut alice_socket, &client_id).await, Ok(first), "the first ack again");
+    let stored = fetched(&server, &bob.token, conversation, question).await.expect("in history");
+    assert_eq!(stored.content, Content::text("lunch at two?"), "the later edit stays");
+    let last_by_alice = second;
+
     // Bob edits his reply: it stays a reply.
     let later = edit(&mut bob_socket, conversation, answer, "yes, one").await.expect("edit stored");
     let stored = fetched(&server, &alice.token, conversation, answer).await.expect("in history");
@@ -185,6 +203,7 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
     let Some(ServerFrame::SyncState { conversations, .. }) = &phone.sync else { panic!("no sync state") };
     let state = conversations.iter().find(|c| c.conversation_id == conversation).expect("listed");
     assert_eq!(state.last_seq, later);
+    assert!(later > last_by_alice);
     let caught_up = fetched(&server, &alice.token, conversation, later).await.expect("the edit in history");
     assert_eq!(
         caught_up.content,

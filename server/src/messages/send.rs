@@ -259,6 +259,19 @@ impl Sender<'_> {
         self.check_text(&text)?;
         let members = self.conversation(conversation_id).await?;
         let store = &self.app.store;
+        let submission = Submission {
+            members,
+            sender_id: Some(self.user_id),
+            client_id: Some(client_id.to_owned()),
+            content: Content::Text { text: text.clone(), reply_to: None, edit_of: Some(seq) },
+            reply: Reply::Socket(self.link.clone()),
+        };
+        if !store.messages_by_client_ids(&[(self.user_id, client_id.to_owned())]).await?.is_empty() {
+            // A resend of an edit already stored: the writer answers with its first ack, and
+            // the message keeps whatever later edits made of it.
+            self.app.messages.submit(submission).await?;
+            return Ok(());
+        }
         let row = store
             .message_at(conversation_id, seq)
             .await?
@@ -277,18 +290,11 @@ impl Sender<'_> {
                 format!("messages can be edited for {} seconds after sending", window.as_secs()),
             ));
         }
-        let edited = content_json(&Content::Text { text: text.clone(), reply_to, edit_of: None });
+        let edited = content_json(&Content::Text { text, reply_to, edit_of: None });
         if !store.mark_edited(conversation_id, seq, &edited, now).await? {
             // Recalled between the read and the write.
             return Err(refuse(ErrorCode::InvalidField, "only text messages can be edited"));
         }
-        let submission = Submission {
-            members,
-            sender_id: Some(self.user_id),
-            client_id: Some(client_id.to_owned()),
-            content: Content::Text { text, reply_to: None, edit_of: Some(seq) },
-            reply: Reply::Socket(self.link.clone()),
-        };
         self.app.messages.submit(submission).await?;
         Ok(())
     }
