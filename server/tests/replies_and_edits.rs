@@ -209,6 +209,11 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
         caught_up.content,
         Content::Text { text: "yes, one".into(), reply_to: None, edit_of: Some(answer) }
     );
+    // Edits are no news: Bob's unread count has Alice's question only.
+    let bob_again = server.connect(&server.login("bob").await.token).await;
+    let Some(ServerFrame::SyncState { conversations, .. }) = &bob_again.sync else { panic!("no sync state") };
+    let state = conversations.iter().find(|c| c.conversation_id == conversation).expect("listed");
+    assert_eq!(state.unread, 1, "the question; not its three edits");
     // Messages never edited carry no marker.
     let edit_message = fetched(&server, &alice.token, conversation, edit_seq).await.expect("in history");
     assert_eq!(edit_message.edited_at, None);

@@ -93,6 +93,9 @@ fn insert_statements(rows: &[MessageRow]) -> Vec<InsertStatement> {
         .collect()
 }
 
+/// What the content of an edit (a text with `edit_of`) holds, as a LIKE pattern.
+const EDIT_FIELD: &str = "%\"edit_of\":%";
+
 impl Store {
     /// Inserts messages in one transaction, as multi-row INSERTs. All or none are stored.
     pub async fn insert_messages(&self, rows: &[MessageRow]) -> StoreResult<()> {
@@ -392,6 +395,9 @@ impl Store {
             )
             // Messages from others; notices (no sender) and one's own do not count.
             .and_where(Expr::col((Messages::Table, Messages::SenderId)).ne(user_id))
+            // Nor edits: they change a message already counted. Inside a text's value the
+            // quotes are escaped, so only the field itself matches.
+            .and_where(Expr::col((Messages::Table, Messages::Content)).not_like(EDIT_FIELD))
             .to_owned();
         let counts = Query::select()
             .expr_as(Expr::col((Members::Table, Members::ConversationId)), "conversation_id")
