@@ -213,15 +213,14 @@ pub fn find<'a>(query: &str, tone: Tone, set: Option<&'a EmojiSet>) -> Vec<&'a s
         return Vec::new();
     }
     let from_set: Vec<&EmojiEntry> = set.map(|set| set.search(&query)).unwrap_or_default();
-    let in_set = |emoji: &emojis::Emoji| {
-        from_set.iter().any(|entry| emojis::get(&entry.char).is_some_and(|found| found == emoji))
-    };
+    let in_set: std::collections::HashSet<&str> =
+        from_set.iter().filter_map(|entry| emojis::get(&entry.char)).map(emojis::Emoji::as_str).collect();
     let mut found: Vec<&'a str> = emojis::iter()
         .filter(|e| drawable(e, set))
         .filter(|e| {
             e.name().to_lowercase().contains(&query)
                 || e.shortcodes().any(|code| code.contains(&query))
-                || in_set(e)
+                || in_set.contains(e.as_str())
         })
         .map(|e| tone.apply(e).as_str())
         .collect();

@@ -23,7 +23,8 @@ impl Choices {
         history_path.parent().map(|dir| dir.join("emoji.json"))
     }
 
-    /// The kept choices; none yet, or an unreadable file, gives the defaults.
+    /// The kept choices (at most [`RECENT`] emoji); none yet, or an unreadable file, gives
+    /// the defaults.
     pub fn load(path: &Path) -> Self {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
@@ -33,10 +34,12 @@ impl Choices {
                 return Self::default();
             }
         };
-        serde_json::from_str(&text).unwrap_or_else(|err| {
+        let mut choices: Self = serde_json::from_str(&text).unwrap_or_else(|err| {
             tracing::warn!(%err, path = %path.display(), "ignoring damaged emoji choices");
             Self::default()
-        })
+        });
+        choices.recent.truncate(RECENT);
+        choices
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
@@ -83,6 +86,10 @@ mod tests {
         let choices = Choices { recent: vec!["🦀".into(), "👋🏿".into()], tone: Tone::Dark };
         choices.save(&path).expect("save");
         assert_eq!(Choices::load(&path), choices);
+        // A file written by hand with too many is cut to the first RECENT.
+        let many: Vec<String> = emojis::iter().take(RECENT + 10).map(|e| e.as_str().to_owned()).collect();
+        Choices { recent: many.clone(), tone: Tone::None }.save(&path).expect("save");
+        assert_eq!(Choices::load(&path).recent, many[..RECENT]);
         std::fs::write(&path, "{not json").expect("write");
         assert_eq!(Choices::load(&path), Choices::default());
     }
