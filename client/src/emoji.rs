@@ -8,11 +8,15 @@
 //! the words in the text font, the emoji the set has as its pictures, and every other emoji
 //! in the bundled colour emoji font ([`look`]): the text font has no glyphs for most of them,
 //! and black ones for a few.
+//!
+//! The emoji panel offers the whole Unicode list ([`group`], [`find`]), each emoji in the
+//! skin tone the user chose ([`Tone`]) where it takes one.
 
 use crate::api::{Api, ApiError};
 use futures_util::StreamExt;
 use iced::widget::image;
 use kith_shared::api::{EmojiEntry, EmojiManifest};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -141,6 +145,95 @@ pub fn segments<'a>(text: &'a str, set: Option<&EmojiSet>) -> Vec<Segment<'a>> {
 pub fn only_emoji(text: &str, set: Option<&EmojiSet>) -> bool {
     let parts = segments(text.trim(), set);
     !parts.is_empty() && parts.len() <= 3 && parts.iter().all(|p| matches!(p, Segment::Emoji(_)))
+}
+
+/// The Unicode version whose emoji characters the bundled colour font has.
+pub const FONT_COVERS: emojis::UnicodeVersion = emojis::UnicodeVersion::new(15, 1);
+
+/// The skin tone the user picks for emoji of people and hands: none (the yellow default) or
+/// one of the five Unicode tones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tone {
+    #[default]
+    None,
+    Light,
+    MediumLight,
+    Medium,
+    MediumDark,
+    Dark,
+}
+
+impl Tone {
+    pub const ALL: [Tone; 6] =
+        [Tone::None, Tone::Light, Tone::MediumLight, Tone::Medium, Tone::MediumDark, Tone::Dark];
+
+    /// `emoji` in this tone when it takes skin tones (both people of a couple or handshake
+    /// alike), else as it is.
+    pub fn apply(self, emoji: &'static emojis::Emoji) -> &'static emojis::Emoji {
+        let tone = match self {
+            Tone::None => emojis::SkinTone::Default,
+            Tone::Light => emojis::SkinTone::Light,
+            Tone::MediumLight => emojis::SkinTone::MediumLight,
+            Tone::Medium => emojis::SkinTone::Medium,
+            Tone::MediumDark => emojis::SkinTone::MediumDark,
+            Tone::Dark => emojis::SkinTone::Dark,
+        };
+        emoji.with_skin_tone(tone).unwrap_or(emoji)
+    }
+
+    /// In words, for the panel's tooltips.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tone::None => "No skin tone",
+            Tone::Light => "Light skin tone",
+            Tone::MediumLight => "Medium-light skin tone",
+            Tone::Medium => "Medium skin tone",
+            Tone::MediumDark => "Medium-dark skin tone",
+            Tone::Dark => "Dark skin tone",
+        }
+    }
+}
+
+/// Whether an emoji of the list can be drawn: the colour font has it, or the set's picture.
+fn drawable(emoji: &emojis::Emoji, set: Option<&EmojiSet>) -> bool {
+    emoji.unicode_version() <= FONT_COVERS || set.is_some_and(|set| set.picture(emoji.as_str()).is_some())
+}
+
+/// The emoji of one Unicode group, in the list's order, fully qualified and in `tone`.
+pub fn group(group: emojis::Group, tone: Tone, set: Option<&EmojiSet>) -> Vec<&'static str> {
+    group.emojis().filter(|e| drawable(e, set)).map(|e| tone.apply(e).as_str()).collect()
+}
+
+/// The emoji of the whole list whose name or a shortcode contains `query`, or that the set
+/// finds by its names and keywords, in the list's order and in `tone`; then any of the set's
+/// that the list does not have. Nothing for an empty query.
+pub fn find<'a>(query: &str, tone: Tone, set: Option<&'a EmojiSet>) -> Vec<&'a str> {
+    let query = query.trim().to_lowercase();
+    if query.is_empty() {
+        return Vec::new();
+    }
+    let from_set: Vec<&EmojiEntry> = set.map(|set| set.search(&query)).unwrap_or_default();
+    let in_set: std::collections::HashSet<&str> =
+        from_set.iter().filter_map(|entry| emojis::get(&entry.char)).map(emojis::Emoji::as_str).collect();
+    let mut found: Vec<&'a str> = emojis::iter()
+        .filter(|e| drawable(e, set))
+        .filter(|e| {
+            e.name().to_lowercase().contains(&query)
+                || e.shortcodes().any(|code| code.contains(&query))
+                || in_set.contains(e.as_str())
+        })
+        .map(|e| tone.apply(e).as_str())
+        .collect();
+    found.extend(
+        from_set.iter().filter(|entry| emojis::get(&entry.char).is_none()).map(|entry| entry.char.as_str()),
+    );
+    found
+}
+
+/// An emoji's code points in lower-case hexadecimal joined by `-` (`2764-fe0f`), as the
+/// server's set names its emoji.
+pub fn code(emoji: &str) -> String {
+    emoji.chars().map(|c| format!("{:x}", u32::from(c))).collect::<Vec<_>>().join("-")
 }
 
 /// Where a server's emoji are cached.
@@ -339,9 +432,6 @@ pub mod tests {
         assert!(count > 3900, "the whole list with its skin tones: {count}");
     }
 
-    /// The Unicode version whose emoji characters the bundled font has.
-    const FONT_COVERS: emojis::UnicodeVersion = emojis::UnicodeVersion::new(15, 1);
-
     #[test]
     fn the_bundled_font_is_found_by_name_and_has_the_emoji() {
         let face = ttf_parser::Face::parse(crate::widget::FONT_EMOJI, 0).expect("the emoji font parses");
@@ -371,6 +461,29 @@ pub mod tests {
         assert!(!only_emoji("😀😀😀😀", set));
         assert!(!only_emoji("ok 😀", set));
         assert!(!only_emoji("", set));
+    }
+
+    #[test]
+    fn the_panel_offers_each_group_in_the_tone_chosen_and_finds_across_the_list() {
+        let set = sample();
+        let smileys = group(emojis::Group::SmileysAndEmotion, Tone::None, Some(&set));
+        assert_eq!(smileys.first(), Some(&"😀"));
+        let people = group(emojis::Group::PeopleAndBody, Tone::Dark, Some(&set));
+        assert!(people.contains(&"👋🏿") && !people.contains(&"👋"), "the tone where it applies");
+        assert!(people.contains(&"🧑🏿\u{200d}🤝\u{200d}🧑🏿"), "both people alike");
+        assert!(people.contains(&"🧠"), "emoji without tones stay as they are");
+        // Every group together is the whole list the font can draw.
+        let all: usize = emojis::Group::iter().map(|g| group(g, Tone::None, None).len()).sum();
+        assert_eq!(all, emojis::iter().filter(|e| e.unicode_version() <= FONT_COVERS).count());
+        assert!(all > 1800, "the whole list: {all}");
+
+        assert!(find("crab", Tone::None, None).contains(&"🦀"), "by name");
+        assert!(find("+1", Tone::Medium, None).contains(&"👍🏽"), "by shortcode, in the tone");
+        // The set's keywords find its emoji: "love" is a keyword of its heart only.
+        assert!(find("LOVE", Tone::None, Some(&set)).contains(&"❤\u{fe0f}"));
+        assert!(!find("love", Tone::None, None).contains(&"❤\u{fe0f}"));
+        assert!(find("", Tone::None, Some(&set)).is_empty());
+        assert_eq!(code("❤\u{fe0f}"), "2764-fe0f");
     }
 
     #[test]

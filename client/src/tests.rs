@@ -839,15 +839,126 @@ fn the_emoji_panel_searches_and_inserts_and_messages_show_emoji_as_pictures() {
     assert!(!home(&app).chat.as_ref().is_some_and(|c| c.emoji_open));
 }
 
+#[test]
+fn the_emoji_panel_has_categories_a_skin_tone_and_the_recently_used_emoji_kept_for_the_user() {
+    use crate::emoji::Tone;
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The app as it starts on this data folder, in the chat with Bob, the server's set loaded.
+    let start = || {
+        let (mut app, _) = App::new(Setup { data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
+        let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+        let _ = app
+            .update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+        let _ = app.update(Message::Home(home::Message::Open(10)));
+        let _ = app.update(Message::Home(home::Message::EmojiLoaded(Ok(crate::emoji::tests::sample()))));
+        run(&mut app, &|ui| {
+            ui.click("☺").expect("the emoji button");
+        });
+        app
+    };
+    let cell = |emoji: &str| selector::id(chat::id::emoji(&crate::emoji::code(emoji)));
+    let shows =
+        |app: &App, emoji: &str| Simulator::with_settings(fonts(), app.view()).find(cell(emoji)).is_ok();
+
+    let mut app = start();
+    // Nothing used yet: the smileys, the set's pictures among the font's emoji.
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Smileys & emotion").is_ok(), "the first category's name");
+    drop(ui);
+    assert!(shows(&app, "😀") && shows(&app, "🫠"), "a picture of the set and a font emoji");
+    assert!(!shows(&app, "👋"), "one category at a time");
+
+    run(&mut app, &|ui| {
+        ui.click(selector::id(chat::id::emoji_tab(chat::Tab::Group(emojis::Group::PeopleAndBody))))
+            .expect("the people tab");
+    });
+    assert!(shows(&app, "👋") && !shows(&app, "😀"));
+    assert!(Simulator::with_settings(fonts(), app.view()).find("People & body").is_ok());
+
+    // A skin tone applies to every emoji that takes one.
+    run(&mut app, &|ui| {
+        ui.click(selector::id(chat::id::skin_tone(Tone::Medium))).expect("the medium tone");
+    });
+    assert!(shows(&app, "👋🏽") && !shows(&app, "👋"), "the wave in the medium tone");
+    assert!(shows(&app, "🧑🏽\u{200d}🤝\u{200d}🧑🏽"), "both people of a handshake");
+    run(&mut app, &|ui| {
+        ui.click(cell("👋🏽")).expect("the toned wave");
+    });
+    run(&mut app, &|ui| {
+        ui.click(selector::id(chat::id::emoji_tab(chat::Tab::Group(emojis::Group::AnimalsAndNature))))
+            .expect("the animals tab");
+    });
+    assert!(!shows(&app, "👋🏽"));
+    run(&mut app, &|ui| {
+        ui.click(cell("🐵")).expect("the monkey");
+    });
+    let chat = home(&app).chat.as_ref().expect("the chat");
+    assert_eq!(chat.composer.text().trim(), "👋🏽🐵", "inserted at the cursor");
+
+    // Recently used: most recent first.
+    run(&mut app, &|ui| {
+        ui.click(selector::id(chat::id::emoji_tab(chat::Tab::Recent))).expect("the recent tab");
+    });
+    assert!(shows(&app, "🐵") && shows(&app, "👋🏽") && !shows(&app, "🐶"));
+    assert_eq!(home(&app).chat.as_ref().expect("the chat").picker.choices.recent, ["🐵", "👋🏽"]);
+    // Escape still closes the panel.
+    let _ = app.update(Message::Home(home::Message::Escape));
+    assert!(!home(&app).chat.as_ref().is_some_and(|c| c.emoji_open));
+
+    // The next start on this data folder: the panel opens on them, in the tone chosen.
+    let app = start();
+    let picker = &home(&app).chat.as_ref().expect("the chat").picker;
+    assert_eq!(picker.choices.recent, ["🐵", "👋🏽"]);
+    assert_eq!(picker.choices.tone, Tone::Medium);
+    assert_eq!(picker.tab, chat::Tab::Recent);
+    assert!(shows(&app, "🐵") && shows(&app, "👋🏽"));
+}
+
+#[test]
+fn the_emoji_panel_searches_the_whole_list_by_name_and_shortcode() {
+    let mut app = logged_in();
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    // Without the server's set too: the panel has the whole list.
+    run(&mut app, &|ui| {
+        ui.click("☺").expect("the emoji button");
+    });
+    run(&mut app, &|ui| {
+        ui.click(selector::id(chat::id::EMOJI_SEARCH)).expect("the search field");
+        ui.typewrite("crab");
+    });
+    let shows = |app: &App, emoji: &str| {
+        let id = chat::id::emoji(&crate::emoji::code(emoji));
+        Simulator::with_settings(fonts(), app.view()).find(selector::id(id)).is_ok()
+    };
+    assert!(shows(&app, "🦀") && !shows(&app, "😀"));
+    // A shortcode.
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::EmojiQuery("+1".into()))));
+    assert!(shows(&app, "👍"));
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::EmojiQuery("zzzz".into()))));
+    assert!(Simulator::with_settings(fonts(), app.view()).find("No emoji by that name.").is_ok());
+}
+
 /// Renders one emoji as the chat draws an emoji it has no picture of, and counts the pixels
 /// of strong colour (the text font would draw an empty box, or a black glyph).
 fn coloured_pixels(emoji: &str, dir: &std::path::Path) -> usize {
-    let view: iced::Element<'_, ()> = widget::emoji(emoji, 96.0);
-    let mut ui = Simulator::with_size(fonts(), (160.0, 160.0), view);
-    let snapshot = ui.snapshot(&widget::theme(false)).expect("a snapshot");
     let stem =
         format!("emoji-{}", emoji.chars().map(|c| format!("{:x}", c as u32)).collect::<Vec<_>>().join("-"));
-    assert!(snapshot.matches_image(dir.join(&stem)).expect("the snapshot is written"));
+    coloured_pixels_of(widget::emoji::<()>(emoji, 96.0), (160.0, 160.0), &stem, dir)
+}
+
+/// Renders `view` at `size` into `dir` (its snapshot's file named after `stem`) and counts
+/// the pixels of strong colour.
+pub fn coloured_pixels_of<'a, M: 'a>(
+    view: iced::Element<'a, M, iced::Theme, iced::Renderer>,
+    size: (f32, f32),
+    stem: &str,
+    dir: &std::path::Path,
+) -> usize {
+    let mut ui = Simulator::with_size(fonts(), size, view);
+    let snapshot = ui.snapshot(&widget::theme(false)).expect("a snapshot");
+    assert!(snapshot.matches_image(dir.join(stem)).expect("the snapshot is written"));
     let file = std::fs::read_dir(dir)
         .expect("the folder")
         .filter_map(Result::ok)

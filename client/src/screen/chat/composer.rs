@@ -188,8 +188,8 @@ impl Chat {
         if !self.staged.is_empty() {
             bottom = bottom.push(self.staged_view(files));
         }
-        if let (true, Some(set)) = (self.emoji_open, emoji) {
-            bottom = bottom.push(self.emoji_panel(set));
+        if self.emoji_open {
+            bottom = bottom.push(self.emoji_panel(emoji));
         }
         for (key, upload) in files.uploads(self.conversation_id) {
             bottom = bottom.push(transfer_line(&format!("Sending {}", upload.name), key, upload));
@@ -197,7 +197,7 @@ impl Chat {
         if let Some(bar) = self.quote_bar(roster) {
             bottom = bottom.push(bar);
         }
-        let mut bottom = bottom.push(column![typing, self.composer_row(emoji.is_some())].spacing(4));
+        let mut bottom = bottom.push(column![typing, self.composer_row()].spacing(4));
         if let Some(error) = &self.error {
             bottom = bottom.push(widget::error_line(error));
         }
@@ -208,12 +208,12 @@ impl Chat {
     }
 
     /// of its own with the buttons below, so the field stays wide enough to write in.
-    fn composer_row(&self, emoji: bool) -> Element<'_, Message> {
+    fn composer_row(&self) -> Element<'_, Message> {
         iced::widget::responsive(move |size| {
             let emoji_button = button(text("☺").size(18))
                 .style(if self.emoji_open { button::primary } else { button::secondary })
                 .padding([6, 10])
-                .on_press_maybe((!self.read_only && emoji).then_some(Message::ToggleEmoji));
+                .on_press_maybe((!self.read_only).then_some(Message::ToggleEmoji));
             let files_button = button(text("Files").size(13))
                 .style(button::secondary)
                 .padding([8, 10])

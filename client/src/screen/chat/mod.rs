@@ -16,6 +16,7 @@ mod quote;
 /// The window tests check the placeholder against the field's width.
 #[cfg(test)]
 pub use composer::placeholder;
+pub use emoji_picker::{Picker, Tab};
 pub use log::scroll_to_first_unread;
 pub use members::MEMBERS_FROM;
 
@@ -46,6 +47,16 @@ pub mod id {
     /// The emoji panel's cell of the emoji with this code.
     pub fn emoji(code: &str) -> String {
         format!("chat-emoji-{code}")
+    }
+
+    /// The emoji panel's button of a tab.
+    pub fn emoji_tab(tab: super::Tab) -> String {
+        format!("chat-emoji-tab-{tab:?}")
+    }
+
+    /// The emoji panel's button of a skin tone.
+    pub fn skin_tone(tone: crate::emoji::Tone) -> String {
+        format!("chat-skin-tone-{tone:?}")
     }
 }
 
@@ -83,6 +94,8 @@ pub struct Chat {
     /// The emoji panel is open, filtered by this query.
     pub emoji_open: bool,
     pub emoji_query: String,
+    /// The panel's tab and the user's recent emoji and skin tone (carried from chat to chat).
+    pub picker: Picker,
     /// While the user reads further up, messages after this sequence number are held back
     /// (the view does not move) and counted on the "new messages" chip.
     pub hold_after: Option<i64>,
@@ -161,6 +174,10 @@ pub enum Message {
     EmojiQuery(String),
     /// Put this emoji into the composer where the cursor is.
     InsertEmoji(String),
+    /// Show a tab of the emoji panel.
+    EmojiTab(Tab),
+    /// The skin tone for emoji that take one.
+    SkinTone(crate::emoji::Tone),
     /// Escape: close the emoji panel.
     ClosePanels,
     /// Open a picture in the viewer.
@@ -258,6 +275,7 @@ impl Chat {
             hold_after: None,
             emoji_open: false,
             emoji_query: String::new(),
+            picker: Picker::default(),
             pinned: false,
             highlight: None,
             read_upto: None,
@@ -284,7 +302,9 @@ impl Chat {
             Message::ManageGroup
             | Message::ToggleEmoji
             | Message::EmojiQuery(_)
-            | Message::InsertEmoji(_) => false,
+            | Message::InsertEmoji(_)
+            | Message::EmojiTab(_)
+            | Message::SkinTone(_) => false,
             Message::ClosePanels | Message::ViewImage { .. } => true,
             Message::MessageMenu(_) | Message::Copy(_) | Message::JumpToQuoted(_) => true,
             Message::Reply(_) | Message::StartEdit(_) | Message::CancelQuote => false,
@@ -385,7 +405,18 @@ impl Chat {
                 self.emoji_query = query;
                 None
             }
-            Message::InsertEmoji(emoji) => self.insert_emoji(emoji),
+            Message::InsertEmoji(emoji) => {
+                self.picker.used(&emoji);
+                self.insert_emoji(emoji)
+            }
+            Message::EmojiTab(tab) => {
+                self.emoji_tab(tab);
+                None
+            }
+            Message::SkinTone(tone) => {
+                self.skin_tone(tone);
+                None
+            }
             Message::ViewImage { upload_id, name } => Some(Event::ViewImage { upload_id, name }),
             Message::Attach => Some(Event::Attach),
             Message::SendStaged => self.send_staged(),

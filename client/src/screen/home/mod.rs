@@ -56,6 +56,8 @@ pub struct Home {
     pub files: Files,
     /// The server's emoji set, once loaded.
     pub emoji: Option<crate::emoji::EmojiSet>,
+    /// The user's history, beside which the emoji panel keeps its choices.
+    pub history_path: Option<std::path::PathBuf>,
     /// The picture open in the viewer: its upload id and name.
     pub viewer: Option<(String, String)>,
     /// The chat open when the user last left: opened again once the lists arrive.
@@ -222,6 +224,7 @@ impl Home {
             notice: None,
             files: Files { folder: history_path.and_then(files::folder_beside), ..Files::default() },
             emoji: None,
+            history_path: history_path.map(std::path::Path::to_path_buf),
             viewer: None,
             reopen: None,
             sidebar_collapsed: false,
