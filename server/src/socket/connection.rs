@@ -333,6 +333,13 @@ impl TokenBucket {
             false
         }
     }
+
+    /// Takes a token for one message (a send or an edit), or says why it may not go now.
+    fn refusal(&mut self) -> Option<Refusal> {
+        (!self.take()).then(|| {
+            Refusal::new(ErrorCode::RateLimited, "you are sending too fast; slow down and send again")
+        })
+    }
 }
 
 impl Session {
@@ -389,15 +396,11 @@ impl Session {
         let sender = Sender { app: &self.app, user_id: self.user_id, link: &self.link };
         let (result, reference) = match frame {
             ClientFrame::Send { client_id, to, content } => {
-                if !self.sends.take() {
-                    let refusal = Refusal::new(
-                        ErrorCode::RateLimited,
-                        "you are sending too fast; slow down and send again",
-                    );
-                    (Err(refusal), Some(client_id))
-                } else {
-                    (sender.send(&client_id, to, content).await, Some(client_id))
-                }
+                let result = match self.sends.refusal() {
+                    Some(refusal) => Err(refusal),
+                    None => sender.send(&client_id, to, content).await,
+                };
+                (result, Some(client_id))
             }
             ClientFrame::Receipt { conversation_id, kind, seq } => {
                 (sender.receipt(conversation_id, kind, seq).await, None)
@@ -407,15 +410,11 @@ impl Session {
             }
             ClientFrame::Recall { conversation_id, seq } => (sender.recall(conversation_id, seq).await, None),
             ClientFrame::Edit { client_id, conversation_id, seq, text } => {
-                if !self.sends.take() {
-                    let refusal = Refusal::new(
-                        ErrorCode::RateLimited,
-                        "you are sending too fast; slow down and send again",
-                    );
-                    (Err(refusal), Some(client_id))
-                } else {
-                    (sender.edit(&client_id, conversation_id, seq, text).await, Some(client_id))
-                }
+                let result = match self.sends.refusal() {
+                    Some(refusal) => Err(refusal),
+                    None => sender.edit(&client_id, conversation_id, seq, text).await,
+                };
+                (result, Some(client_id))
             }
             other => {
                 self.handle_control(other);

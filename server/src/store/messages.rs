@@ -4,7 +4,7 @@ use super::conversations::{Conversations, Members};
 use super::{Store, StoreResult};
 use kith_shared::UserId;
 use kith_shared::api::ConversationId;
-use sea_query::{Expr, ExprTrait, Func, Iden, InsertStatement, Order, Query};
+use sea_query::{Expr, ExprTrait, Func, Iden, InsertStatement, Order, Query, UpdateStatement};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
@@ -296,14 +296,8 @@ impl Store {
         seq: i64,
         marker: &str,
     ) -> StoreResult<bool> {
-        let stmt = Query::update()
-            .table(Messages::Table)
-            .value(Messages::Content, marker)
-            .value(Messages::Recalled, true)
-            .and_where(Expr::col(Messages::ConversationId).eq(conversation_id))
-            .and_where(Expr::col(Messages::Seq).eq(seq))
-            .and_where(Expr::col(Messages::Recalled).eq(false))
-            .to_owned();
+        let mut stmt = update_unrecalled(conversation_id, seq);
+        stmt.value(Messages::Content, marker).value(Messages::Recalled, true);
         Ok(self.execute(&stmt).await? > 0)
     }
 
@@ -316,14 +310,8 @@ impl Store {
         content: &str,
         edited_at: i64,
     ) -> StoreResult<bool> {
-        let stmt = Query::update()
-            .table(Messages::Table)
-            .value(Messages::Content, content)
-            .value(Messages::EditedAt, edited_at)
-            .and_where(Expr::col(Messages::ConversationId).eq(conversation_id))
-            .and_where(Expr::col(Messages::Seq).eq(seq))
-            .and_where(Expr::col(Messages::Recalled).eq(false))
-            .to_owned();
+        let mut stmt = update_unrecalled(conversation_id, seq);
+        stmt.value(Messages::Content, content).value(Messages::EditedAt, edited_at);
         Ok(self.execute(&stmt).await? > 0)
     }
 
@@ -412,4 +400,14 @@ impl Store {
             .map(|c| (c.conversation_id, c.last_seq.unwrap_or(0), c.unread.unwrap_or(0)))
             .collect())
     }
+}
+
+/// An update of message `seq` of a conversation that applies only while it is not recalled.
+fn update_unrecalled(conversation_id: ConversationId, seq: i64) -> UpdateStatement {
+    Query::update()
+        .table(Messages::Table)
+        .and_where(Expr::col(Messages::ConversationId).eq(conversation_id))
+        .and_where(Expr::col(Messages::Seq).eq(seq))
+        .and_where(Expr::col(Messages::Recalled).eq(false))
+        .to_owned()
 }
