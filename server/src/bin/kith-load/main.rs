@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! kith-load [--spawn PATH [--tls] [--nodes N --nats URL --database URL] | --http ADDR --socket ADDR]
-//!           [--json FILE] SCENARIO [options]
+//!           [--pin-nodes CPU,…] [--json FILE] SCENARIO [options]
 //!   idle       --connections N [--accounts A] [--hold SECS]
 //!   one-to-one --pairs K --messages M [--rate MSGS_PER_SEC] [--window W]
 //!   fan-out    --members G --senders S --messages M [--window W]
@@ -18,9 +18,12 @@
 //! the server's memory from /proc. `--tls` gives the spawned server a certificate from a CA
 //! made for the run, and every client speaks TLS to it. `--nodes N` starts N servers as one
 //! cluster (one database, one NATS) and spreads the clients over them, the two friends of a
-//! pair on different nodes.
+//! pair on different nodes. `--pin-nodes` pins the nodes to CPUs. The report gives the CPU
+//! time per message of every node, of the shared database server and NATS (their processes
+//! found in /proc) and of this generator.
 
 mod client;
+mod cpu;
 mod report;
 mod scenarios;
 mod server;
@@ -57,6 +60,8 @@ pub struct Options {
     pub nodes: usize,
     /// With `--nodes` above 1: the NATS server that joins them.
     pub nats: Option<String>,
+    /// With `--spawn`: the CPUs the nodes are pinned to, node i to the i-th (round the list).
+    pub pin_nodes: Vec<usize>,
 }
 
 fn parse_args() -> anyhow::Result<Options> {
@@ -80,6 +85,7 @@ fn parse_args() -> anyhow::Result<Options> {
         tls: false,
         nodes: 1,
         nats: None,
+        pin_nodes: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -103,6 +109,13 @@ fn parse_args() -> anyhow::Result<Options> {
             "--tls" => options.tls = true,
             "--nodes" => options.nodes = value()?.parse::<usize>()?.max(1),
             "--nats" => options.nats = Some(value()?),
+            "--pin-nodes" => {
+                options.pin_nodes = value()?
+                    .split(',')
+                    .map(|cpu| cpu.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()
+                    .context("--pin-nodes CPU[,CPU…]: CPU numbers separated by commas")?
+            }
             "-h" | "--help" => {
                 println!("{}", include_str!("usage.txt"));
                 std::process::exit(0);
@@ -112,6 +125,9 @@ fn parse_args() -> anyhow::Result<Options> {
             }
             other => bail!("unknown argument '{other}'; see --help"),
         }
+    }
+    if !options.pin_nodes.is_empty() && options.spawn.is_none() {
+        bail!("--pin-nodes needs --spawn: it pins the servers this program starts");
     }
     if options.scenario.is_empty() {
         bail!("name a scenario: idle, one-to-one, fan-out, reconnect or files; see --help");

@@ -3,6 +3,7 @@
 
 use crate::Options;
 use crate::client::{Conn, Http, source};
+use crate::cpu::Sample;
 use crate::report::{Report, percentile};
 use crate::server::{self, Target};
 use anyhow::{Context, bail};
@@ -201,10 +202,10 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
         .row("latency p99 (ms)", format!("{:.3}", percentile(&latencies, 99.0) as f64 / 1000.0))
         .row("latency p99.9 (ms)", format!("{:.3}", percentile(&latencies, 99.9) as f64 / 1000.0))
         .row("latency max (ms)", format!("{:.3}", latencies.last().copied().unwrap_or(0) as f64 / 1000.0));
-    if let Some(server) = cpu.server {
+    if let Some((_, Some(server))) = cpu.first() {
         report = report.row("server CPU while sending (s)", format!("{server:.2}"));
     }
-    Ok(cpu.per("message", delivered, report))
+    Ok(cpu_per(&cpu, &[("message", delivered)], report))
 }
 
 async fn reconnect(options: &Options, target: &Target) -> anyhow::Result<Report> {
@@ -376,46 +377,70 @@ async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
         .row("deliveries per second", format!("{:.0}", deliveries as f64 / secs))
         .row("latency to last member p50 (ms)", format!("{:.3}", percentile(&last, 50.0) as f64 / 1000.0))
         .row("latency to last member p99 (ms)", format!("{:.3}", percentile(&last, 99.0) as f64 / 1000.0));
-    Ok(cpu.per("delivery", deliveries, report))
+    // Per delivery, and per message sent: the database stores, and the bus carries, each
+    // message once whatever the group's size.
+    Ok(cpu_per(&cpu, &[("delivery", deliveries), ("message sent", senders * per_sender)], report))
 }
 
-/// CPU time used by the server (when this program started it) and by this load generator,
-/// from a point on.
+/// CPU seconds used by each node (when this program started them), by the shared components
+/// (database server, NATS) and by this load generator, from a point on.
 struct Cpu {
-    server: Option<f64>,
+    nodes: Vec<Option<f64>>,
+    shared: Vec<(&'static str, Option<Sample>)>,
     generator: Option<f64>,
 }
 
 impl Cpu {
     fn now(target: &Target) -> Self {
         Self {
-            server: target.cpu().map(|cpu| cpu.as_secs_f64()),
-            generator: server::own_cpu().map(|cpu| cpu.as_secs_f64()),
+            nodes: target.node_cpu(),
+            shared: target.shared.iter().map(|component| (component.name(), component.sample())).collect(),
+            generator: server::own_cpu(),
         }
     }
 
-    /// The CPU seconds used since `self` was read.
-    fn since(&self, target: &Target) -> Self {
+    /// The CPU seconds used since `self` was read, named: the server (summed over the nodes),
+    /// each node when there are several, each shared component, the generator. `None` where a
+    /// process was not found.
+    fn since(&self, target: &Target) -> Vec<(String, Option<f64>)> {
         let later = Self::now(target);
-        Self {
-            server: self.server.zip(later.server).map(|(before, after)| after - before),
-            generator: self.generator.zip(later.generator).map(|(before, after)| after - before),
+        let used = |before: Option<f64>, after: Option<f64>| before.zip(after).map(|(b, a)| a - b);
+        let nodes: Vec<Option<f64>> =
+            self.nodes.iter().zip(&later.nodes).map(|(before, after)| used(*before, *after)).collect();
+        let mut out = Vec::new();
+        if !nodes.is_empty() {
+            let pin = match target.pinned[..] {
+                [cpu] => format!(" (CPU {cpu})"),
+                _ => String::new(),
+            };
+            out.push((format!("server{pin}"), nodes.iter().copied().sum::<Option<f64>>()));
         }
-    }
-
-    /// `report` with the CPU time per `unit` (message, delivery) of the server and of the
-    /// generator beside it: a generator using about as much as the server measures itself.
-    fn per(&self, unit: &str, count: usize, mut report: Report) -> Report {
-        for (who, cpu) in [("server", self.server), ("load generator", self.generator)] {
-            if let Some(cpu) = cpu {
-                report = report.row(
-                    &format!("{who} CPU per {unit} (us)"),
-                    format!("{:.2}", cpu * 1e6 / count.max(1) as f64),
-                );
+        if nodes.len() > 1 {
+            for (i, node) in nodes.iter().enumerate() {
+                let pin = target.pinned.get(i).map_or(String::new(), |cpu| format!(" (CPU {cpu})"));
+                out.push((format!("node {}{pin}", i + 1), *node));
             }
         }
-        report
+        for ((name, before), (_, after)) in self.shared.iter().zip(&later.shared) {
+            let seconds = before.as_ref().zip(after.as_ref()).map(|(before, after)| before.until(after));
+            out.push((name.to_string(), seconds));
+        }
+        out.push(("load generator".to_owned(), used(self.generator, later.generator)));
+        out
     }
+}
+
+/// `report` with the CPU time per `unit` (message, delivery) of each of `used` ("n/a" where
+/// its process was not found): a generator using about as much as the server measures itself.
+fn cpu_per(used: &[(String, Option<f64>)], units: &[(&str, usize)], mut report: Report) -> Report {
+    for (unit, count) in units {
+        for (who, seconds) in used {
+            let value =
+                seconds.map_or("n/a".to_owned(), |s| format!("{:.2}", s * 1e6 / (*count).max(1) as f64));
+            report = report.row(&format!("{who} CPU per {unit} (us)"), value);
+        }
+    }
+    report
 }
 
 async fn files(options: &Options, target: &Target) -> anyhow::Result<Report> {

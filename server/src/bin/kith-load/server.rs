@@ -1,6 +1,7 @@
 //! The server under load: one this program starts (`--spawn`) or one already running.
 
 use crate::Options;
+use crate::cpu::Shared;
 use anyhow::{Context, bail};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,6 +15,10 @@ pub struct Target {
     pub sockets: Vec<SocketAddr>,
     /// With `--tls`: what the clients need to speak TLS to the server.
     pub tls: Option<crate::tls::Tls>,
+    /// The shared components whose CPU is measured: the database server, NATS.
+    pub shared: Vec<Shared>,
+    /// With `--pin-nodes`: the CPU each node runs on, in node order.
+    pub pinned: Vec<usize>,
     children: Vec<Child>,
     dir: Option<PathBuf>,
 }
@@ -39,6 +44,8 @@ impl Target {
                 socket,
                 sockets: vec![socket],
                 tls: None,
+                shared: Vec::new(),
+                pinned: Vec::new(),
                 children: Vec::new(),
                 dir: None,
             });
@@ -54,9 +61,19 @@ impl Target {
         if options.tls {
             tls = Some(crate::tls::issue(&dir)?);
         }
-        let (mut addresses, mut children) = (Vec::new(), Vec::new());
+        let (mut addresses, mut children, mut pinned) = (Vec::new(), Vec::new(), Vec::new());
         for node in 0..options.nodes {
-            let mut command = Command::new(binary);
+            // `--pin-nodes`: node i runs on the i-th CPU of the list (round the list again when
+            // there are more nodes), through `taskset`, which becomes the server (same pid).
+            let mut command = match options.pin_nodes.get(node % options.pin_nodes.len().max(1)) {
+                Some(cpu) => {
+                    pinned.push(*cpu);
+                    let mut command = Command::new("taskset");
+                    command.arg("--cpu-list").arg(cpu.to_string()).arg(binary);
+                    command
+                }
+                None => Command::new(binary),
+            };
             command
                 .env("KITH_SERVER_IP", "127.0.0.1")
                 .env("KITH_HTTP_PORT", "0")
@@ -84,7 +101,9 @@ impl Target {
             if let Some(issued) = &tls {
                 command.env("KITH_TLS_CERT_FILE", &issued.cert).env("KITH_TLS_KEY_FILE", &issued.key);
             }
-            let mut child = command.spawn().with_context(|| format!("starting {}", binary.display()))?;
+            let through = if pinned.is_empty() { "" } else { " through taskset (--pin-nodes)" };
+            let mut child =
+                command.spawn().with_context(|| format!("starting {}{through}", binary.display()))?;
             let stdout = child.stdout.take().context("server stdout")?;
             let line = tokio::io::BufReader::new(stdout)
                 .lines()
@@ -102,7 +121,19 @@ impl Target {
         }
         let (http, socket) = addresses[0];
         let sockets = addresses.iter().map(|(_, socket)| *socket).collect();
-        Ok(Self { http, socket, sockets, tls: tls.map(|issued| issued.tls), children, dir: Some(dir) })
+        let mut shared: Vec<Shared> =
+            options.database.as_deref().and_then(Shared::database).into_iter().collect();
+        shared.extend(options.nats.as_deref().map(Shared::nats));
+        Ok(Self {
+            http,
+            socket,
+            sockets,
+            tls: tls.map(|issued| issued.tls),
+            shared,
+            pinned,
+            children,
+            dir: Some(dir),
+        })
     }
 
     pub fn memory(&self) -> Option<Memory> {
@@ -118,14 +149,10 @@ impl Target {
         Some(Memory { rss_kib: field("VmRSS:")?, peak_rss_kib: field("VmHWM:")? })
     }
 
-    /// CPU time the server has used so far (user and system; summed over the nodes), when
-    /// this program started it.
-    pub fn cpu(&self) -> Option<std::time::Duration> {
-        let mut total = std::time::Duration::ZERO;
-        for child in &self.children {
-            total += cpu_of(&child.id()?.to_string())?;
-        }
-        (!self.children.is_empty()).then_some(total)
+    /// CPU seconds each node has used so far (user and system), when this program started
+    /// them; `None` for a node whose process is gone.
+    pub fn node_cpu(&self) -> Vec<Option<f64>> {
+        self.children.iter().map(|child| crate::cpu::seconds_of(&child.id()?.to_string())).collect()
     }
 
     /// The socket address of the node client `index` connects to: nodes in turn.
@@ -149,18 +176,8 @@ impl Target {
     }
 }
 
-/// CPU time this load generator has used so far (user and system), to tell whether the server
-/// or the generator limits a run.
-pub fn own_cpu() -> Option<std::time::Duration> {
-    cpu_of("self")
-}
-
-/// CPU time (user and system) of the process `pid` (a number, or `self`), from `/proc`.
-fn cpu_of(pid: &str) -> Option<std::time::Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which is in parentheses and may hold spaces): utime and
-    // stime are the 12th and 13th, in clock ticks of 1/100 s on Linux.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(std::time::Duration::from_millis(ticks * 10))
+/// CPU seconds this load generator has used so far (user and system), to tell whether the
+/// server or the generator limits a run.
+pub fn own_cpu() -> Option<f64> {
+    crate::cpu::seconds_of("self")
 }
