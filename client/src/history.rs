@@ -577,6 +577,7 @@ mod tests {
             sent_at: 1_700_000_000_000 + seq,
             content: text(t),
             edited_at: None,
+            reactions: Vec::new(),
             muted: false,
         }
     }
@@ -612,7 +613,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let history = History::open(&dir.path().join("h.db")).await.expect("open");
         let edit = |seq: i64, of: i64, text: &str, at: i64| ChatMessage {
-            content: Content::Text { text: text.into(), reply_to: None, edit_of: Some(of) },
+            content: Content::Text {
+                text: text.into(),
+                reply_to: None,
+                edit_of: Some(of),
+                reaction_of: None,
+            },
             sent_at: at,
             ..incoming(5, seq, 2, "")
         };
@@ -636,7 +642,7 @@ mod tests {
         assert_eq!(texts(&history.recent(5, 10).await.expect("read"))[0], "lunch at two?");
 
         // One's own edit changes the message when the server acknowledges it.
-        let mine = Content::Text { text: "yes!".into(), reply_to: None, edit_of: Some(2) };
+        let mine = Content::Text { text: "yes!".into(), reply_to: None, edit_of: Some(2), reaction_of: None };
         history.add_outgoing(5, "edit-1", 7, &mine, 5_000).await.expect("add");
         assert_eq!(texts(&history.recent(5, 10).await.expect("read"))[1], "yes", "not before the ack");
         assert_eq!(history.pending().await.expect("pending").len(), 1, "it waits to be sent");

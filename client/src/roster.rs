@@ -501,6 +501,7 @@ mod tests {
             sent_at: seq,
             content: Content::text("hi"),
             edited_at: None,
+            reactions: Vec::new(),
             muted: false,
         }
     }

@@ -66,7 +66,7 @@ impl Session {
         seq: i64,
         text: String,
     ) -> Result<Task<Message>, String> {
-        self.send(conversation, Content::Text { text, reply_to: None, edit_of: Some(seq) })
+        self.send(conversation, Content::Text { text, reply_to: None, edit_of: Some(seq), reaction_of: None })
     }
 
     /// Sends to a conversation: into the cache first, then to the server. An error says in

@@ -416,6 +416,15 @@ impl Session {
                 };
                 (result, Some(client_id))
             }
+            ClientFrame::React { client_id, conversation_id, seq, emoji, on } => {
+                let result = match self.sends.take() {
+                    true => sender.react(&client_id, conversation_id, seq, &emoji, on).await,
+                    false => {
+                        Err(Refusal::new(ErrorCode::RateLimited, "you are reacting too fast; slow down"))
+                    }
+                };
+                (result, Some(client_id))
+            }
             other => {
                 self.handle_control(other);
                 (Ok(()), None)
@@ -438,7 +447,8 @@ impl Session {
             | ClientFrame::Receipt { .. }
             | ClientFrame::Typing { .. }
             | ClientFrame::Recall { .. }
-            | ClientFrame::Edit { .. } => {}
+            | ClientFrame::Edit { .. }
+            | ClientFrame::React { .. } => {}
         }
     }
 

@@ -735,7 +735,12 @@ pub(super) mod tests {
         let roster = Roster::new(7);
         let recalled = StoredMessage { content: Content::Recalled, ..sent(1, 8, 0) };
         let reply = StoredMessage {
-            content: Content::Text { text: "why?".into(), reply_to: Some(1), edit_of: None },
+            content: Content::Text {
+                text: "why?".into(),
+                reply_to: Some(1),
+                edit_of: None,
+                reaction_of: None,
+            },
             ..sent(3, 7, 0)
         };
         chat.messages = vec![sent(2, 7, 0), reply];

@@ -140,7 +140,8 @@ impl Home {
             Some(chat::Event::Send(text)) => self.send(conversation_id, Content::text(text)),
             Some(chat::Event::Reply { text, reply_to, files }) => {
                 self.forget_previews();
-                let reply = Content::Text { text, reply_to: Some(reply_to), edit_of: None };
+                let reply =
+                    Content::Text { text, reply_to: Some(reply_to), edit_of: None, reaction_of: None };
                 let mut tasks = vec![self.send(conversation_id, reply)];
                 tasks.extend(files.into_iter().map(|path| self.upload(path)));
                 Task::batch(tasks)
