@@ -1790,3 +1790,5 @@ async fn a_former_friends_chat_keeps_their_name_offline() {
     drop(ui);
     history.close().await;
 }
+
+mod reactions;

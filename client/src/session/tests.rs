@@ -440,3 +440,38 @@ fn an_edit_goes_out_as_an_edit_frame_and_neither_alerts_nor_counts() {
     assert!(!events.iter().any(|e| matches!(e, Event::Alert { .. })), "{events:?}");
     assert_eq!(session.roster.unread(10), 0);
 }
+
+#[test]
+fn a_reaction_goes_out_as_a_react_frame_and_neither_alerts_nor_counts() {
+    let (mut session, mut frames) = connected();
+    let reaction_of = Some(kith_shared::frame::ReactionOf { seq: 1, on: false });
+    let mine = StoredMessage {
+        client_id: Some("x1".into()),
+        delivery: Delivery::Pending,
+        content: Content::Text { text: "👍".into(), reply_to: None, edit_of: None, reaction_of },
+        ..crate::tests::stored(0, 7, 0, "")
+    };
+    let number = session.outbox.number();
+    let _ = session.update(Message::Outgoing(number, Ok(mine)));
+    assert_eq!(
+        frames.try_recv().ok(),
+        Some(ClientFrame::React {
+            client_id: "x1".into(),
+            conversation_id: 10,
+            seq: 1,
+            emoji: "👍".into(),
+            on: false
+        })
+    );
+
+    // Bob's reaction to a message: no notification, no badge (so no sound either).
+    let _ = pushed(&mut session, sync_with(10, ConversationKind::Direct, 1, 1));
+    let reaction_of = Some(kith_shared::frame::ReactionOf { seq: 1, on: true });
+    let bobs = ChatMessage {
+        content: Content::Text { text: "❤️".into(), reply_to: None, edit_of: None, reaction_of },
+        ..text_from_bob(2)
+    };
+    let events = pushed(&mut session, ServerFrame::Message { message: bobs });
+    assert!(!events.iter().any(|e| matches!(e, Event::Alert { .. })), "{events:?}");
+    assert_eq!(session.roster.unread(10), 0);
+}
