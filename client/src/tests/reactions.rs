@@ -52,7 +52,9 @@ fn reactions_show_as_chips_and_toggle_from_a_chip_the_menu_and_the_panel() {
     assert_eq!(open_chat(&app).who_reacted(&crate::roster::Roster::new(7), &[8, 7]), "User 8 and You");
 
     // A click on the 👍 chip takes Alice's back; on ❤️ puts hers.
-    let produced = click(&app, "2");
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    ui.click(iced_test::selector::id(chat::id::reaction(1, "👍"))).expect("the chip by its id");
+    let produced: Vec<Message> = ui.into_messages().collect();
     assert!(
         matches!(produced.as_slice(), [Message::Home(home::Message::Chat(chat::Message::React(1, e)))] if e == "👍"),
         "{produced:?}"

@@ -51,6 +51,11 @@ pub mod id {
         format!("chat-emoji-{code}")
     }
 
+    /// The reaction chip of `emoji` under message `seq`.
+    pub fn reaction(seq: i64, emoji: &str) -> String {
+        format!("chat-reaction-{seq}-{}", crate::emoji::code(emoji))
+    }
+
     /// The emoji panel's button of a tab.
     pub fn emoji_tab(tab: super::Tab) -> String {
         format!("chat-emoji-tab-{tab:?}")

@@ -3,7 +3,7 @@
 //! message menu, six quick reactions and *More…*, which opens the emoji panel to react with
 //! any emoji. Each click toggles: the server learns `on` or off (docs/protocol.md, "Reactions").
 
-use super::{Chat, Event, Message};
+use super::{Chat, Event, Message, id};
 use crate::emoji::{self, EmojiSet, Look};
 use crate::history::{Delivery, StoredMessage};
 use crate::roster::Roster;
@@ -86,6 +86,7 @@ impl Chat {
             let words = container(text(self.who_reacted(roster, &reaction.user_ids)).size(12))
                 .padding([2, 6])
                 .style(container::rounded_box);
+            let chip = container(chip).id(id::reaction(seq, &reaction.emoji));
             tooltip(chip, words, tooltip::Position::Top).into()
         });
         let chips = row(chips).spacing(4).wrap();
