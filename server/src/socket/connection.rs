@@ -417,11 +417,9 @@ impl Session {
                 (result, Some(client_id))
             }
             ClientFrame::React { client_id, conversation_id, seq, emoji, on } => {
-                let result = match self.sends.take() {
-                    true => sender.react(&client_id, conversation_id, seq, &emoji, on).await,
-                    false => {
-                        Err(Refusal::new(ErrorCode::RateLimited, "you are reacting too fast; slow down"))
-                    }
+                let result = match self.sends.refusal() {
+                    Some(refusal) => Err(refusal),
+                    None => sender.react(&client_id, conversation_id, seq, &emoji, on).await,
                 };
                 (result, Some(client_id))
             }
