@@ -14,6 +14,7 @@ backend_tests!(
     reactions_toggle_reach_every_device_and_show_in_history,
     a_resent_reaction_changes_nothing,
     reactions_are_refused_for_strangers_bad_emoji_and_hidden_messages,
+    reactions_count_against_the_send_rate,
 );
 
 /// Asks to put (`on`) or take back `emoji` on message `seq` with `client_id`; returns the
@@ -281,6 +282,35 @@ async fn reactions_are_refused_for_strangers_bad_emoji_and_hidden_messages(backe
         reactions_on(&server, &alice.token, conversation, shown).await,
         reactions(&[("🙏", &[bob.user.id])])
     );
+    bob_socket.assert_alive().await;
+    server.stop().await;
+}
+
+async fn reactions_count_against_the_send_rate(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |c| {
+        // No refill: the outcome does not depend on how fast the test runs.
+        c.messages_per_second = 0;
+        c.message_burst = 3;
+    })
+    .await
+    else {
+        return;
+    };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let conversation = server.befriend(&alice, &bob).await;
+    let mut alice_socket = server.connect(&alice.token).await;
+    let mut bob_socket = server.connect(&bob.token).await;
+    let (_, question) = alice_socket.send_text(Target::User { id: bob.user.id }, "tea?").await;
+    // A burst of three, then the bucket is empty: the next is refused with its client id.
+    let mut answers = Vec::new();
+    for emoji in ["👍", "❤️", "😂", "😮"] {
+        answers.push(react(&mut bob_socket, conversation, question, emoji, true).await);
+    }
+    assert!(answers[..3].iter().all(Result::is_ok), "{answers:?}");
+    assert_eq!(answers[3], Err(ErrorCode::RateLimited));
+    let on = reactions_on(&server, &alice.token, conversation, question).await;
+    assert_eq!(on.len(), 3, "the refused one left no trace: {on:?}");
     bob_socket.assert_alive().await;
     server.stop().await;
 }
