@@ -11,6 +11,8 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use std::path::{Path, PathBuf};
 
+mod reactions;
+
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
     #[error("cannot create {path}: {source}")]
@@ -132,6 +134,18 @@ const SCHEMA: &[&str] = &[
     "CREATE TRIGGER IF NOT EXISTS message_search_delete AFTER DELETE ON messages BEGIN
         DELETE FROM message_search WHERE rowid = old.local_id;
     END",
+    // Reactions on messages, by who put which emoji: `on` now or taken back, as of the
+    // reaction message `changed_seq` (0: as a history page said), so that a change fetched
+    // after a newer one never undoes it.
+    "CREATE TABLE IF NOT EXISTS reactions (
+        conversation_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        emoji TEXT NOT NULL,
+        is_on INTEGER NOT NULL,
+        changed_seq INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, seq, user_id, emoji)
+    )",
     // Files of messages that are on this computer: downloaded, or sent from here.
     "CREATE TABLE IF NOT EXISTS files (
         upload_id TEXT PRIMARY KEY,
@@ -250,9 +264,9 @@ impl History {
         sent_at: i64,
     ) -> Result<bool, HistoryError> {
         let mut tx = self.pool.begin().await?;
-        let acknowledged: Option<(i64, String)> = sqlx::query_as(
+        let acknowledged: Option<(i64, String, Option<UserId>)> = sqlx::query_as(
             "UPDATE messages SET server_id = ?, seq = ?, sent_at = ?, delivery = 'sent'
-             WHERE client_id = ? AND delivery != 'sent' RETURNING conversation_id, content",
+             WHERE client_id = ? AND delivery != 'sent' RETURNING conversation_id, content, sender_id",
         )
         .bind(server_id)
         .bind(seq)
@@ -260,9 +274,13 @@ impl History {
         .bind(client_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((conversation_id, content)) = acknowledged else { return Ok(false) };
-        if let Ok(Content::Text { text, edit_of: Some(edited), .. }) = serde_json::from_str(&content) {
-            apply_edit(&mut tx, conversation_id, edited, &text, sent_at).await?;
+        let Some((conversation_id, content, sender_id)) = acknowledged else { return Ok(false) };
+        let content: Option<Content> = serde_json::from_str(&content).ok();
+        if let Some(Content::Text { text, edit_of: Some(edited), .. }) = &content {
+            apply_edit(&mut tx, conversation_id, *edited, text, sent_at).await?;
+        }
+        if let (Some(content), Some(sender)) = (&content, sender_id) {
+            reactions::apply(&mut tx, conversation_id, seq, sender, content).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -282,6 +300,8 @@ impl History {
     /// message's content. Returns whether the message was new to the cache.
     pub async fn store(&self, message: &ChatMessage) -> Result<bool, HistoryError> {
         let mut tx = self.pool.begin().await?;
+        // Reactions first: a reaction applies once, however the message reaches the cache.
+        reactions::store(&mut tx, message).await?;
         if let Some(client_id) = &message.client_id {
             let updated = sqlx::query(
                 "UPDATE messages SET server_id = ?, seq = ?, sent_at = ?, delivery = 'sent'
@@ -399,7 +419,7 @@ impl History {
     }
 
     /// The newest `limit` messages of a conversation, oldest first; pending ones last. Edits
-    /// are not among them: they changed the messages they edit.
+    /// and reactions are not among them: they changed the messages they edit or react to.
     pub async fn recent(
         &self,
         conversation_id: ConversationId,
@@ -410,6 +430,7 @@ impl History {
                SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content,
                  delivery, edited_at
                FROM messages WHERE conversation_id = ? AND json_extract(content, '$.edit_of') IS NULL
+                 AND json_extract(content, '$.reaction_of') IS NULL
                ORDER BY seq IS NULL DESC, seq DESC, local_id DESC LIMIT ?
              ) ORDER BY seq IS NULL, seq, local_id",
         )
@@ -435,6 +456,7 @@ impl History {
                FROM messages
                WHERE (?1 IS NULL OR conversation_id = ?1) AND json_extract(content, '$.type') != 'recall'
                  AND json_extract(content, '$.edit_of') IS NULL
+                 AND json_extract(content, '$.reaction_of') IS NULL
              ) WHERE newest = 1",
         )
         .bind(conversation_id)
@@ -577,6 +599,7 @@ mod tests {
             sent_at: 1_700_000_000_000 + seq,
             content: text(t),
             edited_at: None,
+            reactions: Vec::new(),
             muted: false,
         }
     }
@@ -612,7 +635,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let history = History::open(&dir.path().join("h.db")).await.expect("open");
         let edit = |seq: i64, of: i64, text: &str, at: i64| ChatMessage {
-            content: Content::Text { text: text.into(), reply_to: None, edit_of: Some(of) },
+            content: Content::Text {
+                text: text.into(),
+                reply_to: None,
+                edit_of: Some(of),
+                reaction_of: None,
+            },
             sent_at: at,
             ..incoming(5, seq, 2, "")
         };
@@ -636,7 +664,7 @@ mod tests {
         assert_eq!(texts(&history.recent(5, 10).await.expect("read"))[0], "lunch at two?");
 
         // One's own edit changes the message when the server acknowledges it.
-        let mine = Content::Text { text: "yes!".into(), reply_to: None, edit_of: Some(2) };
+        let mine = Content::Text { text: "yes!".into(), reply_to: None, edit_of: Some(2), reaction_of: None };
         history.add_outgoing(5, "edit-1", 7, &mine, 5_000).await.expect("add");
         assert_eq!(texts(&history.recent(5, 10).await.expect("read"))[1], "yes", "not before the ack");
         assert_eq!(history.pending().await.expect("pending").len(), 1, "it waits to be sent");

@@ -443,7 +443,10 @@ impl Roster {
         let notice = message.sender_id.is_none();
         let shown = !matches!(
             message.content,
-            Content::Recall { .. } | Content::Notice { .. } | Content::Text { edit_of: Some(_), .. }
+            Content::Recall { .. }
+                | Content::Notice { .. }
+                | Content::Text { edit_of: Some(_), .. }
+                | Content::Text { reaction_of: Some(_), .. }
         );
         if from_me {
             // One's own message is read by definition.
@@ -501,6 +504,7 @@ mod tests {
             sent_at: seq,
             content: Content::text("hi"),
             edited_at: None,
+            reactions: Vec::new(),
             muted: false,
         }
     }

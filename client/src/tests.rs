@@ -332,7 +332,12 @@ fn the_menu_replies_and_edits_and_a_quote_shows_what_it_quotes() {
     let _ = app.update(Message::Home(home::Message::Open(10)));
     let now = clock::now_ms();
     let answer = StoredMessage {
-        content: Content::Text { text: "Yes, at noon".into(), reply_to: Some(1), edit_of: None },
+        content: Content::Text {
+            text: "Yes, at noon".into(),
+            reply_to: Some(1),
+            edit_of: None,
+            reaction_of: None,
+        },
         edited_at: Some(now),
         ..stored(3, 8, now, "")
     };
@@ -459,6 +464,7 @@ fn a_message_in_the_background_shows_a_notification_when_enabled() {
             sent_at: seq,
             content: Content::text(text),
             edited_at: None,
+            reactions: Vec::new(),
             muted: false,
         };
         let _ = app.update(Message::Socket(socket::Event::Received(ServerFrame::Message { message })));
@@ -584,6 +590,7 @@ async fn previous_session(root: &std::path::Path) -> crate::history::History {
         sent_at: clock::now_ms(),
         content: Content::text("See you at noon"),
         edited_at: None,
+        reactions: Vec::new(),
         muted: false,
     };
     history.store(&message).await.expect("store");
@@ -1245,6 +1252,7 @@ async fn offline_a_picture_shows_from_the_thumbnail_kept_on_this_computer() {
             thumbnail_id: "0b7e-4c1d-t".into(),
         },
         edited_at: None,
+        reactions: Vec::new(),
         muted: false,
     };
     history.store(&picture).await.expect("store");
@@ -1710,6 +1718,7 @@ async fn a_session_that_lost_the_server_browses_offline_with_the_names_of_group_
         sent_at: clock::now_ms(),
         content: Content::text("Rope at six"),
         edited_at: None,
+        reactions: Vec::new(),
         muted: false,
     };
     history.store(&message).await.expect("store");
@@ -1759,6 +1768,7 @@ async fn a_former_friends_chat_keeps_their_name_offline() {
         sent_at: clock::now_ms(),
         content: Content::text("Bye for now"),
         edited_at: None,
+        reactions: Vec::new(),
         muted: false,
     };
     history.store(&message).await.expect("store");
@@ -1780,3 +1790,5 @@ async fn a_former_friends_chat_keeps_their_name_offline() {
     drop(ui);
     history.close().await;
 }
+
+mod reactions;

@@ -92,7 +92,7 @@ pub async fn history(
     let mut rows = app.store.history(id, after, before, member.joined_seq, limit + 1).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
-    let messages = rows
+    let mut messages: Vec<_> = rows
         .iter()
         .map(|row| {
             let mut message = message_of(row);
@@ -100,6 +100,10 @@ pub async fn history(
             message
         })
         .collect();
+    if let (Some(first), Some(last)) = (rows.iter().map(|r| r.seq).min(), rows.iter().map(|r| r.seq).max()) {
+        let reactions = app.store.reactions_between(id, first, last).await?;
+        crate::messages::reactions::attach_reactions(&mut messages, reactions);
+    }
     Ok(HistoryPage { messages, more })
 }
 

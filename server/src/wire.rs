@@ -46,6 +46,7 @@ pub fn message_of(row: &MessageRow) -> ChatMessage {
         sent_at: row.sent_at,
         content: serde_json::from_str(&row.content).unwrap_or(Content::Recalled),
         edited_at: row.edited_at,
+        reactions: Vec::new(),
         muted: false,
     }
 }

@@ -21,7 +21,7 @@ backend_tests!(
 );
 
 fn reply(text: &str, to_seq: i64) -> Content {
-    Content::Text { text: text.to_owned(), reply_to: Some(to_seq), edit_of: None }
+    Content::Text { text: text.to_owned(), reply_to: Some(to_seq), edit_of: None, reaction_of: None }
 }
 
 /// Sends `content` and returns the ack's seq, or the refusal's code.
@@ -119,7 +119,8 @@ async fn a_reply_names_a_message_of_its_conversation(backend: Backend) {
     assert_eq!(send(&mut bob_socket, to_alice, reply("?", marker.seq)).await, Err(ErrorCode::NotFound));
     assert!(send(&mut bob_socket, to_alice, reply("why recall?", question)).await.is_ok());
     // An edit is sent with the edit frame, not as a text naming `edit_of`.
-    let smuggled = Content::Text { text: "mine now".into(), reply_to: None, edit_of: Some(question) };
+    let smuggled =
+        Content::Text { text: "mine now".into(), reply_to: None, edit_of: Some(question), reaction_of: None };
     assert_eq!(send(&mut bob_socket, to_alice, smuggled).await, Err(ErrorCode::InvalidField));
     bob_socket.assert_alive().await;
     server.stop().await;
@@ -162,7 +163,12 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
     let edit_seq =
         edit(&mut alice_socket, conversation, question, "lunch at one?").await.expect("edit stored");
     assert_eq!(edit_seq, answer + 1, "the edit travels in sequence like a message");
-    let wanted = Content::Text { text: "lunch at one?".into(), reply_to: None, edit_of: Some(question) };
+    let wanted = Content::Text {
+        text: "lunch at one?".into(),
+        reply_to: None,
+        edit_of: Some(question),
+        reaction_of: None,
+    };
     for socket in [&mut bob_socket, &mut alice_phone] {
         let got = pushed(socket, "the edit", |m| m.seq == edit_seq).await;
         assert_eq!(got.content, wanted);
@@ -207,7 +213,7 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
     let caught_up = fetched(&server, &alice.token, conversation, later).await.expect("the edit in history");
     assert_eq!(
         caught_up.content,
-        Content::Text { text: "yes, one".into(), reply_to: None, edit_of: Some(answer) }
+        Content::Text { text: "yes, one".into(), reply_to: None, edit_of: Some(answer), reaction_of: None }
     );
     // Edits are no news: Bob's unread count has Alice's question only.
     let bob_again = server.connect(&server.login("bob").await.token).await;

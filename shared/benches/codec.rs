@@ -44,6 +44,7 @@ fn message_frame() -> ServerFrame {
             sent_at: 1_790_000_000_000,
             content: Content::text(text()),
             edited_at: None,
+            reactions: Vec::new(),
             muted: false,
         },
     }

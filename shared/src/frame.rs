@@ -31,6 +31,10 @@ pub enum ClientFrame {
     /// window. Answered like a `send`: an `ack` with this `client_id` once the edit is stored
     /// (resending the same id stores nothing new), or an `error` with it as `reference`.
     Edit { client_id: String, conversation_id: ConversationId, seq: i64, text: String },
+    /// Puts (`on: true`) or takes back (`on: false`) the caller's reaction `emoji` (one emoji)
+    /// on message `seq`. Answered like a `send`: an `ack` with this `client_id` once stored,
+    /// or an `error` with it as `reference`. See "Reactions" in docs/protocol.md.
+    React { client_id: String, conversation_id: ConversationId, seq: i64, emoji: String, on: bool },
 }
 
 /// Where a message goes.
@@ -66,6 +70,11 @@ pub enum Content {
         /// does not show this message; an older one shows it as a text message.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         edit_of: Option<i64>,
+        /// Made by the server for a `react`: the sender put (`on`) or took back the reaction
+        /// `text` (one emoji) on message `seq`. A client that knows it changes that message's
+        /// reactions and does not show this message; an older one shows it as a text message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reaction_of: Option<ReactionOf>,
     },
     /// The message `seq` of this conversation was recalled: replace its copy by a marker.
     Recall { seq: i64 },
@@ -105,6 +114,25 @@ pub enum Content {
     Sticker { code: String },
 }
 
+/// What a reaction message does: `{"seq": 5, "on": true}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReactionOf {
+    /// The message reacted to, in the same conversation.
+    pub seq: i64,
+    /// True: the reaction was put; false: taken back.
+    pub on: bool,
+}
+
+/// One emoji's reactions on a message, as history returns them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reactions {
+    pub emoji: String,
+    /// Who reacted with it, in the order they did.
+    pub user_ids: Vec<UserId>,
+}
+
 /// Group events that appear in a group's conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -137,6 +165,10 @@ pub struct ChatMessage {
     /// When the text was last edited (Unix milliseconds); absent when it never was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<i64>,
+    /// The reactions on this message, in history pages (absent when none; pushed messages
+    /// carry none: reactions come as reaction messages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reactions>,
     /// True when the receiver muted this group: no sound, no badge.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub muted: bool,
@@ -266,7 +298,7 @@ fn default_edit_window_secs() -> u64 {
 impl Content {
     /// Plain text content, neither a reply nor an edit.
     pub fn text(text: impl Into<String>) -> Self {
-        Content::Text { text: text.into(), reply_to: None, edit_of: None }
+        Content::Text { text: text.into(), reply_to: None, edit_of: None, reaction_of: None }
     }
 }
 

@@ -42,7 +42,8 @@ impl Outbox {
     }
 }
 
-/// The frame that sends a message of the outbox: an `edit` for an edit, else a `send`.
+/// The frame that sends a message of the outbox: an `edit` for an edit, a `react` for a
+/// reaction, else a `send`.
 pub(super) fn frame_for(
     client_id: String,
     to: Target,
@@ -52,6 +53,9 @@ pub(super) fn frame_for(
     match content {
         Content::Text { text, edit_of: Some(seq), .. } => {
             ClientFrame::Edit { client_id, conversation_id, seq, text }
+        }
+        Content::Text { text, reaction_of: Some(reaction), .. } => {
+            ClientFrame::React { client_id, conversation_id, seq: reaction.seq, emoji: text, on: reaction.on }
         }
         content => ClientFrame::Send { client_id, to, content },
     }
@@ -66,7 +70,20 @@ impl Session {
         seq: i64,
         text: String,
     ) -> Result<Task<Message>, String> {
-        self.send(conversation, Content::Text { text, reply_to: None, edit_of: Some(seq) })
+        self.send(conversation, Content::Text { text, reply_to: None, edit_of: Some(seq), reaction_of: None })
+    }
+
+    /// Puts (`on`) or takes back the user's reaction `emoji` on message `seq`: like an edit,
+    /// it waits in the cache, goes out like a message and counts once acknowledged.
+    pub fn react(
+        &mut self,
+        conversation: ConversationId,
+        seq: i64,
+        emoji: String,
+        on: bool,
+    ) -> Result<Task<Message>, String> {
+        let reaction_of = Some(kith_shared::frame::ReactionOf { seq, on });
+        self.send(conversation, Content::Text { text: emoji, reply_to: None, edit_of: None, reaction_of })
     }
 
     /// Sends to a conversation: into the cache first, then to the server. An error says in

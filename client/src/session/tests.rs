@@ -44,6 +44,7 @@ pub(crate) fn text_from_bob(seq: i64) -> ChatMessage {
         sent_at: 1_800_000_000_000,
         content: Content::text(format!("hi {seq}")),
         edited_at: None,
+        reactions: Vec::new(),
         muted: false,
     }
 }
@@ -398,7 +399,7 @@ fn an_edit_goes_out_as_an_edit_frame_and_neither_alerts_nor_counts() {
     let edit = StoredMessage {
         client_id: Some("e1".into()),
         delivery: Delivery::Pending,
-        content: Content::Text { text: "fixed".into(), reply_to: None, edit_of: Some(1) },
+        content: Content::Text { text: "fixed".into(), reply_to: None, edit_of: Some(1), reaction_of: None },
         ..crate::tests::stored(0, 7, 0, "")
     };
     let number = session.outbox.number();
@@ -410,7 +411,7 @@ fn an_edit_goes_out_as_an_edit_frame_and_neither_alerts_nor_counts() {
     let reply = StoredMessage {
         client_id: Some("r1".into()),
         delivery: Delivery::Pending,
-        content: Content::Text { text: "sure".into(), reply_to: Some(1), edit_of: None },
+        content: Content::Text { text: "sure".into(), reply_to: Some(1), edit_of: None, reaction_of: None },
         ..crate::tests::stored(0, 7, 0, "")
     };
     let number = session.outbox.number();
@@ -427,10 +428,50 @@ fn an_edit_goes_out_as_an_edit_frame_and_neither_alerts_nor_counts() {
     // Bob's edit of his message: no notification, no badge.
     let _ = pushed(&mut session, sync_with(10, ConversationKind::Direct, 1, 1));
     let bobs_edit = ChatMessage {
-        content: Content::Text { text: "hi, fixed".into(), reply_to: None, edit_of: Some(1) },
+        content: Content::Text {
+            text: "hi, fixed".into(),
+            reply_to: None,
+            edit_of: Some(1),
+            reaction_of: None,
+        },
         ..text_from_bob(2)
     };
     let events = pushed(&mut session, ServerFrame::Message { message: bobs_edit });
+    assert!(!events.iter().any(|e| matches!(e, Event::Alert { .. })), "{events:?}");
+    assert_eq!(session.roster.unread(10), 0);
+}
+
+#[test]
+fn a_reaction_goes_out_as_a_react_frame_and_neither_alerts_nor_counts() {
+    let (mut session, mut frames) = connected();
+    let reaction_of = Some(kith_shared::frame::ReactionOf { seq: 1, on: false });
+    let mine = StoredMessage {
+        client_id: Some("x1".into()),
+        delivery: Delivery::Pending,
+        content: Content::Text { text: "👍".into(), reply_to: None, edit_of: None, reaction_of },
+        ..crate::tests::stored(0, 7, 0, "")
+    };
+    let number = session.outbox.number();
+    let _ = session.update(Message::Outgoing(number, Ok(mine)));
+    assert_eq!(
+        frames.try_recv().ok(),
+        Some(ClientFrame::React {
+            client_id: "x1".into(),
+            conversation_id: 10,
+            seq: 1,
+            emoji: "👍".into(),
+            on: false
+        })
+    );
+
+    // Bob's reaction to a message: no notification, no badge (so no sound either).
+    let _ = pushed(&mut session, sync_with(10, ConversationKind::Direct, 1, 1));
+    let reaction_of = Some(kith_shared::frame::ReactionOf { seq: 1, on: true });
+    let bobs = ChatMessage {
+        content: Content::Text { text: "❤️".into(), reply_to: None, edit_of: None, reaction_of },
+        ..text_from_bob(2)
+    };
+    let events = pushed(&mut session, ServerFrame::Message { message: bobs });
     assert!(!events.iter().any(|e| matches!(e, Event::Alert { .. })), "{events:?}");
     assert_eq!(session.roster.unread(10), 0);
 }

@@ -12,4 +12,5 @@ mod devices;
 mod files;
 mod groups;
 mod nodes;
+mod reactions;
 mod tls;

@@ -48,12 +48,12 @@ impl TypingThrottle {
     }
 }
 
-fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
+pub(super) fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
     Refusal::new(code, message)
 }
 
 /// A client's id for a message: 1-64 letters, digits or '-' (a uuid).
-fn check_client_id(client_id: &str) -> Result<(), Refusal> {
+pub(super) fn check_client_id(client_id: &str) -> Result<(), Refusal> {
     if client_id.is_empty()
         || client_id.len() > 64
         || !client_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -74,7 +74,10 @@ impl Sender<'_> {
             Content::Text { edit_of: Some(_), .. } => {
                 return Err(refuse(ErrorCode::InvalidField, "edits are sent with an edit frame"));
             }
-            Content::Text { text, reply_to, edit_of: None } => {
+            Content::Text { reaction_of: Some(_), .. } => {
+                return Err(refuse(ErrorCode::InvalidField, "reactions are sent with a react frame"));
+            }
+            Content::Text { text, reply_to, edit_of: None, reaction_of: None } => {
                 self.check_text(text)?;
                 *reply_to
             }
@@ -126,7 +129,7 @@ impl Sender<'_> {
         }
         let row = store.message_at(conversation_id, seq).await?.ok_or_else(not_found)?;
         match message_of(&row).content {
-            Content::Text { edit_of: None, .. }
+            Content::Text { edit_of: None, reaction_of: None, .. }
             | Content::Image { .. }
             | Content::File { .. }
             | Content::Sticker { .. }
@@ -166,7 +169,7 @@ impl Sender<'_> {
     }
 
     /// A conversation the sender belongs to.
-    async fn conversation(&self, id: ConversationId) -> Result<Arc<Members>, Refusal> {
+    pub(super) async fn conversation(&self, id: ConversationId) -> Result<Arc<Members>, Refusal> {
         let app = self.app;
         match app.membership.get(&app.store, id).await? {
             Some(members) if members.contains(self.user_id) => Ok(members),
@@ -227,7 +230,7 @@ impl Sender<'_> {
         if row.sender_id != Some(self.user_id) {
             return Err(refuse(ErrorCode::Forbidden, "you can recall only your own messages"));
         }
-        if !matches!(message_of(&row).content, Content::Text { edit_of: None, .. }) {
+        if !matches!(message_of(&row).content, Content::Text { edit_of: None, reaction_of: None, .. }) {
             return Err(refuse(ErrorCode::InvalidField, "this message cannot be recalled"));
         }
         let window = self.app.config.recall_window;
@@ -263,7 +266,12 @@ impl Sender<'_> {
             members,
             sender_id: Some(self.user_id),
             client_id: Some(client_id.to_owned()),
-            content: Content::Text { text: text.clone(), reply_to: None, edit_of: Some(seq) },
+            content: Content::Text {
+                text: text.clone(),
+                reply_to: None,
+                edit_of: Some(seq),
+                reaction_of: None,
+            },
             reply: Reply::Socket(self.link.clone()),
         };
         if !store.messages_by_client_ids(&[(self.user_id, client_id.to_owned())]).await?.is_empty() {
@@ -279,7 +287,8 @@ impl Sender<'_> {
         if row.sender_id != Some(self.user_id) {
             return Err(refuse(ErrorCode::Forbidden, "you can edit only your own messages"));
         }
-        let Content::Text { reply_to, edit_of: None, .. } = message_of(&row).content else {
+        let Content::Text { reply_to, edit_of: None, reaction_of: None, .. } = message_of(&row).content
+        else {
             return Err(refuse(ErrorCode::InvalidField, "only text messages can be edited"));
         };
         let window = self.app.config.edit_window;
@@ -290,7 +299,7 @@ impl Sender<'_> {
                 format!("messages can be edited for {} seconds after sending", window.as_secs()),
             ));
         }
-        let edited = content_json(&Content::Text { text, reply_to, edit_of: None });
+        let edited = content_json(&Content::Text { text, reply_to, edit_of: None, reaction_of: None });
         if !store.mark_edited(conversation_id, seq, &edited, now).await? {
             // Recalled between the read and the write.
             return Err(refuse(ErrorCode::InvalidField, "only text messages can be edited"));

@@ -297,6 +297,7 @@ impl Writer {
                 sent_at: now,
                 content: submission.content.clone(),
                 edited_at: None,
+                reactions: Vec::new(),
                 muted: false,
             };
             if let Some(key) = key {

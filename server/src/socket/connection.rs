@@ -416,6 +416,13 @@ impl Session {
                 };
                 (result, Some(client_id))
             }
+            ClientFrame::React { client_id, conversation_id, seq, emoji, on } => {
+                let result = match self.sends.refusal() {
+                    Some(refusal) => Err(refusal),
+                    None => sender.react(&client_id, conversation_id, seq, &emoji, on).await,
+                };
+                (result, Some(client_id))
+            }
             other => {
                 self.handle_control(other);
                 (Ok(()), None)
@@ -438,7 +445,8 @@ impl Session {
             | ClientFrame::Receipt { .. }
             | ClientFrame::Typing { .. }
             | ClientFrame::Recall { .. }
-            | ClientFrame::Edit { .. } => {}
+            | ClientFrame::Edit { .. }
+            | ClientFrame::React { .. } => {}
         }
     }
 

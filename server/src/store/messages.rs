@@ -95,6 +95,8 @@ fn insert_statements(rows: &[MessageRow]) -> Vec<InsertStatement> {
 
 /// What the content of an edit (a text with `edit_of`) holds, as a LIKE pattern.
 const EDIT_FIELD: &str = "%\"edit_of\":%";
+/// What the content of a reaction (a text with `reaction_of`) holds, as a LIKE pattern.
+const REACTION_FIELD: &str = "%\"reaction_of\":%";
 
 impl Store {
     /// Inserts messages in one transaction, as multi-row INSERTs. All or none are stored.
@@ -383,9 +385,10 @@ impl Store {
             )
             // Messages from others; notices (no sender) and one's own do not count.
             .and_where(Expr::col((Messages::Table, Messages::SenderId)).ne(user_id))
-            // Nor edits: they change a message already counted. Inside a text's value the
+            // Nor edits and reactions: they change a message already counted. Inside a text's value the
             // quotes are escaped, so only the field itself matches.
             .and_where(Expr::col((Messages::Table, Messages::Content)).not_like(EDIT_FIELD))
+            .and_where(Expr::col((Messages::Table, Messages::Content)).not_like(REACTION_FIELD))
             .to_owned();
         let counts = Query::select()
             .expr_as(Expr::col((Members::Table, Members::ConversationId)), "conversation_id")

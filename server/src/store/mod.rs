@@ -79,6 +79,7 @@ pub mod files;
 mod friends;
 pub mod groups;
 mod messages;
+pub mod reactions;
 mod sessions;
 mod users;
 

@@ -189,6 +189,9 @@ impl Chat {
             bottom = bottom.push(self.staged_view(files));
         }
         if self.emoji_open {
+            if let Some(hint) = self.reaction_hint() {
+                bottom = bottom.push(hint);
+            }
             bottom = bottom.push(self.emoji_panel(emoji));
         }
         for (key, upload) in files.uploads(self.conversation_id) {

@@ -183,6 +183,9 @@ impl Chat {
                 lines = lines.push(widget::day_separator("Found".to_owned()));
             }
             lines = lines.push(self.line(message, roster, group, files, emoji));
+            if let Some(chips) = self.reaction_chips(message, roster, emoji) {
+                lines = lines.push(chips);
+            }
         }
         if self.loading_older {
             lines = column![widget::system_line("Loading older messages…".to_owned()), lines].spacing(8);

@@ -1,5 +1,6 @@
 //! A message's menu, opened with a right click on it: reply to it, copy its text, edit one's
-//! own text and recall it for everyone while that is allowed. Escape or *Close* closes it.
+//! own text and recall it for everyone while that is allowed, and react to it (quick
+//! reactions and *More…*, see [`reactions`](super::reactions)). Escape or *Close* closes it.
 
 use super::{Chat, Message};
 use crate::history::StoredMessage;
@@ -39,6 +40,10 @@ impl Chat {
         }
         menu = menu.push(action("Close", Message::MessageMenu(None)));
         let mine = message.sender_id == Some(self.me);
+        let mut menu = column![menu].spacing(4).align_x(if mine { Alignment::End } else { Alignment::Start });
+        if let (Some(seq), true) = (message.seq, self.can_react(message)) {
+            menu = menu.push(self.quick_reactions(seq));
+        }
         let menu =
             container(menu).width(Length::Fill).align_x(if mine { Alignment::End } else { Alignment::Start });
         column![frame, menu].spacing(4).into()

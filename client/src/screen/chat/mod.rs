@@ -12,6 +12,7 @@ mod log;
 mod members;
 mod menu;
 mod quote;
+mod reactions;
 
 /// The window tests check the placeholder against the field's width.
 #[cfg(test)]
@@ -19,6 +20,7 @@ pub use composer::placeholder;
 pub use emoji_picker::{Picker, Tab};
 pub use log::scroll_to_first_unread;
 pub use members::MEMBERS_FROM;
+pub use reactions::QUICK as QUICK_REACTIONS;
 
 use crate::clock;
 use crate::emoji::EmojiSet;
@@ -31,7 +33,7 @@ use iced::widget::{button, container, row, text, text_editor};
 use iced::{Alignment, Length};
 use kith_shared::UserId;
 use kith_shared::api::ConversationId;
-use kith_shared::frame::{Content, Notice};
+use kith_shared::frame::{Content, Notice, Reactions};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -49,6 +51,11 @@ pub mod id {
         format!("chat-emoji-{code}")
     }
 
+    /// The reaction chip of `emoji` under message `seq`.
+    pub fn reaction(seq: i64, emoji: &str) -> String {
+        format!("chat-reaction-{seq}-{}", crate::emoji::code(emoji))
+    }
+
     /// The emoji panel's button of a tab.
     pub fn emoji_tab(tab: super::Tab) -> String {
         format!("chat-emoji-tab-{tab:?}")
@@ -59,6 +66,9 @@ pub mod id {
         format!("chat-skin-tone-{tone:?}")
     }
 }
+
+/// The reactions on messages, by the messages' sequence numbers.
+pub type ReactionsBySeq = HashMap<i64, Vec<Reactions>>;
 
 /// Messages read from the cache at first, and added each time the user scrolls to the top.
 pub const PAGE: u32 = 100;
@@ -131,6 +141,10 @@ pub struct Chat {
     /// Messages quoted by replies in the log that are older than the messages read, by
     /// sequence number (read from the cache by the owner).
     pub quoted: HashMap<i64, StoredMessage>,
+    /// The reactions on the messages read, by sequence number (read from the cache).
+    pub reactions: ReactionsBySeq,
+    /// The emoji panel picks a reaction to this message (by sequence number), not a character.
+    pub reacting: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -203,6 +217,10 @@ pub enum Message {
     CancelQuote,
     /// A quote was clicked: show the message it quotes.
     JumpToQuoted(i64),
+    /// Put or take back one's reaction (this emoji) on the message with this sequence number.
+    React(i64, String),
+    /// Open the emoji panel to react to the message with this sequence number.
+    ReactWithMore(i64),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,6 +273,12 @@ pub enum Event {
     JumpTo(i64),
     /// Put the keyboard focus on the message field.
     FocusComposer,
+    /// Put (`on`) or take back one's reaction `emoji` on message `seq`.
+    React {
+        seq: i64,
+        emoji: String,
+        on: bool,
+    },
 }
 
 impl Chat {
@@ -290,6 +314,8 @@ impl Chat {
             replying: None,
             editing: None,
             quoted: HashMap::new(),
+            reactions: HashMap::new(),
+            reacting: None,
         }
     }
 
@@ -308,6 +334,7 @@ impl Chat {
             Message::ClosePanels | Message::ViewImage { .. } => true,
             Message::MessageMenu(_) | Message::Copy(_) | Message::JumpToQuoted(_) => true,
             Message::Reply(_) | Message::StartEdit(_) | Message::CancelQuote => false,
+            Message::React(..) | Message::ReactWithMore(_) => false,
             Message::SendStaged | Message::Unstage(_) | Message::Attach => false,
             Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
                 false
@@ -351,12 +378,14 @@ impl Chat {
                 (sure && asked).then_some(Event::Unfriend)
             }
             Message::ToggleEmoji => {
+                self.reacting = None;
                 self.toggle_emoji();
                 None
             }
             Message::ClosePanels => {
                 // Escape closes what is open; with nothing open it takes back a reply or an edit.
                 if self.emoji_open || self.menu.is_some() {
+                    self.reacting = None;
                     self.emoji_open = false;
                     self.menu = None;
                 } else {
@@ -392,6 +421,11 @@ impl Chat {
                 None
             }
             Message::JumpToQuoted(seq) => Some(Event::JumpTo(seq)),
+            Message::React(seq, emoji) => self.toggle_reaction(seq, emoji),
+            Message::ReactWithMore(seq) => {
+                self.react_with_more(seq);
+                None
+            }
             Message::MessageMenu(local_id) => {
                 self.menu = local_id;
                 None
@@ -407,6 +441,9 @@ impl Chat {
             }
             Message::InsertEmoji(emoji) => {
                 self.picker.used(&emoji);
+                if let Some(seq) = self.reacting {
+                    return self.toggle_reaction(seq, emoji);
+                }
                 self.insert_emoji(emoji)
             }
             Message::EmojiTab(tab) => {
@@ -735,7 +772,12 @@ pub(super) mod tests {
         let roster = Roster::new(7);
         let recalled = StoredMessage { content: Content::Recalled, ..sent(1, 8, 0) };
         let reply = StoredMessage {
-            content: Content::Text { text: "why?".into(), reply_to: Some(1), edit_of: None },
+            content: Content::Text {
+                text: "why?".into(),
+                reply_to: Some(1),
+                edit_of: None,
+                reaction_of: None,
+            },
             ..sent(3, 7, 0)
         };
         chat.messages = vec![sent(2, 7, 0), reply];

@@ -50,6 +50,12 @@ impl Home {
                 }
             }
             Message::QuotesLoaded(_, Err(err)) => tracing::warn!(%err, "cannot read quoted messages"),
+            Message::ReactionsLoaded(conversation, Ok(reactions)) => {
+                if let Some(chat) = self.chat.as_mut().filter(|chat| chat.conversation_id == conversation) {
+                    chat.reactions = reactions;
+                }
+            }
+            Message::ReactionsLoaded(_, Err(err)) => tracing::warn!(%err, "cannot read reactions"),
             Message::QuoteJumped(conversation, seq, Ok(count)) => {
                 if let Some(chat) = self.chat.as_mut().filter(|chat| chat.conversation_id == conversation) {
                     // Read enough of the newest messages to hold the quoted one and some before.
@@ -140,7 +146,8 @@ impl Home {
             Some(chat::Event::Send(text)) => self.send(conversation_id, Content::text(text)),
             Some(chat::Event::Reply { text, reply_to, files }) => {
                 self.forget_previews();
-                let reply = Content::Text { text, reply_to: Some(reply_to), edit_of: None };
+                let reply =
+                    Content::Text { text, reply_to: Some(reply_to), edit_of: None, reaction_of: None };
                 let mut tasks = vec![self.send(conversation_id, reply)];
                 tasks.extend(files.into_iter().map(|path| self.upload(path)));
                 Task::batch(tasks)
@@ -154,6 +161,17 @@ impl Home {
                     Task::none()
                 }
             },
+            Some(chat::Event::React { seq, emoji, on }) => {
+                match self.session.react(conversation_id, seq, emoji, on) {
+                    Ok(task) => task.map(Message::Session),
+                    Err(words) => {
+                        if let Some(chat) = &mut self.chat {
+                            chat.error = Some(words);
+                        }
+                        Task::none()
+                    }
+                }
+            }
             Some(chat::Event::JumpTo(seq)) => {
                 let Some(history) = self.session.history().cloned() else { return Task::none() };
                 Task::perform(
@@ -253,10 +271,18 @@ impl Home {
             .as_ref()
             .filter(|chat| chat.conversation_id == conversation)
             .map_or(chat::PAGE, |chat| chat.limit);
-        Task::perform(
-            async move { history.recent(conversation, limit).await.map_err(|e| e.to_string()) },
-            move |r| Message::ChatLoaded(conversation, r),
-        )
+        let reactions = history.clone();
+        Task::batch([
+            Task::perform(
+                async move { history.recent(conversation, limit).await.map_err(|e| e.to_string()) },
+                move |r| Message::ChatLoaded(conversation, r),
+            ),
+            // Those of the whole conversation: the few rows of its reactions, read at once.
+            Task::perform(
+                async move { reactions.reactions(conversation, 0).await.map_err(|e| e.to_string()) },
+                move |r| Message::ReactionsLoaded(conversation, r),
+            ),
+        ])
     }
 
     /// Opens the chat the user left open last time, once it is known to the lists.

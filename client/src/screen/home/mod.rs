@@ -103,6 +103,8 @@ pub enum Message {
     ChatLoaded(ConversationId, Result<Vec<crate::history::StoredMessage>, String>),
     /// Messages quoted in the open chat, read from the cache.
     QuotesLoaded(ConversationId, Result<Vec<crate::history::StoredMessage>, String>),
+    /// The reactions on the open chat's messages, read from the cache.
+    ReactionsLoaded(ConversationId, Result<crate::screen::chat::ReactionsBySeq, String>),
     /// A quote was clicked: the conversation is read up to the quoted message `seq`.
     QuoteJumped(ConversationId, i64, Result<u32, String>),
     /// A thumbnail or sticker arrived (by its key in [`Files::pictures`]).
@@ -429,6 +431,7 @@ impl Home {
             | Message::Chat(_)
             | Message::ChatLoaded(..)
             | Message::QuotesLoaded(..)
+            | Message::ReactionsLoaded(..)
             | Message::QuoteJumped(..)
             | Message::Jumped(..)
             | Message::Unfriended(_) => return self.chat_message(message),
