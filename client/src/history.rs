@@ -318,11 +318,11 @@ impl History {
         if let Content::Text { text, edit_of: Some(edited), .. } = &message.content {
             apply_edit(&mut tx, message.conversation_id, *edited, text, message.sent_at).await?;
         }
-        if let Content::Recall { seq } = message.content {
+        if let Content::Recall { seq, by } = &message.content {
             sqlx::query("UPDATE messages SET content = ? WHERE conversation_id = ? AND seq = ?")
-                .bind(content_json(&Content::Recalled))
+                .bind(content_json(&Content::Recalled { by: by.clone() }))
                 .bind(message.conversation_id)
-                .bind(seq)
+                .bind(*seq)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -645,10 +645,10 @@ mod tests {
         assert_eq!(texts(&read), ["lunch at two?", "yes!"]);
         assert_eq!(read[1].edited_at, Some(5_500));
         // A recalled message stays recalled.
-        let recall = ChatMessage { content: Content::Recall { seq: 2 }, ..incoming(5, 7, 7, "") };
+        let recall = ChatMessage { content: Content::Recall { seq: 2, by: None }, ..incoming(5, 7, 7, "") };
         history.store(&recall).await.expect("store");
         history.store(&edit(8, 2, "back again", 6_000)).await.expect("store");
-        assert_eq!(history.message_at(5, 2).await.expect("read").expect("held").content, Content::Recalled);
+        assert_eq!(history.message_at(5, 2).await.expect("read").expect("held").content, Content::RECALLED);
     }
 
     #[tokio::test]
@@ -734,10 +734,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let history = History::open(&dir.path().join("h.db")).await.expect("open");
         history.store(&incoming(5, 1, 2, "oops")).await.expect("store");
-        let recall = ChatMessage { content: Content::Recall { seq: 1 }, ..incoming(5, 2, 2, "") };
+        let recall = ChatMessage { content: Content::Recall { seq: 1, by: None }, ..incoming(5, 2, 2, "") };
         history.store(&recall).await.expect("store recall");
         let read = history.recent(5, 10).await.expect("read");
-        assert_eq!(read[0].content, Content::Recalled);
+        assert_eq!(read[0].content, Content::RECALLED);
     }
 
     #[tokio::test]
@@ -750,13 +750,13 @@ mod tests {
         history.store(&incoming(6, 1, 2, "six 1")).await.expect("store");
         history.store(&incoming(6, 2, 2, "six 2")).await.expect("store");
         // A recall marks the message; the marker itself is not the latest.
-        let recall = ChatMessage { content: Content::Recall { seq: 2 }, ..incoming(6, 3, 2, "") };
+        let recall = ChatMessage { content: Content::Recall { seq: 2, by: None }, ..incoming(6, 3, 2, "") };
         history.store(&recall).await.expect("store recall");
         let mut latest = history.latest(None).await.expect("latest");
         latest.sort_by_key(|m| m.conversation_id);
         assert_eq!(latest.len(), 2);
         assert_eq!(texts(&latest[..1]), ["five 3"]);
-        assert_eq!(latest[1].content, Content::Recalled);
+        assert_eq!(latest[1].content, Content::RECALLED);
         // An unsent message is the newest.
         history.add_outgoing(5, "mine-1", 7, &text("on my way"), 1).await.expect("add");
         assert_eq!(texts(&history.latest(Some(5)).await.expect("latest")), ["on my way"]);
@@ -811,7 +811,7 @@ mod tests {
         assert!(history.search("\"station OR (", 50).await.expect("search").is_empty());
 
         // A recalled message is no longer found.
-        let recall = ChatMessage { content: Content::Recall { seq: 2 }, ..incoming(5, 3, 2, "") };
+        let recall = ChatMessage { content: Content::Recall { seq: 2, by: None }, ..incoming(5, 3, 2, "") };
         history.store(&recall).await.expect("store recall");
         assert!(history.search("train", 50).await.expect("search").is_empty());
 

@@ -652,6 +652,7 @@ mod tests {
                 pinned: false,
                 archived: false,
                 marked_unread: false,
+                hidden: 0,
             }],
             friend_requests: vec![request.clone(), outgoing],
             group_requests: vec![],

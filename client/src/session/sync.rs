@@ -128,7 +128,8 @@ impl Session {
             attachment @ (Content::Image { .. } | Content::File { .. } | Content::Sticker { .. }) => {
                 chat::attachment_words(attachment).unwrap_or_default()
             }
-            Content::Recalled => return "A message was recalled".to_owned(),
+            Content::Recalled { by: None } => return "A message was recalled".to_owned(),
+            Content::Recalled { by: Some(_) } => return "A message was deleted".to_owned(),
             Content::Notice { notice } => return chat::describe_notice(notice),
             Content::Recall { .. } => return String::new(),
         };

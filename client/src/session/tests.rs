@@ -73,6 +73,7 @@ pub(crate) fn sync_with(
         pinned: false,
         archived: false,
         marked_unread: false,
+        hidden: 0,
     };
     ServerFrame::SyncState { conversations: vec![state], friend_requests: vec![], group_requests: vec![] }
 }

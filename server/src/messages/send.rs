@@ -130,7 +130,7 @@ impl Sender<'_> {
             | Content::Image { .. }
             | Content::File { .. }
             | Content::Sticker { .. }
-            | Content::Recalled => Ok(()),
+            | Content::Recalled { .. } => Ok(()),
             _ => Err(not_found()),
         }
     }
@@ -166,7 +166,7 @@ impl Sender<'_> {
     }
 
     /// A conversation the sender belongs to.
-    async fn conversation(&self, id: ConversationId) -> Result<Arc<Members>, Refusal> {
+    pub(super) async fn conversation(&self, id: ConversationId) -> Result<Arc<Members>, Refusal> {
         let app = self.app;
         match app.membership.get(&app.store, id).await? {
             Some(members) if members.contains(self.user_id) => Ok(members),
@@ -237,9 +237,9 @@ impl Sender<'_> {
                 format!("messages can be recalled for {} seconds after sending", window.as_secs()),
             ));
         }
-        let marker = content_json(&Content::Recalled);
+        let marker = content_json(&Content::RECALLED);
         if store.mark_recalled(conversation_id, seq, &marker).await? {
-            self.app.messages.post(members, Some(self.user_id), Content::Recall { seq }).await?;
+            self.app.messages.post(members, Some(self.user_id), Content::Recall { seq, by: None }).await?;
         }
         Ok(())
     }

@@ -409,6 +409,8 @@ impl Session {
                 (sender.typing(conversation_id, &mut self.typing).await, None)
             }
             ClientFrame::Recall { conversation_id, seq } => (sender.recall(conversation_id, seq).await, None),
+            ClientFrame::Hide { conversation_id, seqs } => (sender.hide(conversation_id, seqs).await, None),
+            ClientFrame::Delete { conversation_id, seq } => (sender.delete(conversation_id, seq).await, None),
             ClientFrame::Edit { client_id, conversation_id, seq, text } => {
                 let result = match self.sends.refusal() {
                     Some(refusal) => Err(refusal),
@@ -438,7 +440,9 @@ impl Session {
             | ClientFrame::Receipt { .. }
             | ClientFrame::Typing { .. }
             | ClientFrame::Recall { .. }
-            | ClientFrame::Edit { .. } => {}
+            | ClientFrame::Edit { .. }
+            | ClientFrame::Hide { .. }
+            | ClientFrame::Delete { .. } => {}
         }
     }
 

@@ -305,7 +305,14 @@ impl Chat {
                 let frame = widget::message_frame(body, sender, mine, mine, footer(), recall.clone());
                 self.with_menu(message, frame, Some(text), recall)
             }
-            Content::Recalled => {
+            Content::Recalled { by: Some(by) } => {
+                let who = if by.user_id == self.me { "you".to_owned() } else { by.name.clone() };
+                widget::system_line(format!(
+                    "Message deleted by {who} · {}",
+                    clock::time_of_day(message.sent_at)
+                ))
+            }
+            Content::Recalled { by: None } => {
                 let who = if mine {
                     "You recalled a message".to_owned()
                 } else {

@@ -607,7 +607,7 @@ pub fn attachment_words(content: &Content) -> Option<String> {
 
 /// Whether a message counts as news (not a recall marker or a group notice).
 fn counts_as_new(content: &Content) -> bool {
-    !matches!(content, Content::Recall { .. } | Content::Notice { .. } | Content::Recalled)
+    !matches!(content, Content::Recall { .. } | Content::Notice { .. } | Content::Recalled { .. })
 }
 
 /// The widest the conversation gets; a wider window centres it.
@@ -675,7 +675,7 @@ pub(super) mod tests {
         let theirs = sent(2, 8, now - 1_000);
         let old = sent(3, 7, now - chat.limits.recall_window_ms);
         let pending = StoredMessage { seq: None, delivery: Delivery::Pending, ..sent(4, 7, now) };
-        let recalled = StoredMessage { content: Content::Recalled, ..sent(5, 7, now) };
+        let recalled = StoredMessage { content: Content::RECALLED, ..sent(5, 7, now) };
         assert!(chat.can_recall(&mine));
         assert!(!chat.can_recall(&theirs));
         assert!(!chat.can_recall(&old));
@@ -724,7 +724,7 @@ pub(super) mod tests {
         assert!(!chat.can_edit(&sent(2, 7, now - window)), "the window has passed");
         assert!(!chat.can_edit(&sent(3, 8, now)), "someone else's");
         let pending = StoredMessage { seq: None, delivery: Delivery::Pending, ..sent(4, 7, now) };
-        let recalled = StoredMessage { content: Content::Recalled, ..sent(5, 7, now) };
+        let recalled = StoredMessage { content: Content::RECALLED, ..sent(5, 7, now) };
         assert!(!chat.can_edit(&pending));
         assert!(!chat.can_edit(&recalled));
     }
@@ -733,7 +733,7 @@ pub(super) mod tests {
     fn a_quote_names_the_sender_and_says_when_the_message_was_recalled() {
         let mut chat = typed("");
         let roster = Roster::new(7);
-        let recalled = StoredMessage { content: Content::Recalled, ..sent(1, 8, 0) };
+        let recalled = StoredMessage { content: Content::RECALLED, ..sent(1, 8, 0) };
         let reply = StoredMessage {
             content: Content::Text { text: "why?".into(), reply_to: Some(1), edit_of: None },
             ..sent(3, 7, 0)

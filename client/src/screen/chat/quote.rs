@@ -25,7 +25,8 @@ impl Chat {
         };
         let line = match &quoted.content {
             Content::Text { text, .. } => widget::one_line(text, PREVIEW_CHARS),
-            Content::Recalled => "Message recalled".to_owned(),
+            Content::Recalled { by: None } => "Message recalled".to_owned(),
+            Content::Recalled { by: Some(_) } => "Message deleted".to_owned(),
             other => attachment_words(other).unwrap_or_else(|| "A message".to_owned()),
         };
         (who, line)
