@@ -59,6 +59,8 @@ pub struct StoredMessage {
     pub delivery: Delivery,
     /// When the text was last edited (server time), if it was.
     pub edited_at: Option<i64>,
+    /// The user deleted it for themselves: only a quote of it still reads it (as "deleted").
+    pub hidden: bool,
 }
 
 /// The statement that puts a message row into the search index: its text, or a file's or
@@ -112,7 +114,8 @@ const SCHEMA: &[&str] = &[
         sent_at INTEGER NOT NULL,
         content TEXT NOT NULL,
         delivery TEXT NOT NULL,
-        edited_at INTEGER
+        edited_at INTEGER,
+        hidden INTEGER NOT NULL DEFAULT 0
     )",
     "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_seq ON messages (conversation_id, seq)",
     // Full-text search over what people wrote (text, and the names of files and pictures),
@@ -197,6 +200,17 @@ impl History {
             }
             sqlx::query("PRAGMA user_version = 2").execute(&pool).await?;
         }
+        // Caches made before "delete for me": the column that marks a deleted message (version 3).
+        if version < 3 {
+            let columns: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info('messages')").fetch_all(&pool).await?;
+            if !columns.iter().any(|c| c == "hidden") {
+                sqlx::query("ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0")
+                    .execute(&pool)
+                    .await?;
+            }
+            sqlx::query("PRAGMA user_version = 3").execute(&pool).await?;
+        }
         Ok(Self { pool })
     }
 
@@ -237,6 +251,7 @@ impl History {
             content: content.clone(),
             delivery: Delivery::Pending,
             edited_at: None,
+            hidden: false,
         })
     }
 
@@ -330,6 +345,48 @@ impl History {
         Ok(inserted.rows_affected() > 0)
     }
 
+    /// The user deleted messages `seqs` of a conversation for themselves: their words leave
+    /// the cache (and its search), and a row stays for each, marked hidden, so that the cursor
+    /// runs past it and a later fetch does not bring it back. Edits of them go the same way.
+    pub async fn hide(&self, conversation_id: ConversationId, seqs: &[i64]) -> Result<(), HistoryError> {
+        let marker = content_json(&Content::RECALLED);
+        let mut tx = self.pool.begin().await?;
+        for seq in seqs {
+            sqlx::query(
+                "INSERT INTO messages (conversation_id, seq, sent_at, content, delivery, hidden)
+                 VALUES (?, ?, 0, ?, 'sent', 1)
+                 ON CONFLICT (conversation_id, seq) DO UPDATE SET content = excluded.content, hidden = 1",
+            )
+            .bind(conversation_id)
+            .bind(seq)
+            .bind(&marker)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE messages SET content = json_set(content, '$.text', ''), hidden = 1
+                 WHERE conversation_id = ? AND json_extract(content, '$.edit_of') = ?",
+            )
+            .bind(conversation_id)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many messages of a conversation the cache holds as deleted by the user.
+    pub async fn hidden_count(&self, conversation_id: ConversationId) -> Result<u64, HistoryError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND hidden = 1
+               AND seq IS NOT NULL AND json_extract(content, '$.edit_of') IS NULL",
+        )
+        .bind(conversation_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     /// The highest `seq` up to which the cache holds every message after `floor` (the
     /// server's `joined_seq`: nothing before it is visible), or `floor` when it does not hold
     /// `floor + 1`: where catching up with the server starts.
@@ -375,7 +432,7 @@ impl History {
     ) -> Result<Option<StoredMessage>, HistoryError> {
         let row = sqlx::query(
             "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery,
-               edited_at
+               edited_at, hidden
              FROM messages WHERE conversation_id = ? AND seq = ?",
         )
         .bind(conversation_id)
@@ -410,6 +467,7 @@ impl History {
                SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content,
                  delivery, edited_at
                FROM messages WHERE conversation_id = ? AND json_extract(content, '$.edit_of') IS NULL
+                 AND hidden = 0
                ORDER BY seq IS NULL DESC, seq DESC, local_id DESC LIMIT ?
              ) ORDER BY seq IS NULL, seq, local_id",
         )
@@ -434,7 +492,7 @@ impl History {
                  ) AS newest
                FROM messages
                WHERE (?1 IS NULL OR conversation_id = ?1) AND json_extract(content, '$.type') != 'recall'
-                 AND json_extract(content, '$.edit_of') IS NULL
+                 AND json_extract(content, '$.edit_of') IS NULL AND hidden = 0
              ) WHERE newest = 1",
         )
         .bind(conversation_id)
@@ -453,7 +511,7 @@ impl History {
             "SELECT m.local_id, m.conversation_id, m.seq, m.server_id, m.client_id, m.sender_id, m.sent_at,
                m.content, m.delivery, m.edited_at
              FROM message_search s JOIN messages m ON m.local_id = s.rowid
-             WHERE message_search MATCH ?
+             WHERE message_search MATCH ? AND m.hidden = 0
              ORDER BY m.sent_at DESC, m.local_id DESC LIMIT ?",
         )
         .bind(query)
@@ -467,7 +525,7 @@ impl History {
     /// pending): how many of the newest to read so that `seq` is among them.
     pub async fn count_from(&self, conversation_id: ConversationId, seq: i64) -> Result<u32, HistoryError> {
         let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND (seq IS NULL OR seq >= ?)",
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND (seq IS NULL OR seq >= ?) AND hidden = 0",
         )
         .bind(conversation_id)
         .bind(seq)
@@ -532,6 +590,7 @@ fn read_message(row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, HistoryE
         content: serde_json::from_str(&content).map_err(|err| HistoryError::Corrupt(err.to_string()))?,
         delivery: Delivery::parse(&delivery),
         edited_at: row.try_get("edited_at")?,
+        hidden: row.try_get::<Option<bool>, _>("hidden").ok().flatten().unwrap_or(false),
     })
 }
 
@@ -649,6 +708,60 @@ mod tests {
         history.store(&recall).await.expect("store");
         history.store(&edit(8, 2, "back again", 6_000)).await.expect("store");
         assert_eq!(history.message_at(5, 2).await.expect("read").expect("held").content, Content::RECALLED);
+    }
+
+    #[tokio::test]
+    async fn a_message_deleted_for_me_leaves_the_cache_and_does_not_come_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        for (seq, words) in [(1, "hello"), (2, "secret plans"), (3, "bye")] {
+            history.store(&incoming(5, seq, 2, words)).await.expect("store");
+        }
+        let edit = ChatMessage {
+            content: Content::Text { text: "secret plans v2".into(), reply_to: None, edit_of: Some(2) },
+            ..incoming(5, 4, 2, "")
+        };
+        history.store(&edit).await.expect("store");
+        // 2 is held; 6 is not yet (deleted on another device before this one fetched it).
+        history.hide(5, &[2, 6]).await.expect("hide");
+        assert_eq!(texts(&history.recent(5, 10).await.expect("read")), ["hello", "bye"]);
+        assert!(history.search("secret", 10).await.expect("search").is_empty(), "nor its edit");
+        assert_eq!(history.hidden_count(5).await.expect("count"), 2);
+        assert_eq!(history.count_from(5, 2).await.expect("count"), 1, "only 3 is shown from 2 on");
+        // A quote still finds it, as deleted.
+        assert!(history.message_at(5, 2).await.expect("read").expect("held").hidden);
+
+        // Fetched again (history from before the delete): it stays deleted.
+        history.store(&incoming(5, 2, 2, "secret plans")).await.expect("store");
+        history.store(&incoming(5, 5, 2, "later")).await.expect("store");
+        history.store(&incoming(5, 6, 2, "also deleted")).await.expect("store");
+        assert_eq!(texts(&history.recent(5, 10).await.expect("read")), ["hello", "bye", "later"]);
+        assert!(history.search("deleted", 10).await.expect("search").is_empty());
+        // The cursor runs past them: nothing is fetched again.
+        assert_eq!(history.cursor(5, 0).await.expect("cursor"), 6);
+        // Deleting again changes nothing; the newest shown is the preview.
+        history.hide(5, &[6]).await.expect("hide");
+        assert_eq!(history.hidden_count(5).await.expect("count"), 2);
+        assert_eq!(texts(&history.latest(Some(5)).await.expect("latest")), ["later"]);
+
+        // A cache from before deletes existed gains the column on opening.
+        history.close().await;
+        let history = History::open(&dir.path().join("h.db")).await.expect("reopen");
+        assert_eq!(history.hidden_count(5).await.expect("count"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_moderators_delete_names_them_in_the_marker() {
+        use kith_shared::frame::Moderator;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        history.store(&incoming(5, 1, 2, "rude")).await.expect("store");
+        let by = Some(Moderator { user_id: 9, name: "Ann".into() });
+        let delete =
+            ChatMessage { content: Content::Recall { seq: 1, by: by.clone() }, ..incoming(5, 2, 9, "") };
+        history.store(&delete).await.expect("store");
+        assert_eq!(history.recent(5, 10).await.expect("read")[0].content, Content::Recalled { by });
+        assert!(history.search("rude", 10).await.expect("search").is_empty());
     }
 
     #[tokio::test]

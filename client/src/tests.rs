@@ -280,6 +280,7 @@ pub(crate) fn stored(seq: i64, sender: i64, sent_at: i64, text: &str) -> StoredM
         content: Content::text(text),
         delivery: Delivery::Sent,
         edited_at: None,
+        hidden: false,
     }
 }
 

@@ -131,6 +131,18 @@ pub struct Chat {
     /// Messages quoted by replies in the log that are older than the messages read, by
     /// sequence number (read from the cache by the owner).
     pub quoted: HashMap<i64, StoredMessage>,
+    /// "Delete for me" or "Delete for everyone" was clicked on message `seq`: its menu asks
+    /// again.
+    pub confirm_delete: Option<(i64, Deletion)>,
+}
+
+/// Whom a deleted message disappears for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    /// The user alone, on all their devices.
+    ForMe,
+    /// Every member: a group's owner or admin deletes a member's message.
+    ForEveryone,
 }
 
 #[derive(Debug, Clone)]
@@ -203,6 +215,10 @@ pub enum Message {
     CancelQuote,
     /// A quote was clicked: show the message it quotes.
     JumpToQuoted(i64),
+    /// "Delete for me" or "Delete for everyone" on message `seq`: ask again.
+    AskDelete(i64, Deletion),
+    /// The answer: delete (true) or not.
+    ConfirmDelete(bool),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,6 +271,10 @@ pub enum Event {
     JumpTo(i64),
     /// Put the keyboard focus on the message field.
     FocusComposer,
+    /// Delete message `seq` for the user alone, on all their devices.
+    Hide(i64),
+    /// Delete a member's message `seq` for everyone (the user moderates the group).
+    DeleteForEveryone(i64),
 }
 
 impl Chat {
@@ -290,6 +310,7 @@ impl Chat {
             replying: None,
             editing: None,
             quoted: HashMap::new(),
+            confirm_delete: None,
         }
     }
 
@@ -308,6 +329,7 @@ impl Chat {
             Message::ClosePanels | Message::ViewImage { .. } => true,
             Message::MessageMenu(_) | Message::Copy(_) | Message::JumpToQuoted(_) => true,
             Message::Reply(_) | Message::StartEdit(_) | Message::CancelQuote => false,
+            Message::AskDelete(..) | Message::ConfirmDelete(_) => false,
             Message::SendStaged | Message::Unstage(_) | Message::Attach => false,
             Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
                 false
@@ -356,9 +378,10 @@ impl Chat {
             }
             Message::ClosePanels => {
                 // Escape closes what is open; with nothing open it takes back a reply or an edit.
-                if self.emoji_open || self.menu.is_some() {
+                if self.emoji_open || self.menu.is_some() || self.confirm_delete.is_some() {
                     self.emoji_open = false;
                     self.menu = None;
+                    self.confirm_delete = None;
                 } else {
                     self.cancel_quote();
                 }
@@ -394,7 +417,21 @@ impl Chat {
             Message::JumpToQuoted(seq) => Some(Event::JumpTo(seq)),
             Message::MessageMenu(local_id) => {
                 self.menu = local_id;
+                self.confirm_delete = None;
                 None
+            }
+            Message::AskDelete(seq, deletion) => {
+                self.confirm_delete = Some((seq, deletion));
+                None
+            }
+            Message::ConfirmDelete(sure) => {
+                let asked = self.confirm_delete.take();
+                self.menu = None;
+                match asked {
+                    Some((seq, Deletion::ForMe)) if sure => Some(Event::Hide(seq)),
+                    Some((seq, Deletion::ForEveryone)) if sure => Some(Event::DeleteForEveryone(seq)),
+                    _ => None,
+                }
             }
             Message::Copy(text) => {
                 self.menu = None;
@@ -647,6 +684,7 @@ pub(super) mod tests {
             content: Content::text(format!("m{seq}")),
             delivery: Delivery::Sent,
             edited_at: None,
+            hidden: false,
         }
     }
 
@@ -745,6 +783,79 @@ pub(super) mod tests {
         assert!(chat.missing_quotes().is_empty());
         assert_eq!(chat.quote_words(&roster, 1), ("User 8".to_owned(), "Message recalled".to_owned()));
         assert_eq!(chat.quote_words(&roster, 2), ("You".to_owned(), "m2".to_owned()));
+    }
+
+    #[test]
+    fn deleting_asks_again_and_says_for_whom() {
+        let mut chat = typed("");
+        chat.messages = vec![sent(1, 8, 0), sent(2, 7, 0)];
+        chat.update(Message::MessageMenu(Some(1)));
+        assert_eq!(chat.update(Message::AskDelete(1, Deletion::ForMe)), None, "asked first");
+        assert_eq!(chat.confirm_delete, Some((1, Deletion::ForMe)));
+        assert_eq!(chat.update(Message::ConfirmDelete(true)), Some(Event::Hide(1)));
+        assert_eq!((chat.menu, chat.confirm_delete), (None, None), "the menu closes");
+        // Taken back: nothing happens.
+        chat.update(Message::AskDelete(2, Deletion::ForEveryone));
+        assert_eq!(chat.update(Message::ConfirmDelete(false)), None);
+        assert_eq!(chat.update(Message::ConfirmDelete(true)), None, "no longer asked");
+        chat.update(Message::AskDelete(1, Deletion::ForEveryone));
+        assert_eq!(chat.update(Message::ConfirmDelete(true)), Some(Event::DeleteForEveryone(1)));
+        // Escape takes the question back too; offline nothing is asked.
+        chat.update(Message::AskDelete(1, Deletion::ForMe));
+        chat.update(Message::ClosePanels);
+        assert_eq!(chat.update(Message::ConfirmDelete(true)), None);
+        chat.read_only = true;
+        chat.update(Message::AskDelete(1, Deletion::ForMe));
+        assert_eq!(chat.confirm_delete, None);
+    }
+
+    #[test]
+    fn only_a_groups_owner_and_admins_delete_others_messages_for_everyone() {
+        use kith_shared::api::{GroupProfile, MyGroup, Role};
+        let group = |role| MyGroup {
+            group: GroupProfile {
+                id: 3,
+                name: "Climbers".into(),
+                description: String::new(),
+                owner_id: 9,
+                member_count: 3,
+                created_at: 0,
+            },
+            role,
+            muted: false,
+        };
+        let mut roster = Roster::new(7);
+        let theirs = sent(1, 8, 0);
+        let owners = sent(2, 9, 0);
+        let mine = sent(3, 7, 0);
+        let notice = StoredMessage { sender_id: None, ..sent(4, 8, 0) };
+        assert!(!menu::may_delete_for_everyone(&roster, 3, 7, &theirs), "not a group");
+        roster.set_groups(vec![group(Role::Member)]);
+        assert!(!menu::may_delete_for_everyone(&roster, 3, 7, &theirs), "a member");
+        roster.set_groups(vec![group(Role::Admin)]);
+        assert!(menu::may_delete_for_everyone(&roster, 3, 7, &theirs));
+        assert!(!menu::may_delete_for_everyone(&roster, 3, 7, &owners), "an admin, the owner's");
+        assert!(!menu::may_delete_for_everyone(&roster, 3, 7, &mine), "one's own is recalled");
+        assert!(!menu::may_delete_for_everyone(&roster, 3, 7, &notice));
+        roster.set_groups(vec![MyGroup {
+            group: GroupProfile { owner_id: 7, ..group(Role::Owner).group },
+            ..group(Role::Owner)
+        }]);
+        assert!(menu::may_delete_for_everyone(&roster, 3, 7, &theirs));
+        let deleted = StoredMessage { content: Content::RECALLED, ..sent(5, 8, 0) };
+        assert!(!menu::may_delete_for_everyone(&roster, 3, 7, &deleted));
+    }
+
+    #[test]
+    fn a_quote_of_a_deleted_message_says_so() {
+        use kith_shared::frame::Moderator;
+        let mut chat = typed("");
+        let roster = Roster::new(7);
+        let by = Some(Moderator { user_id: 9, name: "Ann".into() });
+        chat.quoted.insert(1, StoredMessage { content: Content::Recalled { by }, ..sent(1, 8, 0) });
+        chat.quoted.insert(2, StoredMessage { hidden: true, ..sent(2, 8, 0) });
+        assert_eq!(chat.quote_words(&roster, 1).1, "Message deleted");
+        assert_eq!(chat.quote_words(&roster, 2).1, "Message deleted");
     }
 
     #[test]

@@ -24,6 +24,7 @@ impl Chat {
             None => String::new(),
         };
         let line = match &quoted.content {
+            _ if quoted.hidden => "Message deleted".to_owned(),
             Content::Text { text, .. } => widget::one_line(text, PREVIEW_CHARS),
             Content::Recalled { by: None } => "Message recalled".to_owned(),
             Content::Recalled { by: Some(_) } => "Message deleted".to_owned(),
