@@ -17,6 +17,7 @@ backend_tests!(
     delete_for_me_refuses_outsiders_unknown_and_too_many,
     owner_and_admins_delete_for_everyone,
     delete_for_everyone_is_for_moderators_only,
+    deletes_count_as_sends_for_the_rate_limit,
 );
 
 /// The code of the error a frame just sent was refused with, if any (frames that are no
@@ -258,5 +259,33 @@ async fn delete_for_everyone_is_for_moderators_only(backend: Backend) {
         seen.iter().all(|m| !matches!(m.content, Content::Recall { .. } | Content::Recalled { .. })),
         "{seen:?}"
     );
+    server.stop().await;
+}
+
+async fn deletes_count_as_sends_for_the_rate_limit(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |c| {
+        c.messages_per_second = 1;
+        c.message_burst = 2;
+    })
+    .await
+    else {
+        return;
+    };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let conversation = server.befriend(&alice, &bob).await;
+    let mut alice_socket = server.connect(&alice.token).await;
+    let (_, seq) = alice_socket.send_text(Target::User { id: bob.user.id }, "hello").await;
+    // A flood of hides and deletes, sent without waiting: the bucket holds two.
+    for _ in 0..10 {
+        alice_socket.send(&ClientFrame::Hide { conversation_id: conversation, seqs: vec![seq] }).await;
+        alice_socket.send(&ClientFrame::Delete { conversation_id: conversation, seq }).await;
+    }
+    let answers = alice_socket.frames_until_pong().await;
+    let limited = answers
+        .iter()
+        .filter(|f| matches!(f, ServerFrame::Error { code: ErrorCode::RateLimited, .. }))
+        .count();
+    assert!(limited >= 10, "most are refused: {answers:?}");
     server.stop().await;
 }
