@@ -219,6 +219,33 @@ async fn owner_and_admins_delete_for_everyone(backend: Backend) {
         seen.iter().find(|m| m.seq == admins).map(|m| &m.content),
         Some(&Content::Recalled { by: by_alice })
     );
+
+    // A file goes with its message: the upload is deleted from the server.
+    let res = server
+        .http
+        .post(format!("{}/api/files?name=notes.txt", server.base))
+        .bearer_auth(&carol.token)
+        .body(b"the rude notes".to_vec())
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let info = res.json::<serde_json::Value>().await.expect("file info");
+    let upload_id = info["id"].as_str().expect("id").to_owned();
+    let client_id = uuid::Uuid::new_v4().to_string();
+    let file =
+        Content::File { upload_id: upload_id.clone(), name: String::new(), size: 0, mime: String::new() };
+    carol_socket.send(&ClientFrame::Send { client_id, to: to_group, content: file }).await;
+    let wanted = |f: &ServerFrame| matches!(f, ServerFrame::Ack { .. });
+    let ServerFrame::Ack { seq: filed, .. } = carol_socket.expect("the file's ack", wanted).await else {
+        unreachable!()
+    };
+    let content = format!("/api/files/{upload_id}/content");
+    assert_eq!(server.get(&content, &dave.token).await.0, StatusCode::OK, "readable before");
+    alice_socket.send(&ClientFrame::Delete { conversation_id: group, seq: filed }).await;
+    recall_of(&mut carol_socket, filed).await;
+    alice_socket.assert_alive().await;
+    assert_eq!(server.get(&content, &dave.token).await.0, StatusCode::GONE, "deleted with its message");
     server.stop().await;
 }
 

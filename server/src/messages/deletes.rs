@@ -58,15 +58,13 @@ impl Sender<'_> {
         let Some(sender) = row.sender_id else {
             return Err(Refusal::invalid("group notices cannot be deleted"));
         };
-        match message_of(&row).content {
-            Content::Text { edit_of: None, .. }
-            | Content::Image { .. }
-            | Content::File { .. }
-            | Content::Sticker { .. } => {}
+        let upload = match message_of(&row).content {
+            Content::Image { upload_id, .. } | Content::File { upload_id, .. } => Some(upload_id),
+            Content::Text { edit_of: None, .. } | Content::Sticker { .. } => None,
             // Deleted or recalled already: nothing more to do.
             Content::Recalled { .. } => return Ok(()),
             _ => return Err(Refusal::invalid("this message cannot be deleted")),
-        }
+        };
         if me.role() != Role::Owner && self.role_of(conversation_id, sender).await? == Role::Owner {
             return Err(Refusal::forbidden("admins cannot delete the owner's messages"));
         }
@@ -74,6 +72,13 @@ impl Sender<'_> {
         let marker = content_json(&Content::Recalled { by: by.clone() });
         if store.mark_recalled(conversation_id, seq, &marker).await? {
             self.app.messages.post(members, Some(self.user_id), Content::Recall { seq, by }).await?;
+        }
+        // A picture or a file goes too: its upload expires now.
+        if let Some(upload) = upload.and_then(|id| (!id.is_empty()).then_some(id))
+            && let Some(row) = store.upload(&upload).await?
+            && row.conversation_id == Some(conversation_id)
+        {
+            crate::files::sweeper::expire(self.app, &row).await?;
         }
         Ok(())
     }
