@@ -76,8 +76,12 @@ impl Chat {
         }
         menu = menu.push(action("Close", Message::MessageMenu(None)));
         let mine = message.sender_id == Some(self.me);
-        let menu =
-            container(menu).width(Length::Fill).align_x(if mine { Alignment::End } else { Alignment::Start });
+        // Seven actions at most: they wrap onto a second line in a narrow chat.
+        let menu = container(menu.wrap().vertical_spacing(4)).width(Length::Fill).align_x(if mine {
+            Alignment::End
+        } else {
+            Alignment::Start
+        });
         column![frame, menu].spacing(4).into()
     }
 }
