@@ -8,10 +8,10 @@ use kith_shared::UserId;
 use kith_shared::api::{
     self, BlockedUser, ChangePasswordRequest, ConversationId, ConversationPrefs, CreateGroupRequest,
     EmojiManifest, FileInfo, Friend, FriendRequestOutcome, FriendRequests, GroupId, GroupMember,
-    GroupProfile, GroupRequest, GroupRequestBody, Health, HistoryPage, HistoryQuery, LoginRequest,
-    LoginResponse, MemberCursor, MuteRequest, MyGroup, RegisterRequest, Role, SearchQuery, SendFriendRequest,
-    SetRoleRequest, TransferOwnershipRequest, UpdateConversation, UpdateGroupRequest, UpdateProfileRequest,
-    UploadQuery, UserProfile, UserSearchHit,
+    GroupProfile, GroupRequest, GroupRequestBody, Health, HiddenMessages, HistoryPage, HistoryQuery,
+    LoginRequest, LoginResponse, MemberCursor, MuteRequest, MyGroup, RegisterRequest, Role, SearchQuery,
+    SendFriendRequest, SetRoleRequest, TransferOwnershipRequest, UpdateConversation, UpdateGroupRequest,
+    UpdateProfileRequest, UploadQuery, UserProfile, UserSearchHit,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -646,6 +646,11 @@ impl Conversation<'_> {
     /// `GET /api/conversations/{id}/receipts`: every member's delivered and read cursors.
     pub async fn receipts(&self) -> Result<Vec<MemberCursor>, ApiError> {
         self.api.get_json(&format!("/api/conversations/{}/receipts", self.id)).await
+    }
+
+    /// `GET /api/conversations/{id}/hidden`: the messages the caller deleted for themselves.
+    pub async fn hidden(&self) -> Result<HiddenMessages, ApiError> {
+        self.api.get_json(&format!("/api/conversations/{}/hidden", self.id)).await
     }
 
     /// `PATCH /api/conversations/{id}`: pin, archive or mark unread, for the caller alone.

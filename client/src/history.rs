@@ -61,6 +61,8 @@ pub struct StoredMessage {
     pub delivery: Delivery,
     /// When the text was last edited (server time), if it was.
     pub edited_at: Option<i64>,
+    /// The user deleted it for themselves: only a quote of it still reads it (as "deleted").
+    pub hidden: bool,
 }
 
 /// The statement that puts a message row into the search index: its text, or a file's or
@@ -114,7 +116,8 @@ const SCHEMA: &[&str] = &[
         sent_at INTEGER NOT NULL,
         content TEXT NOT NULL,
         delivery TEXT NOT NULL,
-        edited_at INTEGER
+        edited_at INTEGER,
+        hidden INTEGER NOT NULL DEFAULT 0
     )",
     "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_seq ON messages (conversation_id, seq)",
     // Full-text search over what people wrote (text, and the names of files and pictures),
@@ -211,6 +214,17 @@ impl History {
             }
             sqlx::query("PRAGMA user_version = 2").execute(&pool).await?;
         }
+        // Caches made before "delete for me": the column that marks a deleted message (version 3).
+        if version < 3 {
+            let columns: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info('messages')").fetch_all(&pool).await?;
+            if !columns.iter().any(|c| c == "hidden") {
+                sqlx::query("ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0")
+                    .execute(&pool)
+                    .await?;
+            }
+            sqlx::query("PRAGMA user_version = 3").execute(&pool).await?;
+        }
         Ok(Self { pool })
     }
 
@@ -251,6 +265,7 @@ impl History {
             content: content.clone(),
             delivery: Delivery::Pending,
             edited_at: None,
+            hidden: false,
         })
     }
 
@@ -338,16 +353,58 @@ impl History {
         if let Content::Text { text, edit_of: Some(edited), .. } = &message.content {
             apply_edit(&mut tx, message.conversation_id, *edited, text, message.sent_at).await?;
         }
-        if let Content::Recall { seq } = message.content {
+        if let Content::Recall { seq, by } = &message.content {
             sqlx::query("UPDATE messages SET content = ? WHERE conversation_id = ? AND seq = ?")
-                .bind(content_json(&Content::Recalled))
+                .bind(content_json(&Content::Recalled { by: by.clone() }))
                 .bind(message.conversation_id)
-                .bind(seq)
+                .bind(*seq)
                 .execute(&mut *tx)
                 .await?;
         }
         tx.commit().await?;
         Ok(inserted.rows_affected() > 0)
+    }
+
+    /// The user deleted messages `seqs` of a conversation for themselves: their words leave
+    /// the cache (and its search), and a row stays for each, marked hidden, so that the cursor
+    /// runs past it and a later fetch does not bring it back. Edits of them go the same way.
+    pub async fn hide(&self, conversation_id: ConversationId, seqs: &[i64]) -> Result<(), HistoryError> {
+        let marker = content_json(&Content::RECALLED);
+        let mut tx = self.pool.begin().await?;
+        for seq in seqs {
+            sqlx::query(
+                "INSERT INTO messages (conversation_id, seq, sent_at, content, delivery, hidden)
+                 VALUES (?, ?, 0, ?, 'sent', 1)
+                 ON CONFLICT (conversation_id, seq) DO UPDATE SET content = excluded.content, hidden = 1",
+            )
+            .bind(conversation_id)
+            .bind(seq)
+            .bind(&marker)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE messages SET content = json_set(content, '$.text', ''), hidden = 1
+                 WHERE conversation_id = ? AND json_extract(content, '$.edit_of') = ?",
+            )
+            .bind(conversation_id)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many messages of a conversation the cache holds as deleted by the user.
+    pub async fn hidden_count(&self, conversation_id: ConversationId) -> Result<u64, HistoryError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND hidden = 1
+               AND seq IS NOT NULL AND json_extract(content, '$.edit_of') IS NULL",
+        )
+        .bind(conversation_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     /// The highest `seq` up to which the cache holds every message after `floor` (the
@@ -395,7 +452,7 @@ impl History {
     ) -> Result<Option<StoredMessage>, HistoryError> {
         let row = sqlx::query(
             "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery,
-               edited_at
+               edited_at, hidden
              FROM messages WHERE conversation_id = ? AND seq = ?",
         )
         .bind(conversation_id)
@@ -431,6 +488,7 @@ impl History {
                  delivery, edited_at
                FROM messages WHERE conversation_id = ? AND json_extract(content, '$.edit_of') IS NULL
                  AND json_extract(content, '$.reaction_of') IS NULL
+                 AND hidden = 0
                ORDER BY seq IS NULL DESC, seq DESC, local_id DESC LIMIT ?
              ) ORDER BY seq IS NULL, seq, local_id",
         )
@@ -456,7 +514,7 @@ impl History {
                FROM messages
                WHERE (?1 IS NULL OR conversation_id = ?1) AND json_extract(content, '$.type') != 'recall'
                  AND json_extract(content, '$.edit_of') IS NULL
-                 AND json_extract(content, '$.reaction_of') IS NULL
+                 AND json_extract(content, '$.reaction_of') IS NULL AND hidden = 0
              ) WHERE newest = 1",
         )
         .bind(conversation_id)
@@ -475,7 +533,7 @@ impl History {
             "SELECT m.local_id, m.conversation_id, m.seq, m.server_id, m.client_id, m.sender_id, m.sent_at,
                m.content, m.delivery, m.edited_at
              FROM message_search s JOIN messages m ON m.local_id = s.rowid
-             WHERE message_search MATCH ?
+             WHERE message_search MATCH ? AND m.hidden = 0
              ORDER BY m.sent_at DESC, m.local_id DESC LIMIT ?",
         )
         .bind(query)
@@ -489,7 +547,7 @@ impl History {
     /// pending): how many of the newest to read so that `seq` is among them.
     pub async fn count_from(&self, conversation_id: ConversationId, seq: i64) -> Result<u32, HistoryError> {
         let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND (seq IS NULL OR seq >= ?)",
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND (seq IS NULL OR seq >= ?) AND hidden = 0",
         )
         .bind(conversation_id)
         .bind(seq)
@@ -554,6 +612,7 @@ fn read_message(row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, HistoryE
         content: serde_json::from_str(&content).map_err(|err| HistoryError::Corrupt(err.to_string()))?,
         delivery: Delivery::parse(&delivery),
         edited_at: row.try_get("edited_at")?,
+        hidden: row.try_get::<Option<bool>, _>("hidden").ok().flatten().unwrap_or(false),
     })
 }
 
@@ -673,10 +732,69 @@ mod tests {
         assert_eq!(texts(&read), ["lunch at two?", "yes!"]);
         assert_eq!(read[1].edited_at, Some(5_500));
         // A recalled message stays recalled.
-        let recall = ChatMessage { content: Content::Recall { seq: 2 }, ..incoming(5, 7, 7, "") };
+        let recall = ChatMessage { content: Content::Recall { seq: 2, by: None }, ..incoming(5, 7, 7, "") };
         history.store(&recall).await.expect("store");
         history.store(&edit(8, 2, "back again", 6_000)).await.expect("store");
-        assert_eq!(history.message_at(5, 2).await.expect("read").expect("held").content, Content::Recalled);
+        assert_eq!(history.message_at(5, 2).await.expect("read").expect("held").content, Content::RECALLED);
+    }
+
+    #[tokio::test]
+    async fn a_message_deleted_for_me_leaves_the_cache_and_does_not_come_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        for (seq, words) in [(1, "hello"), (2, "secret plans"), (3, "bye")] {
+            history.store(&incoming(5, seq, 2, words)).await.expect("store");
+        }
+        let edit = ChatMessage {
+            content: Content::Text {
+                text: "secret plans v2".into(),
+                reply_to: None,
+                edit_of: Some(2),
+                reaction_of: None,
+            },
+            ..incoming(5, 4, 2, "")
+        };
+        history.store(&edit).await.expect("store");
+        // 2 is held; 6 is not yet (deleted on another device before this one fetched it).
+        history.hide(5, &[2, 6]).await.expect("hide");
+        assert_eq!(texts(&history.recent(5, 10).await.expect("read")), ["hello", "bye"]);
+        assert!(history.search("secret", 10).await.expect("search").is_empty(), "nor its edit");
+        assert_eq!(history.hidden_count(5).await.expect("count"), 2);
+        assert_eq!(history.count_from(5, 2).await.expect("count"), 1, "only 3 is shown from 2 on");
+        // A quote still finds it, as deleted.
+        assert!(history.message_at(5, 2).await.expect("read").expect("held").hidden);
+
+        // Fetched again (history from before the delete): it stays deleted.
+        history.store(&incoming(5, 2, 2, "secret plans")).await.expect("store");
+        history.store(&incoming(5, 5, 2, "later")).await.expect("store");
+        history.store(&incoming(5, 6, 2, "also deleted")).await.expect("store");
+        assert_eq!(texts(&history.recent(5, 10).await.expect("read")), ["hello", "bye", "later"]);
+        assert!(history.search("deleted", 10).await.expect("search").is_empty());
+        // The cursor runs past them: nothing is fetched again.
+        assert_eq!(history.cursor(5, 0).await.expect("cursor"), 6);
+        // Deleting again changes nothing; the newest shown is the preview.
+        history.hide(5, &[6]).await.expect("hide");
+        assert_eq!(history.hidden_count(5).await.expect("count"), 2);
+        assert_eq!(texts(&history.latest(Some(5)).await.expect("latest")), ["later"]);
+
+        // A cache from before deletes existed gains the column on opening.
+        history.close().await;
+        let history = History::open(&dir.path().join("h.db")).await.expect("reopen");
+        assert_eq!(history.hidden_count(5).await.expect("count"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_moderators_delete_names_them_in_the_marker() {
+        use kith_shared::frame::Moderator;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        history.store(&incoming(5, 1, 2, "rude")).await.expect("store");
+        let by = Some(Moderator { user_id: 9, name: "Ann".into() });
+        let delete =
+            ChatMessage { content: Content::Recall { seq: 1, by: by.clone() }, ..incoming(5, 2, 9, "") };
+        history.store(&delete).await.expect("store");
+        assert_eq!(history.recent(5, 10).await.expect("read")[0].content, Content::Recalled { by });
+        assert!(history.search("rude", 10).await.expect("search").is_empty());
     }
 
     #[tokio::test]
@@ -762,10 +880,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let history = History::open(&dir.path().join("h.db")).await.expect("open");
         history.store(&incoming(5, 1, 2, "oops")).await.expect("store");
-        let recall = ChatMessage { content: Content::Recall { seq: 1 }, ..incoming(5, 2, 2, "") };
+        let recall = ChatMessage { content: Content::Recall { seq: 1, by: None }, ..incoming(5, 2, 2, "") };
         history.store(&recall).await.expect("store recall");
         let read = history.recent(5, 10).await.expect("read");
-        assert_eq!(read[0].content, Content::Recalled);
+        assert_eq!(read[0].content, Content::RECALLED);
     }
 
     #[tokio::test]
@@ -778,13 +896,13 @@ mod tests {
         history.store(&incoming(6, 1, 2, "six 1")).await.expect("store");
         history.store(&incoming(6, 2, 2, "six 2")).await.expect("store");
         // A recall marks the message; the marker itself is not the latest.
-        let recall = ChatMessage { content: Content::Recall { seq: 2 }, ..incoming(6, 3, 2, "") };
+        let recall = ChatMessage { content: Content::Recall { seq: 2, by: None }, ..incoming(6, 3, 2, "") };
         history.store(&recall).await.expect("store recall");
         let mut latest = history.latest(None).await.expect("latest");
         latest.sort_by_key(|m| m.conversation_id);
         assert_eq!(latest.len(), 2);
         assert_eq!(texts(&latest[..1]), ["five 3"]);
-        assert_eq!(latest[1].content, Content::Recalled);
+        assert_eq!(latest[1].content, Content::RECALLED);
         // An unsent message is the newest.
         history.add_outgoing(5, "mine-1", 7, &text("on my way"), 1).await.expect("add");
         assert_eq!(texts(&history.latest(Some(5)).await.expect("latest")), ["on my way"]);
@@ -839,7 +957,7 @@ mod tests {
         assert!(history.search("\"station OR (", 50).await.expect("search").is_empty());
 
         // A recalled message is no longer found.
-        let recall = ChatMessage { content: Content::Recall { seq: 2 }, ..incoming(5, 3, 2, "") };
+        let recall = ChatMessage { content: Content::Recall { seq: 2, by: None }, ..incoming(5, 3, 2, "") };
         history.store(&recall).await.expect("store recall");
         assert!(history.search("train", 50).await.expect("search").is_empty());
 

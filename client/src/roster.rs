@@ -25,6 +25,8 @@ pub struct Conversation {
     pub muted: bool,
     /// Pinned, archived, marked unread: the same on every device of the user.
     pub prefs: ConversationPrefs,
+    /// How many messages the user deleted for themselves here, as the server counts them.
+    pub hidden: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -478,6 +480,7 @@ fn conversation_of(state: &ConversationState) -> Conversation {
             archived: state.archived,
             marked_unread: state.marked_unread,
         },
+        hidden: state.hidden,
     }
 }
 
@@ -656,6 +659,7 @@ mod tests {
                 pinned: false,
                 archived: false,
                 marked_unread: false,
+                hidden: 0,
             }],
             friend_requests: vec![request.clone(), outgoing],
             group_requests: vec![],

@@ -280,6 +280,7 @@ pub(crate) fn stored(seq: i64, sender: i64, sent_at: i64, text: &str) -> StoredM
         content: Content::text(text),
         delivery: Delivery::Sent,
         edited_at: None,
+        hidden: false,
     }
 }
 
@@ -396,7 +397,7 @@ fn chat_shows_days_times_typing_and_recalls_own_messages() {
         stored(1, 8, yesterday, "See you tomorrow"),
         stored(2, 8, now, "Morning!"),
         stored(3, 7, now, "Hi Bob"),
-        StoredMessage { content: Content::Recalled, ..stored(4, 8, now, "") },
+        StoredMessage { content: Content::RECALLED, ..stored(4, 8, now, "") },
     ];
     let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(messages))));
     let _ = app.update(Message::Socket(socket::Event::Received(ServerFrame::Typing {

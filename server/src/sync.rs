@@ -20,6 +20,7 @@ pub async fn conversation_states(app: &App, user_id: UserId) -> StoreResult<Vec<
         .into_iter()
         .map(|(id, last, unread)| (id, (last, unread)))
         .collect();
+    let hidden = app.store.hidden_counts(user_id).await?;
     let memberships = app.store.memberships(user_id).await?;
     let ids: Vec<ConversationId> = memberships.iter().map(|m| m.conversation_id).collect();
     app.membership.load_many(&app.store, &ids).await?;
@@ -46,6 +47,7 @@ pub async fn conversation_states(app: &App, user_id: UserId) -> StoreResult<Vec<
             pinned: membership.pinned,
             archived: membership.archived,
             marked_unread: membership.marked_unread,
+            hidden: hidden.get(&membership.conversation_id).copied().unwrap_or(0),
         });
     }
     Ok(states)
@@ -89,7 +91,7 @@ pub async fn history(
     let member = membership(app, id, caller).await?;
     let limit = u64::from(limit);
     // One more than asked tells whether there is more.
-    let mut rows = app.store.history(id, after, before, member.joined_seq, limit + 1).await?;
+    let mut rows = app.store.history(caller, id, after, before, member.joined_seq, limit + 1).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let mut messages: Vec<_> = rows

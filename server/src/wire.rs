@@ -44,7 +44,7 @@ pub fn message_of(row: &MessageRow) -> ChatMessage {
         sender_id: row.sender_id,
         client_id: row.client_id.clone(),
         sent_at: row.sent_at,
-        content: serde_json::from_str(&row.content).unwrap_or(Content::Recalled),
+        content: serde_json::from_str(&row.content).unwrap_or(Content::RECALLED),
         edited_at: row.edited_at,
         reactions: Vec::new(),
         muted: false,

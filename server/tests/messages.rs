@@ -380,16 +380,16 @@ async fn recall_replaces_the_message_everywhere(backend: Backend) {
         .expect("recall", |f| matches!(f, ServerFrame::Message { message } if matches!(message.content, Content::Recall { .. })))
         .await;
     let ServerFrame::Message { message } = recall else { unreachable!() };
-    assert_eq!(message.content, Content::Recall { seq });
+    assert_eq!(message.content, Content::Recall { seq, by: None });
     assert_eq!(message.sender_id, Some(alice.user.id));
     alice_socket
         .expect(
             "own recall",
-            |f| matches!(f, ServerFrame::Message { message } if message.content == Content::Recall { seq }),
+            |f| matches!(f, ServerFrame::Message { message } if message.content == Content::Recall { seq, by: None }),
         )
         .await;
     let messages = history(&server, &bob.token, conversation).await;
-    assert_eq!(messages[0].content, Content::Recalled, "a syncing client sees the marker");
+    assert_eq!(messages[0].content, Content::RECALLED, "a syncing client sees the marker");
     assert!(!serde_json::to_string(&messages).expect("json").contains("wrong chat"), "the text is gone");
     server.stop().await;
 
@@ -423,8 +423,8 @@ async fn refused_messages_keep_the_connection(backend: Backend) {
         (Target::Group { id: 987_654 }, text("no group"), ErrorCode::Forbidden),
         (Target::User { id: bob.user.id }, text("eleven char"), ErrorCode::PayloadTooLarge),
         (Target::User { id: bob.user.id }, text("   "), ErrorCode::InvalidField),
-        (Target::User { id: bob.user.id }, Content::Recalled, ErrorCode::InvalidField),
-        (Target::User { id: bob.user.id }, Content::Recall { seq: 1 }, ErrorCode::InvalidField),
+        (Target::User { id: bob.user.id }, Content::RECALLED, ErrorCode::InvalidField),
+        (Target::User { id: bob.user.id }, Content::Recall { seq: 1, by: None }, ErrorCode::InvalidField),
     ];
     for (to, content, want) in cases {
         let client_id = uuid::Uuid::new_v4().to_string();

@@ -197,7 +197,7 @@ async fn reactions_are_refused_for_strangers_bad_emoji_and_hidden_messages(backe
     let (_, gone) = alice_socket.send_text(to_bob, "oops").await;
     alice_socket.send(&ClientFrame::Recall { conversation_id: conversation, seq: gone }).await;
     let marker = bob_socket
-        .expect("the recall", |f| matches!(f, ServerFrame::Message { message } if message.content == Content::Recall { seq: gone }))
+        .expect("the recall", |f| matches!(f, ServerFrame::Message { message } if message.content == Content::Recall { seq: gone, by: None }))
         .await;
     let ServerFrame::Message { message: marker } = marker else { unreachable!() };
     let a_reaction = react(&mut bob_socket, conversation, shown, "🙏", true).await.expect("stored");

@@ -239,7 +239,8 @@ async fn edits_are_refused_for_others_non_text_recalled_and_late(backend: Backen
     let (_, theirs) = bob_socket.send_text(Target::User { id: alice.user.id }, "bye").await;
     let (_, gone) = alice_socket.send_text(to_bob, "oops").await;
     alice_socket.send(&ClientFrame::Recall { conversation_id: conversation, seq: gone }).await;
-    let marker = pushed(&mut bob_socket, "the recall", |m| m.content == Content::Recall { seq: gone }).await;
+    let marker =
+        pushed(&mut bob_socket, "the recall", |m| m.content == Content::Recall { seq: gone, by: None }).await;
     let first_edit = edit(&mut alice_socket, conversation, mine, "see you soon").await.expect("stored");
 
     let cases = [

@@ -385,6 +385,22 @@ pub struct ConversationState {
     pub archived: bool,
     #[serde(default)]
     pub marked_unread: bool,
+    /// How many of its messages the caller deleted for themselves ("delete for me"): a client
+    /// holding fewer fetches the list (`GET /api/conversations/{id}/hidden`). Absent: 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hidden: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
+/// `GET /api/conversations/{id}/hidden`: the messages the caller deleted for themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HiddenMessages {
+    /// Their sequence numbers, ascending.
+    pub seqs: Vec<i64>,
 }
 
 /// How a member's lists show a conversation, the same on every device of theirs: pinned to

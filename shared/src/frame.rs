@@ -35,6 +35,12 @@ pub enum ClientFrame {
     /// on message `seq`. Answered like a `send`: an `ack` with this `client_id` once stored,
     /// or an `error` with it as `reference`. See "Reactions" in docs/protocol.md.
     React { client_id: String, conversation_id: ConversationId, seq: i64, emoji: String, on: bool },
+    /// Deletes messages `seqs` (any sender's) from the caller's own view, on all their devices:
+    /// answered by `messages_hidden` to each of the caller's connections.
+    Hide { conversation_id: ConversationId, seqs: Vec<i64> },
+    /// A group's owner or an admin deletes a member's message for everyone: a recall made by
+    /// a moderator, with no time limit.
+    Delete { conversation_id: ConversationId, seq: i64 },
 }
 
 /// Where a message goes.
@@ -77,9 +83,17 @@ pub enum Content {
         reaction_of: Option<ReactionOf>,
     },
     /// The message `seq` of this conversation was recalled: replace its copy by a marker.
-    Recall { seq: i64 },
-    /// A recalled message as history returns it.
-    Recalled,
+    /// `by` names the moderator when a group's owner or admin deleted it for everyone.
+    Recall {
+        seq: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Moderator>,
+    },
+    /// A recalled message as history returns it; `by` as in `recall`.
+    Recalled {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Moderator>,
+    },
     /// A group event shown in the conversation.
     Notice { notice: Notice },
     /// An image uploaded with `POST /api/files`. The client sends only `upload_id`
@@ -131,6 +145,14 @@ pub struct Reactions {
     pub emoji: String,
     /// Who reacted with it, in the order they did.
     pub user_ids: Vec<UserId>,
+}
+
+/// Who deleted a message for everyone as a group's moderator, with their display name then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Moderator {
+    pub user_id: UserId,
+    pub name: String,
 }
 
 /// Group events that appear in a group's conversation.
@@ -260,6 +282,8 @@ pub enum ServerFrame {
     GroupUpdated { group: GroupProfile },
     /// The caller pinned, archived or marked a conversation unread (on any of their devices).
     ConversationUpdated { conversation_id: ConversationId, prefs: ConversationPrefs },
+    /// The caller deleted these messages for themselves (on any of their devices): drop them.
+    MessagesHidden { conversation_id: ConversationId, seqs: Vec<i64> },
 }
 
 /// Why the caller left a group.
@@ -302,6 +326,11 @@ impl Content {
     }
 }
 
+impl Content {
+    /// The marker of a message its sender recalled.
+    pub const RECALLED: Content = Content::Recalled { by: None };
+}
+
 impl ServerFrame {
     /// An error frame with no reference.
     pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -336,6 +365,39 @@ mod tests {
         assert!(matches!(content, Content::Image { upload_id, width: 0, .. } if upload_id == "u1"));
         let content: Content = serde_json::from_str(r#"{"type":"sticker","code":"1f600"}"#).expect("parse");
         assert_eq!(content, Content::Sticker { code: "1f600".into() });
+    }
+
+    #[test]
+    fn a_moderators_delete_reads_as_a_plain_recall_without_the_name() {
+        let by = Some(Moderator { user_id: 4, name: "Ann".into() });
+        let marker = serde_json::to_value(Content::Recalled { by: by.clone() }).expect("serialise");
+        assert_eq!(marker, serde_json::json!({"type": "recalled", "by": {"user_id": 4, "name": "Ann"}}));
+        // Recalled by its sender: the shape older clients know.
+        assert_eq!(
+            serde_json::to_value(Content::RECALLED).expect("serialise"),
+            serde_json::json!({"type": "recalled"})
+        );
+        let plain: Content = serde_json::from_str(r#"{"type":"recall","seq":3}"#).expect("parse");
+        assert_eq!(plain, Content::Recall { seq: 3, by: None });
+        let hide: ClientFrame =
+            serde_json::from_str(r#"{"type":"hide","conversation_id":3,"seqs":[5,6]}"#).expect("parse");
+        assert_eq!(hide, ClientFrame::Hide { conversation_id: 3, seqs: vec![5, 6] });
+    }
+
+    #[test]
+    fn older_readers_take_a_moderators_delete_for_a_recall() {
+        // The content type as clients before moderation knew it.
+        #[derive(Debug, PartialEq, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum Before {
+            Recall { seq: i64 },
+            Recalled,
+        }
+        let by = Some(Moderator { user_id: 4, name: "Ann".into() });
+        let marker = serde_json::to_string(&Content::Recalled { by: by.clone() }).expect("serialise");
+        let event = serde_json::to_string(&Content::Recall { seq: 2, by }).expect("serialise");
+        assert_eq!(serde_json::from_str::<Before>(&marker).expect("parse"), Before::Recalled);
+        assert_eq!(serde_json::from_str::<Before>(&event).expect("parse"), Before::Recall { seq: 2 });
     }
 
     #[test]

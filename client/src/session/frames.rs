@@ -78,6 +78,12 @@ impl Session {
                 events.push(Event::Arrived(message.clone()));
                 self.store_live(message)
             }
+            ServerFrame::MessagesHidden { conversation_id, seqs } => {
+                // Deleted for the user, here or on another device.
+                self.with_history(conversation_id, move |history| async move {
+                    history.hide(conversation_id, &seqs).await
+                })
+            }
             ServerFrame::Ack { client_id, message_id, conversation_id, seq, sent_at } => {
                 self.with_history(conversation_id, move |history| async move {
                     history.acknowledge(&client_id, message_id, seq, sent_at).await.map(drop)

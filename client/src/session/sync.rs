@@ -63,7 +63,8 @@ impl Session {
         let Some(history) = self.history().cloned() else { return Task::none() };
         let api = self.api.clone();
         let floor = self.floor(conversation);
-        Task::perform(catch_up(api, history, conversation, floor, last_seq), move |result| {
+        let hidden = self.roster.conversations.get(&conversation).map_or(0, |c| c.hidden);
+        Task::perform(catch_up(api, history, conversation, floor, last_seq, hidden), move |result| {
             Message::CaughtUp(conversation, result)
         })
     }
@@ -128,7 +129,8 @@ impl Session {
             attachment @ (Content::Image { .. } | Content::File { .. } | Content::Sticker { .. }) => {
                 chat::attachment_words(attachment).unwrap_or_default()
             }
-            Content::Recalled => return "A message was recalled".to_owned(),
+            Content::Recalled { by: None } => return "A message was recalled".to_owned(),
+            Content::Recalled { by: Some(_) } => return "A message was deleted".to_owned(),
             Content::Notice { notice } => return chat::describe_notice(notice),
             Content::Recall { .. } => return String::new(),
         };
@@ -175,14 +177,21 @@ impl Session {
 }
 
 /// Fetches what the cache lacks of a conversation when the server has messages up to
-/// `last_seq`; answers the cache's cursor afterwards (the newest message it holds in a row).
+/// `last_seq` and counts `hidden` of them deleted by the user; answers the cache's cursor
+/// afterwards (the newest message it holds in a row). The deleted ones go first, so that the
+/// cursor runs past them.
 pub async fn catch_up(
     api: Api,
     history: History,
     conversation: ConversationId,
     floor: i64,
     last_seq: i64,
+    hidden: u64,
 ) -> Result<i64, String> {
+    if hidden > history.hidden_count(conversation).await.map_err(|e| e.to_string())? {
+        let list = api.conversation(conversation).hidden().await.map_err(|e| e.to_string())?;
+        history.hide(conversation, &list.seqs).await.map_err(|e| e.to_string())?;
+    }
     if history.cursor(conversation, floor).await.map_err(|e| e.to_string())? < last_seq {
         fetch_after(&api, &history, conversation, floor).await?;
     }

@@ -74,6 +74,7 @@ pub(crate) fn sync_with(
         pinned: false,
         archived: false,
         marked_unread: false,
+        hidden: 0,
     };
     ServerFrame::SyncState { conversations: vec![state], friend_requests: vec![], group_requests: vec![] }
 }
@@ -342,6 +343,17 @@ async fn serve_history(
         let mut request = vec![0u8; 4096];
         let Ok(n) = stream.read(&mut request).await else { continue };
         let request = String::from_utf8_lossy(&request[..n]).into_owned();
+        if request.contains("/hidden ") {
+            // The messages the user deleted for themselves: seq 4 (asked as -2).
+            let _ = asked.send(-2);
+            let body = r#"{"seqs":[4]}"#;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+            continue;
+        }
         let after: i64 = request
             .split(['?', '&', ' '])
             .find_map(|part| part.strip_prefix("after="))
@@ -381,15 +393,44 @@ async fn catching_up_fetches_what_the_cache_lacks_page_by_page() {
         history.store(&text_from_bob(seq)).await.expect("stored");
     }
     // The server has six messages; the cache holds the first two.
-    let cursor = sync::catch_up(api.clone(), history.clone(), 10, 0, 6).await.expect("caught up");
+    let cursor = sync::catch_up(api.clone(), history.clone(), 10, 0, 6, 0).await.expect("caught up");
     assert_eq!(cursor, 6, "every message after the cursor is in the cache now");
     assert_eq!(history.recent(10, 100).await.expect("read").len(), 6);
     let cursors: Vec<i64> = std::iter::from_fn(|| asked.try_recv().ok()).collect();
     assert_eq!(cursors, [2, 4], "two pages, each after the last one stored");
 
     // Nothing lacking: no request at all.
-    let cursor = sync::catch_up(api, history, 10, 0, 6).await.expect("caught up");
+    let cursor = sync::catch_up(api, history, 10, 0, 6, 0).await.expect("caught up");
     assert_eq!(cursor, 6);
+    assert!(asked.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn catching_up_drops_what_the_user_deleted_on_another_device() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let port = listener.local_addr().expect("bound").port();
+    // The server's history leaves out seq 4, deleted by the user.
+    let page = HistoryPage { messages: [3, 5, 6].into_iter().map(text_from_bob).collect(), more: false };
+    let (asked_tx, mut asked) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(serve_history(listener, vec![page], asked_tx));
+
+    let address = ServerAddress::parse(&format!("127.0.0.1:{port}"), "").expect("valid");
+    let api = Api::new(&address, &crate::trust::Trust::in_memory()).with_token("token".into());
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let history = History::open(&dir.path().join("history.db")).await.expect("opens");
+    for seq in 1..=2 {
+        history.store(&text_from_bob(seq)).await.expect("stored");
+    }
+    // The sync state counts one deleted message; the cache holds none as deleted.
+    let cursor = sync::catch_up(api.clone(), history.clone(), 10, 0, 6, 1).await.expect("caught up");
+    assert_eq!(cursor, 6, "the deleted message leaves no gap");
+    let seqs: Vec<_> = history.recent(10, 100).await.expect("read").iter().filter_map(|m| m.seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 5, 6]);
+    let cursors: Vec<i64> = std::iter::from_fn(|| asked.try_recv().ok()).collect();
+    assert_eq!(cursors, [-2, 2], "the list of deleted messages first, then the history");
+
+    // The counts match now: no request at all.
+    assert_eq!(sync::catch_up(api, history, 10, 0, 6, 1).await.expect("caught up"), 6);
     assert!(asked.try_recv().is_err());
 }
 

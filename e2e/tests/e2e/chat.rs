@@ -83,7 +83,7 @@ async fn a_message_from_a_reaches_b_cache_and_unread_count_then_is_recalled() {
 
     // Alice recalls it: both caches and both chats show it as recalled.
     alice.home(home::Message::Chat(chat::Message::Recall(1)));
-    let recalled = |m: &StoredMessage| m.seq == Some(1) && m.content == Content::Recalled;
+    let recalled = |m: &StoredMessage| m.seq == Some(1) && m.content == Content::RECALLED;
     alice.until_cached(conversation, "the recalled marker", recalled).await;
     bob.until_cached(conversation, "the recalled marker", recalled).await;
     bob.until_home("Bob's chat shows the recall", |home| {

@@ -8,6 +8,7 @@
 mod block;
 mod chat;
 mod common;
+mod deletes;
 mod devices;
 mod files;
 mod groups;

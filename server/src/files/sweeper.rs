@@ -4,6 +4,7 @@
 //! restart loses nothing.
 
 use crate::app::App;
+use crate::store::files::UploadRow;
 use crate::store::{StoreError, now_millis};
 use std::path::Path;
 use std::sync::Arc;
@@ -56,19 +57,27 @@ pub async fn sweep(app: &App) -> Result<usize, StoreError> {
     }
     let mut count = 0;
     for row in gone {
-        // The claim comes first, in the database: the sweeper of another node sharing the
-        // upload folder that read the same row finds it claimed and leaves it. A file whose
-        // claim outlived its node is removed as a leftover at the next start.
-        if !store.claim_expired_upload(&row.id).await? {
-            continue;
+        if expire(app, &row).await? {
+            count += 1;
         }
-        for name in std::iter::once(&row.id).chain(row.thumbnail_id.as_ref()) {
-            remove_stored(&app.config.upload_dir, name).await;
-        }
-        app.metrics.sweeper_deleted.increment(1);
-        count += 1;
     }
     Ok(count)
+}
+
+/// Deletes an upload now: marks it expired and removes its file and thumbnail. False when it
+/// was expired already. The sweeper calls it, and a moderator's delete of a message carrying it.
+pub async fn expire(app: &App, row: &UploadRow) -> Result<bool, StoreError> {
+    // The claim comes first, in the database: the sweeper of another node sharing the
+    // upload folder that read the same row finds it claimed and leaves it. A file whose
+    // claim outlived its node is removed as a leftover at the next start.
+    if !app.store.claim_expired_upload(&row.id).await? {
+        return Ok(false);
+    }
+    for name in std::iter::once(&row.id).chain(row.thumbnail_id.as_ref()) {
+        remove_stored(&app.config.upload_dir, name).await;
+    }
+    app.metrics.sweeper_deleted.increment(1);
+    Ok(true)
 }
 
 async fn remove_stored(dir: &Path, name: &str) {

@@ -7,8 +7,8 @@ use crate::error::Refusal;
 use crate::sync;
 use axum::extract::State;
 use kith_shared::api::{
-    ApiError, ConversationId, ConversationPrefs, ConversationState, HistoryPage, HistoryQuery, MemberCursor,
-    UpdateConversation, limits,
+    ApiError, ConversationId, ConversationPrefs, ConversationState, HiddenMessages, HistoryPage,
+    HistoryQuery, MemberCursor, UpdateConversation, limits,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(patch_conversation))
         .routes(routes!(get_messages))
         .routes(routes!(get_receipts))
+        .routes(routes!(get_hidden))
 }
 
 /// `GET /api/conversations`: every conversation of the caller with cursors and unread counts.
@@ -98,4 +99,24 @@ async fn get_receipts(
     Path(id): Path<ConversationId>,
 ) -> Result<Json<Vec<MemberCursor>>, Refusal> {
     sync::receipts(&app, caller.user_id, id).await.map(Json)
+}
+
+/// `GET /api/conversations/{id}/hidden`: the messages the caller deleted for themselves.
+#[utoipa::path(
+    get,
+    path = "/api/conversations/{id}/hidden",
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = ConversationId, Path, description = "The conversation's id")),
+    responses(
+        (status = 200, description = "the caller's deleted messages, by sequence number", body = HiddenMessages),
+        (status = 403, description = "only members may (`forbidden`)", body = ApiError),
+    ),
+)]
+async fn get_hidden(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<ConversationId>,
+) -> Result<Json<HiddenMessages>, Refusal> {
+    crate::messages::deletes::hidden(&app, caller.user_id, id).await.map(Json)
 }

@@ -2,6 +2,7 @@
 //! [`send`] validates and authorises what a connection asks, [`writer`] stores messages in
 //! batches and, after the commit, acknowledges and fans out through the hub.
 
+pub mod deletes;
 pub mod reactions;
 pub mod send;
 pub mod writer;

@@ -133,7 +133,7 @@ impl Sender<'_> {
             | Content::Image { .. }
             | Content::File { .. }
             | Content::Sticker { .. }
-            | Content::Recalled => Ok(()),
+            | Content::Recalled { .. } => Ok(()),
             _ => Err(not_found()),
         }
     }
@@ -240,9 +240,9 @@ impl Sender<'_> {
                 format!("messages can be recalled for {} seconds after sending", window.as_secs()),
             ));
         }
-        let marker = content_json(&Content::Recalled);
+        let marker = content_json(&Content::RECALLED);
         if store.mark_recalled(conversation_id, seq, &marker).await? {
-            self.app.messages.post(members, Some(self.user_id), Content::Recall { seq }).await?;
+            self.app.messages.post(members, Some(self.user_id), Content::Recall { seq, by: None }).await?;
         }
         Ok(())
     }

@@ -409,6 +409,15 @@ impl Session {
                 (sender.typing(conversation_id, &mut self.typing).await, None)
             }
             ClientFrame::Recall { conversation_id, seq } => (sender.recall(conversation_id, seq).await, None),
+            // Both write to the store: they count as sends.
+            ClientFrame::Hide { conversation_id, seqs } => match self.sends.refusal() {
+                Some(refusal) => (Err(refusal), None),
+                None => (sender.hide(conversation_id, seqs).await, None),
+            },
+            ClientFrame::Delete { conversation_id, seq } => match self.sends.refusal() {
+                Some(refusal) => (Err(refusal), None),
+                None => (sender.delete(conversation_id, seq).await, None),
+            },
             ClientFrame::Edit { client_id, conversation_id, seq, text } => {
                 let result = match self.sends.refusal() {
                     Some(refusal) => Err(refusal),
@@ -447,6 +456,7 @@ impl Session {
             | ClientFrame::Recall { .. }
             | ClientFrame::Edit { .. }
             | ClientFrame::React { .. } => {}
+            ClientFrame::Hide { .. } | ClientFrame::Delete { .. } => {}
         }
     }
 

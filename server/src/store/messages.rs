@@ -317,10 +317,12 @@ impl Store {
         Ok(self.execute(&stmt).await? > 0)
     }
 
-    /// A page of a conversation's history: after `after` ascending, or before `before`
-    /// descending, never at or below `floor` (the reader's joined_seq).
+    /// A page of `reader`'s history of a conversation: after `after` ascending, or before
+    /// `before` descending, never at or below `floor` (the reader's joined_seq), without the
+    /// messages the reader deleted for themselves.
     pub async fn history(
         &self,
+        reader: UserId,
         conversation_id: ConversationId,
         after: Option<i64>,
         before: Option<i64>,
@@ -332,6 +334,7 @@ impl Store {
             .from(Messages::Table)
             .and_where(Expr::col(Messages::ConversationId).eq(conversation_id))
             .and_where(Expr::col(Messages::Seq).gt(floor))
+            .and_where(super::deletes::not_hidden_from(reader))
             .limit(limit);
         match (after, before) {
             (_, Some(before)) => {

@@ -75,6 +75,7 @@ macro_rules! on_pool {
 mod admin;
 mod blocks;
 mod conversations;
+mod deletes;
 pub mod files;
 mod friends;
 pub mod groups;

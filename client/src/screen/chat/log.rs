@@ -267,7 +267,7 @@ impl Chat {
                 };
                 let body = column![picture, file_actions(upload_id, name, *size, files)].spacing(6);
                 let frame = widget::message_frame(body.into(), sender, mine, false, footer(), None);
-                self.with_menu(message, frame, None, None)
+                self.with_menu(message, frame, None, None, roster)
             }
             Content::File { upload_id, name, size, mime } => {
                 let kind = container(text(files::kind_label(name, mime)).size(11).font(BOLD))
@@ -284,7 +284,7 @@ impl Chat {
                 ]
                 .spacing(6);
                 let frame = widget::message_frame(body.into(), sender, mine, false, footer(), None);
-                self.with_menu(message, frame, None, None)
+                self.with_menu(message, frame, None, None, roster)
             }
             Content::Sticker { code } => {
                 let picture: Element<'a, Message> = match files.pictures.get(&Files::sticker_key(code)) {
@@ -292,7 +292,7 @@ impl Chat {
                     _ => text(format!(":{code}:")).size(15).into(),
                 };
                 let frame = widget::message_frame(picture, sender, mine, false, footer(), None);
-                self.with_menu(message, frame, None, None)
+                self.with_menu(message, frame, None, None, roster)
             }
             Content::Text { text, reply_to, .. } => {
                 let recall = match message.seq {
@@ -306,9 +306,16 @@ impl Chat {
                     None => rich_text(text, mine, emoji),
                 };
                 let frame = widget::message_frame(body, sender, mine, mine, footer(), recall.clone());
-                self.with_menu(message, frame, Some(text), recall)
+                self.with_menu(message, frame, Some(text), recall, roster)
             }
-            Content::Recalled => {
+            Content::Recalled { by: Some(by) } => {
+                let who = if by.user_id == self.me { "you".to_owned() } else { by.name.clone() };
+                widget::system_line(format!(
+                    "Message deleted by {who} · {}",
+                    clock::time_of_day(message.sent_at)
+                ))
+            }
+            Content::Recalled { by: None } => {
                 let who = if mine {
                     "You recalled a message".to_owned()
                 } else {

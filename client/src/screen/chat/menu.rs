@@ -1,12 +1,17 @@
 //! A message's menu, opened with a right click on it: reply to it, copy its text, edit one's
-//! own text and recall it for everyone while that is allowed, and react to it (quick
-//! reactions and *More…*, see [`reactions`](super::reactions)). Escape or *Close* closes it.
+//! own text and recall it for everyone while that is allowed, delete it for oneself, and, for a
+//! group's owner and admins, delete a member's message for everyone (both asked again), and
+//! react to it (quick reactions and *More…*, see [`reactions`](super::reactions)). Escape or
+//! *Close* closes it.
 
-use super::{Chat, Message};
+use super::{Chat, Deletion, Message};
 use crate::history::StoredMessage;
+use crate::roster::Roster;
 use crate::widget::Element;
 use iced::widget::{button, column, container, mouse_area, row, text};
 use iced::{Alignment, Length};
+use kith_shared::api::Role;
+use kith_shared::frame::Content;
 
 impl Chat {
     /// `frame` (a drawn message) that opens its menu on a right click, and the menu under it
@@ -17,6 +22,7 @@ impl Chat {
         frame: Element<'a, Message>,
         body: Option<&str>,
         recall: Option<Message>,
+        roster: &Roster,
     ) -> Element<'a, Message> {
         let frame = mouse_area(frame).on_right_press(Message::MessageMenu(Some(message.local_id)));
         if self.menu != Some(message.local_id) {
@@ -26,6 +32,30 @@ impl Chat {
             button(text(label).size(12)).style(button::secondary).padding([3, 8]).on_press(message)
         };
         let mut menu = row![].spacing(4);
+        if let (Some((seq, deletion)), Some(shown)) = (self.confirm_delete, message.seq)
+            && seq == shown
+        {
+            let question = match deletion {
+                Deletion::ForMe => "Delete this message for you? Others keep it.",
+                Deletion::ForEveryone => "Delete this message for everyone?",
+            };
+            menu = menu
+                .push(text(question).size(12))
+                .push(
+                    button(text("Delete").size(12))
+                        .style(button::danger)
+                        .padding([3, 8])
+                        .on_press(Message::ConfirmDelete(true)),
+                )
+                .push(action("Cancel", Message::ConfirmDelete(false)));
+            let mine = message.sender_id == Some(self.me);
+            let menu = container(menu.align_y(Alignment::Center)).width(Length::Fill).align_x(if mine {
+                Alignment::End
+            } else {
+                Alignment::Start
+            });
+            return column![frame, menu].spacing(4).into();
+        }
         if let (Some(seq), false) = (message.seq, self.read_only) {
             menu = menu.push(action("Reply", Message::Reply(seq)));
         }
@@ -38,9 +68,21 @@ impl Chat {
         if let Some(recall) = recall {
             menu = menu.push(action("Recall for everyone", recall));
         }
+        if let (Some(seq), false) = (message.seq, self.read_only) {
+            menu = menu.push(action("Delete for me", Message::AskDelete(seq, Deletion::ForMe)));
+            if may_delete_for_everyone(roster, self.conversation_id, self.me, message) {
+                menu =
+                    menu.push(action("Delete for everyone", Message::AskDelete(seq, Deletion::ForEveryone)));
+            }
+        }
         menu = menu.push(action("Close", Message::MessageMenu(None)));
         let mine = message.sender_id == Some(self.me);
-        let mut menu = column![menu].spacing(4).align_x(if mine { Alignment::End } else { Alignment::Start });
+        // Seven actions at most: they wrap onto a second line in a narrow chat.
+        let mut menu = column![menu.wrap().vertical_spacing(4)].spacing(4).align_x(if mine {
+            Alignment::End
+        } else {
+            Alignment::Start
+        });
         if let (Some(seq), true) = (message.seq, self.can_react(message)) {
             menu = menu.push(self.quick_reactions(seq));
         }
@@ -48,4 +90,28 @@ impl Chat {
             container(menu).width(Length::Fill).align_x(if mine { Alignment::End } else { Alignment::Start });
         column![frame, menu].spacing(4).into()
     }
+}
+
+/// Whether the user, as the group's owner or an admin, may delete someone else's message for
+/// everyone: a member's text, picture, file or sticker, and not the owner's for an admin.
+pub fn may_delete_for_everyone(
+    roster: &Roster,
+    conversation: kith_shared::api::ConversationId,
+    me: kith_shared::UserId,
+    message: &StoredMessage,
+) -> bool {
+    let Some(group) = roster.groups.get(&conversation) else { return false };
+    let Some(sender) = message.sender_id.filter(|sender| *sender != me) else { return false };
+    let deletable = matches!(
+        message.content,
+        Content::Text { edit_of: None, .. }
+            | Content::Image { .. }
+            | Content::File { .. }
+            | Content::Sticker { .. }
+    );
+    let role = group.role;
+    deletable
+        && message.seq.is_some()
+        && role.can_moderate()
+        && (role == Role::Owner || sender != group.group.owner_id)
 }

@@ -145,6 +145,18 @@ pub struct Chat {
     pub reactions: ReactionsBySeq,
     /// The emoji panel picks a reaction to this message (by sequence number), not a character.
     pub reacting: Option<i64>,
+    /// "Delete for me" or "Delete for everyone" was clicked on message `seq`: its menu asks
+    /// again.
+    pub confirm_delete: Option<(i64, Deletion)>,
+}
+
+/// Whom a deleted message disappears for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    /// The user alone, on all their devices.
+    ForMe,
+    /// Every member: a group's owner or admin deletes a member's message.
+    ForEveryone,
 }
 
 #[derive(Debug, Clone)]
@@ -221,6 +233,10 @@ pub enum Message {
     React(i64, String),
     /// Open the emoji panel to react to the message with this sequence number.
     ReactWithMore(i64),
+    /// "Delete for me" or "Delete for everyone" on message `seq`: ask again.
+    AskDelete(i64, Deletion),
+    /// The answer: delete (true) or not.
+    ConfirmDelete(bool),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -279,6 +295,10 @@ pub enum Event {
         emoji: String,
         on: bool,
     },
+    /// Delete message `seq` for the user alone, on all their devices.
+    Hide(i64),
+    /// Delete a member's message `seq` for everyone (the user moderates the group).
+    DeleteForEveryone(i64),
 }
 
 impl Chat {
@@ -316,6 +336,7 @@ impl Chat {
             quoted: HashMap::new(),
             reactions: HashMap::new(),
             reacting: None,
+            confirm_delete: None,
         }
     }
 
@@ -335,6 +356,7 @@ impl Chat {
             Message::MessageMenu(_) | Message::Copy(_) | Message::JumpToQuoted(_) => true,
             Message::Reply(_) | Message::StartEdit(_) | Message::CancelQuote => false,
             Message::React(..) | Message::ReactWithMore(_) => false,
+            Message::AskDelete(..) | Message::ConfirmDelete(_) => false,
             Message::SendStaged | Message::Unstage(_) | Message::Attach => false,
             Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
                 false
@@ -384,10 +406,11 @@ impl Chat {
             }
             Message::ClosePanels => {
                 // Escape closes what is open; with nothing open it takes back a reply or an edit.
-                if self.emoji_open || self.menu.is_some() {
+                if self.emoji_open || self.menu.is_some() || self.confirm_delete.is_some() {
                     self.reacting = None;
                     self.emoji_open = false;
                     self.menu = None;
+                    self.confirm_delete = None;
                 } else {
                     self.cancel_quote();
                 }
@@ -428,7 +451,21 @@ impl Chat {
             }
             Message::MessageMenu(local_id) => {
                 self.menu = local_id;
+                self.confirm_delete = None;
                 None
+            }
+            Message::AskDelete(seq, deletion) => {
+                self.confirm_delete = Some((seq, deletion));
+                None
+            }
+            Message::ConfirmDelete(sure) => {
+                let asked = self.confirm_delete.take();
+                self.menu = None;
+                match asked {
+                    Some((seq, Deletion::ForMe)) if sure => Some(Event::Hide(seq)),
+                    Some((seq, Deletion::ForEveryone)) if sure => Some(Event::DeleteForEveryone(seq)),
+                    _ => None,
+                }
             }
             Message::Copy(text) => {
                 self.menu = None;
@@ -644,7 +681,7 @@ pub fn attachment_words(content: &Content) -> Option<String> {
 
 /// Whether a message counts as news (not a recall marker or a group notice).
 fn counts_as_new(content: &Content) -> bool {
-    !matches!(content, Content::Recall { .. } | Content::Notice { .. } | Content::Recalled)
+    !matches!(content, Content::Recall { .. } | Content::Notice { .. } | Content::Recalled { .. })
 }
 
 /// The widest the conversation gets; a wider window centres it.
@@ -684,6 +721,7 @@ pub(super) mod tests {
             content: Content::text(format!("m{seq}")),
             delivery: Delivery::Sent,
             edited_at: None,
+            hidden: false,
         }
     }
 
@@ -712,7 +750,7 @@ pub(super) mod tests {
         let theirs = sent(2, 8, now - 1_000);
         let old = sent(3, 7, now - chat.limits.recall_window_ms);
         let pending = StoredMessage { seq: None, delivery: Delivery::Pending, ..sent(4, 7, now) };
-        let recalled = StoredMessage { content: Content::Recalled, ..sent(5, 7, now) };
+        let recalled = StoredMessage { content: Content::RECALLED, ..sent(5, 7, now) };
         assert!(chat.can_recall(&mine));
         assert!(!chat.can_recall(&theirs));
         assert!(!chat.can_recall(&old));
@@ -761,7 +799,7 @@ pub(super) mod tests {
         assert!(!chat.can_edit(&sent(2, 7, now - window)), "the window has passed");
         assert!(!chat.can_edit(&sent(3, 8, now)), "someone else's");
         let pending = StoredMessage { seq: None, delivery: Delivery::Pending, ..sent(4, 7, now) };
-        let recalled = StoredMessage { content: Content::Recalled, ..sent(5, 7, now) };
+        let recalled = StoredMessage { content: Content::RECALLED, ..sent(5, 7, now) };
         assert!(!chat.can_edit(&pending));
         assert!(!chat.can_edit(&recalled));
     }
@@ -770,7 +808,7 @@ pub(super) mod tests {
     fn a_quote_names_the_sender_and_says_when_the_message_was_recalled() {
         let mut chat = typed("");
         let roster = Roster::new(7);
-        let recalled = StoredMessage { content: Content::Recalled, ..sent(1, 8, 0) };
+        let recalled = StoredMessage { content: Content::RECALLED, ..sent(1, 8, 0) };
         let reply = StoredMessage {
             content: Content::Text {
                 text: "why?".into(),
@@ -787,6 +825,79 @@ pub(super) mod tests {
         assert!(chat.missing_quotes().is_empty());
         assert_eq!(chat.quote_words(&roster, 1), ("User 8".to_owned(), "Message recalled".to_owned()));
         assert_eq!(chat.quote_words(&roster, 2), ("You".to_owned(), "m2".to_owned()));
+    }
+
+    #[test]
+    fn deleting_asks_again_and_says_for_whom() {
+        let mut chat = typed("");
+        chat.messages = vec![sent(1, 8, 0), sent(2, 7, 0)];
+        chat.update(Message::MessageMenu(Some(1)));
+        assert_eq!(chat.update(Message::AskDelete(1, Deletion::ForMe)), None, "asked first");
+        assert_eq!(chat.confirm_delete, Some((1, Deletion::ForMe)));
+        assert_eq!(chat.update(Message::ConfirmDelete(true)), Some(Event::Hide(1)));
+        assert_eq!((chat.menu, chat.confirm_delete), (None, None), "the menu closes");
+        // Taken back: nothing happens.
+        chat.update(Message::AskDelete(2, Deletion::ForEveryone));
+        assert_eq!(chat.update(Message::ConfirmDelete(false)), None);
+        assert_eq!(chat.update(Message::ConfirmDelete(true)), None, "no longer asked");
+        chat.update(Message::AskDelete(1, Deletion::ForEveryone));
+        assert_eq!(chat.update(Message::ConfirmDelete(true)), Some(Event::DeleteForEveryone(1)));
+        // Escape takes the question back too; offline nothing is asked.
+        chat.update(Message::AskDelete(1, Deletion::ForMe));
+        chat.update(Message::ClosePanels);
+        assert_eq!(chat.update(Message::ConfirmDelete(true)), None);
+        chat.read_only = true;
+        chat.update(Message::AskDelete(1, Deletion::ForMe));
+        assert_eq!(chat.confirm_delete, None);
+    }
+
+    #[test]
+    fn only_a_groups_owner_and_admins_delete_others_messages_for_everyone() {
+        use kith_shared::api::{GroupProfile, MyGroup, Role};
+        let group = |role| MyGroup {
+            group: GroupProfile {
+                id: 3,
+                name: "Climbers".into(),
+                description: String::new(),
+                owner_id: 9,
+                member_count: 3,
+                created_at: 0,
+            },
+            role,
+            muted: false,
+        };
+        let mut roster = Roster::new(7);
+        let theirs = sent(1, 8, 0);
+        let owners = sent(2, 9, 0);
+        let mine = sent(3, 7, 0);
+        let notice = StoredMessage { sender_id: None, ..sent(4, 8, 0) };
+        assert!(!menu::may_delete_for_everyone(&roster, 3, 7, &theirs), "not a group");
+        roster.set_groups(vec![group(Role::Member)]);
+        assert!(!menu::may_delete_for_everyone(&roster, 3, 7, &theirs), "a member");
+        roster.set_groups(vec![group(Role::Admin)]);
+        assert!(menu::may_delete_for_everyone(&roster, 3, 7, &theirs));
+        assert!(!menu::may_delete_for_everyone(&roster, 3, 7, &owners), "an admin, the owner's");
+        assert!(!menu::may_delete_for_everyone(&roster, 3, 7, &mine), "one's own is recalled");
+        assert!(!menu::may_delete_for_everyone(&roster, 3, 7, &notice));
+        roster.set_groups(vec![MyGroup {
+            group: GroupProfile { owner_id: 7, ..group(Role::Owner).group },
+            ..group(Role::Owner)
+        }]);
+        assert!(menu::may_delete_for_everyone(&roster, 3, 7, &theirs));
+        let deleted = StoredMessage { content: Content::RECALLED, ..sent(5, 8, 0) };
+        assert!(!menu::may_delete_for_everyone(&roster, 3, 7, &deleted));
+    }
+
+    #[test]
+    fn a_quote_of_a_deleted_message_says_so() {
+        use kith_shared::frame::Moderator;
+        let mut chat = typed("");
+        let roster = Roster::new(7);
+        let by = Some(Moderator { user_id: 9, name: "Ann".into() });
+        chat.quoted.insert(1, StoredMessage { content: Content::Recalled { by }, ..sent(1, 8, 0) });
+        chat.quoted.insert(2, StoredMessage { hidden: true, ..sent(2, 8, 0) });
+        assert_eq!(chat.quote_words(&roster, 1).1, "Message deleted");
+        assert_eq!(chat.quote_words(&roster, 2).1, "Message deleted");
     }
 
     #[test]

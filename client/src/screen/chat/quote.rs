@@ -24,8 +24,10 @@ impl Chat {
             None => String::new(),
         };
         let line = match &quoted.content {
+            _ if quoted.hidden => "Message deleted".to_owned(),
             Content::Text { text, .. } => widget::one_line(text, PREVIEW_CHARS),
-            Content::Recalled => "Message recalled".to_owned(),
+            Content::Recalled { by: None } => "Message recalled".to_owned(),
+            Content::Recalled { by: Some(_) } => "Message deleted".to_owned(),
             other => attachment_words(other).unwrap_or_else(|| "A message".to_owned()),
         };
         (who, line)

@@ -188,7 +188,7 @@ mod tests {
         let chat = typed("");
         assert!(chat.can_react(&sent(1, 8, 0)));
         let pending = StoredMessage { seq: None, delivery: Delivery::Pending, ..sent(2, 7, 0) };
-        let recalled = StoredMessage { content: Content::Recalled, ..sent(3, 8, 0) };
+        let recalled = StoredMessage { content: Content::RECALLED, ..sent(3, 8, 0) };
         assert!(!chat.can_react(&pending));
         assert!(!chat.can_react(&recalled));
     }

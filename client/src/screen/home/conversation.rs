@@ -233,6 +233,22 @@ impl Home {
                 self.session.send_frame(ClientFrame::Recall { conversation_id, seq });
                 Task::none()
             }
+            Some(chat::Event::Hide(_) | chat::Event::DeleteForEveryone(_))
+                if self.session.connection.is_none() =>
+            {
+                if let Some(chat) = &mut self.chat {
+                    chat.error = Some("Not connected: nothing was deleted.".to_owned());
+                }
+                Task::none()
+            }
+            Some(chat::Event::Hide(seq)) => {
+                self.session.send_frame(ClientFrame::Hide { conversation_id, seqs: vec![seq] });
+                Task::none()
+            }
+            Some(chat::Event::DeleteForEveryone(seq)) => {
+                self.session.send_frame(ClientFrame::Delete { conversation_id, seq });
+                Task::none()
+            }
             Some(chat::Event::LoadOlder) => self.load_chat(conversation_id),
             Some(chat::Event::Copy(text)) => iced::clipboard::write(text),
             Some(chat::Event::ScrollToNewest) => {

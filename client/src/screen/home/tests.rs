@@ -98,6 +98,7 @@ fn the_chat_sends_typing_and_recall_frames() {
         content: Content::text("oops"),
         delivery: crate::history::Delivery::Sent,
         edited_at: None,
+        hidden: false,
     };
     let _ = home.update(Message::ChatLoaded(10, Ok(vec![mine])));
     assert!(home.needs_clock(), "the recall button expires on its own");
