@@ -6,7 +6,7 @@
 
 use kith_shared::UserId;
 use kith_shared::api::ConversationId;
-use kith_shared::frame::{ChatMessage, Content};
+use kith_shared::frame::{ChatMessage, Content, Forwarded};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use std::path::{Path, PathBuf};
@@ -63,6 +63,8 @@ pub struct StoredMessage {
     pub edited_at: Option<i64>,
     /// The user deleted it for themselves: only a quote of it still reads it (as "deleted").
     pub hidden: bool,
+    /// A forward: whose message it first was (boxed: few messages are forwards).
+    pub forwarded_from: Option<Box<Forwarded>>,
 }
 
 /// The statement that puts a message row into the search index: its text, or a file's or
@@ -117,7 +119,8 @@ const SCHEMA: &[&str] = &[
         content TEXT NOT NULL,
         delivery TEXT NOT NULL,
         edited_at INTEGER,
-        hidden INTEGER NOT NULL DEFAULT 0
+        hidden INTEGER NOT NULL DEFAULT 0,
+        forwarded_from TEXT
     )",
     "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_seq ON messages (conversation_id, seq)",
     // Full-text search over what people wrote (text, and the names of files and pictures),
@@ -205,25 +208,28 @@ impl History {
             .await?;
             sqlx::query("PRAGMA user_version = 1").execute(&pool).await?;
         }
-        // Caches made before edits existed: the column of the edit time (version 2).
-        if version < 2 {
-            let columns: Vec<String> =
-                sqlx::query_scalar("SELECT name FROM pragma_table_info('messages')").fetch_all(&pool).await?;
-            if !columns.iter().any(|c| c == "edited_at") {
-                sqlx::query("ALTER TABLE messages ADD COLUMN edited_at INTEGER").execute(&pool).await?;
-            }
-            sqlx::query("PRAGMA user_version = 2").execute(&pool).await?;
-        }
-        // Caches made before "delete for me": the column that marks a deleted message (version 3).
-        if version < 3 {
-            let columns: Vec<String> =
-                sqlx::query_scalar("SELECT name FROM pragma_table_info('messages')").fetch_all(&pool).await?;
-            if !columns.iter().any(|c| c == "hidden") {
-                sqlx::query("ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0")
+        // Columns added since (each version adds one): caches made before edits, "delete for
+        // me" and forwards existed.
+        let added = [
+            ("edited_at", "edited_at INTEGER"),
+            ("hidden", "hidden INTEGER NOT NULL DEFAULT 0"),
+            ("forwarded_from", "forwarded_from TEXT"),
+        ];
+        for (number, (name, definition)) in (2..).zip(added) {
+            if version < number {
+                let columns: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM pragma_table_info('messages')")
+                        .fetch_all(&pool)
+                        .await?;
+                if !columns.iter().any(|c| c == name) {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE messages ADD COLUMN {definition}")))
+                        .execute(&pool)
+                        .await?;
+                }
+                sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA user_version = {number}")))
                     .execute(&pool)
                     .await?;
             }
-            sqlx::query("PRAGMA user_version = 3").execute(&pool).await?;
         }
         Ok(Self { pool })
     }
@@ -266,6 +272,7 @@ impl History {
             delivery: Delivery::Pending,
             edited_at: None,
             hidden: false,
+            forwarded_from: None,
         })
     }
 
@@ -336,8 +343,8 @@ impl History {
         }
         let inserted = sqlx::query(
             "INSERT INTO messages (conversation_id, seq, server_id, client_id, sender_id, sent_at, content,
-               delivery, edited_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'sent', ?)
+               delivery, edited_at, forwarded_from)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?)
              ON CONFLICT DO NOTHING",
         )
         .bind(message.conversation_id)
@@ -348,6 +355,7 @@ impl History {
         .bind(message.sent_at)
         .bind(content_json(&message.content))
         .bind(message.edited_at)
+        .bind(message.forwarded_from.as_ref().map(|from| serde_json::to_string(from).unwrap_or_default()))
         .execute(&mut *tx)
         .await?;
         if let Content::Text { text, edit_of: Some(edited), .. } = &message.content {
@@ -436,7 +444,7 @@ impl History {
     /// Messages written locally that the server has not acknowledged, oldest first.
     pub async fn pending(&self) -> Result<Vec<StoredMessage>, HistoryError> {
         let rows = sqlx::query(
-            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery, edited_at
+            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery, edited_at, forwarded_from
              FROM messages WHERE delivery = 'pending' ORDER BY local_id",
         )
         .fetch_all(&self.pool)
@@ -452,7 +460,7 @@ impl History {
     ) -> Result<Option<StoredMessage>, HistoryError> {
         let row = sqlx::query(
             "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery,
-               edited_at, hidden
+               edited_at, hidden, forwarded_from
              FROM messages WHERE conversation_id = ? AND seq = ?",
         )
         .bind(conversation_id)
@@ -485,7 +493,7 @@ impl History {
         let rows = sqlx::query(
             "SELECT * FROM (
                SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content,
-                 delivery, edited_at
+                 delivery, edited_at, forwarded_from
                FROM messages WHERE conversation_id = ? AND json_extract(content, '$.edit_of') IS NULL
                  AND json_extract(content, '$.reaction_of') IS NULL
                  AND hidden = 0
@@ -506,7 +514,7 @@ impl History {
         conversation_id: Option<ConversationId>,
     ) -> Result<Vec<StoredMessage>, HistoryError> {
         let rows = sqlx::query(
-            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery, edited_at
+            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery, edited_at, forwarded_from
              FROM (
                SELECT *, ROW_NUMBER() OVER (
                    PARTITION BY conversation_id ORDER BY seq IS NULL DESC, seq DESC, local_id DESC
@@ -531,7 +539,7 @@ impl History {
         let Some(query) = fts_query(query) else { return Ok(Vec::new()) };
         let rows = sqlx::query(
             "SELECT m.local_id, m.conversation_id, m.seq, m.server_id, m.client_id, m.sender_id, m.sent_at,
-               m.content, m.delivery, m.edited_at
+               m.content, m.delivery, m.edited_at, m.forwarded_from
              FROM message_search s JOIN messages m ON m.local_id = s.rowid
              WHERE message_search MATCH ? AND m.hidden = 0
              ORDER BY m.sent_at DESC, m.local_id DESC LIMIT ?",
@@ -613,6 +621,9 @@ fn read_message(row: &sqlx::sqlite::SqliteRow) -> Result<StoredMessage, HistoryE
         delivery: Delivery::parse(&delivery),
         edited_at: row.try_get("edited_at")?,
         hidden: row.try_get::<Option<bool>, _>("hidden").ok().flatten().unwrap_or(false),
+        forwarded_from: row
+            .try_get::<Option<String>, _>("forwarded_from")?
+            .and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
@@ -659,6 +670,7 @@ mod tests {
             content: text(t),
             edited_at: None,
             reactions: Vec::new(),
+            forwarded_from: None,
             muted: false,
         }
     }

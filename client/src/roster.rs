@@ -508,6 +508,7 @@ mod tests {
             content: Content::text("hi"),
             edited_at: None,
             reactions: Vec::new(),
+            forwarded_from: None,
             muted: false,
         }
     }

@@ -281,6 +281,7 @@ pub(crate) fn stored(seq: i64, sender: i64, sent_at: i64, text: &str) -> StoredM
         delivery: Delivery::Sent,
         edited_at: None,
         hidden: false,
+        forwarded_from: None,
     }
 }
 
@@ -466,6 +467,7 @@ fn a_message_in_the_background_shows_a_notification_when_enabled() {
             content: Content::text(text),
             edited_at: None,
             reactions: Vec::new(),
+            forwarded_from: None,
             muted: false,
         };
         let _ = app.update(Message::Socket(socket::Event::Received(ServerFrame::Message { message })));
@@ -592,6 +594,7 @@ async fn previous_session(root: &std::path::Path) -> crate::history::History {
         content: Content::text("See you at noon"),
         edited_at: None,
         reactions: Vec::new(),
+        forwarded_from: None,
         muted: false,
     };
     history.store(&message).await.expect("store");
@@ -1254,6 +1257,7 @@ async fn offline_a_picture_shows_from_the_thumbnail_kept_on_this_computer() {
         },
         edited_at: None,
         reactions: Vec::new(),
+        forwarded_from: None,
         muted: false,
     };
     history.store(&picture).await.expect("store");
@@ -1720,6 +1724,7 @@ async fn a_session_that_lost_the_server_browses_offline_with_the_names_of_group_
         content: Content::text("Rope at six"),
         edited_at: None,
         reactions: Vec::new(),
+        forwarded_from: None,
         muted: false,
     };
     history.store(&message).await.expect("store");
@@ -1770,6 +1775,7 @@ async fn a_former_friends_chat_keeps_their_name_offline() {
         content: Content::text("Bye for now"),
         edited_at: None,
         reactions: Vec::new(),
+        forwarded_from: None,
         muted: false,
     };
     history.store(&message).await.expect("store");

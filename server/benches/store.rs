@@ -50,6 +50,7 @@ impl Fixture {
                         .to_owned(),
                     sent_at: 1_790_000_000_000 + id,
                     edited_at: None,
+                    forwarded_from: None,
                 }
             })
             .collect()

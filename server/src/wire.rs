@@ -47,6 +47,7 @@ pub fn message_of(row: &MessageRow) -> ChatMessage {
         content: serde_json::from_str(&row.content).unwrap_or(Content::RECALLED),
         edited_at: row.edited_at,
         reactions: Vec::new(),
+        forwarded_from: row.forwarded_from.as_deref().and_then(|json| serde_json::from_str(json).ok()),
         muted: false,
     }
 }
@@ -62,6 +63,10 @@ pub fn row_of(message: &ChatMessage) -> MessageRow {
         content: content_json(&message.content),
         sent_at: message.sent_at,
         edited_at: message.edited_at,
+        forwarded_from: message
+            .forwarded_from
+            .as_ref()
+            .map(|from| String::from_utf8_lossy(&to_json(from)).into_owned()),
     }
 }
 

@@ -60,24 +60,6 @@ async fn hidden_seqs(server: &TestServer, token: &str, conversation_id: i64) -> 
     serde_json::from_value(body["seqs"].clone()).expect("seqs")
 }
 
-async fn create_group(server: &TestServer, owner: &LoginResponse) -> i64 {
-    let (status, body) =
-        server.post("/api/groups", Some(&owner.token), json!({"name": "Climbers", "description": ""})).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["group"]["id"].as_i64().expect("group id")
-}
-
-async fn join(server: &TestServer, owner: &LoginResponse, user: &LoginResponse, group: i64) {
-    let (status, body) = server
-        .post(&format!("/api/groups/{group}/applications"), Some(&user.token), json!({"message": "hi"}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let id = body["id"].as_i64().expect("request id");
-    let (status, body) =
-        server.post(&format!("/api/group-requests/{id}/accept"), Some(&owner.token), json!({})).await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-}
-
 async fn make_admin(server: &TestServer, owner: &LoginResponse, user: &LoginResponse, group: i64) {
     let path = format!("/api/groups/{group}/members/{}/role", user.user.id);
     let (status, body) =
@@ -158,9 +140,9 @@ async fn delete_for_me_refuses_outsiders_unknown_and_too_many(backend: Backend) 
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // A member who joined a group late cannot name what came before.
-    let group = create_group(&server, &alice).await;
+    let group = server.group(&alice, "Climbers").await;
     let (_, early) = alice_socket.send_text(Target::Group { id: group }, "before carol").await;
-    join(&server, &alice, &carol, group).await;
+    server.join(&alice, &carol, group).await;
     let group_hide = ClientFrame::Hide { conversation_id: group, seqs: vec![early] };
     assert_eq!(refusal(&mut carol_socket, group_hide).await, Some(ErrorCode::NotFound));
     carol_socket.assert_alive().await;
@@ -173,9 +155,9 @@ async fn owner_and_admins_delete_for_everyone(backend: Backend) {
     let bob = server.user("bob").await;
     let carol = server.user("carol").await;
     let dave = server.user("dave").await;
-    let group = create_group(&server, &alice).await;
+    let group = server.group(&alice, "Climbers").await;
     for user in [&bob, &carol, &dave] {
-        join(&server, &alice, user, group).await;
+        server.join(&alice, user, group).await;
     }
     make_admin(&server, &alice, &bob, group).await;
     let mut alice_socket = server.connect(&alice.token).await;
@@ -255,9 +237,9 @@ async fn delete_for_everyone_is_for_moderators_only(backend: Backend) {
     let bob = server.user("bob").await;
     let carol = server.user("carol").await;
     let eve = server.user("eve").await;
-    let group = create_group(&server, &alice).await;
-    join(&server, &alice, &bob, group).await;
-    join(&server, &alice, &carol, group).await;
+    let group = server.group(&alice, "Climbers").await;
+    server.join(&alice, &bob, group).await;
+    server.join(&alice, &carol, group).await;
     make_admin(&server, &alice, &bob, group).await;
     let mut alice_socket = server.connect(&alice.token).await;
     let mut bob_socket = server.connect(&bob.token).await;

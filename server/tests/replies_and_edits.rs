@@ -6,11 +6,9 @@
 mod common;
 
 use common::{Backend, TestServer, TestSocket};
-use kith_shared::api::LoginResponse;
-use kith_shared::frame::{ChatMessage, Content, Target};
+use kith_shared::frame::{Content, Target};
 use kith_shared::{ClientFrame, ErrorCode, ServerFrame};
 use reqwest::StatusCode;
-use serde_json::json;
 use std::time::Duration;
 
 backend_tests!(
@@ -41,46 +39,7 @@ async fn edit(socket: &mut TestSocket, conversation_id: i64, seq: i64, text: &st
 }
 
 async fn answer_to(socket: &mut TestSocket, client_id: &str) -> Result<i64, ErrorCode> {
-    let wanted = |f: &ServerFrame| matches!(f, ServerFrame::Ack { client_id: c, .. } | ServerFrame::Error { reference: Some(c), .. } if c == client_id);
-    match socket.expect("ack or error", wanted).await {
-        ServerFrame::Ack { seq, .. } => Ok(seq),
-        ServerFrame::Error { code, .. } => Err(code),
-        _ => unreachable!(),
-    }
-}
-
-/// Message `seq` of a conversation as `token`'s holder reads it in history.
-async fn fetched(server: &TestServer, token: &str, conversation_id: i64, seq: i64) -> Option<ChatMessage> {
-    let path = format!("/api/conversations/{conversation_id}/messages?after={}&limit=1", seq - 1);
-    let (status, page) = server.get(&path, token).await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    let messages: Vec<ChatMessage> = serde_json::from_value(page["messages"].clone()).expect("messages");
-    messages.into_iter().find(|m| m.seq == seq)
-}
-
-async fn pushed(socket: &mut TestSocket, what: &str, wanted: impl Fn(&ChatMessage) -> bool) -> ChatMessage {
-    match socket.expect(what, |f| matches!(f, ServerFrame::Message { message } if wanted(message))).await {
-        ServerFrame::Message { message } => message,
-        _ => unreachable!(),
-    }
-}
-
-async fn create_group(server: &TestServer, owner: &LoginResponse) -> i64 {
-    let (status, body) =
-        server.post("/api/groups", Some(&owner.token), json!({"name": "Climbers", "description": ""})).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["group"]["id"].as_i64().expect("group id")
-}
-
-async fn join(server: &TestServer, owner: &LoginResponse, user: &LoginResponse, group: i64) {
-    let (status, body) = server
-        .post(&format!("/api/groups/{group}/applications"), Some(&user.token), json!({"message": "hi"}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let id = body["id"].as_i64().expect("request id");
-    let (status, body) =
-        server.post(&format!("/api/group-requests/{id}/accept"), Some(&owner.token), json!({})).await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    socket.answer(client_id).await.map(|(_, seq)| seq)
 }
 
 async fn a_reply_names_a_message_of_its_conversation(backend: Backend) {
@@ -100,9 +59,9 @@ async fn a_reply_names_a_message_of_its_conversation(backend: Backend) {
     let to_alice = Target::User { id: alice.user.id };
     let answer =
         send(&mut bob_socket, to_alice, reply("yes, noon", question)).await.expect("a reply is stored");
-    let got = pushed(&mut alice_socket, "the reply", |m| m.seq == answer).await;
+    let got = alice_socket.pushed("the reply", |m| m.seq == answer).await;
     assert_eq!(got.content, reply("yes, noon", question), "the reply names what it quotes");
-    let stored = fetched(&server, &alice.token, with_bob, answer).await.expect("in history");
+    let stored = server.message(&alice.token, with_bob, answer).await.expect("in history");
     assert_eq!(stored.content, reply("yes, noon", question));
 
     // The quoted message must be in the same conversation, exist, and be a message people see.
@@ -115,7 +74,7 @@ async fn a_reply_names_a_message_of_its_conversation(backend: Backend) {
     assert!(send(&mut carol_socket, carol_to_alice, reply("hello!", elsewhere)).await.is_ok());
     // A recall marker is not a message one can quote; the recalled message still is.
     alice_socket.send(&ClientFrame::Recall { conversation_id: with_bob, seq: question }).await;
-    let marker = pushed(&mut bob_socket, "the recall", |m| matches!(m.content, Content::Recall { .. })).await;
+    let marker = bob_socket.pushed("the recall", |m| matches!(m.content, Content::Recall { .. })).await;
     assert_eq!(send(&mut bob_socket, to_alice, reply("?", marker.seq)).await, Err(ErrorCode::NotFound));
     assert!(send(&mut bob_socket, to_alice, reply("why recall?", question)).await.is_ok());
     // An edit is sent with the edit frame, not as a text naming `edit_of`.
@@ -130,16 +89,16 @@ async fn a_late_member_cannot_quote_what_they_never_saw(backend: Backend) {
     let Some(server) = TestServer::start(backend).await else { return };
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
-    let group = create_group(&server, &alice).await;
+    let group = server.group(&alice, "Climbers").await;
     let mut alice_socket = server.connect(&alice.token).await;
     let (_, before) = alice_socket.send_text(Target::Group { id: group }, "before bob").await;
-    join(&server, &alice, &bob, group).await;
+    server.join(&alice, &bob, group).await;
     let (_, after) = alice_socket.send_text(Target::Group { id: group }, "after bob").await;
     let mut bob_socket = server.connect(&bob.token).await;
     let to_group = Target::Group { id: group };
     assert_eq!(send(&mut bob_socket, to_group, reply("?", before)).await, Err(ErrorCode::NotFound));
     let answer = send(&mut bob_socket, to_group, reply("hi all", after)).await.expect("stored");
-    let got = pushed(&mut alice_socket, "the reply", |m| m.seq == answer).await;
+    let got = alice_socket.pushed("the reply", |m| m.seq == answer).await;
     assert_eq!(got.content, reply("hi all", after));
     server.stop().await;
 }
@@ -157,7 +116,7 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
     let answer = send(&mut bob_socket, Target::User { id: alice.user.id }, reply("yes, noon", question))
         .await
         .expect("stored");
-    pushed(&mut alice_socket, "bob's answer", |m| m.seq == answer).await;
+    alice_socket.pushed("bob's answer", |m| m.seq == answer).await;
 
     // Alice edits her question: the edit is a message of its own, after bob's answer.
     let edit_seq =
@@ -170,11 +129,11 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
         reaction_of: None,
     };
     for socket in [&mut bob_socket, &mut alice_phone] {
-        let got = pushed(socket, "the edit", |m| m.seq == edit_seq).await;
+        let got = socket.pushed("the edit", |m| m.seq == edit_seq).await;
         assert_eq!(got.content, wanted);
         assert_eq!(got.sender_id, Some(alice.user.id));
     }
-    let stored = fetched(&server, &bob.token, conversation, question).await.expect("in history");
+    let stored = server.message(&bob.token, conversation, question).await.expect("in history");
     assert_eq!(stored.content, Content::text("lunch at one?"), "history has the latest text");
     let edited_at = stored.edited_at.expect("history marks the message edited");
     assert!(edited_at >= stored.sent_at);
@@ -193,13 +152,13 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
     let second = edit(&mut alice_socket, conversation, question, "lunch at two?").await.expect("stored");
     alice_socket.send(&frame("lunch at 1:30?")).await;
     assert_eq!(answer_to(&mut alice_socket, &client_id).await, Ok(first), "the first ack again");
-    let stored = fetched(&server, &bob.token, conversation, question).await.expect("in history");
+    let stored = server.message(&bob.token, conversation, question).await.expect("in history");
     assert_eq!(stored.content, Content::text("lunch at two?"), "the later edit stays");
     let last_by_alice = second;
 
     // Bob edits his reply: it stays a reply.
     let later = edit(&mut bob_socket, conversation, answer, "yes, one").await.expect("edit stored");
-    let stored = fetched(&server, &alice.token, conversation, answer).await.expect("in history");
+    let stored = server.message(&alice.token, conversation, answer).await.expect("in history");
     assert_eq!(stored.content, reply("yes, one", question));
     assert!(stored.edited_at.is_some());
 
@@ -210,7 +169,7 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
     let state = conversations.iter().find(|c| c.conversation_id == conversation).expect("listed");
     assert_eq!(state.last_seq, later);
     assert!(later > last_by_alice);
-    let caught_up = fetched(&server, &alice.token, conversation, later).await.expect("the edit in history");
+    let caught_up = server.message(&alice.token, conversation, later).await.expect("the edit in history");
     assert_eq!(
         caught_up.content,
         Content::Text { text: "yes, one".into(), reply_to: None, edit_of: Some(answer), reaction_of: None }
@@ -221,7 +180,7 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
     let state = conversations.iter().find(|c| c.conversation_id == conversation).expect("listed");
     assert_eq!(state.unread, 1, "the question; not its three edits");
     // Messages never edited carry no marker.
-    let edit_message = fetched(&server, &alice.token, conversation, edit_seq).await.expect("in history");
+    let edit_message = server.message(&alice.token, conversation, edit_seq).await.expect("in history");
     assert_eq!(edit_message.edited_at, None);
     server.stop().await;
 }
@@ -240,7 +199,7 @@ async fn edits_are_refused_for_others_non_text_recalled_and_late(backend: Backen
     let (_, gone) = alice_socket.send_text(to_bob, "oops").await;
     alice_socket.send(&ClientFrame::Recall { conversation_id: conversation, seq: gone }).await;
     let marker =
-        pushed(&mut bob_socket, "the recall", |m| m.content == Content::Recall { seq: gone, by: None }).await;
+        bob_socket.pushed("the recall", |m| m.content == Content::Recall { seq: gone, by: None }).await;
     let first_edit = edit(&mut alice_socket, conversation, mine, "see you soon").await.expect("stored");
 
     let cases = [
@@ -260,7 +219,7 @@ async fn edits_are_refused_for_others_non_text_recalled_and_late(backend: Backen
             "editing {seq} to {text:?}"
         );
     }
-    let stored = fetched(&server, &alice.token, conversation, mine).await.expect("in history");
+    let stored = server.message(&alice.token, conversation, mine).await.expect("in history");
     assert_eq!(stored.content, Content::text("see you soon"), "refused edits change nothing");
     alice_socket.assert_alive().await;
     // Not a member, or no longer a friend.

@@ -45,6 +45,7 @@ fn message_frame() -> ServerFrame {
             content: Content::text(text()),
             edited_at: None,
             reactions: Vec::new(),
+            forwarded_from: None,
             muted: false,
         },
     }

@@ -41,6 +41,12 @@ pub enum ClientFrame {
     /// A group's owner or an admin deletes a member's message for everyone: a recall made by
     /// a moderator, with no time limit.
     Delete { conversation_id: ConversationId, seq: i64 },
+    /// Sends a copy of message `seq` of conversation `conversation_id` (one the caller sees:
+    /// a text, picture, file or sticker) to a friend or group, marked with whose message it
+    /// was. A file is shared, not uploaded again, while the server still holds it. Answered
+    /// like a `send`: an `ack` with this `client_id`, then the stored copy as a `message` to
+    /// every member, the caller's own connections included.
+    Forward { client_id: String, conversation_id: ConversationId, seq: i64, to: Target },
 }
 
 /// Where a message goes.
@@ -191,9 +197,23 @@ pub struct ChatMessage {
     /// carry none: reactions come as reaction messages).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reactions>,
+    /// Set on a forwarded message: who wrote the original.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_from: Option<Forwarded>,
     /// True when the receiver muted this group: no sound, no badge.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub muted: bool,
+}
+
+/// Whose message a forwarded one first was (a forward of a forward names the first author).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Forwarded {
+    /// The author's account; absent for a server notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    /// The author's display name when the message was forwarded.
+    pub name: String,
 }
 
 /// Frames the server sends.

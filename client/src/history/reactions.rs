@@ -108,6 +108,7 @@ mod tests {
             content,
             edited_at: None,
             reactions: Vec::new(),
+            forwarded_from: None,
             muted: false,
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod attach;
 pub mod chat;
+pub mod forward;
 pub mod group_admin;
 pub mod groups;
 pub mod home;

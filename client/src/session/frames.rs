@@ -45,6 +45,7 @@ impl Session {
                 if let Some(open) = self.roster.open {
                     self.report_read(open);
                 }
+                self.resend_forwards();
                 let mut tasks = vec![self.load_lists(), self.resend_pending()];
                 tasks.extend(conversations.iter().map(|c| self.catch_up(c.conversation_id, c.last_seq)));
                 Task::batch(tasks)
@@ -84,10 +85,17 @@ impl Session {
                     history.hide(conversation_id, &seqs).await
                 })
             }
+            ServerFrame::Ack { client_id, .. } if self.answered(&client_id) => Task::none(),
             ServerFrame::Ack { client_id, message_id, conversation_id, seq, sent_at } => {
                 self.with_history(conversation_id, move |history| async move {
                     history.acknowledge(&client_id, message_id, seq, sent_at).await.map(drop)
                 })
+            }
+            ServerFrame::Error { code, message, reference: Some(client_id) } if self.answered(&client_id) => {
+                tracing::warn!(%code, %message, client_id, "a forward was refused");
+                let words = crate::api::plain_code(code, &message);
+                events.push(Event::Problem(format!("Not forwarded. {words}")));
+                Task::none()
             }
             ServerFrame::Error { code, message, reference: Some(client_id) } => {
                 tracing::warn!(%code, %message, client_id, "a message was refused");
@@ -98,6 +106,13 @@ impl Session {
                     }),
                     None => Task::none(),
                 }
+            }
+            ServerFrame::Error { code: ErrorCode::UnknownFrame, message, reference: None }
+                if self.forgot_forwards() =>
+            {
+                tracing::warn!(%message, "the server does not know forwards");
+                events.push(Event::Problem("Not forwarded: this server cannot forward messages.".to_owned()));
+                Task::none()
             }
             ServerFrame::Error { code, message, reference: None } => {
                 tracing::warn!(%code, %message, "the server refused a frame");

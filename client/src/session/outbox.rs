@@ -22,6 +22,8 @@ pub struct Outbox {
     release: u64,
     /// Written messages waiting for an earlier one (None: its write failed).
     waiting: BTreeMap<u64, Option<StoredMessage>>,
+    /// Forwards the server has not answered yet, by client id: sent again after a reconnect.
+    forwards: BTreeMap<String, ClientFrame>,
 }
 
 impl Outbox {
@@ -62,6 +64,39 @@ pub(super) fn frame_for(
 }
 
 impl Session {
+    /// Forwards message `seq` of conversation `from` to conversation `to`. It goes straight to
+    /// the server, which sends the copy back as a message (so the cache needs nothing first);
+    /// it is kept until the server answers and sent again after a reconnect.
+    pub fn forward(&mut self, from: ConversationId, seq: i64, to: ConversationId) -> Result<(), String> {
+        let Some(target) = self.roster.target(to) else {
+            return Err(format!("You can no longer write to {}.", self.roster.title(to)));
+        };
+        let client_id = uuid::Uuid::new_v4().to_string();
+        let frame =
+            ClientFrame::Forward { client_id: client_id.clone(), conversation_id: from, seq, to: target };
+        self.outbox.forwards.insert(client_id, frame.clone());
+        self.send_frame(frame);
+        Ok(())
+    }
+
+    /// The server answered the frame sent with `client_id`: a forward among them is done.
+    pub(super) fn answered(&mut self, client_id: &str) -> bool {
+        self.outbox.forwards.remove(client_id).is_some()
+    }
+
+    /// Drops the forwards not answered yet (a server that does not know them); true when
+    /// there were some.
+    pub(super) fn forgot_forwards(&mut self) -> bool {
+        !std::mem::take(&mut self.outbox.forwards).is_empty()
+    }
+
+    /// Sends the forwards not answered yet again (after a reconnect).
+    pub(super) fn resend_forwards(&self) {
+        for frame in self.outbox.forwards.values() {
+            self.send_frame(frame.clone());
+        }
+    }
+
     /// Edits the user's text message `seq` of a conversation: the edit waits in the cache
     /// and goes out like a message; the message changes when the server acknowledges it.
     pub fn edit(

@@ -45,6 +45,7 @@ pub(crate) fn text_from_bob(seq: i64) -> ChatMessage {
         content: Content::text(format!("hi {seq}")),
         edited_at: None,
         reactions: Vec::new(),
+        forwarded_from: None,
         muted: false,
     }
 }
@@ -515,4 +516,55 @@ fn a_reaction_goes_out_as_a_react_frame_and_neither_alerts_nor_counts() {
     let events = pushed(&mut session, ServerFrame::Message { message: bobs });
     assert!(!events.iter().any(|e| matches!(e, Event::Alert { .. })), "{events:?}");
     assert_eq!(session.roster.unread(10), 0);
+}
+
+#[test]
+fn a_forward_is_sent_again_after_a_reconnect_until_the_server_answers() {
+    let (mut session, mut frames) = connected();
+    let forwards = |frames: &mut tokio::sync::mpsc::Receiver<ClientFrame>| -> Vec<ClientFrame> {
+        std::iter::from_fn(|| frames.try_recv().ok())
+            .filter(|f| matches!(f, ClientFrame::Forward { .. }))
+            .collect()
+    };
+    session.forward(10, 3, 10).expect("Bob is a friend");
+    session.forward(10, 4, 10).expect("Bob is a friend");
+    let sent = forwards(&mut frames);
+    assert_eq!(sent.len(), 2);
+    let ClientFrame::Forward { client_id: first, conversation_id: 10, seq: 3, to: Target::User { id: 8 } } =
+        &sent[0]
+    else {
+        panic!("a forward of message 3 to Bob: {sent:?}")
+    };
+    let ClientFrame::Forward { client_id: second, .. } = &sent[1] else { unreachable!() };
+
+    // The first is stored; the second got no answer before the connection dropped.
+    let ack = ServerFrame::Ack {
+        client_id: first.clone(),
+        message_id: 40,
+        conversation_id: 10,
+        seq: 9,
+        sent_at: 1,
+    };
+    let _ = pushed(&mut session, ack);
+    let _ = pushed(&mut session, sync_with(10, ConversationKind::Direct, 9, 9));
+    let again = forwards(&mut frames);
+    assert!(
+        matches!(again.as_slice(), [ClientFrame::Forward { client_id, seq: 4, .. }] if client_id == second),
+        "{again:?}"
+    );
+
+    // A refusal ends it too, and is said.
+    let refusal = ServerFrame::Error {
+        code: ErrorCode::NotFound,
+        message: "no such message to forward".into(),
+        reference: Some(second.clone()),
+    };
+    let events = pushed(&mut session, refusal);
+    assert!(
+        matches!(events.as_slice(), [Event::Problem(words)] if words.starts_with("Not forwarded")),
+        "{events:?}"
+    );
+    let _ = pushed(&mut session, sync_with(10, ConversationKind::Direct, 9, 9));
+    assert!(forwards(&mut frames).is_empty());
+    assert_eq!(session.forward(10, 1, 99), Err("You can no longer write to Conversation 99.".to_owned()));
 }

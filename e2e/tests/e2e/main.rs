@@ -11,6 +11,7 @@ mod common;
 mod deletes;
 mod devices;
 mod files;
+mod forward;
 mod groups;
 mod nodes;
 mod reactions;

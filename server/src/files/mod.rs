@@ -1,5 +1,6 @@
 //! Files, images and the emoji set: [`upload`] receives, [`attach`] ties an upload to the
-//! conversation it is sent to, [`sweeper`] deletes what is due, [`emoji`] holds the set.
+//! conversation it is sent to, [`share`] gives a forwarder their own upload of a file they
+//! received, [`sweeper`] deletes what is due, [`emoji`] holds the set.
 //!
 //! - **Upload**: the body streams into `UPLOAD_DIR/<uuid>.part` (never whole in memory),
 //!   capped at MAX_UPLOAD_BYTES, then is checked (images: the first bytes must match the
@@ -18,6 +19,7 @@ pub mod attach;
 pub mod avatar;
 pub mod emoji;
 pub mod picture;
+pub mod share;
 pub mod sweeper;
 pub mod upload;
 

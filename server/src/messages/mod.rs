@@ -1,8 +1,10 @@
 //! The message path, from a connection's frame to every member's connection:
-//! [`send`] validates and authorises what a connection asks, [`writer`] stores messages in
-//! batches and, after the commit, acknowledges and fans out through the hub.
+//! [`send`] validates and authorises what a connection asks ([`forward`] the forwarding of a
+//! message), [`writer`] stores messages in batches and, after the commit, acknowledges and
+//! fans out through the hub.
 
 pub mod deletes;
+pub mod forward;
 pub mod reactions;
 pub mod send;
 pub mod writer;

@@ -51,6 +51,7 @@ impl Sender<'_> {
                 edit_of: None,
                 reaction_of: Some(ReactionOf { seq, on }),
             },
+            forwarded_from: None,
             reply: Reply::Socket(self.link.clone()),
         };
         if !store.messages_by_client_ids(&[(self.user_id, client_id.to_owned())]).await?.is_empty() {

@@ -96,6 +96,7 @@ impl Sender<'_> {
             sender_id: Some(self.user_id),
             client_id: Some(client_id.to_owned()),
             content,
+            forwarded_from: None,
             reply: Reply::Socket(self.link.clone()),
         };
         self.app.messages.submit(submission).await?;
@@ -139,7 +140,7 @@ impl Sender<'_> {
     }
 
     /// The conversation a message goes to, if the sender may write there.
-    async fn target(&self, to: Target) -> Result<Arc<Members>, Refusal> {
+    pub(super) async fn target(&self, to: Target) -> Result<Arc<Members>, Refusal> {
         let app = self.app;
         match to {
             Target::User { id } => {
@@ -272,6 +273,7 @@ impl Sender<'_> {
                 edit_of: Some(seq),
                 reaction_of: None,
             },
+            forwarded_from: None,
             reply: Reply::Socket(self.link.clone()),
         };
         if !store.messages_by_client_ids(&[(self.user_id, client_id.to_owned())]).await?.is_empty() {

@@ -19,7 +19,7 @@ use crate::store::{MessageRow, Store, StoreError, now_millis};
 use crate::wire::{message_of, row_of};
 use kith_shared::api::ConversationId;
 use kith_shared::codec::to_json;
-use kith_shared::frame::{ChatMessage, Content};
+use kith_shared::frame::{ChatMessage, Content, Forwarded};
 use kith_shared::{ErrorCode, ServerFrame, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,6 +47,9 @@ pub enum Reply {
     /// A socket send: the ack (or error) goes to the sender's connection; the stored message
     /// is not pushed back to that same connection.
     Socket(Link),
+    /// A socket forward: like `Socket`, but the stored message is pushed to the sender's
+    /// connection too (after the ack), since that connection holds no copy of it.
+    Echo(Link),
     /// A server-made message (a notice, a recall): the caller awaits the stored message.
     Caller(oneshot::Sender<Result<ChatMessage, MessageError>>),
 }
@@ -58,11 +61,17 @@ pub struct Submission {
     pub sender_id: Option<UserId>,
     pub client_id: Option<String>,
     pub content: Content,
+    /// Set on a forward: whose message it first was.
+    pub forwarded_from: Option<Forwarded>,
     pub reply: Reply,
 }
 
 /// What the writer is asked to do.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every job is a message to store: boxing it would allocate once per message for the rare flush"
+)]
 enum Job {
     Store(Submission),
     /// Answer once everything queued before is written.
@@ -117,7 +126,8 @@ impl Messages {
         content: Content,
     ) -> Result<ChatMessage, MessageError> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Submission { members, sender_id, client_id: None, content, reply: Reply::Caller(reply) })
+        let reply = Reply::Caller(reply);
+        self.submit(Submission { members, sender_id, client_id: None, content, forwarded_from: None, reply })
             .await?;
         answer.await.map_err(|_| MessageError::Stopped)?
     }
@@ -298,6 +308,7 @@ impl Writer {
                 content: submission.content.clone(),
                 edited_at: None,
                 reactions: Vec::new(),
+                forwarded_from: submission.forwarded_from.clone(),
                 muted: false,
             };
             if let Some(key) = key {
@@ -312,17 +323,24 @@ impl Writer {
     /// Acknowledges to the sender, then pushes to the members' connections.
     fn deliver(&self, placed: Placed) {
         let Placed { submission, message, duplicate } = placed;
+        let ack = |link: &Link| {
+            let ack = ServerFrame::Ack {
+                client_id: message.client_id.clone().unwrap_or_default(),
+                message_id: message.id,
+                conversation_id: message.conversation_id,
+                seq: message.seq,
+                sent_at: message.sent_at,
+            };
+            link.push(Outbound::Frame(to_json(&ack)));
+        };
         let sender_conn = match submission.reply {
             Reply::Socket(link) => {
-                let ack = ServerFrame::Ack {
-                    client_id: message.client_id.clone().unwrap_or_default(),
-                    message_id: message.id,
-                    conversation_id: message.conversation_id,
-                    seq: message.seq,
-                    sent_at: message.sent_at,
-                };
-                link.push(Outbound::Frame(to_json(&ack)));
+                ack(&link);
                 Some(link.conn_id)
+            }
+            Reply::Echo(link) => {
+                ack(&link);
+                None
             }
             Reply::Caller(answer) => {
                 let _ = answer.send(Ok(message.clone()));
@@ -352,7 +370,7 @@ impl Writer {
         self.metrics.failed_batches.increment(1);
         for submission in batch {
             match submission.reply {
-                Reply::Socket(link) => {
+                Reply::Socket(link) | Reply::Echo(link) => {
                     let frame = ServerFrame::Error {
                         code: ErrorCode::Internal,
                         message: "the server could not store the message; send it again".to_owned(),

@@ -432,6 +432,13 @@ impl Session {
                 };
                 (result, Some(client_id))
             }
+            ClientFrame::Forward { client_id, conversation_id, seq, to } => {
+                let result = match self.sends.refusal() {
+                    Some(refusal) => Err(refusal),
+                    None => sender.forward(&client_id, conversation_id, seq, to).await,
+                };
+                (result, Some(client_id))
+            }
             other => {
                 self.handle_control(other);
                 (Ok(()), None)
@@ -455,7 +462,8 @@ impl Session {
             | ClientFrame::Typing { .. }
             | ClientFrame::Recall { .. }
             | ClientFrame::Edit { .. }
-            | ClientFrame::React { .. } => {}
+            | ClientFrame::React { .. }
+            | ClientFrame::Forward { .. } => {}
             ClientFrame::Hide { .. } | ClientFrame::Delete { .. } => {}
         }
     }

@@ -21,6 +21,7 @@ pub(super) enum Messages {
     SentAt,
     Recalled,
     EditedAt,
+    ForwardedFrom,
 }
 
 /// One message as stored; `content` is the JSON of a `kith_shared::frame::Content`.
@@ -35,10 +36,12 @@ pub struct MessageRow {
     pub sent_at: i64,
     /// When the text was last edited; None when it never was (and always on insert).
     pub edited_at: Option<i64>,
+    /// A forward: the JSON of a `kith_shared::frame::Forwarded`.
+    pub forwarded_from: Option<String>,
 }
 
 /// The columns a message is inserted with.
-const INSERT_COLUMNS: [Messages; 7] = [
+const INSERT_COLUMNS: [Messages; 8] = [
     Messages::Id,
     Messages::ConversationId,
     Messages::Seq,
@@ -46,10 +49,11 @@ const INSERT_COLUMNS: [Messages; 7] = [
     Messages::ClientId,
     Messages::Content,
     Messages::SentAt,
+    Messages::ForwardedFrom,
 ];
 
 /// The columns a message is read with.
-const COLUMNS: [Messages; 8] = [
+const COLUMNS: [Messages; 9] = [
     Messages::Id,
     Messages::ConversationId,
     Messages::Seq,
@@ -58,6 +62,7 @@ const COLUMNS: [Messages; 8] = [
     Messages::Content,
     Messages::SentAt,
     Messages::EditedAt,
+    Messages::ForwardedFrom,
 ];
 
 /// The shared counter of message ids (one row, id 1), for nodes that share the database.
@@ -68,7 +73,7 @@ enum MessageIdBlocks {
     NextId,
 }
 
-/// Rows per INSERT statement: 7 parameters each stays far below every backend's limit.
+/// Rows per INSERT statement: 8 parameters each stays far below every backend's limit.
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// Multi-row INSERTs of `rows`, [`ROWS_PER_STATEMENT`] at most each.
@@ -86,6 +91,7 @@ fn insert_statements(rows: &[MessageRow]) -> Vec<InsertStatement> {
                     row.client_id.clone().into(),
                     row.content.clone().into(),
                     row.sent_at.into(),
+                    row.forwarded_from.clone().into(),
                 ]);
             }
             stmt

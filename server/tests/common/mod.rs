@@ -9,7 +9,8 @@ use kith_server::Server;
 use kith_server::config::Config;
 use kith_shared::api::{LoginResponse, UserProfile};
 use kith_shared::codec::{FrameCodec, to_json};
-use kith_shared::{ClientFrame, PROTOCOL_VERSION, ServerFrame};
+use kith_shared::frame::ChatMessage;
+use kith_shared::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -329,6 +330,35 @@ impl TestServer {
         assert_eq!(status, StatusCode::OK, "{body}");
         body["conversation_id"].as_i64().expect("conversation id")
     }
+
+    /// Creates a group owned by `owner`; returns its id (also its conversation's).
+    pub async fn group(&self, owner: &LoginResponse, name: &str) -> i64 {
+        let (status, body) =
+            self.post("/api/groups", Some(&owner.token), json!({"name": name, "description": ""})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["group"]["id"].as_i64().expect("group id")
+    }
+
+    /// `user` applies to join `group` and its owner accepts.
+    pub async fn join(&self, owner: &LoginResponse, user: &LoginResponse, group: i64) {
+        let (status, body) = self
+            .post(&format!("/api/groups/{group}/applications"), Some(&user.token), json!({"message": "hi"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = body["id"].as_i64().expect("request id");
+        let (status, body) =
+            self.post(&format!("/api/group-requests/{id}/accept"), Some(&owner.token), json!({})).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+
+    /// Message `seq` of a conversation as `token`'s holder reads it in history.
+    pub async fn message(&self, token: &str, conversation_id: i64, seq: i64) -> Option<ChatMessage> {
+        let path = format!("/api/conversations/{conversation_id}/messages?after={}&limit=1", seq - 1);
+        let (status, page) = self.get(&path, token).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let messages: Vec<ChatMessage> = serde_json::from_value(page["messages"].clone()).expect("messages");
+        messages.into_iter().find(|m| m.seq == seq)
+    }
 }
 
 /// The NATS server the cluster tests use (KITH_TEST_NATS_URL, by default the development
@@ -495,6 +525,25 @@ impl TestSocket {
         match self.expect("ack", |f| matches!(f, ServerFrame::Ack { client_id: c, .. } | ServerFrame::Error { reference: Some(c), .. } if *c == client_id)).await {
             ServerFrame::Ack { conversation_id, seq, .. } => (conversation_id, seq),
             other => panic!("send refused: {other:?}"),
+        }
+    }
+
+    /// Waits for the answer to the frame sent with `client_id`: the ack's (conversation, seq),
+    /// or the refusal's code.
+    pub async fn answer(&mut self, client_id: &str) -> Result<(i64, i64), ErrorCode> {
+        let wanted = |f: &ServerFrame| matches!(f, ServerFrame::Ack { client_id: c, .. } | ServerFrame::Error { reference: Some(c), .. } if c == client_id);
+        match self.expect("ack or error", wanted).await {
+            ServerFrame::Ack { conversation_id, seq, .. } => Ok((conversation_id, seq)),
+            ServerFrame::Error { code, .. } => Err(code),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Waits for a pushed message that matches `wanted`, skipping other frames.
+    pub async fn pushed(&mut self, what: &str, wanted: impl Fn(&ChatMessage) -> bool) -> ChatMessage {
+        match self.expect(what, |f| matches!(f, ServerFrame::Message { message } if wanted(message))).await {
+            ServerFrame::Message { message } => message,
+            _ => unreachable!(),
         }
     }
 

@@ -200,7 +200,10 @@ impl Chat {
         if let Some(bar) = self.quote_bar(roster) {
             bottom = bottom.push(bar);
         }
-        let mut bottom = bottom.push(column![typing, self.composer_row()].spacing(4));
+        let mut bottom = match &self.selection {
+            Some(selection) => bottom.push(self.selection_bar(selection)),
+            None => bottom.push(column![typing, self.composer_row()].spacing(4)),
+        };
         if let Some(error) = &self.error {
             bottom = bottom.push(widget::error_line(error));
         }

@@ -266,7 +266,14 @@ impl Chat {
                         .into(),
                 };
                 let body = column![picture, file_actions(upload_id, name, *size, files)].spacing(6);
-                let frame = widget::message_frame(body.into(), sender, mine, false, footer(), None);
+                let frame = widget::message_frame(
+                    forwarded(message, body, false),
+                    sender,
+                    mine,
+                    false,
+                    footer(),
+                    None,
+                );
                 self.with_menu(message, frame, None, None, roster)
             }
             Content::File { upload_id, name, size, mime } => {
@@ -283,7 +290,14 @@ impl Chat {
                     file_actions(upload_id, name, 0, files)
                 ]
                 .spacing(6);
-                let frame = widget::message_frame(body.into(), sender, mine, false, footer(), None);
+                let frame = widget::message_frame(
+                    forwarded(message, body, false),
+                    sender,
+                    mine,
+                    false,
+                    footer(),
+                    None,
+                );
                 self.with_menu(message, frame, None, None, roster)
             }
             Content::Sticker { code } => {
@@ -291,7 +305,14 @@ impl Chat {
                     Some(Picture::Ready(handle)) => image(handle.clone()).width(96).height(96).into(),
                     _ => text(format!(":{code}:")).size(15).into(),
                 };
-                let frame = widget::message_frame(picture, sender, mine, false, footer(), None);
+                let frame = widget::message_frame(
+                    forwarded(message, picture, false),
+                    sender,
+                    mine,
+                    false,
+                    footer(),
+                    None,
+                );
                 self.with_menu(message, frame, None, None, roster)
             }
             Content::Text { text, reply_to, .. } => {
@@ -305,6 +326,7 @@ impl Chat {
                         .into(),
                     None => rich_text(text, mine, emoji),
                 };
+                let body = forwarded(message, body, mine);
                 let frame = widget::message_frame(body, sender, mine, mine, footer(), recall.clone());
                 self.with_menu(message, frame, Some(text), recall, roster)
             }
@@ -330,6 +352,20 @@ impl Chat {
             Content::Recall { .. } => container(text("")).height(0).into(),
         }
     }
+}
+
+/// "Forwarded from Ann" above the body of a forwarded message; `tinted` on the accent colour
+/// of one's own text.
+fn forwarded<'a>(
+    message: &StoredMessage,
+    body: impl Into<Element<'a, Message>>,
+    tinted: bool,
+) -> Element<'a, Message> {
+    let Some(from) = &message.forwarded_from else { return body.into() };
+    let name = if from.name.is_empty() { "a former member" } else { from.name.as_str() };
+    let line = text(format!("Forwarded from {name}")).size(11);
+    let line = if tinted { line.style(widget::message_text(true)) } else { line.style(text::secondary) };
+    column![line, body.into()].spacing(3).into()
 }
 
 /// Moves the log so that the "New messages" divider is near its top, once the chat is laid

@@ -1,8 +1,9 @@
-//! A message's menu, opened with a right click on it: reply to it, copy its text, edit one's
-//! own text and recall it for everyone while that is allowed, delete it for oneself, and, for a
-//! group's owner and admins, delete a member's message for everyone (both asked again), and
-//! react to it (quick reactions and *More…*, see [`reactions`](super::reactions)). Escape or
-//! *Close* closes it.
+//! A message's menu, opened with a right click on it: reply to it, copy its text, forward it
+//! (or select it and others, see [`selection`](super::selection)),
+//! edit one's own text and recall it for everyone while that is allowed, delete it for oneself,
+//! and, for a group's owner and admins, delete a member's message for everyone (both asked
+//! again), and react to it (quick reactions and *More…*, see [`reactions`](super::reactions)).
+//! Escape or *Close* closes it.
 
 use super::{Chat, Deletion, Message};
 use crate::history::StoredMessage;
@@ -24,6 +25,9 @@ impl Chat {
         recall: Option<Message>,
         roster: &Roster,
     ) -> Element<'a, Message> {
+        if let Some(selection) = &self.selection {
+            return self.selectable_line(selection, message, frame);
+        }
         let frame = mouse_area(frame).on_right_press(Message::MessageMenu(Some(message.local_id)));
         if self.menu != Some(message.local_id) {
             return frame.into();
@@ -62,6 +66,10 @@ impl Chat {
         if let Some(body) = body {
             menu = menu.push(action("Copy text", Message::Copy(body.to_owned())));
         }
+        if let (Some(seq), true) = (message.seq, !self.read_only && is_post(&message.content)) {
+            menu = menu.push(action("Forward", Message::Forward(seq)));
+            menu = menu.push(action("Select", Message::Select(seq)));
+        }
         if let (Some(seq), true) = (message.seq, !self.read_only && self.can_edit(message)) {
             menu = menu.push(action("Edit", Message::StartEdit(seq)));
         }
@@ -77,7 +85,7 @@ impl Chat {
         }
         menu = menu.push(action("Close", Message::MessageMenu(None)));
         let mine = message.sender_id == Some(self.me);
-        // Seven actions at most: they wrap onto a second line in a narrow chat.
+        // Nine actions at most: they wrap onto a second line in a narrow chat.
         let mut menu = column![menu.wrap().vertical_spacing(4)].spacing(4).align_x(if mine {
             Alignment::End
         } else {
@@ -102,16 +110,21 @@ pub fn may_delete_for_everyone(
 ) -> bool {
     let Some(group) = roster.groups.get(&conversation) else { return false };
     let Some(sender) = message.sender_id.filter(|sender| *sender != me) else { return false };
-    let deletable = matches!(
-        message.content,
-        Content::Text { edit_of: None, .. }
-            | Content::Image { .. }
-            | Content::File { .. }
-            | Content::Sticker { .. }
-    );
     let role = group.role;
-    deletable
+    is_post(&message.content)
         && message.seq.is_some()
         && role.can_moderate()
         && (role == Role::Owner || sender != group.group.owner_id)
+}
+
+/// Whether this content is a post of its own, one the server forwards and a moderator may
+/// delete: a text (not an edit, not a reaction), a picture, a file or a sticker.
+pub fn is_post(content: &Content) -> bool {
+    matches!(
+        content,
+        Content::Text { edit_of: None, reaction_of: None, .. }
+            | Content::Image { .. }
+            | Content::File { .. }
+            | Content::Sticker { .. }
+    )
 }

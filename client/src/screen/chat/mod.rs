@@ -13,6 +13,7 @@ mod members;
 mod menu;
 mod quote;
 mod reactions;
+mod selection;
 
 /// The window tests check the placeholder against the field's width.
 #[cfg(test)]
@@ -21,6 +22,7 @@ pub use emoji_picker::{Picker, Tab};
 pub use log::scroll_to_first_unread;
 pub use members::MEMBERS_FROM;
 pub use reactions::QUICK as QUICK_REACTIONS;
+pub use selection::{Selection, SelectionAction};
 
 use crate::clock;
 use crate::emoji::EmojiSet;
@@ -148,6 +150,8 @@ pub struct Chat {
     /// "Delete for me" or "Delete for everyone" was clicked on message `seq`: its menu asks
     /// again.
     pub confirm_delete: Option<(i64, Deletion)>,
+    /// Messages are being chosen to forward or delete together (*Select* in the menu).
+    pub selection: Option<Selection>,
 }
 
 /// Whom a deleted message disappears for.
@@ -223,6 +227,8 @@ pub enum Message {
     Copy(String),
     /// Reply to the message with this sequence number.
     Reply(i64),
+    /// Forward the message with this sequence number: choose where.
+    Forward(i64),
     /// Edit one's own text message with this sequence number in the composer.
     StartEdit(i64),
     /// Take back the reply or the edit the composer is set to.
@@ -237,6 +243,12 @@ pub enum Message {
     AskDelete(i64, Deletion),
     /// The answer: delete (true) or not.
     ConfirmDelete(bool),
+    /// Start choosing several messages, with the one with this sequence number ticked.
+    Select(i64),
+    /// Tick or untick the message with this sequence number while choosing.
+    ToggleSelected(i64),
+    /// A button of the bar shown while choosing messages.
+    Selection(SelectionAction),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,6 +299,8 @@ pub enum Event {
     },
     /// Show message `seq` of this conversation in the log (reading older messages if needed).
     JumpTo(i64),
+    /// Choose where to forward these messages (their sequence numbers).
+    Forward(Vec<i64>),
     /// Put the keyboard focus on the message field.
     FocusComposer,
     /// Put (`on`) or take back one's reaction `emoji` on message `seq`.
@@ -295,8 +309,8 @@ pub enum Event {
         emoji: String,
         on: bool,
     },
-    /// Delete message `seq` for the user alone, on all their devices.
-    Hide(i64),
+    /// Delete these messages (sequence numbers) for the user alone, on all their devices.
+    Hide(Vec<i64>),
     /// Delete a member's message `seq` for everyone (the user moderates the group).
     DeleteForEveryone(i64),
 }
@@ -337,6 +351,7 @@ impl Chat {
             reactions: HashMap::new(),
             reacting: None,
             confirm_delete: None,
+            selection: None,
         }
     }
 
@@ -354,9 +369,12 @@ impl Chat {
             | Message::SkinTone(_) => false,
             Message::ClosePanels | Message::ViewImage { .. } => true,
             Message::MessageMenu(_) | Message::Copy(_) | Message::JumpToQuoted(_) => true,
-            Message::Reply(_) | Message::StartEdit(_) | Message::CancelQuote => false,
+            Message::Reply(_) | Message::StartEdit(_) | Message::CancelQuote | Message::Forward(_) => false,
             Message::React(..) | Message::ReactWithMore(_) => false,
             Message::AskDelete(..) | Message::ConfirmDelete(_) => false,
+            Message::Select(_) | Message::ToggleSelected(_) | Message::Selection(_) => {
+                matches!(message, Message::Selection(SelectionAction::Cancel))
+            }
             Message::SendStaged | Message::Unstage(_) | Message::Attach => false,
             Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
                 false
@@ -406,7 +424,9 @@ impl Chat {
             }
             Message::ClosePanels => {
                 // Escape closes what is open; with nothing open it takes back a reply or an edit.
-                if self.emoji_open || self.menu.is_some() || self.confirm_delete.is_some() {
+                if self.selection.is_some() {
+                    self.selection = None;
+                } else if self.emoji_open || self.menu.is_some() || self.confirm_delete.is_some() {
                     self.reacting = None;
                     self.emoji_open = false;
                     self.menu = None;
@@ -449,6 +469,19 @@ impl Chat {
                 self.react_with_more(seq);
                 None
             }
+            Message::Forward(seq) => {
+                self.menu = None;
+                Some(Event::Forward(vec![seq]))
+            }
+            Message::Select(seq) => {
+                self.start_selection(seq);
+                None
+            }
+            Message::ToggleSelected(seq) => {
+                self.toggle_selected(seq);
+                None
+            }
+            Message::Selection(action) => self.selection_action(action),
             Message::MessageMenu(local_id) => {
                 self.menu = local_id;
                 self.confirm_delete = None;
@@ -462,7 +495,7 @@ impl Chat {
                 let asked = self.confirm_delete.take();
                 self.menu = None;
                 match asked {
-                    Some((seq, Deletion::ForMe)) if sure => Some(Event::Hide(seq)),
+                    Some((seq, Deletion::ForMe)) if sure => Some(Event::Hide(vec![seq])),
                     Some((seq, Deletion::ForEveryone)) if sure => Some(Event::DeleteForEveryone(seq)),
                     _ => None,
                 }
@@ -722,6 +755,7 @@ pub(super) mod tests {
             delivery: Delivery::Sent,
             edited_at: None,
             hidden: false,
+            forwarded_from: None,
         }
     }
 
@@ -834,7 +868,7 @@ pub(super) mod tests {
         chat.update(Message::MessageMenu(Some(1)));
         assert_eq!(chat.update(Message::AskDelete(1, Deletion::ForMe)), None, "asked first");
         assert_eq!(chat.confirm_delete, Some((1, Deletion::ForMe)));
-        assert_eq!(chat.update(Message::ConfirmDelete(true)), Some(Event::Hide(1)));
+        assert_eq!(chat.update(Message::ConfirmDelete(true)), Some(Event::Hide(vec![1])));
         assert_eq!((chat.menu, chat.confirm_delete), (None, None), "the menu closes");
         // Taken back: nothing happens.
         chat.update(Message::AskDelete(2, Deletion::ForEveryone));

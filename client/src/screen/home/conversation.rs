@@ -6,6 +6,7 @@ use super::{AttachFor, Event, Home, Message, Panel};
 use crate::files;
 use crate::screen::attach::{self, Attach};
 use crate::screen::chat::{self, Chat};
+use crate::screen::forward::Forward;
 use crate::screen::group_admin::GroupAdmin;
 use iced::Task;
 use iced::widget::operation;
@@ -241,13 +242,18 @@ impl Home {
                 }
                 Task::none()
             }
-            Some(chat::Event::Hide(seq)) => {
-                self.session.send_frame(ClientFrame::Hide { conversation_id, seqs: vec![seq] });
+            Some(chat::Event::Hide(seqs)) => {
+                self.session.send_frame(ClientFrame::Hide { conversation_id, seqs });
                 Task::none()
             }
             Some(chat::Event::DeleteForEveryone(seq)) => {
                 self.session.send_frame(ClientFrame::Delete { conversation_id, seq });
                 Task::none()
+            }
+            Some(chat::Event::Forward(seqs)) => {
+                let (panel, focus) = Forward::new(conversation_id, seqs);
+                self.panel = Some(Panel::Forward(panel));
+                focus.map(Message::Forward)
             }
             Some(chat::Event::LoadOlder) => self.load_chat(conversation_id),
             Some(chat::Event::Copy(text)) => iced::clipboard::write(text),

@@ -23,7 +23,7 @@ use crate::api::ApiError;
 use crate::files::{self, Files};
 use crate::screen::chat::{self, Chat};
 use crate::screen::login::{self, LoggedIn};
-use crate::screen::{attach, group_admin, groups, search};
+use crate::screen::{attach, forward, group_admin, groups, search};
 use crate::session::{self, Session};
 use crate::settings::Settings;
 use crate::socket;
@@ -92,6 +92,7 @@ pub enum Message {
     GroupAdmin(group_admin::Message),
     Attach(attach::Message),
     HistorySearch(search::Message),
+    Forward(forward::Message),
     /// A search result's conversation is read up to it: show it there.
     Jumped(crate::history::StoredMessage, Result<u32, String>),
     AvatarLoaded(Result<Vec<u8>, ApiError>),
@@ -426,7 +427,8 @@ impl Home {
             | Message::Groups(_)
             | Message::GroupAdmin(_)
             | Message::Attach(_)
-            | Message::HistorySearch(_) => return self.panel_message(message),
+            | Message::HistorySearch(_)
+            | Message::Forward(_) => return self.panel_message(message),
             Message::Open(_)
             | Message::Chat(_)
             | Message::ChatLoaded(..)

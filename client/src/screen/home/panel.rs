@@ -6,6 +6,7 @@ use super::profile::{self, Profile};
 use super::{Event, Home, Message, requests, settings};
 use crate::api::ApiError;
 use crate::screen::attach::{self, Attach};
+use crate::screen::forward::{self, Forward};
 use crate::screen::group_admin::{self, GroupAdmin};
 use crate::screen::groups;
 use crate::screen::search::{self, Search};
@@ -25,6 +26,8 @@ pub enum Panel {
     Groups(groups::Panel),
     GroupAdmin(GroupAdmin),
     Search(Search),
+    /// Choosing where to forward messages.
+    Forward(Forward),
     /// Choosing a file: to send in the chat, or as one's avatar.
     Attach(Attach, AttachFor),
 }
@@ -127,6 +130,7 @@ impl Home {
             Message::GroupAdmin(message) => self.group_admin(message),
             Message::Attach(message) => self.attach(message),
             Message::HistorySearch(message) => self.search(message),
+            Message::Forward(message) => self.forward(message),
             _ => (Task::none(), None),
         }
     }
@@ -281,6 +285,26 @@ impl Home {
         }
     }
 
+    fn forward(&mut self, message: forward::Message) -> Outcome {
+        let Some(Panel::Forward(panel)) = &mut self.panel else { return (Task::none(), None) };
+        match panel.update(message) {
+            Some(forward::Event::Forward { from, seqs, to }) => {
+                self.panel = None;
+                let failed: Vec<String> = to
+                    .iter()
+                    .flat_map(|to| seqs.iter().map(move |seq| (*to, *seq)))
+                    .filter_map(|(to, seq)| self.session.forward(from, seq, to).err())
+                    .collect();
+                if let Some(words) = failed.first() {
+                    self.notice = Some(words.clone());
+                }
+            }
+            Some(forward::Event::Close) => self.panel = None,
+            None => {}
+        }
+        (Task::none(), None)
+    }
+
     /// The open panel.
     pub(super) fn panel_view<'a>(&'a self, panel: &'a Panel, settings: &'a Settings) -> Element<'a, Message> {
         let roster = &self.session.roster;
@@ -292,6 +316,7 @@ impl Home {
             Panel::Groups(panel) => panel.view(roster).map(Message::Groups),
             Panel::GroupAdmin(panel) => panel.view(roster).map(Message::GroupAdmin),
             Panel::Search(panel) => panel.view(roster).map(Message::HistorySearch),
+            Panel::Forward(panel) => panel.view(roster).map(Message::Forward),
             Panel::Attach(panel, _) => panel.view().map(Message::Attach),
         }
     }

@@ -99,6 +99,7 @@ fn the_chat_sends_typing_and_recall_frames() {
         delivery: crate::history::Delivery::Sent,
         edited_at: None,
         hidden: false,
+        forwarded_from: None,
     };
     let _ = home.update(Message::ChatLoaded(10, Ok(vec![mine])));
     assert!(home.needs_clock(), "the recall button expires on its own");
