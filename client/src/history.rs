@@ -564,6 +564,36 @@ impl History {
         Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }
 
+    /// The messages of a conversation after `after` that mention `me` (by name or through
+    /// `@all`) and were sent by someone else, oldest first.
+    pub async fn mentions_after(
+        &self,
+        conversation_id: ConversationId,
+        after: i64,
+        me: UserId,
+    ) -> Result<Vec<i64>, HistoryError> {
+        let rows = sqlx::query(
+            "SELECT local_id, conversation_id, seq, server_id, client_id, sender_id, sent_at, content, delivery,
+               edited_at, forwarded_from
+             FROM messages WHERE conversation_id = ? AND seq > ? AND sender_id != ? AND hidden = 0
+               AND json_extract(content, '$.mentions') IS NOT NULL
+             ORDER BY seq",
+        )
+        .bind(conversation_id)
+        .bind(after)
+        .bind(me)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut seqs = Vec::new();
+        for row in &rows {
+            let message = read_message(row)?;
+            if message.content.mentions(me) {
+                seqs.extend(message.seq);
+            }
+        }
+        Ok(seqs)
+    }
+
     /// Notes where the file of upload `upload_id` is on this computer.
     pub async fn record_file(&self, upload_id: &str, path: &Path) -> Result<(), HistoryError> {
         sqlx::query("INSERT INTO files (upload_id, path) VALUES (?, ?) ON CONFLICT (upload_id) DO UPDATE SET path = excluded.path")
@@ -702,6 +732,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_mentions_of_the_user_are_found_after_a_seq() {
+        use kith_shared::frame::Mentions;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(&dir.path().join("h.db")).await.expect("open");
+        let mentioning = |seq: i64, sender: i64, user_ids: Vec<i64>, all: bool| ChatMessage {
+            content: Content::Text {
+                text: "@you".into(),
+                reply_to: None,
+                edit_of: None,
+                reaction_of: None,
+                mentions: Mentions { user_ids, all },
+            },
+            ..incoming(5, seq, sender, "")
+        };
+        history.store(&mentioning(1, 2, vec![7], false)).await.expect("store");
+        history.store(&incoming(5, 2, 2, "plain")).await.expect("store");
+        history.store(&mentioning(3, 2, vec![8], false)).await.expect("store");
+        history.store(&mentioning(4, 2, vec![], true)).await.expect("store");
+        history.store(&mentioning(5, 7, vec![7], true)).await.expect("store");
+        history.store(&mentioning(6, 2, vec![7, 8], false)).await.expect("store");
+        history.store(&mentioning(1, 2, vec![7], false)).await.expect("store");
+        assert_eq!(history.mentions_after(5, 0, 7).await.expect("read"), [1, 4, 6], "not my own");
+        assert_eq!(history.mentions_after(5, 4, 7).await.expect("read"), [6]);
+        assert_eq!(history.mentions_after(6, 0, 7).await.expect("read"), Vec::<i64>::new());
+        history.hide(5, &[6]).await.expect("hide");
+        assert_eq!(history.mentions_after(5, 4, 7).await.expect("read"), Vec::<i64>::new(), "deleted");
+    }
+
+    #[tokio::test]
     async fn an_edit_changes_the_message_it_edits_and_is_not_shown_itself() {
         let dir = tempfile::tempdir().expect("temp dir");
         let history = History::open(&dir.path().join("h.db")).await.expect("open");
@@ -711,6 +770,7 @@ mod tests {
                 reply_to: None,
                 edit_of: Some(of),
                 reaction_of: None,
+                mentions: Default::default(),
             },
             sent_at: at,
             ..incoming(5, seq, 2, "")
@@ -735,7 +795,13 @@ mod tests {
         assert_eq!(texts(&history.recent(5, 10).await.expect("read"))[0], "lunch at two?");
 
         // One's own edit changes the message when the server acknowledges it.
-        let mine = Content::Text { text: "yes!".into(), reply_to: None, edit_of: Some(2), reaction_of: None };
+        let mine = Content::Text {
+            text: "yes!".into(),
+            reply_to: None,
+            edit_of: Some(2),
+            reaction_of: None,
+            mentions: Default::default(),
+        };
         history.add_outgoing(5, "edit-1", 7, &mine, 5_000).await.expect("add");
         assert_eq!(texts(&history.recent(5, 10).await.expect("read"))[1], "yes", "not before the ack");
         assert_eq!(history.pending().await.expect("pending").len(), 1, "it waits to be sent");
@@ -763,6 +829,7 @@ mod tests {
                 reply_to: None,
                 edit_of: Some(2),
                 reaction_of: None,
+                mentions: Default::default(),
             },
             ..incoming(5, 4, 2, "")
         };

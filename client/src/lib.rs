@@ -12,6 +12,7 @@ pub mod files;
 #[cfg(any(test, feature = "headless"))]
 pub mod headless;
 pub mod history;
+pub mod mentions;
 mod notify;
 mod offline;
 pub mod roster;

@@ -27,6 +27,8 @@ pub struct Conversation {
     pub prefs: ConversationPrefs,
     /// How many messages the user deleted for themselves here, as the server counts them.
     pub hidden: u64,
+    /// The unread messages that mention the user, by sequence number, oldest first.
+    pub mentions: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -138,6 +140,29 @@ impl Roster {
     /// How the user's lists show a conversation.
     pub fn prefs(&self, conversation_id: ConversationId) -> ConversationPrefs {
         self.conversations.get(&conversation_id).map(|c| c.prefs).unwrap_or_default()
+    }
+
+    /// Whether an unread message of the conversation mentions the user (muted or not).
+    pub fn mentioned(&self, conversation_id: ConversationId) -> bool {
+        self.conversations.get(&conversation_id).is_some_and(|c| !c.mentions.is_empty())
+    }
+
+    /// The unread messages of a conversation that mention the user, oldest first.
+    pub fn unread_mentions(&self, conversation_id: ConversationId) -> Vec<i64> {
+        self.conversations.get(&conversation_id).map(|c| c.mentions.clone()).unwrap_or_default()
+    }
+
+    /// Takes the unread mentions of a conversation found in the cache (after a reconnect):
+    /// those after the read cursor join the ones already known.
+    pub fn add_mentions(&mut self, conversation_id: ConversationId, seqs: &[i64]) {
+        if self.open == Some(conversation_id) {
+            return;
+        }
+        let Some(conversation) = self.conversations.get_mut(&conversation_id) else { return };
+        let read_seq = conversation.read_seq;
+        conversation.mentions.extend(seqs.iter().copied().filter(|seq| *seq > read_seq));
+        conversation.mentions.sort_unstable();
+        conversation.mentions.dedup();
     }
 
     /// Total unread over conversations that are not muted.
@@ -283,6 +308,7 @@ impl Roster {
     pub fn mark_read(&mut self, conversation_id: ConversationId) -> Option<i64> {
         let conversation = self.conversations.get_mut(&conversation_id)?;
         conversation.unread = 0;
+        conversation.mentions.clear();
         (conversation.last_seq > conversation.read_seq).then(|| {
             conversation.read_seq = conversation.last_seq;
             conversation.last_seq
@@ -293,8 +319,21 @@ impl Roster {
     pub fn apply(&mut self, frame: &ServerFrame) -> Change {
         match frame {
             ServerFrame::SyncState { conversations, friend_requests, group_requests } => {
-                self.conversations =
+                let mut fresh: BTreeMap<ConversationId, Conversation> =
                     conversations.iter().map(|c| (c.conversation_id, conversation_of(c))).collect();
+                // Mentions known before and still unread stay; those that came while away are
+                // found in the cache once it has caught up.
+                for (id, conversation) in &mut fresh {
+                    if let Some(before) = self.conversations.get(id) {
+                        conversation.mentions = before
+                            .mentions
+                            .iter()
+                            .copied()
+                            .filter(|seq| *seq > conversation.read_seq)
+                            .collect();
+                    }
+                }
+                self.conversations = fresh;
                 // `sync_state` lists the requests addressed to the user; the user's own stay.
                 self.set_friend_requests(friend_requests.clone(), None);
                 self.group_requests = group_requests.clone();
@@ -461,7 +500,12 @@ impl Roster {
         } else if !notice && shown {
             conversation.unread += 1;
         }
-        let alert = !from_me && !notice && shown && !message.muted && !conversation.muted;
+        // A mention of the user counts even in a muted group.
+        let mentioned = !from_me && message.content.mentions(self.me);
+        if mentioned && !open {
+            conversation.mentions.push(message.seq);
+        }
+        let alert = !from_me && !notice && shown && (mentioned || (!message.muted && !conversation.muted));
         Change::Message { conversation_id: message.conversation_id, alert }
     }
 }
@@ -481,6 +525,7 @@ fn conversation_of(state: &ConversationState) -> Conversation {
             marked_unread: state.marked_unread,
         },
         hidden: state.hidden,
+        mentions: Vec::new(),
     }
 }
 
@@ -627,6 +672,77 @@ mod tests {
         assert_eq!(roster.unread(20), 0);
         assert_eq!(roster.target(20), Some(Target::Group { id: 20 }));
         assert_eq!(roster.title(20), "Climbers");
+    }
+
+    #[test]
+    fn a_mention_alerts_in_a_muted_group_and_is_kept_until_read() {
+        use kith_shared::frame::Mentions;
+        let mut roster = Roster::new(1);
+        roster.apply(&ServerFrame::GroupJoined { group: group(20, "Climbers", true) });
+        let mention = |seq: i64, mentions: Mentions| ChatMessage {
+            content: Content::Text {
+                text: "@Me look".into(),
+                reply_to: None,
+                edit_of: None,
+                reaction_of: None,
+                mentions,
+            },
+            ..text_message(20, seq, 5)
+        };
+        let me = Mentions { user_ids: vec![1], all: false };
+        let someone_else = Mentions { user_ids: vec![6], all: false };
+        assert_eq!(
+            roster.apply(&ServerFrame::Message { message: mention(1, me.clone()) }),
+            Change::Message { conversation_id: 20, alert: true },
+            "the server sends a mention unmuted; the muted group does not silence it"
+        );
+        let muted = ChatMessage { muted: true, ..mention(2, someone_else) };
+        assert_eq!(
+            roster.apply(&ServerFrame::Message { message: muted }),
+            Change::Message { conversation_id: 20, alert: false }
+        );
+        roster.apply(&ServerFrame::Message { message: mention(3, Mentions { user_ids: vec![], all: true }) });
+        assert!(roster.mentioned(20));
+        assert_eq!(roster.unread_mentions(20), [1, 3]);
+        assert_eq!(roster.unread(20), 0, "no number on a muted group");
+        // My own mention of myself is no news.
+        roster.apply(&ServerFrame::Message { message: ChatMessage { sender_id: Some(1), ..mention(4, me) } });
+        assert_eq!(roster.unread_mentions(20), [1, 3]);
+
+        // A reconnect keeps those still unread; the cache adds those that came while away.
+        let state = |read_seq: i64| ConversationState {
+            conversation_id: 20,
+            kind: ConversationKind::Group,
+            peer_id: None,
+            last_seq: 9,
+            joined_seq: 0,
+            delivered_seq: 9,
+            read_seq,
+            unread: 0,
+            muted: true,
+            pinned: false,
+            archived: false,
+            marked_unread: false,
+            hidden: 0,
+        };
+        let sync = |read_seq| ServerFrame::SyncState {
+            conversations: vec![state(read_seq)],
+            friend_requests: vec![],
+            group_requests: vec![],
+        };
+        roster.apply(&sync(2));
+        assert_eq!(roster.unread_mentions(20), [3], "read on another device up to 2");
+        roster.add_mentions(20, &[2, 7, 3]);
+        assert_eq!(roster.unread_mentions(20), [3, 7]);
+
+        // Reading the conversation reads its mentions.
+        roster.open(Some(20));
+        assert_eq!(roster.mark_read(20), Some(9));
+        assert!(!roster.mentioned(20));
+        roster.add_mentions(20, &[8]);
+        assert!(!roster.mentioned(20), "none while the chat is open");
+        roster.apply(&sync(9));
+        assert!(!roster.mentioned(20));
     }
 
     #[test]

@@ -339,6 +339,7 @@ fn the_menu_replies_and_edits_and_a_quote_shows_what_it_quotes() {
             reply_to: Some(1),
             edit_of: None,
             reaction_of: None,
+            mentions: Default::default(),
         },
         edited_at: Some(now),
         ..stored(3, 8, now, "")

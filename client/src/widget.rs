@@ -184,6 +184,18 @@ pub fn badge<'a, Message: 'a>(count: i64) -> Option<Element<'a, Message>> {
     })
 }
 
+/// "@" in a pill of the accent colour: an unread message mentions the user.
+pub fn mention_badge<'a, Message: 'a>() -> Element<'a, Message> {
+    container(text("@").size(12).font(BOLD).color(Color::WHITE))
+        .padding([1, 6])
+        .style(|theme: &Theme| container::Style {
+            background: Some(Background::Color(theme.palette().primary)),
+            border: Border { radius: 9.0.into(), ..Border::default() },
+            ..container::Style::default()
+        })
+        .into()
+}
+
 /// A message's frame around any `body` (a picture, a file card): on the right in the accent
 /// colour when `tinted`, else light grey; the sender's name above, `footer` and the optional
 /// Recall button below.

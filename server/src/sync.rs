@@ -98,7 +98,8 @@ pub async fn history(
         .iter()
         .map(|row| {
             let mut message = message_of(row);
-            message.muted = member.muted;
+            // A mention of the caller counts as unmuted, as when it was pushed.
+            message.muted = member.muted && !message.content.mentions(caller);
             message
         })
         .collect();

@@ -77,8 +77,13 @@ async fn a_forwarded_text_names_its_first_author(backend: Backend) {
     let mut bob_phone = server.connect(&server.login("bob").await.token).await;
     let mut carol_socket = server.connect(&carol.token).await;
     let (_, question) = alice_socket.send_text(Target::User { id: bob.user.id }, "meet at five?").await;
-    let reply =
-        Content::Text { text: "yes".into(), reply_to: Some(question), edit_of: None, reaction_of: None };
+    let reply = Content::Text {
+        text: "yes".into(),
+        reply_to: Some(question),
+        edit_of: None,
+        reaction_of: None,
+        mentions: Default::default(),
+    };
     let (_, answer) = send(&mut alice_socket, Target::User { id: bob.user.id }, reply).await;
 
     // Bob forwards Alice's question to Carol: Carol, Bob's other device and this very

@@ -79,6 +79,7 @@ fn reaction(emoji: &str, seq: i64, on: bool) -> Content {
         reply_to: None,
         edit_of: None,
         reaction_of: Some(ReactionOf { seq, on }),
+        mentions: Default::default(),
     }
 }
 

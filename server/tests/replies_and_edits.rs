@@ -19,7 +19,13 @@ backend_tests!(
 );
 
 fn reply(text: &str, to_seq: i64) -> Content {
-    Content::Text { text: text.to_owned(), reply_to: Some(to_seq), edit_of: None, reaction_of: None }
+    Content::Text {
+        text: text.to_owned(),
+        reply_to: Some(to_seq),
+        edit_of: None,
+        reaction_of: None,
+        mentions: Default::default(),
+    }
 }
 
 /// Sends `content` and returns the ack's seq, or the refusal's code.
@@ -78,8 +84,13 @@ async fn a_reply_names_a_message_of_its_conversation(backend: Backend) {
     assert_eq!(send(&mut bob_socket, to_alice, reply("?", marker.seq)).await, Err(ErrorCode::NotFound));
     assert!(send(&mut bob_socket, to_alice, reply("why recall?", question)).await.is_ok());
     // An edit is sent with the edit frame, not as a text naming `edit_of`.
-    let smuggled =
-        Content::Text { text: "mine now".into(), reply_to: None, edit_of: Some(question), reaction_of: None };
+    let smuggled = Content::Text {
+        text: "mine now".into(),
+        reply_to: None,
+        edit_of: Some(question),
+        reaction_of: None,
+        mentions: Default::default(),
+    };
     assert_eq!(send(&mut bob_socket, to_alice, smuggled).await, Err(ErrorCode::InvalidField));
     bob_socket.assert_alive().await;
     server.stop().await;
@@ -127,6 +138,7 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
         reply_to: None,
         edit_of: Some(question),
         reaction_of: None,
+        mentions: Default::default(),
     };
     for socket in [&mut bob_socket, &mut alice_phone] {
         let got = socket.pushed("the edit", |m| m.seq == edit_seq).await;
@@ -172,7 +184,13 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
     let caught_up = server.message(&alice.token, conversation, later).await.expect("the edit in history");
     assert_eq!(
         caught_up.content,
-        Content::Text { text: "yes, one".into(), reply_to: None, edit_of: Some(answer), reaction_of: None }
+        Content::Text {
+            text: "yes, one".into(),
+            reply_to: None,
+            edit_of: Some(answer),
+            reaction_of: None,
+            mentions: Default::default()
+        }
     );
     // Edits are no news: Bob's unread count has Alice's question only.
     let bob_again = server.connect(&server.login("bob").await.token).await;

@@ -34,6 +34,8 @@ pub mod limits {
     /// The server's default `EDIT_WINDOW_SECS` (48 hours); the server in use announces its own
     /// in `welcome`.
     pub const EDIT_WINDOW_SECS_DEFAULT: u64 = 48 * 3600;
+    /// The most members one text may mention by name.
+    pub const MENTIONS_MAX: usize = 50;
 }
 
 /// The body of every failed HTTP request.

@@ -87,6 +87,10 @@ pub enum Content {
         /// reactions and does not show this message; an older one shows it as a text message.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reaction_of: Option<ReactionOf>,
+        /// In a group: the members this text calls out; they are notified even when they
+        /// muted the group. Absent when none. See "Mentions" in docs/protocol.md.
+        #[serde(default, skip_serializing_if = "Mentions::is_empty")]
+        mentions: Mentions,
     },
     /// The message `seq` of this conversation was recalled: replace its copy by a marker.
     /// `by` names the moderator when a group's owner or admin deleted it for everyone.
@@ -142,6 +146,31 @@ pub struct ReactionOf {
     pub seq: i64,
     /// True: the reaction was put; false: taken back.
     pub on: bool,
+}
+
+/// Whom a group text mentions: `{"user_ids": [4, 7]}`, or `{"all": true}` for every member
+/// (the group's owner and admins only). Each part is absent when empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Mentions {
+    /// The members mentioned by name, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_ids: Vec<UserId>,
+    /// `@all`: every member is mentioned.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
+}
+
+impl Mentions {
+    /// Nobody is mentioned.
+    pub fn is_empty(&self) -> bool {
+        self.user_ids.is_empty() && !self.all
+    }
+
+    /// True when `user_id` is mentioned, by name or through `@all`.
+    pub fn includes(&self, user_id: UserId) -> bool {
+        self.all || self.user_ids.contains(&user_id)
+    }
 }
 
 /// One emoji's reactions on a message, as history returns them.
@@ -342,7 +371,19 @@ fn default_edit_window_secs() -> u64 {
 impl Content {
     /// Plain text content, neither a reply nor an edit.
     pub fn text(text: impl Into<String>) -> Self {
-        Content::Text { text: text.into(), reply_to: None, edit_of: None, reaction_of: None }
+        Content::Text {
+            text: text.into(),
+            reply_to: None,
+            edit_of: None,
+            reaction_of: None,
+            mentions: Mentions::default(),
+        }
+    }
+
+    /// True when this is a text people see (not an edit or a reaction) that mentions
+    /// `user_id`.
+    pub fn mentions(&self, user_id: UserId) -> bool {
+        matches!(self, Content::Text { edit_of: None, reaction_of: None, mentions, .. } if mentions.includes(user_id))
     }
 }
 
@@ -418,6 +459,39 @@ mod tests {
         let event = serde_json::to_string(&Content::Recall { seq: 2, by }).expect("serialise");
         assert_eq!(serde_json::from_str::<Before>(&marker).expect("parse"), Before::Recalled);
         assert_eq!(serde_json::from_str::<Before>(&event).expect("parse"), Before::Recall { seq: 2 });
+    }
+
+    #[test]
+    fn mentions_are_left_out_when_empty_and_ignored_by_older_readers() {
+        let plain = serde_json::to_value(Content::text("hi")).expect("serialise");
+        assert_eq!(plain, serde_json::json!({"type": "text", "text": "hi"}));
+        let content = Content::Text {
+            text: "@Ann @all look".into(),
+            reply_to: None,
+            edit_of: None,
+            reaction_of: None,
+            mentions: Mentions { user_ids: vec![4], all: true },
+        };
+        let json = serde_json::to_value(&content).expect("serialise");
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "text", "text": "@Ann @all look", "mentions": {"user_ids": [4], "all": true}})
+        );
+        assert_eq!(serde_json::from_value::<Content>(json.clone()).expect("parse"), content);
+        assert!(content.mentions(4) && content.mentions(9), "all mentions everyone");
+        // The text as readers before mentions knew it.
+        #[derive(Debug, PartialEq, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum Before {
+            Text { text: String },
+        }
+        let before: Before = serde_json::from_value(json).expect("parse");
+        assert_eq!(before, Before::Text { text: "@Ann @all look".into() });
+        let by_name: Content =
+            serde_json::from_str(r#"{"type":"text","text":"@Bo","mentions":{"user_ids":[7]}}"#)
+                .expect("parse");
+        assert!(by_name.mentions(7) && !by_name.mentions(4));
+        assert!(!Content::text("@Bo").mentions(7));
     }
 
     #[test]

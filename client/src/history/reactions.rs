@@ -119,6 +119,7 @@ mod tests {
             reply_to: None,
             edit_of: None,
             reaction_of: Some(ReactionOf { seq: of, on }),
+            mentions: Default::default(),
         };
         message(seq, sender, content)
     }
@@ -181,6 +182,7 @@ mod tests {
             reply_to: None,
             edit_of: None,
             reaction_of: Some(ReactionOf { seq: 1, on: true }),
+            mentions: Default::default(),
         };
         history.add_outgoing(5, "mine-1", 7, &mine, 9_000).await.expect("pending");
         assert_eq!(history.reactions(5, 1).await.expect("read")[&1].len(), 1, "not before the ack");

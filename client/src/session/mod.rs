@@ -120,6 +120,8 @@ pub enum Message {
     Outgoing(u64, Result<StoredMessage, String>),
     /// Caught up with the server up to this cursor.
     CaughtUp(ConversationId, Result<i64, String>),
+    /// The unread messages of a conversation that mention the user, found in the cache.
+    MentionsFound(ConversationId, Result<Vec<i64>, String>),
     Resend(Result<Vec<StoredMessage>, String>),
     LoggedOut(Result<(), ApiError>),
 }
@@ -396,7 +398,15 @@ impl Session {
                     });
                 }
                 events.push(Event::Changed(conversation));
-                self.load_previews(Some(conversation))
+                Task::batch([self.load_previews(Some(conversation)), self.find_mentions(conversation)])
+            }
+            Message::MentionsFound(conversation, Ok(seqs)) => {
+                self.roster.add_mentions(conversation, &seqs);
+                Task::none()
+            }
+            Message::MentionsFound(conversation, Err(err)) => {
+                tracing::warn!(%err, conversation, "cannot read the mentions in the history");
+                Task::none()
             }
             Message::CaughtUp(conversation, Err(err)) => {
                 tracing::warn!(%err, conversation, "cannot fetch the history");

@@ -8,7 +8,7 @@ use crate::history::StoredMessage;
 use iced::Task;
 use kith_shared::ClientFrame;
 use kith_shared::api::ConversationId;
-use kith_shared::frame::{Content, Target};
+use kith_shared::frame::{Content, Mentions, Target};
 use std::collections::BTreeMap;
 
 /// Numbers the messages the user sends and releases them in that order once each is written to
@@ -105,7 +105,16 @@ impl Session {
         seq: i64,
         text: String,
     ) -> Result<Task<Message>, String> {
-        self.send(conversation, Content::Text { text, reply_to: None, edit_of: Some(seq), reaction_of: None })
+        self.send(
+            conversation,
+            Content::Text {
+                text,
+                reply_to: None,
+                edit_of: Some(seq),
+                reaction_of: None,
+                mentions: Mentions::default(),
+            },
+        )
     }
 
     /// Puts (`on`) or takes back the user's reaction `emoji` on message `seq`: like an edit,
@@ -118,7 +127,16 @@ impl Session {
         on: bool,
     ) -> Result<Task<Message>, String> {
         let reaction_of = Some(kith_shared::frame::ReactionOf { seq, on });
-        self.send(conversation, Content::Text { text: emoji, reply_to: None, edit_of: None, reaction_of })
+        self.send(
+            conversation,
+            Content::Text {
+                text: emoji,
+                reply_to: None,
+                edit_of: None,
+                reaction_of,
+                mentions: Mentions::default(),
+            },
+        )
     }
 
     /// Sends to a conversation: into the cache first, then to the server. An error says in

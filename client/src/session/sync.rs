@@ -7,7 +7,7 @@ use crate::api::Api;
 use crate::history::{History, HistoryError, StoredMessage};
 use crate::offline::Snapshot;
 use iced::Task;
-use kith_shared::api::{ConversationId, HistoryPage, HistoryQuery, MyGroup};
+use kith_shared::api::{ConversationId, ConversationKind, HistoryPage, HistoryQuery, MyGroup};
 use kith_shared::frame::{ChatMessage, Content, Target};
 
 impl Session {
@@ -67,6 +67,21 @@ impl Session {
         Task::perform(catch_up(api, history, conversation, floor, last_seq, hidden), move |result| {
             Message::CaughtUp(conversation, result)
         })
+    }
+
+    /// Reads from the cache the unread messages of a group that mention the user (those
+    /// that came while away, say).
+    pub(super) fn find_mentions(&self, conversation: ConversationId) -> Task<Message> {
+        let Some(history) = self.history().cloned() else { return Task::none() };
+        let Some(state) = self.roster.conversations.get(&conversation) else { return Task::none() };
+        if !self.roster.groups.contains_key(&conversation) && state.kind != Some(ConversationKind::Group) {
+            return Task::none();
+        }
+        let (read_seq, me) = (state.read_seq, self.roster.me);
+        Task::perform(
+            async move { history.mentions_after(conversation, read_seq, me).await.map_err(|e| e.to_string()) },
+            move |result| Message::MentionsFound(conversation, result),
+        )
     }
 
     /// The sequence number before which the user sees no history of a conversation.

@@ -441,7 +441,13 @@ fn an_edit_goes_out_as_an_edit_frame_and_neither_alerts_nor_counts() {
     let edit = StoredMessage {
         client_id: Some("e1".into()),
         delivery: Delivery::Pending,
-        content: Content::Text { text: "fixed".into(), reply_to: None, edit_of: Some(1), reaction_of: None },
+        content: Content::Text {
+            text: "fixed".into(),
+            reply_to: None,
+            edit_of: Some(1),
+            reaction_of: None,
+            mentions: Default::default(),
+        },
         ..crate::tests::stored(0, 7, 0, "")
     };
     let number = session.outbox.number();
@@ -453,7 +459,13 @@ fn an_edit_goes_out_as_an_edit_frame_and_neither_alerts_nor_counts() {
     let reply = StoredMessage {
         client_id: Some("r1".into()),
         delivery: Delivery::Pending,
-        content: Content::Text { text: "sure".into(), reply_to: Some(1), edit_of: None, reaction_of: None },
+        content: Content::Text {
+            text: "sure".into(),
+            reply_to: Some(1),
+            edit_of: None,
+            reaction_of: None,
+            mentions: Default::default(),
+        },
         ..crate::tests::stored(0, 7, 0, "")
     };
     let number = session.outbox.number();
@@ -475,6 +487,7 @@ fn an_edit_goes_out_as_an_edit_frame_and_neither_alerts_nor_counts() {
             reply_to: None,
             edit_of: Some(1),
             reaction_of: None,
+            mentions: Default::default(),
         },
         ..text_from_bob(2)
     };
@@ -490,7 +503,13 @@ fn a_reaction_goes_out_as_a_react_frame_and_neither_alerts_nor_counts() {
     let mine = StoredMessage {
         client_id: Some("x1".into()),
         delivery: Delivery::Pending,
-        content: Content::Text { text: "👍".into(), reply_to: None, edit_of: None, reaction_of },
+        content: Content::Text {
+            text: "👍".into(),
+            reply_to: None,
+            edit_of: None,
+            reaction_of,
+            mentions: Default::default(),
+        },
         ..crate::tests::stored(0, 7, 0, "")
     };
     let number = session.outbox.number();
@@ -510,7 +529,13 @@ fn a_reaction_goes_out_as_a_react_frame_and_neither_alerts_nor_counts() {
     let _ = pushed(&mut session, sync_with(10, ConversationKind::Direct, 1, 1));
     let reaction_of = Some(kith_shared::frame::ReactionOf { seq: 1, on: true });
     let bobs = ChatMessage {
-        content: Content::Text { text: "❤️".into(), reply_to: None, edit_of: None, reaction_of },
+        content: Content::Text {
+            text: "❤️".into(),
+            reply_to: None,
+            edit_of: None,
+            reaction_of,
+            mentions: Default::default(),
+        },
         ..text_from_bob(2)
     };
     let events = pushed(&mut session, ServerFrame::Message { message: bobs });

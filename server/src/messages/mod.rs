@@ -5,6 +5,7 @@
 
 pub mod deletes;
 pub mod forward;
+pub mod mentions;
 pub mod reactions;
 pub mod send;
 pub mod writer;

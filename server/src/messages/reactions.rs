@@ -10,7 +10,7 @@ use crate::store::reactions::ReactionRow;
 use crate::wire::message_of;
 use kith_shared::ErrorCode;
 use kith_shared::api::ConversationId;
-use kith_shared::frame::{ChatMessage, Content, ReactionOf, Reactions};
+use kith_shared::frame::{ChatMessage, Content, Mentions, ReactionOf, Reactions};
 
 /// The most bytes of UTF-8 a reaction's emoji may have (a family with skin tones fits).
 pub const MAX_EMOJI_BYTES: usize = 64;
@@ -50,6 +50,7 @@ impl Sender<'_> {
                 reply_to: None,
                 edit_of: None,
                 reaction_of: Some(ReactionOf { seq, on }),
+                mentions: Mentions::default(),
             },
             forwarded_from: None,
             reply: Reply::Socket(self.link.clone()),

@@ -11,7 +11,7 @@ use crate::store::now_millis;
 use crate::wire::{content_json, message_of};
 use kith_shared::api::{ConversationId, ConversationKind};
 use kith_shared::codec::to_json;
-use kith_shared::frame::{Content, ReceiptKind, Target};
+use kith_shared::frame::{Content, Mentions, ReceiptKind, Target};
 use kith_shared::{ErrorCode, ServerFrame, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -68,23 +68,26 @@ pub(super) fn check_client_id(client_id: &str) -> Result<(), Refusal> {
 
 impl Sender<'_> {
     /// Validates, authorises and queues a message. The ack follows from the writer.
-    pub async fn send(&self, client_id: &str, to: Target, content: Content) -> Result<(), Refusal> {
+    pub async fn send(&self, client_id: &str, to: Target, mut content: Content) -> Result<(), Refusal> {
         check_client_id(client_id)?;
-        let reply_to = match &content {
+        let (reply_to, mentions) = match &mut content {
             Content::Text { edit_of: Some(_), .. } => {
                 return Err(refuse(ErrorCode::InvalidField, "edits are sent with an edit frame"));
             }
             Content::Text { reaction_of: Some(_), .. } => {
                 return Err(refuse(ErrorCode::InvalidField, "reactions are sent with a react frame"));
             }
-            Content::Text { text, reply_to, edit_of: None, reaction_of: None } => {
+            Content::Text { text, reply_to, edit_of: None, reaction_of: None, mentions } => {
                 self.check_text(text)?;
-                *reply_to
+                (*reply_to, Some(mentions))
             }
-            Content::Image { .. } | Content::File { .. } | Content::Sticker { .. } => None,
+            Content::Image { .. } | Content::File { .. } | Content::Sticker { .. } => (None, None),
             _ => return Err(refuse(ErrorCode::InvalidField, "clients send text content only")),
         };
         let members = self.target(to).await?;
+        if let Some(mentions) = mentions {
+            *mentions = self.check_mentions(&members, std::mem::take(mentions)).await?;
+        }
         if let Some(seq) = reply_to {
             self.check_quoted(members.conversation_id, seq).await?;
         }
@@ -272,6 +275,7 @@ impl Sender<'_> {
                 reply_to: None,
                 edit_of: Some(seq),
                 reaction_of: None,
+                mentions: Mentions::default(),
             },
             forwarded_from: None,
             reply: Reply::Socket(self.link.clone()),
@@ -289,7 +293,8 @@ impl Sender<'_> {
         if row.sender_id != Some(self.user_id) {
             return Err(refuse(ErrorCode::Forbidden, "you can edit only your own messages"));
         }
-        let Content::Text { reply_to, edit_of: None, reaction_of: None, .. } = message_of(&row).content
+        let Content::Text { reply_to, edit_of: None, reaction_of: None, mentions, .. } =
+            message_of(&row).content
         else {
             return Err(refuse(ErrorCode::InvalidField, "only text messages can be edited"));
         };
@@ -301,7 +306,9 @@ impl Sender<'_> {
                 format!("messages can be edited for {} seconds after sending", window.as_secs()),
             ));
         }
-        let edited = content_json(&Content::Text { text, reply_to, edit_of: None, reaction_of: None });
+        // The mentions stay those of the message as sent: an edit notifies nobody anew.
+        let edited =
+            content_json(&Content::Text { text, reply_to, edit_of: None, reaction_of: None, mentions });
         if !store.mark_edited(conversation_id, seq, &edited, now).await? {
             // Recalled between the read and the write.
             return Err(refuse(ErrorCode::InvalidField, "only text messages can be edited"));

@@ -352,13 +352,15 @@ impl Writer {
         }
         let plain = to_json(&ServerFrame::Message { message: message.clone() });
         let members = &submission.members.members;
-        if members.iter().all(|(_, is_muted)| !is_muted) {
+        // A member who muted the conversation gets the muted variant, unless mentioned.
+        let is_muted = |(user_id, muted): &(UserId, bool)| *muted && !message.content.mentions(*user_id);
+        if !members.iter().any(is_muted) {
             let user_ids: Vec<UserId> = members.iter().map(|(user_id, _)| *user_id).collect();
             self.hub.send_json_to(&user_ids, sender_conn, plain);
             return;
         }
         // The muted variant is made only when someone muted the conversation.
-        let (muted, plain_ids): (Vec<_>, Vec<_>) = members.iter().partition(|(_, is_muted)| *is_muted);
+        let (muted, plain_ids): (Vec<_>, Vec<_>) = members.iter().partition(|member| is_muted(member));
         let ids = |of: Vec<&(UserId, bool)>| of.into_iter().map(|(user_id, _)| *user_id).collect::<Vec<_>>();
         self.hub.send_json_to(&ids(plain_ids), sender_conn, plain);
         let muted_json = to_json(&ServerFrame::Message { message: ChatMessage { muted: true, ..message } });

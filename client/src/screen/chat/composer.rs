@@ -62,6 +62,7 @@ impl Chat {
         }
         let edit = action.is_edit();
         self.composer.perform(action);
+        self.track_mention();
         // A "too long" error goes once the text fits again.
         if edit
             && self.error.as_deref() == Some(self.too_long().as_str())
@@ -77,6 +78,7 @@ impl Chat {
     pub(super) fn insert_emoji(&mut self, emoji: String) -> Option<Event> {
         let paste = text_editor::Action::Edit(text_editor::Edit::Paste(std::sync::Arc::new(emoji)));
         self.composer.perform(paste);
+        self.track_mention();
         self.typing_due(Instant::now()).then_some(Event::Typing)
     }
 
@@ -95,6 +97,7 @@ impl Chat {
         let text = text.to_owned();
         self.error = None;
         self.composer = text_editor::Content::new();
+        self.mention_query = None;
         // The message itself ends the typing; the next edit may say so again.
         self.typing_sent = None;
         if let Some(seq) = self.editing.take() {
@@ -202,7 +205,14 @@ impl Chat {
         }
         let mut bottom = match &self.selection {
             Some(selection) => bottom.push(self.selection_bar(selection)),
-            None => bottom.push(column![typing, self.composer_row()].spacing(4)),
+            None => {
+                let candidates = self.mention_candidates(roster);
+                if let Some(bar) = self.mention_bar(&candidates) {
+                    bottom = bottom.push(bar);
+                }
+                let first = candidates.first().map(|c| c.label());
+                bottom.push(column![typing, self.composer_row(first)].spacing(4))
+            }
         };
         if let Some(error) = &self.error {
             bottom = bottom.push(widget::error_line(error));
@@ -214,7 +224,8 @@ impl Chat {
     }
 
     /// of its own with the buttons below, so the field stays wide enough to write in.
-    fn composer_row(&self) -> Element<'_, Message> {
+    /// `mention`: what Tab puts in place of the `@word` being typed, if anything.
+    fn composer_row(&self, mention: Option<String>) -> Element<'_, Message> {
         iced::widget::responsive(move |size| {
             let emoji_button = button(text("☺").size(18))
                 .style(if self.emoji_open { button::primary } else { button::secondary })
@@ -232,11 +243,11 @@ impl Chat {
                     row![emoji_button, files_button, iced::widget::space().width(Length::Fill), send]
                         .spacing(8)
                         .align_y(Alignment::Center);
-                let editor = self.composer(size.width);
+                let editor = self.composer(size.width, mention.clone());
                 column![container(editor).width(Length::Fill).max_height(160), buttons].spacing(6).into()
             } else {
                 // The buttons take about BUTTONS_WIDTH; the field has the rest.
-                let editor = self.composer(size.width - BUTTONS_WIDTH);
+                let editor = self.composer(size.width - BUTTONS_WIDTH, mention.clone());
                 row![emoji_button, files_button, container(editor).width(Length::Fill).max_height(160), send]
                     .spacing(8)
                     .align_y(Alignment::End)
@@ -247,8 +258,9 @@ impl Chat {
         .into()
     }
 
-    /// The message field, about `width` wide (its placeholder is chosen to fit on one line).
-    fn composer(&self, width: f32) -> Element<'_, Message> {
+    /// The message field, about `width` wide (its placeholder is chosen to fit on one line);
+    /// Tab completes the `@word` being typed to `mention`.
+    fn composer(&self, width: f32, mention: Option<String>) -> Element<'_, Message> {
         let mut composer =
             text_editor(&self.composer).id(id::COMPOSER).placeholder(placeholder(self.read_only, width));
         if !self.read_only {
@@ -258,8 +270,13 @@ impl Chat {
         composer
             .height(Length::Shrink)
             .padding(8)
-            .key_binding(|press| {
+            .key_binding(move |press| {
                 let enter = matches!(press.key.as_ref(), keyboard::Key::Named(key::Named::Enter));
+                let tab = matches!(press.key.as_ref(), keyboard::Key::Named(key::Named::Tab));
+                let focused = matches!(press.status, text_editor::Status::Focused { .. });
+                if let Some(label) = mention.clone().filter(|_| tab && focused) {
+                    return Some(text_editor::Binding::Custom(Message::PickMention(label)));
+                }
                 if enter
                     && !press.modifiers.shift()
                     && matches!(press.status, text_editor::Status::Focused { .. })

@@ -7,11 +7,15 @@ use crate::clock;
 use crate::emoji::{self, EmojiSet, Look, Segment};
 use crate::files::{self, Files, Picture};
 use crate::history::{Delivery, StoredMessage};
+use crate::mentions;
 use crate::roster::Roster;
 use crate::widget::{self, BOLD, Element};
+use iced::widget::span;
+use iced::widget::text::Span;
 use iced::widget::{button, column, container, image, progress_bar, row, scrollable, stack, text};
-use iced::{Alignment, Length};
+use iced::{Alignment, Color, Length};
 use kith_shared::frame::Content;
+use std::ops::Range;
 use std::path::PathBuf;
 
 /// Messages shown after a search result, for context.
@@ -320,11 +324,20 @@ impl Chat {
                     Some(seq) if self.can_recall(message) => Some(Message::Recall(seq)),
                     _ => None,
                 };
+                // Where the text calls out the user, when it mentions them.
+                let marks = match &message.content {
+                    Content::Text { mentions: named, .. } if message.content.mentions(self.me) => {
+                        mentions::highlights(text, roster.name_of(self.me).unwrap_or(""), named.all)
+                    }
+                    _ => Vec::new(),
+                };
                 let body = match reply_to {
-                    Some(quoted) => column![self.quote_view(roster, *quoted), rich_text(text, mine, emoji)]
-                        .spacing(4)
-                        .into(),
-                    None => rich_text(text, mine, emoji),
+                    Some(quoted) => {
+                        column![self.quote_view(roster, *quoted), rich_text(text, &marks, mine, emoji)]
+                            .spacing(4)
+                            .into()
+                    }
+                    None => rich_text(text, &marks, mine, emoji),
                 };
                 let body = forwarded(message, body, mine);
                 let frame = widget::message_frame(body, sender, mine, mine, footer(), recall.clone());
@@ -454,11 +467,24 @@ pub(super) fn transfer_line<'a>(
 }
 
 /// A message's text with its emoji in colour: those of the server's set as its pictures,
-/// every other one in the colour emoji font; one to three emoji alone are drawn large.
-fn rich_text<'a>(body: &str, mine: bool, set: Option<&'a EmojiSet>) -> Element<'a, Message> {
+/// every other one in the colour emoji font; one to three emoji alone are drawn large. The
+/// byte ranges `marks` (mentions of the user) stand out.
+fn rich_text<'a>(
+    body: &str,
+    marks: &[Range<usize>],
+    mine: bool,
+    set: Option<&'a EmojiSet>,
+) -> Element<'a, Message> {
     let parts = emoji::segments(body, set);
     if !parts.iter().any(|p| matches!(p, Segment::Emoji(_))) {
-        return text(body.to_owned()).size(15).style(widget::message_text(mine)).into();
+        if marks.is_empty() {
+            return text(body.to_owned()).size(15).style(widget::message_text(mine)).into();
+        }
+        let spans: Vec<Span<'a>> = marked_pieces(body, marks)
+            .into_iter()
+            .map(|(piece, marked)| if marked { mention_span(piece) } else { span(piece.to_owned()) })
+            .collect();
+        return iced::widget::rich_text(spans).size(15).style(widget::message_text(mine)).into();
     }
     if emoji::only_emoji(body, set) {
         let mut big = row![].spacing(4).align_y(Alignment::Center);
@@ -474,7 +500,11 @@ fn rich_text<'a>(body: &str, mine: bool, set: Option<&'a EmojiSet>) -> Element<'
     for part in parts {
         match part {
             Segment::Word(word) => {
-                line = line.push(text(word.to_owned()).size(15).style(widget::message_text(mine)))
+                // Where the word starts in the body (it is a slice of it).
+                let start = word.as_ptr() as usize - body.as_ptr() as usize;
+                let marked = marks.iter().any(|m| m.start < start + word.len() && start < m.end);
+                let word = text(word.to_owned()).size(15).style(widget::message_text(mine));
+                line = line.push(if marked { word.font(BOLD) } else { word })
             }
             Segment::Emoji(e) => line = line.push(emoji_glyph(e, set, 20.0)),
             Segment::Break => {
@@ -484,6 +514,31 @@ fn rich_text<'a>(body: &str, mine: bool, set: Option<&'a EmojiSet>) -> Element<'
         }
     }
     lines.push(line.wrap()).into()
+}
+
+/// `body` cut at the edges of `marks` (sorted, apart): each piece, and whether it is marked.
+fn marked_pieces<'b>(body: &'b str, marks: &[Range<usize>]) -> Vec<(&'b str, bool)> {
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    for mark in marks {
+        let (Some(before), Some(marked)) = (body.get(at..mark.start), body.get(mark.clone())) else {
+            continue;
+        };
+        if !before.is_empty() {
+            pieces.push((before, false));
+        }
+        pieces.push((marked, true));
+        at = mark.end;
+    }
+    if let Some(rest) = body.get(at..).filter(|rest| !rest.is_empty()) {
+        pieces.push((rest, false));
+    }
+    pieces
+}
+
+/// A mention of the user: bold on a light amber ground, readable in both themes.
+fn mention_span<'a>(piece: &str) -> Span<'a> {
+    span(piece.to_owned()).font(BOLD).background(Color::from_rgba(1.0, 0.75, 0.1, 0.35))
 }
 
 /// One emoji about `side` pixels wide: the set's picture, else the emoji in the colour font.
@@ -499,6 +554,22 @@ mod tests {
     use super::super::tests::{sent, typed};
     use super::*;
     use iced::widget::text_editor;
+
+    #[test]
+    fn a_mention_of_the_user_is_cut_out_of_the_text_to_stand_out() {
+        let body = "hey @Ann Lee, @all: look";
+        let marks = mentions::highlights(body, "Ann Lee", true);
+        assert_eq!(
+            marked_pieces(body, &marks),
+            [("hey ", false), ("@Ann Lee", true), (", ", false), ("@all", true), (": look", false)]
+        );
+        assert_eq!(marked_pieces("@Ann Lee", &[Range { start: 0, end: 8 }]), [("@Ann Lee", true)]);
+        assert_eq!(
+            marked_pieces("short", &[Range { start: 3, end: 40 }]),
+            [("short", false)],
+            "a mark past the end is left out"
+        );
+    }
 
     #[test]
     fn the_view_follows_new_messages_unless_the_user_reads_above() {

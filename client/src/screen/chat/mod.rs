@@ -10,6 +10,7 @@ mod composer;
 mod emoji_picker;
 mod log;
 mod members;
+mod mentions;
 mod menu;
 mod quote;
 mod reactions;
@@ -152,6 +153,11 @@ pub struct Chat {
     pub confirm_delete: Option<(i64, Deletion)>,
     /// Messages are being chosen to forward or delete together (*Select* in the menu).
     pub selection: Option<Selection>,
+    /// The `@word` being typed in the message field (what follows the `@`).
+    pub mention_query: Option<String>,
+    /// The messages that mentioned the user and were unread when the chat opened, oldest
+    /// first, not yet shown by "Jump to mention".
+    pub mentions: Vec<i64>,
 }
 
 /// Whom a deleted message disappears for.
@@ -249,6 +255,10 @@ pub enum Message {
     ToggleSelected(i64),
     /// A button of the bar shown while choosing messages.
     Selection(SelectionAction),
+    /// Put this `@Name` in place of the `@word` being typed.
+    PickMention(String),
+    /// Show the oldest unread message that mentions the user.
+    JumpToMention,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -352,6 +362,8 @@ impl Chat {
             reacting: None,
             confirm_delete: None,
             selection: None,
+            mention_query: None,
+            mentions: Vec::new(),
         }
     }
 
@@ -375,6 +387,8 @@ impl Chat {
             Message::Select(_) | Message::ToggleSelected(_) | Message::Selection(_) => {
                 matches!(message, Message::Selection(SelectionAction::Cancel))
             }
+            Message::PickMention(_) => false,
+            Message::JumpToMention => true,
             Message::SendStaged | Message::Unstage(_) | Message::Attach => false,
             Message::Send | Message::Recall(_) | Message::Download { .. } | Message::CancelTransfer(_) => {
                 false
@@ -426,6 +440,8 @@ impl Chat {
                 // Escape closes what is open; with nothing open it takes back a reply or an edit.
                 if self.selection.is_some() {
                     self.selection = None;
+                } else if self.mention_query.take().is_some() {
+                    // The members offered for an `@word` go first.
                 } else if self.emoji_open || self.menu.is_some() || self.confirm_delete.is_some() {
                     self.reacting = None;
                     self.emoji_open = false;
@@ -464,6 +480,8 @@ impl Chat {
                 None
             }
             Message::JumpToQuoted(seq) => Some(Event::JumpTo(seq)),
+            Message::PickMention(label) => self.complete_mention(&label),
+            Message::JumpToMention => self.jump_to_mention(),
             Message::React(seq, emoji) => self.toggle_reaction(seq, emoji),
             Message::ReactWithMore(seq) => {
                 self.react_with_more(seq);
@@ -689,6 +707,9 @@ impl Chat {
             if roster.groups.get(&self.conversation_id).is_some_and(|g| g.muted) {
                 header = header.push(text("muted").size(13).style(text::secondary));
             }
+            if let Some(jump) = self.mention_jump() {
+                header = header.push(jump);
+            }
             header = header.push(iced::widget::space().width(Length::Fill)).push(
                 button(text("Group settings").size(13))
                     .style(button::secondary)
@@ -849,6 +870,7 @@ pub(super) mod tests {
                 reply_to: Some(1),
                 edit_of: None,
                 reaction_of: None,
+                mentions: Default::default(),
             },
             ..sent(3, 7, 0)
         };

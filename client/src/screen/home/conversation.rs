@@ -4,6 +4,7 @@
 
 use super::{AttachFor, Event, Home, Message, Panel};
 use crate::files;
+use crate::mentions;
 use crate::screen::attach::{self, Attach};
 use crate::screen::chat::{self, Chat};
 use crate::screen::forward::Forward;
@@ -12,7 +13,7 @@ use iced::Task;
 use iced::widget::operation;
 use kith_shared::ClientFrame;
 use kith_shared::api::ConversationId;
-use kith_shared::frame::{Content, Target};
+use kith_shared::frame::Target;
 
 impl Home {
     /// Messages about the open chat.
@@ -104,6 +105,8 @@ impl Home {
             .conversations
             .get(&conversation)
             .map(|c| (c.read_seq, c.last_seq, c.unread > 0));
+        // Taken before opening reads them.
+        let mentions = self.session.roster.unread_mentions(conversation);
         let fetch = self.session.open(Some(conversation)).map(Message::Session);
         self.list_menu = None;
         // Marked unread to come back to: now it is read, on every device.
@@ -123,6 +126,7 @@ impl Home {
         if let Some((read_seq, last_seq, unread)) = known {
             chat.opened_after(read_seq, last_seq, unread);
         }
+        chat.mentions = mentions;
         let offline = self.session.is_offline();
         chat.read_only = offline;
         chat.limits = self.session.limits;
@@ -144,11 +148,14 @@ impl Home {
         let Some(chat) = &mut self.chat else { return Task::none() };
         let conversation_id = chat.conversation_id;
         match chat.update(message) {
-            Some(chat::Event::Send(text)) => self.send(conversation_id, Content::text(text)),
+            Some(chat::Event::Send(text)) => {
+                let content = mentions::text_content(&self.session.roster, conversation_id, text, None);
+                self.send(conversation_id, content)
+            }
             Some(chat::Event::Reply { text, reply_to, files }) => {
                 self.forget_previews();
                 let reply =
-                    Content::Text { text, reply_to: Some(reply_to), edit_of: None, reaction_of: None };
+                    mentions::text_content(&self.session.roster, conversation_id, text, Some(reply_to));
                 let mut tasks = vec![self.send(conversation_id, reply)];
                 tasks.extend(files.into_iter().map(|path| self.upload(path)));
                 Task::batch(tasks)
@@ -193,7 +200,8 @@ impl Home {
             }
             Some(chat::Event::SendWithFiles(text, paths)) => {
                 self.forget_previews();
-                let mut tasks = vec![self.send(conversation_id, Content::text(text))];
+                let content = mentions::text_content(&self.session.roster, conversation_id, text, None);
+                let mut tasks = vec![self.send(conversation_id, content)];
                 tasks.extend(paths.into_iter().map(|path| self.upload(path)));
                 Task::batch(tasks)
             }

@@ -240,6 +240,9 @@ impl Home {
             );
         }
         let mut line = row![avatar, label].spacing(10).align_y(Alignment::Center);
+        if self.session.roster.mentioned(conversation) {
+            line = line.push(widget::mention_badge());
+        }
         if let Some(badge) = widget::badge(self.session.roster.unread(conversation)) {
             line = line.push(badge);
         }
