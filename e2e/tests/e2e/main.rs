@@ -13,6 +13,7 @@ mod devices;
 mod files;
 mod forward;
 mod groups;
+mod mentions;
 mod nodes;
 mod reactions;
 mod tls;
