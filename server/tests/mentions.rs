@@ -67,24 +67,6 @@ fn mentions_of(message: &ChatMessage) -> Mentions {
     }
 }
 
-async fn create_group(server: &TestServer, owner: &LoginResponse) -> i64 {
-    let (status, body) =
-        server.post("/api/groups", Some(&owner.token), json!({"name": "Climbers", "description": ""})).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["group"]["id"].as_i64().expect("group id")
-}
-
-async fn join(server: &TestServer, owner: &LoginResponse, user: &LoginResponse, group: i64) {
-    let (status, body) = server
-        .post(&format!("/api/groups/{group}/applications"), Some(&user.token), json!({"message": "hi"}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let id = body["id"].as_i64().expect("request id");
-    let (status, body) =
-        server.post(&format!("/api/group-requests/{id}/accept"), Some(&owner.token), json!({})).await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-}
-
 async fn mute(server: &TestServer, user: &LoginResponse, group: i64) {
     let path = format!("/api/groups/{group}/mute");
     let (status, body) =
@@ -98,9 +80,9 @@ async fn mentions_are_checked_against_the_group(backend: Backend) {
     let bob = server.user("bob").await;
     let carol = server.user("carol").await;
     let dave = server.user("dave").await;
-    let group = create_group(&server, &alice).await;
-    join(&server, &alice, &bob, group).await;
-    join(&server, &alice, &carol, group).await;
+    let group = server.group(&alice, "Climbers").await;
+    server.join(&alice, &bob, group).await;
+    server.join(&alice, &carol, group).await;
     // Dave is Alice's friend but no member; Carol leaves.
     let direct = server.befriend(&alice, &dave).await;
     let leave = format!("/api/groups/{group}/members/{}", carol.user.id);
@@ -147,9 +129,9 @@ async fn a_mention_reaches_a_member_who_muted_the_group(backend: Backend) {
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     let carol = server.user("carol").await;
-    let group = create_group(&server, &alice).await;
-    join(&server, &alice, &bob, group).await;
-    join(&server, &alice, &carol, group).await;
+    let group = server.group(&alice, "Climbers").await;
+    server.join(&alice, &bob, group).await;
+    server.join(&alice, &carol, group).await;
     mute(&server, &bob, group).await;
     mute(&server, &carol, group).await;
     let mut alice_socket = server.connect(&alice.token).await;
@@ -201,9 +183,9 @@ async fn everyone_is_mentioned_by_owner_and_admins_only(backend: Backend) {
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     let carol = server.user("carol").await;
-    let group = create_group(&server, &alice).await;
-    join(&server, &alice, &bob, group).await;
-    join(&server, &alice, &carol, group).await;
+    let group = server.group(&alice, "Climbers").await;
+    server.join(&alice, &bob, group).await;
+    server.join(&alice, &carol, group).await;
     mute(&server, &carol, group).await;
     let mut alice_socket = server.connect(&alice.token).await;
     let mut bob_socket = server.connect(&bob.token).await;
