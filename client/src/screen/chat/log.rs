@@ -250,6 +250,18 @@ impl Chat {
             footer
         };
         let sender = if group && !mine { sender_name(message.sender_id) } else { None };
+        // A picture, a file or a sticker: framed, with its menu (no text to copy or recall).
+        let attachment = |body: Element<'a, Message>| {
+            let frame = widget::message_frame(
+                forwarded(message, body, false),
+                sender.clone(),
+                mine,
+                false,
+                footer(),
+                None,
+            );
+            self.with_menu(message, frame, None, None, roster)
+        };
         match &message.content {
             Content::Image { upload_id, name, size, width, height, .. } => {
                 let (w, h) = fit(*width, *height, 280.0);
@@ -270,15 +282,7 @@ impl Chat {
                         .into(),
                 };
                 let body = column![picture, file_actions(upload_id, name, *size, files)].spacing(6);
-                let frame = widget::message_frame(
-                    forwarded(message, body, false),
-                    sender,
-                    mine,
-                    false,
-                    footer(),
-                    None,
-                );
-                self.with_menu(message, frame, None, None, roster)
+                attachment(body.into())
             }
             Content::File { upload_id, name, size, mime } => {
                 let kind = container(text(files::kind_label(name, mime)).size(11).font(BOLD))
@@ -294,30 +298,14 @@ impl Chat {
                     file_actions(upload_id, name, 0, files)
                 ]
                 .spacing(6);
-                let frame = widget::message_frame(
-                    forwarded(message, body, false),
-                    sender,
-                    mine,
-                    false,
-                    footer(),
-                    None,
-                );
-                self.with_menu(message, frame, None, None, roster)
+                attachment(body.into())
             }
             Content::Sticker { code } => {
                 let picture: Element<'a, Message> = match files.pictures.get(&Files::sticker_key(code)) {
                     Some(Picture::Ready(handle)) => image(handle.clone()).width(96).height(96).into(),
                     _ => text(format!(":{code}:")).size(15).into(),
                 };
-                let frame = widget::message_frame(
-                    forwarded(message, picture, false),
-                    sender,
-                    mine,
-                    false,
-                    footer(),
-                    None,
-                );
-                self.with_menu(message, frame, None, None, roster)
+                attachment(picture)
             }
             Content::Text { text, reply_to, .. } => {
                 let recall = match message.seq {
