@@ -2,13 +2,11 @@
 //! message it first was. Its file, if it has one, is shared on without being sent again
 //! ([`crate::files::share`]) while the server still holds it.
 
-use super::send::{Sender, check_client_id, refuse};
+use super::send::{Sender, check_client_id};
 use super::writer::{Reply, Submission};
 use crate::error::Refusal;
 use crate::files::attach::attachment;
 use crate::files::share::share;
-use crate::wire::message_of;
-use kith_shared::ErrorCode;
 use kith_shared::api::ConversationId;
 use kith_shared::frame::{ChatMessage, Content, Forwarded, Target};
 
@@ -69,22 +67,14 @@ impl Sender<'_> {
         Ok(())
     }
 
-    /// Message `seq` of a conversation of the sender's that they see (sent after they joined)
-    /// and that can be forwarded: a text (not an edit; a reply loses its quote, which points
-    /// into this conversation), a picture, a file or a sticker. Otherwise `not_found`.
+    /// Message `seq` of a conversation of the sender's that they see, a post of its own (see
+    /// [`Sender::seen_post`]); a text loses its quote, which points into this conversation, and
+    /// its mentions, which name members of this one.
     async fn forwardable(&self, conversation_id: ConversationId, seq: i64) -> Result<ChatMessage, Refusal> {
-        let not_found = || refuse(ErrorCode::NotFound, "no such message to forward");
-        let store = &self.app.store;
-        let joined_seq = store.member(conversation_id, self.user_id).await?.ok_or_else(not_found)?.joined_seq;
-        if seq <= joined_seq {
-            return Err(not_found());
+        let mut message = self.seen_post(conversation_id, seq, "no such message to forward").await?;
+        if let Content::Text { text, .. } = message.content {
+            message.content = Content::text(text);
         }
-        let mut message = message_of(&store.message_at(conversation_id, seq).await?.ok_or_else(not_found)?);
-        message.content = match message.content {
-            Content::Text { text, edit_of: None, reaction_of: None, .. } => Content::text(text),
-            content @ (Content::Image { .. } | Content::File { .. } | Content::Sticker { .. }) => content,
-            _ => return Err(not_found()),
-        };
         Ok(message)
     }
 

@@ -7,7 +7,6 @@ use super::send::{Sender, check_client_id, refuse};
 use super::writer::{Reply, Submission};
 use crate::error::Refusal;
 use crate::store::reactions::ReactionRow;
-use crate::wire::message_of;
 use kith_shared::ErrorCode;
 use kith_shared::api::ConversationId;
 use kith_shared::frame::{ChatMessage, Content, Mentions, ReactionOf, Reactions};
@@ -60,19 +59,7 @@ impl Sender<'_> {
             self.app.messages.submit(submission).await?;
             return Ok(());
         }
-        let not_found = || refuse(ErrorCode::NotFound, "no such message to react to");
-        let joined_seq = store.member(conversation_id, self.user_id).await?.ok_or_else(not_found)?.joined_seq;
-        if seq <= joined_seq {
-            return Err(not_found());
-        }
-        let row = store.message_at(conversation_id, seq).await?.ok_or_else(not_found)?;
-        match message_of(&row).content {
-            Content::Text { edit_of: None, reaction_of: None, .. }
-            | Content::Image { .. }
-            | Content::File { .. }
-            | Content::Sticker { .. } => {}
-            _ => return Err(not_found()),
-        }
+        self.seen_post(conversation_id, seq, "no such message to react to").await?;
         if on {
             store.add_reaction(conversation_id, seq, self.user_id, emoji).await?;
         } else {

@@ -11,7 +11,7 @@ use crate::store::now_millis;
 use crate::wire::{content_json, message_of};
 use kith_shared::api::{ConversationId, ConversationKind};
 use kith_shared::codec::to_json;
-use kith_shared::frame::{Content, Mentions, ReceiptKind, Target};
+use kith_shared::frame::{ChatMessage, Content, Mentions, ReceiptKind, Target};
 use kith_shared::{ErrorCode, ServerFrame, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -138,6 +138,31 @@ impl Sender<'_> {
             | Content::File { .. }
             | Content::Sticker { .. }
             | Content::Recalled { .. } => Ok(()),
+            _ => Err(not_found()),
+        }
+    }
+
+    /// Message `seq` of a conversation of the sender's that they see (sent after they
+    /// joined) and that is a post of its own: a text (not an edit, not a reaction), a picture,
+    /// a file or a sticker, not recalled. Otherwise `not_found`, saying `words`.
+    pub(super) async fn seen_post(
+        &self,
+        conversation_id: ConversationId,
+        seq: i64,
+        words: &'static str,
+    ) -> Result<ChatMessage, Refusal> {
+        let not_found = || refuse(ErrorCode::NotFound, words);
+        let store = &self.app.store;
+        let joined_seq = store.member(conversation_id, self.user_id).await?.ok_or_else(not_found)?.joined_seq;
+        if seq <= joined_seq {
+            return Err(not_found());
+        }
+        let message = message_of(&store.message_at(conversation_id, seq).await?.ok_or_else(not_found)?);
+        match message.content {
+            Content::Text { edit_of: None, reaction_of: None, .. }
+            | Content::Image { .. }
+            | Content::File { .. }
+            | Content::Sticker { .. } => Ok(message),
             _ => Err(not_found()),
         }
     }
