@@ -11,6 +11,21 @@
       When the friend PEER_ID comes online, sends them the OPENING lines (prints "opened");
       then answers each text message from them with the next REPLY (prints "replied").
 
+  seed-chat.py HOST:PORT send TOKEN user:ID|group:ID TEXT [reply:SEQ] [mention:USER_ID...]
+      Sends one text, a reply to message SEQ of that conversation and/or one that mentions
+      the group members USER_ID; prints "CONVERSATION_ID SEQ" of the new message.
+
+  seed-chat.py HOST:PORT edit TOKEN CONVERSATION_ID SEQ TEXT
+  seed-chat.py HOST:PORT react TOKEN CONVERSATION_ID SEQ EMOJI [EMOJI...]
+  seed-chat.py HOST:PORT forward TOKEN CONVERSATION_ID SEQ user:ID|group:ID
+  seed-chat.py HOST:PORT delete TOKEN CONVERSATION_ID SEQ
+      Edits one's own text SEQ, puts reactions on message SEQ, forwards message SEQ, or
+      deletes a member's message SEQ for everyone (a group's owner or admin). Each waits for
+      the server's answer and prints "CONVERSATION_ID SEQ" of the message it stored.
+
+  seed-chat.py HOST:PORT read TOKEN CONVERSATION_ID SEQ
+      Reports the conversation read up to SEQ.
+
 Frames are a 4-byte big-endian length followed by one JSON object.
 """
 
@@ -68,14 +83,19 @@ class Link:
                 die(f"kicked: {frame.get('message')}")
             return frame
 
-    def send_text(self, target, text):
+    def send_text(self, target, text, extra=None):
         kind, _, upload = text.partition(":")
         if kind in ("image", "file") and len(upload) == 36:
             content = {"type": kind, "upload_id": upload}
         else:
-            content = {"type": "text", "text": text}
+            content = {"type": "text", "text": text, **(extra or {})}
+        return self.request({"type": "send", "to": target, "content": content})
+
+    def request(self, frame):
+        """Sends a frame that the server answers with an ack (a send, edit, react or forward),
+        under a fresh client_id; returns the ack."""
         client_id = str(uuid.uuid4())
-        self.write({"type": "send", "client_id": client_id, "to": target, "content": content})
+        self.write({**frame, "client_id": client_id})
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
             frame = self.read()
@@ -84,6 +104,23 @@ class Link:
             if frame.get("type") == "error" and frame.get("reference") == client_id:
                 die(f"message refused: {frame.get('code')}: {frame.get('message')}")
         die("no ack in time")
+
+
+    def delete(self, conversation_id, seq):
+        """Deletes message seq for everyone; returns the recall message the server stores."""
+        self.write({"type": "delete", "conversation_id": conversation_id, "seq": seq})
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            frame = self.read()
+            if frame.get("type") == "error":
+                die(f"delete refused: {frame.get('code')}: {frame.get('message')}")
+            if frame.get("type") == "message":
+                message = frame["message"]
+                content = message["content"]
+                if (message["conversation_id"] == conversation_id and content.get("type") == "recall"
+                        and content.get("seq") == seq):
+                    return message
+        die("the delete was not confirmed in time")
 
 
 def parse_target(spec):
@@ -131,6 +168,52 @@ def stay(address, token, seconds, peer, openings, replies):
             print("replied", flush=True)
 
 
+def one(address, token, command, args):
+    """One of the single-action commands (send, edit, react, forward, delete, read)."""
+    link = Link(address, token)
+    if command == "send" and len(args) >= 2:
+        extra = {}
+        mentions = []
+        for option in args[2:]:
+            name, _, value = option.partition(":")
+            if name == "reply" and value.isdigit():
+                extra["reply_to"] = int(value)
+            elif name == "mention" and value.isdigit():
+                mentions.append(int(value))
+            else:
+                die(f"bad option {option!r}: use reply:SEQ or mention:USER_ID")
+        if mentions:
+            extra["mentions"] = {"user_ids": mentions}
+        ack = link.send_text(parse_target(args[0]), args[1], extra)
+        done = (ack["conversation_id"], ack["seq"])
+    elif len(args) >= 2 and args[0].isdigit() and args[1].isdigit():
+        conversation_id, seq, rest = int(args[0]), int(args[1]), args[2:]
+        if command == "edit" and len(rest) == 1:
+            ack = link.request({"type": "edit", "conversation_id": conversation_id, "seq": seq,
+                                "text": rest[0]})
+        elif command == "react" and rest:
+            for emoji in rest:
+                ack = link.request({"type": "react", "conversation_id": conversation_id,
+                                    "seq": seq, "emoji": emoji, "on": True})
+        elif command == "forward" and len(rest) == 1:
+            ack = link.request({"type": "forward", "conversation_id": conversation_id, "seq": seq,
+                                "to": parse_target(rest[0])})
+        elif command == "delete" and not rest:
+            ack = link.delete(conversation_id, seq)
+        elif command == "read" and not rest:
+            link.write({"type": "receipt", "conversation_id": conversation_id, "kind": "read",
+                        "seq": seq})
+            ack = {"conversation_id": conversation_id, "seq": seq}
+        else:
+            die(__doc__)
+        done = (ack["conversation_id"], ack["seq"])
+    else:
+        die(__doc__)
+    time.sleep(0.2)
+    link.sock.close()
+    print(*done)
+
+
 def main(argv):
     if len(argv) < 4:
         die(__doc__)
@@ -141,6 +224,8 @@ def main(argv):
         lines = argv[6:]
         cut = lines.index("--") if "--" in lines else len(lines)
         stay(address, token, float(argv[4]), int(argv[5]), lines[:cut], lines[cut + 1:])
+    elif command in ("send", "edit", "react", "forward", "delete", "read"):
+        one(address, token, command, argv[4:])
     else:
         die(__doc__)
 
