@@ -226,6 +226,7 @@ mod tests {
             owner_id: 9,
             member_count: 3,
             created_at: 0,
+            announcement: None,
         };
         roster.set_groups(vec![MyGroup { group: profile, role: Role::Member, muted: false }]);
         roster.set_members(20, vec![member(1, "me", "Amy"), member(2, "ann", "Ann")]);

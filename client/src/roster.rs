@@ -567,6 +567,7 @@ mod tests {
                 owner_id: 1,
                 member_count: 3,
                 created_at: 0,
+                announcement: None,
             },
             role: Role::Member,
             muted,

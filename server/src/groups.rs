@@ -68,8 +68,8 @@ pub async fn profile(app: &App, id: GroupId) -> Result<GroupProfile, Refusal> {
     Ok(live_group(app, id).await?.profile())
 }
 
-/// The owner or an admin changes the name or description. Pushes
-/// `group_updated` to the members.
+/// The owner or an admin changes the name, description or announcement (an empty
+/// announcement clears it). Pushes `group_updated` to the members.
 pub async fn update(
     app: &App,
     caller: UserId,
@@ -80,9 +80,13 @@ pub async fn update(
     moderator(app, id, caller, "change the group").await?;
     let name = req.name.as_deref().map(group_name).transpose()?;
     let description = req.description.as_deref().map(group_description).transpose()?;
+    let announcement = req.announcement.as_deref().map(group_announcement).transpose()?;
     app.store.update_group(id, name.as_deref(), description.as_deref()).await?;
+    if let Some(text) = &announcement {
+        app.store.set_announcement(id, text, caller).await?;
+    }
     let group = live_group(app, id).await?.profile();
-    if name.is_some() || description.is_some() {
+    if name.is_some() || description.is_some() || announcement.is_some() {
         app.hub.send_many(member_ids(app, id).await?, &ServerFrame::GroupUpdated { group: group.clone() });
     }
     Ok(group)
@@ -391,6 +395,10 @@ fn group_name(raw: &str) -> Result<String, Refusal> {
 
 fn group_description(raw: &str) -> Result<String, Refusal> {
     free_text(raw, limits::GROUP_DESCRIPTION_MAX, "a group description")
+}
+
+fn group_announcement(raw: &str) -> Result<String, Refusal> {
+    free_text(raw, limits::GROUP_ANNOUNCEMENT_MAX, "a group announcement")
 }
 
 fn already_member(message: &str) -> Refusal {

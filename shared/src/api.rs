@@ -17,6 +17,8 @@ pub mod limits {
     pub const GROUP_NAME_MAX: usize = 64;
     /// Group descriptions: at most 500 characters.
     pub const GROUP_DESCRIPTION_MAX: usize = 500;
+    /// Group announcements: at most 1,000 characters.
+    pub const GROUP_ANNOUNCEMENT_MAX: usize = 1000;
     /// The message of a friend request, a group application or an invitation: at most 200
     /// characters.
     pub const REQUEST_MESSAGE_MAX: usize = 200;
@@ -262,6 +264,21 @@ pub struct UpdateGroupRequest {
     pub name: Option<String>,
     #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub description: Option<String>,
+    /// The pinned notice shown at the top of the group's chat; empty clears it.
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub announcement: Option<String>,
+}
+
+/// A group's announcement: a notice its owner or an admin pinned at the top of its chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Announcement {
+    pub text: String,
+    /// Who set it, and their display name now.
+    pub set_by: UserId,
+    pub set_by_name: String,
+    /// When it was set (milliseconds since the Unix epoch).
+    pub set_at: i64,
 }
 
 /// A group as anyone may see it (`GET /api/groups/{id}`, search).
@@ -274,6 +291,9 @@ pub struct GroupProfile {
     pub owner_id: UserId,
     pub member_count: u32,
     pub created_at: i64,
+    /// The pinned notice, if one is set.
+    #[serde(default)]
+    pub announcement: Option<Announcement>,
 }
 
 /// One of the caller's groups (`GET /api/groups`, pushed in `group_joined`).

@@ -327,7 +327,7 @@ pub enum ServerFrame {
     GroupMemberUpdated { group_id: GroupId, member: GroupMember },
     /// A member left or was removed.
     GroupMemberRemoved { group_id: GroupId, user_id: UserId },
-    /// The group's name, description or owner changed.
+    /// The group's name, description, announcement or owner changed.
     GroupUpdated { group: GroupProfile },
     /// The caller pinned, archived or marked a conversation unread (on any of their devices).
     ConversationUpdated { conversation_id: ConversationId, prefs: ConversationPrefs },

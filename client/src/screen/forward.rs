@@ -149,6 +149,7 @@ mod tests {
                 owner_id: 1,
                 member_count: 3,
                 created_at: 0,
+                announcement: None,
             },
             role: Role::Owner,
             muted: false,

@@ -298,6 +298,7 @@ mod tests {
             owner_id: 1,
             member_count: 2,
             created_at: 0,
+            announcement: None,
         }
     }
 

@@ -98,6 +98,7 @@ pub(crate) fn group(id: GroupId, name: &str) -> MyGroup {
             owner_id: 8,
             member_count: 3,
             created_at: 0,
+            announcement: None,
         },
         role: Role::Member,
         muted: false,

@@ -107,7 +107,8 @@ async fn get_group(
     groups::profile(&app, id).await.map(Json)
 }
 
-/// `PATCH /api/groups/{id}`: the owner or an admin changes the name or description.
+/// `PATCH /api/groups/{id}`: the owner or an admin changes the name, description or
+/// announcement.
 #[utoipa::path(
     patch,
     path = "/api/groups/{id}",

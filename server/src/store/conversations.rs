@@ -19,6 +19,9 @@ pub(crate) enum Conversations {
     OwnerId,
     Dissolved,
     CreatedAt,
+    Announcement,
+    AnnouncementBy,
+    AnnouncementAt,
 }
 
 #[derive(Debug, Clone, Copy, Iden)]

@@ -6,7 +6,7 @@ use super::conversations::{Conversations, Members};
 use super::users::Users;
 use super::{Store, StoreResult, now_millis};
 use kith_shared::UserId;
-use kith_shared::api::{GroupId, GroupProfile, GroupRequestKind, Role};
+use kith_shared::api::{Announcement, GroupId, GroupProfile, GroupRequestKind, Role};
 use sea_query::{Expr, ExprTrait, Func, Iden, LikeExpr, Order, Query, SelectStatement};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::AssertSqlSafe;
@@ -32,6 +32,11 @@ pub struct GroupRow {
     pub owner_id: Option<i64>,
     pub created_at: i64,
     pub member_count: i64,
+    pub announcement: Option<String>,
+    pub announcement_by: Option<i64>,
+    pub announcement_at: Option<i64>,
+    /// The display name of whoever set the announcement.
+    pub announcement_by_name: Option<String>,
 }
 
 impl GroupRow {
@@ -44,7 +49,18 @@ impl GroupRow {
             owner_id: self.owner_id.unwrap_or_default(),
             member_count: u32::try_from(self.member_count).unwrap_or(u32::MAX),
             created_at: self.created_at,
+            announcement: self.announcement(),
         }
+    }
+
+    fn announcement(&self) -> Option<Announcement> {
+        let text = self.announcement.clone().filter(|text| !text.is_empty())?;
+        Some(Announcement {
+            text,
+            set_by: self.announcement_by.unwrap_or_default(),
+            set_by_name: self.announcement_by_name.clone().unwrap_or_default(),
+            set_at: self.announcement_at.unwrap_or_default(),
+        })
     }
 }
 
@@ -57,6 +73,10 @@ pub struct MyGroupRow {
     pub owner_id: Option<i64>,
     pub created_at: i64,
     pub member_count: i64,
+    pub announcement: Option<String>,
+    pub announcement_by: Option<i64>,
+    pub announcement_at: Option<i64>,
+    pub announcement_by_name: Option<String>,
     pub role: String,
     pub muted: bool,
 }
@@ -70,6 +90,10 @@ impl MyGroupRow {
             owner_id: self.owner_id,
             created_at: self.created_at,
             member_count: self.member_count,
+            announcement: self.announcement.clone(),
+            announcement_by: self.announcement_by,
+            announcement_at: self.announcement_at,
+            announcement_by_name: self.announcement_by_name.clone(),
         }
     }
 
@@ -147,6 +171,18 @@ fn member_count() -> Expr {
     Expr::SubQuery(None, Box::new(count.into()))
 }
 
+/// `(SELECT display_name FROM users AS setter WHERE setter.id = conversations.announcement_by)`
+fn announcement_by_name() -> Expr {
+    let name = Query::select()
+        .column(("setter", Users::DisplayName))
+        .from_as(Users::Table, "setter")
+        .and_where(
+            Expr::col(("setter", Users::Id)).equals((Conversations::Table, Conversations::AnnouncementBy)),
+        )
+        .to_owned();
+    Expr::SubQuery(None, Box::new(name.into()))
+}
+
 /// The columns of [`GroupRow`] from live groups.
 fn live_groups() -> SelectStatement {
     Query::select()
@@ -156,8 +192,12 @@ fn live_groups() -> SelectStatement {
             (Conversations::Table, Conversations::Description),
             (Conversations::Table, Conversations::OwnerId),
             (Conversations::Table, Conversations::CreatedAt),
+            (Conversations::Table, Conversations::Announcement),
+            (Conversations::Table, Conversations::AnnouncementBy),
+            (Conversations::Table, Conversations::AnnouncementAt),
         ])
         .expr_as(member_count(), "member_count")
+        .expr_as(announcement_by_name(), "announcement_by_name")
         .from(Conversations::Table)
         .and_where(Expr::col((Conversations::Table, Conversations::Kind)).eq("group"))
         .and_where(Expr::col((Conversations::Table, Conversations::Dissolved)).eq(false))
@@ -236,6 +276,23 @@ impl Store {
         if name.is_some() || description.is_some() {
             self.execute(&stmt).await?;
         }
+        Ok(())
+    }
+
+    /// Sets a group's announcement as `by`'s, now; an empty text clears it.
+    pub async fn set_announcement(&self, id: GroupId, text: &str, by: UserId) -> StoreResult<()> {
+        let mut stmt = Query::update();
+        stmt.table(Conversations::Table).and_where(Expr::col(Conversations::Id).eq(id));
+        if text.is_empty() {
+            stmt.value(Conversations::Announcement, Option::<String>::None)
+                .value(Conversations::AnnouncementBy, Option::<i64>::None)
+                .value(Conversations::AnnouncementAt, Option::<i64>::None);
+        } else {
+            stmt.value(Conversations::Announcement, text)
+                .value(Conversations::AnnouncementBy, by)
+                .value(Conversations::AnnouncementAt, now_millis());
+        }
+        self.execute(&stmt).await?;
         Ok(())
     }
 

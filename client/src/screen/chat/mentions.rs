@@ -123,6 +123,7 @@ mod tests {
             owner_id: 9,
             member_count: 3,
             created_at: 0,
+            announcement: None,
         };
         roster.set_groups(vec![MyGroup { group, role, muted: false }]);
         roster.set_members(3, vec![member(7, "Me"), member(8, "Ann Lee"), member(9, "Bob")]);

@@ -918,6 +918,7 @@ pub(super) mod tests {
                 owner_id: 9,
                 member_count: 3,
                 created_at: 0,
+                announcement: None,
             },
             role,
             muted: false,
