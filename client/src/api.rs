@@ -858,8 +858,10 @@ mod tests {
         assert_eq!(sent(&mut requests).await, r#"POST /api/groups/5/owner {"user_id":9}"#);
         let _ = group.mute(true).await;
         assert_eq!(sent(&mut requests).await, r#"PUT /api/groups/5/mute {"muted":true}"#);
-        let _ = group.update(&UpdateGroupRequest { name: Some("Chess".into()), description: None }).await;
-        assert_eq!(sent(&mut requests).await, r#"PATCH /api/groups/5 {"name":"Chess","description":null}"#);
+        let _ = group
+            .update(&UpdateGroupRequest { name: Some("Chess".into()), description: None, announcement: None })
+            .await;
+        assert_eq!(sent(&mut requests).await, r#"PATCH /api/groups/5 {"name":"Chess","description":null,"announcement":null}"#);
         group.remove_member(9).await.expect("no answer needed");
         assert_eq!(sent(&mut requests).await, "DELETE /api/groups/5/members/9");
         group.dissolve().await.expect("no answer needed");

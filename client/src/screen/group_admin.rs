@@ -1,5 +1,5 @@
 //! A group's settings panel, opened from its chat: mute; the members with their roles and
-//! presence; for the owner and admins, renaming, promoting and demoting admins, removing
+//! presence; for the owner and admins, renaming, the announcement, promoting and demoting admins, removing
 //! members and handing over ownership; inviting friends; leaving, or dissolving for the owner.
 //! What others may do is decided by the server; this panel offers only what the user's role
 //! allows, and asks again before anything that cannot be undone.
@@ -10,12 +10,13 @@ use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, checkbox, column, row, scrollable, space, text, text_input};
 use iced::{Alignment, Length, Task};
 use kith_shared::UserId;
-use kith_shared::api::{GroupId, GroupMember, GroupProfile, MyGroup, Role, UpdateGroupRequest};
+use kith_shared::api::{GroupId, GroupMember, GroupProfile, MyGroup, Role, UpdateGroupRequest, limits};
 
 /// Widget ids, for focus and tests.
 pub mod id {
     pub const NAME: &str = "group-admin-name";
     pub const DESCRIPTION: &str = "group-admin-description";
+    pub const ANNOUNCEMENT: &str = "group-admin-announcement";
     pub const INVITE_MESSAGE: &str = "group-admin-invite-message";
 }
 
@@ -33,11 +34,14 @@ pub struct GroupAdmin {
     pub group: GroupId,
     pub name: String,
     pub description: String,
-    /// The group's name and description as the server last said: what the fields started
+    /// The announcement pinned at the top of the chat (empty: none).
+    pub announcement: String,
+    /// The group's name, description and announcement as the server last said: what the fields started
     /// from. Save sends only what the user changed from these, so that a change made
     /// meanwhile by another admin is not undone.
     pub known_name: String,
     pub known_description: String,
+    pub known_announcement: String,
     pub invite_message: String,
     /// Friends invited while the panel is open.
     pub invited: Vec<UserId>,
@@ -51,6 +55,7 @@ pub struct GroupAdmin {
 pub enum Message {
     NameChanged(String),
     DescriptionChanged(String),
+    AnnouncementChanged(String),
     SaveProfile,
     MuteToggled(bool),
     SetRole(UserId, Role),
@@ -97,17 +102,19 @@ pub enum Event {
 
 impl GroupAdmin {
     pub fn new(group: GroupId, roster: &Roster) -> Self {
-        let (name, description) = roster
+        let (name, description, announcement) = roster
             .groups
             .get(&group)
-            .map(|g| (g.group.name.clone(), g.group.description.clone()))
+            .map(|g| (g.group.name.clone(), g.group.description.clone(), announcement_text(&g.group)))
             .unwrap_or_default();
         Self {
             group,
             known_name: name.clone(),
             known_description: description.clone(),
+            known_announcement: announcement.clone(),
             name,
             description,
+            announcement,
             invite_message: String::new(),
             invited: Vec::new(),
             confirm: None,
@@ -126,8 +133,12 @@ impl GroupAdmin {
         if self.description == self.known_description {
             self.description = profile.description.clone();
         }
+        if self.announcement == self.known_announcement {
+            self.announcement = announcement_text(profile);
+        }
         self.known_name = profile.name.clone();
         self.known_description = profile.description.clone();
+        self.known_announcement = announcement_text(profile);
     }
 
     /// The user's role in the group, if they are in it.
@@ -142,6 +153,7 @@ impl GroupAdmin {
         match message {
             Message::NameChanged(name) => self.name = name,
             Message::DescriptionChanged(text) => self.description = text,
+            Message::AnnouncementChanged(text) => self.announcement = text,
             Message::InviteMessageChanged(text) => {
                 self.invite_message = text.chars().take(crate::screen::groups::MESSAGE_MAX).collect();
             }
@@ -169,12 +181,21 @@ impl GroupAdmin {
                     ));
                     return (Task::none(), None);
                 }
+                let announcement = self.announcement.trim().to_owned();
+                if announcement.chars().count() > limits::GROUP_ANNOUNCEMENT_MAX {
+                    self.error = Some(format!(
+                        "An announcement has at most {} characters.",
+                        limits::GROUP_ANNOUNCEMENT_MAX
+                    ));
+                    return (Task::none(), None);
+                }
                 let description = self.description.trim().to_owned();
                 let body = UpdateGroupRequest {
                     name: (name != self.known_name).then_some(name),
                     description: (description != self.known_description).then_some(description),
+                    announcement: (announcement != self.known_announcement).then_some(announcement),
                 };
-                if body.name.is_none() && body.description.is_none() {
+                if body.name.is_none() && body.description.is_none() && body.announcement.is_none() {
                     self.info = Some("Nothing to save.".to_owned());
                     return (Task::none(), None);
                 }
@@ -271,8 +292,10 @@ impl GroupAdmin {
             Outcome::Profile(profile) => {
                 self.name = profile.name.clone();
                 self.description = profile.description.clone();
+                self.announcement = announcement_text(&profile);
                 self.known_name = profile.name.clone();
                 self.known_description = profile.description.clone();
+                self.known_announcement = announcement_text(&profile);
                 self.info = Some("Saved.".to_owned());
                 Some(Event::ProfileChanged(profile))
             }
@@ -305,7 +328,7 @@ impl GroupAdmin {
         let mut content =
             column![widget::panel_title("Group settings", Message::Close)].spacing(14).max_width(620);
 
-        // The group's name and description: editable by the owner and admins.
+        // The group's name, description and announcement: editable by the owner and admins.
         if moderator {
             content = content.push(
                 column![
@@ -319,6 +342,14 @@ impl GroupAdmin {
                     text_input("What the group is about", &self.description)
                         .id(id::DESCRIPTION)
                         .on_input_maybe(editable.then_some(Message::DescriptionChanged))
+                        .on_submit(Message::SaveProfile)
+                        .padding(8),
+                    text("Announcement, shown at the top of the chat (empty: none)")
+                        .size(13)
+                        .style(text::secondary),
+                    text_input("A notice for every member", &self.announcement)
+                        .id(id::ANNOUNCEMENT)
+                        .on_input_maybe(editable.then_some(Message::AnnouncementChanged))
                         .on_submit(Message::SaveProfile)
                         .padding(8),
                     button(text("Save"))
@@ -467,6 +498,11 @@ impl GroupAdmin {
                 .into()
         }
     }
+}
+
+/// The text of a group's announcement, empty when none is set.
+fn announcement_text(profile: &GroupProfile) -> String {
+    profile.announcement.as_ref().map(|a| a.text.clone()).unwrap_or_default()
 }
 
 fn small<'a>(label: &'static str, message: Option<Message>) -> Element<'a, Message> {
@@ -656,5 +692,49 @@ mod tests {
         panel.name = "Club!".into();
         let (task, _) = panel.update(Message::SaveProfile, &api, &roster);
         assert_eq!(task.units(), 1, "the changed name is sent");
+    }
+
+    #[test]
+    fn the_announcement_is_edited_sent_when_changed_and_bounded() {
+        let roster = roster(Role::Admin);
+        let mut panel = GroupAdmin::new(12, &roster);
+        let api = api();
+        assert_eq!(panel.announcement, "", "none set");
+        let _ = panel.update(Message::AnnouncementChanged("Friday at eight".into()), &api, &roster);
+        let (task, _) = panel.update(Message::SaveProfile, &api, &roster);
+        assert_eq!(task.units(), 1, "the announcement is sent");
+        panel.busy = false;
+
+        panel.announcement = "a".repeat(limits::GROUP_ANNOUNCEMENT_MAX + 1);
+        let (task, _) = panel.update(Message::SaveProfile, &api, &roster);
+        assert_eq!(task.units(), 0, "too long: not sent");
+        assert!(panel.error.as_deref().is_some_and(|e| e.contains("at most")), "{:?}", panel.error);
+
+        // A plain member cannot send one.
+        let member = self::roster(Role::Member);
+        let mut panel = GroupAdmin::new(12, &member);
+        let _ = panel.update(Message::AnnouncementChanged("Mine".into()), &api, &member);
+        let (task, _) = panel.update(Message::SaveProfile, &api, &member);
+        assert_eq!(task.units(), 0);
+    }
+
+    #[test]
+    fn a_new_announcement_from_elsewhere_fills_an_untouched_field() {
+        let roster = roster(Role::Owner);
+        let mut panel = GroupAdmin::new(12, &roster);
+        let mut profile = roster.groups[&12].group.clone();
+        profile.announcement = Some(kith_shared::api::Announcement {
+            text: "Set by Bob".into(),
+            set_by: 2,
+            set_by_name: "Bob".into(),
+            set_at: 5,
+        });
+        panel.follow(&profile);
+        assert_eq!(panel.announcement, "Set by Bob");
+        panel.announcement = "Mine, being typed".into();
+        profile.announcement = None;
+        panel.follow(&profile);
+        assert_eq!(panel.announcement, "Mine, being typed", "the user's edit stays");
+        assert_eq!(panel.known_announcement, "");
     }
 }

@@ -6,6 +6,7 @@
 //! [`log`] draws the message log, [`composer`] the message field and the files waiting to be
 //! sent, [`emoji_picker`] the emoji panel, [`members`] a group's members beside the chat.
 
+mod announcement;
 mod composer;
 mod emoji_picker;
 mod log;
@@ -158,6 +159,8 @@ pub struct Chat {
     /// The messages that mentioned the user and were unread when the chat opened, oldest
     /// first, not yet shown by "Jump to mention".
     pub mentions: Vec<i64>,
+    /// Group announcements the user hid (carried from chat to chat).
+    pub hidden_announcements: announcement::Hidden,
 }
 
 /// Whom a deleted message disappears for.
@@ -172,6 +175,9 @@ pub enum Deletion {
 #[derive(Debug, Clone)]
 pub enum Message {
     Edit(text_editor::Action),
+    /// *Hide* on the group's announcement bar (the group, when the announcement was set):
+    /// until the announcement changes.
+    HideAnnouncement(ConversationId, i64),
     Send,
     /// Recall one's own message with this sequence number.
     Recall(i64),
@@ -364,6 +370,7 @@ impl Chat {
             selection: None,
             mention_query: None,
             mentions: Vec::new(),
+            hidden_announcements: announcement::Hidden::default(),
         }
     }
 
@@ -373,6 +380,7 @@ impl Chat {
             Message::Scrolled { .. } | Message::JumpToNewest | Message::Restored => true,
             Message::OpenFile(_) | Message::ShowInFolder(_) => true,
             Message::AskUnfriend | Message::Unfriend(_) | Message::AskBlock | Message::Block(_) => false,
+            Message::HideAnnouncement(..) => true,
             Message::ManageGroup
             | Message::ToggleEmoji
             | Message::EmojiQuery(_)
@@ -413,6 +421,10 @@ impl Chat {
             Message::OpenFile(path) => Some(Event::OpenFile(path)),
             Message::ShowInFolder(path) => Some(Event::ShowInFolder(path)),
             Message::ManageGroup => Some(Event::ManageGroup),
+            Message::HideAnnouncement(group, set_at) => {
+                self.hidden_announcements.hide(group, set_at);
+                None
+            }
             Message::AskUnfriend => {
                 self.confirm_unfriend = true;
                 self.confirm_block = false;
@@ -633,7 +645,11 @@ impl Chat {
         let header = self.header(roster, group);
         let log = self.log_view(roster, group, files, emoji);
         let bottom = self.composer_area(roster, typing, files, emoji);
-        let conversation = iced::widget::column![header, log, bottom].spacing(8);
+        let mut conversation = iced::widget::column![header].spacing(8);
+        if let Some(shown) = self.announcement(roster) {
+            conversation = conversation.push(announcement::bar(self.conversation_id, shown));
+        }
+        let conversation = conversation.push(log).push(bottom);
         // The members beside the chat when there is room; the conversation keeps its place
         // in the widget tree either way.
         let mut room = row![conversation].spacing(members::MEMBERS_SPACING);
@@ -644,6 +660,12 @@ impl Chat {
         }
         // (The cap sits on a container of its own: a row stretches a filling child past it.)
         container(container(room).max_width(widest)).center_x(Length::Fill).into()
+    }
+
+    /// The group's announcement, unless there is none or the user hid it.
+    pub fn announcement<'a>(&self, roster: &'a Roster) -> Option<&'a kith_shared::api::Announcement> {
+        let shown = roster.groups.get(&self.conversation_id)?.group.announcement.as_ref()?;
+        self.hidden_announcements.shows(self.conversation_id, shown).then_some(shown)
     }
 
     /// The title, presence of a friend with "Remove friend" and "Block", or a group's "Group settings".
@@ -905,6 +927,44 @@ pub(super) mod tests {
         chat.read_only = true;
         chat.update(Message::AskDelete(1, Deletion::ForMe));
         assert_eq!(chat.confirm_delete, None);
+    }
+
+    #[test]
+    fn the_announcement_bar_shows_until_hidden_and_again_when_it_changes() {
+        use kith_shared::api::{Announcement, GroupProfile, MyGroup, Role};
+        let announcement = |text: &str, set_at| Announcement {
+            text: text.into(),
+            set_by: 9,
+            set_by_name: "Ann".into(),
+            set_at,
+        };
+        let group = |announcement| MyGroup {
+            group: GroupProfile {
+                id: 3,
+                name: "Climbers".into(),
+                description: String::new(),
+                owner_id: 9,
+                member_count: 3,
+                created_at: 0,
+                announcement,
+            },
+            role: Role::Member,
+            muted: false,
+        };
+        let mut roster = Roster::new(7);
+        let mut chat = Chat::new(3, 7);
+        roster.set_groups(vec![group(None)]);
+        assert_eq!(chat.announcement(&roster), None, "none set");
+        roster.set_groups(vec![group(Some(announcement("Friday", 10)))]);
+        assert_eq!(chat.announcement(&roster).map(|a| a.text.as_str()), Some("Friday"));
+        assert_eq!(chat.update(Message::HideAnnouncement(3, 10)), None);
+        assert_eq!(chat.announcement(&roster), None, "hidden");
+        roster.set_groups(vec![group(Some(announcement("Saturday", 20)))]);
+        assert_eq!(chat.announcement(&roster).map(|a| a.text.as_str()), Some("Saturday"), "changed");
+        // Offline the bar can still be hidden.
+        chat.read_only = true;
+        chat.update(Message::HideAnnouncement(3, 20));
+        assert_eq!(chat.announcement(&roster), None);
     }
 
     #[test]

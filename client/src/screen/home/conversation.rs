@@ -119,10 +119,13 @@ impl Home {
         };
         let mut chat = Chat::new(conversation, self.session.user.id);
         // The emoji panel's tab and choices go from chat to chat; read at the first one.
-        chat.picker = match self.chat.take() {
-            Some(previous) => previous.picker,
-            None => chat::Picker::load(self.history_path.as_deref()),
-        };
+        match self.chat.take() {
+            Some(previous) => {
+                chat.picker = previous.picker;
+                chat.hidden_announcements = previous.hidden_announcements;
+            }
+            None => chat.picker = chat::Picker::load(self.history_path.as_deref()),
+        }
         if let Some((read_seq, last_seq, unread)) = known {
             chat.opened_after(read_seq, last_seq, unread);
         }

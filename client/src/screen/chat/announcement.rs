@@ -1,0 +1,110 @@
+//! The group's announcement under a group chat's header: its first lines and who set it,
+//! with *Hide*, which keeps it out of sight in that group until it changes.
+
+use super::Message;
+use crate::widget::{BOLD, Element};
+use iced::widget::{button, container, row, text};
+use iced::{Alignment, Length};
+use kith_shared::api::{Announcement, GroupId};
+use std::collections::HashMap;
+
+/// The bar shows at most this many lines of the announcement...
+pub const PREVIEW_LINES: usize = 3;
+/// ...and at most this many characters.
+pub const PREVIEW_CHARS: usize = 280;
+
+/// Announcements the user hid, by group: the time each was set. A new announcement (set
+/// later) shows again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hidden(HashMap<GroupId, i64>);
+
+impl Hidden {
+    /// Hides the announcement of `group` set at `set_at`.
+    pub fn hide(&mut self, group: GroupId, set_at: i64) {
+        self.0.insert(group, set_at);
+    }
+
+    /// Whether the bar shows this announcement in this group.
+    pub fn shows(&self, group: GroupId, announcement: &Announcement) -> bool {
+        self.0.get(&group) != Some(&announcement.set_at)
+    }
+}
+
+/// The first lines of an announcement, "…" where it was cut.
+pub fn preview(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
+    let mut shown: String = lines.iter().take(PREVIEW_LINES).copied().collect::<Vec<_>>().join("\n");
+    let mut cut = lines.len() > PREVIEW_LINES;
+    if shown.chars().count() > PREVIEW_CHARS {
+        shown = shown.chars().take(PREVIEW_CHARS).collect::<String>().trim_end().to_owned();
+        cut = true;
+    }
+    if cut {
+        shown.push('…');
+    }
+    shown
+}
+
+/// "Announcement by NAME".
+pub fn byline(announcement: &Announcement) -> String {
+    if announcement.set_by_name.is_empty() {
+        "Announcement".to_owned()
+    } else {
+        format!("Announcement by {}", announcement.set_by_name)
+    }
+}
+
+pub fn bar<'a>(group: GroupId, announcement: &Announcement) -> Element<'a, Message> {
+    let words = iced::widget::column![
+        text(byline(announcement)).size(12).font(BOLD),
+        text(preview(&announcement.text)).size(14),
+    ]
+    .spacing(2)
+    .width(Length::Fill);
+    let hide = button(text("Hide").size(12))
+        .style(button::text)
+        .on_press(Message::HideAnnouncement(group, announcement.set_at));
+    container(row![words, hide].spacing(8).align_y(Alignment::Start))
+        .padding([6, 10])
+        .width(Length::Fill)
+        .style(container::secondary)
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn announcement(text: &str, set_at: i64) -> Announcement {
+        Announcement { text: text.into(), set_by: 1, set_by_name: "Ann".into(), set_at }
+    }
+
+    #[test]
+    fn preview_keeps_the_first_lines_and_marks_the_cut() {
+        assert_eq!(preview("Friday at eight"), "Friday at eight");
+        assert_eq!(preview("one\n\ntwo\nthree"), "one\ntwo\nthree", "blank lines skipped");
+        assert_eq!(preview("one\ntwo\nthree\nfour"), "one\ntwo\nthree…");
+        let long = "a".repeat(PREVIEW_CHARS + 10);
+        let shown = preview(&long);
+        assert_eq!(shown.chars().count(), PREVIEW_CHARS + 1);
+        assert!(shown.ends_with('…'));
+    }
+
+    #[test]
+    fn byline_names_who_set_it() {
+        assert_eq!(byline(&announcement("x", 1)), "Announcement by Ann");
+        let unnamed = Announcement { set_by_name: String::new(), ..announcement("x", 1) };
+        assert_eq!(byline(&unnamed), "Announcement");
+    }
+
+    #[test]
+    fn hidden_until_it_changes_in_that_group_only() {
+        let mut hidden = Hidden::default();
+        let first = announcement("Friday", 10);
+        assert!(hidden.shows(7, &first));
+        hidden.hide(7, first.set_at);
+        assert!(!hidden.shows(7, &first));
+        assert!(hidden.shows(8, &first), "another group's bar is not hidden");
+        assert!(hidden.shows(7, &announcement("Saturday", 20)), "a new announcement shows again");
+    }
+}
