@@ -861,7 +861,10 @@ mod tests {
         let _ = group
             .update(&UpdateGroupRequest { name: Some("Chess".into()), description: None, announcement: None })
             .await;
-        assert_eq!(sent(&mut requests).await, r#"PATCH /api/groups/5 {"name":"Chess","description":null,"announcement":null}"#);
+        assert_eq!(
+            sent(&mut requests).await,
+            r#"PATCH /api/groups/5 {"name":"Chess","description":null,"announcement":null}"#
+        );
         group.remove_member(9).await.expect("no answer needed");
         assert_eq!(sent(&mut requests).await, "DELETE /api/groups/5/members/9");
         group.dissolve().await.expect("no answer needed");

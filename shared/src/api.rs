@@ -291,9 +291,9 @@ pub struct GroupProfile {
     pub owner_id: UserId,
     pub member_count: u32,
     pub created_at: i64,
-    /// The pinned notice, if one is set.
+    /// The pinned notice, if one is set (boxed: most groups have none).
     #[serde(default)]
-    pub announcement: Option<Announcement>,
+    pub announcement: Option<Box<Announcement>>,
 }
 
 /// One of the caller's groups (`GET /api/groups`, pushed in `group_joined`).

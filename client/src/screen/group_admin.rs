@@ -723,12 +723,12 @@ mod tests {
         let roster = roster(Role::Owner);
         let mut panel = GroupAdmin::new(12, &roster);
         let mut profile = roster.groups[&12].group.clone();
-        profile.announcement = Some(kith_shared::api::Announcement {
+        profile.announcement = Some(Box::new(kith_shared::api::Announcement {
             text: "Set by Bob".into(),
             set_by: 2,
             set_by_name: "Bob".into(),
             set_at: 5,
-        });
+        }));
         panel.follow(&profile);
         assert_eq!(panel.announcement, "Set by Bob");
         panel.announcement = "Mine, being typed".into();

@@ -49,7 +49,7 @@ impl GroupRow {
             owner_id: self.owner_id.unwrap_or_default(),
             member_count: u32::try_from(self.member_count).unwrap_or(u32::MAX),
             created_at: self.created_at,
-            announcement: self.announcement(),
+            announcement: self.announcement().map(Box::new),
         }
     }
 

@@ -664,7 +664,7 @@ impl Chat {
 
     /// The group's announcement, unless there is none or the user hid it.
     pub fn announcement<'a>(&self, roster: &'a Roster) -> Option<&'a kith_shared::api::Announcement> {
-        let shown = roster.groups.get(&self.conversation_id)?.group.announcement.as_ref()?;
+        let shown = roster.groups.get(&self.conversation_id)?.group.announcement.as_deref()?;
         self.hidden_announcements.shows(self.conversation_id, shown).then_some(shown)
     }
 
@@ -955,11 +955,11 @@ pub(super) mod tests {
         let mut chat = Chat::new(3, 7);
         roster.set_groups(vec![group(None)]);
         assert_eq!(chat.announcement(&roster), None, "none set");
-        roster.set_groups(vec![group(Some(announcement("Friday", 10)))]);
+        roster.set_groups(vec![group(Some(Box::new(announcement("Friday", 10))))]);
         assert_eq!(chat.announcement(&roster).map(|a| a.text.as_str()), Some("Friday"));
         assert_eq!(chat.update(Message::HideAnnouncement(3, 10)), None);
         assert_eq!(chat.announcement(&roster), None, "hidden");
-        roster.set_groups(vec![group(Some(announcement("Saturday", 20)))]);
+        roster.set_groups(vec![group(Some(Box::new(announcement("Saturday", 20))))]);
         assert_eq!(chat.announcement(&roster).map(|a| a.text.as_str()), Some("Saturday"), "changed");
         // Offline the bar can still be hidden.
         chat.read_only = true;
