@@ -107,12 +107,7 @@ async fn owner_and_admins_set_members_are_refused(backend: Backend) {
 
 async fn members_get_the_announcement_live_and_in_lists(backend: Backend) {
     let Some(server) = TestServer::start(backend).await else { return };
-    let alice = server.user("alice").await;
-    let bob = server.user("bob").await;
-    let carol = server.user("carol").await;
-    let group = server.group(&alice, "Climbers").await;
-    server.join(&alice, &bob, group).await;
-    server.join(&alice, &carol, group).await;
+    let (alice, bob, carol, group) = server.climbers().await;
     let mut bob_socket = online(&server, &bob.token).await;
 
     // Bob is online and gets it live; Carol is away.

@@ -126,12 +126,7 @@ async fn mentions_are_checked_against_the_group(backend: Backend) {
 
 async fn a_mention_reaches_a_member_who_muted_the_group(backend: Backend) {
     let Some(server) = TestServer::start(backend).await else { return };
-    let alice = server.user("alice").await;
-    let bob = server.user("bob").await;
-    let carol = server.user("carol").await;
-    let group = server.group(&alice, "Climbers").await;
-    server.join(&alice, &bob, group).await;
-    server.join(&alice, &carol, group).await;
+    let (alice, bob, carol, group) = server.climbers().await;
     mute(&server, &bob, group).await;
     mute(&server, &carol, group).await;
     let mut alice_socket = server.connect(&alice.token).await;
@@ -180,12 +175,7 @@ async fn a_mention_reaches_a_member_who_muted_the_group(backend: Backend) {
 
 async fn everyone_is_mentioned_by_owner_and_admins_only(backend: Backend) {
     let Some(server) = TestServer::start(backend).await else { return };
-    let alice = server.user("alice").await;
-    let bob = server.user("bob").await;
-    let carol = server.user("carol").await;
-    let group = server.group(&alice, "Climbers").await;
-    server.join(&alice, &bob, group).await;
-    server.join(&alice, &carol, group).await;
+    let (alice, bob, carol, group) = server.climbers().await;
     mute(&server, &carol, group).await;
     let mut alice_socket = server.connect(&alice.token).await;
     let mut bob_socket = server.connect(&bob.token).await;

@@ -339,6 +339,17 @@ impl TestServer {
         body["group"]["id"].as_i64().expect("group id")
     }
 
+    /// Alice, Bob and Carol, and the group "Climbers" that Alice owns and the other two joined.
+    pub async fn climbers(&self) -> (LoginResponse, LoginResponse, LoginResponse, i64) {
+        let alice = self.user("alice").await;
+        let bob = self.user("bob").await;
+        let carol = self.user("carol").await;
+        let group = self.group(&alice, "Climbers").await;
+        self.join(&alice, &bob, group).await;
+        self.join(&alice, &carol, group).await;
+        (alice, bob, carol, group)
+    }
+
     /// `user` applies to join `group` and its owner accepts.
     pub async fn join(&self, owner: &LoginResponse, user: &LoginResponse, group: i64) {
         let (status, body) = self
