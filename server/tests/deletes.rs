@@ -102,6 +102,23 @@ async fn delete_for_me_hides_from_my_history_only_on_every_device(backend: Backe
     let (_, page) = server.get(&before, &alice.token).await;
     assert_eq!(page["messages"].as_array().map(Vec::len), Some(1), "backwards too: {page}");
 
+    // What she deleted for herself she can no longer react to or forward.
+    let react = ClientFrame::React {
+        client_id: "r-hidden".into(),
+        conversation_id: conversation,
+        seq: theirs,
+        emoji: "👍".into(),
+        on: true,
+    };
+    assert_eq!(refusal(&mut alice_phone, react).await, Some(ErrorCode::NotFound));
+    let to = Target::User { id: bob.user.id };
+    let forward =
+        ClientFrame::Forward { client_id: "f-hidden".into(), conversation_id: conversation, seq: theirs, to };
+    assert_eq!(refusal(&mut alice_phone, forward).await, Some(ErrorCode::NotFound));
+    let forward =
+        ClientFrame::Forward { client_id: "f-kept".into(), conversation_id: conversation, seq: kept, to };
+    assert_eq!(refusal(&mut alice_phone, forward).await, None, "what she still sees goes");
+
     // A device that was away learns it from the sync state and fetches the list.
     let alice_tablet = server.login("alice").await;
     assert_eq!(synced(&server, &alice_tablet.token, conversation).await.hidden, 2);

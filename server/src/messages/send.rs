@@ -143,7 +143,7 @@ impl Sender<'_> {
     }
 
     /// Message `seq` of a conversation of the sender's that they see (sent after they
-    /// joined) and that is a post of its own: a text (not an edit, not a reaction), a picture,
+    /// joined, not deleted for themselves) and that is a post of its own: a text (not an edit, not a reaction), a picture,
     /// a file or a sticker, not recalled. Otherwise `not_found`, saying `words`.
     pub(super) async fn seen_post(
         &self,
@@ -154,7 +154,7 @@ impl Sender<'_> {
         let not_found = || refuse(ErrorCode::NotFound, words);
         let store = &self.app.store;
         let joined_seq = store.member(conversation_id, self.user_id).await?.ok_or_else(not_found)?.joined_seq;
-        if seq <= joined_seq {
+        if seq <= joined_seq || store.is_hidden(self.user_id, conversation_id, seq).await? {
             return Err(not_found());
         }
         let message = message_of(&store.message_at(conversation_id, seq).await?.ok_or_else(not_found)?);

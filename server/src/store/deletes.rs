@@ -73,6 +73,28 @@ impl Store {
         Ok(self.fetch_all::<Row>(&stmt).await?.into_iter().map(|r| r.seq).collect())
     }
 
+    /// Whether `user_id` hid message `seq` of a conversation.
+    pub async fn is_hidden(
+        &self,
+        user_id: UserId,
+        conversation_id: ConversationId,
+        seq: i64,
+    ) -> StoreResult<bool> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[allow(dead_code, reason = "only whether a row exists matters")]
+            seq: i64,
+        }
+        let stmt = Query::select()
+            .column(HiddenMessages::Seq)
+            .from(HiddenMessages::Table)
+            .and_where(Expr::col(HiddenMessages::UserId).eq(user_id))
+            .and_where(Expr::col(HiddenMessages::ConversationId).eq(conversation_id))
+            .and_where(Expr::col(HiddenMessages::Seq).eq(seq))
+            .to_owned();
+        Ok(self.fetch_optional::<Row>(&stmt).await?.is_some())
+    }
+
     /// How many messages `user_id` hid, per conversation (those with none left out).
     pub async fn hidden_counts(&self, user_id: UserId) -> StoreResult<HashMap<ConversationId, u64>> {
         #[derive(sqlx::FromRow)]
