@@ -130,9 +130,10 @@ impl App {
                 match event {
                     Some(login::Event::LoggedIn(session)) => Task::batch([task, self.enter(session)]),
                     Some(login::Event::BrowseOffline(offline)) => {
-                        let (home, open) = home::Home::offline(offline);
+                        let (mut home, open) = home::Home::offline(offline);
+                        let folders = self.set_folders(&mut home);
                         self.screen = Screen::Home(Box::new(home));
-                        Task::batch([task, open.map(Message::Home)])
+                        Task::batch([task, Task::batch([open, folders]).map(Message::Home)])
                     }
                     None => task,
                 }
@@ -203,6 +204,7 @@ impl App {
         let snapshot_path =
             self.data_root.as_ref().map(|root| Snapshot::path_for(root, &folder, &session.user.username));
         let (mut home, task) = home::Home::new(session, history_path);
+        let folders = self.set_folders(&mut home);
         // The previous session's lists stand until this session's arrive.
         let session = &mut home.session;
         session.kept = snapshot_path.as_deref().and_then(|path| match Snapshot::load(path) {
@@ -220,7 +222,7 @@ impl App {
         session.save_snapshot();
         home.reopen = self.settings.last_chats.get(&home.place()).copied();
         self.screen = Screen::Home(Box::new(home));
-        task.map(Message::Home)
+        Task::batch([task, folders]).map(Message::Home)
     }
 
     fn home_event(&mut self, event: home::Event) -> Task<Message> {
@@ -264,6 +266,16 @@ impl App {
                 Task::none()
             }
             home::Event::BrowseOffline => self.browse_offline(),
+            home::Event::FolderUsed(folder) => {
+                self.settings.last_folder = Some(folder);
+                self.save_settings();
+                Task::none()
+            }
+            home::Event::DownloadsChanged(folder) => {
+                self.settings.downloads = Some(folder);
+                self.save_settings();
+                Task::none()
+            }
             home::Event::ChatOpened(conversation) => {
                 if let Screen::Home(home) = &self.screen {
                     self.settings.last_chats.insert(home.place(), conversation);
@@ -292,9 +304,15 @@ impl App {
             tokio_close(history);
         }
         let offline = login::Offline { address, snapshot, history_path, trust: self.trust.clone() };
-        let (home, open) = home::Home::offline(offline);
+        let (mut home, open) = home::Home::offline(offline);
+        let folders = self.set_folders(&mut home);
         self.screen = Screen::Home(Box::new(home));
-        open.map(Message::Home)
+        Task::batch([open, folders]).map(Message::Home)
+    }
+
+    /// Hands the main window the folders the settings name for files.
+    fn set_folders(&self, home: &mut home::Home) -> Task<home::Message> {
+        home.set_folders(self.settings.downloads_folder(), self.settings.last_folder.clone())
     }
 
     fn back_to_login(&mut self, dialog: Option<Dialog>) -> Task<Message> {

@@ -3,8 +3,9 @@
 //! here, the transfers under way (made by `transfer`), and small helpers to show and
 //! open files.
 //!
-//! The files folder sits beside the history cache: `<data>/<host_port>/<user_id>/files/`,
-//! the thumbnails beside it in `thumbnails/`.
+//! Received files are saved in the user's Downloads folder unless the settings name another;
+//! the server's thumbnails are kept beside the history cache, in
+//! `<data>/<host_port>/<user_id>/thumbnails/`.
 
 use crate::api::{Api, ApiError};
 use crate::transfer::Transfer;
@@ -25,8 +26,13 @@ pub enum Picture {
 /// What the chat knows about the files of the conversations.
 #[derive(Debug, Default)]
 pub struct Files {
-    /// Where received files are saved; None without a local data folder.
+    /// Where received files are saved (the Downloads folder unless the settings name another);
+    /// None when this computer names no such folder.
     pub folder: Option<PathBuf>,
+    /// Where the server's thumbnails are kept; None without a local data folder.
+    pub thumbnails: Option<PathBuf>,
+    /// The folder files were last chosen in: the file dialog opens there.
+    pub last_folder: Option<PathBuf>,
     /// Thumbnails by upload id, stickers by `sticker:<code>`.
     pub pictures: HashMap<String, Picture>,
     /// Downloads by upload id, uploads by a key of their own.
@@ -70,9 +76,9 @@ impl Files {
         }
     }
 
-    /// Where the server's thumbnails are kept on this computer: beside the files folder.
+    /// Where the server's thumbnails are kept on this computer.
     pub fn thumbnails_folder(&self) -> Option<PathBuf> {
-        Some(self.folder.as_deref()?.parent()?.join("thumbnails"))
+        self.thumbnails.clone()
     }
 
     /// A user's avatar picture, once fetched.
@@ -134,9 +140,9 @@ pub async fn read_kept_thumbnail(path: PathBuf) -> Result<image::Handle, String>
     Ok(image::Handle::from_bytes(bytes))
 }
 
-/// The files folder that belongs beside a history database.
-pub fn folder_beside(history_path: &Path) -> Option<PathBuf> {
-    history_path.parent().map(|dir| dir.join("files"))
+/// The thumbnails folder that belongs beside a history database.
+pub fn thumbnails_beside(history_path: &Path) -> Option<PathBuf> {
+    history_path.parent().map(|dir| dir.join("thumbnails"))
 }
 
 /// A size in words: `512 B`, `3.4 KB`, `12.0 MB`.

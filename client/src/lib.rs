@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod clock;
 mod emoji;
+pub mod file_dialog;
 pub mod files;
 #[cfg(any(test, feature = "headless"))]
 pub mod headless;

@@ -24,6 +24,11 @@ pub struct Settings {
     pub window: Option<(u32, u32)>,
     /// The chat open last, per server and user (`<host_port>/<user_id>`).
     pub last_chats: std::collections::BTreeMap<String, i64>,
+    /// Where received files are saved; None: the user's Downloads folder.
+    pub downloads: Option<PathBuf>,
+    /// The folder files were last chosen in (to send or to save a copy): the file dialog and
+    /// the built-in browser open there next.
+    pub last_folder: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -37,6 +42,8 @@ impl Default for Settings {
             dark: false,
             window: None,
             last_chats: std::collections::BTreeMap::new(),
+            downloads: None,
+            last_folder: None,
         }
     }
 }
@@ -52,6 +59,12 @@ pub enum SettingsError {
 }
 
 impl Settings {
+    /// Where received files are saved: the folder chosen in the settings, else the user's
+    /// Downloads folder (their home folder on systems that name none).
+    pub fn downloads_folder(&self) -> Option<PathBuf> {
+        self.downloads.clone().or_else(default_downloads)
+    }
+
     /// Where settings live: `$KITH_CONFIG_DIR/settings.json`, or the platform config folder.
     pub fn default_path() -> Option<PathBuf> {
         if let Some(dir) = std::env::var_os("KITH_CONFIG_DIR") {
@@ -85,6 +98,12 @@ impl Settings {
     }
 }
 
+/// The user's Downloads folder, or their home folder when the system names none.
+pub fn default_downloads() -> Option<PathBuf> {
+    let dirs = directories::UserDirs::new()?;
+    Some(dirs.download_dir().unwrap_or(dirs.home_dir()).to_path_buf())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +127,8 @@ mod tests {
             dark: true,
             window: Some((1200, 800)),
             last_chats: [("127.0.0.1_8000/7".to_owned(), 12)].into(),
+            downloads: Some(dir.path().join("Received")),
+            last_folder: Some(dir.path().join("Pictures")),
         };
         settings.save(&path).expect("save");
         assert_eq!(Settings::load(&path).expect("load"), Some(settings));
@@ -123,6 +144,18 @@ mod tests {
         assert_eq!(loaded.username, "bob");
         assert!(loaded.sound && loaded.notifications);
         assert_eq!(loaded.server, "127.0.0.1:8000");
+        assert_eq!((loaded.downloads, loaded.last_folder), (None, None));
+    }
+
+    #[test]
+    fn received_files_go_to_the_downloads_folder_unless_another_is_chosen() {
+        let settings = Settings::default();
+        assert_eq!(settings.downloads, None, "nothing chosen at first");
+        let dirs = directories::UserDirs::new().expect("a home folder");
+        let wanted = dirs.download_dir().unwrap_or(dirs.home_dir()).to_path_buf();
+        assert_eq!(settings.downloads_folder(), Some(wanted));
+        let chosen = Settings { downloads: Some(PathBuf::from("/srv/inbox")), ..Settings::default() };
+        assert_eq!(chosen.downloads_folder(), Some(PathBuf::from("/srv/inbox")));
     }
 
     #[test]

@@ -1010,41 +1010,156 @@ fn emoji_sequences_without_a_picture_are_drawn_in_colour() {
     }
 }
 
-#[test]
-fn files_are_chosen_in_the_browser_and_wait_above_the_composer() {
-    use crate::screen::attach;
-    let mut app = logged_in();
-    let bob = bob();
-    let _ = app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob])))));
+/// An app that logged in as Alice with these settings, saved at `path`, in the chat with Bob.
+fn chatting_with(settings: Settings, path: &std::path::Path) -> App {
+    let setup = Setup { settings, settings_path: Some(path.to_path_buf()), ..Setup::default() };
+    let (mut app, _) = App::new(setup);
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
     let _ = app.update(Message::Home(home::Message::Open(10)));
+    app
+}
+
+#[test]
+fn without_a_system_dialog_files_are_chosen_in_the_browser_where_they_were_last() {
+    use crate::file_dialog::Answer;
+    use crate::screen::attach;
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("notes.txt"), b"hello").expect("write");
+    let desk = dir.path().join("desk");
+    std::fs::create_dir(&desk).expect("mkdir");
+    std::fs::write(desk.join("notes.txt"), b"hello").expect("write");
+    let settings_path = dir.path().join("settings.json");
+    let remembered = Settings { last_folder: Some(desk.clone()), ..Settings::default() };
+    let mut app = chatting_with(remembered, &settings_path);
     run(&mut app, &|ui| {
         ui.click("Files").expect("the files button");
     });
-    assert!(matches!(home(&app).panel, Some(home::Panel::Attach(_, home::AttachFor::Chat))));
-    // The folder listing arrives (the runtime would read it off the UI thread).
-    let folder = match &home(&app).panel {
-        Some(home::Panel::Attach(panel, _)) => panel.folder.clone(),
-        _ => unreachable!(),
+    assert!(home(&app).panel.is_none(), "the system's dialog is asked first, off the UI thread");
+    // No portal answers (as under Xvfb): the built-in browser opens, in the folder used last.
+    let _ = app.update(Message::Home(home::Message::Dialog(home::AttachFor::Chat, Answer::Unavailable)));
+    let Some(home::Panel::Attach(panel, home::AttachFor::Chat)) = &home(&app).panel else {
+        panic!("the built-in browser opens")
     };
+    assert_eq!((&panel.folder, &panel.mode), (&desk, &attach::Mode::Open));
+    // The folder listing arrives (the runtime would read it off the UI thread).
     let entry = attach::Entry { name: "notes.txt".into(), folder: false, size: 5 };
-    let _ =
-        app.update(Message::Home(home::Message::Attach(attach::Message::Enter(dir.path().to_path_buf()))));
-    assert_ne!(folder, dir.path());
-    let _ = app.update(Message::Home(home::Message::Attach(attach::Message::Listed(
-        dir.path().to_path_buf(),
-        Ok(vec![entry]),
-    ))));
+    let _ = app
+        .update(Message::Home(home::Message::Attach(attach::Message::Listed(desk.clone(), Ok(vec![entry])))));
     run(&mut app, &|ui| {
         ui.click("notes.txt").expect("the file");
     });
     assert!(home(&app).panel.is_none(), "back to the chat");
     let chat = home(&app).chat.as_ref().expect("the chat");
-    assert_eq!(chat.staged, [chat::Staged { path: dir.path().join("notes.txt"), size: 5 }]);
+    assert_eq!(chat.staged, [chat::Staged { path: desk.join("notes.txt"), size: 5 }]);
     let mut ui = Simulator::with_settings(fonts(), app.view());
     assert!(ui.find("Send the file").is_ok());
     assert!(ui.find("5 B").is_ok(), "its size");
+}
+
+#[test]
+fn files_chosen_together_in_the_system_dialog_are_sent_in_the_order_chosen() {
+    use crate::file_dialog::Answer;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).expect("mkdir");
+    let chosen = [photos.join("b-second.txt"), photos.join("a-third.txt"), photos.join("c-first.txt")];
+    for (n, path) in chosen.iter().enumerate() {
+        std::fs::write(path, vec![b'x'; n + 1]).expect("write");
+    }
+    let settings_path = dir.path().join("settings.json");
+    let mut app = chatting_with(Settings::default(), &settings_path);
+    // The user closes the dialog: nothing changes.
+    let _ = app.update(Message::Home(home::Message::Dialog(home::AttachFor::Chat, Answer::Cancelled)));
+    assert!(home(&app).panel.is_none() && open_chat(&app).staged.is_empty());
+    assert_eq!(app.settings.last_folder, None);
+
+    let _ = app
+        .update(Message::Home(home::Message::Dialog(home::AttachFor::Chat, Answer::Chosen(chosen.to_vec()))));
+    assert!(home(&app).panel.is_none(), "no browser: the system's dialog chose");
+    let staged: Vec<_> = open_chat(&app).staged.iter().map(|s| s.path.clone()).collect();
+    assert_eq!(staged, chosen, "they wait above the composer in the order chosen");
+    // The folder is remembered for the next time, in the settings file too.
+    assert_eq!(app.settings.last_folder.as_ref(), Some(&photos));
+    let saved = Settings::load(&settings_path).expect("readable").expect("saved");
+    assert_eq!(saved.last_folder, Some(photos.clone()));
+    assert_eq!(home(&app).files.last_folder.as_ref(), Some(&photos), "the next dialog opens there");
+
+    // Send: the files go one after the other, as dropped files do.
+    let produced = run(&mut app, &|ui| {
+        ui.click("Send 3 files").expect("the send button");
+    });
+    assert!(
+        produced.iter().any(|m| matches!(m, Message::Home(home::Message::Chat(chat::Message::SendStaged)))),
+        "{produced:?}"
+    );
+    let mut sources: Vec<_> = home(&app).files.transfers.values().filter_map(|t| t.source.clone()).collect();
+    sources.sort();
+    let mut wanted = chosen.to_vec();
+    wanted.sort();
+    assert_eq!(sources, wanted, "an upload for each file");
+    assert!(open_chat(&app).staged.is_empty());
+}
+
+#[test]
+fn the_folder_for_received_files_is_changed_in_the_settings() {
+    use crate::file_dialog::Answer;
+    use crate::screen::attach;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings_path = dir.path().join("settings.json");
+    let mut app = chatting_with(Settings::default(), &settings_path);
+    let default = crate::settings::default_downloads().expect("a Downloads or home folder");
+    assert_eq!(home(&app).files.folder.as_ref(), Some(&default), "received files go to Downloads");
+
+    let _ = app.update(Message::Home(home::Message::OpenSettings));
+    let produced = run(&mut app, &|ui| {
+        assert!(ui.find(default.display().to_string().as_str()).is_ok(), "the folder is shown");
+        ui.click(home::settings::CHANGE_DOWNLOADS).expect("the change button");
+    });
+    assert!(produced.iter().any(|m| matches!(
+        m,
+        Message::Home(home::Message::Settings(home::settings::Message::ChangeDownloads))
+    )));
+    assert!(matches!(home(&app).panel, Some(home::Panel::Settings(_))), "the system's dialog is asked");
+
+    // A folder chosen in the system's dialog: kept, saved, used by the next download.
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).expect("mkdir");
+    let _ = app.update(Message::Home(home::Message::Dialog(
+        home::AttachFor::Downloads,
+        Answer::Chosen(vec![inbox.clone()]),
+    )));
+    assert!(matches!(home(&app).panel, Some(home::Panel::Settings(_))), "the settings stay open");
+    assert_eq!(home(&app).files.folder.as_ref(), Some(&inbox));
+    assert_eq!(
+        Settings::load(&settings_path).expect("readable").expect("saved").downloads,
+        Some(inbox.clone())
+    );
+    run(&mut app, &|ui| {
+        assert!(ui.find(inbox.display().to_string().as_str()).is_ok(), "the new folder is shown");
+    });
+
+    // Without a system dialog, the built-in browser chooses a folder, starting at the current one.
+    let _ = app.update(Message::Home(home::Message::Dialog(home::AttachFor::Downloads, Answer::Unavailable)));
+    let Some(home::Panel::Attach(panel, home::AttachFor::Downloads)) = &home(&app).panel else {
+        panic!("the built-in browser opens")
+    };
+    assert_eq!((&panel.folder, &panel.mode), (&inbox, &attach::Mode::Folder));
+    let _ = app.update(Message::Home(home::Message::Attach(attach::Message::Up)));
+    run(&mut app, &|ui| {
+        ui.click("Use this folder").expect("the use button");
+    });
+    assert!(matches!(home(&app).panel, Some(home::Panel::Settings(_))), "back to the settings");
+    assert_eq!(app.settings.downloads.as_deref(), Some(dir.path()));
+    assert_eq!(home(&app).files.folder.as_deref(), Some(dir.path()));
+    assert_eq!(
+        Settings::load(&settings_path).expect("readable").expect("saved").downloads.as_deref(),
+        Some(dir.path())
+    );
+    // The next start uses it.
+    let saved = Settings::load(&settings_path).expect("readable").expect("saved");
+    let next = chatting_with(saved, &settings_path);
+    assert_eq!(home(&next).files.folder.as_deref(), Some(dir.path()));
 }
 
 #[test]
@@ -1644,9 +1759,11 @@ fn enter_in_any_field_of_a_form_submits_it() {
         (home::Message::Chat(chat::Message::ManageGroup), group_admin::id::INVITE_MESSAGE, &|m| {
             matches!(m, Message::Home(home::Message::GroupAdmin(group_admin::Message::InviteSubmitted)))
         }),
-        (home::Message::Chat(chat::Message::Attach), attach::id::PATH, &|m| {
-            matches!(m, Message::Home(home::Message::Attach(attach::Message::TypedSubmitted)))
-        }),
+        (
+            home::Message::Dialog(home::AttachFor::Chat, crate::file_dialog::Answer::Unavailable),
+            attach::id::PATH,
+            &|m| matches!(m, Message::Home(home::Message::Attach(attach::Message::TypedSubmitted))),
+        ),
     ];
     for (open, id, wanted) in panels {
         let _ = app.update(Message::Home(home::Message::Open(20)));

@@ -1,5 +1,6 @@
 //! Uploads and downloads: a file streamed from disk to the server, or from the server into
-//! the user's files folder, both with progress and cancellable.
+//! the folder received files go to (the user's Downloads folder unless the settings name
+//! another), both with progress and cancellable.
 //!
 //! A download goes to a hidden `.part` file first and takes its final name only when
 //! complete; a name already taken becomes `name(1).ext`, `name(2).ext`, … File names from
@@ -116,13 +117,18 @@ async fn claim_name(part: &Path, dir: &Path, name: &str) -> std::io::Result<Path
 }
 
 /// Removes the `.part` files of downloads that were cut off (the app closed mid-way): those
-/// last written before `session_start`, never one of this session's downloads.
+/// last written before `session_start`, never one of this session's downloads. Only this
+/// app's own parts (`.<uuid>.part`) are touched: the folder is shared with other programs.
 pub async fn remove_leftovers(folder: PathBuf, session_start: std::time::SystemTime) {
     let Ok(mut entries) = tokio::fs::read_dir(&folder).await else { return };
     while let Ok(Some(entry)) = entries.next_entry().await {
         let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name
+            .strip_prefix('.')
+            .and_then(|rest| rest.strip_suffix(".part"))
+            .is_some_and(|id| uuid::Uuid::try_parse(id).is_ok());
         let old = entry.metadata().await.and_then(|m| m.modified()).is_ok_and(|at| at < session_start);
-        if name.starts_with('.') && name.ends_with(".part") && old {
+        if ours && old {
             let _ = tokio::fs::remove_file(entry.path()).await;
         }
     }
@@ -329,16 +335,20 @@ mod tests {
     #[tokio::test]
     async fn leftover_parts_are_removed() {
         let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(dir.path().join(".0d1e.part"), b"").expect("write");
+        let cut_off = format!(".{}.part", uuid::Uuid::new_v4());
+        std::fs::write(dir.path().join(&cut_off), b"").expect("write");
         std::fs::write(dir.path().join("kept.part"), b"").expect("write");
+        std::fs::write(dir.path().join(".video.mp4.part"), b"").expect("write");
         let session_start = std::time::SystemTime::now() + std::time::Duration::from_secs(1);
         remove_leftovers(dir.path().to_owned(), session_start).await;
-        assert!(!dir.path().join(".0d1e.part").exists());
+        assert!(!dir.path().join(&cut_off).exists());
         assert!(dir.path().join("kept.part").exists(), "only the hidden download parts");
+        assert!(dir.path().join(".video.mp4.part").exists(), "another program's part stays");
         // A part written during this session is a download under way: it stays.
-        std::fs::write(dir.path().join(".4f2a.part"), b"").expect("write");
+        let under_way = format!(".{}.part", uuid::Uuid::new_v4());
+        std::fs::write(dir.path().join(&under_way), b"").expect("write");
         let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
         remove_leftovers(dir.path().to_owned(), an_hour_ago).await;
-        assert!(dir.path().join(".4f2a.part").exists());
+        assert!(dir.path().join(&under_way).exists());
     }
 }

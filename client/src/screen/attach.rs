@@ -1,7 +1,8 @@
-//! Choosing files on this computer: a small browser of the local folders (folders first,
-//! hidden entries left out) and a path field to type or paste a path into. To send, a click on
-//! a file chooses it; to save a copy, "Save here" (or Enter on a new name) chooses where.
-//! Folders are read off the UI thread.
+//! Choosing files on this computer where the system offers no file dialog (see
+//! `file_dialog`): a small browser of the local folders (folders first, hidden entries left
+//! out) and a path field to type or paste a path into. To send, a click on a file chooses it;
+//! to save a copy, "Save here" (or Enter on a new name) chooses where; to choose a folder,
+//! "Use this folder". Folders are read off the UI thread.
 
 use crate::files;
 use crate::transfer;
@@ -31,6 +32,8 @@ pub enum Mode {
     Open,
     /// A new file's place, for a copy named `name`.
     Save { name: String },
+    /// A folder.
+    Folder,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +58,8 @@ pub enum Message {
     NameChanged(String),
     /// Save mode: save into the folder shown.
     SaveHere,
+    /// Folder mode: the folder shown is the one.
+    UseFolder,
     Close,
 }
 
@@ -63,6 +68,8 @@ pub enum Event {
     Chosen(PathBuf),
     /// Save mode: write the copy here (the file does not exist yet).
     SaveTo(PathBuf),
+    /// Folder mode: this folder.
+    FolderChosen(PathBuf),
     Close,
 }
 
@@ -72,10 +79,11 @@ impl Attach {
         Self::at(home_folder())
     }
 
-    /// The browser choosing where to save a copy of a file named `name`.
-    pub fn save(name: String) -> (Self, Task<Message>) {
-        let (mut attach, task) = Self::at(home_folder());
-        attach.mode = Mode::Save { name };
+    /// The browser in `mode`, at `folder` when it is one, else at the user's home folder.
+    pub fn opening(mode: Mode, folder: Option<PathBuf>) -> (Self, Task<Message>) {
+        let (mut attach, task) =
+            Self::at(folder.filter(|folder| folder.is_dir()).unwrap_or_else(home_folder));
+        attach.mode = mode;
         (attach, task)
     }
 
@@ -142,6 +150,10 @@ impl Attach {
                 }
                 return (Task::none(), Some(Event::SaveTo(target)));
             }
+            Message::UseFolder if self.mode == Mode::Folder => {
+                return (Task::none(), Some(Event::FolderChosen(self.folder.clone())));
+            }
+            Message::UseFolder => {}
             Message::Close => return (Task::none(), Some(Event::Close)),
         }
         (Task::none(), None)
@@ -159,6 +171,7 @@ impl Attach {
         let title = match self.mode {
             Mode::Open => "Send files",
             Mode::Save { .. } => "Save a copy",
+            Mode::Folder => "Choose a folder",
         };
         let mut content = column![
             widget::panel_title(title, Message::Close),
@@ -195,6 +208,15 @@ impl Attach {
                 .spacing(8)
                 .align_y(Alignment::Center),
             ),
+            Mode::Folder => content.push(
+                row![
+                    text("Open the folder, then use it.").size(12).style(text::secondary),
+                    space().width(Length::Fill),
+                    button(text("Use this folder").size(13)).padding([6, 12]).on_press(Message::UseFolder),
+                ]
+                .spacing(8)
+                .align_y(Alignment::Center),
+            ),
         };
         if let Some(error) = &self.error {
             content = content.push(widget::error_line(error));
@@ -205,7 +227,8 @@ impl Attach {
             let (label, detail, message) = if entry.folder {
                 (format!("{}/", entry.name), "folder".to_owned(), Some(Message::Enter(path)))
             } else {
-                // Saving, the files are shown (so that names are not taken twice) but not chosen.
+                // Saving, the files are shown (so that names are not taken twice) but not chosen;
+                // choosing a folder, they show what is in it.
                 let choose = (self.mode == Mode::Open).then_some(Message::Choose(path));
                 (entry.name.clone(), files::human_size(entry.size), choose)
             };
@@ -314,6 +337,23 @@ mod tests {
         let _ = attach.update(Message::TypedChanged("/no/such/place".into()));
         let (_, event) = attach.update(Message::TypedSubmitted);
         assert!(event.is_none() && attach.error.is_some());
+    }
+
+    #[test]
+    fn a_folder_is_chosen_where_the_browser_stands() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("inbox")).expect("mkdir");
+        std::fs::write(dir.path().join("inbox/old.txt"), b"").expect("write");
+        let (mut attach, _) = Attach::opening(Mode::Folder, Some(dir.path().to_path_buf()));
+        assert_eq!(attach.folder, dir.path());
+        let _ = attach.update(Message::Enter(dir.path().join("inbox")));
+        let (_, event) = attach.update(Message::Choose(dir.path().join("inbox/old.txt")));
+        assert!(event.is_none(), "files are not chosen when choosing a folder");
+        let (_, event) = attach.update(Message::UseFolder);
+        assert_eq!(event, Some(Event::FolderChosen(dir.path().join("inbox"))));
+        // A remembered folder that is gone: the home folder instead.
+        let (attach, _) = Attach::opening(Mode::Open, Some(dir.path().join("gone")));
+        assert_eq!(attach.folder, home_folder());
     }
 
     #[test]

@@ -123,6 +123,9 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     bob.ui(|ui| {
         ui.click("Change picture…").expect("the avatar button");
     });
+    // No desktop portal here: the built-in browser opens in place of the system's dialog.
+    bob.until_home("the file browser opens", |home| matches!(home.panel, Some(home::Panel::Attach(..))))
+        .await;
     bob.home(home::Message::Attach(attach::Message::Choose(portrait)));
     bob.until_home("Bob's avatar is saved", |home| home.user().avatar_url.is_some() && home.avatar.is_some())
         .await;
@@ -184,7 +187,7 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
         home.emoji.as_ref().is_some_and(|set| set.entries.len() > 100)
     })
     .await;
-    let history_db = bob.main().files.folder.clone().expect("a data folder");
+    let history_db = bob.main().history_path.clone().expect("a data folder");
     let cache = history_db.parent().and_then(|user| user.parent()).expect("the server folder").join("emoji");
     assert!(cache.join("manifest.json").is_file());
     assert!(cache.join("1f600.png").is_file());

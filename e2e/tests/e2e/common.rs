@@ -109,8 +109,10 @@ impl Driver {
         Self::starting(data, trust, Settings::default())
     }
 
-    /// An app core starting on the data folder `data` with these saved settings.
-    fn starting(data: tempfile::TempDir, trust: Option<Trust>, settings: Settings) -> Self {
+    /// An app core starting on the data folder `data` with these saved settings. Received
+    /// files go to `downloads` in the data folder, not the Downloads folder of the machine.
+    fn starting(data: tempfile::TempDir, trust: Option<Trust>, mut settings: Settings) -> Self {
+        settings.downloads.get_or_insert_with(|| data.path().join("downloads"));
         let (app, task) = App::new(Setup {
             data_root: Some(data.path().to_owned()),
             trust,

@@ -118,7 +118,10 @@ async fn a_dropped_image_and_file_arrive_byte_exact_in_the_receivers_files_folde
     bob.ui(|ui| {
         ui.click("Save as…").expect("the save as button");
     });
-    assert_eq!(bob.main().viewer, None, "the viewer makes way for the folder browser");
+    assert_eq!(bob.main().viewer, None, "the viewer makes way for the file dialog");
+    // No desktop portal here: the built-in browser opens in its place.
+    bob.until_home("the folder browser opens", |home| matches!(home.panel, Some(home::Panel::Attach(..))))
+        .await;
     bob.home(home::Message::Attach(attach::Message::Enter(elsewhere.path().to_owned())));
     bob.home(home::Message::Attach(attach::Message::NameChanged("sunset copy.png".into())));
     bob.ui(|ui| {

@@ -5,7 +5,6 @@
 use super::{AttachFor, Event, Home, Message, Panel};
 use crate::files;
 use crate::mentions;
-use crate::screen::attach::{self, Attach};
 use crate::screen::chat::{self, Chat};
 use crate::screen::forward::Forward;
 use crate::screen::group_admin::GroupAdmin;
@@ -214,11 +213,7 @@ impl Home {
                 Task::batch(uploads)
             }
             Some(chat::Event::ViewImage { upload_id, name }) => self.view_image(upload_id, name),
-            Some(chat::Event::Attach) => {
-                let (panel, task) = Attach::new();
-                self.panel = Some(Panel::Attach(panel, AttachFor::Chat));
-                Task::batch([task.map(Message::Attach), operation::focus(attach::id::PATH)])
-            }
+            Some(chat::Event::Attach) => self.choose(AttachFor::Chat),
             Some(chat::Event::Unfriend) => {
                 let Some(Target::User { id }) = self.session.roster.target(conversation_id) else {
                     return Task::none();

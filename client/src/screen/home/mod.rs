@@ -7,6 +7,7 @@
 //! [`conversation`], pictures and transfers in [`media`].
 
 pub mod add_friend;
+mod choosing;
 mod conversation;
 mod media;
 mod panel;
@@ -121,6 +122,8 @@ pub enum Message {
     Decoded(String, Result<image::Handle, String>),
     /// Save a copy of the picture in the viewer elsewhere.
     SaveCopy(String, String),
+    /// The system's file dialog answered, for this purpose.
+    Dialog(AttachFor, crate::file_dialog::Answer),
     /// *Remove friend* or *Block* was answered: the friendship ended (the server tells both
     /// sides with `friend_removed`), or not.
     Unfriended(Result<(), ApiError>),
@@ -164,6 +167,10 @@ pub enum Event {
     SoundChanged(bool),
     NotificationsChanged(bool),
     DarkChanged(bool),
+    /// Files were chosen in this folder: the file dialog opens there next time.
+    FolderUsed(std::path::PathBuf),
+    /// Received files go to this folder from now on.
+    DownloadsChanged(std::path::PathBuf),
     /// The user opened this conversation (remembered for the next start).
     ChatOpened(ConversationId),
     /// The user chose to browse the local history while the server is out of reach.
@@ -200,13 +207,26 @@ impl Home {
     pub fn new(login: LoggedIn, history_path: Option<std::path::PathBuf>) -> (Self, Task<Message>) {
         let (session, open) = Session::new(login, history_path.clone());
         let home = Self::with(session, history_path.as_deref());
-        let mut tasks = vec![open.map(Message::Session), load_emoji(&home.session, history_path.as_deref())];
-        if let Some(folder) = home.files.folder.clone() {
-            let session_start = std::time::SystemTime::now();
-            tasks.push(Task::future(transfer::remove_leftovers(folder, session_start)).discard());
-        }
-        tasks.push(home.load_avatar());
+        let tasks = [
+            open.map(Message::Session),
+            load_emoji(&home.session, history_path.as_deref()),
+            home.load_avatar(),
+        ];
         (home, Task::batch(tasks))
+    }
+
+    /// Where received files go (`downloads`) and where files were chosen last, from the
+    /// settings; the downloads that an earlier run left unfinished there are cleared away.
+    pub fn set_folders(
+        &mut self,
+        downloads: Option<std::path::PathBuf>,
+        last_folder: Option<std::path::PathBuf>,
+    ) -> Task<Message> {
+        self.files.folder.clone_from(&downloads);
+        self.files.last_folder = last_folder;
+        let Some(folder) = downloads else { return Task::none() };
+        let session_start = std::time::SystemTime::now();
+        Task::future(transfer::remove_leftovers(folder, session_start)).discard()
     }
 
     /// The main window without the server: the lists as last seen, chats read from the cache.
@@ -225,7 +245,7 @@ impl Home {
             panel: None,
             chat: None,
             notice: None,
-            files: Files { folder: history_path.and_then(files::folder_beside), ..Files::default() },
+            files: Files { thumbnails: history_path.and_then(files::thumbnails_beside), ..Files::default() },
             emoji: None,
             history_path: history_path.map(std::path::Path::to_path_buf),
             viewer: None,
@@ -450,6 +470,7 @@ impl Home {
             | Message::MarkRead(_) => return (self.list_message(message), None),
             Message::CloseViewer => self.close_viewer(),
             Message::SaveCopy(upload_id, name) => return (self.save_copy(upload_id, name), None),
+            Message::Dialog(purpose, answer) => return self.dialog_answered(purpose, answer),
         }
         (Task::none(), None)
     }

@@ -28,17 +28,20 @@ pub enum Panel {
     Search(Search),
     /// Choosing where to forward messages.
     Forward(Forward),
-    /// Choosing a file: to send in the chat, or as one's avatar.
+    /// Choosing a file in the built-in browser (where the system has no file dialog): to
+    /// send in the chat, as one's avatar, where a copy goes, or a folder.
     Attach(Attach, AttachFor),
 }
 
-/// What a file chosen in the browser is for.
+/// What a file chosen in the file dialog or the browser is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttachFor {
     Chat,
     Avatar,
-    /// Where to save a copy of this upload's file.
-    SaveCopy(String),
+    /// Where to save a copy of this upload's file (upload id, file name).
+    SaveCopy(String, String),
+    /// The folder received files go to.
+    Downloads,
 }
 
 type Outcome = (Task<Message>, Option<Event>);
@@ -88,6 +91,7 @@ impl Home {
                     settings::Message::SoundToggled(on) => Event::SoundChanged(on),
                     settings::Message::NotificationsToggled(on) => Event::NotificationsChanged(on),
                     settings::Message::DarkToggled(on) => Event::DarkChanged(on),
+                    settings::Message::ChangeDownloads => return (self.choose(AttachFor::Downloads), None),
                     settings::Message::Close => {
                         self.panel = None;
                         return (Task::none(), None);
@@ -157,9 +161,7 @@ impl Home {
                 return (Task::batch([task, more]), event);
             }
             Some(profile::Event::ChooseAvatar) => {
-                let (panel, open) = Attach::new();
-                self.panel = Some(Panel::Attach(panel, AttachFor::Avatar));
-                return (Task::batch([task, open.map(Message::Attach)]), None);
+                return (Task::batch([task, self.choose(AttachFor::Avatar)]), None);
             }
             Some(profile::Event::Failed(err)) => self.failed(&err),
             Some(profile::Event::Close) => self.close_panel(),
@@ -232,38 +234,23 @@ impl Home {
         let (task, event) = panel.update(message);
         let task = task.map(Message::Attach);
         match event {
-            Some(attach::Event::Chosen(path)) if purpose == AttachFor::Avatar => {
-                let (form, upload) = Profile::uploading(&self.session.user, &self.session.api, path);
-                self.panel = Some(Panel::Profile(form));
-                return (Task::batch([task, upload.map(Message::Profile)]), None);
+            Some(
+                attach::Event::Chosen(path) | attach::Event::SaveTo(path) | attach::Event::FolderChosen(path),
+            ) => {
+                let (more, event) = self.chosen(purpose, vec![path]);
+                (Task::batch([task, more]), event)
             }
-            Some(attach::Event::Chosen(path)) => {
+            Some(attach::Event::Close) if purpose == AttachFor::Downloads => {
+                // Back to the settings, where the folder was to be changed.
+                let (more, event) = self.panel_message(Message::OpenSettings);
+                (Task::batch([task, more]), event)
+            }
+            Some(attach::Event::Close) => {
                 self.panel = None;
-                if let Some(chat) = &mut self.chat {
-                    chat.stage(path);
-                }
-                return (Task::batch([task, self.preview_staged()]), None);
+                (task, None)
             }
-            Some(attach::Event::SaveTo(target)) => {
-                self.panel = None;
-                let source = match &purpose {
-                    AttachFor::SaveCopy(upload_id) => self.files.saved.get(upload_id).cloned(),
-                    _ => None,
-                };
-                if let Some(source) = source {
-                    let copy = async move {
-                        tokio::fs::copy(&source, &target)
-                            .await
-                            .map(|_| target.clone())
-                            .map_err(|err| format!("Cannot save {}: {err}", target.display()))
-                    };
-                    return (Task::batch([task, Task::perform(copy, Message::Copied)]), None);
-                }
-            }
-            Some(attach::Event::Close) => self.panel = None,
-            None => {}
+            None => (task, None),
         }
-        (task, None)
     }
 
     fn search(&mut self, message: search::Message) -> Outcome {
@@ -310,7 +297,9 @@ impl Home {
         let roster = &self.session.roster;
         match panel {
             Panel::Profile(form) => form.view(&self.session.user, self.avatar.as_ref()).map(Message::Profile),
-            Panel::Settings(blocked) => settings::view(settings, blocked).map(Message::Settings),
+            Panel::Settings(blocked) => {
+                settings::view(settings, blocked, self.files.folder.as_deref()).map(Message::Settings)
+            }
             Panel::Requests => requests::view(roster).map(Message::Requests),
             Panel::AddFriend(search) => search.view(roster).map(Message::AddFriend),
             Panel::Groups(panel) => panel.view(roster).map(Message::Groups),

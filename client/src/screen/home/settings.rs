@@ -1,5 +1,5 @@
-//! The settings panel: sound, notifications, theme, and the people the user blocks (each
-//! with *Unblock*).
+//! The settings panel: sound, notifications, theme, where received files go, and the people
+//! the user blocks (each with *Unblock*).
 
 use crate::api::{Api, ApiError};
 use crate::settings::Settings;
@@ -14,12 +14,15 @@ pub const NOTIFICATIONS_LABEL: &str =
     "Show a desktop notification on new messages while the window is in the background";
 pub const BLOCKED_TITLE: &str = "Blocked people";
 pub const NO_ONE_BLOCKED: &str = "You block no one.";
+pub const CHANGE_DOWNLOADS: &str = "Change folder…";
 
 #[derive(Debug, Clone)]
 pub enum Message {
     SoundToggled(bool),
     NotificationsToggled(bool),
     DarkToggled(bool),
+    /// Choose another folder for received files.
+    ChangeDownloads,
     /// The block list arrived (or not).
     BlocksLoaded(Result<Vec<BlockedUser>, ApiError>),
     Unblock(UserId),
@@ -81,7 +84,12 @@ fn load(api: &Api) -> Task<Message> {
     Task::perform(async move { api.blocks().await }, Message::BlocksLoaded)
 }
 
-pub fn view<'a>(settings: &'a Settings, blocked: &'a Blocked) -> Element<'a, Message> {
+/// The panel; `downloads` is where received files go.
+pub fn view<'a>(
+    settings: &'a Settings,
+    blocked: &'a Blocked,
+    downloads: Option<&std::path::Path>,
+) -> Element<'a, Message> {
     let sound_label = if crate::sound::AVAILABLE {
         "Play a sound on new messages"
     } else {
@@ -94,11 +102,32 @@ pub fn view<'a>(settings: &'a Settings, blocked: &'a Blocked) -> Element<'a, Mes
             .on_toggle_maybe(crate::sound::AVAILABLE.then_some(Message::SoundToggled)),
         checkbox(settings.notifications).label(NOTIFICATIONS_LABEL).on_toggle(Message::NotificationsToggled),
         checkbox(settings.dark).label(DARK_LABEL).on_toggle(Message::DarkToggled),
+        downloads_view(downloads),
         text(format!("Server: {}", settings.server)).size(13).style(text::secondary),
         blocked_view(blocked),
     ]
     .spacing(16)
     .max_width(520)
+    .into()
+}
+
+/// Where received files go, with a button to choose another folder.
+fn downloads_view<'a>(downloads: Option<&std::path::Path>) -> Element<'a, Message> {
+    let folder = downloads.map_or_else(
+        || "no folder: this computer names none".to_owned(),
+        |folder| folder.display().to_string(),
+    );
+    row![
+        column![text("Received files are saved in").size(13), text(folder).size(13).style(text::secondary),]
+            .spacing(2)
+            .width(Length::Fill),
+        button(text(CHANGE_DOWNLOADS).size(13))
+            .style(button::secondary)
+            .padding([4, 10])
+            .on_press(Message::ChangeDownloads),
+    ]
+    .spacing(8)
+    .align_y(Alignment::Center)
     .into()
 }
 

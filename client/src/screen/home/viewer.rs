@@ -1,9 +1,8 @@
 //! The picture viewer over the window: the full picture once its file is on this computer,
 //! with Save as, Open in the system's viewer, Show in folder and Close.
 
-use super::{AttachFor, Home, Message, Panel};
+use super::{AttachFor, Home, Message};
 use crate::files::{self, Files, Picture};
-use crate::screen::attach::Attach;
 use crate::screen::chat;
 use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, column, container, image, row, text};
@@ -24,9 +23,7 @@ impl Home {
     /// Save a copy of the picture in the viewer: choose where.
     pub(super) fn save_copy(&mut self, upload_id: String, name: String) -> Task<Message> {
         self.close_viewer();
-        let (panel, task) = Attach::save(name);
-        self.panel = Some(Panel::Attach(panel, AttachFor::SaveCopy(upload_id)));
-        task.map(Message::Attach)
+        self.choose(AttachFor::SaveCopy(upload_id, name))
     }
 
     /// Closes the picture viewer and lets its full-size picture go.
