@@ -227,6 +227,7 @@ mod tests {
             member_count: 3,
             created_at: 0,
             announcement: None,
+            avatar_url: None,
         };
         roster.set_groups(vec![MyGroup { group: profile, role: Role::Member, muted: false }]);
         roster.set_members(20, vec![member(1, "me", "Amy"), member(2, "ann", "Ann")]);

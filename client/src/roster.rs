@@ -404,7 +404,7 @@ impl Roster {
             }
             ServerFrame::GroupRequestReceived { request } => {
                 if !self.group_requests.iter().any(|r| r.id == request.id) {
-                    self.group_requests.push(request.clone());
+                    self.group_requests.push(request.as_ref().clone());
                 }
                 Change::Nothing
             }
@@ -568,6 +568,7 @@ mod tests {
                 member_count: 3,
                 created_at: 0,
                 announcement: None,
+                avatar_url: None,
             },
             role: Role::Member,
             muted,

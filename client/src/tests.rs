@@ -535,6 +535,7 @@ fn groups_can_be_created_joined_and_show_their_members() {
         member_count: 2,
         created_at: 0,
         announcement: None,
+        avatar_url: None,
     };
     let _ =
         app.update(Message::Home(home::Message::Groups(groups::Message::Found(Ok(vec![climbers.clone()])))));
@@ -1615,6 +1616,7 @@ fn a_group_chat_in_a_narrow_window_leaves_its_members_out_for_the_message_field(
             member_count: 2,
             created_at: 0,
             announcement: None,
+            avatar_url: None,
         };
         let mine = MyGroup { group, role: Role::Member, muted: false };
         let _ =
@@ -1713,6 +1715,7 @@ fn enter_in_any_field_of_a_form_submits_it() {
         member_count: 1,
         created_at: 0,
         announcement: None,
+        avatar_url: None,
     };
     let _ =
         app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
@@ -1820,6 +1823,7 @@ async fn a_session_that_lost_the_server_browses_offline_with_the_names_of_group_
         member_count: 2,
         created_at: 0,
         announcement: None,
+        avatar_url: None,
     };
     let _ =
         app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));

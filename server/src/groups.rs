@@ -6,12 +6,14 @@
 
 use crate::app::App;
 use crate::error::{Refusal, on_unique};
+use crate::files::avatar;
 use crate::friends::{free_text, request_message};
 use crate::membership::Members;
 use crate::messages::MessageError;
 use crate::store::groups::{GroupRequestRow, GroupRow};
 use crate::store::{MemberRow, StoreResult};
 use crate::wire::{member_profile_of, profile_of};
+use bytes::Bytes;
 use kith_shared::api::{
     ConversationKind, CreateGroupRequest, GroupId, GroupMember, GroupProfile, GroupRequest, GroupRequestBody,
     GroupRequestKind, GroupRequests, MuteRequest, MyGroup, Role, SetRoleRequest, TransferOwnershipRequest,
@@ -85,17 +87,61 @@ pub async fn update(
     if let Some(text) = &announcement {
         app.store.set_announcement(id, text, caller).await?;
     }
-    let group = live_group(app, id).await?.profile();
     if name.is_some() || description.is_some() || announcement.is_some() {
-        app.hub.send_many(member_ids(app, id).await?, &ServerFrame::GroupUpdated { group: group.clone() });
+        return profile_changed(app, id).await;
     }
+    Ok(live_group(app, id).await?.profile())
+}
+
+/// The owner or an admin gives the group a new picture (decoded, scaled and kept like a
+/// user's avatar); the old one's file goes. Pushes `group_updated` to the members.
+pub async fn set_avatar(
+    app: &App,
+    caller: UserId,
+    id: GroupId,
+    bytes: Bytes,
+) -> Result<GroupProfile, Refusal> {
+    let old = live_group(app, id).await?.avatar;
+    moderator(app, id, caller, "change the group's picture").await?;
+    let name = avatar::keep(app, bytes).await?;
+    if let Err(err) = app.store.set_group_avatar(id, Some(&name)).await {
+        avatar::discard(app, Some(name)).await;
+        return Err(err.into());
+    }
+    avatar::discard(app, old).await;
+    profile_changed(app, id).await
+}
+
+/// The owner or an admin removes the group's picture and its file. Pushes `group_updated`
+/// to the members when there was one.
+pub async fn remove_avatar(app: &App, caller: UserId, id: GroupId) -> Result<GroupProfile, Refusal> {
+    let group = live_group(app, id).await?;
+    moderator(app, id, caller, "remove the group's picture").await?;
+    if group.avatar.is_none() {
+        return Ok(group.profile());
+    }
+    app.store.set_group_avatar(id, None).await?;
+    avatar::discard(app, group.avatar).await;
+    profile_changed(app, id).await
+}
+
+/// A group's picture with its content type (any logged-in user, like the profile).
+pub async fn avatar(app: &App, id: GroupId) -> Result<(Vec<u8>, &'static str), Refusal> {
+    let group = live_group(app, id).await?;
+    avatar::read_file(app, group.avatar.as_deref(), "this group has no picture").await
+}
+
+/// The group's profile as it is now, pushed to its members in `group_updated`.
+async fn profile_changed(app: &App, id: GroupId) -> Result<GroupProfile, Refusal> {
+    let group = live_group(app, id).await?.profile();
+    app.hub.send_many(member_ids(app, id).await?, &ServerFrame::GroupUpdated { group: group.clone() });
     Ok(group)
 }
 
 /// The owner dissolves the group. Every member gets the
 /// `dissolved` notice, then `group_left` (reason `dissolved`); pending requests close.
 pub async fn dissolve(app: &App, caller: UserId, id: GroupId) -> Result<(), Refusal> {
-    live_group(app, id).await?;
+    let picture = live_group(app, id).await?.avatar;
     owner(app, id, caller, "dissolve the group").await?;
     post_notice(app, id, Notice::Dissolved { by: caller }).await;
     let members = member_ids(app, id).await?;
@@ -105,6 +151,11 @@ pub async fn dissolve(app: &App, caller: UserId, id: GroupId) -> Result<(), Refu
     }
     app.store.dissolve_group(id).await?;
     membership_changed(app, id);
+    // Nobody sees a dissolved group: its picture goes.
+    if picture.is_some() {
+        app.store.set_group_avatar(id, None).await?;
+        avatar::discard(app, picture).await;
+    }
     app.hub.send_many(members, &ServerFrame::GroupLeft { group_id: id, reason: LeaveReason::Dissolved });
     for (parties, request) in requests {
         app.hub.send_many(parties, &closed(&request, false));
@@ -271,7 +322,7 @@ pub async fn apply(
     let request = new_group_request(app, &row, group.profile()).await?;
     app.hub.send_many(
         moderator_ids(app, id).await?,
-        &ServerFrame::GroupRequestReceived { request: request.clone() },
+        &ServerFrame::GroupRequestReceived { request: Box::new(request.clone()) },
     );
     Ok(request)
 }
@@ -306,7 +357,7 @@ pub async fn invite(
         .await
         .map_err(|err| duplicate(err, "this person has been invited into this group already"))?;
     let request = new_group_request(app, &row, group.profile()).await?;
-    app.hub.send(invitee, &ServerFrame::GroupRequestReceived { request: request.clone() });
+    app.hub.send(invitee, &ServerFrame::GroupRequestReceived { request: Box::new(request.clone()) });
     Ok(request)
 }
 

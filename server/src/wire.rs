@@ -5,7 +5,7 @@ use crate::store::files::UploadRow;
 use crate::store::groups::GroupMemberRow;
 use crate::store::{MessageRow, UserRow};
 use kith_shared::UserId;
-use kith_shared::api::{FileInfo, UserProfile};
+use kith_shared::api::{FileInfo, GroupId, UserProfile};
 use kith_shared::codec::to_json;
 use kith_shared::frame::{ChatMessage, Content};
 
@@ -31,8 +31,17 @@ fn profile(id: UserId, username: &str, display_name: &str, avatar: Option<&str>)
 /// Where a user's avatar is fetched. The stored file's name (a new uuid per upload) versions
 /// the address, so that a new picture is a new address for every cache.
 pub fn avatar_url(user_id: UserId, stored_name: &str) -> String {
-    let version = stored_name.split('.').next().unwrap_or_default();
-    format!("/api/users/{user_id}/avatar?v={version}")
+    format!("/api/users/{user_id}/avatar?v={}", version(stored_name))
+}
+
+/// Where a group's picture is fetched, versioned like a user's avatar.
+pub fn group_avatar_url(group_id: GroupId, stored_name: &str) -> String {
+    format!("/api/groups/{group_id}/avatar?v={}", version(stored_name))
+}
+
+/// The stored file's name without its extension: the uuid of the upload.
+fn version(stored_name: &str) -> &str {
+    stored_name.split('.').next().unwrap_or_default()
 }
 
 /// A stored message row as the wire shows it. Content that cannot be read shows as recalled.
@@ -117,5 +126,6 @@ mod tests {
         let expected = Some("/api/users/7/avatar?v=0b3e-uuid".to_owned());
         assert_eq!(profile_of(&user).avatar_url, expected);
         assert_eq!(member_profile_of(&member), profile_of(&user));
+        assert_eq!(group_avatar_url(20, "0b3e-uuid.png"), "/api/groups/20/avatar?v=0b3e-uuid");
     }
 }

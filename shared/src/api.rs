@@ -294,6 +294,10 @@ pub struct GroupProfile {
     /// The pinned notice, if one is set (boxed: most groups have none).
     #[serde(default)]
     pub announcement: Option<Box<Announcement>>,
+    /// Path of the group's picture on the HTTP server (`/api/groups/{id}/avatar?v=…`), if
+    /// one is set. A new picture has a new path.
+    #[serde(default)]
+    pub avatar_url: Option<String>,
 }
 
 /// One of the caller's groups (`GET /api/groups`, pushed in `group_joined`).

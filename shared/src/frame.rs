@@ -315,8 +315,9 @@ pub enum ServerFrame {
     FriendAdded { friend: Friend },
     /// A friendship ended (both sides receive it).
     FriendRemoved { user_id: UserId },
-    /// An application to a group the caller moderates, or an invitation for the caller.
-    GroupRequestReceived { request: GroupRequest },
+    /// An application to a group the caller moderates, or an invitation for the caller
+    /// (boxed: the largest frame by far, and a rare one).
+    GroupRequestReceived { request: Box<GroupRequest> },
     /// A request concerning the caller was answered or withdrawn.
     GroupRequestClosed { request_id: i64, group_id: GroupId, accepted: bool },
     /// The caller is now a member of this group.

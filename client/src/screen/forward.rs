@@ -150,6 +150,7 @@ mod tests {
                 member_count: 3,
                 created_at: 0,
                 announcement: None,
+                avatar_url: None,
             },
             role: Role::Owner,
             muted: false,

@@ -299,6 +299,7 @@ mod tests {
             member_count: 2,
             created_at: 0,
             announcement: None,
+            avatar_url: None,
         }
     }
 

@@ -99,6 +99,7 @@ pub(crate) fn group(id: GroupId, name: &str) -> MyGroup {
             member_count: 3,
             created_at: 0,
             announcement: None,
+            avatar_url: None,
         },
         role: Role::Member,
         muted: false,

@@ -6,7 +6,7 @@ use super::{AppState, Caller, Json, Path};
 use crate::accounts;
 use crate::error::Refusal;
 use crate::files::avatar;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -162,11 +162,16 @@ async fn put_avatar(
     caller: Caller,
     body: Body,
 ) -> Result<Json<UserProfile>, Refusal> {
-    let cap = app.config.max_avatar_bytes;
-    let bytes = axum::body::to_bytes(body, cap).await.map_err(|_| {
-        Refusal::new(ErrorCode::PayloadTooLarge, format!("an avatar has at most {cap} bytes"))
-    })?;
+    let bytes = avatar_body(&app, body).await?;
     avatar::replace(&app, caller.user_id, bytes).await.map(Json)
+}
+
+/// The picture sent for an avatar (a user's or a group's): at most MAX_AVATAR_BYTES.
+pub(super) async fn avatar_body(app: &AppState, body: Body) -> Result<Bytes, Refusal> {
+    let cap = app.config.max_avatar_bytes;
+    axum::body::to_bytes(body, cap)
+        .await
+        .map_err(|_| Refusal::new(ErrorCode::PayloadTooLarge, format!("an avatar has at most {cap} bytes")))
 }
 
 /// `GET /api/users/{id}/avatar`: a user's avatar image.
@@ -187,9 +192,15 @@ async fn get_avatar(
     Path(id): Path<UserId>,
 ) -> Result<Response, Refusal> {
     let (bytes, content_type) = avatar::read(&app, id).await?;
+    Ok(avatar_response(bytes, content_type))
+}
+
+/// An avatar picture (a user's or a group's) as served: its address is versioned, so
+/// caches may keep it.
+pub(super) fn avatar_response(bytes: Vec<u8>, content_type: &'static str) -> Response {
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
         (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400")),
     ];
-    Ok((headers, bytes).into_response())
+    (headers, bytes).into_response()
 }

@@ -1,18 +1,21 @@
 //! Groups over HTTP. The rules, pushes and notices are in [`crate::groups`].
 
+use super::accounts::{avatar_body, avatar_response};
 use super::extract::page_limit;
 use super::{AppState, Caller, Json, Path, Query};
 use crate::error::Refusal;
 use crate::groups;
-use axum::extract::State;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use kith_shared::UserId;
 use kith_shared::api::{
     ApiError, CreateGroupRequest, GroupId, GroupMember, GroupProfile, GroupRequest, GroupRequestBody,
     GroupRequests, MuteRequest, MyGroup, SearchQuery, SetRoleRequest, TransferOwnershipRequest,
     UpdateGroupRequest, limits,
 };
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -20,6 +23,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(post_group, get_groups))
         .routes(routes!(get_group_search))
         .routes(routes!(get_group, patch_group, delete_group))
+        .routes(routes!(put_group_avatar, delete_group_avatar).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(get_group_avatar))
         .routes(routes!(get_members))
         .routes(routes!(delete_member))
         .routes(routes!(put_role))
@@ -152,6 +157,80 @@ async fn delete_group(
 ) -> Result<StatusCode, Refusal> {
     groups::dissolve(&app, caller.user_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/groups/{id}/avatar`: the owner or an admin sets the group's picture. The body
+/// is a PNG, JPEG, GIF or WebP image up to MAX_AVATAR_BYTES, kept as a PNG of at most 512
+/// pixels a side, like a user's avatar.
+#[utoipa::path(
+    put,
+    path = "/api/groups/{id}/avatar",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id")),
+    request_body(
+        description = "A PNG, JPEG, GIF or WebP picture, recognised by its first bytes",
+        content(("image/png"), ("image/jpeg"), ("image/gif"), ("image/webp"), ("application/octet-stream")),
+    ),
+    responses(
+        (status = 200, description = "the group with its new `avatar_url`", body = GroupProfile),
+        (status = 403, description = "only the owner and admins may (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such group (`not_found`)", body = ApiError),
+        (status = 413, description = "over MAX_AVATAR_BYTES, or a picture too large to decode \
+            (`payload_too_large`)", body = ApiError),
+        (status = 415, description = "not a picture of those formats, or damaged (`unsupported_media`)", body = ApiError),
+    ),
+)]
+async fn put_group_avatar(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<GroupId>,
+    body: Body,
+) -> Result<Json<GroupProfile>, Refusal> {
+    let bytes = avatar_body(&app, body).await?;
+    groups::set_avatar(&app, caller.user_id, id, bytes).await.map(Json)
+}
+
+/// `DELETE /api/groups/{id}/avatar`: the owner or an admin removes the group's picture.
+#[utoipa::path(
+    delete,
+    path = "/api/groups/{id}/avatar",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id")),
+    responses(
+        (status = 200, description = "the group without `avatar_url`", body = GroupProfile),
+        (status = 403, description = "only the owner and admins may (`forbidden`)", body = ApiError),
+        (status = 404, description = "no such group (`not_found`)", body = ApiError),
+    ),
+)]
+async fn delete_group_avatar(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<GroupId>,
+) -> Result<Json<GroupProfile>, Refusal> {
+    groups::remove_avatar(&app, caller.user_id, id).await.map(Json)
+}
+
+/// `GET /api/groups/{id}/avatar`: a group's picture (any logged-in user).
+#[utoipa::path(
+    get,
+    path = "/api/groups/{id}/avatar",
+    tag = "groups",
+    security(("bearer" = [])),
+    params(("id" = GroupId, Path, description = "The group's id")),
+    responses(
+        (status = 200, description = "the picture, a PNG", content_type = "image/png"),
+        (status = 404, description = "no such group, or no picture (`not_found`)", body = ApiError),
+    ),
+)]
+async fn get_group_avatar(
+    State(app): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<GroupId>,
+) -> Result<Response, Refusal> {
+    let (bytes, content_type) = groups::avatar(&app, id).await?;
+    Ok(avatar_response(bytes, content_type))
 }
 
 /// `GET /api/groups/{id}/members`: the members with their role and presence (members only).

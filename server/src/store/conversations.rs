@@ -22,6 +22,7 @@ pub(crate) enum Conversations {
     Announcement,
     AnnouncementBy,
     AnnouncementAt,
+    Avatar,
 }
 
 #[derive(Debug, Clone, Copy, Iden)]

@@ -5,6 +5,7 @@
 use super::conversations::{Conversations, Members};
 use super::users::Users;
 use super::{Store, StoreResult, now_millis};
+use crate::wire::group_avatar_url;
 use kith_shared::UserId;
 use kith_shared::api::{Announcement, GroupId, GroupProfile, GroupRequestKind, Role};
 use sea_query::{Expr, ExprTrait, Func, Iden, LikeExpr, Order, Query, SelectStatement};
@@ -37,6 +38,8 @@ pub struct GroupRow {
     pub announcement_at: Option<i64>,
     /// The display name of whoever set the announcement.
     pub announcement_by_name: Option<String>,
+    /// File name of the group's picture under the data directory's `avatars/`.
+    pub avatar: Option<String>,
 }
 
 impl GroupRow {
@@ -50,6 +53,7 @@ impl GroupRow {
             member_count: u32::try_from(self.member_count).unwrap_or(u32::MAX),
             created_at: self.created_at,
             announcement: self.announcement().map(Box::new),
+            avatar_url: self.avatar.as_deref().map(|file| group_avatar_url(self.id, file)),
         }
     }
 
@@ -77,6 +81,7 @@ pub struct MyGroupRow {
     pub announcement_by: Option<i64>,
     pub announcement_at: Option<i64>,
     pub announcement_by_name: Option<String>,
+    pub avatar: Option<String>,
     pub role: String,
     pub muted: bool,
 }
@@ -94,6 +99,7 @@ impl MyGroupRow {
             announcement_by: self.announcement_by,
             announcement_at: self.announcement_at,
             announcement_by_name: self.announcement_by_name.clone(),
+            avatar: self.avatar.clone(),
         }
     }
 
@@ -195,6 +201,7 @@ fn live_groups() -> SelectStatement {
             (Conversations::Table, Conversations::Announcement),
             (Conversations::Table, Conversations::AnnouncementBy),
             (Conversations::Table, Conversations::AnnouncementAt),
+            (Conversations::Table, Conversations::Avatar),
         ])
         .expr_as(member_count(), "member_count")
         .expr_as(announcement_by_name(), "announcement_by_name")
@@ -292,6 +299,17 @@ impl Store {
                 .value(Conversations::AnnouncementBy, by)
                 .value(Conversations::AnnouncementAt, now_millis());
         }
+        self.execute(&stmt).await?;
+        Ok(())
+    }
+
+    /// Sets or (None) clears the file name of a group's picture.
+    pub async fn set_group_avatar(&self, id: GroupId, avatar: Option<&str>) -> StoreResult<()> {
+        let stmt = Query::update()
+            .table(Conversations::Table)
+            .value(Conversations::Avatar, avatar)
+            .and_where(Expr::col(Conversations::Id).eq(id))
+            .to_owned();
         self.execute(&stmt).await?;
         Ok(())
     }

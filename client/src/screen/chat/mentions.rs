@@ -124,6 +124,7 @@ mod tests {
             member_count: 3,
             created_at: 0,
             announcement: None,
+            avatar_url: None,
         };
         roster.set_groups(vec![MyGroup { group, role, muted: false }]);
         roster.set_members(3, vec![member(7, "Me"), member(8, "Ann Lee"), member(9, "Bob")]);

@@ -43,6 +43,7 @@ fn open_group_settings_follow_another_admins_change_and_save_only_their_own() {
         member_count: 2,
         created_at: 0,
         announcement: None,
+        avatar_url: None,
     };
     home.session.roster.set_groups(vec![MyGroup {
         group: profile("Club", "old"),
