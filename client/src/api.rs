@@ -274,8 +274,8 @@ impl Api {
         self.call(self.authed(self.http().put(self.url("/api/me/avatar"))).body(picture)).await
     }
 
-    /// A user's avatar, at the address the server gave in their profile
-    /// (`/api/users/{id}/avatar?v=N`).
+    /// A user's or a group's avatar, at the address the server gave in their profile
+    /// (`/api/users/{id}/avatar?v=N`, `/api/groups/{id}/avatar?v=N`).
     pub async fn avatar(&self, url: &str) -> Result<Vec<u8>, ApiError> {
         self.bytes(url).await
     }
@@ -589,6 +589,19 @@ impl Group<'_> {
     /// `PATCH /api/groups/{id}` (owner and admins): name and description.
     pub async fn update(&self, request: &UpdateGroupRequest) -> Result<GroupProfile, ApiError> {
         self.api.patch_json(&self.path(""), request).await
+    }
+
+    /// `PUT /api/groups/{id}/avatar` (owner and admins) with the picture's bytes; the group
+    /// with its new picture's address.
+    pub async fn set_avatar(&self, picture: Vec<u8>) -> Result<GroupProfile, ApiError> {
+        let url = self.api.url(&self.path("/avatar"));
+        self.api.call(self.api.authed(self.api.http().put(url)).body(picture)).await
+    }
+
+    /// `DELETE /api/groups/{id}/avatar` (owner and admins): the group without its picture.
+    pub async fn remove_avatar(&self) -> Result<GroupProfile, ApiError> {
+        let url = self.api.url(&self.path("/avatar"));
+        self.api.call(self.api.authed(self.api.http().delete(url))).await
     }
 
     /// `DELETE /api/groups/{id}` (the owner): the group is dissolved.

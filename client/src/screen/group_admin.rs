@@ -1,10 +1,11 @@
 //! A group's settings panel, opened from its chat: mute; the members with their roles and
-//! presence; for the owner and admins, renaming, the announcement, promoting and demoting admins, removing
-//! members and handing over ownership; inviting friends; leaving, or dissolving for the owner.
+//! presence; for the owner and admins, the group's picture, renaming, the announcement,
+//! promoting and demoting admins, removing members and handing over ownership; inviting friends; leaving, or dissolving for the owner.
 //! What others may do is decided by the server; this panel offers only what the user's role
 //! allows, and asks again before anything that cannot be undone.
 
 use crate::api::{Api, ApiError};
+use crate::files::Files;
 use crate::roster::Roster;
 use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, checkbox, column, row, scrollable, space, text, text_input};
@@ -57,6 +58,9 @@ pub enum Message {
     DescriptionChanged(String),
     AnnouncementChanged(String),
     SaveProfile,
+    /// Choose a picture for the group (owner and admins).
+    ChoosePicture,
+    RemovePicture,
     MuteToggled(bool),
     SetRole(UserId, Role),
     /// First click on a lasting action: ask again.
@@ -77,6 +81,8 @@ pub enum Message {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Profile(GroupProfile),
+    /// The group's picture was changed or removed.
+    Picture(GroupProfile),
     Muted(MyGroup),
     Member(GroupMember),
     Invited(UserId),
@@ -92,6 +98,8 @@ pub enum Event {
     GroupChanged(MyGroup),
     /// The group's profile changed.
     ProfileChanged(GroupProfile),
+    /// Open the file chooser for the group's picture.
+    ChoosePicture,
     /// A member's role changed.
     MemberChanged(GroupMember),
     /// The user left or dissolved the group: close its chat.
@@ -139,6 +147,23 @@ impl GroupAdmin {
         self.known_name = profile.name.clone();
         self.known_description = profile.description.clone();
         self.known_announcement = announcement_text(profile);
+    }
+
+    /// This panel while a chosen picture uploads as the group's (even if another change is
+    /// under way: the picture was chosen meanwhile).
+    pub fn uploading(mut self, api: &Api, path: std::path::PathBuf) -> (Self, Task<Message>) {
+        let group = self.group;
+        self.busy = true;
+        self.error = None;
+        self.info = None;
+        let api = api.clone();
+        let upload = async move {
+            let bytes = tokio::fs::read(&path)
+                .await
+                .map_err(|err| ApiError::Unexpected(format!("cannot read {}: {err}", path.display())))?;
+            api.group(group).set_avatar(bytes).await.map(|p| Some(Outcome::Picture(p)))
+        };
+        (self, Task::perform(upload, move |result| Message::Done(group, result)))
     }
 
     /// The user's role in the group, if they are in it.
@@ -201,6 +226,14 @@ impl GroupAdmin {
                 }
                 return self.request(api, move |api| async move {
                     api.group(group).update(&body).await.map(|p| Some(Outcome::Profile(p)))
+                });
+            }
+            Message::ChoosePicture if moderator && !self.busy => {
+                return (Task::none(), Some(Event::ChoosePicture));
+            }
+            Message::RemovePicture if moderator => {
+                return self.request(api, move |api| async move {
+                    api.group(group).remove_avatar().await.map(|p| Some(Outcome::Picture(p)))
                 });
             }
             Message::MuteToggled(muted) if role.is_some() => {
@@ -299,6 +332,16 @@ impl GroupAdmin {
                 self.info = Some("Saved.".to_owned());
                 Some(Event::ProfileChanged(profile))
             }
+            Outcome::Picture(profile) => {
+                self.follow(&profile);
+                let words = if profile.avatar_url.is_some() {
+                    "The picture is changed."
+                } else {
+                    "The picture is removed."
+                };
+                self.info = Some(words.to_owned());
+                Some(Event::ProfileChanged(profile))
+            }
             Outcome::Muted(group) => Some(Event::GroupChanged(group)),
             Outcome::Member(member) => Some(Event::MemberChanged(member)),
             Outcome::Invited(user) => {
@@ -313,7 +356,7 @@ impl GroupAdmin {
         }
     }
 
-    pub fn view<'a>(&'a self, roster: &'a Roster) -> Element<'a, Message> {
+    pub fn view<'a>(&'a self, roster: &'a Roster, files: &'a Files) -> Element<'a, Message> {
         let Some(mine) = roster.groups.get(&self.group) else {
             return column![
                 widget::panel_title("Group", Message::Close),
@@ -327,6 +370,29 @@ impl GroupAdmin {
         let editable = !self.busy;
         let mut content =
             column![widget::panel_title("Group settings", Message::Close)].spacing(14).max_width(620);
+
+        // The group's picture: changed and removed by the owner and admins.
+        let picture = files.avatar(mine.group.avatar_url.as_deref());
+        let mut look = row![widget::avatar(&mine.group.name, self.group, picture, 64.0)]
+            .spacing(10)
+            .align_y(Alignment::Center);
+        if moderator {
+            look = look.push(
+                button(text("Change picture…"))
+                    .style(button::secondary)
+                    .on_press_maybe(editable.then_some(Message::ChoosePicture))
+                    .padding([6, 14]),
+            );
+            if mine.group.avatar_url.is_some() {
+                look = look.push(
+                    button(text("Remove picture"))
+                        .style(button::secondary)
+                        .on_press_maybe(editable.then_some(Message::RemovePicture))
+                        .padding([6, 14]),
+                );
+            }
+        }
+        content = content.push(look);
 
         // The group's name, description and announcement: editable by the owner and admins.
         if moderator {
@@ -375,7 +441,7 @@ impl GroupAdmin {
         let members = roster.members_sorted(self.group);
         let mut list = column![text(format!("Members ({})", members.len())).size(15).font(BOLD)].spacing(8);
         for member in members {
-            list = list.push(self.member_line(member, role, roster.me, editable));
+            list = list.push(self.member_line(member, role, roster.me, editable, files));
         }
         content = content.push(list);
 
@@ -401,7 +467,12 @@ impl GroupAdmin {
                 };
                 invite = invite.push(
                     row![
-                        widget::avatar(&friend.user.display_name, friend.user.id, None, 26.0),
+                        widget::avatar(
+                            &friend.user.display_name,
+                            friend.user.id,
+                            files.avatar(friend.user.avatar_url.as_deref()),
+                            26.0
+                        ),
                         text(friend.user.display_name.clone()).size(14),
                         space().width(Length::Fill),
                         action
@@ -439,9 +510,11 @@ impl GroupAdmin {
         my_role: Role,
         me: UserId,
         editable: bool,
+        files: &'a Files,
     ) -> Element<'a, Message> {
+        let picture = files.avatar(member.user.avatar_url.as_deref());
         let mut line = row![
-            widget::avatar(&member.user.display_name, member.user.id, None, 28.0),
+            widget::avatar(&member.user.display_name, member.user.id, picture, 28.0),
             text(member.user.display_name.clone()).size(14),
             widget::presence_dot(member.online),
             text(member.role.as_str()).size(12).style(text::secondary),
@@ -521,6 +594,11 @@ mod tests {
             .with_token("t".into())
     }
 
+    /// No pictures fetched, for as long as a view borrows it.
+    fn no_files() -> &'static Files {
+        Box::leak(Box::default())
+    }
+
     fn user(id: UserId, name: &str) -> UserProfile {
         UserProfile { id, username: name.to_lowercase(), display_name: name.into(), avatar_url: None }
     }
@@ -561,7 +639,8 @@ mod tests {
         act: impl FnOnce(&mut iced_test::Simulator<'_, Message>),
     ) {
         let produced: Vec<Message> = {
-            let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(roster));
+            let mut ui =
+                iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(roster, no_files()));
             act(&mut ui);
             ui.into_messages().collect()
         };
@@ -574,7 +653,8 @@ mod tests {
     fn the_owner_manages_members_and_dissolves_after_asking_again() {
         let roster = roster(Role::Owner);
         let mut panel = GroupAdmin::new(12, &roster);
-        let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster));
+        let mut ui =
+            iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster, no_files()));
         for line in [
             "Make member",
             "Make admin",
@@ -629,7 +709,8 @@ mod tests {
         let roster = roster(Role::Member);
         let mut panel = GroupAdmin::new(12, &roster);
         {
-            let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster));
+            let mut ui =
+                iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster, no_files()));
             for absent in ["Make admin", "Make member", "Hand over", "Remove", "Dissolve the group", "Save"] {
                 assert!(ui.find(absent).is_err(), "{absent:?} is not offered");
             }
@@ -648,7 +729,8 @@ mod tests {
         assert!(panel.busy);
         let _ = panel.update(Message::Done(12, Ok(Some(Outcome::Invited(4)))), &api(), &roster);
         assert_eq!(panel.invited, [4]);
-        let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster));
+        let mut ui =
+            iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster, no_files()));
         assert!(ui.find("Invited").is_ok());
     }
 
@@ -656,11 +738,12 @@ mod tests {
     fn an_admin_removes_plain_members_only() {
         let roster = roster(Role::Admin);
         let panel = GroupAdmin::new(12, &roster);
+        let files = no_files();
         let member = |id, role| GroupMember { user: user(id, "X"), role, online: false };
         let line_has_remove = |m: &GroupMember| {
             let mut ui = iced_test::Simulator::with_settings(
                 crate::tests::fonts(),
-                panel.member_line(m, Role::Admin, 1, true),
+                panel.member_line(m, Role::Admin, 1, true, files),
             );
             ui.find("Remove").is_ok()
         };
@@ -738,5 +821,85 @@ mod tests {
         panel.follow(&profile);
         assert_eq!(panel.announcement, "Mine, being typed", "the user's edit stays");
         assert_eq!(panel.known_announcement, "");
+    }
+
+    /// What clicking `label` in the panel's view makes the panel do.
+    fn click(panel: &mut GroupAdmin, roster: &Roster, label: &str) -> (usize, Option<Event>) {
+        let produced: Vec<Message> = {
+            let mut ui =
+                iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(roster, no_files()));
+            ui.click(label).unwrap_or_else(|_| panic!("{label:?} on screen"));
+            ui.into_messages().collect()
+        };
+        let mut units = 0;
+        let mut event = None;
+        for message in produced {
+            let (task, produced) = panel.update(message, &api(), roster);
+            units += task.units();
+            event = event.or(produced);
+        }
+        (units, event)
+    }
+
+    #[test]
+    fn the_owner_and_admins_change_and_remove_the_picture_members_cannot() {
+        let mut roster = roster(Role::Admin);
+        let mut panel = GroupAdmin::new(12, &roster);
+        {
+            let mut ui =
+                iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster, no_files()));
+            assert!(ui.find("CC").is_ok(), "no picture: the initials");
+            assert!(ui.find("Remove picture").is_err(), "nothing to remove");
+        }
+        // Change picture… asks the main window for the file chooser.
+        assert_eq!(click(&mut panel, &roster, "Change picture…"), (0, Some(Event::ChoosePicture)));
+
+        // With a picture set, Remove picture sends the request; its answer updates the group.
+        let mut pictured = roster.groups[&12].group.clone();
+        pictured.avatar_url = Some("/api/groups/12/avatar?v=1".into());
+        roster.apply(&kith_shared::ServerFrame::GroupUpdated { group: pictured.clone() });
+        let (units, event) = click(&mut panel, &roster, "Remove picture");
+        assert_eq!((units, event), (1, None), "sent");
+        assert!(panel.busy);
+        let plain = GroupProfile { avatar_url: None, ..pictured };
+        let (_, event) =
+            panel.update(Message::Done(12, Ok(Some(Outcome::Picture(plain.clone())))), &api(), &roster);
+        assert_eq!(event, Some(Event::ProfileChanged(plain)));
+        assert_eq!(panel.info.as_deref(), Some("The picture is removed."));
+
+        // A plain member sees the picture but may not change it.
+        let member = self::roster(Role::Member);
+        let mut panel = GroupAdmin::new(12, &member);
+        {
+            let mut ui =
+                iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&member, no_files()));
+            assert!(ui.find("CC").is_ok(), "the group's look");
+            assert!(ui.find("Change picture…").is_err(), "not offered");
+        }
+        let (task, event) = panel.update(Message::ChoosePicture, &api(), &member);
+        assert_eq!((task.units(), event), (0, None));
+        let (task, _) = panel.update(Message::RemovePicture, &api(), &member);
+        assert_eq!(task.units(), 0);
+        assert!(!panel.busy);
+    }
+
+    #[test]
+    fn a_chosen_picture_uploads_from_the_kept_panel() {
+        let roster = roster(Role::Owner);
+        let mut panel = GroupAdmin::new(12, &roster);
+        panel.description = "being typed".into();
+        let (panel, task) = panel.uploading(&api(), std::path::PathBuf::from("/nowhere/picture.png"));
+        assert_eq!(task.units(), 1, "the upload");
+        assert!(panel.busy);
+        assert_eq!(panel.description, "being typed", "the user's edits are kept");
+        let mut panel = panel;
+        let mut changed = roster.groups[&12].group.clone();
+        changed.avatar_url = Some("/api/groups/12/avatar?v=2".into());
+        let (_, event) =
+            panel.update(Message::Done(12, Ok(Some(Outcome::Picture(changed.clone())))), &api(), &roster);
+        assert_eq!(event, Some(Event::ProfileChanged(changed)));
+        assert_eq!(panel.info.as_deref(), Some("The picture is changed."));
+        assert!(!panel.busy);
+        assert_eq!(panel.description, "being typed");
     }
 }

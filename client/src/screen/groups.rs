@@ -2,6 +2,7 @@
 //! group" (search by name, apply with a message).
 
 use crate::api::{Api, ApiError};
+use crate::files::Files;
 use crate::roster::Roster;
 use crate::widget::{self, Element};
 use iced::widget::{button, column, row, scrollable, space, text, text_input};
@@ -162,10 +163,10 @@ impl Panel {
         (Task::none(), None)
     }
 
-    pub fn view<'a>(&'a self, roster: &'a Roster) -> Element<'a, Message> {
+    pub fn view<'a>(&'a self, roster: &'a Roster, files: &'a Files) -> Element<'a, Message> {
         match self {
             Panel::Create(form) => create_view(form),
-            Panel::Join(search) => join_view(search, roster),
+            Panel::Join(search) => join_view(search, roster, files),
         }
     }
 }
@@ -220,7 +221,7 @@ fn create_view(form: &CreateForm) -> Element<'_, Message> {
     content.into()
 }
 
-fn join_view<'a>(search: &'a JoinSearch, roster: &'a Roster) -> Element<'a, Message> {
+fn join_view<'a>(search: &'a JoinSearch, roster: &'a Roster, files: &'a Files) -> Element<'a, Message> {
     let mut content = column![
         widget::panel_title("Join a group", Message::Close),
         row![
@@ -265,7 +266,7 @@ fn join_view<'a>(search: &'a JoinSearch, roster: &'a Roster) -> Element<'a, Mess
         }
         content = content.push(
             row![
-                widget::avatar(&group.name, group.id, None, 34.0),
+                widget::avatar(&group.name, group.id, files.avatar(group.avatar_url.as_deref()), 34.0),
                 about,
                 space().width(Length::Fill),
                 action

@@ -155,7 +155,9 @@ impl Session {
                 events.push(Event::PeopleChanged);
                 Task::none()
             }
-            ServerFrame::FriendAdded { .. } | ServerFrame::GroupMemberUpdated { .. } => {
+            ServerFrame::FriendAdded { .. }
+            | ServerFrame::GroupMemberUpdated { .. }
+            | ServerFrame::GroupJoined { .. } => {
                 events.push(Event::PeopleChanged);
                 Task::none()
             }

@@ -135,7 +135,7 @@ pub enum Event {
     CacheOpened,
     /// The friend or group list arrived.
     ListsArrived,
-    /// Friends' or members' profiles (and so their pictures) may have changed.
+    /// Friends', members' or groups' profiles (and so their pictures) may have changed.
     PeopleChanged,
     /// The user's own profile changed; `picture` when the avatar is another one.
     UserChanged {
@@ -335,7 +335,7 @@ impl Session {
                 self.roster.set_groups(groups);
                 self.groups_known = true;
                 self.save_snapshot();
-                events.push(Event::ListsArrived);
+                events.extend([Event::ListsArrived, Event::PeopleChanged]);
                 Task::none()
             }
             Message::FriendsLoaded(Err(err)) | Message::GroupsLoaded(Err(err)) => {

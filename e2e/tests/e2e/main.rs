@@ -13,6 +13,7 @@ mod deletes;
 mod devices;
 mod files;
 mod forward;
+mod group_avatars;
 mod groups;
 mod mentions;
 mod nodes;

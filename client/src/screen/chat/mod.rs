@@ -642,7 +642,7 @@ impl Chat {
         width: f32,
     ) -> Element<'a, Message> {
         let group = roster.groups.contains_key(&self.conversation_id);
-        let header = self.header(roster, group);
+        let header = self.header(roster, group, files);
         let log = self.log_view(roster, group, files, emoji);
         let bottom = self.composer_area(roster, typing, files, emoji);
         let mut conversation = iced::widget::column![header].spacing(8);
@@ -668,12 +668,16 @@ impl Chat {
         self.hidden_announcements.shows(self.conversation_id, shown).then_some(shown)
     }
 
-    /// The title, presence of a friend with "Remove friend" and "Block", or a group's "Group settings".
-    fn header<'a>(&'a self, roster: &'a Roster, group: bool) -> Element<'a, Message> {
+    /// The title, presence of a friend with "Remove friend" and "Block", or a group's picture
+    /// and "Group settings".
+    fn header<'a>(&'a self, roster: &'a Roster, group: bool, files: &'a Files) -> Element<'a, Message> {
         let title = roster.title(self.conversation_id);
-        let mut header = row![widget::emoji_text(&title, 20.0, BOLD, text::default)]
-            .spacing(10)
-            .align_y(Alignment::Center);
+        let mut header = row![].spacing(10).align_y(Alignment::Center);
+        if let Some(mine) = roster.groups.get(&self.conversation_id) {
+            let picture = files.avatar(mine.group.avatar_url.as_deref());
+            header = header.push(widget::avatar(&mine.group.name, mine.group.id, picture, 32.0));
+        }
+        header = header.push(widget::emoji_text(&title, 20.0, BOLD, text::default));
         if let Some(kith_shared::frame::Target::User { id }) = roster.target(self.conversation_id)
             && let Some(friend) = roster.friends.get(&id)
         {

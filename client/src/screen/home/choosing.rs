@@ -1,12 +1,13 @@
 //! Choosing files and folders: the system's file dialog first (see [`file_dialog`]), the
 //! built-in browser where there is none; then what the choice was for (files to send, an
-//! avatar, where a copy goes, the folder received files go to). Files are chosen where they
+//! avatar or a group's picture, where a copy goes, the folder received files go to). Files are chosen where they
 //! were chosen last.
 
 use super::profile::Profile;
 use super::{AttachFor, Event, Home, Message, Panel};
 use crate::file_dialog::{self, Answer, Request};
 use crate::screen::attach::{self, Attach};
+use crate::screen::group_admin::GroupAdmin;
 use iced::Task;
 use iced::widget::operation;
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ impl Home {
         let start = self.files.last_folder.clone();
         let request = match &purpose {
             AttachFor::Chat => Request::Open { start, multiple: true },
-            AttachFor::Avatar => Request::Open { start, multiple: false },
+            AttachFor::Avatar | AttachFor::GroupPicture(_) => Request::Open { start, multiple: false },
             AttachFor::SaveCopy(_, name) => Request::Save { start, name: crate::transfer::safe_name(name) },
             AttachFor::Downloads => Request::Folder { start: self.files.folder.clone() },
         };
@@ -40,7 +41,9 @@ impl Home {
     /// Opens the built-in browser for `purpose`, where files were chosen last.
     fn browse(&mut self, purpose: AttachFor) -> Task<Message> {
         let (mode, start) = match &purpose {
-            AttachFor::Chat | AttachFor::Avatar => (attach::Mode::Open, self.files.last_folder.clone()),
+            AttachFor::Chat | AttachFor::Avatar | AttachFor::GroupPicture(_) => {
+                (attach::Mode::Open, self.files.last_folder.clone())
+            }
             AttachFor::SaveCopy(_, name) => {
                 (attach::Mode::Save { name: name.clone() }, self.files.last_folder.clone())
             }
@@ -52,7 +55,8 @@ impl Home {
     }
 
     /// Files or a folder were chosen (in the dialog or the browser) for `purpose`: the files
-    /// to send wait above the composer in the order chosen, an avatar is uploaded, a copy is
+    /// to send wait above the composer in the order chosen, an avatar or a group's picture is
+    /// uploaded, a copy is
     /// written, the folder for received files is kept.
     pub(super) fn chosen(&mut self, purpose: AttachFor, paths: Vec<PathBuf>) -> Outcome {
         let in_browser = matches!(self.panel, Some(Panel::Attach(..)));
@@ -83,6 +87,19 @@ impl Home {
                 let (form, upload) = Profile::uploading(&self.session.user, &self.session.api, first);
                 self.panel = Some(Panel::Profile(form));
                 upload.map(Message::Profile)
+            }
+            AttachFor::GroupPicture(group) => {
+                // The group's settings as they are (they stay open under the system's dialog).
+                let settings = match self.panel.take() {
+                    Some(Panel::GroupAdmin(settings)) if settings.group == group => settings,
+                    other => {
+                        self.panel = other;
+                        GroupAdmin::new(group, &self.session.roster)
+                    }
+                };
+                let (settings, upload) = settings.uploading(&self.session.api, first);
+                self.panel = Some(Panel::GroupAdmin(settings));
+                upload.map(Message::GroupAdmin)
             }
             AttachFor::SaveCopy(upload_id, _) => self.copy_to(&upload_id, first),
             AttachFor::Downloads => Task::none(),

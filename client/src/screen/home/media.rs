@@ -2,8 +2,9 @@
 //! from this computer decoded, uploads and downloads started and followed, files saved
 //! unasked when small, and where each file is on this computer noted in the cache.
 
-use super::{Home, Message};
+use super::{Home, Message, Panel};
 use crate::files::{self, Files, Picture};
+use crate::screen::groups;
 use crate::transfer;
 use iced::Task;
 use kith_shared::api::ConversationId;
@@ -63,15 +64,22 @@ impl Home {
         Task::none()
     }
 
-    /// Fetches the avatar pictures of friends and group members not fetched yet.
+    /// Fetches the avatar pictures of friends, group members, the user's groups and the
+    /// groups found in a search, not fetched yet.
     pub(super) fn fetch_avatars(&mut self) -> Task<Message> {
         if self.session.is_offline() {
             return Task::none();
         }
-        let friends = self.session.roster.friends.values().map(|f| &f.user);
-        let members = self.session.roster.members.values().flatten().map(|m| &m.user);
-        let mut wanted: Vec<String> =
-            friends.chain(members).filter_map(|user| user.avatar_url.clone()).collect();
+        let roster = &self.session.roster;
+        let friends = roster.friends.values().map(|f| &f.user);
+        let members = roster.members.values().flatten().map(|m| &m.user);
+        let people = friends.chain(members).map(|user| &user.avatar_url);
+        let found = match &self.panel {
+            Some(Panel::Groups(groups::Panel::Join(search))) => search.results.as_slice(),
+            _ => &[],
+        };
+        let groups = roster.groups.values().map(|g| &g.group).chain(found).map(|group| &group.avatar_url);
+        let mut wanted: Vec<String> = people.chain(groups).flatten().cloned().collect();
         wanted.sort();
         wanted.dedup();
         wanted.retain(|url| !self.files.pictures.contains_key(&Files::avatar_key(url)));

@@ -356,6 +356,8 @@ impl Home {
                 {
                     panel.follow(&group);
                 }
+                // A new picture is fetched (a removed one simply is no longer asked for).
+                return (self.fetch_avatars(), None);
             }
             E::GroupLeft { group_id, notice } => {
                 if notice.is_some() {

@@ -14,6 +14,7 @@ use crate::settings::Settings;
 use crate::widget::Element;
 use iced::Task;
 use kith_shared::ServerFrame;
+use kith_shared::api::GroupId;
 
 /// The side panel on the right.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +30,7 @@ pub enum Panel {
     /// Choosing where to forward messages.
     Forward(Forward),
     /// Choosing a file in the built-in browser (where the system has no file dialog): to
-    /// send in the chat, as one's avatar, where a copy goes, or a folder.
+    /// send in the chat, as one's avatar or a group's picture, where a copy goes, or a folder.
     Attach(Attach, AttachFor),
 }
 
@@ -38,6 +39,8 @@ pub enum Panel {
 pub enum AttachFor {
     Chat,
     Avatar,
+    /// The picture of this group (from its settings).
+    GroupPicture(GroupId),
     /// Where to save a copy of this upload's file (upload id, file name).
     SaveCopy(String, String),
     /// The folder received files go to.
@@ -177,7 +180,8 @@ impl Home {
         }
         let Some(Panel::Groups(panel)) = &mut self.panel else { return (Task::none(), None) };
         let (task, event) = panel.update(message, &self.session.api);
-        let task = task.map(Message::Groups);
+        // Search results show the groups' pictures.
+        let task = Task::batch([task.map(Message::Groups), self.fetch_avatars()]);
         match event {
             Some(groups::Event::Created(group)) => {
                 let id = group.group.id;
@@ -207,7 +211,11 @@ impl Home {
             }
             Some(group_admin::Event::ProfileChanged(group)) => {
                 roster.apply(&ServerFrame::GroupUpdated { group });
-                None
+                return (Task::batch([task, self.fetch_avatars()]), None);
+            }
+            Some(group_admin::Event::ChoosePicture) => {
+                let group = panel.group;
+                return (Task::batch([task, self.choose(AttachFor::GroupPicture(group))]), None);
             }
             Some(group_admin::Event::MemberChanged(member)) => {
                 let group_id = panel.group;
@@ -240,15 +248,22 @@ impl Home {
                 let (more, event) = self.chosen(purpose, vec![path]);
                 (Task::batch([task, more]), event)
             }
-            Some(attach::Event::Close) if purpose == AttachFor::Downloads => {
+            Some(attach::Event::Close) => match purpose {
                 // Back to the settings, where the folder was to be changed.
-                let (more, event) = self.panel_message(Message::OpenSettings);
-                (Task::batch([task, more]), event)
-            }
-            Some(attach::Event::Close) => {
-                self.panel = None;
-                (task, None)
-            }
+                AttachFor::Downloads => {
+                    let (more, event) = self.panel_message(Message::OpenSettings);
+                    (Task::batch([task, more]), event)
+                }
+                // Back to the group's settings, where its picture was to be changed.
+                AttachFor::GroupPicture(group) => {
+                    self.panel = Some(Panel::GroupAdmin(GroupAdmin::new(group, &self.session.roster)));
+                    (task, None)
+                }
+                _ => {
+                    self.panel = None;
+                    (task, None)
+                }
+            },
             None => (task, None),
         }
     }
@@ -302,8 +317,8 @@ impl Home {
             }
             Panel::Requests => requests::view(roster).map(Message::Requests),
             Panel::AddFriend(search) => search.view(roster).map(Message::AddFriend),
-            Panel::Groups(panel) => panel.view(roster).map(Message::Groups),
-            Panel::GroupAdmin(panel) => panel.view(roster).map(Message::GroupAdmin),
+            Panel::Groups(panel) => panel.view(roster, &self.files).map(Message::Groups),
+            Panel::GroupAdmin(panel) => panel.view(roster, &self.files).map(Message::GroupAdmin),
             Panel::Search(panel) => panel.view(roster).map(Message::HistorySearch),
             Panel::Forward(panel) => panel.view(roster).map(Message::Forward),
             Panel::Attach(panel, _) => panel.view().map(Message::Attach),

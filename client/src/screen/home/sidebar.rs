@@ -182,7 +182,12 @@ impl Home {
             let name =
                 if group.muted { format!("{} (muted)", group.group.name) } else { group.group.name.clone() };
             let entry = self.entry(
-                widget::avatar(&group.group.name, group.group.id, None, 34.0),
+                widget::avatar(
+                    &group.group.name,
+                    group.group.id,
+                    self.files.avatar(group.group.avatar_url.as_deref()),
+                    34.0,
+                ),
                 name,
                 None,
                 group.group.id,

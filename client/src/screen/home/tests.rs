@@ -1,6 +1,7 @@
 //! The main window over a session with a stub connection, without a server.
 
 use super::*;
+use crate::file_dialog::Answer;
 use crate::history::StoredMessage;
 use crate::session::tests::{connected as connected_session, group, login};
 use crate::session::{Cache, Status};
@@ -293,4 +294,61 @@ fn block_in_a_friends_chat_asks_twice() {
         .collect();
     assert!(matches!(events.as_slice(), [chat::Event::Block]), "{events:?}");
     assert!(chat.update(chat::Message::Block(true)).is_none(), "never without asking first");
+}
+
+#[test]
+fn a_group_picture_is_chosen_in_group_settings_and_shown_once_fetched() {
+    let (mut home, _frames) = connected();
+    let mut mine = group(30, "Rock Climbers");
+    mine.role = Role::Owner;
+    home.session.roster.set_groups(vec![mine.clone()]);
+    let _ = home.update(Message::Open(30));
+    let settings = Settings::default();
+    let initials_shown = |home: &Home| {
+        let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+        ui.find("RC").is_ok()
+    };
+    assert!(initials_shown(&home), "no picture: initials in the side bar and the chat header");
+
+    // Change picture… in group settings asks the system's dialog; the settings stay open
+    // under it, and the chosen file uploads from them as they are.
+    home.panel =
+        Some(Panel::GroupAdmin(crate::screen::group_admin::GroupAdmin::new(30, &home.session.roster)));
+    let messages: Vec<Message> = {
+        let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+        ui.click("Change picture…").expect("offered to the owner");
+        ui.into_messages().collect()
+    };
+    for message in messages {
+        let (task, _) = home.update(message);
+        assert!(task.units() > 0, "the dialog is asked");
+    }
+    let Some(Panel::GroupAdmin(panel)) = &mut home.panel else { panic!("the settings stay open") };
+    panel.description = "being typed".into();
+    let chosen = Answer::Chosen(vec![std::path::PathBuf::from("/nowhere/rope.png")]);
+    let (task, _) = home.update(Message::Dialog(AttachFor::GroupPicture(30), chosen));
+    assert!(task.units() > 0, "the upload");
+    let Some(Panel::GroupAdmin(panel)) = &home.panel else { panic!("the settings stay open") };
+    assert!(panel.busy && panel.description == "being typed", "uploading from the settings as they were");
+
+    // Without a system dialog the built-in browser opens; closing it goes back to the settings.
+    let _ = home.update(Message::Dialog(AttachFor::GroupPicture(30), Answer::Unavailable));
+    assert!(matches!(&home.panel, Some(Panel::Attach(_, AttachFor::GroupPicture(30)))));
+    let _ = home.update(Message::Attach(crate::screen::attach::Message::Close));
+    assert!(matches!(&home.panel, Some(Panel::GroupAdmin(p)) if p.group == 30), "back in group settings");
+
+    // Another admin's new picture arrives: it is fetched once, then shown in place of the initials.
+    let url = "/api/groups/30/avatar?v=5b0c".to_owned();
+    let pictured = GroupProfile { avatar_url: Some(url.clone()), ..mine.group.clone() };
+    let _ = home.socket(socket::Event::Received(ServerFrame::GroupUpdated { group: pictured }));
+    let key = crate::files::Files::avatar_key(&url);
+    assert!(matches!(home.files.pictures.get(&key), Some(crate::files::Picture::Loading)), "fetched");
+    home.panel = None;
+    assert!(initials_shown(&home), "not here yet: still the initials");
+    let mut png = std::io::Cursor::new(Vec::new());
+    ::image::DynamicImage::new_rgb8(4, 4).write_to(&mut png, ::image::ImageFormat::Png).expect("a PNG");
+    let png = png.into_inner();
+    let _ = home.update(Message::PictureLoaded(key, Ok(png)));
+    assert!(home.files.avatar(Some(&url)).is_some());
+    assert!(!initials_shown(&home), "the picture replaces the initials everywhere");
 }
