@@ -112,6 +112,13 @@ impl Store {
         }
         let statements = insert_statements(rows);
         on_pool!(self, |pool, builder| {
+            if let [stmt] = &statements[..] {
+                // One statement is atomic by itself: no BEGIN and COMMIT to wait for (two
+                // round trips of three, which is what a batch of one pays at low rates).
+                let (sql, values) = stmt.build_sqlx(builder());
+                sqlx::query_with(AssertSqlSafe(sql), values).execute(pool).await?;
+                return Ok(());
+            }
             let mut tx = pool.begin().await?;
             for stmt in &statements {
                 let (sql, values) = stmt.build_sqlx(builder());

@@ -141,13 +141,17 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let cache = |kib: i64| options.clone().pragma("cache_size", (-kib).to_string());
+            // No ping before each use of a connection (sqlx's default): an SQLite connection is
+            // a file in this process, and the ping is a round trip to its thread per query.
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .connect_with(cache(SQLITE_WRITER_CACHE_KIB))
                 .await?;
             sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
             let reader = SqlitePoolOptions::new()
                 .max_connections(SQLITE_READERS)
+                .test_before_acquire(false)
                 .connect_with(cache(SQLITE_READER_CACHE_KIB))
                 .await?;
             return Ok(Self { pool: Pool::Sqlite(writer), reader: Pool::Sqlite(reader) });
