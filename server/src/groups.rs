@@ -83,10 +83,8 @@ pub async fn update(
     let name = req.name.as_deref().map(group_name).transpose()?;
     let description = req.description.as_deref().map(group_description).transpose()?;
     let announcement = req.announcement.as_deref().map(group_announcement).transpose()?;
-    app.store.update_group(id, name.as_deref(), description.as_deref()).await?;
-    if let Some(text) = &announcement {
-        app.store.set_announcement(id, text, caller).await?;
-    }
+    let announced = announcement.as_deref().map(|text| (text, caller));
+    app.store.update_group(id, name.as_deref(), description.as_deref(), announced).await?;
     if name.is_some() || description.is_some() || announcement.is_some() {
         return profile_changed(app, id).await;
     }

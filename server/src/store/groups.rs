@@ -265,12 +265,14 @@ impl Store {
         self.fetch_all(&stmt).await
     }
 
-    /// Changes a group's name and description; None leaves a field as it is.
+    /// Changes what is given of a group's name, description and announcement, in one
+    /// statement. An announcement is `(text, by)`, set as `by`'s, now; an empty text clears it.
     pub async fn update_group(
         &self,
         id: GroupId,
         name: Option<&str>,
         description: Option<&str>,
+        announcement: Option<(&str, UserId)>,
     ) -> StoreResult<()> {
         let mut stmt = Query::update();
         stmt.table(Conversations::Table).and_where(Expr::col(Conversations::Id).eq(id));
@@ -280,26 +282,22 @@ impl Store {
         if let Some(description) = description {
             stmt.value(Conversations::Description, description);
         }
-        if name.is_some() || description.is_some() {
+        match announcement {
+            None => {}
+            Some(("", _)) => {
+                stmt.value(Conversations::Announcement, Option::<String>::None)
+                    .value(Conversations::AnnouncementBy, Option::<i64>::None)
+                    .value(Conversations::AnnouncementAt, Option::<i64>::None);
+            }
+            Some((text, by)) => {
+                stmt.value(Conversations::Announcement, text)
+                    .value(Conversations::AnnouncementBy, by)
+                    .value(Conversations::AnnouncementAt, now_millis());
+            }
+        }
+        if name.is_some() || description.is_some() || announcement.is_some() {
             self.execute(&stmt).await?;
         }
-        Ok(())
-    }
-
-    /// Sets a group's announcement as `by`'s, now; an empty text clears it.
-    pub async fn set_announcement(&self, id: GroupId, text: &str, by: UserId) -> StoreResult<()> {
-        let mut stmt = Query::update();
-        stmt.table(Conversations::Table).and_where(Expr::col(Conversations::Id).eq(id));
-        if text.is_empty() {
-            stmt.value(Conversations::Announcement, Option::<String>::None)
-                .value(Conversations::AnnouncementBy, Option::<i64>::None)
-                .value(Conversations::AnnouncementAt, Option::<i64>::None);
-        } else {
-            stmt.value(Conversations::Announcement, text)
-                .value(Conversations::AnnouncementBy, by)
-                .value(Conversations::AnnouncementAt, now_millis());
-        }
-        self.execute(&stmt).await?;
         Ok(())
     }
 
