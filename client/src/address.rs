@@ -31,13 +31,13 @@ pub struct Node {
 /// Why an address typed by the user is not usable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
-    #[error("Enter the server address, for example 127.0.0.1:8000.")]
+    #[error("{}", t!("address-empty"))]
     Empty,
-    #[error("The server address has no host name.")]
+    #[error("{}", t!("address-no-host"))]
     NoHost,
-    #[error("'{0}' is not a port number (1 to 65535).")]
+    #[error("{}", t!("address-bad-port", port = .0))]
     BadPort(String),
-    #[error("The server address cannot have a path or spaces.")]
+    #[error("{}", t!("address-garbage"))]
     Garbage,
 }
 

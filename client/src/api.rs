@@ -59,64 +59,53 @@ impl ApiError {
     /// What went wrong, for the user.
     pub fn plain(&self) -> String {
         match self {
-            ApiError::Unreachable { address, .. } => {
-                format!("Cannot reach the server at {address}. Check the address and that the server runs.")
-            }
+            ApiError::Unreachable { address, .. } => t!("error-unreachable", address = address),
             ApiError::Certificate(problem) => problem.plain(),
-            ApiError::Tls { address, detail } => {
-                format!("Cannot make a secure connection to {address}: {detail}.")
+            ApiError::Tls { address, detail } => t!("error-tls", address = address, detail = detail),
+            ApiError::VersionMismatch { server, client } => {
+                t!("error-version-mismatch", server = server, client = client)
             }
-            ApiError::VersionMismatch { server, client } => format!(
-                "This server speaks protocol version {server} and this app version {client}. \
-                 Update whichever is older."
-            ),
-            ApiError::Unexpected(_) => {
-                "The server gave an answer this app does not understand. Is this a Kith server?".to_owned()
-            }
+            ApiError::Unexpected(_) => t!("error-unexpected"),
             ApiError::Server { code, message, .. } => plain_code(*code, message),
         }
     }
 }
 
-/// Plain words for an error code; `message` (the server's own words) when there is
-/// nothing better to say.
+/// The client's own words for an error code, in the interface's language. The server's
+/// `message` (English, for developers and logs) is not shown; it is logged.
 pub fn plain_code(code: ErrorCode, message: &str) -> String {
     use kith_shared::api::limits::*;
+    tracing::debug!(%code, message, "the server refused");
     match code {
-        ErrorCode::WrongCredentials => "Wrong user name or password.".to_owned(),
-        ErrorCode::UsernameTaken => "This user name is taken. Choose another one.".to_owned(),
-        ErrorCode::InvalidUsername => format!(
-            "A user name has {USERNAME_MIN} to {USERNAME_MAX} characters: lowercase letters, digits, \
-             '_', '.' or '-', and starts with a letter."
-        ),
-        ErrorCode::InvalidDisplayName => {
-            format!("A display name has 1 to {DISPLAY_NAME_MAX} characters, without control characters.")
-        }
-        ErrorCode::InvalidPassword => {
-            format!("A password has {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
-        }
-        ErrorCode::RateLimited => "Too many attempts. Wait a minute and try again.".to_owned(),
-        ErrorCode::Unauthorized => "Your session has ended. Log in again.".to_owned(),
-        ErrorCode::UnsupportedVersion => {
-            "This server speaks another protocol version. Update the app or the server.".to_owned()
-        }
-        ErrorCode::Internal => "The server failed. Try again in a moment.".to_owned(),
-        ErrorCode::PayloadTooLarge => "That is too large for the server.".to_owned(),
-        ErrorCode::UnsupportedMedia => "The server does not accept this kind of file here.".to_owned(),
-        _ => sentence(message),
+        ErrorCode::Malformed => t!("error-malformed"),
+        ErrorCode::FrameTooLarge => t!("error-frame-too-large"),
+        ErrorCode::UnknownFrame => t!("error-unknown-frame"),
+        ErrorCode::UnsupportedVersion => t!("error-unsupported-version"),
+        ErrorCode::HelloRequired | ErrorCode::HelloTimeout => t!("error-hello"),
+        ErrorCode::Unauthorized => t!("error-unauthorized"),
+        ErrorCode::Forbidden => t!("error-forbidden"),
+        ErrorCode::NotFound => t!("error-not-found"),
+        ErrorCode::InvalidUsername => t!("error-invalid-username", min = USERNAME_MIN, max = USERNAME_MAX),
+        ErrorCode::InvalidDisplayName => t!("error-invalid-display-name", max = DISPLAY_NAME_MAX),
+        ErrorCode::InvalidPassword => t!("error-invalid-password", min = PASSWORD_MIN, max = PASSWORD_MAX),
+        ErrorCode::UsernameTaken => t!("error-username-taken"),
+        ErrorCode::WrongCredentials => t!("error-wrong-credentials"),
+        ErrorCode::AccountDisabled => t!("error-account-disabled"),
+        ErrorCode::InvalidField => t!("error-invalid-field"),
+        ErrorCode::PayloadTooLarge => t!("error-payload-too-large"),
+        ErrorCode::UnsupportedMedia => t!("error-unsupported-media"),
+        ErrorCode::RateLimited => t!("error-rate-limited"),
+        ErrorCode::AlreadyFriends => t!("error-already-friends"),
+        ErrorCode::DuplicateRequest => t!("error-duplicate-request"),
+        ErrorCode::RecallExpired => t!("error-recall-expired"),
+        ErrorCode::EditExpired => t!("error-edit-expired"),
+        ErrorCode::AlreadyMember => t!("error-already-member"),
+        ErrorCode::OwnerCannotLeave => t!("error-owner-cannot-leave"),
+        ErrorCode::Expired => t!("error-expired"),
+        ErrorCode::MethodNotAllowed => t!("error-method-not-allowed"),
+        ErrorCode::Timeout => t!("error-timeout"),
+        ErrorCode::Internal => t!("error-internal"),
     }
-}
-
-/// `message` with a capital first letter and a full stop.
-fn sentence(message: &str) -> String {
-    let message = message.trim();
-    let mut chars = message.chars();
-    let Some(first) = chars.next() else { return "Something went wrong.".to_owned() };
-    let mut out: String = first.to_uppercase().chain(chars).collect();
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
 }
 
 /// A client for one community's server, or for the nodes of its cluster, with the session
@@ -942,8 +931,12 @@ mod tests {
     }
 
     #[test]
-    fn unknown_codes_fall_back_to_the_server_message() {
-        assert_eq!(plain_code(ErrorCode::Forbidden, "you are not a member"), "You are not a member.");
-        assert_eq!(plain_code(ErrorCode::NotFound, ""), "Something went wrong.");
+    fn codes_read_in_the_clients_own_words() {
+        assert_eq!(plain_code(ErrorCode::Forbidden, "you are not a member"), "You may not do that here.");
+        assert_eq!(plain_code(ErrorCode::WrongCredentials, ""), "Wrong user name or password.");
+        crate::i18n::set(crate::i18n::Lang::Chinese);
+        let chinese = plain_code(ErrorCode::WrongCredentials, "wrong user name or password");
+        crate::i18n::set(crate::i18n::Lang::English);
+        assert_eq!(chinese, "用户名或密码错误。");
     }
 }

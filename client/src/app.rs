@@ -116,7 +116,7 @@ impl App {
             Screen::Login(_) => "Kith".to_owned(),
             Screen::Home(home) => match home.session.roster.total_unread() {
                 0 => format!("Kith — {}", home.user().display_name),
-                unread => format!("Kith ({unread}) — {}", home.user().display_name),
+                unread => t!("window-title-unread", unread = unread, name = &home.user().display_name),
             },
         }
     }
@@ -262,6 +262,12 @@ impl App {
             }
             home::Event::DarkChanged(on) => {
                 self.settings.dark = on;
+                self.save_settings();
+                Task::none()
+            }
+            home::Event::LanguageChanged(language) => {
+                self.settings.language = language;
+                crate::i18n::set(language.resolve());
                 self.save_settings();
                 Task::none()
             }

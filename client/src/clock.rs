@@ -28,15 +28,17 @@ pub fn time_of_day(ms: i64) -> String {
 /// The separator shown before the first message of `day`.
 pub fn day_label(day: NaiveDate, today: NaiveDate) -> String {
     if day == today {
-        return "Today".to_owned();
+        return t!("today");
     }
     if today.pred_opt() == Some(day) {
-        return "Yesterday".to_owned();
+        return t!("yesterday");
     }
+    let weekday = t!("weekday", day = day.weekday().number_from_monday());
+    let month = t!("month", month = day.month());
     if day.year() == today.year() {
-        day.format("%a %-d %b").to_string()
+        t!("date-this-year", weekday = weekday, day = day.day(), month = month)
     } else {
-        day.format("%a %-d %b %Y").to_string()
+        t!("date-other-year", weekday = weekday, day = day.day(), month = month, year = day.year())
     }
 }
 
@@ -57,6 +59,20 @@ mod tests {
         assert_eq!(day_label(date(2025, 12, 31), today), "Wed 31 Dec 2025");
         // Yesterday across a year boundary.
         assert_eq!(day_label(date(2025, 12, 31), date(2026, 1, 1)), "Yesterday");
+    }
+
+    #[test]
+    fn days_read_in_chinese() {
+        crate::i18n::set(crate::i18n::Lang::Chinese);
+        let today = date(2026, 3, 4);
+        let labels = [
+            day_label(date(2026, 3, 4), today),
+            day_label(date(2026, 3, 3), today),
+            day_label(date(2026, 2, 27), today),
+            day_label(date(2025, 12, 31), today),
+        ];
+        crate::i18n::set(crate::i18n::Lang::English);
+        assert_eq!(labels, ["今天", "昨天", "2月27日 周五", "2025年12月31日 周三"]);
     }
 
     #[test]

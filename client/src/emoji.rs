@@ -182,14 +182,14 @@ impl Tone {
     }
 
     /// In words, for the panel's tooltips.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            Tone::None => "No skin tone",
-            Tone::Light => "Light skin tone",
-            Tone::MediumLight => "Medium-light skin tone",
-            Tone::Medium => "Medium skin tone",
-            Tone::MediumDark => "Medium-dark skin tone",
-            Tone::Dark => "Dark skin tone",
+            Tone::None => t!("tone-none"),
+            Tone::Light => t!("tone-light"),
+            Tone::MediumLight => t!("tone-medium-light"),
+            Tone::Medium => t!("tone-medium"),
+            Tone::MediumDark => t!("tone-medium-dark"),
+            Tone::Dark => t!("tone-dark"),
         }
     }
 }

@@ -9,7 +9,12 @@ use iced_test::selector;
 /// The settings of a simulator or headless window: the fonts the app bundles, as its window uses.
 pub fn fonts() -> iced::Settings {
     iced::Settings {
-        fonts: vec![widget::FONT_REGULAR.into(), widget::FONT_BOLD.into(), widget::FONT_EMOJI.into()],
+        fonts: vec![
+            widget::FONT_REGULAR.into(),
+            widget::FONT_BOLD.into(),
+            widget::FONT_EMOJI.into(),
+            widget::FONT_CJK.into(),
+        ],
         default_font: widget::FONT,
         ..iced::Settings::default()
     }

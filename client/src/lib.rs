@@ -3,6 +3,8 @@
 //! calls [`run`]; the end-to-end tests (the `kith-e2e` crate) drive `App` against a real
 //! server without a window.
 
+#[macro_use]
+pub mod i18n;
 mod address;
 pub mod api;
 pub mod app;
@@ -45,6 +47,7 @@ pub fn run() -> iced::Result {
         }
         None => None,
     };
+    i18n::set(saved.as_ref().map(|s| s.language).unwrap_or_default().resolve());
     let window = window_settings(saved.as_ref().and_then(|s| s.window));
     let setup = Setup {
         settings_saved: saved.is_some(),
@@ -64,6 +67,7 @@ pub fn run() -> iced::Result {
         .font(widget::FONT_REGULAR)
         .font(widget::FONT_BOLD)
         .font(widget::FONT_EMOJI)
+        .font(widget::FONT_CJK)
         .default_font(widget::FONT)
         .window(window)
         .run()

@@ -69,10 +69,10 @@ pub enum Reach {
 impl Reach {
     pub fn describe(self) -> String {
         match self {
-            Reach::Sent => "sent".to_owned(),
-            Reach::Delivered => "delivered".to_owned(),
-            Reach::Read => "read".to_owned(),
-            Reach::ReadBy(n) => format!("read by {n}"),
+            Reach::Sent => t!("reach-sent"),
+            Reach::Delivered => t!("reach-delivered"),
+            Reach::Read => t!("reach-read"),
+            Reach::ReadBy(n) => t!("reach-read-by", count = n),
         }
     }
 }
@@ -197,7 +197,7 @@ impl Roster {
         if let Some(title) = self.titles.get(&conversation_id) {
             return title.clone();
         }
-        format!("Conversation {conversation_id}")
+        t!("conversation-fallback", id = conversation_id)
     }
 
     /// A friend's or fellow member's display name, when known.
@@ -230,7 +230,7 @@ impl Roster {
 
     /// A name to show for a user: their display name, or "User N" when unknown.
     pub fn name_or_id(&self, user_id: UserId) -> String {
-        self.name_of(user_id).map_or_else(|| format!("User {user_id}"), str::to_owned)
+        self.name_of(user_id).map_or_else(|| t!("user-fallback", id = user_id), str::to_owned)
     }
 
     /// A group's members: the owner, then admins, then members, online first within each,

@@ -20,6 +20,8 @@ pub struct Settings {
     pub notifications: bool,
     /// The dark theme instead of the light one.
     pub dark: bool,
+    /// The interface's language (by default the system's).
+    pub language: crate::i18n::Language,
     /// The window's size when it was last resized (width, height).
     pub window: Option<(u32, u32)>,
     /// The chat open last, per server and user (`<host_port>/<user_id>`).
@@ -40,6 +42,7 @@ impl Default for Settings {
             sound: true,
             notifications: true,
             dark: false,
+            language: crate::i18n::Language::System,
             window: None,
             last_chats: std::collections::BTreeMap::new(),
             downloads: None,
@@ -125,6 +128,7 @@ mod tests {
             sound: false,
             notifications: false,
             dark: true,
+            language: crate::i18n::Language::Chinese,
             window: Some((1200, 800)),
             last_chats: [("127.0.0.1_8000/7".to_owned(), 12)].into(),
             downloads: Some(dir.path().join("Received")),

@@ -240,7 +240,8 @@ fn settings_toggles_are_saved() {
     let _ = app.update(Message::Home(home::Message::OpenSettings));
     let messages = {
         let mut ui = Simulator::with_settings(fonts(), app.view());
-        ui.click(home::settings::NOTIFICATIONS_LABEL).expect("toggle");
+        ui.click("Show a desktop notification on new messages while the window is in the background")
+            .expect("toggle");
         ui.into_messages().collect::<Vec<_>>()
     };
     for message in messages {
@@ -248,6 +249,51 @@ fn settings_toggles_are_saved() {
     }
     assert!(!app.settings.notifications);
     assert!(!Settings::load(&path).expect("readable").expect("saved").notifications);
+}
+
+#[test]
+fn choosing_chinese_in_the_settings_shows_chinese_at_once_and_is_saved() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("settings.json");
+    let setup = Setup { settings_path: Some(path.clone()), ..Setup::default() };
+    let (mut app, _) = App::new(setup);
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    let _ = app.update(Message::Home(home::Message::OpenSettings));
+    // The language list's choice (what choosing 简体中文 in it sends).
+    let _ = app.update(Message::Home(home::Message::Settings(home::settings::Message::LanguageChosen(
+        crate::i18n::Language::Chinese,
+    ))));
+    assert_eq!(app.settings.language, crate::i18n::Language::Chinese);
+    let saved = Settings::load(&path).expect("readable").expect("saved");
+    assert_eq!(saved.language, crate::i18n::Language::Chinese);
+    {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        assert!(ui.find("设置").is_ok(), "the panel's title");
+        assert!(ui.find("深色主题").is_ok(), "the dark theme toggle");
+        assert!(ui.find("添加好友").is_ok(), "the side bar");
+        assert!(ui.find("Dark theme").is_err(), "no English left");
+    }
+    // Back to English.
+    let _ = app.update(Message::Home(home::Message::Settings(home::settings::Message::LanguageChosen(
+        crate::i18n::Language::English,
+    ))));
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Dark theme").is_ok());
+}
+
+#[test]
+fn chinese_typed_into_the_composer_is_sent_as_typed() {
+    let mut app = logged_in();
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(vec![]))));
+    // What an input method commits arrives as text, as typed characters do.
+    run(&mut app, &|ui| {
+        ui.click(iced_test::selector::id(chat::id::COMPOSER)).expect("the composer");
+        ui.typewrite("你好，明天见！");
+    });
+    assert_eq!(open_chat(&app).composer.text().trim(), "你好，明天见！");
 }
 
 #[test]
@@ -1115,7 +1161,7 @@ fn the_folder_for_received_files_is_changed_in_the_settings() {
     let _ = app.update(Message::Home(home::Message::OpenSettings));
     let produced = run(&mut app, &|ui| {
         assert!(ui.find(default.display().to_string().as_str()).is_ok(), "the folder is shown");
-        ui.click(home::settings::CHANGE_DOWNLOADS).expect("the change button");
+        ui.click(t!("settings-change-downloads").as_str()).expect("the change button");
     });
     assert!(produced.iter().any(|m| matches!(
         m,
@@ -1176,7 +1222,7 @@ fn the_theme_the_window_size_and_the_last_chat_are_remembered() {
     let _ = app.update(Message::Home(home::Message::OpenSettings));
     let produced = {
         let mut ui = Simulator::with_settings(fonts(), app.view());
-        ui.click(home::settings::DARK_LABEL).expect("the dark theme toggle");
+        ui.click("Dark theme").expect("the dark theme toggle");
         ui.into_messages().collect::<Vec<_>>()
     };
     for message in produced {
@@ -1545,7 +1591,7 @@ fn a_narrow_window_shows_the_chat_full_width_with_a_usable_message_field() {
         assert!(field.width >= 200.0, "{width} px: the message field is {} px wide", field.width);
         assert!(field.x + field.width <= width, "{width} px: the field is inside the window");
         let placeholder = chat::placeholder(false, field.width);
-        assert_eq!(lines_in_field(placeholder, field.width), 1.0, "{width} px: {placeholder:?} is cut off");
+        assert_eq!(lines_in_field(&placeholder, field.width), 1.0, "{width} px: {placeholder:?} is cut off");
         let side_bar = window.shows(&app, "Add friend");
         assert_eq!(side_bar, width >= home::NARROW, "{width} px: the side bar beside the chat or not");
         let log = bounds_of(&mut window, &app, chat::id::LOG);

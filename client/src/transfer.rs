@@ -33,7 +33,7 @@ impl TransferError {
         match self {
             TransferError::Local(text) => text.clone(),
             TransferError::Api(err) => err.plain(),
-            TransferError::Cancelled => "Cancelled.".to_owned(),
+            TransferError::Cancelled => t!("transfer-cancelled"),
         }
     }
 }

@@ -44,18 +44,10 @@ impl CertificateProblem {
     /// What happened, in words for the user.
     pub fn plain(&self) -> String {
         match &self.kind {
-            ProblemKind::Untrusted { reason } => format!(
-                "The certificate of {} is not vouched for by any authority this computer trusts ({reason}). \
-                 A server that made its own certificate looks like this. Trust it only if its \
-                 fingerprint is the one the server's operator gives you.",
-                self.server
-            ),
-            ProblemKind::Changed { .. } => format!(
-                "WARNING: the certificate of {} has CHANGED since you trusted it. Someone may be \
-                 intercepting the connection to read your messages and password. Nothing was sent. \
-                 Trust the new certificate only if the server's operator confirms this fingerprint.",
-                self.server
-            ),
+            ProblemKind::Untrusted { reason } => {
+                t!("certificate-untrusted", server = &self.server, reason = reason)
+            }
+            ProblemKind::Changed { .. } => t!("certificate-changed", server = &self.server),
         }
     }
 }
@@ -272,15 +264,15 @@ impl ServerCertVerifier for Verifier {
 fn reason(err: &rustls::Error) -> String {
     use rustls::CertificateError as E;
     match err {
-        rustls::Error::InvalidCertificate(E::UnknownIssuer) => "unknown issuer".to_owned(),
-        rustls::Error::InvalidCertificate(E::Expired | E::ExpiredContext { .. }) => "expired".to_owned(),
+        rustls::Error::InvalidCertificate(E::UnknownIssuer) => t!("certificate-unknown-issuer"),
+        rustls::Error::InvalidCertificate(E::Expired | E::ExpiredContext { .. }) => t!("certificate-expired"),
         rustls::Error::InvalidCertificate(E::NotValidYet | E::NotValidYetContext { .. }) => {
-            "not valid yet".to_owned()
+            t!("certificate-not-valid-yet")
         }
         rustls::Error::InvalidCertificate(E::NotValidForName | E::NotValidForNameContext { .. }) => {
-            "made for another name".to_owned()
+            t!("certificate-other-name")
         }
-        rustls::Error::InvalidCertificate(E::Revoked) => "revoked".to_owned(),
+        rustls::Error::InvalidCertificate(E::Revoked) => t!("certificate-revoked"),
         other => other.to_string(),
     }
 }

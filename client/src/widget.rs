@@ -16,6 +16,11 @@ pub const FONT_BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf
 pub const FONT: Font = Font::with_name("DejaVu Sans");
 pub const BOLD: Font = Font { weight: font::Weight::Bold, ..FONT };
 
+/// The bundled fallback font for Chinese, Japanese and Korean (Droid Sans Fallback, Apache-2.0,
+/// 4 MB): the text font has no Han characters, and iced's text shaping takes those from here
+/// when the system has no font with them.
+pub const FONT_CJK: &[u8] = include_bytes!("../assets/fonts/DroidSansFallbackFull.ttf");
+
 /// The bundled colour emoji font (Noto Color Emoji 2.042, SIL OFL 1.1, 11 MB): every emoji
 /// the server's pictures do not cover is drawn with it, each emoji in a run of its own (the
 /// text font has no glyphs for most emoji, and black ones for some).
@@ -225,7 +230,7 @@ pub fn message_frame<'a, Message: Clone + 'a>(
     let mut under = row![text(footer).size(11).style(text::secondary)].spacing(8).align_y(Alignment::Center);
     if let Some(recall) = recall {
         under = under.push(
-            button(text("Recall for everyone").size(11)).style(button::text).padding(0).on_press(recall),
+            button(text(t!("recall-for-everyone")).size(11)).style(button::text).padding(0).on_press(recall),
         );
     }
     let stacked = column![bubble, under].spacing(2);
@@ -254,7 +259,7 @@ pub fn panel_title<'a, Message: Clone + 'a>(title: &str, close: Message) -> Elem
     row![
         text(title.to_owned()).size(22).font(BOLD),
         iced::widget::space().width(Length::Fill),
-        button(text("Close")).style(button::text).on_press(close)
+        button(text(t!("close"))).style(button::text).on_press(close)
     ]
     .align_y(Alignment::Center)
     .into()
@@ -335,7 +340,7 @@ pub fn notice<'a, Message: Clone + 'a>(title: &str, body: &str, ok: Message) -> 
     column![
         text(title.to_owned()).size(20).font(BOLD),
         text(body.to_owned()),
-        row![iced::widget::space().width(Length::Fill), button(text("OK")).on_press(ok).padding([6, 22])]
+        row![iced::widget::space().width(Length::Fill), button(text(t!("ok"))).on_press(ok).padding([6, 22])]
     ]
     .spacing(16)
     .align_x(Alignment::Start)

@@ -251,7 +251,7 @@ impl Login {
             Message::TrustCertificate => {
                 if let Some(problem) = self.certificate.take() {
                     if let Err(err) = self.trust.remember(&problem.server, &problem.fingerprint) {
-                        self.error = Some(format!("Cannot save the trusted certificate: {err}."));
+                        self.error = Some(t!("login-cannot-save-certificate", error = err.to_string()));
                         return (Task::none(), None);
                     }
                     tracing::info!(server = %problem.server, fingerprint = %problem.fingerprint, "certificate trusted");
@@ -260,7 +260,7 @@ impl Login {
             }
             Message::DistrustCertificate => {
                 if self.certificate.take().is_some() {
-                    self.error = Some("Not connected: the server's certificate was not trusted.".to_owned());
+                    self.error = Some(t!("login-certificate-refused"));
                 }
             }
             Message::BrowseOffline => {
@@ -336,25 +336,25 @@ impl Login {
     pub fn check(&self) -> Result<ServerAddress, String> {
         let address = ServerAddress::parse(&self.server, &self.socket_port).map_err(|err| err.to_string())?;
         if self.username.trim().is_empty() {
-            return Err("Enter your user name.".to_owned());
+            return Err(t!("login-enter-username"));
         }
         if self.password.is_empty() {
-            return Err("Enter your password.".to_owned());
+            return Err(t!("login-enter-password"));
         }
         if self.mode == Mode::Register {
             let name_len = self.username.trim().chars().count();
             if !(limits::USERNAME_MIN..=limits::USERNAME_MAX).contains(&name_len) {
-                return Err(format!(
-                    "A user name has {} to {} characters.",
-                    limits::USERNAME_MIN,
-                    limits::USERNAME_MAX
+                return Err(t!(
+                    "login-username-length",
+                    min = limits::USERNAME_MIN,
+                    max = limits::USERNAME_MAX
                 ));
             }
             if self.display_name.trim().is_empty() {
-                return Err("Enter the name others will see.".to_owned());
+                return Err(t!("login-enter-display-name"));
             }
             if self.password.len() < limits::PASSWORD_MIN {
-                return Err(format!("A password has at least {} characters.", limits::PASSWORD_MIN));
+                return Err(t!("login-password-length", min = limits::PASSWORD_MIN));
             }
         }
         Ok(address)
@@ -366,18 +366,18 @@ impl Login {
             return center(widget::card(certificate_prompt(problem)).max_width(480)).padding(20).into();
         }
         let registering = self.mode == Mode::Register;
-        let field = |label: &str, input: text_input::TextInput<'static, Message>| {
-            column![text(label.to_owned()).size(14), input.padding(8)].spacing(4)
+        let field = |label: String, input: text_input::TextInput<'static, Message>| {
+            column![text(label).size(14), input.padding(8)].spacing(4)
         };
         let on_input = |f: fn(String) -> Message| move |value: String| f(value);
         let editable = !self.busy;
 
         let mut form = column![
             text("Kith").size(34).font(BOLD),
-            text(if registering { "Create an account" } else { "Welcome back" }).size(18),
+            text(if registering { t!("login-create-account") } else { t!("login-welcome") }).size(18),
             field(
-                "Server",
-                text_input("127.0.0.1:8000 (a cluster's nodes: a:8000, b:8000)", &self.server)
+                t!("login-server"),
+                text_input(&t!("login-server-placeholder"), &self.server)
                     .id(id::SERVER)
                     .on_input_maybe(editable.then_some(on_input(Message::ServerChanged)))
                     .on_submit(Message::Submit)
@@ -388,38 +388,38 @@ impl Login {
 
         form = form.push(
             checkbox(self.show_advanced)
-                .label("Socket port is not the HTTP port + 1")
+                .label(t!("login-custom-socket-port"))
                 .on_toggle(Message::AdvancedToggled)
                 .size(16)
                 .text_size(13),
         );
         if self.show_advanced {
             form = form.push(field(
-                "Socket port",
-                text_input("HTTP port + 1", &self.socket_port)
+                t!("login-socket-port"),
+                text_input(&t!("login-socket-port-placeholder"), &self.socket_port)
                     .id(id::SOCKET_PORT)
                     .on_input_maybe(editable.then_some(on_input(Message::SocketPortChanged)))
                     .on_submit(Message::Submit),
             ));
         }
         form = form.push(field(
-            "User name",
-            text_input("e.g. alice", &self.username)
+            t!("login-username"),
+            text_input(&t!("login-username-placeholder"), &self.username)
                 .id(id::USERNAME)
                 .on_input_maybe(editable.then_some(on_input(Message::UsernameChanged)))
                 .on_submit(Message::Submit),
         ));
         if registering {
             form = form.push(field(
-                "Display name",
-                text_input("The name others see", &self.display_name)
+                t!("login-display-name"),
+                text_input(&t!("login-display-name-placeholder"), &self.display_name)
                     .id(id::DISPLAY_NAME)
                     .on_input_maybe(editable.then_some(on_input(Message::DisplayNameChanged)))
                     .on_submit(Message::Submit),
             ));
         }
         form = form.push(field(
-            "Password",
+            t!("login-password"),
             text_input("", &self.password)
                 .id(id::PASSWORD)
                 .secure(true)
@@ -433,8 +433,8 @@ impl Login {
         if self.offline.is_some() && !self.busy {
             form = form.push(
                 column![
-                    text("Your chats with this server are kept on this machine.").size(13),
-                    button(text("Browse offline").size(14))
+                    text(t!("login-offline-kept")).size(13),
+                    button(text(t!("login-browse-offline")).size(14))
                         .style(button::secondary)
                         .on_press(Message::BrowseOffline),
                 ]
@@ -442,12 +442,12 @@ impl Login {
             );
         }
         let action = match (self.mode, self.busy) {
-            (Mode::LogIn, false) => "Log in",
-            (Mode::Register, false) => "Register",
-            (Mode::LogIn, true) => "Logging in…",
-            (Mode::Register, true) => "Registering…",
+            (Mode::LogIn, false) => t!("login-log-in"),
+            (Mode::Register, false) => t!("login-register"),
+            (Mode::LogIn, true) => t!("login-logging-in"),
+            (Mode::Register, true) => t!("login-registering"),
         };
-        let switch = if registering { "I have an account" } else { "Create an account" };
+        let switch = if registering { t!("login-have-account") } else { t!("login-create-account") };
         form = form.push(
             row![
                 button(text(action).font(BOLD))
@@ -467,25 +467,27 @@ impl Login {
 /// The certificate the server presented, and the choice to trust it.
 fn certificate_prompt(problem: &CertificateProblem) -> Element<'_, Message> {
     let changed = matches!(problem.kind, ProblemKind::Changed { .. });
-    let title = if changed { "THE SERVER'S CERTIFICATE HAS CHANGED" } else { "Unknown certificate" };
+    let title = if changed { t!("certificate-changed-title") } else { t!("certificate-unknown-title") };
     let mut prompt = column![
         text(title).font(BOLD).size(17).style(if changed { text::danger } else { text::default }),
         text(problem.plain()).size(14),
-        text("SHA-256 fingerprint of the certificate presented:").size(13),
+        text(t!("certificate-fingerprint")).size(13),
         text(problem.fingerprint.clone()).size(12).font(iced::Font::MONOSPACE),
     ]
     .spacing(10);
     if let ProblemKind::Changed { trusted } = &problem.kind {
-        prompt = prompt.push(text("Fingerprint trusted before:").size(13));
+        prompt = prompt.push(text(t!("certificate-fingerprint-before")).size(13));
         prompt = prompt.push(text(trusted.clone()).size(12).font(iced::Font::MONOSPACE));
     }
-    let trust = if changed { "Trust the new certificate" } else { "Trust and log in" };
+    let trust = if changed { t!("certificate-trust-new") } else { t!("certificate-trust") };
     prompt = prompt.push(
         row![
             button(text(trust).size(14))
                 .style(if changed { button::danger } else { button::primary })
                 .on_press(Message::TrustCertificate),
-            button(text("Cancel").size(14)).style(button::secondary).on_press(Message::DistrustCertificate),
+            button(text(t!("cancel")).size(14))
+                .style(button::secondary)
+                .on_press(Message::DistrustCertificate),
         ]
         .spacing(10),
     );

@@ -94,7 +94,7 @@ impl Session {
             ServerFrame::Error { code, message, reference: Some(client_id) } if self.answered(&client_id) => {
                 tracing::warn!(%code, %message, client_id, "a forward was refused");
                 let words = crate::api::plain_code(code, &message);
-                events.push(Event::Problem(format!("Not forwarded. {words}")));
+                events.push(Event::Problem(t!("forward-refused", reason = words)));
                 Task::none()
             }
             ServerFrame::Error { code, message, reference: Some(client_id) } => {
@@ -111,13 +111,15 @@ impl Session {
                 if self.forgot_forwards() =>
             {
                 tracing::warn!(%message, "the server does not know forwards");
-                events.push(Event::Problem("Not forwarded: this server cannot forward messages.".to_owned()));
+                events.push(Event::Problem(t!("forward-unsupported")));
                 Task::none()
             }
             ServerFrame::Error { code, message, reference: None } => {
                 tracing::warn!(%code, %message, "the server refused a frame");
                 if code == ErrorCode::RecallExpired {
-                    events.push(Event::Problem(crate::api::plain_code(code, &message)));
+                    // The window the server keeps, from its welcome, in the client's words.
+                    let seconds = self.limits.recall_window_ms / 1000;
+                    events.push(Event::Problem(t!("chat-recall-window", seconds = seconds)));
                 }
                 Task::none()
             }

@@ -50,12 +50,12 @@ pub enum Status {
 impl Status {
     pub fn describe(&self) -> String {
         match self {
-            Status::Connecting => "Connecting…".to_owned(),
-            Status::Online => "Online".to_owned(),
+            Status::Connecting => t!("status-connecting"),
+            Status::Online => t!("status-online"),
             Status::Reconnecting { retry_in, .. } => {
-                format!("Offline, reconnecting in {} s", retry_in.as_secs().max(1))
+                t!("status-reconnecting", seconds = retry_in.as_secs().max(1))
             }
-            Status::Offline => "Offline — history only".to_owned(),
+            Status::Offline => t!("status-offline"),
         }
     }
 }

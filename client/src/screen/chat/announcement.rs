@@ -48,9 +48,9 @@ pub fn preview(text: &str) -> String {
 /// "Announcement by NAME".
 pub fn byline(announcement: &Announcement) -> String {
     if announcement.set_by_name.is_empty() {
-        "Announcement".to_owned()
+        t!("announcement")
     } else {
-        format!("Announcement by {}", announcement.set_by_name)
+        t!("announcement-by", name = &announcement.set_by_name)
     }
 }
 
@@ -61,7 +61,7 @@ pub fn bar<'a>(group: GroupId, announcement: &Announcement) -> Element<'a, Messa
     ]
     .spacing(2)
     .width(Length::Fill);
-    let hide = button(text("Hide").size(12))
+    let hide = button(text(t!("hide")).size(12))
         .style(button::text)
         .on_press(Message::HideAnnouncement(group, announcement.set_at));
     container(row![words, hide].spacing(8).align_y(Alignment::Start))

@@ -24,12 +24,12 @@ const BUTTONS_WIDTH: f32 = 190.0;
 
 /// The message field's placeholder for a field `width` wide: the hints when they fit on one
 /// line, else a single word (a wrapped placeholder would be cut off at the field's height).
-pub fn placeholder(read_only: bool, width: f32) -> &'static str {
+pub fn placeholder(read_only: bool, width: f32) -> String {
     match (read_only, width >= 640.0) {
-        (false, true) => "Message (Enter sends, Shift+Enter new line, drop a file to send it)",
-        (false, false) => "Message",
-        (true, true) => "Offline — history only. Log in to write.",
-        (true, false) => "Offline — read only",
+        (false, true) => t!("composer-placeholder-long"),
+        (false, false) => t!("composer-placeholder"),
+        (true, true) => t!("composer-offline-long"),
+        (true, false) => t!("composer-offline"),
     }
 }
 
@@ -124,7 +124,7 @@ impl Chat {
 
     /// The error shown for a message over the server's limit.
     fn too_long(&self) -> String {
-        format!("A message has at most {} characters.", self.limits.max_text_chars)
+        t!("composer-too-long", max = self.limits.max_text_chars)
     }
 
     /// Whether a typing notice may go out now, and if so, notes that it does.
@@ -159,7 +159,7 @@ impl Chat {
                     preview,
                     column![text(name).size(14), text(size).size(12).style(text::secondary)].spacing(2),
                     iced::widget::space().width(Length::Fill),
-                    button(text("Remove").size(12))
+                    button(text(t!("remove")).size(12))
                         .style(button::text)
                         .padding([3, 6])
                         .on_press(Message::Unstage(index)),
@@ -168,10 +168,7 @@ impl Chat {
                 .align_y(Alignment::Center),
             );
         }
-        let label = match self.staged.len() {
-            1 => "Send the file".to_owned(),
-            n => format!("Send {n} files"),
-        };
+        let label = t!("composer-send-files", count = self.staged.len());
         list = list.push(button(text(label).size(13)).padding([6, 14]).on_press(Message::SendStaged));
         container(list).padding(8).style(container::rounded_box).into()
     }
@@ -198,7 +195,7 @@ impl Chat {
             bottom = bottom.push(self.emoji_panel(emoji));
         }
         for (key, upload) in files.uploads(self.conversation_id) {
-            bottom = bottom.push(transfer_line(&format!("Sending {}", upload.name), key, upload));
+            bottom = bottom.push(transfer_line(&t!("composer-sending", name = &upload.name), key, upload));
         }
         if let Some(bar) = self.quote_bar(roster) {
             bottom = bottom.push(bar);
@@ -231,11 +228,11 @@ impl Chat {
                 .style(if self.emoji_open { button::primary } else { button::secondary })
                 .padding([6, 10])
                 .on_press_maybe((!self.read_only).then_some(Message::ToggleEmoji));
-            let files_button = button(text("Files").size(13))
+            let files_button = button(text(t!("composer-files")).size(13))
                 .style(button::secondary)
                 .padding([8, 10])
                 .on_press_maybe((!self.read_only).then_some(Message::Attach));
-            let send = button(text("Send"))
+            let send = button(text(t!("send")))
                 .on_press_maybe((!self.read_only).then_some(Message::Send))
                 .padding([8, 18]);
             if size.width < STACK_COMPOSER_BELOW {

@@ -111,11 +111,10 @@ impl Chat {
                 .iter()
                 .any(|m| self.held(m) && !matches!(m.content, Content::Recall { .. })) =>
             {
-                Some("Newest messages ↓".to_owned())
+                Some(t!("log-newest"))
             }
             0 => None,
-            1 => Some("1 new message ↓".to_owned()),
-            unseen => Some(format!("{unseen} new messages ↓")),
+            unseen => Some(t!("log-new-count", count = unseen)),
         }
     }
 
@@ -180,11 +179,10 @@ impl Chat {
                 last_day = day;
             }
             if message.seq.is_some() && message.seq == first_unread {
-                lines =
-                    lines.push(container(widget::day_separator("New messages".to_owned())).id(id::UNREAD));
+                lines = lines.push(container(widget::day_separator(t!("log-new-messages"))).id(id::UNREAD));
             }
             if message.seq.is_some() && message.seq == self.highlight {
-                lines = lines.push(widget::day_separator("Found".to_owned()));
+                lines = lines.push(widget::day_separator(t!("log-found")));
             }
             lines = lines.push(self.line(message, roster, group, files, emoji));
             if let Some(chips) = self.reaction_chips(message, roster, emoji) {
@@ -192,7 +190,7 @@ impl Chat {
             }
         }
         if self.loading_older {
-            lines = column![widget::system_line("Loading older messages…".to_owned()), lines].spacing(8);
+            lines = column![widget::system_line(t!("log-loading-older")), lines].spacing(8);
         }
         let log = scrollable(lines)
             .id(id::LOG)
@@ -236,8 +234,8 @@ impl Chat {
         let footer = || {
             let mut footer = clock::time_of_day(message.sent_at);
             match (message.delivery, message.seq) {
-                (Delivery::Pending, _) => footer.push_str(" · sending…"),
-                (Delivery::Failed, _) => footer.push_str(" · not sent"),
+                (Delivery::Pending, _) => footer.push_str(&format!(" · {}", t!("log-sending"))),
+                (Delivery::Failed, _) => footer.push_str(&format!(" · {}", t!("log-not-sent"))),
                 (Delivery::Sent, Some(seq)) if mine => {
                     footer.push_str(" · ");
                     footer.push_str(&roster.reach(message.conversation_id, seq).describe());
@@ -245,7 +243,7 @@ impl Chat {
                 (Delivery::Sent, _) => {}
             }
             if message.edited_at.is_some() {
-                footer.push_str(" · edited");
+                footer.push_str(&format!(" · {}", t!("log-edited")));
             }
             footer
         };
@@ -274,9 +272,9 @@ impl Chat {
                         .on_press(Message::ViewImage { upload_id: upload_id.clone(), name: name.clone() })
                         .into(),
                     Some(Picture::Failed) => {
-                        container(text("The picture cannot be shown.").size(13)).width(w).height(h).into()
+                        container(text(t!("log-picture-broken")).size(13)).width(w).height(h).into()
                     }
-                    _ => container(text("Loading the picture…").size(13).style(text::secondary))
+                    _ => container(text(t!("log-picture-loading")).size(13).style(text::secondary))
                         .width(w)
                         .height(h)
                         .into(),
@@ -289,7 +287,7 @@ impl Chat {
                     .padding([10, 6])
                     .style(container::rounded_box);
                 let title = column![
-                    text(if name.is_empty() { "File".to_owned() } else { name.clone() }).size(15),
+                    text(if name.is_empty() { t!("attachment-file") } else { name.clone() }).size(15),
                     text(files::human_size(*size)).size(12).style(text::secondary)
                 ]
                 .spacing(2);
@@ -332,19 +330,20 @@ impl Chat {
                 self.with_menu(message, frame, Some(text), recall, roster)
             }
             Content::Recalled { by: Some(by) } => {
-                let who = if by.user_id == self.me { "you".to_owned() } else { by.name.clone() };
-                widget::system_line(format!(
-                    "Message deleted by {who} · {}",
-                    clock::time_of_day(message.sent_at)
+                let who = if by.user_id == self.me { t!("you-lower") } else { by.name.clone() };
+                widget::system_line(t!(
+                    "log-deleted-by",
+                    name = who,
+                    time = clock::time_of_day(message.sent_at)
                 ))
             }
             Content::Recalled { by: None } => {
                 let who = if mine {
-                    "You recalled a message".to_owned()
+                    t!("log-you-recalled")
                 } else {
                     match sender_name(message.sender_id) {
-                        Some(name) => format!("{name} recalled a message"),
-                        None => "A message was recalled".to_owned(),
+                        Some(name) => t!("log-recalled-by", name = name),
+                        None => t!("log-recalled"),
                     }
                 };
                 widget::system_line(format!("{who} · {}", clock::time_of_day(message.sent_at)))
@@ -363,8 +362,8 @@ fn forwarded<'a>(
     tinted: bool,
 ) -> Element<'a, Message> {
     let Some(from) = &message.forwarded_from else { return body.into() };
-    let name = if from.name.is_empty() { "a former member" } else { from.name.as_str() };
-    let line = text(format!("Forwarded from {name}")).size(11);
+    let name = if from.name.is_empty() { t!("former-member") } else { from.name.clone() };
+    let line = text(t!("log-forwarded-from", name = name)).size(11);
     let line = if tinted { line.style(widget::message_text(true)) } else { line.style(text::secondary) };
     column![line, body.into()].spacing(3).into()
 }
@@ -402,32 +401,32 @@ fn fit(width: u32, height: u32, max: f32) -> (f32, f32) {
 
 /// Under a file or picture: its transfer, why it failed, or what can be done with it.
 fn file_actions<'a>(upload_id: &str, name: &str, size: u64, files: &'a Files) -> Element<'a, Message> {
-    let small = |label: &'static str, message: Message| {
+    let small = |label: String, message: Message| {
         button(text(label).size(12)).style(button::secondary).padding([3, 10]).on_press(message)
     };
     if let Some(transfer) = files.transfers.get(upload_id) {
-        return transfer_line("Downloading", upload_id, transfer);
+        return transfer_line(&t!("log-downloading"), upload_id, transfer);
     }
     if let Some(path) = files.saved.get(upload_id) {
         let folder = path.parent().map(PathBuf::from).unwrap_or_default();
         return row![
-            text("Saved").size(12).style(text::secondary),
-            small("Open", Message::OpenFile(path.clone())),
-            small("Show in folder", Message::ShowInFolder(folder)),
+            text(t!("log-saved")).size(12).style(text::secondary),
+            small(t!("log-open"), Message::OpenFile(path.clone())),
+            small(t!("log-show-in-folder"), Message::ShowInFolder(folder)),
         ]
         .spacing(8)
         .align_y(Alignment::Center)
         .into();
     }
     let download = Message::Download { upload_id: upload_id.to_owned(), name: name.to_owned() };
-    let label = if size > 0 { format!("{} · save a copy", files::human_size(size)) } else { String::new() };
+    let label = if size > 0 { t!("log-save-copy", size = files::human_size(size)) } else { String::new() };
     let mut line = row![].spacing(8).align_y(Alignment::Center);
     if let Some(why) = files.failed.get(upload_id) {
         line = line.push(text(why.clone()).size(12).style(text::danger));
     } else if !label.is_empty() {
         line = line.push(text(label).size(12).style(text::secondary));
     }
-    line.push(small("Download", download)).into()
+    line.push(small(t!("log-download"), download)).into()
 }
 
 /// A transfer under way: what, how far, and a Cancel button.
@@ -436,13 +435,17 @@ pub(super) fn transfer_line<'a>(
     key: &str,
     transfer: &crate::transfer::Transfer,
 ) -> Element<'a, Message> {
-    let words =
-        format!("{label} · {} of {}", files::human_size(transfer.done), files::human_size(transfer.total));
+    let words = t!(
+        "log-progress",
+        label = label,
+        done = files::human_size(transfer.done),
+        total = files::human_size(transfer.total)
+    );
     column![
         text(words).size(12).style(text::secondary),
         row![
             progress_bar(0.0..=1.0, transfer.fraction()).girth(6).length(Length::Fixed(200.0)),
-            button(text("Cancel").size(12))
+            button(text(t!("cancel")).size(12))
                 .style(button::text)
                 .padding(0)
                 .on_press(Message::CancelTransfer(key.to_owned())),

@@ -23,7 +23,7 @@ pub(super) fn members_view<'a, Message: 'a>(
     let members = roster.members_sorted(group);
     let online = members.iter().filter(|m| m.online).count();
     let mut list = column![
-        text(format!("Members · {online}/{} online", members.len()))
+        text(t!("members-online", online = online, total = members.len()))
             .size(12)
             .font(BOLD)
             .style(text::secondary)

@@ -75,7 +75,7 @@ impl Chat {
                     .on_press(Message::PickMention(label)),
             );
         }
-        bar = bar.push(text("Tab picks the first, Escape closes").size(11).style(text::secondary));
+        bar = bar.push(text(t!("mentions-hint")).size(11).style(text::secondary));
         Some(container(bar.wrap()).padding([4, 6]).width(Length::Fill).style(container::rounded_box).into())
     }
 
@@ -85,8 +85,8 @@ impl Chat {
             return None;
         }
         let label = match self.mentions.len() {
-            1 => "@ Jump to mention".to_owned(),
-            n => format!("@ Jump to mention ({n})"),
+            1 => t!("mentions-jump"),
+            n => t!("mentions-jump-count", count = n),
         };
         Some(
             button(text(label).size(13).font(BOLD))

@@ -32,7 +32,7 @@ impl Chat {
         if self.menu != Some(message.local_id) {
             return frame.into();
         }
-        let action = |label: &'static str, message: Message| {
+        let action = |label: String, message: Message| {
             button(text(label).size(12)).style(button::secondary).padding([3, 8]).on_press(message)
         };
         let mut menu = row![].spacing(4);
@@ -40,18 +40,18 @@ impl Chat {
             && seq == shown
         {
             let question = match deletion {
-                Deletion::ForMe => "Delete this message for you? Others keep it.",
-                Deletion::ForEveryone => "Delete this message for everyone?",
+                Deletion::ForMe => t!("menu-delete-for-me-ask"),
+                Deletion::ForEveryone => t!("menu-delete-for-everyone-ask"),
             };
             menu = menu
                 .push(text(question).size(12))
                 .push(
-                    button(text("Delete").size(12))
+                    button(text(t!("delete")).size(12))
                         .style(button::danger)
                         .padding([3, 8])
                         .on_press(Message::ConfirmDelete(true)),
                 )
-                .push(action("Cancel", Message::ConfirmDelete(false)));
+                .push(action(t!("cancel"), Message::ConfirmDelete(false)));
             let mine = message.sender_id == Some(self.me);
             let menu = container(menu.align_y(Alignment::Center)).width(Length::Fill).align_x(if mine {
                 Alignment::End
@@ -61,29 +61,29 @@ impl Chat {
             return column![frame, menu].spacing(4).into();
         }
         if let (Some(seq), false) = (message.seq, self.read_only) {
-            menu = menu.push(action("Reply", Message::Reply(seq)));
+            menu = menu.push(action(t!("reply"), Message::Reply(seq)));
         }
         if let Some(body) = body {
-            menu = menu.push(action("Copy text", Message::Copy(body.to_owned())));
+            menu = menu.push(action(t!("menu-copy"), Message::Copy(body.to_owned())));
         }
         if let (Some(seq), true) = (message.seq, !self.read_only && is_post(&message.content)) {
-            menu = menu.push(action("Forward", Message::Forward(seq)));
-            menu = menu.push(action("Select", Message::Select(seq)));
+            menu = menu.push(action(t!("forward"), Message::Forward(seq)));
+            menu = menu.push(action(t!("menu-select"), Message::Select(seq)));
         }
         if let (Some(seq), true) = (message.seq, !self.read_only && self.can_edit(message)) {
-            menu = menu.push(action("Edit", Message::StartEdit(seq)));
+            menu = menu.push(action(t!("menu-edit"), Message::StartEdit(seq)));
         }
         if let Some(recall) = recall {
-            menu = menu.push(action("Recall for everyone", recall));
+            menu = menu.push(action(t!("recall-for-everyone"), recall));
         }
         if let (Some(seq), false) = (message.seq, self.read_only) {
-            menu = menu.push(action("Delete for me", Message::AskDelete(seq, Deletion::ForMe)));
+            menu = menu.push(action(t!("delete-for-me"), Message::AskDelete(seq, Deletion::ForMe)));
             if may_delete_for_everyone(roster, self.conversation_id, self.me, message) {
-                menu =
-                    menu.push(action("Delete for everyone", Message::AskDelete(seq, Deletion::ForEveryone)));
+                menu = menu
+                    .push(action(t!("delete-for-everyone"), Message::AskDelete(seq, Deletion::ForEveryone)));
             }
         }
-        menu = menu.push(action("Close", Message::MessageMenu(None)));
+        menu = menu.push(action(t!("close"), Message::MessageMenu(None)));
         let mine = message.sender_id == Some(self.me);
         // Nine actions at most: they wrap onto a second line in a narrow chat.
         let mut menu = column![menu.wrap().vertical_spacing(4)].spacing(4).align_x(if mine {

@@ -476,7 +476,7 @@ impl Chat {
                 self.menu = None;
                 let Some(old) = self.messages.iter().find(|m| m.seq == Some(seq) && self.can_edit(m)) else {
                     let hours = self.limits.edit_window_ms / 3_600_000;
-                    self.error = Some(format!("Messages can be edited for {hours} hours after sending."));
+                    self.error = Some(t!("chat-edit-window", hours = hours));
                     return None;
                 };
                 let Content::Text { text, .. } = &old.content else { return None };
@@ -532,7 +532,7 @@ impl Chat {
             }
             Message::Copy(text) => {
                 self.menu = None;
-                self.info = Some("Copied.".to_owned());
+                self.info = Some(t!("chat-copied"));
                 Some(Event::Copy(text))
             }
             Message::EmojiQuery(query) => {
@@ -569,8 +569,7 @@ impl Chat {
                 let recallable = self.messages.iter().any(|m| m.seq == Some(seq) && self.can_recall(m));
                 if !recallable {
                     let seconds = self.limits.recall_window_ms / 1000;
-                    self.error =
-                        Some(format!("Messages can be recalled for {seconds} seconds after sending."));
+                    self.error = Some(t!("chat-recall-window", seconds = seconds));
                     return None;
                 }
                 self.error = None;
@@ -682,46 +681,49 @@ impl Chat {
             && let Some(friend) = roster.friends.get(&id)
         {
             header = header.push(widget::presence_dot(friend.online));
-            header = header
-                .push(text(if friend.online { "online" } else { "offline" }).size(13).style(text::secondary));
+            header = header.push(
+                text(if friend.online { t!("online") } else { t!("offline") })
+                    .size(13)
+                    .style(text::secondary),
+            );
             if !self.read_only {
                 header = header.push(iced::widget::space().width(Length::Fill));
                 header = if self.confirm_unfriend {
                     header
                         .push(
-                            button(text("Remove friend: sure?").size(13))
+                            button(text(t!("chat-unfriend-sure")).size(13))
                                 .style(button::danger)
                                 .padding([4, 10])
                                 .on_press(Message::Unfriend(true)),
                         )
                         .push(
-                            button(text("Cancel").size(13))
+                            button(text(t!("cancel")).size(13))
                                 .style(button::text)
                                 .on_press(Message::Unfriend(false)),
                         )
                 } else if self.confirm_block {
                     header
                         .push(
-                            button(text("Block: sure? You stop being friends").size(13))
+                            button(text(t!("chat-block-sure")).size(13))
                                 .style(button::danger)
                                 .padding([4, 10])
                                 .on_press(Message::Block(true)),
                         )
                         .push(
-                            button(text("Cancel").size(13))
+                            button(text(t!("cancel")).size(13))
                                 .style(button::text)
                                 .on_press(Message::Block(false)),
                         )
                 } else {
                     header
                         .push(
-                            button(text("Remove friend").size(13))
+                            button(text(t!("chat-unfriend")).size(13))
                                 .style(button::secondary)
                                 .padding([4, 10])
                                 .on_press(Message::AskUnfriend),
                         )
                         .push(
-                            button(text("Block").size(13))
+                            button(text(t!("chat-block")).size(13))
                                 .style(button::secondary)
                                 .padding([4, 10])
                                 .on_press(Message::AskBlock),
@@ -731,13 +733,13 @@ impl Chat {
         }
         if group && !self.read_only {
             if roster.groups.get(&self.conversation_id).is_some_and(|g| g.muted) {
-                header = header.push(text("muted").size(13).style(text::secondary));
+                header = header.push(text(t!("chat-muted")).size(13).style(text::secondary));
             }
             if let Some(jump) = self.mention_jump() {
                 header = header.push(jump);
             }
             header = header.push(iced::widget::space().width(Length::Fill)).push(
-                button(text("Group settings").size(13))
+                button(text(t!("group-settings")).size(13))
                     .style(button::secondary)
                     .padding([4, 10])
                     .on_press(Message::ManageGroup),
@@ -749,12 +751,13 @@ impl Chat {
 
 /// A picture, file or sticker in words (None for text and events): "Picture: cat.jpg".
 pub fn attachment_words(content: &Content) -> Option<String> {
-    let named =
-        |kind: &str, name: &str| if name.is_empty() { kind.to_owned() } else { format!("{kind}: {name}") };
+    let named = |kind: String, name: &str| {
+        if name.is_empty() { kind } else { t!("attachment-named", kind = kind, name = name) }
+    };
     match content {
-        Content::Image { name, .. } => Some(named("Picture", name)),
-        Content::File { name, .. } => Some(named("File", name)),
-        Content::Sticker { code } => Some(format!("Sticker :{code}:")),
+        Content::Image { name, .. } => Some(named(t!("attachment-picture"), name)),
+        Content::File { name, .. } => Some(named(t!("attachment-file"), name)),
+        Content::Sticker { code } => Some(t!("attachment-sticker", code = code)),
         _ => None,
     }
 }
@@ -770,12 +773,12 @@ pub const CHAT_MAX_WIDTH: f32 = 900.0;
 /// A group event in words.
 pub fn describe_notice(notice: &Notice) -> String {
     match notice {
-        Notice::Created { name, .. } => format!("{name} created the group"),
-        Notice::Joined { name, .. } => format!("{name} joined"),
-        Notice::Left { name, .. } => format!("{name} left"),
-        Notice::Removed { name, .. } => format!("{name} was removed"),
-        Notice::OwnerChanged { name, .. } => format!("{name} is now the owner"),
-        Notice::Dissolved { .. } => "The group was dissolved".to_owned(),
+        Notice::Created { name, .. } => t!("notice-created", name = name),
+        Notice::Joined { name, .. } => t!("notice-joined", name = name),
+        Notice::Left { name, .. } => t!("notice-left", name = name),
+        Notice::Removed { name, .. } => t!("notice-removed", name = name),
+        Notice::OwnerChanged { name, .. } => t!("notice-owner-changed", name = name),
+        Notice::Dissolved { .. } => t!("notice-dissolved"),
     }
 }
 

@@ -16,19 +16,19 @@ impl Chat {
     /// Who wrote message `seq` and one line of it, as a quote shows it.
     pub fn quote_words(&self, roster: &Roster, seq: i64) -> (String, String) {
         let Some(quoted) = self.message_at(seq) else {
-            return (String::new(), "An earlier message".to_owned());
+            return (String::new(), t!("quote-earlier"));
         };
         let who = match quoted.sender_id {
-            Some(id) if id == self.me => "You".to_owned(),
+            Some(id) if id == self.me => t!("you-capital"),
             Some(id) => roster.name_or_id(id),
             None => String::new(),
         };
         let line = match &quoted.content {
-            _ if quoted.hidden => "Message deleted".to_owned(),
+            _ if quoted.hidden => t!("message-deleted"),
             Content::Text { text, .. } => widget::one_line(text, PREVIEW_CHARS),
-            Content::Recalled { by: None } => "Message recalled".to_owned(),
-            Content::Recalled { by: Some(_) } => "Message deleted".to_owned(),
-            other => attachment_words(other).unwrap_or_else(|| "A message".to_owned()),
+            Content::Recalled { by: None } => t!("message-recalled"),
+            Content::Recalled { by: Some(_) } => t!("message-deleted"),
+            other => attachment_words(other).unwrap_or_else(|| t!("quote-a-message")),
         };
         (who, line)
     }
@@ -51,10 +51,11 @@ impl Chat {
     /// Above the composer while a reply or an edit is written: what it concerns, and ✕.
     pub(super) fn quote_bar<'a>(&self, roster: &Roster) -> Option<Element<'a, Message>> {
         let (title, line) = if let Some(seq) = self.editing {
-            ("Editing your message".to_owned(), self.quote_words(roster, seq).1)
+            (t!("quote-editing"), self.quote_words(roster, seq).1)
         } else {
             let (who, line) = self.quote_words(roster, self.replying?);
-            let title = if who.is_empty() { "Replying".to_owned() } else { format!("Replying to {who}") };
+            let title =
+                if who.is_empty() { t!("quote-replying") } else { t!("quote-replying-to", name = who) };
             (title, line)
         };
         let bar = row![

@@ -109,7 +109,7 @@ impl Chat {
                 .on_press(Message::React(seq, (*emoji).to_owned()))
                 .into()
         });
-        let more = button(text("More…").size(12))
+        let more = button(text(t!("reactions-more")).size(12))
             .style(button::secondary)
             .padding([3, 8])
             .on_press(Message::ReactWithMore(seq));
@@ -120,18 +120,18 @@ impl Chat {
     pub fn who_reacted(&self, roster: &Roster, users: &[UserId]) -> String {
         let names: Vec<String> = users
             .iter()
-            .map(|id| if *id == self.me { "You".to_owned() } else { roster.name_or_id(*id) })
+            .map(|id| if *id == self.me { t!("you-capital") } else { roster.name_or_id(*id) })
             .collect();
         match names.split_last() {
             None => String::new(),
             Some((last, [])) => last.clone(),
-            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            Some((last, rest)) => t!("list-and", rest = rest.join(&t!("list-separator")), last = last),
         }
     }
 
     /// Above the emoji panel while it picks a reaction.
     pub(super) fn reaction_hint<'a>(&self) -> Option<Element<'a, Message>> {
-        self.reacting.map(|_| text("Choose an emoji to react with.").size(12).style(text::secondary).into())
+        self.reacting.map(|_| text(t!("reactions-choose")).size(12).style(text::secondary).into())
     }
 }
 

@@ -33,7 +33,7 @@ impl Chat {
         selection.confirm_delete = false;
         if !selection.seqs.remove(&seq) {
             if selection.seqs.len() >= MOST {
-                self.error = Some(format!("At most {MOST} messages at once."));
+                self.error = Some(t!("selection-most", count = MOST));
                 return;
             }
             selection.seqs.insert(seq);
@@ -91,11 +91,8 @@ impl Chat {
 
     /// The bar in place of the composer while choosing.
     pub(super) fn selection_bar<'a>(&self, selection: &Selection) -> Element<'a, Message> {
-        let count = match selection.seqs.len() {
-            1 => "1 message".to_owned(),
-            n => format!("{n} messages"),
-        };
-        let action = |label: &'static str, action: SelectionAction| {
+        let count = selection.seqs.len();
+        let action = |label: String, action: SelectionAction| {
             button(text(label).size(13))
                 .style(button::secondary)
                 .padding([5, 12])
@@ -103,25 +100,25 @@ impl Chat {
         };
         let bar = if selection.confirm_delete {
             row![
-                text(format!("Delete {count} for you? Others keep them.")).size(13),
-                button(text("Delete").size(13))
+                text(t!("selection-delete-ask", count = count)).size(13),
+                button(text(t!("delete")).size(13))
                     .style(button::danger)
                     .padding([5, 12])
                     .on_press(Message::Selection(SelectionAction::Delete)),
-                action("Cancel", SelectionAction::Cancel),
+                action(t!("cancel"), SelectionAction::Cancel),
             ]
         } else {
-            let forward = button(text("Forward").size(13)).padding([5, 12]);
-            let delete = button(text("Delete for me").size(13)).style(button::secondary).padding([5, 12]);
+            let forward = button(text(t!("forward")).size(13)).padding([5, 12]);
+            let delete = button(text(t!("delete-for-me")).size(13)).style(button::secondary).padding([5, 12]);
             row![
-                text(format!("{count} selected")).size(13).width(Length::Fill),
+                text(t!("selection-count", count = count)).size(13).width(Length::Fill),
                 forward.on_press_maybe(
                     (!self.read_only).then_some(Message::Selection(SelectionAction::Forward))
                 ),
                 delete.on_press_maybe(
                     (!self.read_only).then_some(Message::Selection(SelectionAction::AskDelete))
                 ),
-                action("Cancel", SelectionAction::Cancel),
+                action(t!("cancel"), SelectionAction::Cancel),
             ]
         };
         container(bar.spacing(8).align_y(Alignment::Center)).padding(8).style(container::rounded_box).into()

@@ -171,6 +171,8 @@ pub enum Event {
     FolderUsed(std::path::PathBuf),
     /// Received files go to this folder from now on.
     DownloadsChanged(std::path::PathBuf),
+    /// The user chose the interface's language.
+    LanguageChanged(crate::i18n::Language),
     /// The user opened this conversation (remembered for the next start).
     ChatOpened(ConversationId),
     /// The user chose to browse the local history while the server is out of reach.
@@ -530,11 +532,9 @@ impl Home {
                     width,
                 )
                 .map(Message::Chat),
-            None => {
-                container(text("Choose a friend or a group to chat with").size(16).style(text::secondary))
-                    .center(Length::Fill)
-                    .into()
-            }
+            None => container(text(t!("home-choose-chat")).size(16).style(text::secondary))
+                .center(Length::Fill)
+                .into(),
         }
     }
 
@@ -554,7 +554,7 @@ impl Home {
             iced::widget::space().height(0).into()
         } else {
             let message = if narrow { Message::ShowList(true) } else { Message::CollapseSidebar(false) };
-            iced::widget::button(text("☰ Chats").size(13))
+            iced::widget::button(text(t!("home-chats")).size(13))
                 .style(iced::widget::button::secondary)
                 .padding([4, 10])
                 .on_press(message)

@@ -95,6 +95,7 @@ impl Home {
                     settings::Message::NotificationsToggled(on) => Event::NotificationsChanged(on),
                     settings::Message::DarkToggled(on) => Event::DarkChanged(on),
                     settings::Message::ChangeDownloads => return (self.choose(AttachFor::Downloads), None),
+                    settings::Message::LanguageChosen(language) => Event::LanguageChanged(language),
                     settings::Message::Close => {
                         self.panel = None;
                         return (Task::none(), None);

@@ -2,19 +2,13 @@
 //! the user blocks (each with *Unblock*).
 
 use crate::api::{Api, ApiError};
+use crate::i18n::Language;
 use crate::settings::Settings;
 use crate::widget::{self, Element};
-use iced::widget::{button, checkbox, column, row, text};
+use iced::widget::{button, checkbox, column, pick_list, row, text};
 use iced::{Alignment, Length, Task};
 use kith_shared::UserId;
 use kith_shared::api::BlockedUser;
-
-pub const DARK_LABEL: &str = "Dark theme";
-pub const NOTIFICATIONS_LABEL: &str =
-    "Show a desktop notification on new messages while the window is in the background";
-pub const BLOCKED_TITLE: &str = "Blocked people";
-pub const NO_ONE_BLOCKED: &str = "You block no one.";
-pub const CHANGE_DOWNLOADS: &str = "Change folder…";
 
 #[derive(Debug, Clone)]
 pub enum Message {
@@ -23,6 +17,7 @@ pub enum Message {
     DarkToggled(bool),
     /// Choose another folder for received files.
     ChangeDownloads,
+    LanguageChosen(Language),
     /// The block list arrived (or not).
     BlocksLoaded(Result<Vec<BlockedUser>, ApiError>),
     Unblock(UserId),
@@ -90,20 +85,26 @@ pub fn view<'a>(
     blocked: &'a Blocked,
     downloads: Option<&std::path::Path>,
 ) -> Element<'a, Message> {
-    let sound_label = if crate::sound::AVAILABLE {
-        "Play a sound on new messages"
-    } else {
-        "Play a sound on new messages (this build has no sound)"
-    };
+    let sound_label =
+        if crate::sound::AVAILABLE { t!("settings-sound") } else { t!("settings-sound-unavailable") };
+    let language = row![
+        text(t!("settings-language")),
+        pick_list(Language::ALL, Some(settings.language), Message::LanguageChosen),
+    ]
+    .spacing(8)
+    .align_y(Alignment::Center);
     column![
-        widget::panel_title("Settings", Message::Close),
+        widget::panel_title(&t!("settings-title"), Message::Close),
         checkbox(settings.sound)
             .label(sound_label)
             .on_toggle_maybe(crate::sound::AVAILABLE.then_some(Message::SoundToggled)),
-        checkbox(settings.notifications).label(NOTIFICATIONS_LABEL).on_toggle(Message::NotificationsToggled),
-        checkbox(settings.dark).label(DARK_LABEL).on_toggle(Message::DarkToggled),
+        checkbox(settings.notifications)
+            .label(t!("settings-notifications"))
+            .on_toggle(Message::NotificationsToggled),
+        checkbox(settings.dark).label(t!("settings-dark")).on_toggle(Message::DarkToggled),
+        language,
         downloads_view(downloads),
-        text(format!("Server: {}", settings.server)).size(13).style(text::secondary),
+        text(t!("settings-server", server = &settings.server)).size(13).style(text::secondary),
         blocked_view(blocked),
     ]
     .spacing(16)
@@ -113,15 +114,13 @@ pub fn view<'a>(
 
 /// Where received files go, with a button to choose another folder.
 fn downloads_view<'a>(downloads: Option<&std::path::Path>) -> Element<'a, Message> {
-    let folder = downloads.map_or_else(
-        || "no folder: this computer names none".to_owned(),
-        |folder| folder.display().to_string(),
-    );
+    let folder =
+        downloads.map_or_else(|| t!("settings-downloads-none"), |folder| folder.display().to_string());
     row![
-        column![text("Received files are saved in").size(13), text(folder).size(13).style(text::secondary),]
+        column![text(t!("settings-downloads")).size(13), text(folder).size(13).style(text::secondary),]
             .spacing(2)
             .width(Length::Fill),
-        button(text(CHANGE_DOWNLOADS).size(13))
+        button(text(t!("settings-change-downloads")).size(13))
             .style(button::secondary)
             .padding([4, 10])
             .on_press(Message::ChangeDownloads),
@@ -134,21 +133,17 @@ fn downloads_view<'a>(downloads: Option<&std::path::Path>) -> Element<'a, Messag
 /// "Blocked people": who they are, each with *Unblock*.
 fn blocked_view(blocked: &Blocked) -> Element<'_, Message> {
     let mut section = column![
-        text(BLOCKED_TITLE).size(16).font(widget::BOLD),
-        text(
-            "They cannot send you friend requests or messages, nor invite you into groups; they are not told."
-        )
-        .size(13)
-        .style(text::secondary),
+        text(t!("blocked-title")).size(16).font(widget::BOLD),
+        text(t!("blocked-explained")).size(13).style(text::secondary),
     ]
     .spacing(8);
     match &blocked.list {
-        None => section = section.push(text("Loading…").size(13).style(text::secondary)),
-        Some(list) if list.is_empty() => section = section.push(text(NO_ONE_BLOCKED).size(13)),
+        None => section = section.push(text(t!("loading")).size(13).style(text::secondary)),
+        Some(list) if list.is_empty() => section = section.push(text(t!("blocked-none")).size(13)),
         Some(list) => {
             for entry in list {
                 let user = &entry.user;
-                let unblock = button(text("Unblock").size(13)).style(button::secondary).padding([4, 10]);
+                let unblock = button(text(t!("unblock")).size(13)).style(button::secondary).padding([4, 10]);
                 section = section.push(
                     row![
                         widget::emoji_text(&user.display_name, 14.0, widget::FONT, text::default),

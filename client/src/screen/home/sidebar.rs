@@ -47,7 +47,7 @@ impl Home {
         .align_y(Alignment::Center);
         if matches!(self.session.status, Status::Reconnecting { .. }) {
             status = status.push(
-                button(text("Reconnect now").size(13))
+                button(text(t!("reconnect-now")).size(13))
                     .style(button::text)
                     .padding(0)
                     .on_press(Message::ReconnectNow),
@@ -57,7 +57,7 @@ impl Home {
         let browse = (matches!(self.session.status, Status::Reconnecting { .. })
             && self.session.snapshot_path.is_some())
         .then(|| {
-            button(text("Browse offline").size(13))
+            button(text(t!("login-browse-offline")).size(13))
                 .style(button::text)
                 .padding(0)
                 .on_press(Message::BrowseOffline)
@@ -69,7 +69,7 @@ impl Home {
         ]
         .push(browse)
         .spacing(2);
-        let small = |label: &'static str, message: Message| {
+        let small = |label: String, message: Message| {
             button(text(label).size(13)).style(button::secondary).padding([4, 10]).on_press(message)
         };
         let me = row![widget::avatar(&user.display_name, user.id, self.avatar.as_ref(), 52.0), identity]
@@ -89,9 +89,9 @@ impl Home {
             return column![
                 me,
                 row![
-                    small("Search", Message::OpenSearch),
+                    small(t!("search"), Message::OpenSearch),
                     iced::widget::space().width(Length::Fill),
-                    button(text("Back to login").size(13))
+                    button(text(t!("back-to-login")).size(13))
                         .style(button::secondary)
                         .padding([4, 10])
                         .on_press(Message::LogOut),
@@ -103,13 +103,15 @@ impl Home {
         column![
             me,
             row![
-                small("Profile", Message::OpenProfile),
-                small("Settings", Message::OpenSettings),
+                small(t!("profile"), Message::OpenProfile),
+                small(t!("settings-title"), Message::OpenSettings),
                 iced::widget::space().width(Length::Fill),
-                button(text(if self.session.logging_out { "Logging out…" } else { "Log out" }).size(13))
-                    .style(button::danger)
-                    .padding([4, 10])
-                    .on_press_maybe((!self.session.logging_out).then_some(Message::LogOut)),
+                button(
+                    text(if self.session.logging_out { t!("logging-out") } else { t!("log-out") }).size(13)
+                )
+                .style(button::danger)
+                .padding([4, 10])
+                .on_press_maybe((!self.session.logging_out).then_some(Message::LogOut)),
             ]
             .spacing(6),
         ]
@@ -119,31 +121,31 @@ impl Home {
 
     fn lists(&self) -> Element<'_, Message> {
         let pending = self.session.roster.pending_count() as i64;
-        let mut requests = row![text("Requests").size(13)].spacing(6).align_y(Alignment::Center);
+        let mut requests = row![text(t!("requests")).size(13)].spacing(6).align_y(Alignment::Center);
         if let Some(badge) = widget::badge(pending) {
             requests = requests.push(badge);
         }
         let actions = row![
-            button(text("Add friend").size(13))
+            button(text(t!("add-friend")).size(13))
                 .style(button::secondary)
                 .padding([4, 10])
                 .on_press(Message::OpenAddFriend),
             button(requests).style(button::secondary).padding([4, 10]).on_press(Message::OpenRequests),
-            button(text("Search").size(13))
+            button(text(t!("search")).size(13))
                 .style(button::secondary)
                 .padding([4, 10])
                 .on_press(Message::OpenSearch),
         ]
         .spacing(6);
-        let heading = |label: &'static str| text(label).size(12).font(BOLD).style(text::secondary);
+        let heading = |label: String| text(label).size(12).font(BOLD).style(text::secondary);
         let roster = &self.session.roster;
         let offline = self.session.is_offline();
         // Archived conversations leave their section for the archive at the bottom.
         let mut archived: Vec<Element<'_, Message>> = Vec::new();
-        let mut list = column![heading("FRIENDS")].spacing(4);
+        let mut list = column![heading(t!("friends-heading"))].spacing(4);
         let friends = roster.friends_sorted();
         if friends.is_empty() {
-            list = list.push(text("No friends yet. Add one by name.").size(13).style(text::secondary));
+            list = list.push(text(t!("friends-none")).size(13).style(text::secondary));
         }
         for friend in friends {
             let user = &friend.user;
@@ -164,23 +166,27 @@ impl Home {
                 list = list.push(entry);
             }
         }
-        let group_action = |label: &'static str, message: Message| {
+        let group_action = |label: String, message: Message| {
             button(text(label).size(12)).style(button::text).padding([0, 4]).on_press(message)
         };
-        let mut groups_heading = row![heading("GROUPS"), iced::widget::space().width(Length::Fill)];
+        let mut groups_heading =
+            row![heading(t!("groups-heading")), iced::widget::space().width(Length::Fill)];
         if !offline {
             groups_heading = groups_heading
-                .push(group_action("Join", Message::OpenJoinGroup))
-                .push(group_action("New", Message::OpenCreateGroup));
+                .push(group_action(t!("groups-join"), Message::OpenJoinGroup))
+                .push(group_action(t!("groups-new"), Message::OpenCreateGroup));
         }
         list = list.push(iced::widget::space().height(8)).push(groups_heading.align_y(Alignment::Center));
         let groups = roster.groups_sorted();
         if groups.is_empty() {
-            list = list.push(text("No groups yet.").size(13).style(text::secondary));
+            list = list.push(text(t!("groups-none")).size(13).style(text::secondary));
         }
         for group in groups {
-            let name =
-                if group.muted { format!("{} (muted)", group.group.name) } else { group.group.name.clone() };
+            let name = if group.muted {
+                t!("group-muted-name", name = &group.group.name)
+            } else {
+                group.group.name.clone()
+            };
             let entry = self.entry(
                 widget::avatar(
                     &group.group.name,
@@ -200,10 +206,12 @@ impl Home {
         }
         if !archived.is_empty() {
             let arrow = if self.show_archived { "▾" } else { "▸" };
-            let toggle = button(text(format!("{arrow} Archived ({})", archived.len())).size(12).font(BOLD))
-                .style(button::text)
-                .padding([2, 0])
-                .on_press(Message::ShowArchived(!self.show_archived));
+            let toggle = button(
+                text(t!("archived-toggle", arrow = arrow, count = archived.len())).size(12).font(BOLD),
+            )
+            .style(button::text)
+            .padding([2, 0])
+            .on_press(Message::ShowArchived(!self.show_archived));
             list = list.push(iced::widget::space().height(8)).push(toggle);
             if self.show_archived {
                 list = list.extend(archived);
@@ -233,7 +241,7 @@ impl Home {
             title = title.push(dot);
         }
         if prefs.pinned {
-            title = title.push(text("pinned").size(11).style(text::secondary));
+            title = title.push(text(t!("pinned")).size(11).style(text::secondary));
         }
         let mut label = column![title].spacing(1).width(Length::Fill);
         if let Some(preview) = self.session.previews.get(&conversation).filter(|p| !p.is_empty()) {
@@ -261,29 +269,32 @@ impl Home {
         if self.list_menu != Some(conversation) || self.session.is_offline() {
             return entry.into();
         }
-        let action = |label: &'static str, message: Message| {
+        let action = |label: String, message: Message| {
             button(text(label).size(12)).style(button::secondary).padding([3, 8]).on_press(message)
         };
         let change = |change: UpdateConversation| Message::SetPrefs(conversation, change);
         let pin = if prefs.pinned {
-            action("Unpin", change(UpdateConversation { pinned: Some(false), ..Default::default() }))
+            action(t!("unpin"), change(UpdateConversation { pinned: Some(false), ..Default::default() }))
         } else {
-            action("Pin", change(UpdateConversation { pinned: Some(true), ..Default::default() }))
+            action(t!("pin"), change(UpdateConversation { pinned: Some(true), ..Default::default() }))
         };
         let archive = if prefs.archived {
-            action("Unarchive", change(UpdateConversation { archived: Some(false), ..Default::default() }))
+            action(
+                t!("unarchive"),
+                change(UpdateConversation { archived: Some(false), ..Default::default() }),
+            )
         } else {
-            action("Archive", change(UpdateConversation { archived: Some(true), ..Default::default() }))
+            action(t!("archive"), change(UpdateConversation { archived: Some(true), ..Default::default() }))
         };
         let unread = if self.session.roster.unread(conversation) > 0 {
-            action("Mark as read", Message::MarkRead(conversation))
+            action(t!("mark-read"), Message::MarkRead(conversation))
         } else {
             action(
-                "Mark as unread",
+                t!("mark-unread"),
                 change(UpdateConversation { marked_unread: Some(true), ..Default::default() }),
             )
         };
-        let menu = row![pin, archive, unread, action("Close", Message::ListMenu(None))].spacing(4);
+        let menu = row![pin, archive, unread, action(t!("close"), Message::ListMenu(None))].spacing(4);
         column![entry, container(menu).padding([2, 6])].into()
     }
 

@@ -34,19 +34,19 @@ impl Tab {
         std::iter::once(Tab::Recent).chain(emojis::Group::iter().map(Tab::Group))
     }
 
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         use emojis::Group as G;
         match self {
-            Tab::Recent => "Recently used",
-            Tab::Group(G::SmileysAndEmotion) => "Smileys & emotion",
-            Tab::Group(G::PeopleAndBody) => "People & body",
-            Tab::Group(G::AnimalsAndNature) => "Animals & nature",
-            Tab::Group(G::FoodAndDrink) => "Food & drink",
-            Tab::Group(G::TravelAndPlaces) => "Travel & places",
-            Tab::Group(G::Activities) => "Activities",
-            Tab::Group(G::Objects) => "Objects",
-            Tab::Group(G::Symbols) => "Symbols",
-            Tab::Group(G::Flags) => "Flags",
+            Tab::Recent => t!("emoji-recent"),
+            Tab::Group(G::SmileysAndEmotion) => t!("emoji-smileys"),
+            Tab::Group(G::PeopleAndBody) => t!("emoji-people"),
+            Tab::Group(G::AnimalsAndNature) => t!("emoji-animals"),
+            Tab::Group(G::FoodAndDrink) => t!("emoji-food"),
+            Tab::Group(G::TravelAndPlaces) => t!("emoji-travel"),
+            Tab::Group(G::Activities) => t!("emoji-activities"),
+            Tab::Group(G::Objects) => t!("emoji-objects"),
+            Tab::Group(G::Symbols) => t!("emoji-symbols"),
+            Tab::Group(G::Flags) => t!("emoji-flags"),
         }
     }
 
@@ -132,7 +132,7 @@ impl Chat {
         let picker = &self.picker;
         let tone = picker.choices.tone;
         let searching = !self.emoji_query.trim().is_empty();
-        let search = iced::widget::text_input("Search emoji by name", &self.emoji_query)
+        let search = iced::widget::text_input(&t!("emoji-search"), &self.emoji_query)
             .id(id::EMOJI_SEARCH)
             .on_input(Message::EmojiQuery)
             .padding(6)
@@ -160,11 +160,9 @@ impl Chat {
         let (heading, shown): (String, Vec<&str>) = if searching {
             let found = emoji::find(&self.emoji_query, tone, set);
             let heading = match found.len() {
-                0 => "No emoji by that name.".to_owned(),
-                n if n > FOUND_SHOWN => {
-                    format!("{n} found; the first {FOUND_SHOWN} shown: type more of the name.")
-                }
-                n => format!("{n} found"),
+                0 => t!("emoji-none-found"),
+                n if n > FOUND_SHOWN => t!("emoji-found-many", count = n, shown = FOUND_SHOWN),
+                n => t!("emoji-found", count = n),
             };
             (heading, found.into_iter().take(FOUND_SHOWN).collect())
         } else {
@@ -173,9 +171,9 @@ impl Chat {
                 Tab::Group(group) => emoji::group(group, tone, set),
             };
             let heading = if picker.tab == Tab::Recent && shown.is_empty() {
-                "Recently used: the emoji you insert show here.".to_owned()
+                t!("emoji-recent-empty")
             } else {
-                picker.tab.name().to_owned()
+                picker.tab.name()
             };
             (heading, shown)
         };
@@ -205,7 +203,7 @@ fn cell<'a>(emoji: &'a str, set: Option<&'a EmojiSet>) -> Element<'a, Message> {
 }
 
 /// `content` with `words` shown when the pointer rests on it.
-fn tip<'a>(content: impl Into<Element<'a, Message>>, words: &'a str) -> Element<'a, Message> {
+fn tip<'a>(content: impl Into<Element<'a, Message>>, words: String) -> Element<'a, Message> {
     let words = container(text(words).size(12)).padding([2, 6]).style(container::rounded_box);
     tooltip(content, words, tooltip::Position::Bottom).into()
 }

@@ -1,0 +1,327 @@
+# The words of the Kith client in English. Every message here has its Chinese twin in
+# ../zh-CN/kith.ftl (a test checks both files have the same messages and arguments).
+
+## Shared
+
+loading = Loading…
+close = Close
+cancel = Cancel
+send = Send
+save = Save
+language-system = System
+
+## Settings
+
+settings-title = Settings
+settings-sound = Play a sound on new messages
+settings-sound-unavailable = Play a sound on new messages (this build has no sound)
+settings-notifications = Show a desktop notification on new messages while the window is in the background
+settings-dark = Dark theme
+settings-language = Language
+settings-server = Server: { $server }
+settings-downloads = Received files are saved in
+settings-downloads-none = no folder: this computer names none
+settings-change-downloads = Change folder…
+blocked-title = Blocked people
+blocked-explained = They cannot send you friend requests or messages, nor invite you into groups; they are not told.
+blocked-none = You block no one.
+unblock = Unblock
+unread-count = { $count ->
+    [one] { $count } unread message
+   *[other] { $count } unread messages
+}
+
+## Widgets, times
+
+ok = OK
+recall-for-everyone = Recall for everyone
+window-title-unread = Kith ({ $unread }) — { $name }
+today = Today
+yesterday = Yesterday
+weekday =
+    { $day ->
+        [1] Mon
+        [2] Tue
+        [3] Wed
+        [4] Thu
+        [5] Fri
+        [6] Sat
+       *[7] Sun
+    }
+month =
+    { $month ->
+        [1] Jan
+        [2] Feb
+        [3] Mar
+        [4] Apr
+        [5] May
+        [6] Jun
+        [7] Jul
+        [8] Aug
+        [9] Sep
+        [10] Oct
+        [11] Nov
+       *[12] Dec
+    }
+date-this-year = { $weekday } { $day } { $month }
+date-other-year = { $weekday } { $day } { $month } { $year }
+transfer-cancelled = Cancelled.
+
+## Errors
+
+error-unreachable = Cannot reach the server at { $address }. Check the address and that the server runs.
+error-tls = Cannot make a secure connection to { $address }: { $detail }.
+error-version-mismatch = This server speaks protocol version { $server } and this app version { $client }. Update whichever is older.
+error-unexpected = The server gave an answer this app does not understand. Is this a Kith server?
+error-malformed = The server could not read the request. Update the app.
+error-frame-too-large = That was too large to send.
+error-unknown-frame = The server does not know this request. Update the server.
+error-unsupported-version = This server speaks another protocol version. Update the app or the server.
+error-hello = The connection to the server did not start properly. Try again.
+error-unauthorized = Your session has ended. Log in again.
+error-forbidden = You may not do that here.
+error-not-found = That no longer exists.
+error-invalid-username = A user name has { $min } to { $max } characters: lowercase letters, digits, '_', '.' or '-', and starts with a letter.
+error-invalid-display-name = A display name has 1 to { $max } characters, without control characters.
+error-invalid-password = A password has { $min } to { $max } characters.
+error-username-taken = This user name is taken. Choose another one.
+error-wrong-credentials = Wrong user name or password.
+error-account-disabled = This account is disabled. Ask the server's operator.
+error-invalid-field = A value is too long, too short or out of range.
+error-payload-too-large = That is too large for the server.
+error-unsupported-media = The server does not accept this kind of file here.
+error-rate-limited = Too many attempts. Wait a minute and try again.
+error-already-friends = You are friends already.
+error-duplicate-request = This request is already waiting for an answer.
+error-recall-expired = It is too late to recall this message.
+error-edit-expired = It is too late to edit this message.
+error-already-member = Already a member.
+error-owner-cannot-leave = The owner cannot leave the group: hand it over or dissolve it first.
+error-expired = The file is no longer on the server.
+error-method-not-allowed = The server does not take this request. Update the app.
+error-timeout = The server took too long. Try again.
+error-internal = The server failed. Try again in a moment.
+certificate-untrusted = The certificate of { $server } is not vouched for by any authority this computer trusts ({ $reason }). A server that made its own certificate looks like this. Trust it only if its fingerprint is the one the server's operator gives you.
+certificate-changed = WARNING: the certificate of { $server } has CHANGED since you trusted it. Someone may be intercepting the connection to read your messages and password. Nothing was sent. Trust the new certificate only if the server's operator confirms this fingerprint.
+certificate-unknown-issuer = unknown issuer
+certificate-expired = expired
+certificate-not-valid-yet = not valid yet
+certificate-other-name = made for another name
+certificate-revoked = revoked
+
+## Login
+
+address-empty = Enter the server address, for example 127.0.0.1:8000.
+address-no-host = The server address has no host name.
+address-bad-port = '{ $port }' is not a port number (1 to 65535).
+address-garbage = The server address cannot have a path or spaces.
+login-cannot-save-certificate = Cannot save the trusted certificate: { $error }.
+login-certificate-refused = Not connected: the server's certificate was not trusted.
+login-enter-username = Enter your user name.
+login-enter-password = Enter your password.
+login-username-length = A user name has { $min } to { $max } characters.
+login-enter-display-name = Enter the name others will see.
+login-password-length = A password has at least { $min } characters.
+login-create-account = Create an account
+login-welcome = Welcome back
+login-server = Server
+login-server-placeholder = 127.0.0.1:8000 (a cluster's nodes: a:8000, b:8000)
+login-custom-socket-port = Socket port is not the HTTP port + 1
+login-socket-port = Socket port
+login-socket-port-placeholder = HTTP port + 1
+login-username = User name
+login-username-placeholder = e.g. alice
+login-display-name = Display name
+login-display-name-placeholder = The name others see
+login-password = Password
+login-offline-kept = Your chats with this server are kept on this machine.
+login-browse-offline = Browse offline
+login-log-in = Log in
+login-register = Register
+login-logging-in = Logging in…
+login-registering = Registering…
+login-have-account = I have an account
+certificate-changed-title = THE SERVER'S CERTIFICATE HAS CHANGED
+certificate-unknown-title = Unknown certificate
+certificate-fingerprint = SHA-256 fingerprint of the certificate presented:
+certificate-fingerprint-before = Fingerprint trusted before:
+certificate-trust-new = Trust the new certificate
+certificate-trust = Trust and log in
+
+## Roster
+
+reach-sent = sent
+reach-delivered = delivered
+reach-read = read
+reach-read-by = read by { $count }
+conversation-fallback = Conversation { $id }
+user-fallback = User { $id }
+
+## Chat
+
+chat-edit-window = Messages can be edited for { $hours } hours after sending.
+chat-copied = Copied.
+chat-recall-window = Messages can be recalled for { $seconds } seconds after sending.
+online = online
+offline = offline
+chat-unfriend-sure = Remove friend: sure?
+chat-block-sure = Block: sure? You stop being friends
+chat-unfriend = Remove friend
+chat-block = Block
+chat-muted = muted
+group-settings = Group settings
+attachment-named = { $kind }: { $name }
+attachment-picture = Picture
+attachment-file = File
+attachment-sticker = Sticker :{ $code }:
+notice-created = { $name } created the group
+notice-joined = { $name } joined
+notice-left = { $name } left
+notice-removed = { $name } was removed
+notice-owner-changed = { $name } is now the owner
+notice-dissolved = The group was dissolved
+
+## Chat messages
+
+quote-earlier = An earlier message
+you-capital = You
+you-lower = you
+message-deleted = Message deleted
+message-recalled = Message recalled
+quote-a-message = A message
+quote-editing = Editing your message
+quote-replying = Replying
+quote-replying-to = Replying to { $name }
+selection-most = At most { $count } messages at once.
+selection-delete-ask =
+    { $count ->
+        [one] Delete 1 message for you? Others keep it.
+       *[other] Delete { $count } messages for you? Others keep them.
+    }
+selection-count =
+    { $count ->
+        [one] 1 message selected
+       *[other] { $count } messages selected
+    }
+delete = Delete
+forward = Forward
+reply = Reply
+delete-for-me = Delete for me
+delete-for-everyone = Delete for everyone
+reactions-more = More…
+list-and = { $rest } and { $last }
+list-separator = {", "}
+reactions-choose = Choose an emoji to react with.
+composer-placeholder-long = Message (Enter sends, Shift+Enter new line, drop a file to send it)
+composer-placeholder = Message
+composer-offline-long = Offline — history only. Log in to write.
+composer-offline = Offline — read only
+composer-too-long = A message has at most { $max } characters.
+remove = Remove
+composer-send-files =
+    { $count ->
+        [one] Send the file
+       *[other] Send { $count } files
+    }
+composer-sending = Sending { $name }
+composer-files = Files
+menu-delete-for-me-ask = Delete this message for you? Others keep it.
+menu-delete-for-everyone-ask = Delete this message for everyone?
+menu-copy = Copy text
+menu-select = Select
+menu-edit = Edit
+mentions-hint = Tab picks the first, Escape closes
+mentions-jump = @ Jump to mention
+mentions-jump-count = @ Jump to mention ({ $count })
+announcement = Announcement
+announcement-by = Announcement by { $name }
+hide = Hide
+members-online = Members · { $online }/{ $total } online
+log-newest = Newest messages ↓
+log-new-count =
+    { $count ->
+        [one] 1 new message ↓
+       *[other] { $count } new messages ↓
+    }
+log-new-messages = New messages
+log-found = Found
+log-loading-older = Loading older messages…
+log-sending = sending…
+log-not-sent = not sent
+log-edited = edited
+log-picture-broken = The picture cannot be shown.
+log-picture-loading = Loading the picture…
+log-deleted-by = Message deleted by { $name } · { $time }
+log-you-recalled = You recalled a message
+log-recalled-by = { $name } recalled a message
+log-recalled = A message was recalled
+former-member = a former member
+log-forwarded-from = Forwarded from { $name }
+log-downloading = Downloading
+log-saved = Saved
+log-open = Open
+log-show-in-folder = Show in folder
+log-save-copy = { $size } · save a copy
+log-download = Download
+log-progress = { $label } · { $done } of { $total }
+
+## Emoji panel
+
+emoji-recent = Recently used
+emoji-smileys = Smileys & emotion
+emoji-people = People & body
+emoji-animals = Animals & nature
+emoji-food = Food & drink
+emoji-travel = Travel & places
+emoji-activities = Activities
+emoji-objects = Objects
+emoji-symbols = Symbols
+emoji-flags = Flags
+emoji-search = Search emoji by name
+emoji-none-found = No emoji by that name.
+emoji-found-many = { $count } found; the first { $shown } shown: type more of the name.
+emoji-found = { $count } found
+emoji-recent-empty = Recently used: the emoji you insert show here.
+tone-none = No skin tone
+tone-light = Light skin tone
+tone-medium-light = Medium-light skin tone
+tone-medium = Medium skin tone
+tone-medium-dark = Medium-dark skin tone
+tone-dark = Dark skin tone
+
+## Forwarding
+
+forward-refused = Not forwarded. { $reason }
+forward-unsupported = Not forwarded: this server cannot forward messages.
+
+## Side bar
+
+reconnect-now = Reconnect now
+search = Search
+back-to-login = Back to login
+profile = Profile
+logging-out = Logging out…
+log-out = Log out
+requests = Requests
+add-friend = Add friend
+friends-heading = FRIENDS
+friends-none = No friends yet. Add one by name.
+groups-heading = GROUPS
+groups-join = Join
+groups-new = New
+groups-none = No groups yet.
+group-muted-name = { $name } (muted)
+archived-toggle = { $arrow } Archived ({ $count })
+pinned = pinned
+unpin = Unpin
+pin = Pin
+unarchive = Unarchive
+archive = Archive
+mark-read = Mark as read
+mark-unread = Mark as unread
+status-connecting = Connecting…
+status-online = Online
+status-reconnecting = Offline, reconnecting in { $seconds } s
+status-offline = Offline — history only
+home-choose-chat = Choose a friend or a group to chat with
+home-chats = ☰ Chats
