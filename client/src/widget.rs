@@ -254,6 +254,15 @@ pub fn one_line(text: &str, max_chars: usize) -> String {
     cut
 }
 
+/// A group member's role, as shown beside the name.
+pub fn role_name(role: kith_shared::api::Role) -> String {
+    match role {
+        kith_shared::api::Role::Owner => t!("role-owner"),
+        kith_shared::api::Role::Admin => t!("role-admin"),
+        kith_shared::api::Role::Member => t!("role-member"),
+    }
+}
+
 /// A side panel's heading: its title, and Close on the right.
 pub fn panel_title<'a, Message: Clone + 'a>(title: &str, close: Message) -> Element<'a, Message> {
     row![

@@ -325,3 +325,58 @@ status-reconnecting = Offline, reconnecting in { $seconds } s
 status-offline = Offline — history only
 home-choose-chat = Choose a friend or a group to chat with
 home-chats = ☰ Chats
+
+## Groups: creating, joining, settings
+
+group = Group
+group-name = Name
+group-name-placeholder = Group name
+group-description = Description
+group-description-placeholder = What the group is about
+group-name-length = A group name has 1 to { $max } characters.
+group-description-length = A description has at most { $max } characters.
+group-announcement-length = An announcement has at most { $max } characters.
+saved = Saved.
+confirm-sure = { $action }: sure?
+role-owner = owner
+role-admin = admin
+role-member = member
+group-admin-invite-each = Click Invite beside each friend to invite.
+group-admin-nothing-to-save = Nothing to save.
+group-admin-removed = { $name } was removed.
+group-admin-removed-someone = The member was removed.
+group-admin-not-member = You are no longer in this group.
+group-admin-announcement = Announcement, shown at the top of the chat (empty: none)
+group-admin-announcement-placeholder = A notice for every member
+group-admin-mute = Mute: no sound and no badge; messages still arrive
+group-admin-members = Members ({ $count })
+group-admin-invite-friends = Invite friends
+group-admin-invite-message = A message with the invitation (optional)
+group-admin-invited = Invited
+group-admin-invite = Invite
+group-admin-dissolve = Dissolve the group
+group-admin-leave = Leave the group
+group-admin-owner-leave = To leave, hand the group over to another member first.
+group-admin-make-admin = Make admin
+group-admin-make-member = Make member
+group-admin-hand-over = Hand over
+group-admin-picture-changed = The picture is changed.
+group-admin-picture-removed = The picture is removed.
+group-admin-change-picture = Change picture…
+group-admin-remove-picture = Remove picture
+groups-create-title = Create a group
+groups-name-placeholder = e.g. Chess Club
+groups-description-optional = Description (optional)
+groups-creating = Creating…
+groups-create = Create
+groups-join-title = Join a group
+groups-join-message = A message for the group's admins (optional)
+groups-none-found = No group by that name.
+groups-member = Member
+groups-asked = Asked
+groups-apply = Apply
+groups-member-count =
+    { $count ->
+        [one] 1 member
+       *[other] { $count } members
+    }

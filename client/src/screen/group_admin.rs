@@ -194,24 +194,18 @@ impl GroupAdmin {
                     return self.update(Message::Invite(*one), api, roster);
                 }
                 if !left.is_empty() {
-                    self.info = Some("Click Invite beside each friend to invite.".to_owned());
+                    self.info = Some(t!("group-admin-invite-each"));
                 }
             }
             Message::SaveProfile if moderator => {
                 let name = self.name.trim().to_owned();
                 if name.is_empty() || name.chars().count() > crate::screen::groups::NAME_MAX {
-                    self.error = Some(format!(
-                        "A group name has 1 to {} characters.",
-                        crate::screen::groups::NAME_MAX
-                    ));
+                    self.error = Some(t!("group-name-length", max = crate::screen::groups::NAME_MAX));
                     return (Task::none(), None);
                 }
                 let announcement = self.announcement.trim().to_owned();
                 if announcement.chars().count() > limits::GROUP_ANNOUNCEMENT_MAX {
-                    self.error = Some(format!(
-                        "An announcement has at most {} characters.",
-                        limits::GROUP_ANNOUNCEMENT_MAX
-                    ));
+                    self.error = Some(t!("group-announcement-length", max = limits::GROUP_ANNOUNCEMENT_MAX));
                     return (Task::none(), None);
                 }
                 let description = self.description.trim().to_owned();
@@ -221,7 +215,7 @@ impl GroupAdmin {
                     announcement: (announcement != self.known_announcement).then_some(announcement),
                 };
                 if body.name.is_none() && body.description.is_none() && body.announcement.is_none() {
-                    self.info = Some("Nothing to save.".to_owned());
+                    self.info = Some(t!("group-admin-nothing-to-save"));
                     return (Task::none(), None);
                 }
                 return self.request(api, move |api| async move {
@@ -291,12 +285,12 @@ impl GroupAdmin {
                 api.group(group).dissolve().await.map(|()| Some(Outcome::Gone))
             }),
             Confirm::Remove(user) => {
-                let name = roster.name_of(user).unwrap_or("The member").to_owned();
+                let info = match roster.name_of(user) {
+                    Some(name) => t!("group-admin-removed", name = name),
+                    None => t!("group-admin-removed-someone"),
+                };
                 self.request(api, move |api| async move {
-                    api.group(group)
-                        .remove_member(user)
-                        .await
-                        .map(|()| Some(Outcome::Info(format!("{name} was removed."))))
+                    api.group(group).remove_member(user).await.map(|()| Some(Outcome::Info(info)))
                 })
             }
             Confirm::HandOver(user) => self.request(api, move |api| async move {
@@ -329,17 +323,16 @@ impl GroupAdmin {
                 self.known_name = profile.name.clone();
                 self.known_description = profile.description.clone();
                 self.known_announcement = announcement_text(&profile);
-                self.info = Some("Saved.".to_owned());
+                self.info = Some(t!("saved"));
                 Some(Event::ProfileChanged(profile))
             }
             Outcome::Picture(profile) => {
                 self.follow(&profile);
-                let words = if profile.avatar_url.is_some() {
-                    "The picture is changed."
+                self.info = Some(if profile.avatar_url.is_some() {
+                    t!("group-admin-picture-changed")
                 } else {
-                    "The picture is removed."
-                };
-                self.info = Some(words.to_owned());
+                    t!("group-admin-picture-removed")
+                });
                 Some(Event::ProfileChanged(profile))
             }
             Outcome::Muted(group) => Some(Event::GroupChanged(group)),
@@ -359,8 +352,8 @@ impl GroupAdmin {
     pub fn view<'a>(&'a self, roster: &'a Roster, files: &'a Files) -> Element<'a, Message> {
         let Some(mine) = roster.groups.get(&self.group) else {
             return column![
-                widget::panel_title("Group", Message::Close),
-                text("You are no longer in this group.").style(text::secondary)
+                widget::panel_title(&t!("group"), Message::Close),
+                text(t!("group-admin-not-member")).style(text::secondary)
             ]
             .spacing(12)
             .into();
@@ -369,7 +362,7 @@ impl GroupAdmin {
         let moderator = matches!(role, Role::Owner | Role::Admin);
         let editable = !self.busy;
         let mut content =
-            column![widget::panel_title("Group settings", Message::Close)].spacing(14).max_width(620);
+            column![widget::panel_title(&t!("group-settings"), Message::Close)].spacing(14).max_width(620);
 
         // The group's picture: changed and removed by the owner and admins.
         let picture = files.avatar(mine.group.avatar_url.as_deref());
@@ -378,14 +371,14 @@ impl GroupAdmin {
             .align_y(Alignment::Center);
         if moderator {
             look = look.push(
-                button(text("Change picture…"))
+                button(text(t!("group-admin-change-picture")))
                     .style(button::secondary)
                     .on_press_maybe(editable.then_some(Message::ChoosePicture))
                     .padding([6, 14]),
             );
             if mine.group.avatar_url.is_some() {
                 look = look.push(
-                    button(text("Remove picture"))
+                    button(text(t!("group-admin-remove-picture")))
                         .style(button::secondary)
                         .on_press_maybe(editable.then_some(Message::RemovePicture))
                         .padding([6, 14]),
@@ -398,27 +391,25 @@ impl GroupAdmin {
         if moderator {
             content = content.push(
                 column![
-                    text("Name").size(13).style(text::secondary),
-                    text_input("Group name", &self.name)
+                    text(t!("group-name")).size(13).style(text::secondary),
+                    text_input(&t!("group-name-placeholder"), &self.name)
                         .id(id::NAME)
                         .on_input_maybe(editable.then_some(Message::NameChanged))
                         .on_submit(Message::SaveProfile)
                         .padding(8),
-                    text("Description").size(13).style(text::secondary),
-                    text_input("What the group is about", &self.description)
+                    text(t!("group-description")).size(13).style(text::secondary),
+                    text_input(&t!("group-description-placeholder"), &self.description)
                         .id(id::DESCRIPTION)
                         .on_input_maybe(editable.then_some(Message::DescriptionChanged))
                         .on_submit(Message::SaveProfile)
                         .padding(8),
-                    text("Announcement, shown at the top of the chat (empty: none)")
-                        .size(13)
-                        .style(text::secondary),
-                    text_input("A notice for every member", &self.announcement)
+                    text(t!("group-admin-announcement")).size(13).style(text::secondary),
+                    text_input(&t!("group-admin-announcement-placeholder"), &self.announcement)
                         .id(id::ANNOUNCEMENT)
                         .on_input_maybe(editable.then_some(Message::AnnouncementChanged))
                         .on_submit(Message::SaveProfile)
                         .padding(8),
-                    button(text("Save"))
+                    button(text(t!("save")))
                         .on_press_maybe(editable.then_some(Message::SaveProfile))
                         .padding([6, 16]),
                 ]
@@ -433,13 +424,14 @@ impl GroupAdmin {
         }
         content = content.push(
             checkbox(mine.muted)
-                .label("Mute: no sound and no badge; messages still arrive")
+                .label(t!("group-admin-mute"))
                 .on_toggle_maybe(editable.then_some(Message::MuteToggled)),
         );
 
         // Members, with what the user's role allows on each.
         let members = roster.members_sorted(self.group);
-        let mut list = column![text(format!("Members ({})", members.len())).size(15).font(BOLD)].spacing(8);
+        let mut list =
+            column![text(t!("group-admin-members", count = members.len())).size(15).font(BOLD)].spacing(8);
         for member in members {
             list = list.push(self.member_line(member, role, roster.me, editable, files));
         }
@@ -451,8 +443,8 @@ impl GroupAdmin {
             roster.friends_sorted().into_iter().filter(|f| !in_group.contains(&f.user.id)).collect();
         if !outside.is_empty() {
             let mut invite = column![
-                text("Invite friends").size(15).font(BOLD),
-                text_input("A message with the invitation (optional)", &self.invite_message)
+                text(t!("group-admin-invite-friends")).size(15).font(BOLD),
+                text_input(&t!("group-admin-invite-message"), &self.invite_message)
                     .id(id::INVITE_MESSAGE)
                     .on_input(Message::InviteMessageChanged)
                     .on_submit(Message::InviteSubmitted)
@@ -461,9 +453,9 @@ impl GroupAdmin {
             .spacing(8);
             for friend in outside {
                 let action: Element<'a, Message> = if self.invited.contains(&friend.user.id) {
-                    text("Invited").size(13).style(text::secondary).into()
+                    text(t!("group-admin-invited")).size(13).style(text::secondary).into()
                 } else {
-                    small("Invite", editable.then_some(Message::Invite(friend.user.id)))
+                    small(t!("group-admin-invite"), editable.then_some(Message::Invite(friend.user.id)))
                 };
                 invite = invite.push(
                     row![
@@ -486,14 +478,10 @@ impl GroupAdmin {
 
         // Leaving, or dissolving for the owner.
         let lasting = if role == Role::Owner { Confirm::Dissolve } else { Confirm::Leave };
-        let label = if role == Role::Owner { "Dissolve the group" } else { "Leave the group" };
+        let label = if role == Role::Owner { t!("group-admin-dissolve") } else { t!("group-admin-leave") };
         content = content.push(self.confirmable(label, lasting, editable));
         if role == Role::Owner {
-            content = content.push(
-                text("To leave, hand the group over to another member first.")
-                    .size(12)
-                    .style(text::secondary),
-            );
+            content = content.push(text(t!("group-admin-owner-leave")).size(12).style(text::secondary));
         }
         if let Some(info) = &self.info {
             content = content.push(text(info.clone()).size(13).style(text::success));
@@ -517,25 +505,29 @@ impl GroupAdmin {
             widget::avatar(&member.user.display_name, member.user.id, picture, 28.0),
             text(member.user.display_name.clone()).size(14),
             widget::presence_dot(member.online),
-            text(member.role.as_str()).size(12).style(text::secondary),
+            text(widget::role_name(member.role)).size(12).style(text::secondary),
             space().width(Length::Fill),
         ]
         .spacing(8)
         .align_y(Alignment::Center);
         let user = member.user.id;
         if user == me {
-            return line.push(text("you").size(12).style(text::secondary)).into();
+            return line.push(text(t!("you-lower")).size(12).style(text::secondary)).into();
         }
         if my_role == Role::Owner {
+            line = match member.role {
+                Role::Member => line.push(small(
+                    t!("group-admin-make-admin"),
+                    editable.then_some(Message::SetRole(user, Role::Admin)),
+                )),
+                Role::Admin => line.push(small(
+                    t!("group-admin-make-member"),
+                    editable.then_some(Message::SetRole(user, Role::Member)),
+                )),
+                Role::Owner => line,
+            };
             line =
-                match member.role {
-                    Role::Member => line
-                        .push(small("Make admin", editable.then_some(Message::SetRole(user, Role::Admin)))),
-                    Role::Admin => line
-                        .push(small("Make member", editable.then_some(Message::SetRole(user, Role::Member)))),
-                    Role::Owner => line,
-                };
-            line = line.push(self.confirmable("Hand over", Confirm::HandOver(user), editable));
+                line.push(self.confirmable(t!("group-admin-hand-over"), Confirm::HandOver(user), editable));
         }
         let removable = match my_role {
             Role::Owner => member.role != Role::Owner,
@@ -543,20 +535,20 @@ impl GroupAdmin {
             Role::Member => false,
         };
         if removable {
-            line = line.push(self.confirmable("Remove", Confirm::Remove(user), editable));
+            line = line.push(self.confirmable(t!("remove"), Confirm::Remove(user), editable));
         }
         line.into()
     }
 
     /// A button for a lasting action: a first click asks, a second one does it.
-    fn confirmable<'a>(&self, label: &'static str, what: Confirm, editable: bool) -> Element<'a, Message> {
+    fn confirmable<'a>(&self, label: String, what: Confirm, editable: bool) -> Element<'a, Message> {
         if self.confirm == Some(what) {
             row![
-                button(text(format!("{label}: sure?")).size(12))
+                button(text(t!("confirm-sure", action = &label)).size(12))
                     .style(button::danger)
                     .padding([3, 10])
                     .on_press_maybe(editable.then_some(Message::Confirmed(what))),
-                button(text("Cancel").size(12))
+                button(text(t!("cancel")).size(12))
                     .style(button::text)
                     .padding([3, 6])
                     .on_press(Message::CancelConfirm),
@@ -578,7 +570,7 @@ fn announcement_text(profile: &GroupProfile) -> String {
     profile.announcement.as_ref().map(|a| a.text.clone()).unwrap_or_default()
 }
 
-fn small<'a>(label: &'static str, message: Option<Message>) -> Element<'a, Message> {
+fn small<'a>(label: String, message: Option<Message>) -> Element<'a, Message> {
     button(text(label).size(12)).style(button::secondary).padding([3, 10]).on_press_maybe(message).into()
 }
 

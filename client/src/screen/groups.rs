@@ -179,11 +179,11 @@ fn create(form: &mut CreateForm, api: &Api) -> Task<Message> {
     let name = form.name.trim().to_owned();
     let description = form.description.trim().to_owned();
     if name.is_empty() || name.chars().count() > NAME_MAX {
-        form.error = Some(format!("A group name has 1 to {NAME_MAX} characters."));
+        form.error = Some(t!("group-name-length", max = NAME_MAX));
         return Task::none();
     }
     if description.chars().count() > DESCRIPTION_MAX {
-        form.error = Some(format!("A description has at most {DESCRIPTION_MAX} characters."));
+        form.error = Some(t!("group-description-length", max = DESCRIPTION_MAX));
         return Task::none();
     }
     form.error = None;
@@ -196,20 +196,20 @@ fn create(form: &mut CreateForm, api: &Api) -> Task<Message> {
 fn create_view(form: &CreateForm) -> Element<'_, Message> {
     let editable = !form.busy;
     let mut content = column![
-        widget::panel_title("Create a group", Message::Close),
-        text("Name").size(14),
-        text_input("e.g. Chess Club", &form.name)
+        widget::panel_title(&t!("groups-create-title"), Message::Close),
+        text(t!("group-name")).size(14),
+        text_input(&t!("groups-name-placeholder"), &form.name)
             .id(id::NAME)
             .on_input_maybe(editable.then_some(Message::NameChanged))
             .on_submit(Message::Create)
             .padding(8),
-        text("Description (optional)").size(14),
-        text_input("What the group is about", &form.description)
+        text(t!("groups-description-optional")).size(14),
+        text_input(&t!("group-description-placeholder"), &form.description)
             .id(id::DESCRIPTION)
             .on_input_maybe(editable.then_some(Message::DescriptionChanged))
             .on_submit(Message::Create)
             .padding(8),
-        button(text(if form.busy { "Creating…" } else { "Create" }))
+        button(text(if form.busy { t!("groups-creating") } else { t!("groups-create") }))
             .on_press_maybe(editable.then_some(Message::Create))
             .padding([8, 16]),
     ]
@@ -223,17 +223,19 @@ fn create_view(form: &CreateForm) -> Element<'_, Message> {
 
 fn join_view<'a>(search: &'a JoinSearch, roster: &'a Roster, files: &'a Files) -> Element<'a, Message> {
     let mut content = column![
-        widget::panel_title("Join a group", Message::Close),
+        widget::panel_title(&t!("groups-join-title"), Message::Close),
         row![
-            text_input("Group name", &search.query)
+            text_input(&t!("group-name-placeholder"), &search.query)
                 .id(id::SEARCH)
                 .on_input(Message::QueryChanged)
                 .on_submit(Message::Search)
                 .padding(8),
-            button(text("Search")).on_press_maybe((!search.busy).then_some(Message::Search)).padding([8, 16]),
+            button(text(t!("search")))
+                .on_press_maybe((!search.busy).then_some(Message::Search))
+                .padding([8, 16]),
         ]
         .spacing(8),
-        text_input("A message for the group's admins (optional)", &search.message)
+        text_input(&t!("groups-join-message"), &search.message)
             .id(id::MESSAGE)
             .on_input(Message::NoteChanged)
             .on_submit(Message::Search)
@@ -245,20 +247,20 @@ fn join_view<'a>(search: &'a JoinSearch, roster: &'a Roster, files: &'a Files) -
         content = content.push(widget::error_line(error));
     }
     if search.searched && search.results.is_empty() && search.error.is_none() {
-        content = content.push(text("No group by that name.").style(text::secondary));
+        content = content.push(text(t!("groups-none-found")).style(text::secondary));
     }
     for group in &search.results {
         let action: Element<'a, Message> = if roster.groups.contains_key(&group.id) {
-            text("Member").size(13).style(text::secondary).into()
+            text(t!("groups-member")).size(13).style(text::secondary).into()
         } else if search.applied.contains(&group.id) {
-            text("Asked").size(13).style(text::secondary).into()
+            text(t!("groups-asked")).size(13).style(text::secondary).into()
         } else {
-            button(text("Apply").size(13)).padding([4, 14]).on_press(Message::Apply(group.id)).into()
+            button(text(t!("groups-apply")).size(13))
+                .padding([4, 14])
+                .on_press(Message::Apply(group.id))
+                .into()
         };
-        let members = match group.member_count {
-            1 => "1 member".to_owned(),
-            n => format!("{n} members"),
-        };
+        let members = t!("groups-member-count", count = group.member_count);
         let mut about = column![text(group.name.clone()).size(15)];
         about = about.push(text(members).size(12).style(text::secondary));
         if !group.description.is_empty() {

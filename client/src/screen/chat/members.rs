@@ -43,7 +43,7 @@ pub(super) fn members_view<'a, Message: 'a>(
         .spacing(6)
         .align_y(Alignment::Center);
         if member.role != kith_shared::api::Role::Member {
-            line = line.push(text(member.role.as_str()).size(11).style(text::secondary));
+            line = line.push(text(widget::role_name(member.role)).size(11).style(text::secondary));
         }
         list = list.push(line);
     }
