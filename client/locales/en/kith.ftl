@@ -380,3 +380,45 @@ groups-member-count =
         [one] 1 member
        *[other] { $count } members
     }
+
+## Profile, requests, adding friends
+
+profile-name-saved = Display name saved.
+profile-picture-changed = Your picture is changed.
+profile-password-changed = Password changed. Other sessions were logged out.
+profile-enter-current-password = Enter your current password.
+profile-new-password-length = A new password has at least { $min } characters.
+profile-passwords-differ = The new password and its confirmation differ.
+profile-change-picture = Change picture…
+profile-change-password = Change password
+profile-current-password = Current password
+profile-new-password = New password
+profile-new-password-again = New password again
+request-friend = { $name } (@{ $username }) wants to be your friend
+request-invitation-from = { $name } invites you to { $group }
+request-invitation = You are invited to { $group }
+request-application = { $name } asks to join { $group }
+request-sent = You asked { $name } to be friends; waiting for an answer
+request-withdraw = Withdraw
+request-none = No requests.
+request-message = “{ $message }”
+request-accept = Accept
+request-refuse = Refuse
+add-friend-title = Add a friend
+add-friend-search = User name or display name
+add-friend-greeting = A message with your request (optional)
+add-friend-none-found = Nobody found by that name.
+add-friend-friend = Friend
+add-friend-add = Add
+
+## Pictures and files
+
+viewer-save-as = Save as…
+viewer-open = Open in system viewer
+viewer-opening = Opening the picture…
+viewer-loading = Loading the picture… { $done } of { $total }
+viewer-not-here = The picture is not on this computer.
+media-copy-saved = Saved a copy as { $path }
+media-no-data-folder = Files cannot be saved: this computer keeps no data for Kith.
+media-cannot-write = You can no longer write in this conversation.
+media-not-sent = { $name } was not sent: { $reason }

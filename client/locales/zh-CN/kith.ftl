@@ -343,3 +343,45 @@ groups-member = 已加入
 groups-asked = 已申请
 groups-apply = 申请加入
 groups-member-count = { $count } 名成员
+
+## 个人资料、好友申请、添加好友
+
+profile-name-saved = 昵称已保存。
+profile-picture-changed = 头像已更换。
+profile-password-changed = 密码已修改，其他登录设备已退出。
+profile-enter-current-password = 请输入当前密码。
+profile-new-password-length = 新密码至少 { $min } 个字符。
+profile-passwords-differ = 两次输入的新密码不一致。
+profile-change-picture = 更换头像…
+profile-change-password = 修改密码
+profile-current-password = 当前密码
+profile-new-password = 新密码
+profile-new-password-again = 再次输入新密码
+request-friend = { $name }（@{ $username }）请求添加你为好友
+request-invitation-from = { $name } 邀请你加入“{ $group }”
+request-invitation = 你被邀请加入“{ $group }”
+request-application = { $name } 申请加入“{ $group }”
+request-sent = 你已向 { $name } 发送好友申请，等待对方验证
+request-withdraw = 撤回
+request-none = 暂无申请。
+request-message = “{ $message }”
+request-accept = 同意
+request-refuse = 拒绝
+add-friend-title = 添加好友
+add-friend-search = 用户名或昵称
+add-friend-greeting = 验证消息（选填）
+add-friend-none-found = 没有找到这个名字的用户。
+add-friend-friend = 已是好友
+add-friend-add = 添加
+
+## 图片和文件
+
+viewer-save-as = 另存为…
+viewer-open = 用系统查看器打开
+viewer-opening = 正在打开图片…
+viewer-loading = 正在加载图片… { $done } / { $total }
+viewer-not-here = 这张图片不在本机上。
+media-copy-saved = 已另存为 { $path }
+media-no-data-folder = 无法保存文件：本机没有 Kith 的数据目录。
+media-cannot-write = 你已无法在此会话中发送消息。
+media-not-sent = { $name } 发送失败：{ $reason }

@@ -697,6 +697,31 @@ mod tests {
     }
 
     #[test]
+    fn in_chinese_the_owner_sees_roles_and_actions_in_chinese_and_is_asked_in_chinese() {
+        crate::i18n::set(crate::i18n::Lang::Chinese);
+        let roster = roster(Role::Owner);
+        let mut panel = GroupAdmin::new(12, &roster);
+        {
+            let mut ui =
+                iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster, no_files()));
+            for line in
+                ["群设置", "群成员（3）", "群主", "管理员", "设为管理员", "转让群主", "解散群聊", "邀请好友"]
+            {
+                assert!(ui.find(line).is_ok(), "{line:?} on screen");
+            }
+            assert!(ui.find("Dissolve the group").is_err(), "no English left");
+        }
+        run(&mut panel, &roster, |ui| {
+            ui.click("解散群聊").expect("dissolve");
+        });
+        run(&mut panel, &roster, |ui| {
+            ui.click("确定解散群聊？").expect("confirm in Chinese");
+        });
+        assert!(panel.busy, "sent after the Chinese confirmation");
+        crate::i18n::set(crate::i18n::Lang::English);
+    }
+
+    #[test]
     fn a_plain_member_can_only_mute_invite_and_leave() {
         let roster = roster(Role::Member);
         let mut panel = GroupAdmin::new(12, &roster);

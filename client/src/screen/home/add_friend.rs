@@ -110,19 +110,19 @@ impl AddFriend {
 
     pub fn view<'a>(&'a self, roster: &'a Roster) -> Element<'a, Message> {
         let mut content = column![
-            widget::panel_title("Add a friend", Message::Close),
+            widget::panel_title(&t!("add-friend-title"), Message::Close),
             row![
-                text_input("User name or display name", &self.query)
+                text_input(&t!("add-friend-search"), &self.query)
                     .id(id::SEARCH)
                     .on_input(Message::SearchChanged)
                     .on_submit(Message::Search)
                     .padding(8),
-                button(text("Search"))
+                button(text(t!("search")))
                     .on_press_maybe((!self.busy).then_some(Message::Search))
                     .padding([8, 16]),
             ]
             .spacing(8),
-            text_input("A message with your request (optional)", &self.greeting)
+            text_input(&t!("add-friend-greeting"), &self.greeting)
                 .id(id::GREETING)
                 .on_input(Message::GreetingChanged)
                 .on_submit(Message::Search)
@@ -134,18 +134,21 @@ impl AddFriend {
             content = content.push(widget::error_line(error));
         }
         if self.searched && self.results.is_empty() && self.error.is_none() {
-            content = content.push(text("Nobody found by that name.").style(text::secondary));
+            content = content.push(text(t!("add-friend-none-found")).style(text::secondary));
         }
         for hit in &self.results {
             let user = &hit.user;
             let waiting = self.asked.contains(&user.id)
                 || roster.friend_requests.iter().any(|r| r.to.id == user.id && r.from.id == roster.me);
             let action: Element<'a, Message> = if hit.is_friend || roster.friends.contains_key(&user.id) {
-                text("Friend").size(13).style(text::secondary).into()
+                text(t!("add-friend-friend")).size(13).style(text::secondary).into()
             } else if waiting {
-                text("Asked").size(13).style(text::secondary).into()
+                text(t!("groups-asked")).size(13).style(text::secondary).into()
             } else {
-                button(text("Add").size(13)).padding([4, 14]).on_press(Message::Ask(user.id)).into()
+                button(text(t!("add-friend-add")).size(13))
+                    .padding([4, 14])
+                    .on_press(Message::Ask(user.id))
+                    .into()
             };
             let name = column![
                 text(user.display_name.clone()).size(15),

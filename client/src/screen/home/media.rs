@@ -54,7 +54,9 @@ impl Home {
             Message::Copied(result) => {
                 if let Some(chat) = &mut self.chat {
                     match result {
-                        Ok(path) => chat.info = Some(format!("Saved a copy as {}", path.display())),
+                        Ok(path) => {
+                            chat.info = Some(t!("media-copy-saved", path = path.display().to_string()))
+                        }
                         Err(err) => chat.error = Some(err),
                     }
                 }
@@ -171,7 +173,7 @@ impl Home {
     ) -> Task<Message> {
         let Some(folder) = self.files.folder.clone() else {
             if let Some(chat) = self.chat.as_mut().filter(|_| asked) {
-                chat.error = Some("Files cannot be saved: this computer keeps no data for Kith.".to_owned());
+                chat.error = Some(t!("media-no-data-folder"));
             }
             return Task::none();
         };
@@ -217,7 +219,7 @@ impl Home {
             return Task::none();
         }
         if self.session.roster.target(chat.conversation_id).is_none() {
-            chat.error = Some("You can no longer write in this conversation.".to_owned());
+            chat.error = Some(t!("media-cannot-write"));
             return Task::none();
         }
         let key = format!("upload:{}", uuid::Uuid::new_v4());
@@ -300,7 +302,8 @@ impl Home {
                         if let Some(chat) =
                             self.chat.as_mut().filter(|c| c.conversation_id == transfer.conversation_id)
                         {
-                            chat.error = Some(format!("{} was not sent: {}", transfer.name, err.plain()));
+                            chat.error =
+                                Some(t!("media-not-sent", name = &transfer.name, reason = err.plain()));
                         }
                         Task::none()
                     }

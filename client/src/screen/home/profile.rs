@@ -82,8 +82,8 @@ impl Profile {
             Message::SavePassword => return (self.save_password(api), None),
             Message::ChooseAvatar => return (Task::none(), Some(Event::ChooseAvatar)),
             Message::Close => return (Task::none(), Some(Event::Close)),
-            Message::DisplayNameSaved(result) => return self.saved(result, "Display name saved."),
-            Message::AvatarSaved(result) => return self.saved(result, "Your picture is changed."),
+            Message::DisplayNameSaved(result) => return self.saved(result, t!("profile-name-saved")),
+            Message::AvatarSaved(result) => return self.saved(result, t!("profile-picture-changed")),
             Message::PasswordSaved(result) => {
                 self.busy = false;
                 match result {
@@ -91,7 +91,7 @@ impl Profile {
                         self.old_password.clear();
                         self.new_password.clear();
                         self.confirm_password.clear();
-                        self.info = Some("Password changed. Other sessions were logged out.".to_owned());
+                        self.info = Some(t!("profile-password-changed"));
                     }
                     Err(err) => {
                         self.error = Some(err.plain());
@@ -107,12 +107,12 @@ impl Profile {
     fn saved(
         &mut self,
         result: Result<UserProfile, ApiError>,
-        words: &str,
+        words: String,
     ) -> (Task<Message>, Option<Event>) {
         self.busy = false;
         match result {
             Ok(user) => {
-                self.info = Some(words.to_owned());
+                self.info = Some(words);
                 (Task::none(), Some(Event::Saved(user)))
             }
             Err(err) => {
@@ -129,7 +129,7 @@ impl Profile {
         let name = self.display_name.trim().to_owned();
         self.info = None;
         if name.is_empty() || name.chars().count() > limits::DISPLAY_NAME_MAX {
-            self.error = Some(format!("A display name has 1 to {} characters.", limits::DISPLAY_NAME_MAX));
+            self.error = Some(t!("error-invalid-display-name", max = limits::DISPLAY_NAME_MAX));
             return Task::none();
         }
         self.error = None;
@@ -145,11 +145,11 @@ impl Profile {
         }
         self.info = None;
         let problem = if self.old_password.is_empty() {
-            Some("Enter your current password.".to_owned())
+            Some(t!("profile-enter-current-password"))
         } else if self.new_password.len() < limits::PASSWORD_MIN {
-            Some(format!("A new password has at least {} characters.", limits::PASSWORD_MIN))
+            Some(t!("profile-new-password-length", min = limits::PASSWORD_MIN))
         } else if self.new_password != self.confirm_password {
-            Some("The new password and its confirmation differ.".to_owned())
+            Some(t!("profile-passwords-differ"))
         } else {
             None
         };
@@ -178,44 +178,56 @@ impl Profile {
         };
         let idle = |message: Message| (!self.busy).then_some(message);
         let mut content = column![
-            widget::panel_title("Profile", Message::Close),
+            widget::panel_title(&t!("profile"), Message::Close),
             row![
                 widget::avatar(&user.display_name, user.id, avatar, 64.0),
-                button(text("Change picture…"))
+                button(text(t!("profile-change-picture")))
                     .style(button::secondary)
                     .on_press_maybe(idle(Message::ChooseAvatar))
                     .padding([6, 14]),
             ]
             .spacing(14)
             .align_y(Alignment::Center),
-            text("Display name").size(14),
+            text(t!("login-display-name")).size(14),
             row![
                 input(
-                    "The name others see",
+                    &t!("login-display-name-placeholder"),
                     &self.display_name,
                     id::DISPLAY_NAME,
                     Message::DisplayNameChanged
                 )
                 .on_submit(Message::SaveDisplayName),
-                button(text("Save")).on_press_maybe(idle(Message::SaveDisplayName)).padding([8, 16]),
+                button(text(t!("save"))).on_press_maybe(idle(Message::SaveDisplayName)).padding([8, 16]),
             ]
             .spacing(8),
-            text("Change password").size(16).font(BOLD),
-            input("Current password", &self.old_password, id::OLD_PASSWORD, Message::OldPasswordChanged)
-                .secure(true)
-                .on_submit(Message::SavePassword),
-            input("New password", &self.new_password, id::NEW_PASSWORD, Message::NewPasswordChanged)
-                .secure(true)
-                .on_submit(Message::SavePassword),
+            text(t!("profile-change-password")).size(16).font(BOLD),
             input(
-                "New password again",
+                &t!("profile-current-password"),
+                &self.old_password,
+                id::OLD_PASSWORD,
+                Message::OldPasswordChanged
+            )
+            .secure(true)
+            .on_submit(Message::SavePassword),
+            input(
+                &t!("profile-new-password"),
+                &self.new_password,
+                id::NEW_PASSWORD,
+                Message::NewPasswordChanged
+            )
+            .secure(true)
+            .on_submit(Message::SavePassword),
+            input(
+                &t!("profile-new-password-again"),
                 &self.confirm_password,
                 id::CONFIRM_PASSWORD,
                 Message::ConfirmPasswordChanged
             )
             .secure(true)
             .on_submit(Message::SavePassword),
-            button(text("Change password")).on_press_maybe(idle(Message::SavePassword)).padding([8, 16]),
+            button(text(t!("profile-change-password")))
+                .on_press_maybe(idle(Message::SavePassword))
+                .padding([8, 16]),
         ]
         .spacing(10)
         .max_width(480);

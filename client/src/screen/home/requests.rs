@@ -78,12 +78,12 @@ pub fn update(message: Message, roster: &mut Roster, api: &Api) -> (Task<Message
 }
 
 pub fn view(roster: &Roster) -> Element<'_, Message> {
-    let mut list = column![widget::panel_title("Requests", Message::Close)].spacing(12).max_width(560);
+    let mut list = column![widget::panel_title(&t!("requests"), Message::Close)].spacing(12).max_width(560);
     let mut any = false;
     for request in roster.incoming_friend_requests() {
         any = true;
         list = list.push(card(
-            format!("{} (@{}) wants to be your friend", request.from.display_name, request.from.username),
+            t!("request-friend", name = &request.from.display_name, username = &request.from.username),
             &request.message,
             Some((
                 Message::AnswerFriend { id: request.id, accept: true },
@@ -95,11 +95,11 @@ pub fn view(roster: &Roster) -> Element<'_, Message> {
         any = true;
         let line = match (request.kind, &request.inviter) {
             (GroupRequestKind::Invitation, Some(inviter)) => {
-                format!("{} invites you to {}", inviter.display_name, request.group.name)
+                t!("request-invitation-from", name = &inviter.display_name, group = &request.group.name)
             }
-            (GroupRequestKind::Invitation, None) => format!("You are invited to {}", request.group.name),
+            (GroupRequestKind::Invitation, None) => t!("request-invitation", group = &request.group.name),
             (GroupRequestKind::Application, _) => {
-                format!("{} asks to join {}", request.user.display_name, request.group.name)
+                t!("request-application", name = &request.user.display_name, group = &request.group.name)
             }
         };
         list = list.push(card(
@@ -113,19 +113,15 @@ pub fn view(roster: &Roster) -> Element<'_, Message> {
     }
     for request in roster.friend_requests.iter().filter(|r| r.from.id == roster.me) {
         any = true;
-        let card = card(
-            format!("You asked {} to be friends; waiting for an answer", request.to.display_name),
-            &request.message,
-            None,
-        );
-        let withdraw = button(text("Withdraw").size(13))
+        let card = card(t!("request-sent", name = &request.to.display_name), &request.message, None);
+        let withdraw = button(text(t!("request-withdraw")).size(13))
             .style(button::secondary)
             .padding([4, 12])
             .on_press(Message::Withdraw(request.id));
         list = list.push(column![card, withdraw].spacing(4));
     }
     if !any {
-        list = list.push(text("No requests.").style(text::secondary));
+        list = list.push(text(t!("request-none")).style(text::secondary));
     }
     scrollable(list).spacing(4).into()
 }
@@ -134,13 +130,14 @@ pub fn view(roster: &Roster) -> Element<'_, Message> {
 fn card<'a>(line: String, message: &str, answers: Option<(Message, Message)>) -> Element<'a, Message> {
     let mut content = column![text(line).size(15)].spacing(6);
     if !message.trim().is_empty() {
-        content = content.push(text(format!("“{}”", message.trim())).size(14).style(text::secondary));
+        content = content
+            .push(text(t!("request-message", message = message.trim())).size(14).style(text::secondary));
     }
     if let Some((accept, refuse)) = answers {
         content = content.push(
             row![
-                button(text("Accept")).on_press(accept).padding([4, 14]),
-                button(text("Refuse")).style(button::secondary).on_press(refuse).padding([4, 14]),
+                button(text(t!("request-accept"))).on_press(accept).padding([4, 14]),
+                button(text(t!("request-refuse"))).style(button::secondary).on_press(refuse).padding([4, 14]),
             ]
             .spacing(8),
         );

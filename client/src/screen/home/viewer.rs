@@ -44,7 +44,7 @@ impl Home {
 
     /// The picture viewer: the full picture once it is on this computer, with its actions.
     pub(super) fn viewer_view<'a>(&'a self, upload_id: &str, name: &str) -> Element<'a, Message> {
-        let small = |label: &'static str, message: Message| {
+        let small = |label: String, message: Message| {
             button(text(label).size(13)).style(button::secondary).padding([5, 12]).on_press(message)
         };
         let mut actions =
@@ -54,30 +54,30 @@ impl Home {
         let picture: Element<'a, Message> = if let Some(path) = self.files.saved.get(upload_id) {
             let folder = path.parent().map(std::path::PathBuf::from).unwrap_or_default();
             actions = actions
-                .push(small("Save as…", Message::SaveCopy(upload_id.to_owned(), name.to_owned())))
-                .push(small("Open in system viewer", Message::Chat(chat::Message::OpenFile(path.clone()))))
-                .push(small("Show in folder", Message::Chat(chat::Message::ShowInFolder(folder))));
+                .push(small(t!("viewer-save-as"), Message::SaveCopy(upload_id.to_owned(), name.to_owned())))
+                .push(small(t!("viewer-open"), Message::Chat(chat::Message::OpenFile(path.clone()))))
+                .push(small(t!("log-show-in-folder"), Message::Chat(chat::Message::ShowInFolder(folder))));
             match self.files.local(path, files::VIEWER_SIDE) {
                 Some(Picture::Ready(handle)) => {
                     image(handle.clone()).content_fit(iced::ContentFit::Contain).width(Length::Fill).into()
                 }
-                Some(Picture::Failed) => widget::error_line("The picture cannot be shown."),
-                _ => text("Opening the picture…").style(text::secondary).into(),
+                Some(Picture::Failed) => widget::error_line(&t!("log-picture-broken")),
+                _ => text(t!("viewer-opening")).style(text::secondary).into(),
             }
         } else if let Some(transfer) = self.files.transfers.get(upload_id) {
-            text(format!(
-                "Loading the picture… {} of {}",
-                files::human_size(transfer.done),
-                files::human_size(transfer.total)
+            text(t!(
+                "viewer-loading",
+                done = files::human_size(transfer.done),
+                total = files::human_size(transfer.total)
             ))
             .style(text::secondary)
             .into()
         } else if let Some(why) = self.files.failed.get(upload_id) {
             widget::error_line(why)
         } else {
-            text("The picture is not on this computer.").style(text::secondary).into()
+            text(t!("viewer-not-here")).style(text::secondary).into()
         };
-        let actions = actions.push(small("Close", Message::CloseViewer));
+        let actions = actions.push(small(t!("close"), Message::CloseViewer));
         widget::card(
             column![actions, container(picture).center_x(Length::Fill).max_height(560)]
                 .spacing(12)
