@@ -135,8 +135,9 @@ pub fn kept_thumbnail(folder: &Path, upload_id: &str) -> Option<PathBuf> {
 
 /// Reads a kept thumbnail, ready to draw (offline: the server cannot be asked).
 pub async fn read_kept_thumbnail(path: PathBuf) -> Result<image::Handle, String> {
-    let bytes =
-        tokio::fs::read(&path).await.map_err(|err| format!("Cannot read {}: {err}", path.display()))?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|err| t!("file-cannot-read", path = path.display().to_string(), error = err.to_string()))?;
     Ok(image::Handle::from_bytes(bytes))
 }
 

@@ -202,18 +202,16 @@ async fn upload_file(
     path: &Path,
     progress: &mpsc::UnboundedSender<Progress>,
 ) -> Result<FileInfo, TransferError> {
-    let local = |what: &str, err: std::io::Error| {
-        TransferError::Local(format!("Cannot {what} {}: {err}", path.display()))
-    };
+    let local = |key: &str, err: std::io::Error| local_error(key, path, &err);
     let name = path
         .file_name()
         .and_then(|name| name.to_str())
-        .ok_or_else(|| TransferError::Local(format!("{} has no name the server can take", path.display())))?
+        .ok_or_else(|| TransferError::Local(t!("file-bad-name", path = path.display().to_string())))?
         .to_owned();
-    let file = tokio::fs::File::open(path).await.map_err(|err| local("open", err))?;
-    let metadata = file.metadata().await.map_err(|err| local("read", err))?;
+    let file = tokio::fs::File::open(path).await.map_err(|err| local("file-cannot-open", err))?;
+    let metadata = file.metadata().await.map_err(|err| local("file-cannot-read", err))?;
     if !metadata.is_file() {
-        return Err(TransferError::Local(format!("{} is not a file", path.display())));
+        return Err(TransferError::Local(t!("file-not-a-file", path = path.display().to_string())));
     }
     let total = metadata.len();
     let mut meter = Meter { progress: progress.clone(), done: 0, total, shown: None };
@@ -224,6 +222,15 @@ async fn upload_file(
         chunk
     });
     Ok(api.upload(&name, total, reqwest::Body::wrap_stream(body)).await?)
+}
+
+/// A problem with a file on this computer, in the user's words: `key` is the message saying
+/// what could not be done (`file-cannot-open`, …), the system's own error follows.
+fn local_error(key: &str, path: &Path, err: &std::io::Error) -> TransferError {
+    let mut args = crate::i18n::FluentArgs::new();
+    args.set("path", path.display().to_string());
+    args.set("error", err.to_string());
+    TransferError::Local(crate::i18n::tr_args(key, &args))
 }
 
 /// A `.part` file that is removed unless the download completes.
@@ -244,21 +251,20 @@ async fn download_file(
     folder: &Path,
     progress: &mpsc::UnboundedSender<Progress>,
 ) -> Result<PathBuf, TransferError> {
-    let local = |what: &str, path: &Path, err: std::io::Error| {
-        TransferError::Local(format!("Cannot {what} {}: {err}", path.display()))
-    };
-    tokio::fs::create_dir_all(folder).await.map_err(|err| local("create", folder, err))?;
+    let local = |key: &str, path: &Path, err: std::io::Error| local_error(key, path, &err);
+    tokio::fs::create_dir_all(folder).await.map_err(|err| local("file-cannot-create", folder, err))?;
     let mut response = api.download(upload_id).await?;
     let total = response.content_length().unwrap_or(0);
     let part_path = folder.join(format!(".{}.part", uuid::Uuid::new_v4()));
     let part = PartFile(Some(part_path.clone()));
-    let mut file =
-        tokio::fs::File::create(&part_path).await.map_err(|err| local("create", &part_path, err))?;
+    let mut file = tokio::fs::File::create(&part_path)
+        .await
+        .map_err(|err| local("file-cannot-create", &part_path, err))?;
     let mut meter = Meter { progress: progress.clone(), done: 0, total, shown: None };
     loop {
         let chunk: Option<Bytes> = response.chunk().await.map_err(|err| api.transport_error(err))?;
         let Some(chunk) = chunk else { break };
-        file.write_all(&chunk).await.map_err(|err| local("write", &part_path, err))?;
+        file.write_all(&chunk).await.map_err(|err| local("file-cannot-write", &part_path, err))?;
         meter.add(chunk.len());
     }
     if total > 0 && meter.done != total {
@@ -267,10 +273,11 @@ async fn download_file(
             meter.done
         ))));
     }
-    file.sync_all().await.map_err(|err| local("write", &part_path, err))?;
+    file.sync_all().await.map_err(|err| local("file-cannot-write", &part_path, err))?;
     drop(file);
-    let target =
-        claim_name(&part_path, folder, &safe_name(name)).await.map_err(|err| local("save", folder, err))?;
+    let target = claim_name(&part_path, folder, &safe_name(name))
+        .await
+        .map_err(|err| local("file-cannot-save", folder, err))?;
     drop(part);
     // The server may delete its copy once every receiver has it; failing to say so only
     // keeps it there until it expires.

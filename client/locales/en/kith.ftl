@@ -422,3 +422,58 @@ media-copy-saved = Saved a copy as { $path }
 media-no-data-folder = Files cannot be saved: this computer keeps no data for Kith.
 media-cannot-write = You can no longer write in this conversation.
 media-not-sent = { $name } was not sent: { $reason }
+
+## Searching, forwarding, sending
+
+search-no-history = There is no history on this computer to search.
+search-failed = The history cannot be searched: { $error }
+search-title = Search messages
+search-placeholder = Words to find in every conversation
+search-nothing = Nothing found.
+search-limit = The newest { $count } matches; add words to narrow them.
+search-when = { $day }, { $time }
+forward-title =
+    { $count ->
+        [one] Forward a message
+       *[other] Forward { $count } messages
+    }
+forward-none-found = No friend or group by that name.
+forward-to =
+    { $count ->
+        [one] Forward to 1 chat
+       *[other] Forward to { $count } chats
+    }
+forward-placeholder = Friend or group
+delete-offline = Not connected: nothing was deleted.
+file-cannot-save = Cannot save { $path }: { $error }
+outbox-cannot-write-to = You can no longer write to { $name }.
+outbox-nowhere = Not sent: there is no connection and no local history to keep it in.
+outbox-cannot-keep = Cannot keep the message on this computer: { $error }
+preview-deleted = A message was deleted
+preview-line = { $who }: { $what }
+
+## Alerts, the connection
+
+alert-friend-request = Friend request
+alert-friend-request-body = { $name } wants to be your friend
+alert-group-request = Group request
+group-left-removed = You were removed from { $name }.
+group-left-dissolved = { $name } was dissolved by its owner.
+kicked-elsewhere = This account logged in elsewhere.
+kicked-logged-out = You were logged out by the server ({ $reason }).
+logged-out = Logged out
+certificate-not-accepted = Certificate not accepted
+session-ended = Session ended
+cannot-connect = Cannot connect
+typing-one = { $name } is typing…
+typing-two = { $first } and { $second } are typing…
+typing-several = Several people are typing…
+
+## Files on this computer
+
+file-bad-name = { $path } has no name the server can take
+file-not-a-file = { $path } is not a file
+file-cannot-open = Cannot open { $path }: { $error }
+file-cannot-read = Cannot read { $path }: { $error }
+file-cannot-create = Cannot create { $path }: { $error }
+file-cannot-write = Cannot write { $path }: { $error }

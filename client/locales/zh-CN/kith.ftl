@@ -385,3 +385,50 @@ media-copy-saved = 已另存为 { $path }
 media-no-data-folder = 无法保存文件：本机没有 Kith 的数据目录。
 media-cannot-write = 你已无法在此会话中发送消息。
 media-not-sent = { $name } 发送失败：{ $reason }
+
+## 搜索、转发、发送
+
+search-no-history = 本机没有可搜索的聊天记录。
+search-failed = 无法搜索聊天记录：{ $error }
+search-title = 搜索聊天记录
+search-placeholder = 在所有会话中搜索
+search-nothing = 无结果。
+search-limit = 仅显示最新的 { $count } 条结果，请输入更多关键词缩小范围。
+search-when = { $day } { $time }
+forward-title = 转发 { $count } 条消息
+forward-none-found = 没有这个名字的好友或群聊。
+forward-to = 转发给 { $count } 个会话
+forward-placeholder = 好友或群聊
+delete-offline = 未连接：没有删除任何内容。
+file-cannot-save = 无法保存 { $path }：{ $error }
+outbox-cannot-write-to = 你已无法给 { $name } 发消息。
+outbox-nowhere = 发送失败：当前未连接，本机也没有可暂存消息的聊天记录。
+outbox-cannot-keep = 无法在本机保存这条消息：{ $error }
+preview-deleted = 一条消息已被删除
+preview-line = { $who }：{ $what }
+
+## 提醒、连接
+
+alert-friend-request = 好友申请
+alert-friend-request-body = { $name } 请求添加你为好友
+alert-group-request = 入群申请
+group-left-removed = 你已被移出“{ $name }”。
+group-left-dissolved = “{ $name }”已被群主解散。
+kicked-elsewhere = 你的账号已在其他地方登录。
+kicked-logged-out = 你已被服务器强制下线（{ $reason }）。
+logged-out = 已下线
+certificate-not-accepted = 证书未被接受
+session-ended = 登录已失效
+cannot-connect = 无法连接
+typing-one = { $name } 正在输入…
+typing-two = { $first } 和 { $second } 正在输入…
+typing-several = 多人正在输入…
+
+## 本机文件
+
+file-bad-name = { $path } 的文件名无法上传到服务器
+file-not-a-file = { $path } 不是文件
+file-cannot-open = 无法打开 { $path }：{ $error }
+file-cannot-read = 无法读取 { $path }：{ $error }
+file-cannot-create = 无法创建 { $path }：{ $error }
+file-cannot-write = 无法写入 { $path }：{ $error }

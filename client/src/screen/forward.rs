@@ -84,14 +84,11 @@ impl Forward {
     }
 
     pub fn view<'a>(&'a self, roster: &'a Roster) -> Element<'a, Message> {
-        let title = match self.seqs.len() {
-            1 => "Forward a message".to_owned(),
-            n => format!("Forward {n} messages"),
-        };
+        let title = t!("forward-title", count = self.seqs.len());
         let mut list = column![].spacing(6);
         let choices = self.choices(roster);
         if choices.is_empty() {
-            list = list.push(text("No friend or group by that name.").style(text::secondary));
+            list = list.push(text(t!("forward-none-found")).style(text::secondary));
         }
         for (conversation, name) in choices {
             list = list.push(
@@ -101,16 +98,15 @@ impl Forward {
             );
         }
         let label = match self.chosen.len() {
-            0 => "Forward".to_owned(),
-            1 => "Forward to 1 chat".to_owned(),
-            n => format!("Forward to {n} chats"),
+            0 => t!("forward"),
+            n => t!("forward-to", count = n),
         };
         let send = button(text(label))
             .padding([6, 14])
             .on_press_maybe((!self.chosen.is_empty()).then_some(Message::Send));
         column![
             widget::panel_title(&title, Message::Close),
-            text_input("Friend or group", &self.query)
+            text_input(&t!("forward-placeholder"), &self.query)
                 .id(id::QUERY)
                 .on_input(Message::QueryChanged)
                 .padding(8),

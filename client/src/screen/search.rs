@@ -57,7 +57,7 @@ impl Search {
                     return (Task::none(), None);
                 }
                 let Some(history) = history.cloned() else {
-                    self.error = Some("There is no history on this computer to search.".to_owned());
+                    self.error = Some(t!("search-no-history"));
                     return (Task::none(), None);
                 };
                 let task = Task::perform(
@@ -77,7 +77,7 @@ impl Search {
                             self.results = results;
                             self.error = None;
                         }
-                        Err(err) => self.error = Some(format!("The history cannot be searched: {err}")),
+                        Err(err) => self.error = Some(t!("search-failed", error = err.to_string())),
                     }
                     self.searched = Some(query);
                 }
@@ -90,8 +90,8 @@ impl Search {
 
     pub fn view<'a>(&'a self, roster: &'a Roster) -> Element<'a, Message> {
         let mut content = column![
-            widget::panel_title("Search messages", Message::Close),
-            text_input("Words to find in every conversation", &self.query)
+            widget::panel_title(&t!("search-title"), Message::Close),
+            text_input(&t!("search-placeholder"), &self.query)
                 .id(id::QUERY)
                 .on_input(Message::QueryChanged)
                 .padding(8),
@@ -102,24 +102,24 @@ impl Search {
             content = content.push(widget::error_line(error));
         }
         if self.searched.is_some() && self.results.is_empty() && self.error.is_none() {
-            content = content.push(text("Nothing found.").style(text::secondary));
+            content = content.push(text(t!("search-nothing")).style(text::secondary));
         } else if self.results.len() == LIMIT as usize {
-            content = content.push(
-                text(format!("The newest {LIMIT} matches; add words to narrow them."))
-                    .size(12)
-                    .style(text::secondary),
-            );
+            content = content.push(text(t!("search-limit", count = LIMIT)).size(12).style(text::secondary));
         }
         let today = clock::day(clock::now_ms());
         for message in &self.results {
             let who = match message.sender_id {
-                Some(id) if id == roster.me => "You".to_owned(),
+                Some(id) if id == roster.me => t!("you-capital"),
                 Some(id) => roster.name_or_id(id),
                 None => String::new(),
             };
             let when = match (clock::day(message.sent_at), today) {
                 (Some(day), Some(today)) => {
-                    format!("{}, {}", clock::day_label(day, today), clock::time_of_day(message.sent_at))
+                    t!(
+                        "search-when",
+                        day = clock::day_label(day, today),
+                        time = clock::time_of_day(message.sent_at)
+                    )
                 }
                 _ => clock::time_of_day(message.sent_at),
             };

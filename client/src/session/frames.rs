@@ -125,8 +125,8 @@ impl Session {
             }
             ServerFrame::FriendRequestReceived { request } if request.to.id == self.roster.me => {
                 events.push(Event::Alert {
-                    title: "Friend request".to_owned(),
-                    body: format!("{} wants to be your friend", request.from.display_name),
+                    title: t!("alert-friend-request"),
+                    body: t!("alert-friend-request-body", name = &request.from.display_name),
                     conversation: None,
                 });
                 Task::none()
@@ -134,16 +134,24 @@ impl Session {
             ServerFrame::GroupRequestReceived { request } => {
                 let body = match (request.kind, &request.inviter) {
                     (GroupRequestKind::Invitation, Some(inviter)) => {
-                        format!("{} invites you to {}", inviter.display_name, request.group.name)
+                        t!(
+                            "request-invitation-from",
+                            name = &inviter.display_name,
+                            group = &request.group.name
+                        )
                     }
                     (GroupRequestKind::Invitation, None) => {
-                        format!("You are invited to {}", request.group.name)
+                        t!("request-invitation", group = &request.group.name)
                     }
                     (GroupRequestKind::Application, _) => {
-                        format!("{} asks to join {}", request.user.display_name, request.group.name)
+                        t!(
+                            "request-application",
+                            name = &request.user.display_name,
+                            group = &request.group.name
+                        )
                     }
                 };
-                events.push(Event::Alert { title: "Group request".to_owned(), body, conversation: None });
+                events.push(Event::Alert { title: t!("alert-group-request"), body, conversation: None });
                 Task::none()
             }
             // Changed on another device.
@@ -180,8 +188,8 @@ impl Session {
                 // Removed or dissolved by someone else: say so (leaving is one's own doing).
                 let name = left.unwrap_or_default();
                 let notice = match reason {
-                    LeaveReason::Removed => Some(format!("You were removed from {name}.")),
-                    LeaveReason::Dissolved => Some(format!("{name} was dissolved by its owner.")),
+                    LeaveReason::Removed => Some(t!("group-left-removed", name = &name)),
+                    LeaveReason::Dissolved => Some(t!("group-left-dissolved", name = &name)),
                     LeaveReason::Left => None,
                 };
                 events.push(Event::GroupLeft { group_id, notice });

@@ -298,22 +298,23 @@ impl Session {
             socket::Event::Kicked { reason, message } => {
                 self.connection = None;
                 let body = match reason {
-                    KickReason::LoggedInElsewhere => "This account logged in elsewhere.".to_owned(),
+                    KickReason::LoggedInElsewhere => t!("kicked-elsewhere"),
                     KickReason::LoggedOut | KickReason::TooSlow => {
-                        format!("You were logged out by the server ({message}).")
+                        t!("kicked-logged-out", reason = &message)
                     }
                 };
-                return (Task::none(), vec![ended("Logged out", body)]);
+                return (Task::none(), vec![ended(&t!("logged-out"), body)]);
             }
             socket::Event::Untrusted(problem) => {
                 self.connection = None;
-                return (Task::none(), vec![ended("Certificate not accepted", problem.plain())]);
+                return (Task::none(), vec![ended(&t!("certificate-not-accepted"), problem.plain())]);
             }
             socket::Event::Refused { code, message } => {
                 self.connection = None;
                 let body = crate::api::plain_code(code, &message);
-                let title = if code == ErrorCode::Unauthorized { "Session ended" } else { "Cannot connect" };
-                return (Task::none(), vec![ended(title, body)]);
+                let title =
+                    if code == ErrorCode::Unauthorized { t!("session-ended") } else { t!("cannot-connect") };
+                return (Task::none(), vec![ended(&title, body)]);
             }
         }
         (Task::none(), vec![])
@@ -519,9 +520,9 @@ impl Session {
         let names: Vec<String> = typing.keys().map(|id| self.roster.name_or_id(*id)).collect();
         match names.as_slice() {
             [] => None,
-            [one] => Some(format!("{one} is typing…")),
-            [one, two] => Some(format!("{one} and {two} are typing…")),
-            _ => Some("Several people are typing…".to_owned()),
+            [one] => Some(t!("typing-one", name = one)),
+            [one, two] => Some(t!("typing-two", first = one, second = two)),
+            _ => Some(t!("typing-several")),
         }
     }
 }
@@ -529,7 +530,7 @@ impl Session {
 /// An HTTP answer saying the token is no longer valid ends the session.
 pub fn session_over(err: &ApiError) -> Option<Event> {
     (err.code() == Some(ErrorCode::Unauthorized))
-        .then(|| Event::Ended { title: "Session ended".to_owned(), body: err.plain() })
+        .then(|| Event::Ended { title: t!("session-ended"), body: err.plain() })
 }
 
 #[cfg(test)]

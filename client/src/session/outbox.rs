@@ -69,7 +69,7 @@ impl Session {
     /// it is kept until the server answers and sent again after a reconnect.
     pub fn forward(&mut self, from: ConversationId, seq: i64, to: ConversationId) -> Result<(), String> {
         let Some(target) = self.roster.target(to) else {
-            return Err(format!("You can no longer write to {}.", self.roster.title(to)));
+            return Err(t!("outbox-cannot-write-to", name = self.roster.title(to)));
         };
         let client_id = uuid::Uuid::new_v4().to_string();
         let frame =
@@ -143,7 +143,7 @@ impl Session {
     /// words why it cannot go.
     pub fn send(&mut self, conversation: ConversationId, content: Content) -> Result<Task<Message>, String> {
         let Some(to) = self.roster.target(conversation) else {
-            return Err("You can no longer write in this conversation.".to_owned());
+            return Err(t!("media-cannot-write"));
         };
         let client_id = uuid::Uuid::new_v4().to_string();
         let history = match &mut self.cache {
@@ -158,7 +158,7 @@ impl Session {
                 return Ok(Task::none());
             }
             Cache::Unavailable => {
-                return Err("Not sent: there is no connection and no local history to keep it in.".to_owned());
+                return Err(t!("outbox-nowhere"));
             }
         };
         let me = self.user.id;
@@ -181,7 +181,7 @@ impl Session {
         let stored = match stored {
             Ok(stored) => Some(stored),
             Err(err) => {
-                events.push(Event::Problem(format!("Cannot keep the message on this computer: {err}")));
+                events.push(Event::Problem(t!("outbox-cannot-keep", error = err)));
                 None
             }
         };

@@ -144,20 +144,20 @@ impl Session {
             attachment @ (Content::Image { .. } | Content::File { .. } | Content::Sticker { .. }) => {
                 chat::attachment_words(attachment).unwrap_or_default()
             }
-            Content::Recalled { by: None } => return "A message was recalled".to_owned(),
-            Content::Recalled { by: Some(_) } => return "A message was deleted".to_owned(),
+            Content::Recalled { by: None } => return t!("log-recalled"),
+            Content::Recalled { by: Some(_) } => return t!("preview-deleted"),
             Content::Notice { notice } => return chat::describe_notice(notice),
             Content::Recall { .. } => return String::new(),
         };
         let who = match message.sender_id {
-            Some(id) if id == self.roster.me => Some("You".to_owned()),
+            Some(id) if id == self.roster.me => Some(t!("you-capital")),
             Some(id) if self.roster.groups.contains_key(&message.conversation_id) => {
                 Some(self.roster.name_or_id(id))
             }
             _ => None,
         };
         match who {
-            Some(who) => format!("{who}: {what}"),
+            Some(who) => t!("preview-line", who = who, what = what),
             None => what,
         }
     }

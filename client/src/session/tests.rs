@@ -247,6 +247,23 @@ fn messages_in_the_open_chat_are_reported_read_and_others_delivered() {
 }
 
 #[test]
+fn in_chinese_removals_requests_and_typing_are_said_in_chinese() {
+    crate::i18n::set(crate::i18n::Lang::Chinese);
+    let (mut session, _frames) = connected();
+    session.roster.set_groups(vec![group(30, "Club"), group(31, "Choir")]);
+    let left = |group_id, reason| ServerFrame::GroupLeft { group_id, reason };
+    let said = |group_id, notice: &str| vec![Event::GroupLeft { group_id, notice: Some(notice.to_owned()) }];
+    assert_eq!(pushed(&mut session, left(30, LeaveReason::Removed)), said(30, "你已被移出“Club”。"));
+    assert_eq!(pushed(&mut session, left(31, LeaveReason::Dissolved)), said(31, "“Choir”已被群主解散。"));
+    let typing = |user_id| ServerFrame::Typing { conversation_id: 10, user_id };
+    let _ = pushed(&mut session, typing(8));
+    assert_eq!(session.typing_line(10).as_deref(), Some("Bob 正在输入…"));
+    let _ = pushed(&mut session, typing(9));
+    assert_eq!(session.typing_line(10).as_deref(), Some("Bob 和 用户 9 正在输入…"));
+    crate::i18n::set(crate::i18n::Lang::English);
+}
+
+#[test]
 fn typing_is_shown_until_it_expires_or_the_message_arrives() {
     let (mut session, _frames) = connected();
     let typing = |user_id| ServerFrame::Typing { conversation_id: 10, user_id };

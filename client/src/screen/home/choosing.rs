@@ -111,10 +111,9 @@ impl Home {
     fn copy_to(&self, upload_id: &str, target: PathBuf) -> Task<Message> {
         let Some(source) = self.files.saved.get(upload_id).cloned() else { return Task::none() };
         let copy = async move {
-            tokio::fs::copy(&source, &target)
-                .await
-                .map(|_| target.clone())
-                .map_err(|err| format!("Cannot save {}: {err}", target.display()))
+            tokio::fs::copy(&source, &target).await.map(|_| target.clone()).map_err(|err| {
+                t!("file-cannot-save", path = target.display().to_string(), error = err.to_string())
+            })
         };
         Task::perform(copy, Message::Copied)
     }

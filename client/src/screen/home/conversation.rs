@@ -244,7 +244,7 @@ impl Home {
                 if self.session.connection.is_none() =>
             {
                 if let Some(chat) = &mut self.chat {
-                    chat.error = Some("Not connected: nothing was deleted.".to_owned());
+                    chat.error = Some(t!("delete-offline"));
                 }
                 Task::none()
             }
