@@ -47,19 +47,20 @@ pub async fn ask(request: Request) -> Answer {
         }
     };
     let chosen: Option<Vec<PathBuf>> = match request {
-        Request::Open { start, multiple: true } => dialog(&start, "Send files")
+        Request::Open { start, multiple: true } => dialog(&start, &t!("attach-send-files"))
             .pick_files()
             .await
             .map(|files| files.iter().map(|file| file.path().to_path_buf()).collect()),
-        Request::Open { start, multiple: false } => {
-            dialog(&start, "Choose a picture").pick_file().await.map(|file| vec![file.path().to_path_buf()])
-        }
-        Request::Save { start, name } => dialog(&start, "Save a copy")
+        Request::Open { start, multiple: false } => dialog(&start, &t!("attach-choose-picture"))
+            .pick_file()
+            .await
+            .map(|file| vec![file.path().to_path_buf()]),
+        Request::Save { start, name } => dialog(&start, &t!("attach-save-copy"))
             .set_file_name(name)
             .save_file()
             .await
             .map(|file| vec![file.path().to_path_buf()]),
-        Request::Folder { start } => dialog(&start, "Choose a folder")
+        Request::Folder { start } => dialog(&start, &t!("attach-choose-folder"))
             .pick_folder()
             .await
             .map(|folder| vec![folder.path().to_path_buf()]),

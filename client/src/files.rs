@@ -228,10 +228,14 @@ pub async fn decode_picture(path: PathBuf, max_side: u32) -> Result<image::Handl
     let _turn = DECODING.acquire().await.map_err(|err| err.to_string())?;
     let decoded = tokio::task::spawn_blocking(move || {
         use ::image::ImageDecoder;
-        let unreadable = |err: &dyn std::fmt::Display| format!("Cannot show {}: {err}", path.display());
+        let unreadable = |err: &dyn std::fmt::Display| {
+            t!("file-cannot-show", path = path.display().to_string(), error = err.to_string())
+        };
         let mut decoder = ::image::ImageReader::open(&path)
             .and_then(|reader| reader.with_guessed_format())
-            .map_err(|err| format!("Cannot read {}: {err}", path.display()))?
+            .map_err(|err| {
+                t!("file-cannot-read", path = path.display().to_string(), error = err.to_string())
+            })?
             .into_decoder()
             .map_err(|err| unreadable(&err))?;
         // Phone photos say in their EXIF data which way is up.
@@ -285,11 +289,11 @@ async fn open_with(program: &str, path: PathBuf) -> Result<(), String> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .map_err(|err| format!("Cannot open {name}: this computer has no {program} ({err})."))?;
+        .map_err(|err| t!("file-no-opener", name = &name, program = program, error = err.to_string()))?;
     match tokio::time::timeout(OPENER_ANSWER, child.wait()).await {
         Ok(Ok(status)) if status.success() => Ok(()),
-        Ok(Ok(_)) => Err(format!("Cannot open {name}: no program on this computer opens it.")),
-        Ok(Err(err)) => Err(format!("Cannot open {name}: {err}")),
+        Ok(Ok(_)) => Err(t!("file-no-program", name = &name)),
+        Ok(Err(err)) => Err(t!("file-cannot-open", path = &name, error = err.to_string())),
         Err(_) => {
             // Reaped when it ends, so that it does not linger as a zombie.
             tokio::spawn(async move { child.wait().await });

@@ -477,3 +477,24 @@ file-cannot-open = Cannot open { $path }: { $error }
 file-cannot-read = Cannot read { $path }: { $error }
 file-cannot-create = Cannot create { $path }: { $error }
 file-cannot-write = Cannot write { $path }: { $error }
+
+## Choosing files
+
+attach-send-files = Send files
+attach-choose-picture = Choose a picture
+attach-save-copy = Save a copy
+attach-choose-folder = Choose a folder
+attach-nothing-at = There is no file or folder at { $path }.
+attach-name-taken = { $name } is here already: choose another name.
+attach-up = Up
+attach-path = A folder or a file
+attach-open-hint = Click a file to add it; it waits above the message field until you send it.
+attach-file-name = File name
+attach-save-here = Save here
+attach-folder-hint = Open the folder, then use it.
+attach-use-folder = Use this folder
+attach-folder = folder
+attach-limit = The first { $count } entries; type a path to go further.
+file-cannot-show = Cannot show { $path }: { $error }
+file-no-opener = Cannot open { $name }: this computer has no { $program } ({ $error }).
+file-no-program = Cannot open { $name }: no program on this computer opens it.

@@ -432,3 +432,24 @@ file-cannot-open = 无法打开 { $path }：{ $error }
 file-cannot-read = 无法读取 { $path }：{ $error }
 file-cannot-create = 无法创建 { $path }：{ $error }
 file-cannot-write = 无法写入 { $path }：{ $error }
+
+## 选择文件
+
+attach-send-files = 发送文件
+attach-choose-picture = 选择图片
+attach-save-copy = 另存为
+attach-choose-folder = 选择文件夹
+attach-nothing-at = { $path } 处没有文件或文件夹。
+attach-name-taken = 此处已有 { $name }，请换个名字。
+attach-up = 上一级
+attach-path = 文件夹或文件路径
+attach-open-hint = 点击文件即可添加，文件会先显示在输入框上方，发送时一起发出。
+attach-file-name = 文件名
+attach-save-here = 保存到这里
+attach-folder-hint = 打开要使用的文件夹，然后点击“使用此文件夹”。
+attach-use-folder = 使用此文件夹
+attach-folder = 文件夹
+attach-limit = 仅显示前 { $count } 项，输入路径可查看更多。
+file-cannot-show = 无法显示 { $path }：{ $error }
+file-no-opener = 无法打开 { $name }：本机没有 { $program }（{ $error }）。
+file-no-program = 无法打开 { $name }：本机没有能打开它的程序。

@@ -129,7 +129,7 @@ impl Attach {
                 if path.is_file() && self.mode == Mode::Open {
                     return (Task::none(), Some(Event::Chosen(path)));
                 }
-                self.error = Some(format!("There is no file or folder at {}.", path.display()));
+                self.error = Some(t!("attach-nothing-at", path = path.display().to_string()));
             }
             Message::Choose(path) if self.mode == Mode::Open => {
                 return (Task::none(), Some(Event::Chosen(path)));
@@ -145,7 +145,7 @@ impl Attach {
                 let name = transfer::safe_name(name);
                 let target = self.folder.join(&name);
                 if target.exists() {
-                    self.error = Some(format!("{name} is here already: choose another name."));
+                    self.error = Some(t!("attach-name-taken", name = &name));
                     return (Task::none(), None);
                 }
                 return (Task::none(), Some(Event::SaveTo(target)));
@@ -169,18 +169,18 @@ impl Attach {
 
     pub fn view(&self) -> Element<'_, Message> {
         let title = match self.mode {
-            Mode::Open => "Send files",
-            Mode::Save { .. } => "Save a copy",
-            Mode::Folder => "Choose a folder",
+            Mode::Open => t!("attach-send-files"),
+            Mode::Save { .. } => t!("attach-save-copy"),
+            Mode::Folder => t!("attach-choose-folder"),
         };
         let mut content = column![
-            widget::panel_title(title, Message::Close),
+            widget::panel_title(&title, Message::Close),
             row![
-                button(text("Up").size(13))
+                button(text(t!("attach-up")).size(13))
                     .style(button::secondary)
                     .padding([6, 12])
                     .on_press_maybe(self.folder.parent().map(|_| Message::Up)),
-                text_input("A folder or a file", &self.typed)
+                text_input(&t!("attach-path"), &self.typed)
                     .id(id::PATH)
                     .on_input(Message::TypedChanged)
                     .on_submit(Message::TypedSubmitted)
@@ -192,27 +192,27 @@ impl Attach {
         .spacing(10)
         .max_width(640);
         content = match &self.mode {
-            Mode::Open => content.push(
-                text("Click a file to add it; it waits above the message field until you send it.")
-                    .size(12)
-                    .style(text::secondary),
-            ),
+            Mode::Open => content.push(text(t!("attach-open-hint")).size(12).style(text::secondary)),
             Mode::Save { name } => content.push(
                 row![
-                    text_input("File name", name)
+                    text_input(&t!("attach-file-name"), name)
                         .on_input(Message::NameChanged)
                         .on_submit(Message::SaveHere)
                         .padding(6),
-                    button(text("Save here").size(13)).padding([6, 12]).on_press(Message::SaveHere),
+                    button(text(t!("attach-save-here")).size(13))
+                        .padding([6, 12])
+                        .on_press(Message::SaveHere),
                 ]
                 .spacing(8)
                 .align_y(Alignment::Center),
             ),
             Mode::Folder => content.push(
                 row![
-                    text("Open the folder, then use it.").size(12).style(text::secondary),
+                    text(t!("attach-folder-hint")).size(12).style(text::secondary),
                     space().width(Length::Fill),
-                    button(text("Use this folder").size(13)).padding([6, 12]).on_press(Message::UseFolder),
+                    button(text(t!("attach-use-folder")).size(13))
+                        .padding([6, 12])
+                        .on_press(Message::UseFolder),
                 ]
                 .spacing(8)
                 .align_y(Alignment::Center),
@@ -225,7 +225,7 @@ impl Attach {
         for entry in &self.entries {
             let path = self.folder.join(&entry.name);
             let (label, detail, message) = if entry.folder {
-                (format!("{}/", entry.name), "folder".to_owned(), Some(Message::Enter(path)))
+                (format!("{}/", entry.name), t!("attach-folder"), Some(Message::Enter(path)))
             } else {
                 // Saving, the files are shown (so that names are not taken twice) but not chosen;
                 // choosing a folder, they show what is in it.
@@ -248,8 +248,7 @@ impl Attach {
             );
         }
         if self.entries.len() == MAX_ENTRIES {
-            list = list
-                .push(text(format!("The first {MAX_ENTRIES} entries; type a path to go further.")).size(12));
+            list = list.push(text(t!("attach-limit", count = MAX_ENTRIES)).size(12));
         }
         content.push(scrollable(list).spacing(4).height(Length::Fill)).into()
     }
@@ -275,12 +274,14 @@ fn list(folder: PathBuf) -> Task<Message> {
 }
 
 async fn read(folder: &Path) -> Result<Vec<Entry>, String> {
-    let mut reader = tokio::fs::read_dir(folder)
-        .await
-        .map_err(|err| format!("Cannot open {}: {err}", folder.display()))?;
+    let mut reader = tokio::fs::read_dir(folder).await.map_err(|err| {
+        t!("file-cannot-open", path = folder.display().to_string(), error = err.to_string())
+    })?;
     let mut entries = Vec::new();
-    while let Some(entry) =
-        reader.next_entry().await.map_err(|err| format!("Cannot read {}: {err}", folder.display()))?
+    while let Some(entry) = reader
+        .next_entry()
+        .await
+        .map_err(|err| t!("file-cannot-read", path = folder.display().to_string(), error = err.to_string()))?
     {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') {
