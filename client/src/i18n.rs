@@ -283,6 +283,49 @@ mod tests {
         assert!(en.len() > 100, "only {} messages", en.len());
     }
 
+    /// The message keys the code names: the first argument of each `t!(..)`, and of the
+    /// `local(..)` helpers that pass a key on (`transfer`).
+    fn keys_in_code(source: &str, out: &mut std::collections::BTreeSet<String>) {
+        for call in ["t!(", "local("] {
+            for (at, _) in source.match_indices(call) {
+                let before = source[..at].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let rest = source[at + call.len()..].trim_start();
+                let Some(rest) = rest.strip_prefix('"') else { continue };
+                if let Some(end) = rest.find('"') {
+                    out.insert(rest[..end].to_owned());
+                }
+            }
+        }
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read the source folder") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|ext| ext == "rs") && !path.ends_with("i18n.rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_the_code_asks_for_has_a_message() {
+        let mut files = Vec::new();
+        rust_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        let mut keys = std::collections::BTreeSet::new();
+        for file in &files {
+            keys_in_code(&std::fs::read_to_string(file).expect("read a source file"), &mut keys);
+        }
+        let en = messages(EN_FTL);
+        let missing: Vec<_> = keys.iter().filter(|key| !en.contains_key(*key)).collect();
+        assert!(missing.is_empty(), "no message for {missing:?}");
+        assert!(keys.len() > 300, "only {} keys found in the code", keys.len());
+    }
+
     #[test]
     fn every_message_formats_without_errors() {
         for (source, bundle) in [(EN_FTL, &BUNDLES.en), (ZH_FTL, &BUNDLES.zh)] {

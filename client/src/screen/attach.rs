@@ -358,6 +358,24 @@ mod tests {
     }
 
     #[test]
+    fn in_chinese_the_browser_and_its_errors_are_in_chinese() {
+        crate::i18n::set(crate::i18n::Lang::Chinese);
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("cover.png"), b"").expect("write");
+        let (mut attach, _) = Attach::opening(Mode::Folder, Some(dir.path().to_path_buf()));
+        {
+            let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), attach.view());
+            for line in ["选择文件夹", "上一级", "使用此文件夹"] {
+                assert!(ui.find(line).is_ok(), "{line:?} on screen");
+            }
+        }
+        attach.mode = Mode::Save { name: "cover.png".into() };
+        let _ = attach.update(Message::SaveHere);
+        assert_eq!(attach.error.as_deref(), Some("此处已有 cover.png，请换个名字。"));
+        crate::i18n::set(crate::i18n::Lang::English);
+    }
+
+    #[test]
     fn saving_picks_a_free_name_in_the_folder_shown() {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("cover.png"), b"").expect("write");
