@@ -45,6 +45,9 @@ pub enum ApiError {
     /// TLS could not be set up for this address.
     #[error("cannot set up TLS for {address}: {detail}")]
     Tls { address: String, detail: String },
+    /// Nothing was asked: a file on this computer could not be read. Holds the user's words.
+    #[error("{0}")]
+    Local(String),
 }
 
 impl ApiError {
@@ -66,6 +69,7 @@ impl ApiError {
                 t!("error-version-mismatch", server = server, client = client)
             }
             ApiError::Unexpected(_) => t!("error-unexpected"),
+            ApiError::Local(words) => words.clone(),
             ApiError::Server { code, message, .. } => plain_code(*code, message),
         }
     }

@@ -133,6 +133,14 @@ pub fn kept_thumbnail(folder: &Path, upload_id: &str) -> Option<PathBuf> {
     plain.then(|| folder.join(format!("{upload_id}.png")))
 }
 
+/// Reads a picture chosen to upload (an avatar, a group's picture); a failure says so in the
+/// user's words.
+pub async fn read_picture(path: &Path) -> Result<Vec<u8>, ApiError> {
+    tokio::fs::read(path).await.map_err(|err| {
+        ApiError::Local(t!("file-cannot-read", path = path.display().to_string(), error = err.to_string()))
+    })
+}
+
 /// Reads a kept thumbnail, ready to draw (offline: the server cannot be asked).
 pub async fn read_kept_thumbnail(path: PathBuf) -> Result<image::Handle, String> {
     let bytes = tokio::fs::read(&path)
@@ -305,6 +313,18 @@ async fn open_with(program: &str, path: PathBuf) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_picture_that_cannot_be_read_is_said_so_in_the_users_words() {
+        crate::i18n::set(crate::i18n::Lang::Chinese);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("face.png");
+        let err = read_picture(&missing).await.expect_err("no such file");
+        assert!(err.plain().starts_with(&format!("无法读取 {}：", missing.display())), "{}", err.plain());
+        crate::i18n::set(crate::i18n::Lang::English);
+        std::fs::write(&missing, b"png").expect("write");
+        assert_eq!(read_picture(&missing).await, Ok(b"png".to_vec()));
+    }
 
     #[tokio::test]
     async fn an_opener_that_fails_or_is_missing_is_said_so() {

@@ -158,9 +158,7 @@ impl GroupAdmin {
         self.info = None;
         let api = api.clone();
         let upload = async move {
-            let bytes = tokio::fs::read(&path)
-                .await
-                .map_err(|err| ApiError::Unexpected(format!("cannot read {}: {err}", path.display())))?;
+            let bytes = crate::files::read_picture(&path).await?;
             api.group(group).set_avatar(bytes).await.map(|p| Some(Outcome::Picture(p)))
         };
         (self, Task::perform(upload, move |result| Message::Done(group, result)))

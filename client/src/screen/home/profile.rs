@@ -64,9 +64,7 @@ impl Profile {
         let form = Self { display_name: user.display_name.clone(), busy: true, ..Self::default() };
         let api = api.clone();
         let upload = async move {
-            let bytes = tokio::fs::read(&path)
-                .await
-                .map_err(|err| ApiError::Unexpected(format!("cannot read {}: {err}", path.display())))?;
+            let bytes = crate::files::read_picture(&path).await?;
             api.set_avatar(bytes).await
         };
         (form, Task::perform(upload, Message::AvatarSaved))
