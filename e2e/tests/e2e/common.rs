@@ -15,7 +15,7 @@ use iced_test::runtime::task::into_stream;
 use kith_client::app::{App, Message, Screen, Setup};
 use kith_client::headless::{Window, fonts};
 use kith_client::history::{History, StoredMessage};
-use kith_client::screen::{chat, home, login};
+use kith_client::screen::{chat, group_admin, groups, home, login};
 use kith_client::session;
 use kith_client::settings::Settings;
 use kith_client::socket;
@@ -386,6 +386,59 @@ pub async fn befriend(a: &mut Driver, b: &mut Driver) -> ConversationId {
     a.until_home("they are friends", |home| home.session.roster.friends.contains_key(&b_id)).await;
     b.until_home("they are friends", |home| home.session.roster.friends.contains_key(&a_id)).await;
     a.main().session.roster.friends[&b_id].conversation_id
+}
+
+/// The group settings panel, if open.
+pub fn admin_panel(app: &App) -> Option<&group_admin::GroupAdmin> {
+    match &app.screen {
+        Screen::Home(home) => match &home.panel {
+            Some(home::Panel::GroupAdmin(panel)) => Some(panel),
+            _ => None,
+        },
+        Screen::Login(_) => None,
+    }
+}
+
+/// `owner` creates the group `name` and invites `friend` from group settings (left open);
+/// the friend accepts from the inbox and opens its chat. Returns the group.
+pub async fn group_with(owner: &mut Driver, friend: &mut Driver, name: &str) -> ConversationId {
+    owner.home(home::Message::OpenCreateGroup);
+    owner.home(home::Message::Groups(groups::Message::NameChanged(name.into())));
+    owner.home(home::Message::Groups(groups::Message::Create));
+    owner
+        .until_home("the group's chat is open", |home| {
+            home.chat.as_ref().is_some_and(|c| home.session.roster.groups.contains_key(&c.conversation_id))
+        })
+        .await;
+    let group = owner.main().chat.as_ref().expect("chat").conversation_id;
+    owner.ui(|ui| {
+        ui.click("Group settings").expect("settings button");
+    });
+    owner.ui(|ui| {
+        ui.click("Invite").expect("invite the friend");
+    });
+    owner
+        .until("the friend is invited", |app| {
+            admin_panel(app).is_some_and(|p| !p.invited.is_empty() && !p.busy)
+        })
+        .await;
+    friend.until_home("the invitation arrives", |home| home.session.roster.pending_count() == 1).await;
+    friend.ui(|ui| {
+        ui.click("Requests").expect("requests button");
+    });
+    friend.ui(|ui| {
+        ui.click("Accept").expect("accept button");
+    });
+    friend
+        .until_home("the friend is in the group", |home| home.session.roster.groups.contains_key(&group))
+        .await;
+    friend.home(home::Message::Open(group));
+    friend
+        .until_home("the friend's chat is open", |home| {
+            home.chat.as_ref().is_some_and(|c| c.conversation_id == group)
+        })
+        .await;
+    group
 }
 
 /// What the app shows, for a failed wait.

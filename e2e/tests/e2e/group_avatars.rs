@@ -1,20 +1,8 @@
 //! A group's picture: chosen by the owner in group settings, uploaded, and seen live by a
 //! member's client core, which fetches it and shows it in place of the group's initials.
 
-use crate::common::{TestServer, friends};
-use kith_client::app::{App, Screen};
-use kith_client::screen::{attach, group_admin, groups, home};
-
-/// The group settings panel, if open.
-fn admin_panel(app: &App) -> Option<&group_admin::GroupAdmin> {
-    match &app.screen {
-        Screen::Home(home) => match &home.panel {
-            Some(home::Panel::GroupAdmin(panel)) => Some(panel),
-            _ => None,
-        },
-        Screen::Login(_) => None,
-    }
-}
+use crate::common::{TestServer, admin_panel, friends, group_with};
+use kith_client::screen::{attach, home};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_sets_the_picture_a_member_sees_it_live() {
@@ -22,37 +10,7 @@ async fn the_owner_sets_the_picture_a_member_sees_it_live() {
     let (mut alice, mut bob, _) = friends(&server).await;
 
     // Alice creates "Rock Climbers" and invites Bob; he accepts and opens its chat.
-    alice.home(home::Message::OpenCreateGroup);
-    alice.home(home::Message::Groups(groups::Message::NameChanged("Rock Climbers".into())));
-    alice.home(home::Message::Groups(groups::Message::Create));
-    alice
-        .until_home("the group's chat is open", |home| {
-            home.chat.as_ref().is_some_and(|c| home.session.roster.groups.contains_key(&c.conversation_id))
-        })
-        .await;
-    let group = alice.main().chat.as_ref().expect("chat").conversation_id;
-    alice.ui(|ui| {
-        ui.click("Group settings").expect("settings button");
-    });
-    alice.ui(|ui| {
-        ui.click("Invite").expect("invite Bob");
-    });
-    alice
-        .until("Bob is invited", |app| admin_panel(app).is_some_and(|p| !p.invited.is_empty() && !p.busy))
-        .await;
-    bob.until_home("the invitation arrives", |home| home.session.roster.pending_count() == 1).await;
-    bob.ui(|ui| {
-        ui.click("Requests").expect("requests button");
-    });
-    bob.ui(|ui| {
-        ui.click("Accept").expect("accept button");
-    });
-    bob.until_home("Bob is in the group", |home| home.session.roster.groups.contains_key(&group)).await;
-    bob.home(home::Message::Open(group));
-    bob.until_home("Bob's chat is open", |home| {
-        home.chat.as_ref().is_some_and(|c| c.conversation_id == group)
-    })
-    .await;
+    let group = group_with(&mut alice, &mut bob, "Rock Climbers").await;
     assert!(bob.sees("RC"), "no picture yet: the group's initials");
 
     // Alice clicks Change picture… and chooses a picture on her computer.

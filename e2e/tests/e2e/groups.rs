@@ -1,21 +1,10 @@
 //! Groups: created, a friend invited and accepting from the inbox, made admin, handed the
 //! group; muting and leaving.
 
-use crate::common::{TestServer, friends};
-use kith_client::app::{App, Screen};
+use crate::common::{TestServer, admin_panel, friends};
+use kith_client::app::Screen;
 use kith_client::screen::{group_admin, groups, home};
 use kith_shared::api::Role;
-
-/// The group settings panel of `driver`, if open.
-fn admin_panel(app: &App) -> Option<&group_admin::GroupAdmin> {
-    match &app.screen {
-        Screen::Home(home) => match &home.panel {
-            Some(home::Panel::GroupAdmin(panel)) => Some(panel),
-            _ => None,
-        },
-        Screen::Login(_) => None,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_invites_promotes_hands_over_and_the_old_owner_leaves() {
