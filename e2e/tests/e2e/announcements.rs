@@ -1,5 +1,5 @@
 //! A group's announcement: set by the owner in group settings, shown live in a member's
-//! group chat with who set it, hidden there until a new one is set.
+//! group chat with who set it, hidden there until a new one is set, also after a restart.
 
 use crate::common::{TestServer, admin_panel, friends, group_with};
 use kith_client::screen::{group_admin, home};
@@ -36,6 +36,16 @@ async fn the_owner_announces_a_member_sees_it_live_and_hides_it() {
         ui.click("Hide").expect("hide button");
     });
     assert!(!bob.sees("Announcement by Alice"), "hidden");
+
+    // It stays hidden after Bob's app is closed and started again.
+    let mut bob = bob.restart(&server, "bob").await;
+    bob.home(home::Message::Open(group));
+    bob.until_home("Bob's chat is open again", |home| {
+        home.chat.as_ref().is_some_and(|c| c.conversation_id == group)
+            && home.session.roster.groups.contains_key(&group)
+    })
+    .await;
+    assert!(!bob.sees("Announcement by Alice"), "still hidden after a restart");
     alice.until("Alice's save is done", |app| admin_panel(app).is_some_and(|p| !p.busy)).await;
     alice.home(home::Message::GroupAdmin(group_admin::Message::AnnouncementChanged(
         "Saturday instead".into(),

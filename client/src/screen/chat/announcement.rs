@@ -1,5 +1,5 @@
 //! The group's announcement under a group chat's header: its first lines and who set it,
-//! with *Hide*, which keeps it out of sight in that group until it changes.
+//! with *Hide*, which keeps it out of sight in that group until it changes, across restarts.
 
 use super::Message;
 use crate::widget::{BOLD, Element};
@@ -7,6 +7,7 @@ use iced::widget::{button, container, row, text};
 use iced::{Alignment, Length};
 use kith_shared::api::{Announcement, GroupId};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// The bar shows at most this many lines of the announcement...
 pub const PREVIEW_LINES: usize = 3;
@@ -14,20 +15,56 @@ pub const PREVIEW_LINES: usize = 3;
 pub const PREVIEW_CHARS: usize = 280;
 
 /// Announcements the user hid, by group: the time each was set. A new announcement (set
-/// later) shows again.
+/// later) shows again. Kept in `<data folder>/<host_port>/<user_id>/announcements.json` beside
+/// the user's history (written to a temporary file and renamed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Hidden(HashMap<GroupId, i64>);
+pub struct Hidden {
+    groups: HashMap<GroupId, i64>,
+    file: Option<PathBuf>,
+}
 
 impl Hidden {
-    /// Hides the announcement of `group` set at `set_at`.
+    /// The announcements hidden so far, from beside the user's history (when there is one);
+    /// none yet, or an unreadable file, hides nothing.
+    pub fn load(history_path: Option<&Path>) -> Self {
+        let file = history_path.and_then(Path::parent).map(|folder| folder.join("announcements.json"));
+        let groups = match file.as_deref().map(std::fs::read_to_string) {
+            Some(Ok(text)) => serde_json::from_str(&text).unwrap_or_else(|err| {
+                tracing::warn!(%err, "ignoring the damaged list of hidden announcements");
+                HashMap::new()
+            }),
+            Some(Err(err)) if err.kind() != std::io::ErrorKind::NotFound => {
+                tracing::warn!(%err, "cannot read the hidden announcements");
+                HashMap::new()
+            }
+            _ => HashMap::new(),
+        };
+        Self { groups, file }
+    }
+
+    /// Hides the announcement of `group` set at `set_at`, and keeps that.
     pub fn hide(&mut self, group: GroupId, set_at: i64) {
-        self.0.insert(group, set_at);
+        self.groups.insert(group, set_at);
+        if let Some(file) = &self.file
+            && let Err(err) = save(file, &self.groups)
+        {
+            tracing::warn!(%err, file = %file.display(), "cannot keep the hidden announcements");
+        }
     }
 
     /// Whether the bar shows this announcement in this group.
     pub fn shows(&self, group: GroupId, announcement: &Announcement) -> bool {
-        self.0.get(&group) != Some(&announcement.set_at)
+        self.groups.get(&group) != Some(&announcement.set_at)
     }
+}
+
+fn save(file: &Path, groups: &HashMap<GroupId, i64>) -> std::io::Result<()> {
+    if let Some(folder) = file.parent() {
+        std::fs::create_dir_all(folder)?;
+    }
+    let temporary = file.with_extension("json.new");
+    std::fs::write(&temporary, serde_json::to_vec(groups).map_err(std::io::Error::other)?)?;
+    std::fs::rename(&temporary, file)
 }
 
 /// The first lines of an announcement, "…" where it was cut.
@@ -106,5 +143,20 @@ mod tests {
         assert!(!hidden.shows(7, &first));
         assert!(hidden.shows(8, &first), "another group's bar is not hidden");
         assert!(hidden.shows(7, &announcement("Saturday", 20)), "a new announcement shows again");
+    }
+
+    #[test]
+    fn hidden_announcements_stay_hidden_after_a_restart() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = dir.path().join("history.db");
+        let first = announcement("Friday", 10);
+        let mut hidden = Hidden::load(Some(&history));
+        assert!(hidden.shows(7, &first), "nothing kept yet");
+        hidden.hide(7, first.set_at);
+        let again = Hidden::load(Some(&history));
+        assert!(!again.shows(7, &first), "still hidden after loading again");
+        assert!(again.shows(7, &announcement("Saturday", 20)), "a new one shows");
+        std::fs::write(dir.path().join("announcements.json"), "not json").expect("write");
+        assert!(Hidden::load(Some(&history)).shows(7, &first), "a damaged file hides nothing");
     }
 }

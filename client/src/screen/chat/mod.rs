@@ -17,6 +17,7 @@ mod quote;
 mod reactions;
 mod selection;
 
+pub use announcement::Hidden as HiddenAnnouncements;
 /// The window tests check the placeholder against the field's width.
 #[cfg(test)]
 pub use composer::placeholder;

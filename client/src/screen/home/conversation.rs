@@ -123,7 +123,10 @@ impl Home {
                 chat.picker = previous.picker;
                 chat.hidden_announcements = previous.hidden_announcements;
             }
-            None => chat.picker = chat::Picker::load(self.history_path.as_deref()),
+            None => {
+                chat.picker = chat::Picker::load(self.history_path.as_deref());
+                chat.hidden_announcements = chat::HiddenAnnouncements::load(self.history_path.as_deref());
+            }
         }
         if let Some((read_seq, last_seq, unread)) = known {
             chat.opened_after(read_seq, last_seq, unread);
