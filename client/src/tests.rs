@@ -373,6 +373,50 @@ fn a_right_click_on_a_message_opens_its_menu_to_copy_or_recall_it() {
 }
 
 #[test]
+fn a_files_menu_downloads_it_then_saves_a_copy_opens_or_shows_it() {
+    let mut app = logged_in();
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let file = StoredMessage {
+        content: Content::File {
+            upload_id: "u-1".into(),
+            name: "plan.pdf".into(),
+            size: 2048,
+            mime: "application/pdf".into(),
+        },
+        ..stored(1, 8, clock::now_ms(), "")
+    };
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(vec![file]))));
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::MessageMenu(Some(1)))));
+    // Not on this computer yet: the menu downloads it (and has nothing to save or open).
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Save as…").is_err(), "nothing to save a copy of yet");
+    drop(ui);
+
+    // Once saved: Save as… asks where, and Open and Show in folder are there too.
+    let path = std::path::PathBuf::from("/tmp/kith-files/plan.pdf");
+    if let Screen::Home(home) = &mut app.screen {
+        home.files.saved.insert("u-1".into(), path);
+    }
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    ui.click("Save as…").expect("Save as… in the menu");
+    let produced: Vec<Message> = ui.into_messages().collect();
+    assert!(
+        matches!(produced.as_slice(), [Message::Home(home::Message::Chat(chat::Message::SaveAs { upload_id, name }))]
+            if upload_id == "u-1" && name == "plan.pdf"),
+        "{produced:?}"
+    );
+    for message in produced {
+        let _ = app.update(message);
+    }
+    assert_eq!(open_chat(&app).menu, None, "choosing closes the menu");
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::MessageMenu(Some(1)))));
+    let mut ui = Simulator::with_settings(fonts(), app.view());
+    assert!(ui.find("Show in folder").is_ok());
+}
+
+#[test]
 fn the_menu_replies_and_edits_and_a_quote_shows_what_it_quotes() {
     let mut app = logged_in();
     let _ =

@@ -228,6 +228,7 @@ composer-files = Files
 menu-delete-for-me-ask = Delete this message for you? Others keep it.
 menu-delete-for-everyone-ask = Delete this message for everyone?
 menu-copy = Copy text
+menu-save-as = Save as…
 menu-select = Select
 menu-edit = Edit
 mentions-hint = Tab picks the first, Escape closes

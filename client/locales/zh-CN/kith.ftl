@@ -199,6 +199,7 @@ composer-files = 文件
 menu-delete-for-me-ask = 删除这条消息？仅对你删除，其他人仍可看到。
 menu-delete-for-everyone-ask = 对所有人删除这条消息？
 menu-copy = 复制
+menu-save-as = 另存为…
 menu-select = 多选
 menu-edit = 编辑
 mentions-hint = Tab 选择第一个，Esc 关闭

@@ -249,7 +249,7 @@ impl Chat {
         };
         let sender = if group && !mine { sender_name(message.sender_id) } else { None };
         // A picture, a file or a sticker: framed, with its menu (no text to copy or recall).
-        let attachment = |body: Element<'a, Message>| {
+        let attachment = |body: Element<'a, Message>, file: Vec<(String, Message)>| {
             let frame = widget::message_frame(
                 forwarded(message, body, false),
                 sender.clone(),
@@ -258,7 +258,7 @@ impl Chat {
                 footer(),
                 None,
             );
-            self.with_menu(message, frame, None, None, roster)
+            self.with_menu(message, frame, None, None, file, roster)
         };
         match &message.content {
             Content::Image { upload_id, name, size, width, height, .. } => {
@@ -280,7 +280,7 @@ impl Chat {
                         .into(),
                 };
                 let body = column![picture, file_actions(upload_id, name, *size, files)].spacing(6);
-                attachment(body.into())
+                attachment(body.into(), file_menu(upload_id, name, files))
             }
             Content::File { upload_id, name, size, mime } => {
                 let kind = container(text(files::kind_label(name, mime)).size(11).font(BOLD))
@@ -296,14 +296,14 @@ impl Chat {
                     file_actions(upload_id, name, 0, files)
                 ]
                 .spacing(6);
-                attachment(body.into())
+                attachment(body.into(), file_menu(upload_id, name, files))
             }
             Content::Sticker { code } => {
                 let picture: Element<'a, Message> = match files.pictures.get(&Files::sticker_key(code)) {
                     Some(Picture::Ready(handle)) => image(handle.clone()).width(96).height(96).into(),
                     _ => text(format!(":{code}:")).size(15).into(),
                 };
-                attachment(picture)
+                attachment(picture, Vec::new())
             }
             Content::Text { text, reply_to, .. } => {
                 let recall = match message.seq {
@@ -327,7 +327,7 @@ impl Chat {
                 };
                 let body = forwarded(message, body, mine);
                 let frame = widget::message_frame(body, sender, mine, mine, footer(), recall.clone());
-                self.with_menu(message, frame, Some(text), recall, roster)
+                self.with_menu(message, frame, Some(text), recall, Vec::new(), roster)
             }
             Content::Recalled { by: Some(by) } => {
                 let who = if by.user_id == self.me { t!("you-lower") } else { by.name.clone() };
@@ -397,6 +397,24 @@ fn fit(width: u32, height: u32, max: f32) -> (f32, f32) {
     }
     let scale = (max / width.max(height) as f32).min(1.0);
     (width as f32 * scale, height as f32 * scale)
+}
+
+/// What a file's or picture's menu offers besides the rest: *Download*, or once the file is on
+/// this computer *Save as…*, *Open* and *Show in folder*; nothing while it downloads.
+fn file_menu(upload_id: &str, name: &str, files: &Files) -> Vec<(String, Message)> {
+    if let Some(path) = files.saved.get(upload_id) {
+        let folder = path.parent().map(PathBuf::from).unwrap_or_default();
+        let (upload_id, name) = (upload_id.to_owned(), name.to_owned());
+        return vec![
+            (t!("menu-save-as"), Message::SaveAs { upload_id, name }),
+            (t!("log-open"), Message::OpenFile(path.clone())),
+            (t!("log-show-in-folder"), Message::ShowInFolder(folder)),
+        ];
+    }
+    if files.transfers.contains_key(upload_id) {
+        return Vec::new();
+    }
+    vec![(t!("log-download"), Message::Download { upload_id: upload_id.to_owned(), name: name.to_owned() })]
 }
 
 /// Under a file or picture: its transfer, why it failed, or what can be done with it.

@@ -3,6 +3,8 @@
 //! edit one's own text and recall it for everyone while that is allowed, delete it for oneself,
 //! and, for a group's owner and admins, delete a member's message for everyone (both asked
 //! again), and react to it (quick reactions and *More…*, see [`reactions`](super::reactions)).
+//! A file or picture adds what can be done with it: *Download*, or once it is on this
+//! computer *Save as…*, *Open* and *Show in folder*.
 //! Escape or *Close* closes it.
 
 use super::{Chat, Deletion, Message};
@@ -16,13 +18,15 @@ use kith_shared::frame::Content;
 
 impl Chat {
     /// `frame` (a drawn message) that opens its menu on a right click, and the menu under it
-    /// while it is open. `body` is the text to copy, if it has one.
+    /// while it is open. `body` is the text to copy, if it has one; `file` what can be done
+    /// with its file, if it carries one.
     pub(super) fn with_menu<'a>(
         &self,
         message: &StoredMessage,
         frame: Element<'a, Message>,
         body: Option<&str>,
         recall: Option<Message>,
+        file: Vec<(String, Message)>,
         roster: &Roster,
     ) -> Element<'a, Message> {
         if let Some(selection) = &self.selection {
@@ -66,6 +70,9 @@ impl Chat {
         if let Some(body) = body {
             menu = menu.push(action(t!("menu-copy"), Message::Copy(body.to_owned())));
         }
+        for (label, on_press) in file {
+            menu = menu.push(action(label, on_press));
+        }
         if let (Some(seq), true) = (message.seq, !self.read_only && is_post(&message.content)) {
             menu = menu.push(action(t!("forward"), Message::Forward(seq)));
             menu = menu.push(action(t!("menu-select"), Message::Select(seq)));
@@ -85,7 +92,7 @@ impl Chat {
         }
         menu = menu.push(action(t!("close"), Message::MessageMenu(None)));
         let mine = message.sender_id == Some(self.me);
-        // Nine actions at most: they wrap onto a second line in a narrow chat.
+        // Eleven actions at most: they wrap onto a second line in a narrow chat.
         let mut menu = column![menu.wrap().vertical_spacing(4)].spacing(4).align_x(if mine {
             Alignment::End
         } else {

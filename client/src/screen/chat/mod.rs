@@ -196,6 +196,11 @@ pub enum Message {
         upload_id: String,
         name: String,
     },
+    /// Save a copy of a received file already on this computer: choose where.
+    SaveAs {
+        upload_id: String,
+        name: String,
+    },
     /// Stop the transfer with this key.
     CancelTransfer(String),
     /// Open a file with the system's program for it.
@@ -281,6 +286,10 @@ pub enum Event {
     /// Scroll the log to the newest message.
     ScrollToNewest,
     Download {
+        upload_id: String,
+        name: String,
+    },
+    SaveAs {
         upload_id: String,
         name: String,
     },
@@ -379,7 +388,7 @@ impl Chat {
         let reading = match &message {
             Message::Edit(action) => !action.is_edit(),
             Message::Scrolled { .. } | Message::JumpToNewest | Message::Restored => true,
-            Message::OpenFile(_) | Message::ShowInFolder(_) => true,
+            Message::OpenFile(_) | Message::ShowInFolder(_) | Message::SaveAs { .. } => true,
             Message::AskUnfriend | Message::Unfriend(_) | Message::AskBlock | Message::Block(_) => false,
             Message::HideAnnouncement(..) => true,
             Message::ManageGroup
@@ -418,6 +427,10 @@ impl Chat {
                 Some(Event::ScrollToNewest)
             }
             Message::Download { upload_id, name } => Some(Event::Download { upload_id, name }),
+            Message::SaveAs { upload_id, name } => {
+                self.menu = None;
+                Some(Event::SaveAs { upload_id, name })
+            }
             Message::CancelTransfer(key) => Some(Event::CancelTransfer(key)),
             Message::OpenFile(path) => Some(Event::OpenFile(path)),
             Message::ShowInFolder(path) => Some(Event::ShowInFolder(path)),

@@ -194,6 +194,7 @@ impl Home {
             }
             Some(chat::Event::FocusComposer) => operation::focus(chat::id::COMPOSER),
             Some(chat::Event::Download { upload_id, name }) => self.download(upload_id, name),
+            Some(chat::Event::SaveAs { upload_id, name }) => self.save_copy(upload_id, name),
             Some(chat::Event::CancelTransfer(key)) => {
                 if let Some(transfer) = self.files.transfers.get(&key) {
                     transfer.cancel.cancel();
