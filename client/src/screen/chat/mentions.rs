@@ -9,6 +9,7 @@ use crate::widget::{BOLD, Element};
 use iced::widget::text_editor::{self, Cursor, Position};
 use iced::widget::{button, container, row, text};
 use iced::{Alignment, Length};
+use kith_shared::frame::{ChatMessage, Content};
 
 impl Chat {
     /// The `@word` before the cursor, if the cursor is in one: where its `@` is, and what
@@ -50,8 +51,28 @@ impl Chat {
         mentions::candidates(&members, self.me, query, group.role.can_moderate())
     }
 
+    /// A message pushed while the chat is open: one that mentions the user and lands below
+    /// where they are reading (the view holds above the newest) joins the mentions to jump to.
+    /// Seen at once when the view follows the newest message, it needs no jump.
+    pub fn arrived(&mut self, message: &ChatMessage) {
+        let mentions_me = match &message.content {
+            Content::Text { mentions, edit_of: None, reaction_of: None, .. } => {
+                mentions.all || mentions.user_ids.contains(&self.me)
+            }
+            _ => false,
+        };
+        if mentions_me
+            && message.conversation_id == self.conversation_id
+            && message.sender_id != Some(self.me)
+            && self.hold_after.is_some_and(|held| message.seq > held)
+            && !self.mentions.contains(&message.seq)
+        {
+            self.mentions.push(message.seq);
+        }
+    }
+
     /// Shows the oldest mention of the user not shown yet (of those unread when the chat
-    /// opened).
+    /// opened, and those that arrived below while the user read above).
     pub(super) fn jump_to_mention(&mut self) -> Option<Event> {
         if self.mentions.is_empty() {
             return None;
@@ -179,5 +200,40 @@ mod tests {
         assert_eq!(chat.update(Message::JumpToMention), Some(Event::JumpTo(9)));
         assert_eq!(chat.update(Message::JumpToMention), None);
         assert!(chat.mention_jump().is_none(), "the control goes once all were shown");
+    }
+
+    #[test]
+    fn a_mention_that_arrives_below_while_reading_above_can_be_jumped_to() {
+        let pushed = |seq: i64, sender: i64, user_ids: Vec<i64>| ChatMessage {
+            id: seq,
+            conversation_id: 3,
+            seq,
+            sender_id: Some(sender),
+            client_id: None,
+            sent_at: 0,
+            content: Content::Text {
+                text: "@Me look".into(),
+                reply_to: None,
+                edit_of: None,
+                reaction_of: None,
+                mentions: kith_shared::frame::Mentions { user_ids, all: false },
+            },
+            edited_at: None,
+            reactions: Vec::new(),
+            forwarded_from: None,
+            muted: false,
+        };
+        let mut chat = typed("");
+        // Following the newest message: seen where it lands, nothing to jump to.
+        chat.arrived(&pushed(5, 8, vec![7]));
+        assert!(chat.mentions.is_empty());
+        // Reading above: mentions of the user that land below wait for the jump, once each.
+        chat.hold_after = Some(5);
+        chat.arrived(&pushed(6, 8, vec![7]));
+        chat.arrived(&pushed(6, 8, vec![7]));
+        chat.arrived(&pushed(7, 8, vec![9]));
+        chat.arrived(&pushed(8, 7, vec![7]));
+        assert_eq!(chat.mentions, [6], "not someone else's mention, not one's own message, once");
+        assert_eq!(chat.update(Message::JumpToMention), Some(Event::JumpTo(6)));
     }
 }

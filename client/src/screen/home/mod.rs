@@ -330,7 +330,12 @@ impl Home {
                 return (self.load_avatar(), None);
             }
             E::UserChanged { picture: false } => {}
-            E::Arrived(message) => return (self.auto_download(&message), None),
+            E::Arrived(message) => {
+                if let Some(chat) = &mut self.chat {
+                    chat.arrived(&message);
+                }
+                return (self.auto_download(&message), None);
+            }
             E::Alert { title, body, conversation } => {
                 let on_screen = match conversation {
                     Some(conversation) => {
