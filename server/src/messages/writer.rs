@@ -154,6 +154,15 @@ enum Numbering {
     Shared { next_id: i64, end_id: i64 },
 }
 
+/// Whether placing a batch looks up earlier copies of its messages.
+#[derive(Debug, Clone, Copy)]
+enum Resends {
+    /// None of them was stored before; the store refuses the batch if one was.
+    Assumed,
+    /// Look up each message's earlier copy by (sender, client id).
+    LookedUp,
+}
+
 /// A submission with its place assigned.
 struct Placed {
     submission: Submission,
@@ -184,13 +193,48 @@ impl Writer {
         tracing::debug!("message writer stopped");
     }
 
+    /// Stores a batch, then acknowledges and delivers it. A resend is rare (a client that lost
+    /// its connection before the ack), so the batch is first stored without looking for one:
+    /// the unique index on (client id, sender) refuses a message stored before, and only then
+    /// is the batch placed again with the stored copies looked up.
     async fn write(&mut self, batch: Vec<Submission>) {
         let started = std::time::Instant::now();
         let count = batch.len();
-        let mut placed = match self.place(batch).await {
-            Ok(placed) => placed,
+        let (placed, stored_rows, placed_at) = match self.store_batch(batch, Resends::Assumed).await {
+            Ok(done) => done,
+            Err((batch, err)) if err.is_unique_violation() => {
+                match self.store_batch(batch, Resends::LookedUp).await {
+                    Ok(done) => done,
+                    Err((batch, err)) => return self.fail(batch, &err),
+                }
+            }
             Err((batch, err)) => return self.fail(batch, &err),
         };
+        let stored = started.elapsed();
+        self.metrics.messages_stored.increment(stored_rows as u64);
+        self.metrics.batch_size.record(count as f64);
+        self.metrics.commit_seconds.record(stored.saturating_sub(placed_at).as_secs_f64());
+        for p in placed {
+            self.deliver(p);
+        }
+        tracing::debug!(
+            count,
+            placed_us = placed_at.as_micros() as u64,
+            stored_us = stored.as_micros() as u64,
+            delivered_us = started.elapsed().as_micros() as u64,
+            "batch written"
+        );
+    }
+
+    /// Places and stores a batch: the placed messages, how many rows were written and how
+    /// long placing took. On failure nothing is stored and the submissions come back.
+    async fn store_batch(
+        &mut self,
+        batch: Vec<Submission>,
+        resends: Resends,
+    ) -> Result<(Vec<Placed>, usize, std::time::Duration), (Vec<Submission>, StoreError)> {
+        let started = std::time::Instant::now();
+        let mut placed = self.place(batch, resends).await?;
         let placed_at = started.elapsed();
         let mut rows: Vec<MessageRow> =
             placed.iter().filter(|p| !p.duplicate).map(|p| row_of(&p.message)).collect();
@@ -217,32 +261,29 @@ impl Writer {
                 }
             }),
         };
-        if let Err(err) = stored {
-            return self.fail(placed.into_iter().map(|p| p.submission).collect(), &err);
+        match stored {
+            Ok(()) => Ok((placed, rows.len(), placed_at)),
+            Err(err) => Err((placed.into_iter().map(|p| p.submission).collect(), err)),
         }
-        let stored = started.elapsed();
-        self.metrics.messages_stored.increment(rows.len() as u64);
-        self.metrics.batch_size.record(count as f64);
-        self.metrics.commit_seconds.record(stored.saturating_sub(placed_at).as_secs_f64());
-        for p in placed {
-            self.deliver(p);
-        }
-        tracing::debug!(
-            count,
-            placed_us = placed_at.as_micros() as u64,
-            stored_us = stored.as_micros() as u64,
-            delivered_us = started.elapsed().as_micros() as u64,
-            "batch written"
-        );
     }
 
-    /// Assigns ids and sequence numbers, recognising resends of stored messages.
-    async fn place(&mut self, batch: Vec<Submission>) -> Result<Vec<Placed>, (Vec<Submission>, StoreError)> {
-        let keys: Vec<(UserId, String)> =
-            batch.iter().filter_map(|s| Some((s.sender_id?, s.client_id.clone()?))).collect();
-        let stored = match self.store.messages_by_client_ids(&keys).await {
-            Ok(stored) => stored,
-            Err(err) => return Err((batch, err)),
+    /// Assigns ids and sequence numbers. A resend inside the batch gets the first copy's
+    /// numbers; with [`Resends::LookedUp`], so does a resend of a message stored before.
+    async fn place(
+        &mut self,
+        batch: Vec<Submission>,
+        resends: Resends,
+    ) -> Result<Vec<Placed>, (Vec<Submission>, StoreError)> {
+        let stored = match resends {
+            Resends::Assumed => Vec::new(),
+            Resends::LookedUp => {
+                let keys: Vec<(UserId, String)> =
+                    batch.iter().filter_map(|s| Some((s.sender_id?, s.client_id.clone()?))).collect();
+                match self.store.messages_by_client_ids(&keys).await {
+                    Ok(stored) => stored,
+                    Err(err) => return Err((batch, err)),
+                }
+            }
         };
         let mut earlier: HashMap<(UserId, String), ChatMessage> = HashMap::new();
         for row in stored {
