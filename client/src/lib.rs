@@ -20,6 +20,7 @@ mod notify;
 mod offline;
 pub mod roster;
 pub mod screen;
+mod selectable_text;
 pub mod session;
 pub mod settings;
 mod signed_in;

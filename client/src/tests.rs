@@ -372,6 +372,140 @@ fn a_right_click_on_a_message_opens_its_menu_to_copy_or_recall_it() {
     assert_eq!(open_chat(&app).menu, None, "Escape closes it");
 }
 
+/// Ctrl+C, as the keyboard sends it.
+fn ctrl_c() -> iced_test::core::Event {
+    use iced_test::core::keyboard::{self, key};
+    iced_test::core::Event::Keyboard(keyboard::Event::KeyPressed {
+        key: keyboard::Key::Character("c".into()),
+        modified_key: keyboard::Key::Character("c".into()),
+        physical_key: key::Physical::Code(key::Code::KeyC),
+        location: keyboard::Location::Standard,
+        modifiers: keyboard::Modifiers::CTRL,
+        repeat: false,
+        text: None,
+    })
+}
+
+/// The mouse's left button pressed at `from`, moved to `to` and released there.
+fn drag(ui: &mut Simulator<'_, Message>, from: iced::Point, to: iced::Point) {
+    use iced_test::core::{Event, mouse};
+    ui.point_at(from);
+    let _ = ui.simulate([Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left))]);
+    ui.point_at(to);
+    let _ = ui.simulate([
+        Event::Mouse(mouse::Event::CursorMoved { position: to }),
+        Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left)),
+    ]);
+}
+
+/// Where a text is laid out on screen.
+fn text_bounds(app: &App, text: &str) -> iced::Rectangle {
+    Simulator::with_settings(fonts(), app.view())
+        .find(text)
+        .unwrap_or_else(|_| panic!("{text:?} on screen"))
+        .bounds()
+}
+
+/// The text Ctrl+C copies on the app's current view, if any.
+fn copied_by_ctrl_c(app: &mut App) -> Option<String> {
+    let produced = run(app, &|ui| {
+        let _ = ui.simulate([ctrl_c()]);
+    });
+    match produced.as_slice() {
+        [] => None,
+        [Message::Home(home::Message::Chat(chat::Message::Copy(text)))] => Some(text.clone()),
+        other => panic!("Ctrl+C produced {other:?}"),
+    }
+}
+
+#[test]
+fn dragging_across_a_message_selects_part_of_its_text_for_ctrl_c_and_the_menus_copy() {
+    let mut app = logged_in();
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let now = clock::now_ms();
+    let whole = "Meet at the station";
+    let messages = vec![stored(1, 8, now, whole), stored(2, 7, now, "On my way")];
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(messages))));
+    assert_eq!(copied_by_ctrl_c(&mut app), None, "nothing selected: Ctrl+C copies nothing");
+
+    // From the start of the text to its middle.
+    let bounds = text_bounds(&app, whole);
+    let middle = bounds.center();
+    run(&mut app, &|ui| drag(ui, iced::Point::new(bounds.x + 1.0, middle.y), middle));
+    let chat = open_chat(&app);
+    let part = chat.text_selected(1).and_then(|selected| selected.of(whole)).expect("a part selected");
+    assert!(whole.starts_with(part) && part.len() < whole.len(), "the first half: {part:?}");
+    assert!(part.len() > 3, "more than a letter or two: {part:?}");
+    assert_eq!(copied_by_ctrl_c(&mut app).as_deref(), Some(part), "Ctrl+C copies the selection");
+
+    // The menu copies the selection, or the whole text.
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::MessageMenu(Some(1)))));
+    let copy = |app: &mut App, label: &str| {
+        let produced = run(app, &|ui| {
+            ui.click(label).unwrap_or_else(|_| panic!("{label:?} in the menu"));
+        });
+        let copied = produced.iter().find_map(|message| match message {
+            Message::Home(home::Message::Chat(chat::Message::Copy(text))) => Some(text.clone()),
+            _ => None,
+        });
+        copied.unwrap_or_else(|| panic!("{label:?} produced {produced:?}"))
+    };
+    assert_eq!(copy(&mut app, "Copy"), part);
+    let kept = open_chat(&app).text_selected(1).and_then(|selected| selected.of(whole));
+    assert_eq!(kept, Some(part), "a click in the message's menu leaves the selection");
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::MessageMenu(Some(1)))));
+    assert_eq!(copy(&mut app, "Copy text"), whole);
+    // The other message's menu has no selection to copy.
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::MessageMenu(Some(2)))));
+    assert!(Simulator::with_settings(fonts(), app.view()).find("Copy").is_err());
+    let _ = app.update(Message::Home(home::Message::Escape));
+
+    // A press elsewhere (in the message field) ends the selection.
+    run(&mut app, &|ui| {
+        ui.click(selector::id(chat::id::COMPOSER)).expect("the message field");
+    });
+    assert_eq!(open_chat(&app).text_selection, None);
+    assert_eq!(copied_by_ctrl_c(&mut app), None);
+}
+
+#[test]
+fn a_double_click_selects_a_word_and_a_selection_copies_emoji_pictures_as_text() {
+    let mut app = logged_in();
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let _ = app.update(Message::Home(home::Message::EmojiLoaded(Ok(crate::emoji::tests::sample()))));
+    let now = clock::now_ms();
+    let whole = "Good game 👍 see you at the station";
+    let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(vec![stored(1, 8, now, whole)]))));
+    let bounds = text_bounds(&app, whole);
+    let double_click = |app: &mut App, at: iced::Point| {
+        run(app, &|ui| {
+            ui.point_at(at);
+            let _ = ui.simulate(iced_test::simulator::click().chain(iced_test::simulator::click()));
+        })
+    };
+
+    // The last letters: the last word.
+    double_click(&mut app, iced::Point::new(bounds.x + bounds.width - 2.0, bounds.y + bounds.height - 4.0));
+    assert_eq!(copied_by_ctrl_c(&mut app).as_deref(), Some("station"));
+    // The first letters: the first word.
+    double_click(&mut app, iced::Point::new(bounds.x + 2.0, bounds.y + 4.0));
+    assert_eq!(copied_by_ctrl_c(&mut app).as_deref(), Some("Good"));
+
+    // Dragged from before the first letter to past the last, over the picture of 👍.
+    run(&mut app, &|ui| {
+        drag(
+            ui,
+            iced::Point::new(bounds.x + 1.0, bounds.y + 4.0),
+            iced::Point::new(bounds.x + bounds.width + 40.0, bounds.y + bounds.height + 40.0),
+        )
+    });
+    assert_eq!(copied_by_ctrl_c(&mut app).as_deref(), Some(whole), "the emoji copied as the character");
+}
+
 #[test]
 fn a_files_menu_downloads_it_then_saves_a_copy_opens_or_shows_it() {
     let mut app = logged_in();
@@ -911,11 +1045,9 @@ fn the_emoji_panel_searches_and_inserts_and_messages_show_emoji_as_pictures() {
     let messages = vec![stored(1, 8, now, "Good game 👍 see you"), stored(2, 8, now, "😀")];
     let _ = app.update(Message::Home(home::Message::ChatLoaded(10, Ok(messages))));
     {
-        // The words around the emoji are text; the emoji itself is a picture, not text.
+        // One text, the emoji among the words drawn as a picture; an emoji alone is large.
         let mut ui = Simulator::with_settings(fonts(), app.view());
-        assert!(ui.find("Good ").is_ok());
-        assert!(ui.find("see ").is_ok());
-        assert!(ui.find("Good game 👍 see you").is_err(), "not drawn as one text");
+        assert!(ui.find("Good game 👍 see you").is_ok());
         assert!(ui.find("😀").is_err(), "an emoji alone is a large picture");
     }
 

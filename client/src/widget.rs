@@ -37,6 +37,11 @@ pub fn emoji<'a, Message: 'a>(emoji: &str, side: f32) -> Element<'a, Message> {
     text(emoji.to_owned()).font(EMOJI).size(side / EMOJI_EM_WIDTH).into()
 }
 
+/// One emoji in the colour font, about `side` pixels wide, as a span of a text.
+pub fn emoji_span<'a>(emoji: &str, side: f32) -> Span<'a, (), Font> {
+    span(emoji.to_owned()).font(EMOJI).size(side / EMOJI_EM_WIDTH)
+}
+
 /// A text whose emoji are drawn in colour: its words in `font`, each emoji a span of the
 /// colour emoji font. For names and quoted messages. (Without emoji it is a plain text.)
 pub fn emoji_text<'a, Message: 'a>(

@@ -227,6 +227,7 @@ composer-sending = Sending { $name }
 composer-files = Files
 menu-delete-for-me-ask = Delete this message for you? Others keep it.
 menu-delete-for-everyone-ask = Delete this message for everyone?
+menu-copy-selection = Copy
 menu-copy = Copy text
 menu-save-as = Save as…
 menu-select = Select

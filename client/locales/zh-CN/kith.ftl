@@ -198,6 +198,7 @@ composer-sending = 正在发送 { $name }
 composer-files = 文件
 menu-delete-for-me-ask = 删除这条消息？仅对你删除，其他人仍可看到。
 menu-delete-for-everyone-ask = 对所有人删除这条消息？
+menu-copy-selection = 复制所选
 menu-copy = 复制
 menu-save-as = 另存为…
 menu-select = 多选

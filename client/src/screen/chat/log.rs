@@ -9,6 +9,7 @@ use crate::files::{self, Files, Picture};
 use crate::history::{Delivery, StoredMessage};
 use crate::mentions;
 use crate::roster::Roster;
+use crate::selectable_text::{Piece, SelectableText, Selection};
 use crate::widget::{self, BOLD, Element};
 use iced::widget::span;
 use iced::widget::text::Span;
@@ -317,13 +318,16 @@ impl Chat {
                     }
                     _ => Vec::new(),
                 };
+                let local_id = message.local_id;
+                // While messages are being chosen a click ticks them: no text is selected then.
+                let select = self.selection.is_none().then(|| {
+                    Box::new(move |selected| Message::SelectText(local_id, selected))
+                        as Box<dyn Fn(Option<Selection>) -> Message>
+                });
+                let body = message_text(text, &marks, mine, emoji, self.text_selected(local_id), select);
                 let body = match reply_to {
-                    Some(quoted) => {
-                        column![self.quote_view(roster, *quoted), rich_text(text, &marks, mine, emoji)]
-                            .spacing(4)
-                            .into()
-                    }
-                    None => rich_text(text, &marks, mine, emoji),
+                    Some(quoted) => column![self.quote_view(roster, *quoted), body].spacing(4).into(),
+                    None => body,
                 };
                 let body = forwarded(message, body, mine);
                 let frame = widget::message_frame(body, sender, mine, mine, footer(), recall.clone());
@@ -475,75 +479,106 @@ pub(super) fn transfer_line<'a>(
     .into()
 }
 
-/// A message's text with its emoji in colour: those of the server's set as its pictures,
-/// every other one in the colour emoji font; one to three emoji alone are drawn large. The
-/// byte ranges `marks` (mentions of the user) stand out.
-fn rich_text<'a>(
+/// A message's text, selectable with the mouse, with its emoji in colour: those of the
+/// server's set as its pictures, every other one in the colour emoji font; one to three emoji
+/// alone are drawn large (and not selected). The byte ranges `marks` (mentions of the user)
+/// stand out. `selection` is the part selected, and `select` what a change of it sends (None
+/// while messages are being chosen: a click ticks them then).
+fn message_text<'a>(
     body: &str,
     marks: &[Range<usize>],
     mine: bool,
     set: Option<&'a EmojiSet>,
+    selection: Option<Selection>,
+    select: Option<Box<dyn Fn(Option<Selection>) -> Message + 'a>>,
 ) -> Element<'a, Message> {
-    let parts = emoji::segments(body, set);
-    if !parts.iter().any(|p| matches!(p, Segment::Emoji(_))) {
-        if marks.is_empty() {
-            return text(body.to_owned()).size(15).style(widget::message_text(mine)).into();
-        }
-        let spans: Vec<Span<'a>> = marked_pieces(body, marks)
-            .into_iter()
-            .map(|(piece, marked)| if marked { mention_span(piece) } else { span(piece.to_owned()) })
-            .collect();
-        return iced::widget::rich_text(spans).size(15).style(widget::message_text(mine)).into();
-    }
     if emoji::only_emoji(body, set) {
         let mut big = row![].spacing(4).align_y(Alignment::Center);
-        for part in &parts {
+        for part in emoji::segments(body, set) {
             if let Segment::Emoji(e) = part {
                 big = big.push(emoji_glyph(e, set, 48.0));
             }
         }
         return big.into();
     }
-    let mut lines = column![].spacing(2);
-    let mut line = row![].align_y(Alignment::Center);
-    for part in parts {
-        match part {
-            Segment::Word(word) => {
-                // Where the word starts in the body (it is a slice of it).
-                let start = word.as_ptr() as usize - body.as_ptr() as usize;
-                let marked = marks.iter().any(|m| m.start < start + word.len() && start < m.end);
-                let word = text(word.to_owned()).size(15).style(widget::message_text(mine));
-                line = line.push(if marked { word.font(BOLD) } else { word })
-            }
-            Segment::Emoji(e) => line = line.push(emoji_glyph(e, set, 20.0)),
-            Segment::Break => {
-                lines = lines.push(line.wrap());
-                line = row![].align_y(Alignment::Center);
-            }
-        }
+    let text = SelectableText::new(pieces(body, marks, set))
+        .size(15.0)
+        .color(move |theme| widget::message_text(mine)(theme).color.unwrap_or(theme.palette().text))
+        .selection_color(move |theme| {
+            if mine { Color { a: 0.35, ..Color::WHITE } } else { Color { a: 0.3, ..theme.palette().primary } }
+        })
+        .selection(selection);
+    match select {
+        Some(select) => text.on_select(select).on_copy(Message::Copy).into(),
+        None => text.into(),
     }
-    lines.push(line.wrap()).into()
 }
 
-/// `body` cut at the edges of `marks` (sorted, apart): each piece, and whether it is marked.
-fn marked_pieces<'b>(body: &'b str, marks: &[Range<usize>]) -> Vec<(&'b str, bool)> {
-    let mut pieces = Vec::new();
-    let mut at = 0;
-    for mark in marks {
-        let (Some(before), Some(marked)) = (body.get(at..mark.start), body.get(mark.clone())) else {
-            continue;
-        };
-        if !before.is_empty() {
-            pieces.push((before, false));
-        }
-        pieces.push((marked, true));
-        at = mark.end;
-    }
-    if let Some(rest) = body.get(at..).filter(|rest| !rest.is_empty()) {
-        pieces.push((rest, false));
-    }
-    pieces
+/// `body` cut into the pieces its text is drawn with: each emoji (a picture of the server's
+/// set, or a run of the colour emoji font), and the text between, mentions of the user bold
+/// on a light amber ground.
+fn pieces<'a>(body: &str, marks: &[Range<usize>], set: Option<&'a EmojiSet>) -> Vec<Piece<'a>> {
+    cut(body, marks, set)
+        .into_iter()
+        .map(|(piece, kind)| match kind {
+            Cut::Emoji => match emoji::look(piece, set) {
+                Look::Picture(handle) => Piece::picture(piece, handle.clone(), EMOJI_SIDE),
+                Look::Font => Piece::text(widget::emoji_span(piece, EMOJI_SIDE)),
+            },
+            Cut::Marked => Piece::text(mention_span(piece)),
+            Cut::Plain => Piece::text(span(piece.to_owned())),
+        })
+        .collect()
 }
+
+/// What a piece of a message's text is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    Plain,
+    /// Within `marks`: a mention of the user.
+    Marked,
+    Emoji,
+}
+
+/// `body` cut at the edges of its emoji and of `marks` (byte ranges; those that do not fit
+/// the body are left out), in order: together the pieces are the whole body.
+fn cut<'b>(body: &'b str, marks: &[Range<usize>], set: Option<&EmojiSet>) -> Vec<(&'b str, Cut)> {
+    let emoji: Vec<Range<usize>> = emoji::segments(body, set)
+        .into_iter()
+        .filter_map(|part| match part {
+            // Where the emoji starts in the body (it is a slice of it).
+            Segment::Emoji(e) => {
+                Some(e.as_ptr() as usize - body.as_ptr() as usize).map(|at| at..at + e.len())
+            }
+            _ => None,
+        })
+        .collect();
+    let marks: Vec<&Range<usize>> = marks.iter().filter(|m| body.get((*m).clone()).is_some()).collect();
+    let mut cuts: Vec<usize> = [0, body.len()]
+        .into_iter()
+        .chain(emoji.iter().flat_map(|e| [e.start, e.end]))
+        .chain(marks.iter().flat_map(|m| [m.start, m.end]))
+        .filter(|at| !emoji.iter().any(|e| e.start < *at && *at < e.end))
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.windows(2)
+        .filter_map(|edges| {
+            let piece = body.get(edges[0]..edges[1])?;
+            let kind = if emoji.iter().any(|e| e.start == edges[0]) {
+                Cut::Emoji
+            } else if marks.iter().any(|m| m.start <= edges[0] && edges[1] <= m.end) {
+                Cut::Marked
+            } else {
+                Cut::Plain
+            };
+            Some((piece, kind))
+        })
+        .collect()
+}
+
+/// How wide an emoji among words is, in pixels.
+const EMOJI_SIDE: f32 = 20.0;
 
 /// A mention of the user: bold on a light amber ground, readable in both themes.
 fn mention_span<'a>(piece: &str) -> Span<'a> {
@@ -568,16 +603,26 @@ mod tests {
     fn a_mention_of_the_user_is_cut_out_of_the_text_to_stand_out() {
         let body = "hey @Ann Lee, @all: look";
         let marks = mentions::highlights(body, "Ann Lee", true);
+        use Cut::{Emoji, Marked, Plain};
         assert_eq!(
-            marked_pieces(body, &marks),
-            [("hey ", false), ("@Ann Lee", true), (", ", false), ("@all", true), (": look", false)]
+            cut(body, &marks, None),
+            [("hey ", Plain), ("@Ann Lee", Marked), (", ", Plain), ("@all", Marked), (": look", Plain)]
         );
-        assert_eq!(marked_pieces("@Ann Lee", &[Range { start: 0, end: 8 }]), [("@Ann Lee", true)]);
+        assert_eq!(cut("@Ann Lee", &[Range { start: 0, end: 8 }], None), [("@Ann Lee", Marked)]);
         assert_eq!(
-            marked_pieces("short", &[Range { start: 3, end: 40 }]),
-            [("short", false)],
+            cut("short", &[Range { start: 3, end: 40 }], None),
+            [("short", Plain)],
             "a mark past the end is left out"
         );
+        // Emoji are pieces of their own, and the pieces together are the whole text.
+        let set = crate::emoji::tests::sample();
+        let body = "@Ann 😀 hi\n👍🏽👍";
+        let pieces = cut(body, &[Range { start: 0, end: 4 }], Some(&set));
+        assert_eq!(
+            pieces,
+            [("@Ann", Marked), (" ", Plain), ("😀", Emoji), (" hi\n", Plain), ("👍🏽", Emoji), ("👍", Emoji)]
+        );
+        assert_eq!(pieces.iter().map(|(piece, _)| *piece).collect::<String>(), body);
     }
 
     #[test]

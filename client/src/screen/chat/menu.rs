@@ -1,4 +1,5 @@
-//! A message's menu, opened with a right click on it: reply to it, copy its text, forward it
+//! A message's menu, opened with a right click on it: reply to it, copy the part of its text
+//! selected with the mouse (see [`selectable_text`](crate::selectable_text)) or all of it, forward it
 //! (or select it and others, see [`selection`](super::selection)),
 //! edit one's own text and recall it for everyone while that is allowed, delete it for oneself,
 //! and, for a group's owner and admins, delete a member's message for everyone (both asked
@@ -67,6 +68,10 @@ impl Chat {
         if let (Some(seq), false) = (message.seq, self.read_only) {
             menu = menu.push(action(t!("reply"), Message::Reply(seq)));
         }
+        // The part of the text selected with the mouse, when there is one, and the whole text.
+        if let Some(part) = body.and_then(|body| self.text_selected(message.local_id)?.of(body)) {
+            menu = menu.push(action(t!("menu-copy-selection"), Message::Copy(part.to_owned())));
+        }
         if let Some(body) = body {
             menu = menu.push(action(t!("menu-copy"), Message::Copy(body.to_owned())));
         }
@@ -92,7 +97,7 @@ impl Chat {
         }
         menu = menu.push(action(t!("close"), Message::MessageMenu(None)));
         let mine = message.sender_id == Some(self.me);
-        // Eleven actions at most: they wrap onto a second line in a narrow chat.
+        // Twelve actions at most: they wrap onto a second line in a narrow chat.
         let mut menu = column![menu.wrap().vertical_spacing(4)].spacing(4).align_x(if mine {
             Alignment::End
         } else {

@@ -32,6 +32,7 @@ use crate::emoji::EmojiSet;
 use crate::files::Files;
 use crate::history::{Delivery, StoredMessage};
 use crate::roster::Roster;
+use crate::selectable_text::Selection as TextSelection;
 use crate::socket;
 use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, container, row, text, text_editor};
@@ -155,6 +156,8 @@ pub struct Chat {
     pub confirm_delete: Option<(i64, Deletion)>,
     /// Messages are being chosen to forward or delete together (*Select* in the menu).
     pub selection: Option<Selection>,
+    /// The part of a message's text (by local id) selected with the mouse.
+    pub text_selection: Option<(i64, TextSelection)>,
     /// The `@word` being typed in the message field (what follows the `@`).
     pub mention_query: Option<String>,
     /// The messages that mentioned the user and were unread when the chat opened, oldest
@@ -243,6 +246,9 @@ pub enum Message {
     MessageMenu(Option<i64>),
     /// Put this text on the clipboard.
     Copy(String),
+    /// The part of a message's text (by local id) selected with the mouse changed, or the
+    /// selection ended (None).
+    SelectText(i64, Option<TextSelection>),
     /// Reply to the message with this sequence number.
     Reply(i64),
     /// Forward the message with this sequence number: choose where.
@@ -378,6 +384,7 @@ impl Chat {
             reacting: None,
             confirm_delete: None,
             selection: None,
+            text_selection: None,
             mention_query: None,
             mentions: Vec::new(),
             hidden_announcements: announcement::Hidden::default(),
@@ -399,6 +406,7 @@ impl Chat {
             | Message::SkinTone(_) => false,
             Message::ClosePanels | Message::ViewImage { .. } => true,
             Message::MessageMenu(_) | Message::Copy(_) | Message::JumpToQuoted(_) => true,
+            Message::SelectText(..) => true,
             Message::Reply(_) | Message::StartEdit(_) | Message::CancelQuote | Message::Forward(_) => false,
             Message::React(..) | Message::ReactWithMore(_) => false,
             Message::AskDelete(..) | Message::ConfirmDelete(_) => false,
@@ -473,6 +481,8 @@ impl Chat {
                     self.emoji_open = false;
                     self.menu = None;
                     self.confirm_delete = None;
+                } else if self.text_selection.take().is_some_and(|(_, selected)| !selected.is_empty()) {
+                    // The selected text goes first.
                 } else {
                     self.cancel_quote();
                 }
@@ -544,6 +554,10 @@ impl Chat {
                     _ => None,
                 }
             }
+            Message::SelectText(local_id, selected) => {
+                self.select_text(local_id, selected);
+                None
+            }
             Message::Copy(text) => {
                 self.menu = None;
                 self.info = Some(t!("chat-copied"));
@@ -590,6 +604,23 @@ impl Chat {
                 Some(Event::Recall(seq))
             }
             Message::Send => self.send(),
+        }
+    }
+
+    /// The part of message `local_id`'s text selected with the mouse, if any.
+    pub fn text_selected(&self, local_id: i64) -> Option<TextSelection> {
+        self.text_selection.filter(|(id, _)| *id == local_id).map(|(_, selected)| selected)
+    }
+
+    /// The text selected in message `local_id` changed, or ended with a press elsewhere; not
+    /// while that press is on the message's menu (its *Copy* takes the selection).
+    fn select_text(&mut self, local_id: i64, selected: Option<TextSelection>) {
+        match selected {
+            Some(selected) => self.text_selection = Some((local_id, selected)),
+            None if self.menu != Some(local_id) && self.text_selected(local_id).is_some() => {
+                self.text_selection = None;
+            }
+            None => {}
         }
     }
 
@@ -825,6 +856,36 @@ pub(super) mod tests {
 
     pub(crate) fn paste(text: &str) -> Message {
         Message::Edit(text_editor::Action::Edit(text_editor::Edit::Paste(std::sync::Arc::new(text.into()))))
+    }
+
+    #[test]
+    fn selected_text_ends_with_a_press_elsewhere_or_escape_but_not_in_its_menu() {
+        let mut chat = typed("");
+        chat.messages = vec![sent(1, 8, 0), sent(2, 8, 0)];
+        let part = TextSelection { anchor: 2, head: 0 };
+        let _ = chat.update(Message::SelectText(1, Some(part)));
+        assert_eq!(chat.text_selected(1), Some(part));
+        assert_eq!(chat.text_selected(2), None, "one message's text at a time");
+        assert_eq!(part.of("m1 and more"), Some("m1"), "first to last, whichever came first");
+
+        // The message's menu is open: a press on its Copy leaves the selection to copy.
+        let _ = chat.update(Message::MessageMenu(Some(1)));
+        let _ = chat.update(Message::SelectText(1, None));
+        assert_eq!(chat.text_selected(1), Some(part));
+        let _ = chat.update(Message::MessageMenu(None));
+        // Message 2's text reports a press elsewhere: it holds no selection, nothing ends.
+        let _ = chat.update(Message::SelectText(2, None));
+        assert_eq!(chat.text_selected(1), Some(part));
+        let _ = chat.update(Message::SelectText(1, None));
+        assert_eq!(chat.text_selection, None, "a press elsewhere ends it");
+
+        // Escape ends a selection before it takes back a reply.
+        chat.replying = Some(2);
+        let _ = chat.update(Message::SelectText(1, Some(part)));
+        let _ = chat.update(Message::ClosePanels);
+        assert_eq!((chat.text_selection, chat.replying), (None, Some(2)));
+        let _ = chat.update(Message::ClosePanels);
+        assert_eq!(chat.replying, None);
     }
 
     #[test]
