@@ -219,7 +219,7 @@ impl<'a, Message> SelectableText<'a, Message> {
 
     /// The line (up to its line breaks) around offset `at` of the text.
     fn line_at(&self, at: usize) -> Selection {
-        let at = at.min(self.source.len());
+        let at = self.source.floor_char_boundary(at);
         let start = self.source[..at].rfind('\n').map_or(0, |i| i + 1);
         let end = self.source[at..].find('\n').map_or(self.source.len(), |i| at + i);
         Selection { anchor: start, head: end }
