@@ -4,11 +4,12 @@
 
 use crate::address::ServerConf;
 use crate::history::History;
+use crate::keyring::Keyring;
 use crate::notify::{Note, Notifier};
 use crate::offline::Snapshot;
 use crate::screen::{home, login};
 use crate::settings::Settings;
-use crate::signed_in::SignedIn;
+use crate::signed_in::{KeptLogin, SignedIn};
 use crate::socket;
 use crate::sound::Sound;
 use crate::trust::Trust;
@@ -38,6 +39,8 @@ pub struct App {
     data_root: Option<PathBuf>,
     /// The certificates the user trusted, kept under `data_root`.
     trust: Trust,
+    /// Where the token of a login kept for the next start goes, when it can.
+    keyring: Keyring,
     pub sound: Sound,
     pub notifier: Notifier,
     /// Whether the window has the keyboard focus (notifications only show without it).
@@ -70,6 +73,9 @@ pub struct Setup {
     pub data_root: Option<PathBuf>,
     /// Certificates to trust; None reads those the user trusted under `data_root`.
     pub trust: Option<Trust>,
+    /// The keyring for the token of a login kept for the next start; the default uses none
+    /// (the token stays in the file under `data_root`).
+    pub keyring: Keyring,
     pub server_conf: Option<ServerConf>,
     pub sound: Sound,
     pub notifier: Notifier,
@@ -94,7 +100,8 @@ impl App {
         let mut login =
             login::Login::new(settings.server.clone(), settings.socket_port, settings.username.clone())
                 .with_data_root(setup.data_root.clone())
-                .with_trust(trust.clone());
+                .with_trust(trust.clone())
+                .with_keyring(setup.keyring.clone());
         let focus = Task::batch([login.focus(), login.resume()]).map(Message::Login);
         let app = Self {
             screen: Screen::Login(login),
@@ -102,6 +109,7 @@ impl App {
             settings_path: setup.settings_path,
             data_root: setup.data_root,
             trust,
+            keyring: setup.keyring,
             sound: setup.sound,
             notifier: setup.notifier,
             focused: true,
@@ -188,12 +196,19 @@ impl App {
     /// Logged in: remember the server and name, open the main window.
     fn enter(&mut self, session: login::LoggedIn) -> Task<Message> {
         // The next start signs in with this login while the server takes it.
-        if let (Some(root), Some(token)) = (&self.data_root, session.api.token()) {
-            let kept = SignedIn { username: session.user.username.clone(), token: token.to_owned() };
-            if let Err(err) = kept.save(&SignedIn::path_for(root, &session.address.folder_name())) {
-                tracing::warn!(%err, "cannot keep the login for the next start");
+        let keep = match (&self.data_root, session.api.token()) {
+            (Some(root), Some(token)) => {
+                let login = SignedIn { username: session.user.username.clone(), token: token.to_owned() };
+                let kept = KeptLogin::new(root, &session.address.folder_name(), self.keyring.clone());
+                Task::future(async move {
+                    if let Err(err) = kept.save(&login).await {
+                        tracing::warn!(%err, "cannot keep the login for the next start");
+                    }
+                })
+                .discard()
             }
-        }
+            _ => Task::none(),
+        };
         self.settings.server = session.address.to_string();
         self.settings.socket_port = session.address.custom_socket_port();
         self.settings.username = session.user.username.clone();
@@ -222,7 +237,7 @@ impl App {
         session.save_snapshot();
         home.reopen = self.settings.last_chats.get(&home.place()).copied();
         self.screen = Screen::Home(Box::new(home));
-        Task::batch([task, folders]).map(Message::Home)
+        Task::batch([task.map(Message::Home), folders.map(Message::Home), keep])
     }
 
     fn home_event(&mut self, event: home::Event) -> Task<Message> {
@@ -322,6 +337,7 @@ impl App {
     }
 
     fn back_to_login(&mut self, dialog: Option<Dialog>) -> Task<Message> {
+        let mut forget = Task::none();
         if let Screen::Home(home) = &self.screen {
             if let Some(history) = home.session.history().cloned() {
                 // Let pending writes finish in the background.
@@ -330,7 +346,8 @@ impl App {
             // Logged out, or ended by the server: the kept login goes (not when coming back
             // from offline browsing, which never used it).
             if let Some(root) = self.data_root.as_ref().filter(|_| !home.session.is_offline()) {
-                SignedIn::forget(&SignedIn::path_for(root, &home.session.address.folder_name()));
+                let kept = KeptLogin::new(root, &home.session.address.folder_name(), self.keyring.clone());
+                forget = Task::future(kept.forget()).discard();
             }
         }
         // Back from offline browsing, the form shows what was typed before.
@@ -343,11 +360,12 @@ impl App {
         };
         let mut login = login::Login::new(server, socket_port, username)
             .with_data_root(self.data_root.clone())
-            .with_trust(self.trust.clone());
+            .with_trust(self.trust.clone())
+            .with_keyring(self.keyring.clone());
         let focus = Task::batch([login.focus(), login.resume()]).map(Message::Login);
         self.screen = Screen::Login(login);
         self.dialog = dialog;
-        focus
+        Task::batch([forget, focus])
     }
 
     fn save_settings(&self) {

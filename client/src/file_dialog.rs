@@ -146,40 +146,8 @@ mod tests {
     #[cfg(all(unix, not(target_os = "macos")))]
     #[tokio::test]
     async fn a_bus_without_the_portal_has_no_file_chooser() {
-        use std::io::BufRead;
         // A bus of its own, with no services to start: a portal installed here stays out.
-        let dir = tempfile::tempdir().expect("temp dir");
-        let config = dir.path().join("bus.conf");
-        let socket = dir.path().join("bus");
-        std::fs::write(
-            &config,
-            format!(
-                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" \
-                 \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n\
-                 <busconfig><type>session</type><listen>unix:path={}</listen><auth>EXTERNAL</auth>\
-                 <policy context=\"default\"><allow send_destination=\"*\"/><allow own=\"*\"/></policy>\
-                 </busconfig>\n",
-                socket.display()
-            ),
-        )
-        .expect("write the bus configuration");
-        let Ok(mut daemon) = std::process::Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
-            .args(["--nofork", "--print-address"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-        else {
-            eprintln!("no dbus-daemon on this computer: the bus part of this test is left out");
-            return;
-        };
-        let mut address = String::new();
-        let stdout = daemon.stdout.take().expect("the daemon's output");
-        std::io::BufReader::new(stdout).read_line(&mut address).expect("the bus address");
-        let answered = portal_answers(Some(address.trim())).await;
-        let _ = daemon.kill();
-        let _ = daemon.wait();
-        assert!(!address.trim().is_empty(), "the daemon printed its address");
-        assert!(!answered, "no portal runs on this bus");
+        let Some(bus) = crate::test_bus::PrivateBus::start() else { return };
+        assert!(!portal_answers(Some(&bus.address)).await, "no portal runs on this bus");
     }
 }

@@ -15,6 +15,7 @@ pub mod files;
 #[cfg(any(test, feature = "headless"))]
 pub mod headless;
 pub mod history;
+mod keyring;
 pub mod mentions;
 mod notify;
 mod offline;
@@ -26,6 +27,8 @@ pub mod settings;
 mod signed_in;
 pub mod socket;
 mod sound;
+#[cfg(test)]
+mod test_bus;
 mod transfer;
 pub mod trust;
 mod widget;
@@ -56,6 +59,7 @@ pub fn run() -> iced::Result {
         settings_path,
         data_root: history::History::default_root(),
         trust: None,
+        keyring: keyring::Keyring::session(),
         server_conf: address::ServerConf::find(),
         sound: sound::Sound::start(),
         notifier: notify::Notifier::start(),

@@ -909,21 +909,66 @@ async fn unreachable_server_offers_the_cached_history_read_only() {
     history.close().await;
 }
 
-#[test]
-fn a_kept_login_signs_in_at_start_until_the_server_refuses_it_and_log_out_forgets_it() {
-    use crate::signed_in::SignedIn;
+/// Does what a task can do without waiting on the network (such as writing or removing the
+/// kept login) and returns the messages it produced by then; its requests are left undone.
+fn run_ready(task: iced::Task<Message>) -> Vec<Message> {
+    use futures_util::StreamExt;
+    use futures_util::task::ArcWake;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context, Poll};
+    /// Set when a part of the task is ready to go on (every task first yields once).
+    struct Woken(AtomicBool);
+    impl ArcWake for Woken {
+        fn wake_by_ref(woken: &Arc<Self>) {
+            woken.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let Some(mut stream) = iced_test::runtime::task::into_stream(task) else { return Vec::new() };
+    let woken = Arc::new(Woken(AtomicBool::new(false)));
+    let waker = futures_util::task::waker(woken.clone());
+    let mut context = Context::from_waker(&waker);
+    let mut produced = Vec::new();
+    loop {
+        woken.0.store(false, Ordering::SeqCst);
+        match stream.poll_next_unpin(&mut context) {
+            Poll::Ready(Some(iced_test::runtime::Action::Output(message))) => produced.push(message),
+            Poll::Ready(Some(_)) => {}
+            Poll::Ready(None) => break,
+            Poll::Pending if woken.0.load(Ordering::SeqCst) => {}
+            Poll::Pending => break,
+        }
+    }
+    produced
+}
+
+#[tokio::test]
+async fn a_kept_login_signs_in_at_start_until_the_server_refuses_it_and_log_out_forgets_it() {
+    use crate::keyring::Keyring;
+    use crate::signed_in::{KeptLogin, SignedIn};
     let dir = tempfile::tempdir().expect("temp dir");
     let address = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
-    let path = SignedIn::path_for(dir.path(), &address.folder_name());
+    let kept = KeptLogin::new(dir.path(), &address.folder_name(), Keyring::default());
     let token = "ab".repeat(32);
-    let keep = || SignedIn { username: "alice".into(), token: token.clone() }.save(&path).expect("kept");
+    let login = SignedIn { username: "alice".into(), token: token.clone() };
     let start = || {
         let settings = Settings { username: "alice".into(), ..Settings::default() };
         App::new(Setup { settings, data_root: Some(dir.path().to_path_buf()), ..Setup::default() })
     };
+    let session = || {
+        let api = Api::new(&address, &crate::trust::Trust::in_memory()).with_token(token.clone());
+        login::LoggedIn { address: address.clone(), api, user: alice() }
+    };
+
+    // Logging in with the password keeps the login.
+    let (mut app, _) = start();
+    assert!(!login_screen(&app).busy, "nothing kept yet");
+    let task = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    run_ready(task);
+    assert!(matches!(app.screen, Screen::Home(_)));
+    assert_eq!(kept.load().await, Some(login.clone()), "kept for the next start");
 
     // The server no longer takes the token: the form, and the token is gone.
-    keep();
     let (mut app, task) = start();
     assert_eq!(task.units(), 2, "the focus and signing in again");
     assert!(login_screen(&app).busy, "signing in");
@@ -934,30 +979,43 @@ fn a_kept_login_signs_in_at_start_until_the_server_refuses_it_and_log_out_forget
     };
     let _ = app.update(Message::Login(login::Message::Resumed(Err(refused))));
     assert!(!login_screen(&app).busy && login_screen(&app).error.is_none());
-    assert_eq!(SignedIn::load(&path), None);
+    assert_eq!(kept.load().await, None);
 
     // Taken: straight to the main window, the login kept for the next start.
-    keep();
+    kept.save(&login).await.expect("kept");
     let (mut app, _) = start();
-    let api = Api::new(&address, &crate::trust::Trust::in_memory()).with_token(token.clone());
-    let session = login::LoggedIn { address: address.clone(), api, user: alice() };
-    let _ = app.update(Message::Login(login::Message::Resumed(Ok(session))));
+    let _ = app.update(Message::Login(login::Message::Resumed(Ok(session()))));
     assert!(matches!(app.screen, Screen::Home(_)), "no password asked");
-    assert_eq!(SignedIn::load(&path).map(|kept| kept.token), Some(token.clone()));
+    assert_eq!(kept.load().await, Some(login.clone()));
 
     // Log out forgets it.
     let _ = app.update(Message::Home(home::Message::LogOut));
     let _ = app.update(Message::Home(home::Message::Session(session::Message::LoggedOut(Ok(())))));
     assert!(matches!(app.screen, Screen::Login(_)));
-    assert_eq!(SignedIn::load(&path), None, "the next start asks for the password");
+    assert_eq!(kept.load().await, None, "the next start asks for the password");
 
     // Another user name in the form: the kept login is not theirs.
-    keep();
+    kept.save(&login).await.expect("kept");
     let settings = Settings { username: "carol".into(), ..Settings::default() };
     let (app, _) =
         App::new(Setup { settings, data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
     assert!(!login_screen(&app).busy);
-    assert_eq!(SignedIn::load(&path), None);
+    assert_eq!(kept.load().await, None);
+
+    // The token is in a keyring this start cannot ask: the form, the file kept for later.
+    std::fs::write(kept.path(), r#"{"username":"alice","token_in":"keyring"}"#).expect("written");
+    let (mut app, task) = start();
+    assert!(login_screen(&app).busy, "looking for the token");
+    let produced = run_ready(task);
+    assert!(
+        produced.iter().any(|message| matches!(message, Message::Login(login::Message::TokenMissing))),
+        "no token: {produced:?}"
+    );
+    for message in produced {
+        let _ = app.update(message);
+    }
+    assert!(!login_screen(&app).busy && matches!(app.screen, Screen::Login(_)));
+    assert!(kept.path().exists());
 }
 
 #[tokio::test]

@@ -4,8 +4,9 @@
 use crate::address::ServerAddress;
 use crate::api::{Api, ApiError};
 use crate::history::History;
+use crate::keyring::Keyring;
 use crate::offline::Snapshot;
-use crate::signed_in::SignedIn;
+use crate::signed_in::KeptLogin;
 use crate::trust::{CertificateProblem, ProblemKind, Trust};
 use crate::widget::{self, BOLD, Element};
 use iced::widget::{button, center, checkbox, column, row, text, text_input};
@@ -48,6 +49,8 @@ pub struct Login {
     pub offline: Option<Box<Offline>>,
     /// The certificates the user trusted.
     pub trust: Trust,
+    /// Where the token of a login kept for the next start may be (see [`crate::signed_in`]).
+    pub keyring: Keyring,
     /// The server's certificate was not accepted: the user may trust it, or not.
     pub certificate: Option<Box<CertificateProblem>>,
 }
@@ -85,6 +88,8 @@ pub enum Message {
     Probed(Result<(), ApiError>),
     /// The login kept from the last time was taken again, or not.
     Resumed(Result<LoggedIn, ApiError>),
+    /// The kept login's token could not be had: the keyring holds none, or cannot be asked.
+    TokenMissing,
     BrowseOffline,
     /// Trust the certificate shown and log in again.
     TrustCertificate,
@@ -114,6 +119,7 @@ impl Login {
             data_root: None,
             offline: None,
             trust: Trust::in_memory(),
+            keyring: Keyring::default(),
             certificate: None,
         }
     }
@@ -121,6 +127,12 @@ impl Login {
     /// Checks certificates against `trust` (and trusts new ones there).
     pub fn with_trust(mut self, trust: Trust) -> Self {
         self.trust = trust;
+        self
+    }
+
+    /// Looks for the token of a kept login in `keyring` (the file only without one).
+    pub fn with_keyring(mut self, keyring: Keyring) -> Self {
+        self.keyring = keyring;
         self
     }
 
@@ -143,31 +155,32 @@ impl Login {
     /// one is kept for the server and user name in the form; else checks the server as
     /// [`Login::probe`] does.
     pub fn resume(&mut self) -> Task<Message> {
-        let Some((address, path)) = self.kept_login() else { return self.probe() };
-        let Some(kept) = SignedIn::load(&path) else { return self.probe() };
-        if kept.username != self.username.trim().to_lowercase() {
+        let Some((address, kept)) = self.kept_login() else { return self.probe() };
+        let Some(record) = kept.read() else { return self.probe() };
+        if record.username != self.username.trim().to_lowercase() {
             // Another user was the last to stay signed in here.
-            SignedIn::forget(&path);
-            return self.probe();
+            return Task::batch([Task::future(kept.forget()).discard(), self.probe()]);
         }
         self.busy = true;
-        let api = Api::new(&address, &self.trust).with_token(kept.token);
-        Task::perform(
-            async move {
+        let api = Api::new(&address, &self.trust);
+        Task::future(async move {
+            // The token may be in the keyring: asked here, off the UI thread.
+            let Some(token) = kept.token(&record).await else { return Message::TokenMissing };
+            let api = api.with_token(token);
+            let user = async {
                 api.check_server().await?;
-                let user = api.me().await?;
-                Ok(LoggedIn { address, api, user })
-            },
-            Message::Resumed,
-        )
+                api.me().await
+            };
+            Message::Resumed(user.await.map(|user| LoggedIn { address, api, user }))
+        })
     }
 
     /// The server in the form and where a login for it is kept.
-    fn kept_login(&self) -> Option<(ServerAddress, PathBuf)> {
+    fn kept_login(&self) -> Option<(ServerAddress, KeptLogin)> {
         let root = self.data_root.as_ref()?;
         let address = ServerAddress::parse(&self.server, &self.socket_port).ok()?;
-        let path = SignedIn::path_for(root, &address.folder_name());
-        Some((address, path))
+        let kept = KeptLogin::new(root, &address.folder_name(), self.keyring.clone());
+        Some((address, kept))
     }
 
     /// Focus where typing starts: the user name, or the password when the name is known.
@@ -237,8 +250,8 @@ impl Login {
                 self.busy = false;
                 if err.code() == Some(kith_shared::ErrorCode::Unauthorized) {
                     // Logged out elsewhere, or the password changed: the form it is.
-                    if let Some((_, path)) = self.kept_login() {
-                        SignedIn::forget(&path);
+                    if let Some((_, kept)) = self.kept_login() {
+                        return (Task::future(kept.forget()).discard(), None);
                     }
                 } else {
                     tracing::info!(%err, "cannot sign in again with the kept login");
@@ -247,6 +260,10 @@ impl Login {
                         self.offline = self.find_offline();
                     }
                 }
+            }
+            Message::TokenMissing => {
+                self.busy = false;
+                return (self.probe(), None);
             }
             Message::TrustCertificate => {
                 if let Some(problem) = self.certificate.take() {
