@@ -349,19 +349,18 @@ mod tests {
 
     #[test]
     fn enter_sends_the_waiting_files_with_or_without_text() {
+        let folder = tempfile::tempdir().expect("a temp dir");
+        let (picture, notes) = (folder.path().join("a.png"), folder.path().join("b.txt"));
         let mut chat = typed("");
-        chat.stage(PathBuf::from("/tmp/a.png"));
-        chat.stage(PathBuf::from("/tmp/a.png"));
+        chat.stage(picture.clone());
+        chat.stage(picture.clone());
         assert_eq!(chat.staged.len(), 1, "a file waits once");
         assert_eq!(chat.staged[0].size, 0, "a missing file has no size");
-        assert_eq!(chat.update(Message::Send), Some(Event::SendFiles(vec![PathBuf::from("/tmp/a.png")])));
+        assert_eq!(chat.update(Message::Send), Some(Event::SendFiles(vec![picture])));
         assert!(chat.staged.is_empty());
-        chat.stage(PathBuf::from("/tmp/b.txt"));
+        chat.stage(notes.clone());
         chat.composer = text_editor::Content::with_text("the notes");
-        assert_eq!(
-            chat.update(Message::Send),
-            Some(Event::SendWithFiles("the notes".into(), vec![PathBuf::from("/tmp/b.txt")]))
-        );
+        assert_eq!(chat.update(Message::Send), Some(Event::SendWithFiles("the notes".into(), vec![notes])));
         assert_eq!(chat.update(Message::Send), None, "nothing left");
     }
 }
