@@ -68,7 +68,7 @@ fn insert(c: &mut Criterion) {
                 let batches: Vec<_> = (0..iters).map(|_| fixture.batch(n)).collect();
                 let start = Instant::now();
                 for rows in &batches {
-                    fixture.runtime.block_on(fixture.store.insert_messages(rows)).expect("insert");
+                    fixture.runtime.block_on(fixture.store.insert_messages(rows, &[])).expect("insert");
                 }
                 start.elapsed()
             });
@@ -82,7 +82,7 @@ fn resend_check(c: &mut Criterion) {
     // A table that already holds messages, as on a server that has run for a while.
     for _ in 0..100 {
         let rows = fixture.batch(1000);
-        fixture.runtime.block_on(fixture.store.insert_messages(&rows)).expect("insert");
+        fixture.runtime.block_on(fixture.store.insert_messages(&rows, &[])).expect("insert");
     }
     let mut group = c.benchmark_group("resend_check");
     group.sample_size(20);

@@ -1,10 +1,11 @@
 //! Reactions end to end: a `react` puts or takes back one's emoji on a message, reaches every
 //! member's connections (the reactor's other devices too) in sequence like a message, shows
 //! in history per message with who reacted, is no news, and every refused case has its code.
+//! Two devices toggling at once leave history saying what the last reaction message says.
 
 mod common;
 
-use common::{Backend, TestServer, TestSocket};
+use common::{Backend, TestCluster, TestServer, TestSocket};
 use kith_shared::frame::{ChatMessage, Content, ReactionOf, Reactions, Target};
 use kith_shared::{ClientFrame, ErrorCode, ServerFrame, UserId};
 use reqwest::StatusCode;
@@ -15,6 +16,7 @@ backend_tests!(
     a_resent_reaction_changes_nothing,
     reactions_are_refused_for_strangers_bad_emoji_and_hidden_messages,
     reactions_count_against_the_send_rate,
+    two_devices_toggling_at_once_leave_what_the_last_reaction_says,
 );
 
 /// Asks to put (`on`) or take back `emoji` on message `seq` with `client_id`; returns the
@@ -314,4 +316,119 @@ async fn reactions_count_against_the_send_rate(backend: Backend) {
     assert_eq!(on.len(), 3, "the refused one left no trace: {on:?}");
     bob_socket.assert_alive().await;
     server.stop().await;
+}
+
+/// Every message of a conversation as `token`'s holder reads it in history, page by page.
+async fn whole_history(server: &TestServer, token: &str, conversation_id: i64) -> Vec<ChatMessage> {
+    let mut all: Vec<ChatMessage> = Vec::new();
+    loop {
+        let after = all.last().map_or(0, |m| m.seq);
+        let page = history(server, token, conversation_id, after).await;
+        if page.is_empty() {
+            return all;
+        }
+        all.extend(page);
+    }
+}
+
+async fn two_devices_toggling_at_once_leave_what_the_last_reaction_says(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |c| {
+        c.multi_device = true;
+        c.message_burst = 100_000;
+    })
+    .await
+    else {
+        return;
+    };
+    toggle_from_two_devices_at_once(&server, &server, &server).await;
+    server.stop().await;
+}
+
+/// The same race with Bob's laptop and phone on two nodes of a cluster: each node's writer
+/// numbers its batches in the database, and the reactions follow those numbers too.
+async fn two_devices_on_two_nodes_toggling_at_once(backend: Backend) {
+    let Some(cluster) = TestCluster::start_with(backend, 2, |c| c.multi_device = true).await else { return };
+    let [a, b] = &cluster.nodes[..] else { unreachable!("two nodes") };
+    toggle_from_two_devices_at_once(a, a, b).await;
+    cluster.stop().await;
+}
+
+// A cluster cannot run on SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_on_two_nodes_toggling_at_once_on_postgres() {
+    two_devices_on_two_nodes_toggling_at_once(Backend::Postgres).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_on_two_nodes_toggling_at_once_on_mysql() {
+    two_devices_on_two_nodes_toggling_at_once(Backend::MySql).await
+}
+
+/// Alice (on `main`) posts messages; on each, Bob's laptop (on `laptop_node`) and phone (on
+/// `phone_node`) toggle the same emoji at once, one on and one off. Afterwards history's
+/// reactions on every message say what the last reaction message on it says.
+async fn toggle_from_two_devices_at_once(
+    main: &TestServer,
+    laptop_node: &TestServer,
+    phone_node: &TestServer,
+) {
+    let alice = main.user("alice").await;
+    let bob = main.user("bob").await;
+    let b = bob.user.id;
+    let conversation = main.befriend(&alice, &bob).await;
+    let mut alice_socket = main.connect(&alice.token).await;
+    let mut laptop = laptop_node.connect(&bob.token).await;
+    let mut phone = phone_node.connect(&phone_node.login("bob").await.token).await;
+    // Enough rounds that, without the guarantee, some pair lands the wrong way round on
+    // PostgreSQL and MariaDB.
+    const ROUNDS: usize = 300;
+    let mut targets = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS {
+        targets.push(alice_socket.send_text(Target::User { id: b }, &format!("message {round}")).await.1);
+    }
+
+    // On each message, Bob's laptop puts 👍 while his phone takes it back (and the other way
+    // round on every other message), both at once: each pair is sent before either answer
+    // is awaited, so the two connections' reactions race each other, round after round.
+    for (round, &seq) in targets.iter().enumerate() {
+        let laptop_on = round % 2 == 0;
+        let mut pair = Vec::with_capacity(2);
+        for (socket, on) in [(&mut laptop, laptop_on), (&mut phone, !laptop_on)] {
+            let client_id = uuid::Uuid::new_v4().to_string();
+            let emoji = "👍".to_owned();
+            socket
+                .send(&ClientFrame::React {
+                    client_id: client_id.clone(),
+                    conversation_id: conversation,
+                    seq,
+                    emoji,
+                    on,
+                })
+                .await;
+            pair.push(client_id);
+        }
+        assert!(laptop.answer(&pair[0]).await.is_ok(), "the laptop's reaction is stored");
+        assert!(phone.answer(&pair[1]).await.is_ok(), "the phone's reaction is stored");
+    }
+
+    // History's reactions on each message say what the last reaction message on it says.
+    let all = whole_history(main, &alice.token, conversation).await;
+    assert_eq!(all.len(), 3 * ROUNDS, "each message and its two reactions");
+    let mut disagreements = Vec::new();
+    for &seq in &targets {
+        let said: Vec<bool> = all
+            .iter()
+            .filter_map(|m| match &m.content {
+                Content::Text { reaction_of: Some(r), .. } if r.seq == seq => Some(r.on),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(said.len(), 2, "two reaction messages on {seq}");
+        let last_says = if said[1] { reactions(&[("👍", &[b])]) } else { Vec::new() };
+        let stored = &all.iter().find(|m| m.seq == seq).expect("the message in history").reactions;
+        if *stored != last_says {
+            disagreements.push(seq);
+        }
+    }
+    assert!(disagreements.is_empty(), "history disagrees with the last reaction on {disagreements:?}");
 }

@@ -1,7 +1,7 @@
-//! Reactions: a connection's `react` puts or takes back the user's emoji on a message. The
-//! change is stored in `message_reactions`, then a text message with `reaction_of` carries
-//! it to every member in sequence (like an edit), so that connections that were away catch
-//! up with it through sync.
+//! Reactions: a connection's `react` puts or takes back the user's emoji on a message. A text
+//! message with `reaction_of` carries the change to every member in sequence (like an edit),
+//! so that connections that were away catch up with it through sync; the message writer
+//! stores the change in `message_reactions` in the transaction that stores that message.
 
 use super::send::{Sender, check_client_id, refuse};
 use super::writer::{Reply, Submission};
@@ -60,11 +60,9 @@ impl Sender<'_> {
             return Ok(());
         }
         self.seen_post(conversation_id, seq, "no such message to react to").await?;
-        if on {
-            store.add_reaction(conversation_id, seq, self.user_id, emoji).await?;
-        } else {
-            store.remove_reaction(conversation_id, seq, self.user_id, emoji).await?;
-        }
+        // The writer makes the change in the transaction that stores the reaction message (a
+        // resend it recognises changes nothing), so two devices reacting at once leave the
+        // reactions as the later message in sequence says.
         self.app.messages.submit(submission).await?;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! The message writer: stores messages in batches (group commit: one transaction and one
 //! multi-row INSERT per batch), and only after the commit acknowledges to the sender and
-//! pushes to every online member, in sequence order.
+//! pushes to every online member, in sequence order. A reaction message's change to the
+//! stored reactions is made in the same transaction, in sequence order too.
 //!
 //! A node alone allocates message ids and per-conversation sequence numbers here, in memory,
 //! so it needs no locks in the database for them. A cluster node ([`Numbering::Shared`])
@@ -15,11 +16,12 @@
 use crate::hub::{Hub, Link, Outbound};
 use crate::membership::Members;
 use crate::metrics::Metrics;
+use crate::store::reactions::ReactionChange;
 use crate::store::{MessageRow, Store, StoreError, now_millis};
 use crate::wire::{message_of, row_of};
 use kith_shared::api::ConversationId;
 use kith_shared::codec::to_json;
-use kith_shared::frame::{ChatMessage, Content, Forwarded};
+use kith_shared::frame::{ChatMessage, Content, Forwarded, ReactionOf};
 use kith_shared::{ErrorCode, ServerFrame, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -133,6 +135,22 @@ impl Messages {
     }
 }
 
+/// The change a reaction message (a text with `reaction_of`, from its sender) makes to the
+/// stored reactions. It is made in the transaction that stores the message, so the stored
+/// reactions follow the order in which members receive the reaction messages.
+fn reaction_change(message: &ChatMessage) -> Option<ReactionChange> {
+    let Content::Text { text, reaction_of: Some(ReactionOf { seq, on }), .. } = &message.content else {
+        return None;
+    };
+    Some(ReactionChange {
+        conversation_id: message.conversation_id,
+        seq: *seq,
+        user_id: message.sender_id?,
+        emoji: text.clone(),
+        on: *on,
+    })
+}
+
 struct Writer {
     store: Store,
     hub: Arc<Hub>,
@@ -238,9 +256,11 @@ impl Writer {
         let placed_at = started.elapsed();
         let mut rows: Vec<MessageRow> =
             placed.iter().filter(|p| !p.duplicate).map(|p| row_of(&p.message)).collect();
+        let reactions: Vec<ReactionChange> =
+            placed.iter().filter(|p| !p.duplicate).filter_map(|p| reaction_change(&p.message)).collect();
         let stored = match &mut self.numbering {
             Numbering::Memory { next_id, last_seq } => {
-                let stored = self.store.insert_messages(&rows).await;
+                let stored = self.store.insert_messages(&rows, &reactions).await;
                 if stored.is_err() {
                     // Nothing was stored: forget the numbers handed out so they are handed
                     // out again.
@@ -252,14 +272,16 @@ impl Writer {
                 stored
             }
             // The ids of a failed batch are simply not used: ids need not be gap-free.
-            Numbering::Shared { .. } => self.store.insert_messages_numbered(&mut rows).await.map(|()| {
-                let seqs: HashMap<i64, i64> = rows.iter().map(|row| (row.id, row.seq)).collect();
-                for p in &mut placed {
-                    if let Some(seq) = seqs.get(&p.message.id) {
-                        p.message.seq = *seq;
+            Numbering::Shared { .. } => {
+                self.store.insert_messages_numbered(&mut rows, &reactions).await.map(|()| {
+                    let seqs: HashMap<i64, i64> = rows.iter().map(|row| (row.id, row.seq)).collect();
+                    for p in &mut placed {
+                        if let Some(seq) = seqs.get(&p.message.id) {
+                            p.message.seq = *seq;
+                        }
                     }
-                }
-            }),
+                })
+            }
         };
         match stored {
             Ok(()) => Ok((placed, rows.len(), placed_at)),

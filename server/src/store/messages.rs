@@ -1,6 +1,7 @@
 //! Messages. Written in batches by the message writer (`crate::messages`), read by sync.
 
 use super::conversations::{Conversations, Members};
+use super::reactions::{ReactionChange, ReactionStatement};
 use super::{Store, StoreResult};
 use kith_shared::UserId;
 use kith_shared::api::ConversationId;
@@ -105,14 +106,20 @@ const EDIT_FIELD: &str = "%\"edit_of\":%";
 const REACTION_FIELD: &str = "%\"reaction_of\":%";
 
 impl Store {
-    /// Inserts messages in one transaction, as multi-row INSERTs. All or none are stored.
-    pub async fn insert_messages(&self, rows: &[MessageRow]) -> StoreResult<()> {
+    /// Inserts messages in one transaction, as multi-row INSERTs, then makes the `reactions`
+    /// changes their reaction messages carry, in order. All or none are stored.
+    pub async fn insert_messages(
+        &self,
+        rows: &[MessageRow],
+        reactions: &[ReactionChange],
+    ) -> StoreResult<()> {
         if rows.is_empty() {
             return Ok(());
         }
         let statements = insert_statements(rows);
+        let reactions: Vec<ReactionStatement> = reactions.iter().map(ReactionChange::statement).collect();
         on_pool!(self, |pool, builder| {
-            if let [stmt] = &statements[..] {
+            if let ([stmt], []) = (&statements[..], &reactions[..]) {
                 // One statement is atomic by itself: no BEGIN and COMMIT to wait for (two
                 // round trips of three, which is what a batch of one pays at low rates).
                 let (sql, values) = stmt.build_sqlx(builder());
@@ -121,6 +128,10 @@ impl Store {
             }
             let mut tx = pool.begin().await?;
             for stmt in &statements {
+                let (sql, values) = stmt.build_sqlx(builder());
+                sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
+            }
+            for stmt in &reactions {
                 let (sql, values) = stmt.build_sqlx(builder());
                 sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
             }
@@ -134,9 +145,14 @@ impl Store {
     /// wait on each other in a circle), reads each conversation's newest `seq`, gives the
     /// rows the next numbers in their order in `rows`, and inserts them. Another node
     /// writing to one of these conversations waits for the commit, so numbers are gap-free
-    /// and strictly increasing whichever node writes. All or none are stored; on failure the
-    /// rows' `seq` mean nothing.
-    pub async fn insert_messages_numbered(&self, rows: &mut [MessageRow]) -> StoreResult<()> {
+    /// and strictly increasing whichever node writes. Then it makes the `reactions` changes
+    /// their reaction messages carry, in order, under the same locks. All or none are stored;
+    /// on failure the rows' `seq` mean nothing.
+    pub async fn insert_messages_numbered(
+        &self,
+        rows: &mut [MessageRow],
+        reactions: &[ReactionChange],
+    ) -> StoreResult<()> {
         #[derive(sqlx::FromRow)]
         struct Newest {
             conversation_id: i64,
@@ -192,6 +208,10 @@ impl Store {
             }
             for stmt in &insert_statements(rows) {
                 let (sql, values) = stmt.build_sqlx(builder());
+                sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
+            }
+            for change in reactions {
+                let (sql, values) = change.statement().build_sqlx(builder());
                 sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
             }
             tx.commit().await?;
