@@ -5,8 +5,8 @@
 use kith_shared::ServerFrame;
 use kith_shared::UserId;
 use kith_shared::api::{
-    ConversationId, ConversationKind, ConversationPrefs, ConversationState, Friend, FriendRequest, GroupId,
-    GroupMember, GroupRequest, MemberCursor, MyGroup, Role,
+    BlockedUser, ConversationId, ConversationKind, ConversationPrefs, ConversationState, Friend,
+    FriendRequest, GroupId, GroupMember, GroupRequest, MemberCursor, MyGroup, Role,
 };
 use kith_shared::frame::{ChatMessage, Content, Target};
 use std::collections::BTreeMap;
@@ -51,6 +51,10 @@ pub struct Roster {
     /// Names of conversations seen before, for those no longer in the lists (a former
     /// friend, a group left): their history stays in the cache.
     pub titles: BTreeMap<ConversationId, String>,
+    /// The people the user blocks, the latest first: `None` until the list arrived (asked for
+    /// at each connect), then kept current by `user_blocked` and `user_unblocked`, whichever
+    /// of the user's devices made the change.
+    pub blocked: Option<Vec<BlockedUser>>,
 }
 
 /// How far one's own stored message has got with the others.
@@ -118,6 +122,11 @@ impl Roster {
     /// Requests that wait for the user's answer.
     pub fn incoming_friend_requests(&self) -> impl Iterator<Item = &FriendRequest> {
         self.friend_requests.iter().filter(move |r| r.to.id == self.me)
+    }
+
+    /// True when the user blocks `user_id` (as far as the block list is known).
+    pub fn blocks(&self, user_id: UserId) -> bool {
+        self.blocked.as_ref().is_some_and(|list| list.iter().any(|b| b.user.id == user_id))
     }
 
     /// Group requests the user can answer: applications to moderated groups and
@@ -400,6 +409,22 @@ impl Roster {
             }
             ServerFrame::FriendRemoved { user_id } => {
                 self.friends.remove(user_id);
+                Change::Nothing
+            }
+            ServerFrame::UserBlocked { blocked } => {
+                // The server hides their requests to the user and withdrew the user's own.
+                let id = blocked.user.id;
+                self.friend_requests.retain(|r| r.from.id != id && r.to.id != id);
+                if let Some(list) = &mut self.blocked {
+                    list.retain(|b| b.user.id != id);
+                    list.insert(0, blocked.clone());
+                }
+                Change::Nothing
+            }
+            ServerFrame::UserUnblocked { user_id } => {
+                if let Some(list) = &mut self.blocked {
+                    list.retain(|b| b.user.id != *user_id);
+                }
                 Change::Nothing
             }
             ServerFrame::GroupRequestReceived { request } => {
@@ -816,6 +841,41 @@ mod tests {
         assert_eq!(roster.title(10), "Bob");
         roster.apply(&ServerFrame::FriendRemoved { user_id: 2 });
         assert!(roster.friends.is_empty());
+    }
+
+    #[test]
+    fn a_block_from_any_device_updates_the_list_and_drops_the_requests_between_the_two() {
+        let mut roster = Roster::new(1);
+        let request = |id, from, to| FriendRequest { id, from, to, message: String::new(), created_at: 0 };
+        roster.apply(&ServerFrame::FriendRequestReceived {
+            request: request(4, user(2, "Bob"), user(1, "Me")),
+        });
+        roster.apply(&ServerFrame::FriendRequestReceived {
+            request: request(5, user(1, "Me"), user(2, "Bob")),
+        });
+        roster.apply(&ServerFrame::FriendRequestReceived {
+            request: request(6, user(3, "Carol"), user(1, "Me")),
+        });
+        let blocked = |id, name, blocked_at| BlockedUser { user: user(id, name), blocked_at };
+
+        // Before the list arrived, a block still drops the requests; the list stays unknown.
+        roster.apply(&ServerFrame::UserBlocked { blocked: blocked(2, "Bob", 10) });
+        let left: Vec<i64> = roster.friend_requests.iter().map(|r| r.id).collect();
+        assert_eq!(left, [6], "Bob's request and the user's own to him are gone; Carol's stays");
+        assert_eq!(roster.blocked, None);
+        assert!(!roster.blocks(2), "not known yet");
+
+        // Once known, blocks and unblocks keep it current, the latest first, once each.
+        roster.blocked = Some(vec![blocked(2, "Bob", 10)]);
+        assert!(roster.blocks(2));
+        roster.apply(&ServerFrame::UserBlocked { blocked: blocked(3, "Carol", 20) });
+        roster.apply(&ServerFrame::UserBlocked { blocked: blocked(3, "Carol", 20) });
+        assert_eq!(roster.blocked, Some(vec![blocked(3, "Carol", 20), blocked(2, "Bob", 10)]));
+        assert_eq!(roster.pending_count(), 0, "Carol's request is gone too");
+        roster.apply(&ServerFrame::UserUnblocked { user_id: 2 });
+        roster.apply(&ServerFrame::UserUnblocked { user_id: 99 });
+        assert_eq!(roster.blocked, Some(vec![blocked(3, "Carol", 20)]));
+        assert!(!roster.blocks(2) && roster.blocks(3));
     }
 
     #[test]

@@ -8,24 +8,28 @@
 //!   list, but A never sees them (neither pushed nor listed) until A unblocks B.
 //!
 //! A block is one-way and private: B is never told, and nothing B can ask the server answers
-//! differently for being blocked.
+//! differently for being blocked. A's own devices are told (`user_blocked`, `user_unblocked`),
+//! so that their block lists follow.
 
 use crate::app::App;
 use crate::error::Refusal;
+use crate::store::now_millis;
 use crate::wire::profile_of;
 use kith_shared::api::BlockedUser;
 use kith_shared::{ServerFrame, UserId};
 
 /// The caller blocks `user_id` (again: no change). Ends their friendship and withdraws the
-/// caller's pending friend request to them.
+/// caller's pending friend request to them. A new block reaches the caller's connections
+/// (their other devices) as `user_blocked`.
 pub async fn block(app: &App, caller: UserId, user_id: UserId) -> Result<(), Refusal> {
     if user_id == caller {
         return Err(Refusal::invalid("you cannot block yourself"));
     }
-    if app.store.user_by_id(user_id).await?.is_none() {
+    let Some(user) = app.store.user_by_id(user_id).await? else {
         return Err(Refusal::not_found("no such user"));
-    }
-    app.store.block(caller, user_id).await?;
+    };
+    let blocked_at = now_millis();
+    let new = app.store.block(caller, user_id, blocked_at).await?;
     if let Some(conversation) = app.store.find_direct_conversation(caller, user_id).await?
         && app.store.remove_member(conversation, caller).await?
     {
@@ -39,15 +43,20 @@ pub async fn block(app: &App, caller: UserId, user_id: UserId) -> Result<(), Ref
     {
         app.hub.send(user_id, &ServerFrame::FriendRequestCancelled { request_id: mine.id });
     }
+    if new {
+        let blocked = BlockedUser { user: profile_of(&user), blocked_at };
+        app.hub.send(caller, &ServerFrame::UserBlocked { blocked });
+    }
     Ok(())
 }
 
-/// The caller lifts their block of `user_id`. A friend request `user_id` sent meanwhile
-/// reaches the caller now.
+/// The caller lifts their block of `user_id`; their connections (their other devices) get
+/// `user_unblocked`. A friend request `user_id` sent meanwhile reaches the caller now.
 pub async fn unblock(app: &App, caller: UserId, user_id: UserId) -> Result<(), Refusal> {
     if !app.store.unblock(caller, user_id).await? {
         return Err(Refusal::not_found("you do not block this user"));
     }
+    app.hub.send(caller, &ServerFrame::UserUnblocked { user_id });
     if let Some(theirs) = app.store.friend_request_between(user_id, caller).await?
         && let Some(request) = crate::friends::request_as_sent(app, theirs).await?
     {

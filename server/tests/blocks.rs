@@ -1,10 +1,11 @@
 //! Blocking end to end: the block list, what a blocked user is refused (and that every
-//! refusal is the one a stranger gets), unblocking, and the friend request rate limit.
+//! refusal is the one a stranger gets), unblocking, the blocker's other devices told of both,
+//! and the friend request rate limit.
 
 mod common;
 
 use common::{Backend, TestServer, TestSocket, code};
-use kith_shared::api::LoginResponse;
+use kith_shared::api::{BlockedUser, LoginResponse};
 use kith_shared::frame::{Content, Target};
 use kith_shared::{ClientFrame, ServerFrame};
 use reqwest::{Method, StatusCode};
@@ -16,6 +17,7 @@ backend_tests!(
     requests_from_a_blocked_user_stay_unseen_until_unblocked,
     blocking_withdraws_the_blockers_own_request,
     friend_requests_are_rate_limited_per_sender,
+    a_block_and_its_lifting_reach_every_device_of_the_blocker_only,
 );
 
 async fn block(server: &TestServer, who: &LoginResponse, whom: i64) -> (StatusCode, Value) {
@@ -293,5 +295,65 @@ async fn friend_requests_are_rate_limited_per_sender(backend: Backend) {
     assert_eq!(erins["incoming"], json!([]), "a limited request is not stored");
     // The limit is per sender: Bob still asks.
     assert_eq!(ask(&server, &bob, others[2].user.id).await.0, StatusCode::CREATED);
+    server.stop().await;
+}
+
+/// The block frames among `frames`.
+fn block_frames(frames: &[ServerFrame]) -> Vec<&ServerFrame> {
+    frames
+        .iter()
+        .filter(|f| matches!(f, ServerFrame::UserBlocked { .. } | ServerFrame::UserUnblocked { .. }))
+        .collect()
+}
+
+async fn a_block_and_its_lifting_reach_every_device_of_the_blocker_only(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |c| c.multi_device = true).await else { return };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    server.befriend(&alice, &bob).await;
+    let mut laptop = server.connect(&alice.token).await;
+    let phone_login = server.login("alice").await;
+    let mut phone = server.connect(&phone_login.token).await;
+    let mut bob_socket = server.connect(&bob.token).await;
+    let mut carol_socket = server.connect(&carol.token).await;
+
+    // Alice blocks Bob (over HTTP, from either device): both her connections get the entry her
+    // block list gains, as the list itself shows it.
+    assert_eq!(block(&server, &phone_login, bob.user.id).await.0, StatusCode::NO_CONTENT);
+    let (_, list) = server.get("/api/blocks", &alice.token).await;
+    let listed: Vec<BlockedUser> = serde_json::from_value(list).expect("the block list");
+    assert_eq!(listed.len(), 1);
+    for socket in [&mut laptop, &mut phone] {
+        let frame = socket.expect("user_blocked", |f| matches!(f, ServerFrame::UserBlocked { .. })).await;
+        assert_eq!(frame, ServerFrame::UserBlocked { blocked: listed[0].clone() });
+    }
+    assert_eq!(listed[0].user.id, bob.user.id);
+    assert_eq!(listed[0].user.display_name, "Bob");
+
+    // A second block changes nothing and tells nobody.
+    assert_eq!(block(&server, &alice, bob.user.id).await.0, StatusCode::NO_CONTENT);
+    for socket in [&mut laptop, &mut phone] {
+        let frames = pushed(socket).await;
+        assert!(block_frames(&frames).is_empty(), "{frames:?}");
+    }
+
+    // Unblocking reaches both devices too; a second unblock is refused and tells nobody.
+    assert_eq!(unblock(&server, &alice, bob.user.id).await.0, StatusCode::NO_CONTENT);
+    for socket in [&mut laptop, &mut phone] {
+        let frame = socket.expect("user_unblocked", |f| matches!(f, ServerFrame::UserUnblocked { .. })).await;
+        assert_eq!(frame, ServerFrame::UserUnblocked { user_id: bob.user.id });
+    }
+    assert_eq!(unblock(&server, &alice, bob.user.id).await.0, StatusCode::NOT_FOUND);
+    for socket in [&mut laptop, &mut phone] {
+        let frames = pushed(socket).await;
+        assert!(block_frames(&frames).is_empty(), "{frames:?}");
+    }
+
+    // The blocked person and anyone else are never told of a block.
+    for socket in [&mut bob_socket, &mut carol_socket] {
+        let frames = pushed(socket).await;
+        assert!(block_frames(&frames).is_empty(), "{frames:?}");
+    }
     server.stop().await;
 }

@@ -2,8 +2,8 @@
 //! (snake_case); the other fields are the variant's.
 
 use crate::api::{
-    ConversationId, ConversationPrefs, ConversationState, Friend, FriendRequest, GroupId, GroupMember,
-    GroupProfile, GroupRequest, MyGroup, UserProfile,
+    BlockedUser, ConversationId, ConversationPrefs, ConversationState, Friend, FriendRequest, GroupId,
+    GroupMember, GroupProfile, GroupRequest, MyGroup, UserProfile,
 };
 use crate::{ErrorCode, UserId};
 use serde::{Deserialize, Serialize};
@@ -334,6 +334,11 @@ pub enum ServerFrame {
     ConversationUpdated { conversation_id: ConversationId, prefs: ConversationPrefs },
     /// The caller deleted these messages for themselves (on any of their devices): drop them.
     MessagesHidden { conversation_id: ConversationId, seqs: Vec<i64> },
+    /// The caller blocked this person (on any of their devices): the entry their block list
+    /// gains. The blocked person is never told.
+    UserBlocked { blocked: BlockedUser },
+    /// The caller lifted their block of this person (on any of their devices).
+    UserUnblocked { user_id: UserId },
 }
 
 /// Why the caller left a group.
@@ -419,6 +424,28 @@ mod tests {
         assert!(text.contains("\"reason\":\"logged_in_elsewhere\""), "{text}");
         let back: ServerFrame = serde_json::from_str(&text).expect("parse");
         assert_eq!(back, frame);
+    }
+
+    #[test]
+    fn block_frames_have_documented_shape() {
+        let carol =
+            UserProfile { id: 9, username: "carol".into(), display_name: "Carol".into(), avatar_url: None };
+        let blocked =
+            ServerFrame::UserBlocked { blocked: BlockedUser { user: carol, blocked_at: 1_800_000_000_000 } };
+        let json = serde_json::to_value(&blocked).expect("serialise");
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "user_blocked", "blocked": {"user": {"id": 9, "username": "carol",
+                "display_name": "Carol", "avatar_url": null}, "blocked_at": 1_800_000_000_000_i64}})
+        );
+        let unblocked = ServerFrame::UserUnblocked { user_id: 9 };
+        let json = serde_json::to_value(&unblocked).expect("serialise");
+        assert_eq!(json, serde_json::json!({"type": "user_unblocked", "user_id": 9}));
+        for frame in [blocked, unblocked] {
+            let back: ServerFrame =
+                serde_json::from_str(&serde_json::to_string(&frame).expect("serialise")).expect("parse");
+            assert_eq!(back, frame);
+        }
     }
 
     #[test]

@@ -411,6 +411,7 @@ add-friend-search = User name or display name
 add-friend-greeting = A message with your request (optional)
 add-friend-none-found = Nobody found by that name.
 add-friend-friend = Friend
+add-friend-blocked = Blocked (Settings unblocks)
 add-friend-add = Add
 
 ## Pictures and files

@@ -374,6 +374,7 @@ add-friend-search = 用户名或昵称
 add-friend-greeting = 验证消息（选填）
 add-friend-none-found = 没有找到这个名字的用户。
 add-friend-friend = 已是好友
+add-friend-blocked = 已拉黑（可在设置中移出黑名单）
 add-friend-add = 添加
 
 ## 图片和文件

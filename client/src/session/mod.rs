@@ -19,8 +19,8 @@ use crate::screen::login::{self, LoggedIn};
 use crate::socket::{self, Connection};
 use iced::Task;
 use kith_shared::api::{
-    ConversationId, Friend, FriendRequests, GroupId, GroupMember, GroupProfile, MemberCursor, MyGroup,
-    UserProfile,
+    BlockedUser, ConversationId, Friend, FriendRequests, GroupId, GroupMember, GroupProfile, MemberCursor,
+    MyGroup, UserProfile,
 };
 use kith_shared::frame::{ChatMessage, Content, KickReason, ReceiptKind};
 use kith_shared::{ClientFrame, ErrorCode, UserId};
@@ -109,6 +109,8 @@ pub enum Message {
     GroupsLoaded(Result<Vec<MyGroup>, ApiError>),
     /// The pending friend requests to and from the user.
     RequestsLoaded(Result<FriendRequests, ApiError>),
+    /// The people the user blocks.
+    BlocksLoaded(Result<Vec<BlockedUser>, ApiError>),
     MembersLoaded(GroupId, Result<Vec<GroupMember>, ApiError>),
     /// The other members' cursors of a conversation, for "delivered" and "read".
     ReceiptsLoaded(ConversationId, Result<Vec<MemberCursor>, ApiError>),
@@ -350,6 +352,15 @@ impl Session {
             }
             Message::RequestsLoaded(Err(err)) => {
                 tracing::warn!(%err, "cannot load the friend requests");
+                events.extend(session_over(&err));
+                Task::none()
+            }
+            Message::BlocksLoaded(Ok(list)) => {
+                self.roster.blocked = Some(list);
+                Task::none()
+            }
+            Message::BlocksLoaded(Err(err)) => {
+                tracing::warn!(%err, "cannot load the block list");
                 events.extend(session_over(&err));
                 Task::none()
             }

@@ -95,13 +95,15 @@ impl Session {
         Task::perform(async move { history.pending().await.map_err(|e| e.to_string()) }, Message::Resend)
     }
 
-    /// Fetches the friend and group lists and the pending requests.
+    /// Fetches the friend and group lists, the pending requests and the block list.
     pub(super) fn load_lists(&self) -> Task<Message> {
         let (friends, groups, requests) = (self.api.clone(), self.api.clone(), self.api.clone());
+        let blocks = self.api.clone();
         Task::batch([
             Task::perform(async move { friends.friends().await }, Message::FriendsLoaded),
             Task::perform(async move { groups.groups().await }, Message::GroupsLoaded),
             Task::perform(async move { requests.friend_requests().await }, Message::RequestsLoaded),
+            Task::perform(async move { blocks.blocks().await }, Message::BlocksLoaded),
         ])
     }
 

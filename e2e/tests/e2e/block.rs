@@ -1,7 +1,8 @@
 //! Blocking a person: the friendship ends on both sides, their new friend request waits unseen,
-//! and unblocking from Settings lets it through.
+//! and unblocking from Settings lets it through; a block and its lifting reach the blocker's
+//! other devices at once.
 
-use crate::common::{TestServer, friends};
+use crate::common::{Driver, TestServer, befriend, friends};
 use kith_client::screen::home::{self, Panel};
 use kith_client::screen::{chat, home::settings};
 
@@ -35,13 +36,53 @@ async fn a_block_ends_the_friendship_and_hides_requests_until_unblocked() {
     alice.home(home::Message::OpenSettings);
     alice
         .until_home("the block list shows Bob", |home| {
-            matches!(&home.panel, Some(Panel::Settings(blocked))
-                if blocked.list.as_ref().is_some_and(|list| list.iter().any(|b| b.user.id == bob_id)))
+            matches!(&home.panel, Some(Panel::Settings(_))) && home.session.roster.blocks(bob_id)
         })
         .await;
     assert!(alice.sees("Bob"), "Bob in Blocked people");
     alice.home(home::Message::Settings(settings::Message::Unblock(bob_id)));
     alice.until_home("Bob's request arrives", |home| home.session.roster.pending_count() == 1).await;
     assert!(alice.main().session.roster.friends.is_empty(), "unblocking does not make friends");
+    server.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_block_and_an_unblock_reach_the_blockers_other_device_at_once() {
+    let server = TestServer::start_with(|config| config.multi_device = true).await;
+    let mut laptop = Driver::new();
+    let mut bob = Driver::new();
+    laptop.register(&server, "alice", "Alice").await;
+    bob.register(&server, "bob", "Bob").await;
+    let conversation = befriend(&mut laptop, &mut bob).await;
+    let bob_id = bob.main().user().id;
+    let mut phone = Driver::new();
+    phone.log_in(&server, "alice").await;
+    phone.until_home("the phone knows Bob as a friend", |home| home.session.roster.friends.len() == 1).await;
+    phone.until_home("the phone's block list arrived", |home| home.session.roster.blocked.is_some()).await;
+    phone.home(home::Message::OpenSettings);
+    phone
+        .until_home("the phone's Settings list no one", |home| {
+            home.session.roster.blocked == Some(Vec::new())
+        })
+        .await;
+    assert!(phone.sees("You block no one."));
+
+    // The laptop blocks Bob from their chat's header: the phone's open Settings list him.
+    laptop.home(home::Message::Open(conversation));
+    laptop.home(home::Message::Chat(chat::Message::AskBlock));
+    laptop.home(home::Message::Chat(chat::Message::Block(true)));
+    phone.until_home("the phone knows of the block", |home| home.session.roster.blocks(bob_id)).await;
+    assert!(phone.sees("@bob"), "Bob in the phone's Blocked people");
+    assert!(!phone.sees("You block no one."));
+    assert!(phone.main().session.roster.friends.is_empty(), "and he is no friend there either");
+
+    // The phone unblocks him: the laptop's list lets him go.
+    laptop.until_home("the laptop knows of its block", |home| home.session.roster.blocks(bob_id)).await;
+    phone.home(home::Message::Settings(settings::Message::Unblock(bob_id)));
+    laptop.until_home("the laptop knows of the unblock", |home| !home.session.roster.blocks(bob_id)).await;
+    phone
+        .until_home("the phone's list is empty again", |home| home.session.roster.blocked == Some(Vec::new()))
+        .await;
+    assert!(phone.sees("You block no one."));
     server.server.shutdown().await;
 }

@@ -1,8 +1,8 @@
 //! Blocks: who blocks whom (`blocks`, migration 0009).
 
-use super::{Store, StoreResult, now_millis};
+use super::{Store, StoreResult};
 use kith_shared::UserId;
-use sea_query::{Expr, ExprTrait, Iden, OnConflict, Order, Query};
+use sea_query::{Expr, ExprTrait, Iden, Order, Query};
 
 #[derive(Debug, Clone, Copy, Iden)]
 enum Blocks {
@@ -20,20 +20,20 @@ pub struct BlockRow {
 }
 
 impl Store {
-    /// Records that `blocker` blocks `blocked`; true when the block is new (a second one keeps
-    /// the first's time).
-    pub async fn block(&self, blocker: UserId, blocked: UserId) -> StoreResult<bool> {
+    /// Records that `blocker` blocks `blocked` since `at`; true when the block is new (a second
+    /// one keeps the first's time). A plain INSERT whose unique key refuses a second: MySQL
+    /// counts a row "changed" by a do-nothing upsert as touched, so its count cannot tell.
+    pub async fn block(&self, blocker: UserId, blocked: UserId, at: i64) -> StoreResult<bool> {
         let stmt = Query::insert()
             .into_table(Blocks::Table)
             .columns([Blocks::BlockerId, Blocks::BlockedId, Blocks::CreatedAt])
-            .values_panic([blocker.into(), blocked.into(), now_millis().into()])
-            .on_conflict(
-                OnConflict::columns([Blocks::BlockerId, Blocks::BlockedId])
-                    .do_nothing_on([Blocks::BlockerId])
-                    .to_owned(),
-            )
+            .values_panic([blocker.into(), blocked.into(), at.into()])
             .to_owned();
-        Ok(self.execute(&stmt).await? > 0)
+        match self.execute(&stmt).await {
+            Ok(_) => Ok(true),
+            Err(err) if err.is_unique_violation() => Ok(false),
+            Err(err) => Err(err),
+        }
     }
 
     /// Lifts the block; true when there was one.

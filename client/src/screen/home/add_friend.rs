@@ -142,6 +142,9 @@ impl AddFriend {
                 || roster.friend_requests.iter().any(|r| r.to.id == user.id && r.from.id == roster.me);
             let action: Element<'a, Message> = if hit.is_friend || roster.friends.contains_key(&user.id) {
                 text(t!("add-friend-friend")).size(13).style(text::secondary).into()
+            } else if roster.blocks(user.id) {
+                // The server refuses to ask someone the user blocks: Settings unblocks.
+                text(t!("add-friend-blocked")).size(13).style(text::secondary).into()
             } else if waiting {
                 text(t!("groups-asked")).size(13).style(text::secondary).into()
             } else {

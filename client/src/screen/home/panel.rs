@@ -104,7 +104,8 @@ impl Home {
                         let Some(Panel::Settings(blocked)) = &mut self.panel else {
                             return (Task::none(), None);
                         };
-                        let (task, failed) = blocked.update(message, &self.session.api);
+                        let (task, failed) =
+                            blocked.update(message, &self.session.api, &mut self.session.roster);
                         let event = failed.and_then(|err| self.failed(&err));
                         return (task.map(Message::Settings), event);
                     }
@@ -314,7 +315,8 @@ impl Home {
         match panel {
             Panel::Profile(form) => form.view(&self.session.user, self.avatar.as_ref()).map(Message::Profile),
             Panel::Settings(blocked) => {
-                settings::view(settings, blocked, self.files.folder.as_deref()).map(Message::Settings)
+                let list = roster.blocked.as_deref();
+                settings::view(settings, blocked, list, self.files.folder.as_deref()).map(Message::Settings)
             }
             Panel::Requests => requests::view(roster).map(Message::Requests),
             Panel::AddFriend(search) => search.view(roster).map(Message::AddFriend),

@@ -3,12 +3,13 @@
 
 use crate::api::{Api, ApiError};
 use crate::i18n::Language;
+use crate::roster::Roster;
 use crate::settings::Settings;
 use crate::widget::{self, Element};
 use iced::widget::{button, checkbox, column, pick_list, row, text};
 use iced::{Alignment, Length, Task};
-use kith_shared::UserId;
 use kith_shared::api::BlockedUser;
+use kith_shared::{ServerFrame, UserId};
 
 #[derive(Debug, Clone)]
 pub enum Message {
@@ -25,11 +26,10 @@ pub enum Message {
     Close,
 }
 
-/// The panel's own state: the block list as last loaded.
+/// The panel's own state; the block list itself is the roster's (kept current from every
+/// device of the user).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Blocked {
-    /// `None` until loaded.
-    pub list: Option<Vec<BlockedUser>>,
     /// Whom an *Unblock* is on its way for.
     pub unblocking: Option<UserId>,
     /// The last failure, in plain words.
@@ -37,17 +37,22 @@ pub struct Blocked {
 }
 
 impl Blocked {
-    /// The panel opened: its block list is asked for.
+    /// The panel opened: the block list is asked for again.
     pub fn open(api: &Api) -> (Self, Task<Message>) {
         (Self::default(), load(api))
     }
 
     /// Handles the block list's messages; returns the failure the window should see (a
     /// session that ended), if any.
-    pub fn update(&mut self, message: Message, api: &Api) -> (Task<Message>, Option<ApiError>) {
+    pub fn update(
+        &mut self,
+        message: Message,
+        api: &Api,
+        roster: &mut Roster,
+    ) -> (Task<Message>, Option<ApiError>) {
         match message {
             Message::BlocksLoaded(Ok(list)) => {
-                self.list = Some(list);
+                roster.blocked = Some(list);
                 self.error = None;
             }
             Message::Unblock(user) if self.unblocking.is_none() => {
@@ -58,9 +63,8 @@ impl Blocked {
             }
             Message::Unblocked(user, Ok(())) => {
                 self.unblocking = None;
-                if let Some(list) = &mut self.list {
-                    list.retain(|blocked| blocked.user.id != user);
-                }
+                // As the server tells every device of the user (this one too, when online).
+                roster.apply(&ServerFrame::UserUnblocked { user_id: user });
                 self.error = None;
             }
             Message::BlocksLoaded(Err(err)) | Message::Unblocked(_, Err(err)) => {
@@ -79,10 +83,12 @@ fn load(api: &Api) -> Task<Message> {
     Task::perform(async move { api.blocks().await }, Message::BlocksLoaded)
 }
 
-/// The panel; `downloads` is where received files go.
+/// The panel; `list` is the block list (`None` until it arrived), `downloads` where received
+/// files go.
 pub fn view<'a>(
     settings: &'a Settings,
     blocked: &'a Blocked,
+    list: Option<&'a [BlockedUser]>,
     downloads: Option<&std::path::Path>,
 ) -> Element<'a, Message> {
     let sound_label =
@@ -105,7 +111,7 @@ pub fn view<'a>(
         language,
         downloads_view(downloads),
         text(t!("settings-server", server = &settings.server)).size(13).style(text::secondary),
-        blocked_view(blocked),
+        blocked_view(blocked, list),
     ]
     .spacing(16)
     .max_width(520)
@@ -131,15 +137,15 @@ fn downloads_view<'a>(downloads: Option<&std::path::Path>) -> Element<'a, Messag
 }
 
 /// "Blocked people": who they are, each with *Unblock*.
-fn blocked_view(blocked: &Blocked) -> Element<'_, Message> {
+fn blocked_view<'a>(blocked: &'a Blocked, list: Option<&'a [BlockedUser]>) -> Element<'a, Message> {
     let mut section = column![
         text(t!("blocked-title")).size(16).font(widget::BOLD),
         text(t!("blocked-explained")).size(13).style(text::secondary),
     ]
     .spacing(8);
-    match &blocked.list {
+    match list {
         None => section = section.push(text(t!("loading")).size(13).style(text::secondary)),
-        Some(list) if list.is_empty() => section = section.push(text(t!("blocked-none")).size(13)),
+        Some([]) => section = section.push(text(t!("blocked-none")).size(13)),
         Some(list) => {
             for entry in list {
                 let user = &entry.user;

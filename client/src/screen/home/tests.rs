@@ -261,6 +261,49 @@ fn the_settings_list_blocked_people_and_unblock_them() {
 }
 
 #[test]
+fn a_block_made_on_another_device_shows_in_settings_and_in_add_friend() {
+    let (mut home, _frames) = connected();
+    let settings = Settings::default();
+    let carol = kith_shared::api::UserProfile {
+        id: 9,
+        username: "carol".into(),
+        display_name: "Carol".into(),
+        avatar_url: None,
+    };
+    let _ = home.update(Message::Session(crate::session::Message::BlocksLoaded(Ok(Vec::new()))));
+    let _ = home.update(Message::OpenSettings);
+    let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+    assert!(ui.find("You block no one.").is_ok(), "the list as loaded at connect");
+    drop(ui);
+
+    // Another device of the user blocks Carol: the open Settings list her at once.
+    let blocked = kith_shared::api::BlockedUser { user: carol.clone(), blocked_at: 1_800_000_000_000 };
+    let _ = home.socket(socket::Event::Received(ServerFrame::UserBlocked { blocked }));
+    let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+    assert!(ui.find("@carol").is_ok(), "Carol in Blocked people");
+    assert!(ui.find("You block no one.").is_err());
+    drop(ui);
+
+    // Add a friend finds her blocked: no request to offer that the server would refuse.
+    let _ = home.update(Message::OpenAddFriend);
+    let hit = kith_shared::api::UserSearchHit { user: carol, is_friend: false };
+    let _ = home.update(Message::AddFriend(add_friend::Message::Found(Ok(vec![hit]))));
+    let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+    assert!(ui.find("Blocked (Settings unblocks)").is_ok());
+    assert!(ui.find("Add").is_err(), "no Add for someone the user blocks");
+    drop(ui);
+
+    // Unblocked on the other device: Add comes back, and Settings no longer list her.
+    let _ = home.socket(socket::Event::Received(ServerFrame::UserUnblocked { user_id: 9 }));
+    let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+    assert!(ui.find("Add").is_ok(), "Add for her again");
+    drop(ui);
+    let _ = home.update(Message::OpenSettings);
+    let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+    assert!(ui.find("You block no one.").is_ok());
+}
+
+#[test]
 fn block_in_a_friends_chat_asks_twice() {
     let (mut home, _frames) = connected();
     let _ = home.update(Message::Open(10));
