@@ -36,7 +36,8 @@ pub async fn create(app: &App, caller: UserId, req: CreateGroupRequest) -> Resul
         return Err(err.into());
     }
     membership_changed(app, id);
-    let mine = MyGroup { group: live_group(app, id).await?.profile(), role: Role::Owner, muted: false };
+    let mine =
+        MyGroup { group: live_group(app, id).await?.member_profile(), role: Role::Owner, muted: false };
     // For the caller's other devices.
     app.hub.send(caller, &ServerFrame::GroupJoined { group: mine.clone() });
     let name = display_name(app, caller).await;
@@ -47,8 +48,11 @@ pub async fn create(app: &App, caller: UserId, req: CreateGroupRequest) -> Resul
 /// The caller's groups with their role and mute setting.
 pub async fn mine(app: &App, caller: UserId) -> Result<Vec<MyGroup>, Refusal> {
     let rows = app.store.groups_of(caller).await?;
-    let groups =
-        rows.iter().map(|row| MyGroup { group: row.group().profile(), role: row.role(), muted: row.muted });
+    let groups = rows.iter().map(|row| MyGroup {
+        group: row.group().member_profile(),
+        role: row.role(),
+        muted: row.muted,
+    });
     Ok(groups.collect())
 }
 
@@ -65,9 +69,13 @@ pub async fn search(app: &App, text: &str, offset: u64, limit: u64) -> Result<Ve
     Ok(rows.iter().map(GroupRow::profile).collect())
 }
 
-/// A group's public profile (any logged-in user).
-pub async fn profile(app: &App, id: GroupId) -> Result<GroupProfile, Refusal> {
-    Ok(live_group(app, id).await?.profile())
+/// A group's profile (any logged-in user); its announcement only for its members.
+pub async fn profile(app: &App, caller: UserId, id: GroupId) -> Result<GroupProfile, Refusal> {
+    let group = live_group(app, id).await?;
+    if app.store.member(id, caller).await?.is_some() {
+        return Ok(group.member_profile());
+    }
+    Ok(group.profile())
 }
 
 /// The owner or an admin changes the name, description or announcement (an empty
@@ -88,7 +96,7 @@ pub async fn update(
     if name.is_some() || description.is_some() || announcement.is_some() {
         return profile_changed(app, id).await;
     }
-    Ok(live_group(app, id).await?.profile())
+    Ok(live_group(app, id).await?.member_profile())
 }
 
 /// The owner or an admin gives the group a new picture (decoded, scaled and kept like a
@@ -116,7 +124,7 @@ pub async fn remove_avatar(app: &App, caller: UserId, id: GroupId) -> Result<Gro
     let group = live_group(app, id).await?;
     moderator(app, id, caller, "remove the group's picture").await?;
     if group.avatar.is_none() {
-        return Ok(group.profile());
+        return Ok(group.member_profile());
     }
     app.store.set_group_avatar(id, None).await?;
     avatar::discard(app, group.avatar).await;
@@ -131,7 +139,7 @@ pub async fn avatar(app: &App, id: GroupId) -> Result<(Vec<u8>, &'static str), R
 
 /// The group's profile as it is now, pushed to its members in `group_updated`.
 async fn profile_changed(app: &App, id: GroupId) -> Result<GroupProfile, Refusal> {
-    let group = live_group(app, id).await?.profile();
+    let group = live_group(app, id).await?.member_profile();
     app.hub.send_many(member_ids(app, id).await?, &ServerFrame::GroupUpdated { group: group.clone() });
     Ok(group)
 }
@@ -277,7 +285,7 @@ pub async fn hand_over(
     }
     app.store.transfer_ownership(id, caller, target).await?;
     membership_changed(app, id);
-    let group = live_group(app, id).await?.profile();
+    let group = live_group(app, id).await?.member_profile();
     let members = member_ids(app, id).await?;
     app.hub.send_many(members.iter().copied(), &ServerFrame::GroupUpdated { group: group.clone() });
     for user_id in [target, caller] {
@@ -296,7 +304,7 @@ pub async fn set_mute(app: &App, caller: UserId, id: GroupId, req: MuteRequest) 
     let me = member(app, id, caller, "mute it").await?;
     app.store.set_muted(id, caller, req.muted).await?;
     membership_changed(app, id);
-    Ok(MyGroup { group: group.profile(), role: me.role(), muted: req.muted })
+    Ok(MyGroup { group: group.member_profile(), role: me.role(), muted: req.muted })
 }
 
 /// The caller asks to join, with a message. The
@@ -386,7 +394,7 @@ pub async fn accept_request(app: &App, caller: UserId, id: i64) -> Result<(), Re
     }
     if joined {
         let user_id = settled[0].user_id;
-        let profile = live_group(app, group_id).await?.profile();
+        let profile = live_group(app, group_id).await?.member_profile();
         let mine = MyGroup { group: profile, role: Role::Member, muted: false };
         app.hub.send(user_id, &ServerFrame::GroupJoined { group: mine });
         let member = group_member(app, group_id, user_id).await?;

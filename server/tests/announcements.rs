@@ -1,6 +1,6 @@
 //! Group announcements end to end: who may set and clear one, its bounds, the live
-//! `group_updated` push (on one server and across a cluster) and the group lists that carry
-//! it for clients that were away.
+//! `group_updated` push (on one server and across a cluster), the group lists that carry it
+//! for clients that were away, and that only members read it.
 
 mod common;
 
@@ -14,6 +14,7 @@ backend_tests!(
     owner_and_admins_set_members_are_refused,
     members_get_the_announcement_live_and_in_lists,
     bounds_and_clearing,
+    only_members_read_the_announcement,
 );
 
 // A cluster cannot run on SQLite.
@@ -119,7 +120,8 @@ async fn members_get_the_announcement_live_and_in_lists(backend: Backend) {
     let announcement = pushed.announcement.expect("an announcement");
     assert_eq!((announcement.set_by, announcement.set_by_name.as_str()), (alice.user.id, "Alice"));
 
-    // Carol's next list load carries it, as does the group's profile and search.
+    // Carol's next list load carries it, as does the group's profile fetched by a member;
+    // search results never do (they are for finding groups to join).
     let (status, list) = server.get("/api/groups", &carol.token).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let mine = list.as_array().expect("list").iter().find(|g| g["group"]["id"] == group).expect("the group");
@@ -128,7 +130,8 @@ async fn members_get_the_announcement_live_and_in_lists(backend: Backend) {
     let (_, profile) = server.get(&format!("/api/groups/{group}"), &carol.token).await;
     assert_eq!(profile["announcement"]["text"], "Ropes are in the van\nBring shoes");
     let (_, found) = server.get("/api/groups/search?q=climb", &carol.token).await;
-    assert_eq!(found[0]["announcement"]["text"], "Ropes are in the van\nBring shoes");
+    assert_eq!(found[0]["id"], group);
+    assert!(found[0]["announcement"].is_null(), "{found}");
 
     // Clearing reaches Bob live and empties Carol's list.
     let (status, profile) = announce(&server, &alice, group, "").await;
@@ -179,6 +182,89 @@ async fn bounds_and_clearing(backend: Backend) {
     assert!(profile["announcement"].is_null(), "{profile}");
     let (_, profile) = server.get(&format!("/api/groups/{group}"), &alice.token).await;
     assert!(profile["announcement"].is_null(), "{profile}");
+    server.stop().await;
+}
+
+async fn only_members_read_the_announcement(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (alice, bob, _carol, group) = server.climbers().await;
+    let mallory = server.user("mallory").await;
+    let dave = server.user("dave").await;
+    server.befriend(&bob, &dave).await;
+    let (status, body) = announce(&server, &alice, group, "Members only: the code is 1234").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let profile_path = format!("/api/groups/{group}");
+
+    // An outsider gets the profile without it, from the profile and from search.
+    let (status, profile) = server.get(&profile_path, &mallory.token).await;
+    assert_eq!(status, StatusCode::OK, "{profile}");
+    assert_eq!((profile["id"].as_i64(), profile["name"].as_str()), (Some(group), Some("Climbers")));
+    assert_eq!(profile["member_count"], 3, "the rest of the profile is there");
+    assert!(profile["announcement"].is_null(), "{profile}");
+    let (_, found) = server.get("/api/groups/search?q=climb", &mallory.token).await;
+    assert_eq!(found[0]["id"], group);
+    assert!(found[0]["announcement"].is_null(), "{found}");
+    let (_, member_view) = server.get(&profile_path, &bob.token).await;
+    assert_eq!(member_view["announcement"]["text"], "Members only: the code is 1234");
+
+    // Nor does an applicant, in the answer or their list, nor an invitee, live or listed.
+    let (status, application) = server
+        .post(&format!("/api/groups/{group}/applications"), Some(&mallory.token), json!({"message": "hi"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{application}");
+    assert_eq!(application["group"]["id"], group);
+    assert!(application["group"]["announcement"].is_null(), "{application}");
+    let (_, alices) = server.get("/api/group-requests", &alice.token).await;
+    assert!(alices["applications"][0]["group"]["announcement"].is_null(), "{alices}");
+    let mut dave_socket = online(&server, &dave.token).await;
+    let (status, invitation) = server
+        .post(
+            &format!("/api/groups/{group}/invitations"),
+            Some(&bob.token),
+            json!({"user_id": dave.user.id, "message": "join us"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{invitation}");
+    assert!(invitation["group"]["announcement"].is_null(), "{invitation}");
+    let pushed =
+        dave_socket.expect("the invitation", |f| matches!(f, ServerFrame::GroupRequestReceived { .. })).await;
+    let ServerFrame::GroupRequestReceived { request } = pushed else { unreachable!("matched") };
+    assert_eq!(request.group.id, group);
+    assert_eq!(request.group.announcement, None);
+    let (_, daves) = server.get("/api/group-requests", &dave.token).await;
+    assert!(daves["invitations"][0]["group"]["announcement"].is_null(), "{daves}");
+    drop(dave_socket);
+    let dave_again = server.connect(&dave.token).await;
+    let Some(ServerFrame::SyncState { group_requests, .. }) = &dave_again.sync else { panic!("no sync") };
+    assert!(group_requests.iter().all(|r| r.group.announcement.is_none()), "{group_requests:?}");
+
+    // Dave accepts: as a member he gets it, with the group he joined and in its profile.
+    let mut dave_socket = dave_again;
+    let invitation_id = invitation["id"].as_i64().expect("invitation id");
+    let (status, body) = server
+        .post(&format!("/api/group-requests/{invitation_id}/accept"), Some(&dave.token), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let joined = dave_socket.expect("group_joined", |f| matches!(f, ServerFrame::GroupJoined { .. })).await;
+    let ServerFrame::GroupJoined { group: mine } = joined else { unreachable!("matched") };
+    let text = mine.group.announcement.map(|a| a.text);
+    assert_eq!(text.as_deref(), Some("Members only: the code is 1234"));
+    let (_, profile) = server.get(&profile_path, &dave.token).await;
+    assert_eq!(profile["announcement"]["text"], "Members only: the code is 1234");
+
+    // Having left, he reads the profile as an outsider again.
+    let (status, body) = server
+        .request(
+            Method::DELETE,
+            &format!("/api/groups/{group}/members/{}", dave.user.id),
+            Some(&dave.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, profile) = server.get(&profile_path, &dave.token).await;
+    assert!(profile["announcement"].is_null(), "{profile}");
+    assert_eq!(profile["name"], "Climbers");
     server.stop().await;
 }
 

@@ -281,7 +281,8 @@ pub struct Announcement {
     pub set_at: i64,
 }
 
-/// A group as anyone may see it (`GET /api/groups/{id}`, search).
+/// A group as anyone may see it (`GET /api/groups/{id}`, search), and as its members see it
+/// (with its announcement).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupProfile {
@@ -291,7 +292,9 @@ pub struct GroupProfile {
     pub owner_id: UserId,
     pub member_count: u32,
     pub created_at: i64,
-    /// The pinned notice, if one is set (boxed: most groups have none).
+    /// The pinned notice, if one is set: only in what the group's members get (their group
+    /// list, `group_joined`, `group_updated`, the profile fetched by a member); null for
+    /// anyone else, in search results and in requests (boxed: most groups have none).
     #[serde(default)]
     pub announcement: Option<Box<Announcement>>,
     /// Path of the group's picture on the HTTP server (`/api/groups/{id}/avatar?v=…`), if

@@ -8,7 +8,7 @@ use crate::api::{Api, ApiError};
 use crate::files::Files;
 use crate::roster::Roster;
 use crate::widget::{self, BOLD, Element};
-use iced::widget::{button, checkbox, column, row, scrollable, space, text, text_input};
+use iced::widget::{button, checkbox, column, row, scrollable, space, text, text_editor, text_input};
 use iced::{Alignment, Length, Task};
 use kith_shared::UserId;
 use kith_shared::api::{GroupId, GroupMember, GroupProfile, MyGroup, Role, UpdateGroupRequest, limits};
@@ -35,8 +35,8 @@ pub struct GroupAdmin {
     pub group: GroupId,
     pub name: String,
     pub description: String,
-    /// The announcement pinned at the top of the chat (empty: none).
-    pub announcement: String,
+    /// The announcement pinned at the top of the chat (empty: none), several lines.
+    pub announcement: Lines,
     /// The group's name, description and announcement as the server last said: what the fields started
     /// from. Save sends only what the user changed from these, so that a change made
     /// meanwhile by another admin is not undone.
@@ -56,7 +56,8 @@ pub struct GroupAdmin {
 pub enum Message {
     NameChanged(String),
     DescriptionChanged(String),
-    AnnouncementChanged(String),
+    /// An edit of the announcement (typed, pasted, Enter for a new line).
+    AnnouncementEdited(text_editor::Action),
     SaveProfile,
     /// Choose a picture for the group (owner and admins).
     ChoosePicture,
@@ -119,10 +120,10 @@ impl GroupAdmin {
             group,
             known_name: name.clone(),
             known_description: description.clone(),
-            known_announcement: announcement.clone(),
+            announcement: Lines::with_text(&announcement),
+            known_announcement: announcement,
             name,
             description,
-            announcement,
             invite_message: String::new(),
             invited: Vec::new(),
             confirm: None,
@@ -141,8 +142,8 @@ impl GroupAdmin {
         if self.description == self.known_description {
             self.description = profile.description.clone();
         }
-        if self.announcement == self.known_announcement {
-            self.announcement = announcement_text(profile);
+        if self.announcement.text() == self.known_announcement {
+            self.announcement = Lines::with_text(&announcement_text(profile));
         }
         self.known_name = profile.name.clone();
         self.known_description = profile.description.clone();
@@ -176,7 +177,9 @@ impl GroupAdmin {
         match message {
             Message::NameChanged(name) => self.name = name,
             Message::DescriptionChanged(text) => self.description = text,
-            Message::AnnouncementChanged(text) => self.announcement = text,
+            Message::AnnouncementEdited(action) => {
+                self.announcement.edit(action, limits::GROUP_ANNOUNCEMENT_MAX);
+            }
             Message::InviteMessageChanged(text) => {
                 self.invite_message = text.chars().take(crate::screen::groups::MESSAGE_MAX).collect();
             }
@@ -201,7 +204,7 @@ impl GroupAdmin {
                     self.error = Some(t!("group-name-length", max = crate::screen::groups::NAME_MAX));
                     return (Task::none(), None);
                 }
-                let announcement = self.announcement.trim().to_owned();
+                let announcement = self.announcement.text().trim().to_owned();
                 if announcement.chars().count() > limits::GROUP_ANNOUNCEMENT_MAX {
                     self.error = Some(t!("group-announcement-length", max = limits::GROUP_ANNOUNCEMENT_MAX));
                     return (Task::none(), None);
@@ -317,7 +320,7 @@ impl GroupAdmin {
             Outcome::Profile(profile) => {
                 self.name = profile.name.clone();
                 self.description = profile.description.clone();
-                self.announcement = announcement_text(&profile);
+                self.announcement = Lines::with_text(&announcement_text(&profile));
                 self.known_name = profile.name.clone();
                 self.known_description = profile.description.clone();
                 self.known_announcement = announcement_text(&profile);
@@ -402,11 +405,14 @@ impl GroupAdmin {
                         .on_submit(Message::SaveProfile)
                         .padding(8),
                     text(t!("group-admin-announcement")).size(13).style(text::secondary),
-                    text_input(&t!("group-admin-announcement-placeholder"), &self.announcement)
-                        .id(id::ANNOUNCEMENT)
-                        .on_input_maybe(editable.then_some(Message::AnnouncementChanged))
-                        .on_submit(Message::SaveProfile)
-                        .padding(8),
+                    self.announcement_editor(editable),
+                    text(t!(
+                        "group-admin-announcement-count",
+                        count = self.announcement.chars(),
+                        max = limits::GROUP_ANNOUNCEMENT_MAX
+                    ))
+                    .size(12)
+                    .style(text::secondary),
                     button(text(t!("save")))
                         .on_press_maybe(editable.then_some(Message::SaveProfile))
                         .padding([6, 16]),
@@ -490,6 +496,18 @@ impl GroupAdmin {
         scrollable(content).spacing(4).into()
     }
 
+    /// The announcement's field: several lines (Enter starts a new one), growing to a few
+    /// lines before it scrolls; read-only while a request is on its way.
+    fn announcement_editor(&self, editable: bool) -> Element<'_, Message> {
+        let editor = text_editor(&self.announcement.0)
+            .id(id::ANNOUNCEMENT)
+            .placeholder(t!("group-admin-announcement-placeholder"))
+            .min_height(72.0)
+            .max_height(180.0)
+            .padding(8);
+        if editable { editor.on_action(Message::AnnouncementEdited).into() } else { editor.into() }
+    }
+
     fn member_line<'a>(
         &self,
         member: &'a GroupMember,
@@ -562,6 +580,63 @@ impl GroupAdmin {
         }
     }
 }
+
+/// The text of a field of several lines. The editor's own content cannot be compared, so this
+/// compares (and clones) by its text.
+#[derive(Debug, Clone, Default)]
+pub struct Lines(text_editor::Content);
+
+impl Lines {
+    pub fn with_text(text: &str) -> Self {
+        Self(text_editor::Content::with_text(text))
+    }
+
+    pub fn text(&self) -> String {
+        self.0.text()
+    }
+
+    /// How many characters it holds (a line break counts as one, as the server counts).
+    pub fn chars(&self) -> usize {
+        self.0.text().chars().count()
+    }
+
+    /// Applies an edit, keeping the text within `max` characters: typing stops at the limit
+    /// and a paste is cut to the room left (what is selected is replaced, so it makes room).
+    pub fn edit(&mut self, action: text_editor::Action, max: usize) {
+        let room = || {
+            let selected = self.0.selection().map_or(0, |s| s.chars().count());
+            max.saturating_sub(self.chars().saturating_sub(selected))
+        };
+        let action = match action {
+            text_editor::Action::Edit(text_editor::Edit::Insert(_) | text_editor::Edit::Enter)
+                if room() == 0 =>
+            {
+                return;
+            }
+            text_editor::Action::Edit(text_editor::Edit::Paste(pasted)) => {
+                let room = room();
+                if pasted.chars().count() <= room {
+                    text_editor::Action::Edit(text_editor::Edit::Paste(pasted))
+                } else if room == 0 {
+                    return;
+                } else {
+                    let cut: String = pasted.chars().take(room).collect();
+                    text_editor::Action::Edit(text_editor::Edit::Paste(std::sync::Arc::new(cut)))
+                }
+            }
+            action => action,
+        };
+        self.0.perform(action);
+    }
+}
+
+impl PartialEq for Lines {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl Eq for Lines {}
 
 /// The text of a group's announcement, empty when none is set.
 fn announcement_text(profile: &GroupProfile) -> String {
@@ -637,6 +712,57 @@ mod tests {
         for message in produced {
             let _ = panel.update(message, &api(), roster);
         }
+    }
+
+    #[test]
+    fn the_announcement_is_written_on_several_lines_and_saved_whole() {
+        let roster = roster(Role::Owner);
+        let mut panel = GroupAdmin::new(12, &roster);
+        run(&mut panel, &roster, |ui| {
+            assert!(
+                ui.find("0 / 1000 characters; Enter starts a new line").is_ok(),
+                "the count and the limit"
+            );
+            ui.click(iced_test::selector::id(id::ANNOUNCEMENT)).expect("the announcement's field");
+            ui.typewrite("Friday at the wall");
+            ui.tap_key(iced::keyboard::key::Named::Enter);
+            ui.typewrite("Bring shoes");
+        });
+        assert_eq!(panel.announcement.text(), "Friday at the wall\nBring shoes", "Enter starts a new line");
+        assert!(!panel.busy, "Enter does not save");
+        let mut ui =
+            iced_test::Simulator::with_settings(crate::tests::fonts(), panel.view(&roster, no_files()));
+        assert!(ui.find("30 / 1000 characters; Enter starts a new line").is_ok());
+        drop(ui);
+        run(&mut panel, &roster, |ui| {
+            ui.click("Save").expect("save");
+        });
+        assert!(panel.busy, "saved with its two lines");
+    }
+
+    #[test]
+    fn the_announcement_stops_at_the_servers_limit() {
+        use iced::widget::text_editor::{Action, Edit};
+        let max = limits::GROUP_ANNOUNCEMENT_MAX;
+        let paste = |text: &str| Action::Edit(Edit::Paste(std::sync::Arc::new(text.to_owned())));
+        let mut lines = Lines::with_text(&"a".repeat(max - 2));
+        lines.0.perform(Action::Move(iced::widget::text_editor::Motion::DocumentEnd));
+        lines.edit(paste("bcdef"), max);
+        assert_eq!(lines.chars(), max, "a paste is cut to the room left");
+        assert!(lines.text().ends_with("abc"), "{}", lines.text());
+        lines.edit(Action::Edit(Edit::Insert('x')), max);
+        lines.edit(Action::Edit(Edit::Enter), max);
+        assert_eq!(lines.chars(), max, "typing stops at the limit");
+        lines.edit(Action::Edit(Edit::Backspace), max);
+        lines.edit(Action::Edit(Edit::Enter), max);
+        assert_eq!((lines.chars(), lines.text().ends_with("ab\n")), (max, true), "room made, room used");
+        // What is selected is replaced, so it makes room.
+        lines.edit(Action::SelectAll, max);
+        lines.edit(paste("Saturday\ninstead"), max);
+        assert_eq!(lines.text(), "Saturday\ninstead");
+        // Several lines compare by their text.
+        assert_eq!(lines, Lines::with_text("Saturday\ninstead"));
+        assert_ne!(lines, Lines::with_text("Saturday instead"));
     }
 
     #[test]
@@ -796,16 +922,21 @@ mod tests {
 
     #[test]
     fn the_announcement_is_edited_sent_when_changed_and_bounded() {
+        use iced::widget::text_editor::{Action, Edit};
+        use std::sync::Arc;
         let roster = roster(Role::Admin);
         let mut panel = GroupAdmin::new(12, &roster);
         let api = api();
-        assert_eq!(panel.announcement, "", "none set");
-        let _ = panel.update(Message::AnnouncementChanged("Friday at eight".into()), &api, &roster);
+        assert_eq!(panel.announcement.text(), "", "none set");
+        let typed =
+            Message::AnnouncementEdited(Action::Edit(Edit::Paste(Arc::new("Friday at eight".into()))));
+        let _ = panel.update(typed, &api, &roster);
         let (task, _) = panel.update(Message::SaveProfile, &api, &roster);
         assert_eq!(task.units(), 1, "the announcement is sent");
         panel.busy = false;
 
-        panel.announcement = "a".repeat(limits::GROUP_ANNOUNCEMENT_MAX + 1);
+        // Longer than the field lets one type (set as if the server's limit were lower).
+        panel.announcement = Lines::with_text(&"a".repeat(limits::GROUP_ANNOUNCEMENT_MAX + 1));
         let (task, _) = panel.update(Message::SaveProfile, &api, &roster);
         assert_eq!(task.units(), 0, "too long: not sent");
         assert!(panel.error.as_deref().is_some_and(|e| e.contains("at most")), "{:?}", panel.error);
@@ -813,7 +944,8 @@ mod tests {
         // A plain member cannot send one.
         let member = self::roster(Role::Member);
         let mut panel = GroupAdmin::new(12, &member);
-        let _ = panel.update(Message::AnnouncementChanged("Mine".into()), &api, &member);
+        let typed = Message::AnnouncementEdited(Action::Edit(Edit::Paste(Arc::new("Mine".into()))));
+        let _ = panel.update(typed, &api, &member);
         let (task, _) = panel.update(Message::SaveProfile, &api, &member);
         assert_eq!(task.units(), 0);
     }
@@ -830,11 +962,11 @@ mod tests {
             set_at: 5,
         }));
         panel.follow(&profile);
-        assert_eq!(panel.announcement, "Set by Bob");
-        panel.announcement = "Mine, being typed".into();
+        assert_eq!(panel.announcement.text(), "Set by Bob");
+        panel.announcement = Lines::with_text("Mine, being typed");
         profile.announcement = None;
         panel.follow(&profile);
-        assert_eq!(panel.announcement, "Mine, being typed", "the user's edit stays");
+        assert_eq!(panel.announcement.text(), "Mine, being typed", "the user's edit stays");
         assert_eq!(panel.known_announcement, "");
     }
 

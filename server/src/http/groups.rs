@@ -92,7 +92,8 @@ async fn get_group_search(
     groups::search(&app, &query.q, query.offset.into(), limit.into()).await.map(Json)
 }
 
-/// `GET /api/groups/{id}`: a group's public profile (any logged-in user).
+/// `GET /api/groups/{id}`: a group's profile (any logged-in user); the announcement is
+/// included for its members only.
 #[utoipa::path(
     get,
     path = "/api/groups/{id}",
@@ -100,16 +101,16 @@ async fn get_group_search(
     security(("bearer" = [])),
     params(("id" = GroupId, Path, description = "The group's id")),
     responses(
-        (status = 200, description = "the group", body = GroupProfile),
+        (status = 200, description = "the group; `announcement` only for its members (null for anyone else)", body = GroupProfile),
         (status = 404, description = "no such group (`not_found`)", body = ApiError),
     ),
 )]
 async fn get_group(
     State(app): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<GroupId>,
 ) -> Result<Json<GroupProfile>, Refusal> {
-    groups::profile(&app, id).await.map(Json)
+    groups::profile(&app, caller.user_id, id).await.map(Json)
 }
 
 /// `PATCH /api/groups/{id}`: the owner or an admin changes the name, description or

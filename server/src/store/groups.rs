@@ -43,8 +43,13 @@ pub struct GroupRow {
 }
 
 impl GroupRow {
-    /// The group as anyone may see it.
+    /// The group as anyone may see it: without its announcement, which is for members.
     pub fn profile(&self) -> GroupProfile {
+        GroupProfile { announcement: None, ..self.member_profile() }
+    }
+
+    /// The group as its members see it, announcement included.
+    pub fn member_profile(&self) -> GroupProfile {
         GroupProfile {
             id: self.id,
             name: self.name.clone().unwrap_or_default(),

@@ -1,18 +1,19 @@
-//! The group's announcement under a group chat's header: its first lines and who set it,
-//! with *Hide*, which keeps it out of sight in that group until it changes, across restarts.
+//! The group's announcement under a group chat's header: who set it and its first line, with
+//! *More* to read it whole (several lines) and *Less* to fold it again, and *Hide*, which keeps
+//! it out of sight in that group until it changes, across restarts.
 
 use super::Message;
 use crate::widget::{BOLD, Element};
-use iced::widget::{button, container, row, text};
+use iced::widget::{button, column, container, row, scrollable, text};
 use iced::{Alignment, Length};
 use kith_shared::api::{Announcement, GroupId};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// The bar shows at most this many lines of the announcement...
-pub const PREVIEW_LINES: usize = 3;
-/// ...and at most this many characters.
-pub const PREVIEW_CHARS: usize = 280;
+/// Folded, the bar shows the first line of the announcement, at most this many characters.
+pub const PREVIEW_CHARS: usize = 120;
+/// Unfolded, the whole text scrolls within this height (pixels).
+const OPEN_MAX_HEIGHT: f32 = 240.0;
 
 /// Announcements the user hid, by group: the time each was set. A new announcement (set
 /// later) shows again. Kept in `<data folder>/<host_port>/<user_id>/announcements.json` beside
@@ -67,19 +68,18 @@ fn save(file: &Path, groups: &HashMap<GroupId, i64>) -> std::io::Result<()> {
     std::fs::rename(&temporary, file)
 }
 
-/// The first lines of an announcement, "…" where it was cut.
-pub fn preview(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
-    let mut shown: String = lines.iter().take(PREVIEW_LINES).copied().collect::<Vec<_>>().join("\n");
-    let mut cut = lines.len() > PREVIEW_LINES;
-    if shown.chars().count() > PREVIEW_CHARS {
-        shown = shown.chars().take(PREVIEW_CHARS).collect::<String>().trim_end().to_owned();
-        cut = true;
-    }
+/// The folded bar's line: the announcement's first line that is not blank, at most
+/// [`PREVIEW_CHARS`], and whether anything was left out (then it ends with "…").
+pub fn preview(text: &str) -> (String, bool) {
+    let mut lines = text.lines().map(str::trim_end).filter(|line| !line.trim().is_empty());
+    let first = lines.next().unwrap_or_default();
+    let mut shown: String = first.chars().take(PREVIEW_CHARS).collect();
+    let cut = lines.next().is_some() || first.chars().count() > PREVIEW_CHARS;
     if cut {
+        shown = shown.trim_end().to_owned();
         shown.push('…');
     }
-    shown
+    (shown, cut)
 }
 
 /// "Announcement by NAME".
@@ -91,19 +91,31 @@ pub fn byline(announcement: &Announcement) -> String {
     }
 }
 
-pub fn bar<'a>(group: GroupId, announcement: &Announcement) -> Element<'a, Message> {
-    let words = iced::widget::column![
-        text(byline(announcement)).size(12).font(BOLD),
-        text(preview(&announcement.text)).size(14),
-    ]
-    .spacing(2)
-    .width(Length::Fill);
+/// The bar: folded to one line unless `open`; *More* / *Less* when there is more than fits.
+pub fn bar<'a>(group: GroupId, announcement: &'a Announcement, open: bool) -> Element<'a, Message> {
+    let (line, cut) = preview(&announcement.text);
+    let body: Element<'a, Message> = if open && cut {
+        let whole = text(announcement.text.trim()).size(14).width(Length::Fill);
+        container(scrollable(whole).spacing(4)).max_height(OPEN_MAX_HEIGHT).into()
+    } else {
+        text(line).size(14).wrapping(text::Wrapping::None).into()
+    };
+    let words = column![text(byline(announcement)).size(12).font(BOLD), body].spacing(2).width(Length::Fill);
+    let mut buttons = row![].spacing(2);
+    if cut {
+        let label = if open { t!("announcement-less") } else { t!("announcement-more") };
+        buttons = buttons.push(
+            button(text(label).size(12)).style(button::text).on_press(Message::OpenAnnouncement(!open)),
+        );
+    }
     let hide = button(text(t!("hide")).size(12))
         .style(button::text)
         .on_press(Message::HideAnnouncement(group, announcement.set_at));
-    container(row![words, hide].spacing(8).align_y(Alignment::Start))
+    buttons = buttons.push(hide);
+    container(row![words, buttons].spacing(8).align_y(Alignment::Start))
         .padding([6, 10])
         .width(Length::Fill)
+        .clip(true)
         .style(container::secondary)
         .into()
 }
@@ -117,14 +129,16 @@ mod tests {
     }
 
     #[test]
-    fn preview_keeps_the_first_lines_and_marks_the_cut() {
-        assert_eq!(preview("Friday at eight"), "Friday at eight");
-        assert_eq!(preview("one\n\ntwo\nthree"), "one\ntwo\nthree", "blank lines skipped");
-        assert_eq!(preview("one\ntwo\nthree\nfour"), "one\ntwo\nthree…");
+    fn preview_is_the_first_line_and_marks_the_cut() {
+        assert_eq!(preview("Friday at eight"), ("Friday at eight".into(), false));
+        assert_eq!(preview("\n  \none\n\ntwo"), ("one…".into(), true), "blank lines skipped, more below");
+        assert_eq!(preview("one  \n \n"), ("one".into(), false), "nothing but blanks below");
         let long = "a".repeat(PREVIEW_CHARS + 10);
-        let shown = preview(&long);
+        let (shown, cut) = preview(&long);
+        assert!(cut);
         assert_eq!(shown.chars().count(), PREVIEW_CHARS + 1);
         assert!(shown.ends_with('…'));
+        assert_eq!(preview(&"b".repeat(PREVIEW_CHARS)), ("b".repeat(PREVIEW_CHARS), false), "exactly fits");
     }
 
     #[test]

@@ -165,6 +165,8 @@ pub struct Chat {
     pub mentions: Vec<i64>,
     /// Group announcements the user hid (carried from chat to chat).
     pub hidden_announcements: announcement::Hidden,
+    /// The announcement bar shows the whole announcement (*More*), not only its first line.
+    pub announcement_open: bool,
 }
 
 /// Whom a deleted message disappears for.
@@ -182,6 +184,8 @@ pub enum Message {
     /// *Hide* on the group's announcement bar (the group, when the announcement was set):
     /// until the announcement changes.
     HideAnnouncement(ConversationId, i64),
+    /// *More* (true) or *Less* (false) on the announcement bar.
+    OpenAnnouncement(bool),
     Send,
     /// Recall one's own message with this sequence number.
     Recall(i64),
@@ -388,6 +392,7 @@ impl Chat {
             mention_query: None,
             mentions: Vec::new(),
             hidden_announcements: announcement::Hidden::default(),
+            announcement_open: false,
         }
     }
 
@@ -397,7 +402,7 @@ impl Chat {
             Message::Scrolled { .. } | Message::JumpToNewest | Message::Restored => true,
             Message::OpenFile(_) | Message::ShowInFolder(_) | Message::SaveAs { .. } => true,
             Message::AskUnfriend | Message::Unfriend(_) | Message::AskBlock | Message::Block(_) => false,
-            Message::HideAnnouncement(..) => true,
+            Message::HideAnnouncement(..) | Message::OpenAnnouncement(_) => true,
             Message::ManageGroup
             | Message::ToggleEmoji
             | Message::EmojiQuery(_)
@@ -445,6 +450,10 @@ impl Chat {
             Message::ManageGroup => Some(Event::ManageGroup),
             Message::HideAnnouncement(group, set_at) => {
                 self.hidden_announcements.hide(group, set_at);
+                None
+            }
+            Message::OpenAnnouncement(open) => {
+                self.announcement_open = open;
                 None
             }
             Message::AskUnfriend => {
@@ -691,7 +700,8 @@ impl Chat {
         let bottom = self.composer_area(roster, typing, files, emoji);
         let mut conversation = iced::widget::column![header].spacing(8);
         if let Some(shown) = self.announcement(roster) {
-            conversation = conversation.push(announcement::bar(self.conversation_id, shown));
+            conversation =
+                conversation.push(announcement::bar(self.conversation_id, shown, self.announcement_open));
         }
         let conversation = conversation.push(log).push(bottom);
         // The members beside the chat when there is room; the conversation keeps its place
@@ -1048,6 +1058,78 @@ pub(super) mod tests {
         chat.read_only = true;
         chat.update(Message::HideAnnouncement(3, 20));
         assert_eq!(chat.announcement(&roster), None);
+    }
+
+    #[test]
+    fn a_long_announcement_shows_its_first_line_until_more_is_clicked() {
+        use kith_shared::api::{Announcement, GroupProfile, MyGroup, Role};
+        let text = "Meet at the wall on Friday\nBring shoes\nAnd chalk";
+        let mut roster = Roster::new(7);
+        roster.set_groups(vec![MyGroup {
+            group: GroupProfile {
+                id: 3,
+                name: "Climbers".into(),
+                description: String::new(),
+                owner_id: 1,
+                member_count: 2,
+                created_at: 0,
+                announcement: Some(Box::new(Announcement {
+                    text: text.into(),
+                    set_by: 1,
+                    set_by_name: "Ann".into(),
+                    set_at: 10,
+                })),
+                avatar_url: None,
+            },
+            role: Role::Member,
+            muted: false,
+        }]);
+        let mut chat = Chat::new(3, 7);
+        let files = crate::files::Files::default();
+        let mut ui = iced_test::Simulator::with_settings(
+            crate::tests::fonts(),
+            chat.view(&roster, None, &files, None, 800.0),
+        );
+        assert!(ui.find("Meet at the wall on Friday…").is_ok(), "folded to its first line");
+        assert!(ui.find("Bring shoes").is_err());
+        ui.click("More").expect("More on the bar");
+        let messages: Vec<Message> = ui.into_messages().collect();
+        for message in messages {
+            chat.update(message);
+        }
+        assert!(chat.announcement_open);
+        let mut ui = iced_test::Simulator::with_settings(
+            crate::tests::fonts(),
+            chat.view(&roster, None, &files, None, 800.0),
+        );
+        assert!(ui.find(text).is_ok(), "the whole announcement, line by line");
+        ui.click("Less").expect("Less folds it again");
+        let messages: Vec<Message> = ui.into_messages().collect();
+        for message in messages {
+            chat.update(message);
+        }
+        assert!(!chat.announcement_open);
+
+        // One short line has nothing more to show.
+        let short = MyGroup {
+            group: GroupProfile {
+                announcement: Some(Box::new(Announcement {
+                    text: "Friday".into(),
+                    set_by: 1,
+                    set_by_name: "Ann".into(),
+                    set_at: 11,
+                })),
+                ..roster.groups[&3].group.clone()
+            },
+            ..roster.groups[&3].clone()
+        };
+        roster.set_groups(vec![short]);
+        let mut ui = iced_test::Simulator::with_settings(
+            crate::tests::fonts(),
+            chat.view(&roster, None, &files, None, 800.0),
+        );
+        assert!(ui.find("Friday").is_ok());
+        assert!(ui.find("More").is_err());
     }
 
     #[test]
