@@ -31,6 +31,10 @@ mod sync;
 pub mod tls;
 mod wire;
 
+/// A new bearer token and what the database keeps of it (for tools that open sessions in the
+/// database themselves, such as the load generator).
+pub use auth::{new_token, token_hash};
+
 use app::App;
 use config::Config;
 use std::net::SocketAddr;

@@ -7,7 +7,7 @@
 //! ```text
 //! kith-load [--spawn PATH [--tls] [--nodes N --nats URL --database URL] | --http ADDR --socket ADDR]
 //!           [--pin-nodes CPU,…] [--json FILE] SCENARIO [options]
-//!   idle       --connections N [--accounts A] [--hold SECS]
+//!   idle       --connections N [--accounts A [--seed]] [--hold SECS]
 //!   one-to-one --pairs K --messages M [--rate MSGS_PER_SEC] [--window W]
 //!   fan-out    --members G --senders S --messages M [--window W]
 //!   reconnect  --pairs K --messages M
@@ -47,6 +47,9 @@ pub struct Options {
     pub scenario: String,
     pub connections: usize,
     pub accounts: usize,
+    /// idle: write the accounts and their sessions into the spawned server's database
+    /// instead of registering and logging in each through the API.
+    pub seed: bool,
     pub hold: Duration,
     pub pairs: usize,
     pub messages: usize,
@@ -74,6 +77,7 @@ fn parse_args() -> anyhow::Result<Options> {
         scenario: String::new(),
         connections: 1000,
         accounts: 50,
+        seed: false,
         hold: Duration::from_secs(5),
         pairs: 50,
         messages: 1000,
@@ -98,6 +102,7 @@ fn parse_args() -> anyhow::Result<Options> {
             "--json" => options.json = Some(PathBuf::from(value()?)),
             "--connections" => options.connections = value()?.parse()?,
             "--accounts" => options.accounts = value()?.parse()?,
+            "--seed" => options.seed = true,
             "--hold" => options.hold = Duration::from_secs(value()?.parse()?),
             "--pairs" => options.pairs = value()?.parse()?,
             "--messages" => options.messages = value()?.parse()?,
@@ -128,6 +133,9 @@ fn parse_args() -> anyhow::Result<Options> {
     }
     if !options.pin_nodes.is_empty() && options.spawn.is_none() {
         bail!("--pin-nodes needs --spawn: it pins the servers this program starts");
+    }
+    if options.seed && options.spawn.is_none() {
+        bail!("--seed needs --spawn: it writes into the database of the server this program starts");
     }
     if options.scenario.is_empty() {
         bail!("name a scenario: idle, one-to-one, fan-out, reconnect or files; see --help");

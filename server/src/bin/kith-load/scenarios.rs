@@ -42,6 +42,35 @@ async fn accounts(http: &Http, prefix: &str, count: usize) -> anyhow::Result<Vec
     Ok(all)
 }
 
+/// Writes `count` accounts and a session for each straight into the database of the server
+/// this program started (`--seed`): a token of its own each, and one password hash for all,
+/// that of the password the registered accounts have. Returns their tokens.
+async fn seeded_tokens(target: &Target, prefix: &str, count: usize) -> anyhow::Result<Vec<String>> {
+    use argon2::PasswordHasher;
+    use kith_server::store::{NewUser, Store};
+    let url = target.database().context("--seed needs --spawn")?;
+    let store = Store::open(url).await.context("opening the server's database")?;
+    let hash = argon2::Argon2::default()
+        .hash_password(crate::client::PASSWORD.as_bytes())
+        .map_err(|err| anyhow::anyhow!("argon2: {err}"))?
+        .to_string();
+    let names: Vec<String> = (0..count).map(|i| format!("{}{prefix}{i}", run_tag())).collect();
+    let mut tokens = Vec::with_capacity(count);
+    for chunk in names.chunks(64) {
+        let made = try_join_all(chunk.iter().map(|name| async {
+            let user = NewUser { username: name, display_name: name, password_hash: &hash };
+            let id = store.create_user(user).await?;
+            let token = kith_server::new_token()?;
+            store.create_session(&kith_server::token_hash(&token), id).await?;
+            anyhow::Ok(token)
+        }))
+        .await?;
+        tokens.extend(made);
+    }
+    store.close().await;
+    Ok(tokens)
+}
+
 /// `pairs` friend pairs: (a, b, their conversation).
 async fn friend_pairs(http: &Http, pairs: usize) -> anyhow::Result<Vec<(LoginResponse, LoginResponse, i64)>> {
     let a = accounts(http, "a", pairs).await?;
@@ -56,12 +85,17 @@ async fn friend_pairs(http: &Http, pairs: usize) -> anyhow::Result<Vec<(LoginRes
 
 async fn idle(options: &Options, target: &Target) -> anyhow::Result<Report> {
     let http = Http::new(target.http, target.tls.as_ref())?;
-    let accounts = accounts(&http, "i", options.accounts.max(1)).await?;
+    let count = options.accounts.max(1);
+    let accounts: Vec<String> = if options.seed {
+        seeded_tokens(target, "i", count).await?
+    } else {
+        accounts(&http, "i", count).await?.into_iter().map(|login| login.token).collect()
+    };
     let before = target.memory();
     let started = Instant::now();
     let mut conns = Vec::with_capacity(options.connections);
     for i in 0..options.connections {
-        let token = &accounts[i % accounts.len()].token;
+        let token = &accounts[i % accounts.len()];
         let (conn, _) = Conn::open(target.socket, target.tls.as_ref(), source(i), token)
             .await
             .with_context(|| format!("connection {i} of {}", options.connections))?;

@@ -21,6 +21,8 @@ pub struct Target {
     pub pinned: Vec<usize>,
     children: Vec<Child>,
     dir: Option<PathBuf>,
+    /// With `--spawn`: the database the servers use.
+    database: Option<String>,
 }
 
 /// The server's resident memory now and at its peak, in KiB (from /proc).
@@ -48,6 +50,7 @@ impl Target {
                 pinned: Vec::new(),
                 children: Vec::new(),
                 dir: None,
+                database: None,
             });
         };
         if options.nodes > 1 && (options.nats.is_none() || options.database.is_none()) {
@@ -132,8 +135,17 @@ impl Target {
             shared,
             pinned,
             children,
+            database: Some(match &options.database {
+                Some(url) => url.clone(),
+                None => format!("sqlite://{}?mode=rwc", dir.join("data0").join("kith.db").display()),
+            }),
             dir: Some(dir),
         })
+    }
+
+    /// The database of the servers this program started (`--spawn`).
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
     }
 
     pub fn memory(&self) -> Option<Memory> {
