@@ -27,12 +27,49 @@ pub enum Outbound {
     Close(Bytes),
 }
 
+/// The SHA-256 of a session's token, which the database keeps in hex (`crate::auth::token_hash`),
+/// held here as its 32 bytes: every connection and the session watch keep one, with no
+/// allocation of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenHash([u8; 32]);
+
+impl TokenHash {
+    /// Reads the hex form the database keeps (64 lowercase hex digits); None for anything else.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let hex = hex.as_bytes();
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        for (byte, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
+            *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+        }
+        Some(Self(bytes))
+    }
+
+    /// The hex form the database keeps.
+    pub fn to_hex(self) -> String {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = String::with_capacity(64);
+        for byte in self.0 {
+            hex.push(DIGITS[usize::from(byte >> 4)] as char);
+            hex.push(DIGITS[usize::from(byte & 0xf)] as char);
+        }
+        hex
+    }
+}
+
 /// The hub's handle on one live connection.
 #[derive(Debug, Clone)]
 pub struct Link {
     pub conn_id: ConnId,
-    /// The SHA-256 of the token the connection said hello with, to find it on log out.
-    pub token_hash: String,
+    /// The token the connection said hello with, to find it on log out.
+    pub token_hash: TokenHash,
     pub queue: mpsc::Sender<Outbound>,
     /// Cancelled when the peer does not read fast enough (its queue was full): the connection
     /// stops, is told `kicked` with reason `too_slow` if the socket still takes it, and
@@ -42,7 +79,7 @@ pub struct Link {
 
 impl Link {
     /// A link for a new connection with an outgoing queue of `capacity` frames.
-    pub fn new(conn_id: ConnId, token_hash: String, capacity: usize) -> (Self, mpsc::Receiver<Outbound>) {
+    pub fn new(conn_id: ConnId, token_hash: TokenHash, capacity: usize) -> (Self, mpsc::Receiver<Outbound>) {
         let (queue, outgoing) = mpsc::channel(capacity.max(1));
         (Self { conn_id, token_hash, queue, too_slow: CancellationToken::new() }, outgoing)
     }
@@ -114,7 +151,7 @@ impl Hub {
     /// connection on any node.
     pub fn register(&self, user_id: UserId, link: Link) -> Registered {
         let conn_id = link.conn_id;
-        let token_hash = link.token_hash.clone();
+        let token_hash = link.token_hash;
         let kicked = || {
             to_json(&ServerFrame::Kicked {
                 reason: KickReason::LoggedInElsewhere,
@@ -122,7 +159,9 @@ impl Hub {
             })
         };
         let mut online = self.online.write().unwrap_or_else(|e| e.into_inner());
-        let links = online.entry(user_id).or_default();
+        // Room for one link: most users have one connection, and a user's entry lives as long
+        // as they are online.
+        let links = online.entry(user_id).or_insert_with(|| Vec::with_capacity(1));
         if !self.multi_device && !links.is_empty() {
             let kicked = kicked();
             for old in links.drain(..) {
@@ -134,7 +173,10 @@ impl Hub {
         drop(online);
         let Some(relay) = &self.relay else { return Registered { conn_id, came_online: first_here } };
         if !self.multi_device {
-            relay.publish(Event::Kick { user: user_id, which: Kicked::Replaced(token_hash) }, &kicked());
+            relay.publish(
+                Event::Kick { user: user_id, which: Kicked::Replaced(token_hash.to_hex()) },
+                &kicked(),
+            );
         }
         if first_here {
             relay.publish(Event::Online { user: user_id }, b"");
@@ -246,15 +288,26 @@ impl Hub {
         self.online.read().unwrap_or_else(|e| e.into_inner()).values().map(Vec::len).sum()
     }
 
-    /// Each user with a connection and the token hash it said hello with, once per pair.
-    pub fn sessions(&self) -> Vec<(UserId, String)> {
+    /// Each user with a connection and the token it said hello with, once per pair.
+    pub fn sessions(&self) -> Vec<(UserId, TokenHash)> {
         let online = self.online.read().unwrap_or_else(|e| e.into_inner());
-        let mut sessions: Vec<(UserId, String)> = online
-            .iter()
-            .flat_map(|(user_id, links)| links.iter().map(|link| (*user_id, link.token_hash.clone())))
-            .collect();
-        sessions.sort_unstable();
-        sessions.dedup();
+        let mut sessions: Vec<(UserId, TokenHash)> = Vec::with_capacity(online.len());
+        for (user_id, links) in online.iter() {
+            let start = sessions.len();
+            sessions.extend(links.iter().map(|link| (*user_id, link.token_hash)));
+            // A user's connections with one token are one session.
+            if links.len() > 1 {
+                sessions[start..].sort_unstable();
+                let mut distinct = start;
+                for i in start..sessions.len() {
+                    if i == start || sessions[i] != sessions[distinct - 1] {
+                        sessions[distinct] = sessions[i];
+                        distinct += 1;
+                    }
+                }
+                sessions.truncate(distinct);
+            }
+        }
         sessions
     }
 
@@ -315,12 +368,14 @@ impl Hub {
     /// Closes this node's connections of a user that `which` names with `json` (a `kicked`
     /// frame).
     pub fn kick_here(&self, user_id: UserId, which: &Kicked, json: Bytes) {
+        // A hash that is not one (no node sends such) names no connection.
+        let (named, all_but) = match which {
+            Kicked::Token(hash) => (TokenHash::from_hex(hash), false),
+            Kicked::AllBut(hash) | Kicked::Replaced(hash) => (TokenHash::from_hex(hash), true),
+        };
+        let hit = |link: &Link| (Some(link.token_hash) == named) != all_but;
         let mut online = self.online.write().unwrap_or_else(|e| e.into_inner());
         let Some(links) = online.get_mut(&user_id) else { return };
-        let hit = |link: &Link| match which {
-            Kicked::Token(hash) => link.token_hash == *hash,
-            Kicked::AllBut(hash) | Kicked::Replaced(hash) => link.token_hash != *hash,
-        };
         for link in links.iter().filter(|link| hit(link)) {
             link.push(Outbound::Close(json.clone()));
         }
@@ -377,8 +432,45 @@ pub enum KickWhich<'a> {
 mod tests {
     use super::*;
 
+    /// A token hash for tests: `t` and its number, e.g. "t1".
+    fn hash(token: &str) -> String {
+        crate::auth::token_hash(token)
+    }
+
     fn link(hub: &Hub, token: &str, capacity: usize) -> (Link, mpsc::Receiver<Outbound>) {
-        Link::new(hub.next_conn_id(), token.to_owned(), capacity)
+        let token_hash = TokenHash::from_hex(&hash(token)).expect("a token hash");
+        Link::new(hub.next_conn_id(), token_hash, capacity)
+    }
+
+    #[test]
+    fn token_hashes_read_and_write_the_hex_form() {
+        let hex = hash("t1");
+        let parsed = TokenHash::from_hex(&hex).expect("hex");
+        assert_eq!(parsed.to_hex(), hex);
+        assert_ne!(TokenHash::from_hex(&hash("t2")), Some(parsed));
+        assert_eq!(TokenHash::from_hex(&hex.to_uppercase()), None, "the database keeps lowercase");
+        assert_eq!(TokenHash::from_hex(&hex[1..]), None);
+        assert_eq!(TokenHash::from_hex(&format!("{}g", &hex[1..])), None);
+        assert_eq!(TokenHash::from_hex(""), None);
+    }
+
+    #[test]
+    fn sessions_are_listed_once_per_user_and_token() {
+        let hub = Hub::new(true, None);
+        let mut receivers = Vec::new();
+        for (user, token) in [(1, "t1"), (1, "t1"), (1, "t2"), (2, "t3"), (1, "t1"), (2, "t3")] {
+            let (link, rx) = link(&hub, token, 8);
+            hub.register(user, link);
+            receivers.push(rx);
+        }
+        let mut sessions = hub.sessions();
+        sessions.sort_unstable();
+        let mut expected: Vec<(UserId, TokenHash)> = [(1, "t1"), (1, "t2"), (2, "t3")]
+            .into_iter()
+            .map(|(user, token)| (user, TokenHash::from_hex(&hash(token)).expect("hex")))
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(sessions, expected);
     }
 
     #[test]
@@ -432,10 +524,10 @@ mod tests {
         let (b, mut rx_b) = link(&hub, "t2", 8);
         hub.register(5, a);
         hub.register(5, b);
-        hub.kick(5, KickWhich::Token("t1"), KickReason::LoggedOut, "bye");
+        hub.kick(5, KickWhich::Token(&hash("t1")), KickReason::LoggedOut, "bye");
         assert!(matches!(rx_a.try_recv(), Ok(Outbound::Close(_))));
         assert!(rx_b.try_recv().is_err());
-        hub.kick(5, KickWhich::AllBut("t1"), KickReason::LoggedOut, "bye");
+        hub.kick(5, KickWhich::AllBut(&hash("t1")), KickReason::LoggedOut, "bye");
         assert!(matches!(rx_b.try_recv(), Ok(Outbound::Close(_))));
     }
 }

@@ -14,7 +14,7 @@
 //! With no socket open a tick is one read of one row. At shutdown the stamps are cleared.
 
 use crate::app::App;
-use crate::hub::KickWhich;
+use crate::hub::{KickWhich, TokenHash};
 use crate::store::{SEEN_REFRESH, StoreResult, now_millis};
 use kith_shared::UserId;
 use kith_shared::frame::KickReason;
@@ -40,17 +40,27 @@ async fn watch(app: Arc<App>) {
             tracing::warn!(%err, "session watch failed; trying again at the next tick");
         }
     }
-    let stamped: Vec<String> = state.stamped.into_keys().collect();
-    if let Err(err) = app.store.clear_session_stamps(&stamped).await {
-        tracing::warn!(%err, "could not clear the session stamps at shutdown");
+    let stamped: Vec<TokenHash> = state.stamped.into_keys().collect();
+    for chunk in stamped.chunks(CHUNK) {
+        if let Err(err) = app.store.clear_session_stamps(&hex(chunk)).await {
+            tracing::warn!(%err, "could not clear the session stamps at shutdown");
+        }
     }
     tracing::debug!("session watch stopped");
+}
+
+/// Tokens per call to the store: their hex forms, which the store takes, exist for one chunk
+/// at a time, not for every session at once.
+const CHUNK: usize = 1000;
+
+fn hex(tokens: &[TokenHash]) -> Vec<String> {
+    tokens.iter().copied().map(TokenHash::to_hex).collect()
 }
 
 #[derive(Debug, Default)]
 struct Watch {
     /// The sessions this server stamped, and when.
-    stamped: HashMap<String, Instant>,
+    stamped: HashMap<TokenHash, Instant>,
     /// The membership epoch last read; None before the first read.
     epoch: Option<i64>,
 }
@@ -58,14 +68,15 @@ struct Watch {
 impl Watch {
     async fn tick(&mut self, app: &App) -> StoreResult<()> {
         let live = app.hub.sessions();
-        let mut tokens: Vec<String> = live.iter().map(|(_, token)| token.clone()).collect();
+        let mut tokens: Vec<TokenHash> = live.iter().map(|(_, token)| *token).collect();
         tokens.sort_unstable();
         tokens.dedup();
-        let valid: HashSet<String> = if tokens.is_empty() {
-            HashSet::new()
-        } else {
-            app.store.valid_sessions(&tokens).await?.into_iter().collect()
-        };
+        let mut valid: HashSet<TokenHash> = HashSet::with_capacity(tokens.len());
+        for chunk in tokens.chunks(CHUNK) {
+            let found = app.store.valid_sessions(&hex(chunk)).await?;
+            valid.extend(found.iter().filter_map(|hash| TokenHash::from_hex(hash)));
+        }
+        drop(tokens);
         // Read after the sessions: an account deleted before they were read has its epoch
         // seen now, so the cache is cleared before its friends learn it is gone.
         let epoch = app.store.membership_epoch().await?;
@@ -74,29 +85,32 @@ impl Watch {
             app.membership.clear();
         }
         self.epoch = Some(epoch);
-        let revoked: Vec<&(UserId, String)> =
+        let revoked: Vec<&(UserId, TokenHash)> =
             live.iter().filter(|(_, token)| !valid.contains(token)).collect();
         if !revoked.is_empty() {
             kick_revoked(app, &revoked).await?;
         }
+        drop(live);
 
         let now = Instant::now();
-        let fresh: Vec<String> = valid.iter().filter(|t| !self.stamped.contains_key(*t)).cloned().collect();
-        let due: Vec<String> = valid
+        let fresh: Vec<TokenHash> =
+            valid.iter().filter(|t| !self.stamped.contains_key(*t)).copied().collect();
+        let due: Vec<TokenHash> = valid
             .iter()
             .filter(|t| self.stamped.get(*t).is_some_and(|at| now.duration_since(*at) >= SEEN_REFRESH))
-            .cloned()
+            .copied()
             .collect();
-        let gone: Vec<String> = self.stamped.keys().filter(|t| !valid.contains(*t)).cloned().collect();
+        let gone: Vec<TokenHash> = self.stamped.keys().filter(|t| !valid.contains(*t)).copied().collect();
+        drop(valid);
         let millis = now_millis();
-        if !fresh.is_empty() {
-            app.store.stamp_sessions(&fresh, millis, true).await?;
+        for chunk in fresh.chunks(CHUNK) {
+            app.store.stamp_sessions(&hex(chunk), millis, true).await?;
         }
-        if !due.is_empty() {
-            app.store.stamp_sessions(&due, millis, false).await?;
+        for chunk in due.chunks(CHUNK) {
+            app.store.stamp_sessions(&hex(chunk), millis, false).await?;
         }
-        if !gone.is_empty() {
-            app.store.clear_session_stamps(&gone).await?;
+        for chunk in gone.chunks(CHUNK) {
+            app.store.clear_session_stamps(&hex(chunk)).await?;
         }
         for token in gone {
             self.stamped.remove(&token);
@@ -104,12 +118,16 @@ impl Watch {
         for token in fresh.into_iter().chain(due) {
             self.stamped.insert(token, now);
         }
+        // The map shrinks again after a crowd went away.
+        if self.stamped.capacity() > 4 * self.stamped.len().max(64) {
+            self.stamped.shrink_to_fit();
+        }
         Ok(())
     }
 }
 
 /// Closes the sockets of sessions that ended outside this server, saying why.
-async fn kick_revoked(app: &App, revoked: &[&(UserId, String)]) -> StoreResult<()> {
+async fn kick_revoked(app: &App, revoked: &[&(UserId, TokenHash)]) -> StoreResult<()> {
     let mut user_ids: Vec<UserId> = revoked.iter().map(|(user_id, _)| *user_id).collect();
     user_ids.sort_unstable();
     user_ids.dedup();
@@ -121,7 +139,7 @@ async fn kick_revoked(app: &App, revoked: &[&(UserId, String)]) -> StoreResult<(
             Some(_) => "this session ended (the password was changed); log in again",
         };
         tracing::info!(user_id, message, "closing a revoked session's sockets");
-        app.hub.kick(*user_id, KickWhich::Token(token), KickReason::LoggedOut, message);
+        app.hub.kick(*user_id, KickWhich::Token(&token.to_hex()), KickReason::LoggedOut, message);
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use crate::app::App;
 use crate::auth;
 use crate::error::Refusal;
-use crate::hub::{Link, Outbound};
+use crate::hub::{Link, Outbound, TokenHash};
 use crate::messages::{Sender, TypingThrottle};
 use crate::{presence, sync};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -202,7 +202,7 @@ async fn open(app: &Arc<App>, reader: &mut Reader, mut writer: Writer) -> Option
 async fn accept_hello(
     app: &App,
     hello: Result<Option<Decoded>, tokio::time::error::Elapsed>,
-) -> Result<(UserId, String), ServerFrame> {
+) -> Result<(UserId, TokenHash), ServerFrame> {
     let frame = match hello {
         Err(_) => return Err(ServerFrame::error(ErrorCode::HelloTimeout, "no hello arrived in time")),
         Ok(None) => return Err(ServerFrame::error(ErrorCode::HelloRequired, "closed before the hello")),
@@ -225,8 +225,12 @@ async fn accept_hello(
         ));
     }
     let token_hash = auth::token_hash(&token);
+    let Some(held) = TokenHash::from_hex(&token_hash) else {
+        tracing::error!("a token hash that is not 64 hex digits");
+        return Err(ServerFrame::error(ErrorCode::Internal, "the server could not check the token"));
+    };
     match app.store.session_user(&token_hash).await {
-        Ok(Some(user_id)) => Ok((user_id, token_hash)),
+        Ok(Some(user_id)) => Ok((user_id, held)),
         Ok(None) => Err(ServerFrame::error(ErrorCode::Unauthorized, "the token is not valid; log in again")),
         Err(err) => {
             tracing::error!(%err, "session lookup failed");
