@@ -4,9 +4,10 @@ pub mod connection;
 
 use crate::app::App;
 use crate::tls::Acceptor;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 /// Accepts connections until shutdown, serving each in its own task (after a TLS handshake
@@ -39,16 +40,9 @@ pub async fn run(app: Arc<App>, listener: TcpListener, tls: Option<Acceptor>) {
                 app.tasks.clone().spawn(async move {
                     match tls {
                         None => connection::serve(app, stream, peer).await,
-                        Some(tls) => {
-                            let handshake = tokio::select! {
-                                _ = app.shutdown.cancelled() => return,
-                                handshake = tls.accept(stream) => handshake,
-                            };
-                            match handshake {
-                                Ok(stream) => connection::serve(app, stream, peer).await,
-                                Err(err) => tracing::debug!(%peer, %err, "TLS handshake failed"),
-                            }
-                        }
+                        // Boxed: the handshake's future and a TLS stream are several KiB; kept
+                        // out of the task, a clear-text connection's task stays small.
+                        Some(tls) => Box::pin(serve_tls(app, tls, stream, peer)).await,
                     }
                     drop(permit);
                 });
@@ -59,5 +53,17 @@ pub async fn run(app: Arc<App>, listener: TcpListener, tls: Option<Acceptor>) {
                 backoff = (backoff * 2).min(Duration::from_secs(1));
             }
         }
+    }
+}
+
+/// A TLS handshake bounded in time, then the connection over it.
+async fn serve_tls(app: Arc<App>, tls: Acceptor, stream: TcpStream, peer: SocketAddr) {
+    let handshake = tokio::select! {
+        _ = app.shutdown.cancelled() => return,
+        handshake = tls.accept(stream) => handshake,
+    };
+    match handshake {
+        Ok(stream) => connection::serve(app, stream, peer).await,
+        Err(err) => tracing::debug!(%peer, %err, "TLS handshake failed"),
     }
 }
