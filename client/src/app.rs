@@ -2,6 +2,7 @@
 //! `subscription`. It owns the current screen, the settings and the dialog, and turns the
 //! screens' events into screen changes.
 
+use crate::accounts::{Account, Accounts};
 use crate::address::ServerConf;
 use crate::history::History;
 use crate::keyring::Keyring;
@@ -9,7 +10,7 @@ use crate::notify::{Note, Notifier};
 use crate::offline::Snapshot;
 use crate::screen::{home, login};
 use crate::settings::Settings;
-use crate::signed_in::{KeptLogin, SignedIn};
+use crate::signed_in::KeptLogin;
 use crate::socket;
 use crate::sound::Sound;
 use crate::trust::Trust;
@@ -41,6 +42,8 @@ pub struct App {
     trust: Trust,
     /// Where the token of a login kept for the next start goes, when it can.
     keyring: Keyring,
+    /// The accounts this computer signed in with, for the login screen's list.
+    pub accounts: Accounts,
     pub sound: Sound,
     pub notifier: Notifier,
     /// Whether the window has the keyboard focus (notifications only show without it).
@@ -97,11 +100,14 @@ impl App {
             }
         }
         let trust = setup.trust.unwrap_or_else(|| Trust::load(setup.data_root.as_deref()));
+        let accounts = Accounts::load(setup.data_root.as_deref());
         let mut login =
             login::Login::new(settings.server.clone(), settings.socket_port, settings.username.clone())
                 .with_data_root(setup.data_root.clone())
                 .with_trust(trust.clone())
-                .with_keyring(setup.keyring.clone());
+                .with_keyring(setup.keyring.clone())
+                .with_accounts(accounts.list.clone());
+        // The last login used opens again while it is kept.
         let focus = Task::batch([login.focus(), login.resume()]).map(Message::Login);
         let app = Self {
             screen: Screen::Login(login),
@@ -110,6 +116,7 @@ impl App {
             data_root: setup.data_root,
             trust,
             keyring: setup.keyring,
+            accounts,
             sound: setup.sound,
             notifier: setup.notifier,
             focused: true,
@@ -137,6 +144,10 @@ impl App {
                 let task = task.map(Message::Login);
                 match event {
                     Some(login::Event::LoggedIn(session)) => Task::batch([task, self.enter(session)]),
+                    Some(login::Event::AccountRemoved(account)) => {
+                        self.accounts.remove(&account);
+                        task
+                    }
                     Some(login::Event::BrowseOffline(offline)) => {
                         let (mut home, open) = home::Home::offline(offline);
                         let folders = self.set_folders(&mut home);
@@ -193,15 +204,21 @@ impl App {
         }
     }
 
-    /// Logged in: remember the server and name, open the main window.
+    /// Logged in: remember the server and name, and the account in the list, open the main
+    /// window.
     fn enter(&mut self, session: login::LoggedIn) -> Task<Message> {
         // The next start signs in with this login while the server takes it.
         let keep = match (&self.data_root, session.api.token()) {
             (Some(root), Some(token)) => {
-                let login = SignedIn { username: session.user.username.clone(), token: token.to_owned() };
-                let kept = KeptLogin::new(root, &session.address.folder_name(), self.keyring.clone());
+                let token = token.to_owned();
+                let kept = KeptLogin::new(
+                    root,
+                    &session.address.folder_name(),
+                    &session.user.username,
+                    self.keyring.clone(),
+                );
                 Task::future(async move {
-                    if let Err(err) = kept.save(&login).await {
+                    if let Err(err) = kept.save(&token).await {
                         tracing::warn!(%err, "cannot keep the login for the next start");
                     }
                 })
@@ -213,6 +230,7 @@ impl App {
         self.settings.socket_port = session.address.custom_socket_port();
         self.settings.username = session.user.username.clone();
         self.save_settings();
+        self.accounts.used(Account::of(&session.address, &session.user));
         let folder = session.address.folder_name();
         let history_path =
             self.data_root.as_ref().map(|root| History::path_for(root, &folder, session.user.id));
@@ -242,8 +260,11 @@ impl App {
 
     fn home_event(&mut self, event: home::Event) -> Task<Message> {
         match event {
-            home::Event::LoggedOut => self.back_to_login(None),
-            home::Event::SessionEnded { title, body } => self.back_to_login(Some(Dialog { title, body })),
+            home::Event::LoggedOut => self.back_to_login(Leave::LogOut),
+            home::Event::SessionEnded { title, body } => {
+                self.back_to_login(Leave::Ended(Dialog { title, body }))
+            }
+            home::Event::SwitchAccount => self.back_to_login(Leave::Switch),
             home::Event::SoundChanged(on) => {
                 self.settings.sound = on;
                 self.save_settings();
@@ -336,17 +357,30 @@ impl App {
         home.set_folders(self.settings.downloads_folder(), self.settings.last_folder.clone())
     }
 
-    fn back_to_login(&mut self, dialog: Option<Dialog>) -> Task<Message> {
+    /// Leaves the main window for the login screen: its list of accounts, or the form when
+    /// there is none.
+    fn back_to_login(&mut self, leave: Leave) -> Task<Message> {
         let mut forget = Task::none();
         if let Screen::Home(home) = &self.screen {
             if let Some(history) = home.session.history().cloned() {
                 // Let pending writes finish in the background.
                 tokio_close(history);
             }
-            // Logged out, or ended by the server: the kept login goes (not when coming back
-            // from offline browsing, which never used it).
-            if let Some(root) = self.data_root.as_ref().filter(|_| !home.session.is_offline()) {
-                let kept = KeptLogin::new(root, &home.session.address.folder_name(), self.keyring.clone());
+            if !home.session.is_offline() {
+                // The list shows the name the user has now.
+                self.accounts.used(Account::of(&home.session.address, home.user()));
+            }
+            // Logged out, or ended by the server: the kept login goes (not when switching
+            // accounts, nor when coming back from offline browsing, which never used it).
+            if let Some(root) =
+                self.data_root.as_ref().filter(|_| !home.session.is_offline() && !matches!(leave, Leave::Switch))
+            {
+                let kept = KeptLogin::new(
+                    root,
+                    &home.session.address.folder_name(),
+                    &home.session.user.username,
+                    self.keyring.clone(),
+                );
                 forget = Task::future(kept.forget()).discard();
             }
         }
@@ -361,10 +395,16 @@ impl App {
         let mut login = login::Login::new(server, socket_port, username)
             .with_data_root(self.data_root.clone())
             .with_trust(self.trust.clone())
-            .with_keyring(self.keyring.clone());
-        let focus = Task::batch([login.focus(), login.resume()]).map(Message::Login);
+            .with_keyring(self.keyring.clone())
+            .with_accounts(self.accounts.list.clone());
+        // Switching: the account just left stays signed in, and is not opened again at once.
+        let resume = if matches!(leave, Leave::Switch) { Task::none() } else { login.resume() };
+        let focus = Task::batch([login.focus(), resume]).map(Message::Login);
         self.screen = Screen::Login(login);
-        self.dialog = dialog;
+        self.dialog = match leave {
+            Leave::Ended(dialog) => Some(dialog),
+            Leave::LogOut | Leave::Switch => None,
+        };
         Task::batch([forget, focus])
     }
 
@@ -407,6 +447,16 @@ impl App {
     pub fn theme(&self) -> iced::Theme {
         widget::theme(self.settings.dark)
     }
+}
+
+/// Why the main window is left for the login screen.
+enum Leave {
+    /// *Log out* (or *Back to login* from offline browsing): the kept login goes.
+    LogOut,
+    /// The server ended the session: the kept login goes, and this dialog says why.
+    Ended(Dialog),
+    /// *Switch account*: the kept login stays, for the next click in the list.
+    Switch,
 }
 
 /// Closes a history database on the runtime, if there is one (tests run without).

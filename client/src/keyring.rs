@@ -1,5 +1,5 @@
 //! The OS keyring: a freedesktop Secret Service (`org.freedesktop.secrets`, as gnome-keyring,
-//! KeePassXC or KWallet provide it) on the session bus, holding one secret per server.
+//! KeePassXC or KWallet provide it) on the session bus, holding one secret per server and user.
 //!
 //! Only the part of the Secret Service API that staying signed in needs: a "plain" session
 //! (the secret travels over the user's own bus), items in the default collection (alias
@@ -79,7 +79,8 @@ impl Keyring {
         Self(Arc::new(Inner { bus: Bus::Address(address.to_owned()), ..Inner::default() }))
     }
 
-    /// Keeps `secret` for `username` on `server`, replacing what was kept for that server.
+    /// Keeps `secret` for `username` on `server`, replacing what was kept for that user there
+    /// (other users' secrets on the same server stay).
     pub async fn store(&self, server: &str, username: &str, secret: &str) -> Result<(), KeyringError> {
         self.run(async |service| service::store(service, server, username, secret).await).await
     }
@@ -89,9 +90,9 @@ impl Keyring {
         self.run(async |service| service::find(service, server, username).await).await
     }
 
-    /// Forgets every secret kept for `server` (nothing happens when there is none).
-    pub async fn forget(&self, server: &str) -> Result<(), KeyringError> {
-        self.run(async |service| service::forget(service, server).await).await
+    /// Forgets the secret kept for `username` on `server` (nothing happens when there is none).
+    pub async fn forget(&self, server: &str, username: &str) -> Result<(), KeyringError> {
+        self.run(async |service| service::forget(service, server, username).await).await
     }
 
     /// Runs one operation on the service, after those asked for before it, within [`ANSWER`].
@@ -227,12 +228,8 @@ mod service {
         }
     }
 
-    fn attributes<'a>(server: &'a str, username: Option<&'a str>) -> HashMap<&'a str, &'a str> {
-        let mut attributes = HashMap::from([("application", "kith"), ("server", server)]);
-        if let Some(username) = username {
-            attributes.insert("username", username);
-        }
-        attributes
+    fn attributes<'a>(server: &'a str, username: &'a str) -> HashMap<&'a str, &'a str> {
+        HashMap::from([("application", "kith"), ("server", server), ("username", username)])
     }
 
     pub async fn store(
@@ -248,11 +245,10 @@ mod service {
             return Err(KeyringError::Locked);
         }
         service.unlock(std::slice::from_ref(&collection)).await?;
-        let (unlocked, locked) = service.search(&attributes(server, None)).await?;
         let label = format!("Kith: {username} on {server}");
         let properties: HashMap<&str, Value<'_>> = HashMap::from([
             ("org.freedesktop.Secret.Item.Label", Value::from(label)),
-            ("org.freedesktop.Secret.Item.Attributes", Value::from(attributes(server, Some(username)))),
+            ("org.freedesktop.Secret.Item.Attributes", Value::from(attributes(server, username))),
         ]);
         let secret: Secret = (
             service.session.clone(),
@@ -261,15 +257,10 @@ mod service {
             "text/plain; charset=utf8".into(),
         );
         let reply = service.call(&collection, COLLECTION, "CreateItem", &(properties, secret, true)).await?;
+        // *Replace*: the item with the same attributes (this user on this server) is updated.
         let (item, _prompt): (OwnedObjectPath, OwnedObjectPath) = reply.body().deserialize()?;
         if item.as_str() == NONE {
             return Err(KeyringError::Locked);
-        }
-        // One login per server: another user's token kept there before goes.
-        for old in unlocked.iter().chain(&locked).filter(|old| **old != item) {
-            if let Err(err) = service.delete(old).await {
-                tracing::warn!(%err, "cannot forget an earlier token in the keyring");
-            }
         }
         Ok(())
     }
@@ -279,7 +270,7 @@ mod service {
         server: &str,
         username: &str,
     ) -> Result<Option<String>, KeyringError> {
-        let (unlocked, locked) = service.search(&attributes(server, Some(username))).await?;
+        let (unlocked, locked) = service.search(&attributes(server, username)).await?;
         let item = match (unlocked.into_iter().next(), locked.into_iter().next()) {
             (Some(item), _) => item,
             (None, Some(item)) => {
@@ -293,8 +284,8 @@ mod service {
         String::from_utf8(secret.2).map(Some).map_err(|_| KeyringError::NotText)
     }
 
-    pub async fn forget(service: &Service, server: &str) -> Result<(), KeyringError> {
-        let (unlocked, locked) = service.search(&attributes(server, None)).await?;
+    pub async fn forget(service: &Service, server: &str, username: &str) -> Result<(), KeyringError> {
+        let (unlocked, locked) = service.search(&attributes(server, username)).await?;
         for item in &unlocked {
             service.delete(item).await?;
         }
@@ -331,7 +322,7 @@ mod service {
         match *service {}
     }
 
-    pub async fn forget(service: &Service, _: &str) -> Result<(), KeyringError> {
+    pub async fn forget(service: &Service, _: &str, _: &str) -> Result<(), KeyringError> {
         match *service {}
     }
 }

@@ -5,6 +5,7 @@
 
 #[macro_use]
 pub mod i18n;
+pub mod accounts;
 mod address;
 pub mod api;
 pub mod app;

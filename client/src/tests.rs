@@ -945,12 +945,11 @@ fn run_ready(task: iced::Task<Message>) -> Vec<Message> {
 #[tokio::test]
 async fn a_kept_login_signs_in_at_start_until_the_server_refuses_it_and_log_out_forgets_it() {
     use crate::keyring::Keyring;
-    use crate::signed_in::{KeptLogin, SignedIn};
+    use crate::signed_in::KeptLogin;
     let dir = tempfile::tempdir().expect("temp dir");
     let address = ServerAddress::parse("127.0.0.1:8000", "").expect("valid");
-    let kept = KeptLogin::new(dir.path(), &address.folder_name(), Keyring::default());
+    let kept = KeptLogin::new(dir.path(), &address.folder_name(), "alice", Keyring::default());
     let token = "ab".repeat(32);
-    let login = SignedIn { username: "alice".into(), token: token.clone() };
     let start = || {
         let settings = Settings { username: "alice".into(), ..Settings::default() };
         App::new(Setup { settings, data_root: Some(dir.path().to_path_buf()), ..Setup::default() })
@@ -966,7 +965,7 @@ async fn a_kept_login_signs_in_at_start_until_the_server_refuses_it_and_log_out_
     let task = app.update(Message::Login(login::Message::Finished(Ok(session()))));
     run_ready(task);
     assert!(matches!(app.screen, Screen::Home(_)));
-    assert_eq!(kept.load().await, Some(login.clone()), "kept for the next start");
+    assert_eq!(kept.load().await, Some(token.clone()), "kept for the next start");
 
     // The server no longer takes the token: the form, and the token is gone.
     let (mut app, task) = start();
@@ -982,11 +981,11 @@ async fn a_kept_login_signs_in_at_start_until_the_server_refuses_it_and_log_out_
     assert_eq!(kept.load().await, None);
 
     // Taken: straight to the main window, the login kept for the next start.
-    kept.save(&login).await.expect("kept");
+    kept.save(&token).await.expect("kept");
     let (mut app, _) = start();
     let _ = app.update(Message::Login(login::Message::Resumed(Ok(session()))));
     assert!(matches!(app.screen, Screen::Home(_)), "no password asked");
-    assert_eq!(kept.load().await, Some(login.clone()));
+    assert_eq!(kept.load().await, Some(token.clone()));
 
     // Log out forgets it.
     let _ = app.update(Message::Home(home::Message::LogOut));
@@ -994,13 +993,13 @@ async fn a_kept_login_signs_in_at_start_until_the_server_refuses_it_and_log_out_
     assert!(matches!(app.screen, Screen::Login(_)));
     assert_eq!(kept.load().await, None, "the next start asks for the password");
 
-    // Another user name in the form: the kept login is not theirs.
-    kept.save(&login).await.expect("kept");
+    // Another user name in the form: the kept login is not theirs, and stays Alice's.
+    kept.save(&token).await.expect("kept");
     let settings = Settings { username: "carol".into(), ..Settings::default() };
     let (app, _) =
         App::new(Setup { settings, data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
     assert!(!login_screen(&app).busy);
-    assert_eq!(kept.load().await, None);
+    assert_eq!(kept.load().await, Some(token.clone()));
 
     // The token is in a keyring this start cannot ask: the form, the file kept for later.
     std::fs::write(kept.path(), r#"{"username":"alice","token_in":"keyring"}"#).expect("written");

@@ -1,6 +1,9 @@
-//! The login and register screen: server address, user name, password and, to register,
-//! a display name. A successful login hands a [`LoggedIn`] session to the root.
+//! The login and register screen: the accounts this computer signed in with (one click opens
+//! a signed-in one without its password, or fills the form for a signed-out one), and the form:
+//! server address, user name, password and, to register, a display name. A successful login
+//! hands a [`LoggedIn`] session to the root.
 
+use crate::accounts::Account;
 use crate::address::ServerAddress;
 use crate::api::{Api, ApiError};
 use crate::history::History;
@@ -9,7 +12,7 @@ use crate::offline::Snapshot;
 use crate::signed_in::KeptLogin;
 use crate::trust::{CertificateProblem, ProblemKind, Trust};
 use crate::widget::{self, BOLD, Element};
-use iced::widget::{button, center, checkbox, column, row, text, text_input};
+use iced::widget::{button, center, checkbox, column, container, row, text, text_input};
 use iced::{Alignment, Length, Task};
 use kith_shared::api::{LoginRequest, RegisterRequest, UserProfile, limits};
 use std::path::PathBuf;
@@ -21,6 +24,16 @@ pub mod id {
     pub const USERNAME: &str = "login-username";
     pub const DISPLAY_NAME: &str = "login-display-name";
     pub const PASSWORD: &str = "login-password";
+
+    /// The entry of the `index`th account in the list (a click opens it).
+    pub fn account(index: usize) -> String {
+        format!("login-account-{index}")
+    }
+
+    /// The button removing the `index`th account from the list.
+    pub fn remove_account(index: usize) -> String {
+        format!("login-account-remove-{index}")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +66,17 @@ pub struct Login {
     pub keyring: Keyring,
     /// The server's certificate was not accepted: the user may trust it, or not.
     pub certificate: Option<Box<CertificateProblem>>,
+    /// The accounts this computer signed in with, the most recently used first.
+    pub accounts: Vec<Listed>,
+    /// The list of accounts shows in place of the form.
+    pub choosing: bool,
+}
+
+/// An account in the list, and whether its login is kept (it opens without a password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub account: Account,
+    pub signed_in: bool,
 }
 
 /// What browsing a local history without the server needs.
@@ -95,6 +119,14 @@ pub enum Message {
     TrustCertificate,
     /// Do not trust it.
     DistrustCertificate,
+    /// The `index`th account in the list was clicked.
+    OpenAccount(usize),
+    /// Take the `index`th account out of the list (and forget its kept login).
+    RemoveAccount(usize),
+    /// The empty form, for an account not in the list.
+    OtherAccount,
+    /// Back from the form to the list of accounts.
+    ShowAccounts,
 }
 
 /// What the root must act on.
@@ -102,6 +134,8 @@ pub enum Message {
 pub enum Event {
     LoggedIn(LoggedIn),
     BrowseOffline(Offline),
+    /// This account was taken out of the list (its kept login is forgotten).
+    AccountRemoved(Account),
 }
 
 impl Login {
@@ -121,7 +155,28 @@ impl Login {
             trust: Trust::in_memory(),
             keyring: Keyring::default(),
             certificate: None,
+            accounts: Vec::new(),
+            choosing: false,
         }
+    }
+
+    /// Lists `accounts` (the most recently used first), each signed in or not as its kept
+    /// login under the data folder says; the list shows first when there is one. Called after
+    /// [`Login::with_data_root`] and [`Login::with_keyring`].
+    pub fn with_accounts(mut self, accounts: Vec<Account>) -> Self {
+        self.accounts = accounts
+            .into_iter()
+            .map(|account| {
+                let signed_in = self
+                    .data_root
+                    .as_deref()
+                    .and_then(|root| account.kept_login(root, self.keyring.clone()))
+                    .is_some_and(|kept| kept.is_kept());
+                Listed { account, signed_in }
+            })
+            .collect();
+        self.choosing = !self.accounts.is_empty();
+        self
     }
 
     /// Checks certificates against `trust` (and trusts new ones there).
@@ -157,11 +212,9 @@ impl Login {
     pub fn resume(&mut self) -> Task<Message> {
         let Some((address, kept)) = self.kept_login() else { return self.probe() };
         let Some(record) = kept.read() else { return self.probe() };
-        if record.username != self.username.trim().to_lowercase() {
-            // Another user was the last to stay signed in here.
-            return Task::batch([Task::future(kept.forget()).discard(), self.probe()]);
-        }
         self.busy = true;
+        self.error = None;
+        self.offline = None;
         let api = Api::new(&address, &self.trust);
         Task::future(async move {
             // The token may be in the keyring: asked here, off the UI thread.
@@ -175,12 +228,38 @@ impl Login {
         })
     }
 
-    /// The server in the form and where a login for it is kept.
+    /// The server in the form and where the login of the user in the form is kept there.
     fn kept_login(&self) -> Option<(ServerAddress, KeptLogin)> {
         let root = self.data_root.as_ref()?;
         let address = ServerAddress::parse(&self.server, &self.socket_port).ok()?;
-        let kept = KeptLogin::new(root, &address.folder_name(), self.keyring.clone());
+        let username = self.username.trim().to_lowercase();
+        if username.is_empty() {
+            return None;
+        }
+        let kept = KeptLogin::new(root, &address.folder_name(), &username, self.keyring.clone());
         Some((address, kept))
+    }
+
+    /// The account the form names: its server's folder and user name.
+    fn form_key(&self) -> Option<(String, String)> {
+        let address = ServerAddress::parse(&self.server, &self.socket_port).ok()?;
+        Some((address.folder_name(), self.username.trim().to_lowercase()))
+    }
+
+    /// The kept login of the account in the form is gone: the list says so.
+    fn mark_signed_out(&mut self) {
+        let key = self.form_key();
+        for listed in &mut self.accounts {
+            if key.is_some() && listed.account.key() == key {
+                listed.signed_in = false;
+            }
+        }
+    }
+
+    /// The form, for the password of the account in it.
+    fn ask_password(&mut self) -> Task<Message> {
+        self.choosing = false;
+        iced::widget::operation::focus(id::PASSWORD)
     }
 
     /// Focus where typing starts: the user name, or the password when the name is known.
@@ -248,22 +327,87 @@ impl Login {
             }
             Message::Resumed(Err(err)) => {
                 self.busy = false;
+                let focus = self.ask_password();
                 if err.code() == Some(kith_shared::ErrorCode::Unauthorized) {
                     // Logged out elsewhere, or the password changed: the form it is.
+                    self.mark_signed_out();
                     if let Some((_, kept)) = self.kept_login() {
-                        return (Task::future(kept.forget()).discard(), None);
+                        return (Task::batch([Task::future(kept.forget()).discard(), focus]), None);
                     }
+                    return (focus, None);
                 } else {
                     tracing::info!(%err, "cannot sign in again with the kept login");
                     self.error = Some(err.plain());
                     if matches!(err, ApiError::Unreachable { .. }) {
                         self.offline = self.find_offline();
                     }
+                    return (focus, None);
                 }
             }
             Message::TokenMissing => {
                 self.busy = false;
-                return (self.probe(), None);
+                return (Task::batch([self.ask_password(), self.probe()]), None);
+            }
+            Message::OpenAccount(index) => {
+                let Some(listed) = self.accounts.get(index).cloned() else { return (Task::none(), None) };
+                if self.busy {
+                    return (Task::none(), None);
+                }
+                let account = listed.account;
+                self.server = account.server.clone();
+                self.socket_port = account.socket_port_field();
+                self.show_advanced = account.socket_port.is_some();
+                self.username = account.username.clone();
+                self.mode = Mode::LogIn;
+                self.password.clear();
+                self.display_name.clear();
+                self.error = None;
+                self.offline = None;
+                self.certificate = None;
+                if listed.signed_in {
+                    let resume = self.resume();
+                    if self.busy {
+                        return (resume, None);
+                    }
+                    // Its kept login went in the meantime.
+                    self.mark_signed_out();
+                    return (Task::batch([resume, self.ask_password()]), None);
+                }
+                return (Task::batch([self.probe(), self.ask_password()]), None);
+            }
+            Message::RemoveAccount(index) => {
+                if self.busy || index >= self.accounts.len() {
+                    return (Task::none(), None);
+                }
+                let account = self.accounts.remove(index).account;
+                if self.accounts.is_empty() {
+                    self.choosing = false;
+                }
+                let forget = match self.data_root.as_deref().and_then(|root| {
+                    account.kept_login(root, self.keyring.clone())
+                }) {
+                    Some(kept) => Task::future(kept.forget()).discard(),
+                    None => Task::none(),
+                };
+                return (forget, Some(Event::AccountRemoved(account)));
+            }
+            Message::OtherAccount => {
+                self.choosing = false;
+                self.mode = Mode::LogIn;
+                self.username.clear();
+                self.password.clear();
+                self.display_name.clear();
+                self.error = None;
+                self.offline = None;
+                return (iced::widget::operation::focus(id::USERNAME), None);
+            }
+            Message::ShowAccounts => {
+                if !self.busy && !self.accounts.is_empty() {
+                    self.choosing = true;
+                    self.password.clear();
+                    self.error = None;
+                    self.offline = None;
+                }
             }
             Message::TrustCertificate => {
                 if let Some(problem) = self.certificate.take() {
@@ -382,6 +526,9 @@ impl Login {
         if let Some(problem) = &self.certificate {
             return center(widget::card(certificate_prompt(problem)).max_width(480)).padding(20).into();
         }
+        if self.choosing {
+            return center(widget::card(self.accounts_view()).max_width(440)).padding(20).into();
+        }
         let registering = self.mode == Mode::Register;
         let field = |label: String, input: text_input::TextInput<'static, Message>| {
             column![text(label).size(14), input.padding(8)].spacing(4)
@@ -477,7 +624,74 @@ impl Login {
             ]
             .align_y(Alignment::Center),
         );
+        if !self.accounts.is_empty() {
+            form = form.push(
+                button(text(t!("accounts-show")).size(14))
+                    .style(button::text)
+                    .padding(0)
+                    .on_press_maybe((!self.busy).then_some(Message::ShowAccounts)),
+            );
+        }
         center(widget::card(form).max_width(400)).padding(20).into()
+    }
+
+    /// The accounts this computer signed in with, each with *Remove*, and *Use another
+    /// account*.
+    fn accounts_view(&self) -> Element<'_, Message> {
+        let mut list = column![text("Kith").size(34).font(BOLD), text(t!("accounts-choose")).size(18)]
+            .spacing(14)
+            .width(Length::Fill);
+        let opening = self.busy.then(|| self.form_key()).flatten();
+        let mut entries = column![].spacing(6);
+        for (index, listed) in self.accounts.iter().enumerate() {
+            let account = &listed.account;
+            let (status, style): (String, fn(&iced::Theme) -> text::Style) =
+                if opening.is_some() && account.key() == opening {
+                    (t!("accounts-opening"), text::secondary)
+                } else if listed.signed_in {
+                    (t!("accounts-signed-in"), text::success)
+                } else {
+                    (t!("accounts-signed-out"), text::secondary)
+                };
+            let who = column![
+                text(account.name().to_owned()).size(15).font(BOLD),
+                text(format!("{} · {}", account.username, account.server)).size(12).style(text::secondary),
+            ]
+            .spacing(2)
+            .width(Length::Fill);
+            let entry = button(
+                row![widget::avatar(account.name(), account.user_id, None, 36.0), who, text(status).size(12).style(style)]
+                    .spacing(10)
+                    .align_y(Alignment::Center),
+            )
+            .style(button::text)
+            .width(Length::Fill)
+            .padding([6, 8])
+            .on_press_maybe((!self.busy).then_some(Message::OpenAccount(index)));
+            let remove = button(text(t!("accounts-remove")).size(12))
+                .style(button::text)
+                .padding([4, 6])
+                .on_press_maybe((!self.busy).then_some(Message::RemoveAccount(index)));
+            entries = entries.push(
+                row![
+                    container(entry).id(id::account(index)).width(Length::Fill),
+                    container(remove).id(id::remove_account(index)),
+                ]
+                .spacing(4)
+                .align_y(Alignment::Center),
+            );
+        }
+        list = list.push(entries);
+        if let Some(error) = &self.error {
+            list = list.push(widget::error_line(error));
+        }
+        list = list.push(
+            button(text(t!("accounts-use-another")).size(14))
+                .style(button::secondary)
+                .padding([8, 16])
+                .on_press_maybe((!self.busy).then_some(Message::OtherAccount)),
+        );
+        list.into()
     }
 }
 

@@ -159,6 +159,9 @@ pub enum Message {
 pub enum Event {
     /// The user logged out.
     LoggedOut,
+    /// The user chose *Switch account*: back to the login screen's list, this account staying
+    /// signed in.
+    SwitchAccount,
     /// The server ended the session; say why and go back to the login screen.
     SessionEnded {
         title: String,

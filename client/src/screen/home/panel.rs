@@ -96,6 +96,7 @@ impl Home {
                     settings::Message::DarkToggled(on) => Event::DarkChanged(on),
                     settings::Message::ChangeDownloads => return (self.choose(AttachFor::Downloads), None),
                     settings::Message::LanguageChosen(language) => Event::LanguageChanged(language),
+                    settings::Message::SwitchAccount => Event::SwitchAccount,
                     settings::Message::Close => {
                         self.panel = None;
                         return (Task::none(), None);

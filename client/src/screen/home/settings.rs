@@ -1,5 +1,5 @@
-//! The settings panel: sound, notifications, theme, where received files go, and the people
-//! the user blocks (each with *Unblock*).
+//! The settings panel: sound, notifications, theme, where received files go, the server with
+//! *Switch account*, and the people the user blocks (each with *Unblock*).
 
 use crate::api::{Api, ApiError};
 use crate::i18n::Language;
@@ -19,6 +19,8 @@ pub enum Message {
     /// Choose another folder for received files.
     ChangeDownloads,
     LanguageChosen(Language),
+    /// Back to the login screen's list of accounts, this one staying signed in.
+    SwitchAccount,
     /// The block list arrived (or not).
     BlocksLoaded(Result<Vec<BlockedUser>, ApiError>),
     Unblock(UserId),
@@ -110,7 +112,18 @@ pub fn view<'a>(
         checkbox(settings.dark).label(t!("settings-dark")).on_toggle(Message::DarkToggled),
         language,
         downloads_view(downloads),
-        text(t!("settings-server", server = &settings.server)).size(13).style(text::secondary),
+        row![
+            text(t!("settings-server", server = &settings.server))
+                .size(13)
+                .style(text::secondary)
+                .width(Length::Fill),
+            button(text(t!("switch-account")).size(13))
+                .style(button::secondary)
+                .padding([4, 10])
+                .on_press(Message::SwitchAccount),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center),
         blocked_view(blocked, list),
     ]
     .spacing(16)
