@@ -119,7 +119,10 @@ impl Accounts {
                 std::fs::create_dir_all(folder)?;
             }
             let temporary = path.with_extension("json.new");
-            std::fs::write(&temporary, serde_json::to_vec_pretty(&self.list).map_err(std::io::Error::other)?)?;
+            std::fs::write(
+                &temporary,
+                serde_json::to_vec_pretty(&self.list).map_err(std::io::Error::other)?,
+            )?;
             std::fs::rename(&temporary, path)
         };
         if let Err(err) = write() {

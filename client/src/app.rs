@@ -372,8 +372,10 @@ impl App {
             }
             // Logged out, or ended by the server: the kept login goes (not when switching
             // accounts, nor when coming back from offline browsing, which never used it).
-            if let Some(root) =
-                self.data_root.as_ref().filter(|_| !home.session.is_offline() && !matches!(leave, Leave::Switch))
+            if let Some(root) = self
+                .data_root
+                .as_ref()
+                .filter(|_| !home.session.is_offline() && !matches!(leave, Leave::Switch))
             {
                 let kept = KeptLogin::new(
                     root,

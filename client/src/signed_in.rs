@@ -315,7 +315,8 @@ mod tests {
         assert_eq!(kept.load().await, None, "a damaged file is ignored");
         std::fs::write(kept.path(), r#"{"username":"alice"}"#).expect("written");
         assert_eq!(kept.load().await, None, "a file that says nothing of the token is ignored");
-        std::fs::write(kept.path(), format!(r#"{{"username":"bob","token":"{}"}}"#, token())).expect("written");
+        std::fs::write(kept.path(), format!(r#"{{"username":"bob","token":"{}"}}"#, token()))
+            .expect("written");
         assert_eq!(kept.load().await, None, "a file naming another user is not this login");
     }
 

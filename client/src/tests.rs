@@ -1015,6 +1015,92 @@ async fn a_kept_login_signs_in_at_start_until_the_server_refuses_it_and_log_out_
     }
     assert!(!login_screen(&app).busy && matches!(app.screen, Screen::Login(_)));
     assert!(kept.path().exists());
+
+    // A login kept by an earlier version, one file per server, still opens at start.
+    kept.forget().await;
+    let earlier = dir.path().join(address.folder_name()).join("signed_in.json");
+    std::fs::write(&earlier, format!(r#"{{"username":"alice","token":"{token}"}}"#)).expect("written");
+    let (app, _) = start();
+    assert!(login_screen(&app).busy, "signing in with the earlier file");
+    assert_eq!(kept.load().await, Some(token.clone()));
+}
+
+/// The accounts this computer signed in with, as the login screen lists them: whether each is
+/// still signed in, *Switch account*, *Use another account*, a signed-out one filling the form,
+/// and *Remove*.
+#[tokio::test]
+async fn the_login_screen_lists_the_accounts_and_switching_keeps_them_signed_in() {
+    use crate::keyring::Keyring;
+    use crate::signed_in::KeptLogin;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let folder = session().address.folder_name();
+    let kept = KeptLogin::new(dir.path(), &folder, "alice", Keyring::default());
+    let (mut app, _) = App::new(Setup { data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
+    assert!(!login_screen(&app).choosing, "no account yet: the form");
+    assert!(Simulator::with_settings(fonts(), app.view()).find("All accounts").is_err());
+    run_ready(app.update(Message::Login(login::Message::Finished(Ok(session())))));
+    assert_eq!(kept.load().await, Some("token".to_owned()));
+
+    // Switch account: the list, Alice still signed in.
+    run(&mut app, &|ui| {
+        ui.click("Settings").expect("the settings button");
+    });
+    run(&mut app, &|ui| {
+        ui.click("Switch account").expect("the switch button");
+    });
+    assert!(login_screen(&app).choosing);
+    assert_eq!(kept.load().await, Some("token".to_owned()), "switching keeps the login");
+    {
+        let mut ui = Simulator::with_settings(fonts(), app.view());
+        for line in ["Choose an account", "Alice Liddell", "alice · 127.0.0.1:8000", "Signed in"] {
+            assert!(ui.find(line).is_ok(), "{line:?} in the list");
+        }
+        assert!(ui.find(selector::id(login::id::PASSWORD)).is_err(), "no form");
+    }
+
+    // Use another account: the empty form, and back to the list.
+    run(&mut app, &|ui| {
+        ui.click("Use another account").expect("use another account");
+    });
+    assert!(!login_screen(&app).choosing && login_screen(&app).username.is_empty());
+    run(&mut app, &|ui| {
+        ui.click("All accounts").expect("back to the list");
+    });
+    assert!(login_screen(&app).choosing);
+
+    // One click on a signed-in account: its kept login, no password.
+    let produced = run(&mut app, &|ui| {
+        ui.click(selector::id(login::id::account(0))).expect("Alice's entry");
+    });
+    assert!(matches!(produced.as_slice(), [Message::Login(login::Message::OpenAccount(0))]));
+    assert!(login_screen(&app).busy, "signing in with the kept login");
+    assert!(Simulator::with_settings(fonts(), app.view()).find("Opening…").is_ok());
+    let _ = app.update(Message::Login(login::Message::Resumed(Ok(session()))));
+    assert!(matches!(app.screen, Screen::Home(_)));
+
+    // Logged out: listed as signed out; a click fills the form for the password.
+    let _ = app.update(Message::Home(home::Message::LogOut));
+    run_ready(app.update(Message::Home(home::Message::Session(session::Message::LoggedOut(Ok(()))))));
+    assert_eq!(kept.load().await, None);
+    assert!(Simulator::with_settings(fonts(), app.view()).find("Signed out").is_ok());
+    let _ = app.update(Message::Login(login::Message::UsernameChanged("someone".into())));
+    run(&mut app, &|ui| {
+        ui.click("Alice Liddell").expect("Alice's entry");
+    });
+    let form = login_screen(&app);
+    assert!(!form.choosing && !form.busy);
+    assert_eq!((form.server.as_str(), form.username.as_str()), ("127.0.0.1:8000", "alice"));
+
+    // Removed: out of the list (kept across starts), the form since none is left.
+    run(&mut app, &|ui| {
+        ui.click("All accounts").expect("back to the list");
+    });
+    run(&mut app, &|ui| {
+        ui.click(selector::id(login::id::remove_account(0))).expect("Alice's Remove");
+    });
+    assert!(app.accounts.list.is_empty() && !login_screen(&app).choosing);
+    let (app, _) = App::new(Setup { data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
+    assert!(login_screen(&app).accounts.is_empty());
 }
 
 #[tokio::test]

@@ -383,9 +383,11 @@ impl Login {
                 if self.accounts.is_empty() {
                     self.choosing = false;
                 }
-                let forget = match self.data_root.as_deref().and_then(|root| {
-                    account.kept_login(root, self.keyring.clone())
-                }) {
+                let forget = match self
+                    .data_root
+                    .as_deref()
+                    .and_then(|root| account.kept_login(root, self.keyring.clone()))
+                {
                     Some(kept) => Task::future(kept.forget()).discard(),
                     None => Task::none(),
                 };
@@ -660,9 +662,13 @@ impl Login {
             .spacing(2)
             .width(Length::Fill);
             let entry = button(
-                row![widget::avatar(account.name(), account.user_id, None, 36.0), who, text(status).size(12).style(style)]
-                    .spacing(10)
-                    .align_y(Alignment::Center),
+                row![
+                    widget::avatar(account.name(), account.user_id, None, 36.0),
+                    who,
+                    text(status).size(12).style(style)
+                ]
+                .spacing(10)
+                .align_y(Alignment::Center),
             )
             .style(button::text)
             .width(Length::Fill)

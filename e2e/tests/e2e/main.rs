@@ -5,6 +5,7 @@
 //! the subscription) and clicks and types on the real view with the iced simulator; the other
 //! modules are the tests, by theme.
 
+mod accounts;
 mod announcements;
 mod block;
 mod chat;
