@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub enum Screen {
-    Login(login::Login),
+    Login(Box<login::Login>),
     Home(Box<home::Home>),
 }
 
@@ -110,7 +110,7 @@ impl App {
         // The last login used opens again while it is kept.
         let focus = Task::batch([login.focus(), login.resume()]).map(Message::Login);
         let app = Self {
-            screen: Screen::Login(login),
+            screen: Screen::Login(Box::new(login)),
             settings,
             settings_path: setup.settings_path,
             data_root: setup.data_root,
@@ -402,7 +402,7 @@ impl App {
         // Switching: the account just left stays signed in, and is not opened again at once.
         let resume = if matches!(leave, Leave::Switch) { Task::none() } else { login.resume() };
         let focus = Task::batch([login.focus(), resume]).map(Message::Login);
-        self.screen = Screen::Login(login);
+        self.screen = Screen::Login(Box::new(login));
         self.dialog = match leave {
             Leave::Ended(dialog) => Some(dialog),
             Leave::LogOut | Leave::Switch => None,
