@@ -101,11 +101,15 @@ async fn log_in_accept_a_request_and_chat_by_clicking() {
     let alice_id = alice.main().user().id;
     let bob_id = bob.main().user().id;
 
-    // Alice logs out, then logs in again on the login screen, which kept the server and name.
+    // Alice logs out, then logs in again on the login screen: her account, listed signed out,
+    // fills in the server and name.
     alice.ui(|ui| {
         ui.click("Log out").expect("log out button");
     });
     alice.until("back at the login screen", |app| matches!(app.screen, Screen::Login(_))).await;
+    alice.ui(|ui| {
+        ui.click("Alice").expect("her account in the list");
+    });
     alice.ui(|ui| {
         ui.click(selector::id(login::id::PASSWORD)).expect("password field");
         ui.typewrite(PASSWORD);
