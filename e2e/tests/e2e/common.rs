@@ -388,6 +388,20 @@ pub async fn befriend(a: &mut Driver, b: &mut Driver) -> ConversationId {
     a.main().session.roster.friends[&b_id].conversation_id
 }
 
+/// Alice on two devices (a laptop, then a phone that has seen the friendship) and her friend
+/// Bob, on a server that takes several devices per user; returns their conversation too.
+pub async fn two_devices_and_a_friend(server: &TestServer) -> (Driver, Driver, Driver, ConversationId) {
+    let mut laptop = Driver::new();
+    let mut bob = Driver::new();
+    laptop.register(server, "alice", "Alice").await;
+    bob.register(server, "bob", "Bob").await;
+    let conversation = befriend(&mut laptop, &mut bob).await;
+    let mut phone = Driver::new();
+    phone.log_in(server, "alice").await;
+    phone.until_home("the phone knows the friendship", |home| home.session.roster.friends.len() == 1).await;
+    (laptop, phone, bob, conversation)
+}
+
 /// The group settings panel, if open.
 pub fn admin_panel(app: &App) -> Option<&group_admin::GroupAdmin> {
     match &app.screen {

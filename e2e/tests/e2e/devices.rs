@@ -1,7 +1,7 @@
 //! One person on several starts and several devices: staying signed in across a restart, and
 //! pinned, archived and marked-unread conversations the same on every device.
 
-use crate::common::{Driver, PASSWORD, TestServer, befriend};
+use crate::common::{Driver, PASSWORD, TestServer, two_devices_and_a_friend};
 use kith_client::api::Api;
 use kith_client::app::Screen;
 use kith_client::screen::home;
@@ -54,14 +54,7 @@ async fn a_restart_opens_the_chats_without_the_password_until_log_out() {
 #[tokio::test]
 async fn pinned_archived_and_marked_unread_are_the_same_on_every_device() {
     let server = TestServer::start_with(|config| config.multi_device = true).await;
-    let mut laptop = Driver::new();
-    let mut bob = Driver::new();
-    laptop.register(&server, "alice", "Alice").await;
-    bob.register(&server, "bob", "Bob").await;
-    let conversation = befriend(&mut laptop, &mut bob).await;
-    let mut phone = Driver::new();
-    phone.log_in(&server, "alice").await;
-    phone.until_home("the phone knows the friendship", |home| home.session.roster.friends.len() == 1).await;
+    let (mut laptop, mut phone, bob, conversation) = two_devices_and_a_friend(&server).await;
 
     let pin = UpdateConversation { pinned: Some(true), ..Default::default() };
     laptop.home(home::Message::SetPrefs(conversation, pin));
