@@ -65,10 +65,10 @@ fn insert(c: &mut Criterion) {
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
             b.iter_custom(|iters| {
-                let batches: Vec<_> = (0..iters).map(|_| fixture.batch(n)).collect();
+                let mut batches: Vec<_> = (0..iters).map(|_| fixture.batch(n)).collect();
                 let start = Instant::now();
-                for rows in &batches {
-                    fixture.runtime.block_on(fixture.store.insert_messages(rows, &[])).expect("insert");
+                for rows in &mut batches {
+                    fixture.runtime.block_on(fixture.store.insert_messages(rows, &[], &[])).expect("insert");
                 }
                 start.elapsed()
             });
@@ -81,8 +81,8 @@ fn resend_check(c: &mut Criterion) {
     let mut fixture = Fixture::new();
     // A table that already holds messages, as on a server that has run for a while.
     for _ in 0..100 {
-        let rows = fixture.batch(1000);
-        fixture.runtime.block_on(fixture.store.insert_messages(&rows, &[])).expect("insert");
+        let mut rows = fixture.batch(1000);
+        fixture.runtime.block_on(fixture.store.insert_messages(&mut rows, &[], &[])).expect("insert");
     }
     let mut group = c.benchmark_group("resend_check");
     group.sample_size(20);

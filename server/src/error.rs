@@ -124,7 +124,12 @@ impl From<StoreError> for Refusal {
 
 impl From<crate::messages::MessageError> for Refusal {
     fn from(err: crate::messages::MessageError) -> Self {
-        Refusal::internal(err)
+        match err {
+            crate::messages::MessageError::NotEditable => {
+                Refusal::new(ErrorCode::InvalidField, err.to_string())
+            }
+            err => Refusal::internal(err),
+        }
     }
 }
 

@@ -1,12 +1,13 @@
 //! Replies and edits end to end: a reply names a message of its own conversation that its
 //! sender sees, an edit replaces the text of one's own text message within the edit window
 //! and reaches every member in sequence, history and a reconnect show the latest text, and
-//! every refused case has its code.
+//! every refused case has its code. Two devices editing at once leave history saying what the
+//! last edit message says, and an edit racing a recall is either sequenced before it or refused.
 
 mod common;
 
-use common::{Backend, TestServer, TestSocket};
-use kith_shared::frame::{Content, Target};
+use common::{Backend, TestCluster, TestServer, TestSocket};
+use kith_shared::frame::{ChatMessage, Content, Target};
 use kith_shared::{ClientFrame, ErrorCode, ServerFrame};
 use reqwest::StatusCode;
 use std::time::Duration;
@@ -16,6 +17,8 @@ backend_tests!(
     a_late_member_cannot_quote_what_they_never_saw,
     an_edit_reaches_everyone_and_history_keeps_the_latest_text,
     edits_are_refused_for_others_non_text_recalled_and_late,
+    two_devices_editing_at_once_leave_what_the_last_edit_says,
+    an_edit_racing_a_recall_is_sequenced_before_it_or_refused,
 );
 
 fn reply(text: &str, to_seq: i64) -> Content {
@@ -140,15 +143,17 @@ async fn an_edit_reaches_everyone_and_history_keeps_the_latest_text(backend: Bac
         reaction_of: None,
         mentions: Default::default(),
     };
+    let mut edit_sent_at = 0;
     for socket in [&mut bob_socket, &mut alice_phone] {
         let got = socket.pushed("the edit", |m| m.seq == edit_seq).await;
         assert_eq!(got.content, wanted);
         assert_eq!(got.sender_id, Some(alice.user.id));
+        edit_sent_at = got.sent_at;
     }
     let stored = server.message(&bob.token, conversation, question).await.expect("in history");
     assert_eq!(stored.content, Content::text("lunch at one?"), "history has the latest text");
-    let edited_at = stored.edited_at.expect("history marks the message edited");
-    assert!(edited_at >= stored.sent_at);
+    assert_eq!(stored.edited_at, Some(edit_sent_at), "edited when the edit message was sent");
+    assert!(edit_sent_at >= stored.sent_at);
 
     // A resend of the first edit (same client id) is answered with its first ack and does not
     // undo a later edit.
@@ -262,4 +267,221 @@ async fn edits_are_refused_for_others_non_text_recalled_and_late(backend: Backen
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(edit(&mut alice_socket, conversation, seq, "never").await, Err(ErrorCode::EditExpired));
     server.stop().await;
+}
+
+/// Every message of a conversation as `token`'s holder reads it in history, page by page.
+async fn whole_history(server: &TestServer, token: &str, conversation_id: i64) -> Vec<ChatMessage> {
+    let mut all: Vec<ChatMessage> = Vec::new();
+    loop {
+        let after = all.last().map_or(0, |m| m.seq);
+        let path = format!("/api/conversations/{conversation_id}/messages?after={after}&limit=200");
+        let (status, page) = server.get(&path, token).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let page: Vec<ChatMessage> = serde_json::from_value(page["messages"].clone()).expect("messages");
+        if page.is_empty() {
+            return all;
+        }
+        all.extend(page);
+    }
+}
+
+/// The edit messages of message `seq` in `all`, in sequence order: (their seq, their text).
+fn edits_of(all: &[ChatMessage], seq: i64) -> Vec<(i64, String)> {
+    all.iter()
+        .filter_map(|m| match &m.content {
+            Content::Text { text, edit_of: Some(of), .. } if *of == seq => Some((m.seq, text.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Rounds of each race: enough that, without the guarantee, some round lands the wrong way
+/// round on PostgreSQL and MariaDB.
+const ROUNDS: usize = 300;
+
+async fn two_devices_editing_at_once_leave_what_the_last_edit_says(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |c| {
+        c.multi_device = true;
+        c.message_burst = 100_000;
+    })
+    .await
+    else {
+        return;
+    };
+    edit_from_two_devices_at_once(&server, &server, &server).await;
+    server.stop().await;
+}
+
+/// The same race with Alice's laptop and phone on two nodes of a cluster: each node's writer
+/// numbers its batches in the database, and the stored text follows those numbers too.
+async fn two_devices_on_two_nodes_editing_at_once(backend: Backend) {
+    let Some(cluster) = TestCluster::start_with(backend, 2, |c| c.multi_device = true).await else { return };
+    let [a, b] = &cluster.nodes[..] else { unreachable!("two nodes") };
+    edit_from_two_devices_at_once(a, a, b).await;
+    cluster.stop().await;
+}
+
+// A cluster cannot run on SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_on_two_nodes_editing_at_once_on_postgres() {
+    two_devices_on_two_nodes_editing_at_once(Backend::Postgres).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_on_two_nodes_editing_at_once_on_mysql() {
+    two_devices_on_two_nodes_editing_at_once(Backend::MySql).await
+}
+
+/// Alice's laptop (on `laptop_node`) posts messages to Bob (on `main`); on each, the laptop
+/// and her phone (on `phone_node`) send an edit at once, each pair sent before either answer
+/// is awaited, so the two connections' edits race each other, round after round. Afterwards
+/// history's text of every message is the text of the last edit message on it.
+async fn edit_from_two_devices_at_once(main: &TestServer, laptop_node: &TestServer, phone_node: &TestServer) {
+    let alice = main.user("alice").await;
+    let bob = main.user("bob").await;
+    let conversation = main.befriend(&alice, &bob).await;
+    let mut laptop = laptop_node.connect(&alice.token).await;
+    let mut phone = phone_node.connect(&phone_node.login("alice").await.token).await;
+    let mut targets = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS {
+        let to_bob = Target::User { id: bob.user.id };
+        targets.push(laptop.send_text(to_bob, &format!("message {round}")).await.1);
+    }
+
+    for (round, &seq) in targets.iter().enumerate() {
+        let mut pair = Vec::with_capacity(2);
+        for (socket, device) in [(&mut laptop, "laptop"), (&mut phone, "phone")] {
+            let client_id = uuid::Uuid::new_v4().to_string();
+            let text = format!("message {round}, fixed on the {device}");
+            socket
+                .send(&ClientFrame::Edit {
+                    client_id: client_id.clone(),
+                    conversation_id: conversation,
+                    seq,
+                    text,
+                })
+                .await;
+            pair.push(client_id);
+        }
+        assert!(laptop.answer(&pair[0]).await.is_ok(), "the laptop's edit is stored");
+        assert!(phone.answer(&pair[1]).await.is_ok(), "the phone's edit is stored");
+    }
+
+    // History's text of each message is the text of the last edit message on it.
+    let all = whole_history(main, &bob.token, conversation).await;
+    assert_eq!(all.len(), 3 * ROUNDS, "each message and its two edits");
+    let mut disagreements = Vec::new();
+    let mut edit_times = Vec::new();
+    for &seq in &targets {
+        let edits = edits_of(&all, seq);
+        assert_eq!(edits.len(), 2, "two edit messages on {seq}");
+        let (last, text) = &edits[1];
+        let stored = all.iter().find(|m| m.seq == seq).expect("the message in history");
+        if stored.content != Content::text(text) {
+            disagreements.push(seq);
+        }
+        let sent_at = all.iter().find(|m| m.seq == *last).expect("the last edit").sent_at;
+        edit_times.push((stored.edited_at, Some(sent_at)));
+    }
+    assert!(
+        disagreements.is_empty(),
+        "history disagrees with the last edit on {} of {ROUNDS} messages: {disagreements:?}",
+        disagreements.len()
+    );
+    for (edited_at, last_sent_at) in edit_times {
+        assert_eq!(edited_at, last_sent_at, "a message's edit time is its last edit's");
+    }
+}
+
+async fn an_edit_racing_a_recall_is_sequenced_before_it_or_refused(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |c| {
+        c.multi_device = true;
+        c.message_burst = 100_000;
+    })
+    .await
+    else {
+        return;
+    };
+    edit_and_recall_at_once(&server, &server, &server).await;
+    server.stop().await;
+}
+
+/// The same race with the laptop and the phone on two nodes of a cluster.
+async fn an_edit_racing_a_recall_on_two_nodes(backend: Backend) {
+    let Some(cluster) = TestCluster::start_with(backend, 2, |c| c.multi_device = true).await else { return };
+    let [a, b] = &cluster.nodes[..] else { unreachable!("two nodes") };
+    edit_and_recall_at_once(a, a, b).await;
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_racing_a_recall_on_two_nodes_on_postgres() {
+    an_edit_racing_a_recall_on_two_nodes(Backend::Postgres).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_racing_a_recall_on_two_nodes_on_mysql() {
+    an_edit_racing_a_recall_on_two_nodes(Backend::MySql).await
+}
+
+/// On each of Alice's messages her laptop (on `laptop_node`) sends an edit while her phone
+/// (on `phone_node`) recalls it, at once. Whichever is sequenced first wins: an edit that is
+/// stored comes before the recall in sequence, an edit that would come after it is refused
+/// (`invalid_field`) and leaves no message, and history shows every message recalled.
+async fn edit_and_recall_at_once(main: &TestServer, laptop_node: &TestServer, phone_node: &TestServer) {
+    let alice = main.user("alice").await;
+    let bob = main.user("bob").await;
+    let conversation = main.befriend(&alice, &bob).await;
+    let mut laptop = laptop_node.connect(&alice.token).await;
+    let mut phone = phone_node.connect(&phone_node.login("alice").await.token).await;
+    let mut targets = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS {
+        targets.push(laptop.send_text(Target::User { id: bob.user.id }, &format!("message {round}")).await.1);
+    }
+
+    let mut answers = Vec::with_capacity(ROUNDS);
+    for &seq in &targets {
+        let client_id = uuid::Uuid::new_v4().to_string();
+        let text = "fixed".to_owned();
+        laptop
+            .send(&ClientFrame::Edit {
+                client_id: client_id.clone(),
+                conversation_id: conversation,
+                seq,
+                text,
+            })
+            .await;
+        phone.send(&ClientFrame::Recall { conversation_id: conversation, seq }).await;
+        let answer = answer_to(&mut laptop, &client_id).await;
+        assert!(matches!(answer, Ok(_) | Err(ErrorCode::InvalidField)), "{answer:?}");
+        phone.pushed("the recall", |m| m.content == Content::Recall { seq, by: None }).await;
+        answers.push(answer);
+    }
+
+    let all = whole_history(main, &bob.token, conversation).await;
+    let mut wrong = Vec::new();
+    for (&seq, answer) in targets.iter().zip(&answers) {
+        let stored = all.iter().find(|m| m.seq == seq).expect("the message in history");
+        assert!(matches!(stored.content, Content::Recalled { .. }), "history shows {seq} recalled");
+        let recall = all
+            .iter()
+            .find(|m| m.content == Content::Recall { seq, by: None })
+            .expect("the recall in history")
+            .seq;
+        let edits: Vec<i64> = edits_of(&all, seq).into_iter().map(|(at, _)| at).collect();
+        match answer {
+            Ok(at) => {
+                assert_eq!(edits, [*at], "the stored edit of {seq} is in history");
+                if *at > recall {
+                    wrong.push(seq);
+                }
+            }
+            Err(_) => assert!(edits.is_empty(), "a refused edit of {seq} left a message: {edits:?}"),
+        }
+    }
+    let refused = answers.iter().filter(|a| a.is_err()).count();
+    eprintln!("{} edits stored before the recall, {refused} refused", ROUNDS - refused);
+    assert!(wrong.is_empty(), "{} of {ROUNDS} edits came after the recall: {wrong:?}", wrong.len());
+    let seqs: Vec<i64> = all.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "refused edits left no gap");
 }

@@ -61,6 +61,7 @@ impl Sender<'_> {
             client_id: Some(client_id.to_owned()),
             content,
             forwarded_from: Some(forwarded_from),
+            edited: None,
             reply: Reply::Echo(self.link.clone()),
         };
         self.app.messages.submit(submission).await?;

@@ -52,6 +52,7 @@ impl Sender<'_> {
                 mentions: Mentions::default(),
             },
             forwarded_from: None,
+            edited: None,
             reply: Reply::Socket(self.link.clone()),
         };
         if !store.messages_by_client_ids(&[(self.user_id, client_id.to_owned())]).await?.is_empty() {

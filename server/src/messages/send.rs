@@ -2,7 +2,7 @@
 //! with messages (send, receipts, typing, recall). Each is validated and authorised here;
 //! stored messages go through the [`writer`](super::writer).
 
-use super::writer::{Reply, Submission};
+use super::writer::{NOT_EDITABLE, Reply, Submission};
 use crate::app::App;
 use crate::error::Refusal;
 use crate::hub::Link;
@@ -100,6 +100,7 @@ impl Sender<'_> {
             client_id: Some(client_id.to_owned()),
             content,
             forwarded_from: None,
+            edited: None,
             reply: Reply::Socket(self.link.clone()),
         };
         self.app.messages.submit(submission).await?;
@@ -276,10 +277,14 @@ impl Sender<'_> {
         Ok(())
     }
 
-    /// Replaces the text of one of the sender's own text messages within the edit window:
-    /// the stored copy takes the new text (a reply stays a reply) and the edit time, then a
-    /// text message with `edit_of` carries the new text to every member in sequence, and its
-    /// `ack` (with `client_id`) tells the sender that the edit is stored.
+    /// Replaces the text of one of the sender's own text messages within the edit window: a
+    /// text message with `edit_of` carries the new text to every member in sequence, and the
+    /// writer stores the new text (a reply stays a reply) and the edit time in the message in
+    /// the transaction that stores that edit message, so the stored text is always the last
+    /// edit's. Its `ack` (with `client_id`) tells the sender that the edit is stored; a
+    /// message recalled before the writer got to the edit refuses it (`invalid_field`). A
+    /// resend (same `client_id`) that passes these checks again is answered with the first
+    /// `ack` and changes nothing.
     pub async fn edit(
         &self,
         client_id: &str,
@@ -290,28 +295,9 @@ impl Sender<'_> {
         check_client_id(client_id)?;
         self.check_text(&text)?;
         let members = self.conversation(conversation_id).await?;
-        let store = &self.app.store;
-        let submission = Submission {
-            members,
-            sender_id: Some(self.user_id),
-            client_id: Some(client_id.to_owned()),
-            content: Content::Text {
-                text: text.clone(),
-                reply_to: None,
-                edit_of: Some(seq),
-                reaction_of: None,
-                mentions: Mentions::default(),
-            },
-            forwarded_from: None,
-            reply: Reply::Socket(self.link.clone()),
-        };
-        if !store.messages_by_client_ids(&[(self.user_id, client_id.to_owned())]).await?.is_empty() {
-            // A resend of an edit already stored: the writer answers with its first ack, and
-            // the message keeps whatever later edits made of it.
-            self.app.messages.submit(submission).await?;
-            return Ok(());
-        }
-        let row = store
+        let row = self
+            .app
+            .store
             .message_at(conversation_id, seq)
             .await?
             .ok_or_else(|| refuse(ErrorCode::NotFound, "no such message"))?;
@@ -321,23 +307,34 @@ impl Sender<'_> {
         let Content::Text { reply_to, edit_of: None, reaction_of: None, mentions, .. } =
             message_of(&row).content
         else {
-            return Err(refuse(ErrorCode::InvalidField, "only text messages can be edited"));
+            return Err(refuse(ErrorCode::InvalidField, NOT_EDITABLE));
         };
         let window = self.app.config.edit_window;
-        let now = now_millis();
-        if now - row.sent_at > window.as_millis() as i64 {
+        if now_millis() - row.sent_at > window.as_millis() as i64 {
             return Err(refuse(
                 ErrorCode::EditExpired,
                 format!("messages can be edited for {} seconds after sending", window.as_secs()),
             ));
         }
-        // The mentions stay those of the message as sent: an edit notifies nobody anew.
+        // The mentions stay those of the message as sent: an edit notifies nobody anew. Only an
+        // edit's text changes a text message, and a recall, which the writer checks for.
         let edited =
-            content_json(&Content::Text { text, reply_to, edit_of: None, reaction_of: None, mentions });
-        if !store.mark_edited(conversation_id, seq, &edited, now).await? {
-            // Recalled between the read and the write.
-            return Err(refuse(ErrorCode::InvalidField, "only text messages can be edited"));
-        }
+            Content::Text { text: text.clone(), reply_to, edit_of: None, reaction_of: None, mentions };
+        let submission = Submission {
+            members,
+            sender_id: Some(self.user_id),
+            client_id: Some(client_id.to_owned()),
+            content: Content::Text {
+                text,
+                reply_to: None,
+                edit_of: Some(seq),
+                reaction_of: None,
+                mentions: Mentions::default(),
+            },
+            forwarded_from: None,
+            edited: Some(edited),
+            reply: Reply::Socket(self.link.clone()),
+        };
         self.app.messages.submit(submission).await?;
         Ok(())
     }

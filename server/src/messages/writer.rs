@@ -1,7 +1,9 @@
 //! The message writer: stores messages in batches (group commit: one transaction and one
 //! multi-row INSERT per batch), and only after the commit acknowledges to the sender and
-//! pushes to every online member, in sequence order. A reaction message's change to the
-//! stored reactions is made in the same transaction, in sequence order too.
+//! pushes to every online member, in sequence order. What an edit message changes in the
+//! message it edits, and a reaction message in the stored reactions, is made in the same
+//! transaction, in sequence order too; an edit of a message recalled meanwhile is refused
+//! there and takes no number.
 //!
 //! A node alone allocates message ids and per-conversation sequence numbers here, in memory,
 //! so it needs no locks in the database for them. A cluster node ([`Numbering::Shared`])
@@ -17,14 +19,15 @@ use crate::hub::{Hub, Link, Outbound};
 use crate::membership::Members;
 use crate::metrics::Metrics;
 use crate::store::reactions::ReactionChange;
-use crate::store::{MessageRow, Store, StoreError, now_millis};
-use crate::wire::{message_of, row_of};
+use crate::store::{EditChange, MessageRow, Store, StoreError, now_millis};
+use crate::wire::{content_json, message_of, row_of};
 use kith_shared::api::ConversationId;
 use kith_shared::codec::to_json;
 use kith_shared::frame::{ChatMessage, Content, Forwarded, ReactionOf};
 use kith_shared::{ErrorCode, ServerFrame, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most messages written in one transaction.
@@ -33,6 +36,8 @@ const MAX_BATCH: usize = 1000;
 const QUEUE: usize = 16 * 1024;
 /// Message ids a cluster node reserves at a time (more when one batch needs more).
 const ID_BLOCK: i64 = 1000;
+/// Why an edit is refused when its message is no longer a text one may edit (recalled).
+pub(super) const NOT_EDITABLE: &str = "only text messages can be edited";
 
 /// Why a message could not be stored.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +46,9 @@ pub enum MessageError {
     Store(#[from] StoreError),
     #[error("the message writer has stopped")]
     Stopped,
+    /// An edit of a message recalled before the edit could be stored.
+    #[error("{NOT_EDITABLE}")]
+    NotEditable,
 }
 
 /// Where the writer reports a stored message.
@@ -65,6 +73,9 @@ pub struct Submission {
     pub content: Content,
     /// Set on a forward: whose message it first was.
     pub forwarded_from: Option<Forwarded>,
+    /// Set on an edit (a text with `edit_of`): what message `edit_of` becomes, its new text
+    /// with the reply and mentions it was sent with.
+    pub edited: Option<Content>,
     pub reply: Reply,
 }
 
@@ -129,8 +140,16 @@ impl Messages {
     ) -> Result<ChatMessage, MessageError> {
         let (reply, answer) = oneshot::channel();
         let reply = Reply::Caller(reply);
-        self.submit(Submission { members, sender_id, client_id: None, content, forwarded_from: None, reply })
-            .await?;
+        let submission = Submission {
+            members,
+            sender_id,
+            client_id: None,
+            content,
+            forwarded_from: None,
+            edited: None,
+            reply,
+        };
+        self.submit(submission).await?;
         answer.await.map_err(|_| MessageError::Stopped)?
     }
 }
@@ -148,6 +167,20 @@ fn reaction_change(message: &ChatMessage) -> Option<ReactionChange> {
         user_id: message.sender_id?,
         emoji: text.clone(),
         on: *on,
+    })
+}
+
+/// The change an edit message makes to the message it edits: its edited content, and the edit
+/// message's time as the edit time. It is made in the transaction that stores the edit
+/// message, so the stored text follows the order in which members receive the edits.
+fn edit_change(placed: &Placed) -> Option<EditChange> {
+    let Content::Text { edit_of: Some(seq), .. } = &placed.message.content else { return None };
+    Some(EditChange {
+        message_id: placed.message.id,
+        conversation_id: placed.message.conversation_id,
+        seq: *seq,
+        content: content_json(placed.submission.edited.as_ref()?),
+        edited_at: placed.message.sent_at,
     })
 }
 
@@ -189,6 +222,19 @@ struct Placed {
     duplicate: bool,
 }
 
+/// A batch stored.
+struct Written {
+    /// The messages stored or answered as resends, in sequence order.
+    placed: Vec<Placed>,
+    /// The edits refused because their message was recalled meanwhile: nothing stored.
+    refused: Vec<Placed>,
+    /// Rows written.
+    rows: usize,
+    /// How long placing took, and storing (the transaction, begin to commit).
+    placing: Duration,
+    storing: Duration,
+}
+
 impl Writer {
     async fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
         let mut received = Vec::with_capacity(MAX_BATCH);
@@ -216,77 +262,98 @@ impl Writer {
     /// the unique index on (client id, sender) refuses a message stored before, and only then
     /// is the batch placed again with the stored copies looked up.
     async fn write(&mut self, batch: Vec<Submission>) {
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let count = batch.len();
-        let (placed, stored_rows, placed_at) = match self.store_batch(batch, Resends::Assumed).await {
-            Ok(done) => done,
+        let written = match self.store_batch(batch, Resends::Assumed).await {
+            Ok(written) => written,
             Err((batch, err)) if err.is_unique_violation() => {
                 match self.store_batch(batch, Resends::LookedUp).await {
-                    Ok(done) => done,
+                    Ok(written) => written,
                     Err((batch, err)) => return self.fail(batch, &err),
                 }
             }
             Err((batch, err)) => return self.fail(batch, &err),
         };
         let stored = started.elapsed();
-        self.metrics.messages_stored.increment(stored_rows as u64);
+        self.metrics.messages_stored.increment(written.rows as u64);
         self.metrics.batch_size.record(count as f64);
-        self.metrics.commit_seconds.record(stored.saturating_sub(placed_at).as_secs_f64());
-        for p in placed {
+        // The successful attempt's own transaction: not a first attempt refused for a resend.
+        self.metrics.commit_seconds.record(written.storing.as_secs_f64());
+        for p in written.refused {
+            refuse(p.submission, ErrorCode::InvalidField, NOT_EDITABLE, MessageError::NotEditable);
+        }
+        for p in written.placed {
             self.deliver(p);
         }
         tracing::debug!(
             count,
-            placed_us = placed_at.as_micros() as u64,
+            placed_us = written.placing.as_micros() as u64,
+            committed_us = written.storing.as_micros() as u64,
             stored_us = stored.as_micros() as u64,
             delivered_us = started.elapsed().as_micros() as u64,
             "batch written"
         );
     }
 
-    /// Places and stores a batch: the placed messages, how many rows were written and how
-    /// long placing took. On failure nothing is stored and the submissions come back.
+    /// Places and stores a batch. On failure nothing is stored and the submissions come back.
     async fn store_batch(
         &mut self,
         batch: Vec<Submission>,
         resends: Resends,
-    ) -> Result<(Vec<Placed>, usize, std::time::Duration), (Vec<Submission>, StoreError)> {
-        let started = std::time::Instant::now();
+    ) -> Result<Written, (Vec<Submission>, StoreError)> {
+        let started = Instant::now();
         let mut placed = self.place(batch, resends).await?;
-        let placed_at = started.elapsed();
-        let mut rows: Vec<MessageRow> =
-            placed.iter().filter(|p| !p.duplicate).map(|p| row_of(&p.message)).collect();
-        let reactions: Vec<ReactionChange> =
-            placed.iter().filter(|p| !p.duplicate).filter_map(|p| reaction_change(&p.message)).collect();
+        let placing = started.elapsed();
+        let fresh = || placed.iter().filter(|p| !p.duplicate);
+        let mut rows: Vec<MessageRow> = fresh().map(|p| row_of(&p.message)).collect();
+        let edits: Vec<EditChange> = fresh().filter_map(edit_change).collect();
+        let reactions: Vec<ReactionChange> = fresh().filter_map(|p| reaction_change(&p.message)).collect();
+        let started = Instant::now();
         let stored = match &mut self.numbering {
             Numbering::Memory { next_id, last_seq } => {
-                let stored = self.store.insert_messages(&rows, &reactions).await;
-                if stored.is_err() {
+                let numbered = rows.len() as i64;
+                let stored = self.store.insert_messages(&mut rows, &edits, &reactions).await;
+                match &stored {
                     // Nothing was stored: forget the numbers handed out so they are handed
                     // out again.
-                    for p in placed.iter().filter(|p| !p.duplicate) {
-                        last_seq.remove(&p.message.conversation_id);
+                    Err(_) => {
+                        for p in placed.iter().filter(|p| !p.duplicate) {
+                            last_seq.remove(&p.message.conversation_id);
+                        }
+                        *next_id -= numbered;
                     }
-                    *next_id -= rows.len() as i64;
+                    // A refused edit's number went to the next message of its conversation
+                    // (its id stays unused: ids need not be gap-free).
+                    Ok(refused) => {
+                        for p in placed.iter().filter(|p| refused.contains(&p.message.id) && !p.duplicate) {
+                            if let Some(seq) = last_seq.get_mut(&p.message.conversation_id) {
+                                *seq -= 1;
+                            }
+                        }
+                    }
                 }
                 stored
             }
             // The ids of a failed batch are simply not used: ids need not be gap-free.
             Numbering::Shared { .. } => {
-                self.store.insert_messages_numbered(&mut rows, &reactions).await.map(|()| {
-                    let seqs: HashMap<i64, i64> = rows.iter().map(|row| (row.id, row.seq)).collect();
-                    for p in &mut placed {
-                        if let Some(seq) = seqs.get(&p.message.id) {
-                            p.message.seq = *seq;
-                        }
-                    }
-                })
+                self.store.insert_messages_numbered(&mut rows, &edits, &reactions).await
             }
         };
-        match stored {
-            Ok(()) => Ok((placed, rows.len(), placed_at)),
-            Err(err) => Err((placed.into_iter().map(|p| p.submission).collect(), err)),
+        let storing = started.elapsed();
+        let refused = match stored {
+            Ok(refused) => refused,
+            Err(err) => return Err((placed.into_iter().map(|p| p.submission).collect(), err)),
+        };
+        // The numbers the rows were stored with (a refused edit moves the later ones down).
+        let seqs: HashMap<i64, i64> = rows.iter().map(|row| (row.id, row.seq)).collect();
+        for p in &mut placed {
+            if let Some(seq) = seqs.get(&p.message.id) {
+                p.message.seq = *seq;
+            }
         }
+        // A resend inside the batch of a refused edit shares its id and is refused with it.
+        let (refused, placed) = placed.into_iter().partition(|p| refused.contains(&p.message.id));
+        Ok(Written { placed, refused, rows: rows.len(), placing, storing })
     }
 
     /// Assigns ids and sequence numbers. A resend inside the batch gets the first copy's
@@ -434,19 +501,23 @@ impl Writer {
         tracing::error!(%err, count = batch.len(), "storing messages failed");
         self.metrics.failed_batches.increment(1);
         for submission in batch {
-            match submission.reply {
-                Reply::Socket(link) | Reply::Echo(link) => {
-                    let frame = ServerFrame::Error {
-                        code: ErrorCode::Internal,
-                        message: "the server could not store the message; send it again".to_owned(),
-                        reference: submission.client_id,
-                    };
-                    link.push(Outbound::Frame(to_json(&frame)));
-                }
-                Reply::Caller(answer) => {
-                    let _ = answer.send(Err(MessageError::Stopped));
-                }
-            }
+            let message = "the server could not store the message; send it again";
+            refuse(submission, ErrorCode::Internal, message, MessageError::Stopped);
+        }
+    }
+}
+
+/// Tells the sender of a submission that was not stored why: an `error` frame with its client
+/// id as reference on a connection, `answer` to a caller.
+fn refuse(submission: Submission, code: ErrorCode, message: &str, answer: MessageError) {
+    match submission.reply {
+        Reply::Socket(link) | Reply::Echo(link) => {
+            let frame =
+                ServerFrame::Error { code, message: message.to_owned(), reference: submission.client_id };
+            link.push(Outbound::Frame(to_json(&frame)));
+        }
+        Reply::Caller(caller) => {
+            let _ = caller.send(Err(answer));
         }
     }
 }

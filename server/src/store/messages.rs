@@ -100,34 +100,92 @@ fn insert_statements(rows: &[MessageRow]) -> Vec<InsertStatement> {
         .collect()
 }
 
+/// The change an edit message makes: message `seq` of its conversation takes `content` (the
+/// JSON of the edited text, with the reply and mentions it was sent with) and `edited_at`,
+/// unless it was recalled by then. The message writer makes it in the transaction that stores
+/// the edit message, in the messages' order, so the stored text is always that of the last
+/// edit message; a refused one leaves its edit message unstored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditChange {
+    /// The id of the edit message (the row left out when the edit is refused).
+    pub message_id: i64,
+    pub conversation_id: ConversationId,
+    pub seq: i64,
+    pub content: String,
+    pub edited_at: i64,
+}
+
+impl EditChange {
+    fn statement(&self) -> UpdateStatement {
+        let mut stmt = update_unrecalled(self.conversation_id, self.seq);
+        stmt.value(Messages::Content, self.content.as_str()).value(Messages::EditedAt, self.edited_at);
+        stmt
+    }
+}
+
+/// Leaves out the rows of the `refused` edit messages from rows numbered in advance: the rows
+/// after one in its conversation take one number less each, so numbers stay gap-free.
+fn close_gaps(rows: &mut Vec<MessageRow>, refused: &[i64]) {
+    if refused.is_empty() {
+        return;
+    }
+    let mut left_out: HashMap<ConversationId, i64> = HashMap::new();
+    rows.retain_mut(|row| {
+        let earlier = left_out.entry(row.conversation_id).or_insert(0);
+        if refused.contains(&row.id) {
+            *earlier += 1;
+            return false;
+        }
+        row.seq -= *earlier;
+        true
+    });
+}
+
 /// What the content of an edit (a text with `edit_of`) holds, as a LIKE pattern.
 const EDIT_FIELD: &str = "%\"edit_of\":%";
 /// What the content of a reaction (a text with `reaction_of`) holds, as a LIKE pattern.
 const REACTION_FIELD: &str = "%\"reaction_of\":%";
 
 impl Store {
-    /// Inserts messages in one transaction, as multi-row INSERTs, then makes the `reactions`
-    /// changes their reaction messages carry, in order. All or none are stored.
+    /// Stores messages numbered by the caller in one transaction: first makes the `edits` their
+    /// edit messages carry, in order; an edit whose message was recalled meanwhile is refused
+    /// and its row is left out, the rows after it in its conversation taking one number less
+    /// each (so numbers stay gap-free). Then inserts the rows, as multi-row INSERTs, and makes
+    /// the `reactions` changes their reaction messages carry, in order. Returns the ids of the
+    /// refused edit messages; `rows` then holds the rows stored. All or none are stored; on
+    /// failure `rows` means nothing.
     pub async fn insert_messages(
         &self,
-        rows: &[MessageRow],
+        rows: &mut Vec<MessageRow>,
+        edits: &[EditChange],
         reactions: &[ReactionChange],
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Vec<i64>> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let statements = insert_statements(rows);
         let reactions: Vec<ReactionStatement> = reactions.iter().map(ReactionChange::statement).collect();
-        on_pool!(self, |pool, builder| {
-            if let ([stmt], []) = (&statements[..], &reactions[..]) {
+        let one_statement = edits.is_empty() && reactions.is_empty() && rows.len() <= ROWS_PER_STATEMENT;
+        let refused = on_pool!(self, |pool, builder| {
+            if one_statement {
                 // One statement is atomic by itself: no BEGIN and COMMIT to wait for (two
                 // round trips of three, which is what a batch of one pays at low rates).
-                let (sql, values) = stmt.build_sqlx(builder());
-                sqlx::query_with(AssertSqlSafe(sql), values).execute(pool).await?;
-                return Ok(());
+                for stmt in &insert_statements(rows) {
+                    let (sql, values) = stmt.build_sqlx(builder());
+                    sqlx::query_with(AssertSqlSafe(sql), values).execute(pool).await?;
+                }
+                return Ok(Vec::new());
             }
             let mut tx = pool.begin().await?;
-            for stmt in &statements {
+            let mut refused = Vec::new();
+            for edit in edits {
+                let (sql, values) = edit.statement().build_sqlx(builder());
+                if sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?.rows_affected() == 0
+                {
+                    refused.push(edit.message_id);
+                }
+            }
+            close_gaps(rows, &refused);
+            for stmt in &insert_statements(rows) {
                 let (sql, values) = stmt.build_sqlx(builder());
                 sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
             }
@@ -136,8 +194,9 @@ impl Store {
                 sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
             }
             tx.commit().await?;
+            refused
         });
-        Ok(())
+        Ok(refused)
     }
 
     /// Numbers and inserts messages in one transaction, for nodes that share the database:
@@ -145,21 +204,25 @@ impl Store {
     /// wait on each other in a circle), reads each conversation's newest `seq`, gives the
     /// rows the next numbers in their order in `rows`, and inserts them. Another node
     /// writing to one of these conversations waits for the commit, so numbers are gap-free
-    /// and strictly increasing whichever node writes. Then it makes the `reactions` changes
-    /// their reaction messages carry, in order, under the same locks. All or none are stored;
-    /// on failure the rows' `seq` mean nothing.
+    /// and strictly increasing whichever node writes. Under the same locks it first makes the
+    /// `edits` their edit messages carry, in order (an edit whose message was recalled
+    /// meanwhile is refused and its row left out before numbering), and after the inserts the
+    /// `reactions` changes their reaction messages carry, in order. Returns the ids of the
+    /// refused edit messages; `rows` then holds the rows stored, numbered. All or none are
+    /// stored; on failure `rows` means nothing.
     pub async fn insert_messages_numbered(
         &self,
-        rows: &mut [MessageRow],
+        rows: &mut Vec<MessageRow>,
+        edits: &[EditChange],
         reactions: &[ReactionChange],
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Vec<i64>> {
         #[derive(sqlx::FromRow)]
         struct Newest {
             conversation_id: i64,
             last_seq: Option<i64>,
         }
         if rows.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let mut conversations: Vec<ConversationId> = rows.iter().map(|r| r.conversation_id).collect();
         conversations.sort_unstable();
@@ -192,10 +255,22 @@ impl Store {
                 Expr::col((Conversations::Table, Conversations::Id)).is_in(conversations.iter().copied()),
             )
             .to_owned();
-        on_pool!(self, |pool, builder| {
+        let refused = on_pool!(self, |pool, builder| {
             let mut tx = pool.begin().await?;
             let (sql, values) = lock.build_sqlx(builder());
             sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(&mut *tx).await?;
+            // The edits before any plain read: an UPDATE reads the newest committed row (a
+            // recall made meanwhile included), and MariaDB's snapshot, taken at the first plain
+            // read below, never predates a row an edit changes.
+            let mut refused = Vec::new();
+            for edit in edits {
+                let (sql, values) = edit.statement().build_sqlx(builder());
+                if sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?.rows_affected() == 0
+                {
+                    refused.push(edit.message_id);
+                }
+            }
+            rows.retain(|row| !refused.contains(&row.id));
             let (sql, values) = newest.build_sqlx(builder());
             let newest: Vec<Newest> =
                 sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *tx).await?;
@@ -215,8 +290,9 @@ impl Store {
                 sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
             }
             tx.commit().await?;
+            refused
         });
-        Ok(())
+        Ok(refused)
     }
 
     /// Reserves `count` message ids that no other node hands out and returns the first: the
@@ -336,20 +412,6 @@ impl Store {
         Ok(self.execute(&stmt).await? > 0)
     }
 
-    /// Replaces the content of a message that is not recalled by its edited version and
-    /// records when. Returns whether it changed.
-    pub async fn mark_edited(
-        &self,
-        conversation_id: ConversationId,
-        seq: i64,
-        content: &str,
-        edited_at: i64,
-    ) -> StoreResult<bool> {
-        let mut stmt = update_unrecalled(conversation_id, seq);
-        stmt.value(Messages::Content, content).value(Messages::EditedAt, edited_at);
-        Ok(self.execute(&stmt).await? > 0)
-    }
-
     /// A page of `reader`'s history of a conversation: after `after` ascending, or before
     /// `before` descending, never at or below `floor` (the reader's joined_seq), without the
     /// messages the reader deleted for themselves.
@@ -449,4 +511,33 @@ fn update_unrecalled(conversation_id: ConversationId, seq: i64) -> UpdateStateme
         .and_where(Expr::col(Messages::Seq).eq(seq))
         .and_where(Expr::col(Messages::Recalled).eq(false))
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, conversation_id: ConversationId, seq: i64) -> MessageRow {
+        MessageRow {
+            id,
+            conversation_id,
+            seq,
+            sender_id: Some(1),
+            client_id: None,
+            content: String::new(),
+            sent_at: 0,
+            edited_at: None,
+            forwarded_from: None,
+        }
+    }
+
+    #[test]
+    fn refused_edits_leave_no_gap_in_their_conversation() {
+        let mut rows = vec![row(10, 1, 5), row(11, 2, 8), row(12, 1, 6), row(13, 1, 7), row(14, 2, 9)];
+        close_gaps(&mut rows, &[10, 14]);
+        let left: Vec<(i64, i64, i64)> = rows.iter().map(|r| (r.id, r.conversation_id, r.seq)).collect();
+        assert_eq!(left, [(11, 2, 8), (12, 1, 5), (13, 1, 6)]);
+        close_gaps(&mut rows, &[]);
+        assert_eq!(rows.len(), 3, "nothing refused, nothing changes");
+    }
 }

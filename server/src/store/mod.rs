@@ -88,7 +88,7 @@ pub use admin::{OwnedGroupRow, Stats};
 pub use blocks::BlockRow;
 pub use conversations::{ConversationRow, MemberRow, direct_key};
 pub use friends::{FriendRequestRow, contains_pattern};
-pub use messages::MessageRow;
+pub use messages::{EditChange, MessageRow};
 pub use sessions::{OnlineRow, SEEN_FRESH, SEEN_REFRESH};
 pub use users::{NewUser, UserListRow, UserRow};
 
