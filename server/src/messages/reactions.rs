@@ -24,8 +24,8 @@ impl Sender<'_> {
     /// Puts (`on`) or takes back the sender's reaction `emoji` on message `seq`, which must be
     /// a message people see (not a notice, a recall, an edit, a reaction, nor recalled) sent
     /// after the sender joined. Putting one twice, or taking back one that is not there,
-    /// changes nothing but is answered all the same. A resend (same `client_id`) is answered
-    /// with the first `ack` and changes nothing.
+    /// changes nothing but is answered all the same. A resend (same `client_id`) that passes
+    /// these checks again is answered with the first `ack` and changes nothing.
     pub async fn react(
         &self,
         client_id: &str,
@@ -39,7 +39,7 @@ impl Sender<'_> {
             return Err(refuse(ErrorCode::InvalidField, "a reaction is one emoji"));
         }
         let members = self.conversation(conversation_id).await?;
-        let store = &self.app.store;
+        self.seen_post(conversation_id, seq, "no such message to react to").await?;
         let submission = Submission {
             members,
             sender_id: Some(self.user_id),
@@ -55,15 +55,10 @@ impl Sender<'_> {
             edited: None,
             reply: Reply::Socket(self.link.clone()),
         };
-        if !store.messages_by_client_ids(&[(self.user_id, client_id.to_owned())]).await?.is_empty() {
-            // A resend: the writer answers with the first ack; the reactions stay as they are.
-            self.app.messages.submit(submission).await?;
-            return Ok(());
-        }
-        self.seen_post(conversation_id, seq, "no such message to react to").await?;
-        // The writer makes the change in the transaction that stores the reaction message (a
-        // resend it recognises changes nothing), so two devices reacting at once leave the
-        // reactions as the later message in sequence says.
+        // The writer makes the change in the transaction that stores the reaction message, so
+        // two devices reacting at once leave the reactions as the later message in sequence
+        // says. A resend's message is refused there by the unique (client id, sender) index,
+        // which undoes its change: the writer answers with the first ack.
         self.app.messages.submit(submission).await?;
         Ok(())
     }
