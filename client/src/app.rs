@@ -8,7 +8,7 @@ use crate::history::History;
 use crate::keyring::Keyring;
 use crate::notify::{Note, Notifier};
 use crate::offline::Snapshot;
-use crate::screen::{home, login};
+use crate::screen::{chat, home, login};
 use crate::settings::Settings;
 use crate::signed_in::KeptLogin;
 use crate::socket;
@@ -443,7 +443,24 @@ impl App {
         } else {
             Subscription::none()
         };
-        Subscription::batch([focus, socket, clock])
+        // While a drag selecting text is held past the chat's log, the log scrolls on a clock;
+        // a release anywhere ends it (whatever became of the text under the drag).
+        let selecting = if home.scrolls_selection() {
+            Subscription::batch([
+                iced::time::every(chat::SCROLL_TICK)
+                    .map(|_| Message::Home(home::Message::Chat(chat::Message::ScrollWhileSelecting))),
+                iced::event::listen_with(|event, _, _| {
+                    matches!(
+                        event,
+                        iced::Event::Mouse(iced::mouse::Event::ButtonReleased(iced::mouse::Button::Left))
+                    )
+                    .then_some(Message::Home(home::Message::Chat(chat::Message::SelectingPastEdge(None))))
+                }),
+            ])
+        } else {
+            Subscription::none()
+        };
+        Subscription::batch([focus, socket, clock, selecting])
     }
 
     pub fn theme(&self) -> iced::Theme {

@@ -69,6 +69,11 @@ impl Window {
         Self { size: iced::Size::new(width, height), ..Self::new() }
     }
 
+    /// Puts the mouse pointer at `at`, for the events that follow.
+    pub fn point_at(&mut self, at: iced::Point) {
+        self.cursor = iced::mouse::Cursor::Available(at);
+    }
+
     /// Builds the app's current view on the state kept so far and hands it `events`; returns
     /// the messages they produced (not handled yet).
     pub fn events(&mut self, app: &App, events: &[iced::Event]) -> Vec<Message> {

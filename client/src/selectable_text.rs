@@ -1,12 +1,15 @@
 //! Text the mouse can select, as in any desktop program: press and drag across it, double-click
-//! a word, triple-click a line; Ctrl+C then copies what is selected. A message's text is one
+//! a word, triple-click a line (a drag after either extends the selection word by word, or line
+//! by line); Ctrl+C then copies what is selected. A message's text is one
 //! paragraph of pieces (words, a mention that stands out, emoji in the colour font, and emoji
 //! drawn as pictures in the room their piece takes), so a selection runs across all of them and
 //! copies the text as it was written.
 //!
 //! The selection itself belongs to the owner: the widget shows the one it is given and reports
 //! each change (`on_select`), so that the owner can offer it elsewhere (a menu's *Copy*).
-//! A press anywhere else ends it.
+//! A press anywhere else ends it. While a drag is held past the top or bottom of the visible
+//! part (a scrollable's view), the widget says how far (`on_drag_past_edge`), so that the owner
+//! can scroll; the selection then follows the text that moves under the pointer.
 
 use iced::{Color, Element, Font, Length, Pixels, Point, Rectangle, Size, Theme, Vector};
 use iced_core::text::{Highlight, LineHeight, Paragraph as _, Shaping, Span, Wrapping};
@@ -85,6 +88,7 @@ pub struct SelectableText<'a, Message> {
     selection: Option<Selection>,
     on_select: Option<Box<dyn Fn(Option<Selection>) -> Message + 'a>>,
     on_copy: Option<Box<dyn Fn(String) -> Message + 'a>>,
+    on_drag_past_edge: Option<Box<dyn Fn(Option<f32>) -> Message + 'a>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -127,6 +131,7 @@ impl<'a, Message> SelectableText<'a, Message> {
             selection: None,
             on_select: None,
             on_copy: None,
+            on_drag_past_edge: None,
         }
     }
 
@@ -162,6 +167,13 @@ impl<'a, Message> SelectableText<'a, Message> {
     /// What Ctrl+C produces with the selected text.
     pub fn on_copy(mut self, on_copy: impl Fn(String) -> Message + 'a) -> Self {
         self.on_copy = Some(Box::new(on_copy));
+        self
+    }
+
+    /// What a drag held past the top or bottom edge of the visible part produces: how many
+    /// pixels past (negative above the top), and None once it is back inside or released.
+    pub fn on_drag_past_edge(mut self, on_drag_past_edge: impl Fn(Option<f32>) -> Message + 'a) -> Self {
+        self.on_drag_past_edge = Some(Box::new(on_drag_past_edge));
         self
     }
 
@@ -225,9 +237,60 @@ impl<'a, Message> SelectableText<'a, Message> {
         Selection { anchor: start, head: end }
     }
 
+    /// The unit of `by` around offset `at` of the text: the offset itself, its word or its line.
+    fn unit_at(&self, by: Unit, at: usize) -> Selection {
+        match by {
+            Unit::Letter => Selection { anchor: at, head: at },
+            Unit::Word => self.word_at(at),
+            Unit::Line => self.line_at(at),
+        }
+    }
+
+    /// The selection a drag that started with `first` (a unit of `by`) makes with the pointer
+    /// at offset `at`: from `first` to the whole unit at `at`, whichever way it went.
+    fn extend(&self, first: Selection, by: Unit, at: usize) -> Selection {
+        let (first, here) = (first.range(), self.unit_at(by, at).range());
+        if here.start < first.start {
+            Selection { anchor: first.end, head: here.start }
+        } else {
+            Selection { anchor: first.start, head: here.end.max(first.end) }
+        }
+    }
+
     /// The selection, when it fits the text and is not empty.
     fn selected(&self) -> Option<&str> {
         self.selection?.of(&self.source)
+    }
+}
+
+/// What a drag selects by: letters (after a press), words (after a double-click) or lines
+/// (after a triple-click).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Letter,
+    Word,
+    Line,
+}
+
+/// A press being dragged.
+#[derive(Debug, Clone, Copy)]
+struct Drag {
+    /// What the press selected (a point, a word or a line), kept whatever the drag adds.
+    first: Selection,
+    by: Unit,
+    /// Where the pointer was last, from the top left of the visible part: when the view
+    /// scrolls under a pointer that stays put (or has left the window), the text under it.
+    pointer: Option<Vector>,
+}
+
+/// How many pixels `point` is above the top (negative) or below the bottom of `visible`.
+fn past_edge(point: Point, visible: &Rectangle) -> Option<f32> {
+    if point.y < visible.y {
+        Some(point.y - visible.y)
+    } else if point.y > visible.y + visible.height {
+        Some(point.y - (visible.y + visible.height))
+    } else {
+        None
     }
 }
 
@@ -235,8 +298,10 @@ impl<'a, Message> SelectableText<'a, Message> {
 struct State {
     paragraph: Paragraph,
     spans: Vec<Span<'static, (), Font>>,
-    /// The offset a press started at, while the button is held.
-    dragging: Option<usize>,
+    /// The press, while the button is held.
+    drag: Option<Drag>,
+    /// How far past the edge of the visible part the drag was last said to be.
+    past_edge: Option<f32>,
     last_click: Option<mouse::Click>,
 }
 
@@ -249,7 +314,8 @@ impl<Message> Widget<Message, Theme, iced::Renderer> for SelectableText<'_, Mess
         tree::State::new(State {
             paragraph: Paragraph::default(),
             spans: Vec::new(),
-            dragging: None,
+            drag: None,
+            past_edge: None,
             last_click: None,
         })
     }
@@ -279,6 +345,8 @@ impl<Message> Widget<Message, Theme, iced::Renderer> for SelectableText<'_, Mess
                 wrapping: Wrapping::Word,
             };
             if state.spans != self.spans {
+                // Other text (the list around it changed): a drag over the old one ends.
+                state.drag = None;
                 state.paragraph = Paragraph::with_spans(text);
                 state.spans = self.spans.iter().cloned().map(Span::to_static).collect();
             } else {
@@ -301,7 +369,7 @@ impl<Message> Widget<Message, Theme, iced::Renderer> for SelectableText<'_, Mess
         _renderer: &iced::Renderer,
         _clipboard: &mut dyn Clipboard,
         shell: &mut Shell<'_, Message>,
-        _viewport: &Rectangle,
+        viewport: &Rectangle,
     ) {
         let Some(on_select) = &self.on_select else { return };
         let state = tree.state.downcast_mut::<State>();
@@ -317,27 +385,17 @@ impl<Message> Widget<Message, Theme, iced::Renderer> for SelectableText<'_, Mess
                 };
                 let click = mouse::Click::new(at, mouse::Button::Left, state.last_click);
                 state.last_click = Some(click);
-                let offset = self.offset_at(&state.paragraph, at);
-                let selection = match click.kind() {
-                    mouse::click::Kind::Single => {
-                        state.dragging = Some(offset);
-                        Selection { anchor: offset, head: offset }
-                    }
-                    mouse::click::Kind::Double => self.word_at(offset),
-                    mouse::click::Kind::Triple => self.line_at(offset),
+                let by = match click.kind() {
+                    mouse::click::Kind::Single => Unit::Letter,
+                    mouse::click::Kind::Double => Unit::Word,
+                    mouse::click::Kind::Triple => Unit::Line,
                 };
-                shell.publish(on_select(Some(selection)));
+                let first = self.unit_at(by, self.offset_at(&state.paragraph, at));
+                state.drag = Some(Drag { first, by, pointer: None });
+                shell.publish(on_select(Some(first)));
                 shell.capture_event();
             }
-            Event::Mouse(mouse::Event::CursorMoved { .. }) => {
-                let (Some(anchor), Some(position)) = (state.dragging, cursor.position()) else { return };
-                let head = self.offset_at(&state.paragraph, position - (bounds.position() - Point::ORIGIN));
-                let selection = Selection { anchor, head };
-                if self.selection != Some(selection) {
-                    shell.publish(on_select(Some(selection)));
-                }
-            }
-            Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left)) => state.dragging = None,
+            Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left)) => state.drag = None,
             Event::Keyboard(keyboard::Event::KeyPressed { key, physical_key, modifiers, .. })
                 if modifiers.command() && key.to_latin(*physical_key) == Some('c') =>
             {
@@ -348,7 +406,46 @@ impl<Message> Widget<Message, Theme, iced::Renderer> for SelectableText<'_, Mess
                     shell.capture_event();
                 }
             }
-            _ => {}
+            // Any other event while dragging (the pointer moved, or a frame after the view
+            // scrolled under it): the selection reaches the text under the pointer.
+            _ => {
+                if let Some(drag) = &mut state.drag {
+                    // Outside a scrollable's view the pointer only hovers ("levitates") over
+                    // the text; it still counts for the drag.
+                    let visible = viewport.position() - Point::ORIGIN;
+                    let position = match (cursor.land().position(), drag.pointer) {
+                        (Some(position), _) => {
+                            drag.pointer = Some(position - Point::ORIGIN - visible);
+                            position
+                        }
+                        (None, Some(pointer)) => Point::ORIGIN + visible + pointer,
+                        (None, None) => return,
+                    };
+                    let at = self.offset_at(&state.paragraph, position - (bounds.position() - Point::ORIGIN));
+                    let selection = self.extend(drag.first, drag.by, at);
+                    if self.selection != Some(selection) {
+                        shell.publish(on_select(Some(selection)));
+                    }
+                    let past = past_edge(position, viewport);
+                    if past.is_some() {
+                        // The view scrolls under the pointer: look again next frame.
+                        shell.request_redraw();
+                    }
+                    if past != state.past_edge {
+                        state.past_edge = past;
+                        if let Some(on_drag_past_edge) = &self.on_drag_past_edge {
+                            shell.publish(on_drag_past_edge(past));
+                        }
+                    }
+                }
+            }
+        }
+        // The drag ended (released, or the text changed under it) past the edge: no more.
+        if state.drag.is_none()
+            && state.past_edge.take().is_some()
+            && let Some(on_drag_past_edge) = &self.on_drag_past_edge
+        {
+            shell.publish(on_drag_past_edge(None));
         }
     }
 
@@ -456,5 +553,46 @@ fn selected_regions(paragraph: &Paragraph, range: Range<usize>) -> Vec<Rectangle
 impl<'a, Message: 'a> From<SelectableText<'a, Message>> for Element<'a, Message> {
     fn from(text: SelectableText<'a, Message>) -> Self {
         Element::new(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(source: &str) -> SelectableText<'_, ()> {
+        SelectableText::new(vec![Piece::text(Span::new(source))])
+    }
+
+    #[test]
+    fn a_drag_extends_by_the_unit_it_started_with_either_way() {
+        let source = "one two three\nfour five";
+        let text = text(source);
+        let of = |selection: Selection| selection.of(source).unwrap_or_default().to_owned();
+        let two = text.word_at(5);
+        assert_eq!(of(two), "two");
+        // Forward into "three", back into "one": whole words, the first word kept.
+        assert_eq!(of(text.extend(two, Unit::Word, 10)), "two three");
+        let back = text.extend(two, Unit::Word, 1);
+        assert_eq!((of(back), back.head), ("one two".to_owned(), 0), "the head at the pointer's side");
+        // Inside the first word: just it.
+        assert_eq!(of(text.extend(two, Unit::Word, 5)), "two");
+        // By lines: the first line, then both.
+        let first = text.line_at(2);
+        assert_eq!(of(text.extend(first, Unit::Line, 3)), "one two three");
+        assert_eq!(of(text.extend(first, Unit::Line, 16)), source);
+        // By letters: from the press to the pointer.
+        let press = Selection { anchor: 4, head: 4 };
+        assert_eq!(text.extend(press, Unit::Letter, 6), Selection { anchor: 4, head: 6 });
+        assert_eq!(text.extend(press, Unit::Letter, 1), Selection { anchor: 4, head: 1 });
+    }
+
+    #[test]
+    fn past_the_edge_counts_pixels_above_as_negative() {
+        let visible = Rectangle::new(Point::new(0.0, 100.0), Size::new(300.0, 400.0));
+        assert_eq!(past_edge(Point::new(10.0, 70.0), &visible), Some(-30.0));
+        assert_eq!(past_edge(Point::new(10.0, 100.0), &visible), None);
+        assert_eq!(past_edge(Point::new(10.0, 499.0), &visible), None);
+        assert_eq!(past_edge(Point::new(10.0, 520.0), &visible), Some(20.0));
     }
 }

@@ -506,6 +506,188 @@ fn a_double_click_selects_a_word_and_a_selection_copies_emoji_pictures_as_text()
     assert_eq!(copied_by_ctrl_c(&mut app).as_deref(), Some(whole), "the emoji copied as the character");
 }
 
+/// The left button pressed `presses` times in a row at `from` (2: a double-click) and held,
+/// then dragged to `to` and released there.
+fn clicks_then_drag(ui: &mut Simulator<'_, Message>, presses: usize, from: iced::Point, to: iced::Point) {
+    use iced_test::core::{Event, mouse};
+    let press = Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left));
+    let release = Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left));
+    ui.point_at(from);
+    for _ in 1..presses {
+        let _ = ui.simulate([press.clone(), release.clone()]);
+    }
+    let _ = ui.simulate([press]);
+    ui.point_at(to);
+    let _ = ui.simulate([Event::Mouse(mouse::Event::CursorMoved { position: to }), release]);
+}
+
+#[test]
+fn a_drag_after_a_double_click_selects_whole_words_and_after_a_triple_click_whole_lines() {
+    let mut app = logged_in();
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let whole = "alpha beta\ngamma delta\nepsilon zeta";
+    let _ = app
+        .update(Message::Home(home::Message::ChatLoaded(10, Ok(vec![stored(1, 8, clock::now_ms(), whole)]))));
+    let bounds = text_bounds(&app, whole);
+    // Two letters into each line's first word.
+    let line = |n: f32| iced::Point::new(bounds.x + 2.0, bounds.y + bounds.height * (n + 0.5) / 3.0);
+    let selected = |app: &App| open_chat(app).text_selected(1).and_then(|s| s.of(whole)).map(str::to_owned);
+
+    // Double-click "alpha", drag into "epsilon": every word on the way, whole.
+    run(&mut app, &|ui| clicks_then_drag(ui, 2, line(0.0), line(2.0)));
+    assert_eq!(selected(&app).as_deref(), Some("alpha beta\ngamma delta\nepsilon"));
+    // Upward, from "epsilon" into "alpha": the same words.
+    run(&mut app, &|ui| clicks_then_drag(ui, 2, line(2.0), line(0.0)));
+    assert_eq!(selected(&app).as_deref(), Some("alpha beta\ngamma delta\nepsilon"));
+    // Triple-click the first line, drag into the second: both lines, whole.
+    run(&mut app, &|ui| clicks_then_drag(ui, 3, line(0.0), line(1.0)));
+    assert_eq!(selected(&app).as_deref(), Some("alpha beta\ngamma delta"));
+    assert_eq!(copied_by_ctrl_c(&mut app).as_deref(), Some("alpha beta\ngamma delta"));
+    // A drag after a single press still goes letter by letter.
+    run(&mut app, &|ui| clicks_then_drag(ui, 1, line(0.0), line(2.0)));
+    let part = selected(&app).expect("a part selected");
+    assert!(
+        part.starts_with("lpha beta\ngamma delta\ne") || part.starts_with("alpha beta\ngamma delta\n"),
+        "{part:?}"
+    );
+    assert!(!part.ends_with("epsilon"), "not a whole word: {part:?}");
+}
+
+#[test]
+fn emoji_alone_are_drawn_large_and_can_be_selected_and_copied() {
+    let mut app = logged_in();
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    let _ = app.update(Message::Home(home::Message::EmojiLoaded(Ok(crate::emoji::tests::sample()))));
+    // A picture of the set and an emoji of the colour font.
+    let whole = "👍🇩🇪";
+    let _ = app
+        .update(Message::Home(home::Message::ChatLoaded(10, Ok(vec![stored(1, 8, clock::now_ms(), whole)]))));
+    let bounds = text_bounds(&app, whole);
+    assert!(bounds.height >= 40.0 && bounds.width >= 80.0, "drawn large: {bounds:?}");
+
+    // Dragged across both, from before the first to past the last.
+    let middle = bounds.center().y;
+    run(&mut app, &|ui| {
+        drag(
+            ui,
+            iced::Point::new(bounds.x + 1.0, middle),
+            iced::Point::new(bounds.x + bounds.width + 30.0, middle),
+        )
+    });
+    assert_eq!(copied_by_ctrl_c(&mut app).as_deref(), Some(whole), "copied as the emoji characters");
+    let _ = app.update(Message::Home(home::Message::Chat(chat::Message::MessageMenu(Some(1)))));
+    let produced = run(&mut app, &|ui| {
+        ui.click("Copy").expect("Copy in the menu: there is a selection");
+    });
+    assert!(
+        produced
+            .iter()
+            .any(|m| matches!(m, Message::Home(home::Message::Chat(chat::Message::Copy(t))) if t == whole)),
+        "{produced:?}"
+    );
+
+    // A double-click on the first selects it alone.
+    run(&mut app, &|ui| {
+        ui.point_at(iced::Point::new(bounds.x + bounds.width / 4.0, middle));
+        let _ = ui.simulate(iced_test::simulator::click().chain(iced_test::simulator::click()));
+    });
+    assert_eq!(copied_by_ctrl_c(&mut app).as_deref(), Some("👍"));
+}
+
+/// Bob's message of `rows` numbered lines, "row 1" to "row N".
+fn numbered_rows(rows: usize) -> String {
+    (1..=rows).map(|n| format!("row {n}")).collect::<Vec<_>>().join("\n")
+}
+
+/// The number of the first row in a selection of `numbered_rows` (it may start inside it).
+fn first_row(selected: &str) -> usize {
+    let first = selected.lines().next().unwrap_or_default();
+    first.trim_start_matches(|c: char| !c.is_ascii_digit()).parse().unwrap_or_else(|_| panic!("{selected:?}"))
+}
+
+#[test]
+fn holding_a_selection_past_the_top_of_the_log_scrolls_it_and_selects_what_comes_into_view() {
+    use iced::mouse;
+    let mut app = logged_in();
+    let _ =
+        app.update(Message::Home(home::Message::Session(session::Message::FriendsLoaded(Ok(vec![bob()])))));
+    let _ = app.update(Message::Home(home::Message::Open(10)));
+    // One message far taller than the log's view, which opens at its end.
+    let long = numbered_rows(80);
+    let _ = app
+        .update(Message::Home(home::Message::ChatLoaded(10, Ok(vec![stored(1, 8, clock::now_ms(), &long)]))));
+    let mut window = Window::new();
+    frame(&mut app, &mut window);
+    let log = bounds_of(&mut window, &app, chat::id::LOG);
+    let shown = window
+        .find(&app, long.as_str())
+        .and_then(|text| iced_test::selector::Bounded::visible_bounds(&text))
+        .expect("the end of the long message is on screen");
+    assert!(shown.height < log.height, "only part of it shows: {shown:?} in {log:?}");
+    let selected = |app: &App| open_chat(app).text_selected(1).and_then(|s| s.of(&long)).map(str::to_owned);
+    let pointer = |window: &mut Window, app: &mut App, at: iced::Point, event: mouse::Event| {
+        window.point_at(at);
+        for message in window.events(app, &[iced::Event::Mouse(event)]) {
+            let _ = app.update(message);
+        }
+    };
+    let tick = |window: &mut Window, app: &mut App| {
+        update_in(app, window, Message::Home(home::Message::Chat(chat::Message::ScrollWhileSelecting)));
+    };
+
+    // Pressed past the end of the last row, dragged to 30 px above the log.
+    let end = iced::Point::new(shown.x + shown.width - 1.0, shown.y + shown.height - 6.0);
+    pointer(&mut window, &mut app, end, mouse::Event::ButtonPressed(mouse::Button::Left));
+    let above = iced::Point::new(shown.x + 2.0, log.y - 30.0);
+    pointer(&mut window, &mut app, above, mouse::Event::CursorMoved { position: above });
+    let past = open_chat(&app).selecting_past_edge.expect("held past the edge");
+    assert!((past + 30.0).abs() < 1.0, "30 px above the log: {past}");
+    assert!(home(&app).scrolls_selection(), "the log scrolls on a clock");
+    let at_first = selected(&app).expect("a selection");
+    assert!(at_first.ends_with("row 80"), "from the end: {at_first:?}");
+    let first_shown = first_row(&at_first);
+
+    // Each tick scrolls the log up and the selection takes in the rows coming into view.
+    let mut scrolled = window.scrolled_up_by(&app, chat::id::LOG);
+    assert!(scrolled < 1.0, "at the newest message: {scrolled}");
+    let mut near = 0.0;
+    for _ in 0..5 {
+        tick(&mut window, &mut app);
+        let now = window.scrolled_up_by(&app, chat::id::LOG);
+        near = now - scrolled;
+        assert!(near > 1.0, "scrolled up: {scrolled} then {now}");
+        scrolled = now;
+    }
+    let now_selected = selected(&app).expect("still selected");
+    assert!(now_selected.ends_with("row 80"), "{now_selected:?}");
+    let reached = first_row(&now_selected);
+    assert!(
+        reached + 3 <= first_shown,
+        "rows above the first view selected: row {reached}, not {first_shown}"
+    );
+    assert_eq!(copied_by_ctrl_c(&mut app).as_deref(), Some(now_selected.as_str()));
+
+    // Further past the edge, faster.
+    let further = iced::Point::new(above.x, log.y - 120.0);
+    pointer(&mut window, &mut app, further, mouse::Event::CursorMoved { position: further });
+    tick(&mut window, &mut app);
+    let far = window.scrolled_up_by(&app, chat::id::LOG) - scrolled;
+    assert!(far > near * 2.0, "{far} px a tick at 120 px past the edge, {near} at 30");
+    scrolled += far;
+
+    // Released: the scrolling stops, the selection stays.
+    pointer(&mut window, &mut app, further, mouse::Event::ButtonReleased(mouse::Button::Left));
+    assert_eq!(open_chat(&app).selecting_past_edge, None);
+    assert!(!home(&app).scrolls_selection());
+    tick(&mut window, &mut app);
+    assert!((window.scrolled_up_by(&app, chat::id::LOG) - scrolled).abs() < 1.0, "no longer scrolling");
+    assert!(first_row(&selected(&app).expect("kept")) < reached);
+}
+
 #[test]
 fn a_files_menu_downloads_it_then_saves_a_copy_opens_or_shows_it() {
     let mut app = logged_in();
@@ -1191,7 +1373,8 @@ fn the_emoji_panel_searches_and_inserts_and_messages_show_emoji_as_pictures() {
         // One text, the emoji among the words drawn as a picture; an emoji alone is large.
         let mut ui = Simulator::with_settings(fonts(), app.view());
         assert!(ui.find("Good game 👍 see you").is_ok());
-        assert!(ui.find("😀").is_err(), "an emoji alone is a large picture");
+        let alone = ui.find("😀").expect("an emoji alone").bounds();
+        assert!(alone.height >= 40.0, "an emoji alone is large: {alone:?}");
     }
 
     run(&mut app, &|ui| {

@@ -35,6 +35,9 @@ const UNREAD_REACH: u32 = 1000;
 /// Room left above the "New messages" divider when the chat opens there.
 const ABOVE_DIVIDER: f32 = 8.0;
 
+/// How often the log scrolls on while a drag selecting text is held past its view.
+pub const SCROLL_TICK: std::time::Duration = std::time::Duration::from_millis(30);
+
 impl Chat {
     /// Shows the conversation as it was around message `seq` (a search result): the log
     /// ends a few messages after it, which is marked; newer ones wait below the chip.
@@ -135,6 +138,7 @@ impl Chat {
     /// above the newest: follow the newest, hold the view, or read older messages.
     pub(super) fn scrolled(&mut self, from_top: f32, from_bottom: f32) -> Option<Event> {
         self.from_bottom = from_bottom;
+        self.from_top = from_top;
         if self.pinned {
             // The view was laid out at a search result; the user's own scrolling
             // decides from here on.
@@ -147,12 +151,37 @@ impl Chat {
             // The user scrolled up to read: hold the view where it is.
             self.hold_after = Some(self.messages.iter().filter_map(|m| m.seq).max().unwrap_or(0));
         }
-        if from_top <= TOP_SLACK && !self.loading_older && self.may_have_older() {
+        // While a drag selects text the log's messages stay as they are; older ones come
+        // once it ends.
+        if self.selecting_past_edge.is_none() {
+            return self.load_older_at_top();
+        }
+        None
+    }
+
+    /// Asks for older messages when the view is near the oldest message read, once.
+    fn load_older_at_top(&mut self) -> Option<Event> {
+        if self.from_top <= TOP_SLACK && !self.loading_older && self.may_have_older() {
             self.loading_older = true;
             self.limit += PAGE;
             return Some(Event::LoadOlder);
         }
         None
+    }
+
+    /// A drag selecting text is held `past` pixels past the log's view (negative: above it),
+    /// or no longer.
+    pub(super) fn selecting_past_edge(&mut self, past: Option<f32>) -> Option<Event> {
+        let ended = self.selecting_past_edge.is_some() && past.is_none();
+        self.selecting_past_edge = past;
+        // The log may have reached the oldest message read meanwhile.
+        if ended { self.load_older_at_top() } else { None }
+    }
+
+    /// A tick while a drag selecting text is held past the log's view: the log scrolls on
+    /// toward the pointer, faster the further past it is.
+    pub(super) fn scroll_while_selecting(&self) -> Option<Event> {
+        self.selecting_past_edge.map(|past| Event::ScrollLog(scroll_step(past)))
     }
 
     /// The log: day separators, the "New messages" divider, the messages, and the chip.
@@ -394,6 +423,14 @@ pub fn scroll_to_first_unread<T: Send + 'static>() -> iced::Task<T> {
     })
 }
 
+/// How many pixels the log scrolls each tick with a drag held `past` pixels past its view
+/// (negative: above it): a few at the edge, more with each pixel further, up to a screenful a
+/// second or so.
+fn scroll_step(past: f32) -> i32 {
+    let step = (4.0 + past.abs() / 2.0).min(60.0).round() as i32;
+    if past < 0.0 { -step } else { step }
+}
+
 /// The size to show a picture of `width` × `height` at, at most `max` on its longer side.
 fn fit(width: u32, height: u32, max: f32) -> (f32, f32) {
     if width == 0 || height == 0 {
@@ -481,9 +518,9 @@ pub(super) fn transfer_line<'a>(
 
 /// A message's text, selectable with the mouse, with its emoji in colour: those of the
 /// server's set as its pictures, every other one in the colour emoji font; one to three emoji
-/// alone are drawn large (and not selected). The byte ranges `marks` (mentions of the user)
-/// stand out. `selection` is the part selected, and `select` what a change of it sends (None
-/// while messages are being chosen: a click ticks them then).
+/// alone are drawn large. The byte ranges `marks` (mentions of the user) stand out.
+/// `selection` is the part selected, and `select` what a change of it sends (None while
+/// messages are being chosen: a click ticks them then).
 fn message_text<'a>(
     body: &str,
     marks: &[Range<usize>],
@@ -492,16 +529,8 @@ fn message_text<'a>(
     selection: Option<Selection>,
     select: Option<Box<dyn Fn(Option<Selection>) -> Message + 'a>>,
 ) -> Element<'a, Message> {
-    if emoji::only_emoji(body, set) {
-        let mut big = row![].spacing(4).align_y(Alignment::Center);
-        for part in emoji::segments(body, set) {
-            if let Segment::Emoji(e) = part {
-                big = big.push(emoji_glyph(e, set, 48.0));
-            }
-        }
-        return big.into();
-    }
-    let text = SelectableText::new(pieces(body, marks, set))
+    let side = if emoji::only_emoji(body, set) { BIG_EMOJI_SIDE } else { EMOJI_SIDE };
+    let text = SelectableText::new(pieces(body, marks, set, side))
         .size(15.0)
         .color(move |theme| widget::message_text(mine)(theme).color.unwrap_or(theme.palette().text))
         .selection_color(move |theme| {
@@ -509,21 +538,23 @@ fn message_text<'a>(
         })
         .selection(selection);
     match select {
-        Some(select) => text.on_select(select).on_copy(Message::Copy).into(),
+        Some(select) => {
+            text.on_select(select).on_copy(Message::Copy).on_drag_past_edge(Message::SelectingPastEdge).into()
+        }
         None => text.into(),
     }
 }
 
 /// `body` cut into the pieces its text is drawn with: each emoji (a picture of the server's
-/// set, or a run of the colour emoji font), and the text between, mentions of the user bold
-/// on a light amber ground.
-fn pieces<'a>(body: &str, marks: &[Range<usize>], set: Option<&'a EmojiSet>) -> Vec<Piece<'a>> {
+/// set, or a run of the colour emoji font) about `side` pixels wide, and the text between,
+/// mentions of the user bold on a light amber ground.
+fn pieces<'a>(body: &str, marks: &[Range<usize>], set: Option<&'a EmojiSet>, side: f32) -> Vec<Piece<'a>> {
     cut(body, marks, set)
         .into_iter()
         .map(|(piece, kind)| match kind {
             Cut::Emoji => match emoji::look(piece, set) {
-                Look::Picture(handle) => Piece::picture(piece, handle.clone(), EMOJI_SIDE),
-                Look::Font => Piece::text(widget::emoji_span(piece, EMOJI_SIDE)),
+                Look::Picture(handle) => Piece::picture(piece, handle.clone(), side),
+                Look::Font => Piece::text(widget::emoji_span(piece, side)),
             },
             Cut::Marked => Piece::text(mention_span(piece)),
             Cut::Plain => Piece::text(span(piece.to_owned())),
@@ -580,17 +611,12 @@ fn cut<'b>(body: &'b str, marks: &[Range<usize>], set: Option<&EmojiSet>) -> Vec
 /// How wide an emoji among words is, in pixels.
 const EMOJI_SIDE: f32 = 20.0;
 
+/// How wide each of one to three emoji alone in a message is, in pixels.
+const BIG_EMOJI_SIDE: f32 = 48.0;
+
 /// A mention of the user: bold on a light amber ground, readable in both themes.
 fn mention_span<'a>(piece: &str) -> Span<'a> {
     span(piece.to_owned()).font(BOLD).background(Color::from_rgba(1.0, 0.75, 0.1, 0.35))
-}
-
-/// One emoji about `side` pixels wide: the set's picture, else the emoji in the colour font.
-fn emoji_glyph<'a>(emoji: &str, set: Option<&'a EmojiSet>, side: f32) -> Element<'a, Message> {
-    match emoji::look(emoji, set) {
-        Look::Picture(handle) => image(handle.clone()).width(side).height(side).into(),
-        Look::Font => widget::emoji(emoji, side),
-    }
 }
 
 #[cfg(test)]
@@ -690,6 +716,32 @@ mod tests {
         assert!(!chat.loading_older);
         assert_eq!(chat.update(Message::Scrolled { from_top: 0.0, from_bottom: 1200.0 }), None);
         assert_eq!(chat.limit, 2 * PAGE);
+    }
+
+    #[test]
+    fn a_selection_held_past_the_logs_edge_scrolls_it_faster_the_further_and_older_messages_wait() {
+        let mut chat = typed("");
+        let page = PAGE as i64;
+        chat.set_messages((1..=page).map(|seq| sent(seq, 8, seq)).collect());
+        assert_eq!(chat.update(Message::ScrollWhileSelecting), None, "no drag held: no scrolling");
+        let step = |chat: &mut Chat, past: f32| {
+            chat.update(Message::SelectingPastEdge(Some(past)));
+            match chat.update(Message::ScrollWhileSelecting) {
+                Some(Event::ScrollLog(pixels)) => pixels,
+                other => panic!("{other:?}"),
+            }
+        };
+        let (near, far, furthest) =
+            (step(&mut chat, -10.0), step(&mut chat, -100.0), step(&mut chat, -900.0));
+        assert!(far < near && near < 0, "up, faster further up: {near} then {far}");
+        assert!(furthest >= -60, "at most 60 px a tick: {furthest}");
+        assert!(step(&mut chat, 40.0) > 0, "below the log: down");
+
+        // The view reaches the oldest message read while the drag is held: older ones come
+        // once it ends, not under the pointer.
+        assert_eq!(chat.update(Message::Scrolled { from_top: 0.0, from_bottom: 900.0 }), None);
+        assert_eq!(chat.update(Message::SelectingPastEdge(None)), Some(Event::LoadOlder));
+        assert_eq!(chat.update(Message::ScrollWhileSelecting), None);
     }
 
     #[test]

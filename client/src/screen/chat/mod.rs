@@ -22,7 +22,7 @@ pub use announcement::Hidden as HiddenAnnouncements;
 #[cfg(test)]
 pub use composer::placeholder;
 pub use emoji_picker::{Picker, Tab};
-pub use log::scroll_to_first_unread;
+pub use log::{SCROLL_TICK, scroll_to_first_unread};
 pub use members::MEMBERS_FROM;
 pub use reactions::QUICK as QUICK_REACTIONS;
 pub use selection::{Selection, SelectionAction};
@@ -129,6 +129,8 @@ pub struct Chat {
     pub start_at_unread: bool,
     /// How far the log was last scrolled up from the newest message.
     pub from_bottom: f32,
+    /// How far the log was last scrolled down from the oldest message read.
+    pub from_top: f32,
     /// A panel covered the chat, so its log was made afresh: it is being put back at
     /// `from_bottom`, and what it reports until then is not the user's scrolling.
     pub restoring: bool,
@@ -158,6 +160,9 @@ pub struct Chat {
     pub selection: Option<Selection>,
     /// The part of a message's text (by local id) selected with the mouse.
     pub text_selection: Option<(i64, TextSelection)>,
+    /// A drag selecting text is held this many pixels above (negative) or below the log's
+    /// view: the log scrolls toward it while it lasts.
+    pub selecting_past_edge: Option<f32>,
     /// The `@word` being typed in the message field (what follows the `@`).
     pub mention_query: Option<String>,
     /// The messages that mentioned the user and were unread when the chat opened, oldest
@@ -253,6 +258,12 @@ pub enum Message {
     /// The part of a message's text (by local id) selected with the mouse changed, or the
     /// selection ended (None).
     SelectText(i64, Option<TextSelection>),
+    /// A drag selecting text is held this many pixels above (negative) or below the log's
+    /// view, or no longer (None: back inside, or the button was released).
+    SelectingPastEdge(Option<f32>),
+    /// A tick of the clock that runs while a drag selecting text is held past the log's
+    /// view: the log scrolls on toward the pointer.
+    ScrollWhileSelecting,
     /// Reply to the message with this sequence number.
     Reply(i64),
     /// Forward the message with this sequence number: choose where.
@@ -295,6 +306,8 @@ pub enum Event {
     LoadOlder,
     /// Scroll the log to the newest message.
     ScrollToNewest,
+    /// Scroll the log by this many whole pixels (negative: up, toward older messages).
+    ScrollLog(i32),
     Download {
         upload_id: String,
         name: String,
@@ -376,6 +389,7 @@ impl Chat {
             unread_after: None,
             start_at_unread: false,
             from_bottom: 0.0,
+            from_top: 0.0,
             restoring: false,
             confirm_unfriend: false,
             confirm_block: false,
@@ -389,6 +403,7 @@ impl Chat {
             confirm_delete: None,
             selection: None,
             text_selection: None,
+            selecting_past_edge: None,
             mention_query: None,
             mentions: Vec::new(),
             hidden_announcements: announcement::Hidden::default(),
@@ -411,7 +426,7 @@ impl Chat {
             | Message::SkinTone(_) => false,
             Message::ClosePanels | Message::ViewImage { .. } => true,
             Message::MessageMenu(_) | Message::Copy(_) | Message::JumpToQuoted(_) => true,
-            Message::SelectText(..) => true,
+            Message::SelectText(..) | Message::SelectingPastEdge(_) | Message::ScrollWhileSelecting => true,
             Message::Reply(_) | Message::StartEdit(_) | Message::CancelQuote | Message::Forward(_) => false,
             Message::React(..) | Message::ReactWithMore(_) => false,
             Message::AskDelete(..) | Message::ConfirmDelete(_) => false,
@@ -567,6 +582,8 @@ impl Chat {
                 self.select_text(local_id, selected);
                 None
             }
+            Message::SelectingPastEdge(past) => self.selecting_past_edge(past),
+            Message::ScrollWhileSelecting => self.scroll_while_selecting(),
             Message::Copy(text) => {
                 self.menu = None;
                 self.info = Some(t!("chat-copied"));

@@ -270,6 +270,10 @@ impl Home {
             Some(chat::Event::ScrollToNewest) => {
                 operation::snap_to(chat::id::LOG, operation::RelativeOffset::START)
             }
+            // (The log counts its offset from the newest message: up is more.)
+            Some(chat::Event::ScrollLog(down)) => {
+                operation::scroll_by(chat::id::LOG, operation::AbsoluteOffset { x: 0.0, y: -down as f32 })
+            }
             // Pasted files may wait above the composer now, or one was taken back.
             None => {
                 self.forget_previews();

@@ -501,6 +501,12 @@ impl Home {
         !self.session.typing.is_empty() || self.chat.as_ref().is_some_and(Chat::has_recallable)
     }
 
+    /// Whether a drag selecting text in the open chat is held past its log's view (the log
+    /// scrolls on a clock then).
+    pub fn scrolls_selection(&self) -> bool {
+        self.chat.as_ref().is_some_and(|chat| chat.selecting_past_edge.is_some())
+    }
+
     /// "Bob is typing…" for a conversation, when someone is.
     pub fn typing_line(&self, conversation: ConversationId) -> Option<String> {
         self.session.typing_line(conversation)
