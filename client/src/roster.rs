@@ -55,6 +55,62 @@ pub struct Roster {
     /// at each connect), then kept current by `user_blocked` and `user_unblocked`, whichever
     /// of the user's devices made the change.
     pub blocked: Option<Vec<BlockedUser>>,
+    /// The fetches of the lists on their way, with the frames that changed the lists meanwhile.
+    fetching: Fetching,
+}
+
+/// A list the client fetches over HTTP and frames keep current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    Friends,
+    Groups,
+    /// The friend requests to and from the user.
+    Requests,
+    Blocked,
+}
+
+/// Per list, how many fetches are on their way and the frames that changed the list since the
+/// oldest of them started. The server may have read an answer before those frames' changes,
+/// so they are applied again onto it; a frame's change sets or removes one entry, so applying
+/// it again onto a list that has it already changes nothing. Kept only while a fetch is on its
+/// way.
+#[derive(Debug, Clone, Default)]
+struct Fetching {
+    friends: Pending,
+    groups: Pending,
+    requests: Pending,
+    blocked: Pending,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    on_their_way: usize,
+    frames: Vec<ServerFrame>,
+}
+
+impl Fetching {
+    fn of(&mut self, list: List) -> &mut Pending {
+        match list {
+            List::Friends => &mut self.friends,
+            List::Groups => &mut self.groups,
+            List::Requests => &mut self.requests,
+            List::Blocked => &mut self.blocked,
+        }
+    }
+}
+
+impl Pending {
+    fn note(&mut self, frame: &ServerFrame) {
+        if self.on_their_way > 0 {
+            self.frames.push(frame.clone());
+        }
+    }
+
+    /// One fetch answered (or failed): the frames to apply again onto its answer.
+    fn answered(&mut self) -> Vec<ServerFrame> {
+        self.on_their_way = self.on_their_way.saturating_sub(1);
+        if self.on_their_way == 0 { std::mem::take(&mut self.frames) } else { self.frames.clone() }
+    }
 }
 
 /// How far one's own stored message has got with the others.
@@ -306,6 +362,64 @@ impl Roster {
         self.groups = groups.into_iter().map(|g| (g.group.id, g)).collect();
     }
 
+    /// A fetch of `list` starts: until it is answered, the frames that change the list are
+    /// kept, to be applied again onto the answer.
+    pub fn fetch_started(&mut self, list: List) {
+        self.fetching.of(list).on_their_way += 1;
+    }
+
+    /// A fetch of `list` failed: the list stays as the frames keep it.
+    pub fn fetch_failed(&mut self, list: List) {
+        self.fetching.of(list).answered();
+    }
+
+    /// The friend list as fetched, with the changes pushed since the fetch started.
+    pub fn friends_fetched(&mut self, friends: Vec<Friend>) {
+        self.set_friends(friends);
+        for frame in self.fetching.friends.answered() {
+            edit_friends(&mut self.friends, &frame);
+        }
+    }
+
+    /// The group list as fetched, with the changes pushed since the fetch started.
+    pub fn groups_fetched(&mut self, groups: Vec<MyGroup>) {
+        self.set_groups(groups);
+        for frame in self.fetching.groups.answered() {
+            edit_groups(&mut self.groups, self.me, &frame);
+        }
+    }
+
+    /// The friend requests as fetched, with the changes pushed since the fetch started.
+    pub fn friend_requests_fetched(&mut self, incoming: Vec<FriendRequest>, outgoing: Vec<FriendRequest>) {
+        self.set_friend_requests(incoming, Some(outgoing));
+        for frame in self.fetching.requests.answered() {
+            edit_requests(&mut self.friend_requests, &frame);
+        }
+    }
+
+    /// The block list as fetched, with the blocks and unblocks pushed since the fetch started.
+    pub fn blocks_fetched(&mut self, blocked: Vec<BlockedUser>) {
+        self.blocked = Some(blocked);
+        for frame in self.fetching.blocked.answered() {
+            edit_blocked(&mut self.blocked, &frame);
+        }
+    }
+
+    /// The lists' part of a frame, noted for the fetches on their way.
+    fn edit_lists(&mut self, frame: &ServerFrame) {
+        let edited = [
+            (List::Friends, edit_friends(&mut self.friends, frame)),
+            (List::Groups, edit_groups(&mut self.groups, self.me, frame)),
+            (List::Requests, edit_requests(&mut self.friend_requests, frame)),
+            (List::Blocked, edit_blocked(&mut self.blocked, frame)),
+        ];
+        for (list, edited) in edited {
+            if edited {
+                self.fetching.of(list).note(frame);
+            }
+        }
+    }
+
     /// Opens a conversation: its messages count as read from now on.
     /// Notes the conversation on screen; the caller marks it read with [`Roster::mark_read`]
     /// and reports the seq that returns.
@@ -326,6 +440,7 @@ impl Roster {
 
     /// Applies a frame from the server.
     pub fn apply(&mut self, frame: &ServerFrame) -> Change {
+        self.edit_lists(frame);
         match frame {
             ServerFrame::SyncState { conversations, friend_requests, group_requests } => {
                 let mut fresh: BTreeMap<ConversationId, Conversation> =
@@ -358,9 +473,6 @@ impl Roster {
                 Change::Nothing
             }
             ServerFrame::Presence { user_id, online } => {
-                if let Some(friend) = self.friends.get_mut(user_id) {
-                    friend.online = *online;
-                }
                 for member in self.members.values_mut().flatten().filter(|m| m.user.id == *user_id) {
                     member.online = *online;
                 }
@@ -374,11 +486,6 @@ impl Roster {
                         None => members.push(member.clone()),
                     }
                 }
-                if member.user.id == self.me
-                    && let Some(mine) = self.groups.get_mut(group_id)
-                {
-                    mine.role = member.role;
-                }
                 Change::Nothing
             }
             ServerFrame::GroupMemberRemoved { group_id, user_id } => {
@@ -387,44 +494,10 @@ impl Roster {
                 }
                 Change::Nothing
             }
-            ServerFrame::FriendRequestReceived { request } => {
-                if !self.friend_requests.iter().any(|r| r.id == request.id) {
-                    self.friend_requests.push(request.clone());
-                }
-                Change::Nothing
-            }
-            ServerFrame::FriendRequestRefused { request_id, .. }
-            | ServerFrame::FriendRequestCancelled { request_id } => {
-                self.friend_requests.retain(|r| r.id != *request_id);
-                Change::Nothing
-            }
             ServerFrame::FriendAdded { friend } => {
-                let id = friend.user.id;
-                self.friend_requests.retain(|r| r.from.id != id && r.to.id != id);
                 let conversation = self.conversations.entry(friend.conversation_id).or_default();
                 conversation.kind = Some(ConversationKind::Direct);
-                conversation.peer_id = Some(id);
-                self.friends.insert(id, friend.clone());
-                Change::Nothing
-            }
-            ServerFrame::FriendRemoved { user_id } => {
-                self.friends.remove(user_id);
-                Change::Nothing
-            }
-            ServerFrame::UserBlocked { blocked } => {
-                // The server hides their requests to the user and withdrew the user's own.
-                let id = blocked.user.id;
-                self.friend_requests.retain(|r| r.from.id != id && r.to.id != id);
-                if let Some(list) = &mut self.blocked {
-                    list.retain(|b| b.user.id != id);
-                    list.insert(0, blocked.clone());
-                }
-                Change::Nothing
-            }
-            ServerFrame::UserUnblocked { user_id } => {
-                if let Some(list) = &mut self.blocked {
-                    list.retain(|b| b.user.id != *user_id);
-                }
+                conversation.peer_id = Some(friend.user.id);
                 Change::Nothing
             }
             ServerFrame::GroupRequestReceived { request } => {
@@ -441,11 +514,9 @@ impl Roster {
                 let conversation = self.conversations.entry(group.group.id).or_default();
                 conversation.kind = Some(ConversationKind::Group);
                 conversation.muted = group.muted;
-                self.groups.insert(group.group.id, group.clone());
                 Change::Nothing
             }
             ServerFrame::GroupLeft { group_id, .. } => {
-                self.groups.remove(group_id);
                 self.members.remove(group_id);
                 if self.open == Some(*group_id) {
                     self.open = None;
@@ -456,16 +527,7 @@ impl Roster {
                 self.conversations.entry(*conversation_id).or_default().prefs = *prefs;
                 Change::Nothing
             }
-            ServerFrame::GroupUpdated { group } => {
-                if let Some(mine) = self.groups.get_mut(&group.id) {
-                    mine.group = group.clone();
-                }
-                Change::Nothing
-            }
             ServerFrame::ProfileUpdated { user } => {
-                if let Some(friend) = self.friends.get_mut(&user.id) {
-                    friend.user = user.clone();
-                }
                 for member in self.members.values_mut().flatten().filter(|m| m.user.id == user.id) {
                     member.user = user.clone();
                 }
@@ -533,6 +595,98 @@ impl Roster {
         let alert = !from_me && !notice && shown && (mentioned || (!message.muted && !conversation.muted));
         Change::Message { conversation_id: message.conversation_id, alert }
     }
+}
+
+/// The friend list's part of a frame; true when the frame is one that changes the list.
+fn edit_friends(friends: &mut BTreeMap<UserId, Friend>, frame: &ServerFrame) -> bool {
+    match frame {
+        ServerFrame::FriendAdded { friend } => {
+            friends.insert(friend.user.id, friend.clone());
+        }
+        ServerFrame::FriendRemoved { user_id } => {
+            friends.remove(user_id);
+        }
+        ServerFrame::Presence { user_id, online } => {
+            if let Some(friend) = friends.get_mut(user_id) {
+                friend.online = *online;
+            }
+        }
+        ServerFrame::ProfileUpdated { user } => {
+            if let Some(friend) = friends.get_mut(&user.id) {
+                friend.user = user.clone();
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The group list's part of a frame (`me` is the user); true when the frame is one that
+/// changes the list.
+fn edit_groups(groups: &mut BTreeMap<ConversationId, MyGroup>, me: UserId, frame: &ServerFrame) -> bool {
+    match frame {
+        ServerFrame::GroupJoined { group } => {
+            groups.insert(group.group.id, group.clone());
+        }
+        ServerFrame::GroupLeft { group_id, .. } => {
+            groups.remove(group_id);
+        }
+        ServerFrame::GroupUpdated { group } => {
+            if let Some(mine) = groups.get_mut(&group.id) {
+                mine.group = group.clone();
+            }
+        }
+        ServerFrame::GroupMemberUpdated { group_id, member } if member.user.id == me => {
+            if let Some(mine) = groups.get_mut(group_id) {
+                mine.role = member.role;
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The friend requests' part of a frame; true when the frame is one that changes them.
+fn edit_requests(requests: &mut Vec<FriendRequest>, frame: &ServerFrame) -> bool {
+    match frame {
+        ServerFrame::FriendRequestReceived { request } => {
+            if !requests.iter().any(|r| r.id == request.id) {
+                requests.push(request.clone());
+            }
+        }
+        ServerFrame::FriendRequestRefused { request_id, .. }
+        | ServerFrame::FriendRequestCancelled { request_id } => {
+            requests.retain(|r| r.id != *request_id);
+        }
+        // Friends now, or blocked (the server hides their requests to the user and withdrew
+        // the user's own): no request between the two is left.
+        ServerFrame::FriendAdded { friend: Friend { user, .. } }
+        | ServerFrame::UserBlocked { blocked: BlockedUser { user, .. } } => {
+            requests.retain(|r| r.from.id != user.id && r.to.id != user.id);
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The block list's part of a frame (nothing while the list is unknown); true when the frame
+/// is one that changes the list.
+fn edit_blocked(blocked: &mut Option<Vec<BlockedUser>>, frame: &ServerFrame) -> bool {
+    match frame {
+        ServerFrame::UserBlocked { blocked: block } => {
+            if let Some(list) = blocked {
+                list.retain(|b| b.user.id != block.user.id);
+                list.insert(0, block.clone());
+            }
+        }
+        ServerFrame::UserUnblocked { user_id } => {
+            if let Some(list) = blocked {
+                list.retain(|b| b.user.id != *user_id);
+            }
+        }
+        _ => return false,
+    }
+    true
 }
 
 fn conversation_of(state: &ConversationState) -> Conversation {
@@ -876,6 +1030,108 @@ mod tests {
         roster.apply(&ServerFrame::UserUnblocked { user_id: 99 });
         assert_eq!(roster.blocked, Some(vec![blocked(3, "Carol", 20)]));
         assert!(!roster.blocks(2) && roster.blocks(3));
+    }
+
+    #[test]
+    fn blocks_pushed_while_the_list_is_fetched_survive_an_older_answer() {
+        let mut roster = Roster::new(1);
+        let blocked = |id, name, blocked_at| BlockedUser { user: user(id, name), blocked_at };
+
+        // Blocked on another device while the first fetch is on its way; the answer was read
+        // before the block.
+        roster.fetch_started(List::Blocked);
+        roster.apply(&ServerFrame::UserBlocked { blocked: blocked(3, "Carol", 20) });
+        roster.blocks_fetched(vec![blocked(2, "Bob", 10)]);
+        assert_eq!(roster.blocked, Some(vec![blocked(3, "Carol", 20), blocked(2, "Bob", 10)]));
+
+        // Unblocked meanwhile: the answer does not bring Bob back.
+        roster.fetch_started(List::Blocked);
+        roster.apply(&ServerFrame::UserUnblocked { user_id: 2 });
+        roster.blocks_fetched(vec![blocked(3, "Carol", 20), blocked(2, "Bob", 10)]);
+        assert_eq!(roster.blocked, Some(vec![blocked(3, "Carol", 20)]));
+
+        // An answer read after the block has it once.
+        roster.fetch_started(List::Blocked);
+        roster.apply(&ServerFrame::UserBlocked { blocked: blocked(4, "Dan", 30) });
+        roster.blocks_fetched(vec![blocked(4, "Dan", 30), blocked(3, "Carol", 20)]);
+        assert_eq!(roster.blocked, Some(vec![blocked(4, "Dan", 30), blocked(3, "Carol", 20)]));
+
+        // Two fetches on their way (a reconnect, the Settings opened): each answer gets what
+        // came since the older one started, whichever comes first.
+        roster.fetch_started(List::Blocked);
+        roster.apply(&ServerFrame::UserBlocked { blocked: blocked(5, "Eve", 40) });
+        roster.fetch_started(List::Blocked);
+        roster.apply(&ServerFrame::UserUnblocked { user_id: 4 });
+        roster.blocks_fetched(vec![blocked(5, "Eve", 40), blocked(4, "Dan", 30), blocked(3, "Carol", 20)]);
+        assert_eq!(roster.blocked, Some(vec![blocked(5, "Eve", 40), blocked(3, "Carol", 20)]));
+        roster.blocks_fetched(vec![blocked(4, "Dan", 30), blocked(3, "Carol", 20)]);
+        assert_eq!(roster.blocked, Some(vec![blocked(5, "Eve", 40), blocked(3, "Carol", 20)]));
+
+        // With no fetch on its way nothing is kept, and an answer is taken as it is.
+        roster.apply(&ServerFrame::UserUnblocked { user_id: 5 });
+        assert!(roster.fetching.blocked.frames.is_empty());
+        roster.blocks_fetched(vec![blocked(6, "Fay", 50)]);
+        assert_eq!(roster.blocked, Some(vec![blocked(6, "Fay", 50)]));
+
+        // A failed fetch lets go of what it kept; the list stays as the frames made it.
+        roster.fetch_started(List::Blocked);
+        roster.apply(&ServerFrame::UserBlocked { blocked: blocked(7, "Gus", 60) });
+        roster.fetch_failed(List::Blocked);
+        assert!(roster.fetching.blocked.frames.is_empty());
+        assert!(roster.blocks(7) && roster.blocks(6));
+    }
+
+    #[test]
+    fn friends_groups_and_requests_pushed_while_fetched_survive_an_older_answer() {
+        let mut roster = Roster::new(1);
+        for list in [List::Friends, List::Groups, List::Requests] {
+            roster.fetch_started(list);
+        }
+        roster.apply(&ServerFrame::FriendAdded { friend: friend(3, "Carol", true, 11) });
+        roster.apply(&ServerFrame::FriendRemoved { user_id: 2 });
+        roster.apply(&ServerFrame::Presence { user_id: 4, online: false });
+        roster.apply(&ServerFrame::ProfileUpdated { user: user(4, "Daniel") });
+        roster.friends_fetched(vec![friend(2, "Bob", true, 10), friend(4, "Dan", true, 12)]);
+        let friends: Vec<(&str, bool)> =
+            roster.friends.values().map(|f| (f.user.display_name.as_str(), f.online)).collect();
+        assert_eq!(friends, [("Carol", true), ("Daniel", false)]);
+
+        roster.apply(&ServerFrame::GroupJoined { group: group(30, "Climbers", false) });
+        roster.apply(&ServerFrame::GroupLeft {
+            group_id: 20,
+            reason: kith_shared::frame::LeaveReason::Removed,
+        });
+        let mut renamed = group(31, "Book club", false).group;
+        renamed.member_count = 4;
+        roster.apply(&ServerFrame::GroupUpdated { group: renamed });
+        roster.apply(&ServerFrame::GroupMemberUpdated {
+            group_id: 31,
+            member: member(1, "Me", Role::Admin, true),
+        });
+        roster.groups_fetched(vec![group(20, "Choir", false), group(31, "Readers", false)]);
+        let groups: Vec<(&str, Role)> =
+            roster.groups.values().map(|g| (g.group.name.as_str(), g.role)).collect();
+        assert_eq!(groups, [("Climbers", Role::Member), ("Book club", Role::Admin)]);
+
+        let request = |id, from: UserProfile, to: UserProfile| FriendRequest {
+            id,
+            from,
+            to,
+            message: String::new(),
+            created_at: 0,
+        };
+        roster.apply(&ServerFrame::FriendRequestReceived {
+            request: request(8, user(5, "Eve"), user(1, "Me")),
+        });
+        roster.apply(&ServerFrame::FriendRequestCancelled { request_id: 7 });
+        roster.friend_requests_fetched(vec![request(7, user(6, "Fay"), user(1, "Me"))], vec![]);
+        let ids: Vec<i64> = roster.friend_requests.iter().map(|r| r.id).collect();
+        assert_eq!(ids, [8], "Eve's new request stays, Fay's withdrawn one does not come back");
+
+        // Every fetch answered: nothing more is kept.
+        roster.apply(&ServerFrame::Presence { user_id: 3, online: false });
+        assert!(roster.fetching.friends.frames.is_empty() && roster.fetching.groups.frames.is_empty());
+        assert!(roster.fetching.requests.frames.is_empty());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::address::ServerAddress;
 use crate::api::{Api, ApiError};
 use crate::history::{History, StoredMessage};
 use crate::offline::Snapshot;
-use crate::roster::Roster;
+use crate::roster::{List, Roster};
 use crate::screen::login::{self, LoggedIn};
 use crate::socket::{self, Connection};
 use iced::Task;
@@ -328,38 +328,47 @@ impl Session {
         let task = match message {
             Message::HistoryOpened(result) => return self.cache_opened(result),
             Message::FriendsLoaded(Ok(friends)) => {
-                self.roster.set_friends(friends);
+                self.roster.friends_fetched(friends);
                 self.friends_known = true;
                 self.save_snapshot();
                 events.extend([Event::ListsArrived, Event::PeopleChanged]);
                 Task::none()
             }
             Message::GroupsLoaded(Ok(groups)) => {
-                self.roster.set_groups(groups);
+                self.roster.groups_fetched(groups);
                 self.groups_known = true;
                 self.save_snapshot();
                 events.extend([Event::ListsArrived, Event::PeopleChanged]);
                 Task::none()
             }
-            Message::FriendsLoaded(Err(err)) | Message::GroupsLoaded(Err(err)) => {
+            Message::FriendsLoaded(Err(err)) => {
+                self.roster.fetch_failed(List::Friends);
+                events.push(Event::Notice(err.plain()));
+                events.extend(session_over(&err));
+                Task::none()
+            }
+            Message::GroupsLoaded(Err(err)) => {
+                self.roster.fetch_failed(List::Groups);
                 events.push(Event::Notice(err.plain()));
                 events.extend(session_over(&err));
                 Task::none()
             }
             Message::RequestsLoaded(Ok(requests)) => {
-                self.roster.set_friend_requests(requests.incoming, Some(requests.outgoing));
+                self.roster.friend_requests_fetched(requests.incoming, requests.outgoing);
                 Task::none()
             }
             Message::RequestsLoaded(Err(err)) => {
+                self.roster.fetch_failed(List::Requests);
                 tracing::warn!(%err, "cannot load the friend requests");
                 events.extend(session_over(&err));
                 Task::none()
             }
             Message::BlocksLoaded(Ok(list)) => {
-                self.roster.blocked = Some(list);
+                self.roster.blocks_fetched(list);
                 Task::none()
             }
             Message::BlocksLoaded(Err(err)) => {
+                self.roster.fetch_failed(List::Blocked);
                 tracing::warn!(%err, "cannot load the block list");
                 events.extend(session_over(&err));
                 Task::none()

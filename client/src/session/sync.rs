@@ -6,6 +6,7 @@ use super::{Message, Session};
 use crate::api::Api;
 use crate::history::{History, HistoryError, StoredMessage};
 use crate::offline::Snapshot;
+use crate::roster::List;
 use iced::Task;
 use kith_shared::api::{ConversationId, ConversationKind, HistoryPage, HistoryQuery, MyGroup};
 use kith_shared::frame::{ChatMessage, Content, Target};
@@ -95,8 +96,12 @@ impl Session {
         Task::perform(async move { history.pending().await.map_err(|e| e.to_string()) }, Message::Resend)
     }
 
-    /// Fetches the friend and group lists, the pending requests and the block list.
-    pub(super) fn load_lists(&self) -> Task<Message> {
+    /// Fetches the friend and group lists, the pending requests and the block list; what
+    /// frames change in them meanwhile is applied again onto the answers.
+    pub(super) fn load_lists(&mut self) -> Task<Message> {
+        for list in [List::Friends, List::Groups, List::Requests, List::Blocked] {
+            self.roster.fetch_started(list);
+        }
         let (friends, groups, requests) = (self.api.clone(), self.api.clone(), self.api.clone());
         let blocks = self.api.clone();
         Task::batch([

@@ -185,6 +185,34 @@ fn friends_added_during_the_session_are_kept_for_offline_browsing() {
     assert!(saved.friends.iter().any(|f| f.user.id == 9), "carol is in the offline lists");
 }
 
+/// The lists asked for at connect may be read on the server before a change pushed while
+/// they are on their way: the change stays once they arrive.
+#[test]
+fn changes_pushed_while_the_lists_are_fetched_survive_their_answers() {
+    let (mut session, _frames) = connected();
+    pushed(&mut session, sync_with(10, ConversationKind::Direct, 0, 0));
+    let carol =
+        UserProfile { id: 9, username: "carol".into(), display_name: "Carol".into(), avatar_url: None };
+    let blocked = BlockedUser { user: carol, blocked_at: 1_800_000_000_000 };
+    pushed(&mut session, ServerFrame::UserBlocked { blocked: blocked.clone() });
+    let dave = Friend {
+        user: UserProfile { id: 11, username: "dave".into(), display_name: "Dave".into(), avatar_url: None },
+        online: true,
+        conversation_id: 12,
+    };
+    pushed(&mut session, ServerFrame::FriendAdded { friend: dave });
+    pushed(&mut session, ServerFrame::GroupJoined { group: group(30, "Club") });
+
+    let _ = session.update(Message::BlocksLoaded(Ok(Vec::new())));
+    let _ = session.update(Message::FriendsLoaded(Ok(vec![bob()])));
+    let _ = session.update(Message::GroupsLoaded(Ok(Vec::new())));
+    assert_eq!(session.roster.blocked, Some(vec![blocked]), "the block made on another device");
+    assert!(session.roster.blocks(9));
+    let friends: Vec<&str> = session.roster.friends.values().map(|f| f.user.username.as_str()).collect();
+    assert_eq!(friends, ["bob", "dave"]);
+    assert!(session.roster.groups.contains_key(&30));
+}
+
 #[test]
 fn removal_from_a_group_or_its_dissolution_is_said() {
     let (mut session, _frames) = connected();

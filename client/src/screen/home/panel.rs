@@ -59,7 +59,7 @@ impl Home {
                 (focus.map(Message::Profile), None)
             }
             Message::OpenSettings => {
-                let (blocked, load) = settings::Blocked::open(&self.session.api);
+                let (blocked, load) = settings::Blocked::open(&self.session.api, &mut self.session.roster);
                 self.panel = Some(Panel::Settings(blocked));
                 (load.map(Message::Settings), None)
             }
@@ -100,6 +100,13 @@ impl Home {
                     settings::Message::Close => {
                         self.panel = None;
                         return (Task::none(), None);
+                    }
+                    // The panel closed before the block list came: the roster takes it.
+                    settings::Message::BlocksLoaded(result)
+                        if !matches!(self.panel, Some(Panel::Settings(_))) =>
+                    {
+                        let failed = settings::blocks_loaded(result, &mut self.session.roster).err();
+                        return (Task::none(), failed.and_then(|err| self.failed(&err)));
                     }
                     message => {
                         let Some(Panel::Settings(blocked)) = &mut self.panel else {

@@ -3,7 +3,7 @@
 
 use crate::api::{Api, ApiError};
 use crate::i18n::Language;
-use crate::roster::Roster;
+use crate::roster::{List, Roster};
 use crate::settings::Settings;
 use crate::widget::{self, Element};
 use iced::widget::{button, checkbox, column, pick_list, row, text};
@@ -40,7 +40,8 @@ pub struct Blocked {
 
 impl Blocked {
     /// The panel opened: the block list is asked for again.
-    pub fn open(api: &Api) -> (Self, Task<Message>) {
+    pub fn open(api: &Api, roster: &mut Roster) -> (Self, Task<Message>) {
+        roster.fetch_started(List::Blocked);
         (Self::default(), load(api))
     }
 
@@ -53,8 +54,12 @@ impl Blocked {
         roster: &mut Roster,
     ) -> (Task<Message>, Option<ApiError>) {
         match message {
-            Message::BlocksLoaded(Ok(list)) => {
-                roster.blocked = Some(list);
+            Message::BlocksLoaded(result) => {
+                if let Err(err) = blocks_loaded(result, roster) {
+                    self.unblocking = None;
+                    self.error = Some(err.plain());
+                    return (Task::none(), Some(err));
+                }
                 self.error = None;
             }
             Message::Unblock(user) if self.unblocking.is_none() => {
@@ -69,7 +74,7 @@ impl Blocked {
                 roster.apply(&ServerFrame::UserUnblocked { user_id: user });
                 self.error = None;
             }
-            Message::BlocksLoaded(Err(err)) | Message::Unblocked(_, Err(err)) => {
+            Message::Unblocked(_, Err(err)) => {
                 self.unblocking = None;
                 self.error = Some(err.plain());
                 return (Task::none(), Some(err));
@@ -77,6 +82,24 @@ impl Blocked {
             _ => {}
         }
         (Task::none(), None)
+    }
+}
+
+/// The block list's answer goes to the roster, the panel still open or not: the list is the
+/// roster's. Returns the failure, if any.
+pub fn blocks_loaded(
+    result: Result<Vec<BlockedUser>, ApiError>,
+    roster: &mut Roster,
+) -> Result<(), ApiError> {
+    match result {
+        Ok(list) => {
+            roster.blocks_fetched(list);
+            Ok(())
+        }
+        Err(err) => {
+            roster.fetch_failed(List::Blocked);
+            Err(err)
+        }
     }
 }
 

@@ -261,6 +261,43 @@ fn the_settings_list_blocked_people_and_unblock_them() {
 }
 
 #[test]
+fn a_block_pushed_while_the_settings_fetch_the_list_stays_listed() {
+    let (mut home, _frames) = connected();
+    let settings = Settings::default();
+    let person = |id, name: &str| kith_shared::api::BlockedUser {
+        user: kith_shared::api::UserProfile {
+            id,
+            username: name.to_lowercase(),
+            display_name: name.into(),
+            avatar_url: None,
+        },
+        blocked_at: 1_800_000_000_000,
+    };
+    let _ = home.update(Message::Session(crate::session::Message::BlocksLoaded(Ok(Vec::new()))));
+    let _ = home.update(Message::OpenSettings);
+    // Another device blocks Carol before the list asked for on opening arrives; the server
+    // read that list before the block.
+    let _ = home.socket(socket::Event::Received(ServerFrame::UserBlocked { blocked: person(9, "Carol") }));
+    let _ = home.update(Message::Settings(settings::Message::BlocksLoaded(Ok(Vec::new()))));
+    let mut ui = iced_test::Simulator::with_settings(crate::tests::fonts(), home.view(&settings));
+    assert!(ui.find("@carol").is_ok(), "Carol stays in Blocked people");
+    assert!(ui.find("You block no one.").is_err());
+    drop(ui);
+
+    // Closed before its list came: the list still reaches the roster, blocks since kept.
+    let _ = home.update(Message::OpenSettings);
+    let _ = home.update(Message::Settings(settings::Message::Close));
+    let _ = home.socket(socket::Event::Received(ServerFrame::UserBlocked { blocked: person(10, "Dan") }));
+    let _ = home.update(Message::Settings(settings::Message::BlocksLoaded(Ok(vec![
+        person(11, "Eve"),
+        person(9, "Carol"),
+    ]))));
+    let names: Vec<&str> =
+        home.session.roster.blocked.iter().flatten().map(|b| b.user.username.as_str()).collect();
+    assert_eq!(names, ["dan", "eve", "carol"], "Eve, blocked elsewhere before, is known now");
+}
+
+#[test]
 fn a_block_made_on_another_device_shows_in_settings_and_in_add_friend() {
     let (mut home, _frames) = connected();
     let settings = Settings::default();
