@@ -1,8 +1,9 @@
 //! The accounts this computer signed in with, for the login screen's list: server, user name
 //! and display name, the most recently used first. Kept as JSON in `<data folder>/accounts.json`
 //! (no secret in it: whether an account is still signed in is its kept login, see
-//! [`crate::signed_in`]). Every login puts its account first; removing one from the list takes
-//! it out (the caller forgets its kept login).
+//! [`crate::signed_in`]). Every login puts its account first; a display name changed while
+//! signed in (on any device) is written at once; removing one from the list takes it out (the
+//! caller forgets its kept login).
 
 use crate::address::ServerAddress;
 use crate::keyring::Keyring;
@@ -11,7 +12,7 @@ use kith_shared::api::UserProfile;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// One account: where, who, and the name others see (as at its last login).
+/// One account: where, who, and the name others see (as last known while signed in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     /// The server address as the login form takes it.
@@ -105,6 +106,16 @@ impl Accounts {
         self.save();
     }
 
+    /// The signed-in user's profile changed (their display name, set here or on another
+    /// device): the account's entry follows where it stands. An account not listed stays out.
+    pub fn refresh(&mut self, account: Account) {
+        let Some(known) = self.list.iter_mut().find(|known| known.is(&account)) else { return };
+        if *known != account {
+            *known = account;
+            self.save();
+        }
+    }
+
     /// Takes `account` out of the list.
     pub fn remove(&mut self, account: &Account) {
         self.list.retain(|known| !known.is(account));
@@ -166,6 +177,22 @@ mod tests {
         std::fs::write(dir.path().join("accounts.json"), "not json").expect("written");
         assert!(Accounts::load(Some(dir.path())).list.is_empty(), "a damaged list starts again");
         assert!(Accounts::load(None).list.is_empty());
+    }
+
+    #[test]
+    fn a_new_display_name_is_written_where_the_account_stands() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let mut accounts = Accounts::load(Some(dir.path()));
+        accounts.used(account("127.0.0.1:8000", "alice", "Alice"));
+        accounts.used(account("127.0.0.1:8000", "bob", "Bob"));
+        accounts.refresh(account("http://127.0.0.1:8000", "alice", "Alice Liddell"));
+        let names: Vec<_> =
+            Accounts::load(Some(dir.path())).list.iter().map(|a| a.name().to_owned()).collect();
+        assert_eq!(names, ["Bob", "Alice Liddell"], "renamed, and still second");
+
+        // An account no longer listed is not added back.
+        accounts.refresh(account("127.0.0.1:8000", "carol", "Carol"));
+        assert_eq!(Accounts::load(Some(dir.path())).list.len(), 2);
     }
 
     #[test]

@@ -265,6 +265,15 @@ impl App {
                 self.back_to_login(Leave::Ended(Dialog { title, body }))
             }
             home::Event::SwitchAccount => self.back_to_login(Leave::Switch),
+            home::Event::UserChanged => {
+                // The account's entry keeps the display name the user has now.
+                if let Screen::Home(home) = &self.screen
+                    && !home.session.is_offline()
+                {
+                    self.accounts.refresh(Account::of(&home.session.address, home.user()));
+                }
+                Task::none()
+            }
             home::Event::SoundChanged(on) => {
                 self.settings.sound = on;
                 self.save_settings();

@@ -1285,6 +1285,43 @@ async fn the_login_screen_lists_the_accounts_and_switching_keeps_them_signed_in(
     assert!(login_screen(&app).accounts.is_empty());
 }
 
+/// The account list on the login screen shows the display name the user has now: renamed in
+/// the profile panel, on another device, or while this one was away.
+#[test]
+fn a_new_display_name_reaches_the_account_list_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut app, _) = App::new(Setup { data_root: Some(dir.path().to_path_buf()), ..Setup::default() });
+    let _ = app.update(Message::Login(login::Message::Finished(Ok(session()))));
+    let listed = || -> Vec<String> {
+        crate::accounts::Accounts::load(Some(dir.path()))
+            .list
+            .iter()
+            .map(|a| a.display_name.clone())
+            .collect()
+    };
+    assert_eq!(listed(), ["Alice Liddell"]);
+    let renamed = |name: &str| UserProfile { display_name: name.into(), ..alice() };
+
+    // In the profile panel.
+    let _ = app.update(Message::Home(home::Message::OpenProfile));
+    let saved = home::profile::Message::DisplayNameSaved(Ok(renamed("Alice in Wonderland")));
+    let _ = app.update(Message::Home(home::Message::Profile(saved)));
+    assert_eq!(listed(), ["Alice in Wonderland"]);
+
+    // On another device.
+    let pushed = ServerFrame::ProfileUpdated { user: renamed("Alice L.") };
+    let _ = app.update(Message::Socket(socket::Event::Received(pushed)));
+    assert_eq!(listed(), ["Alice L."]);
+    assert_eq!(app.accounts.list[0].display_name, "Alice L.", "the list in memory too");
+
+    // While this device was away: the server's welcome says it.
+    let (connection, _frames) = socket::Connection::stub(4);
+    let welcome =
+        socket::Event::Connected { connection, user: renamed("Alice"), limits: socket::Limits::default() };
+    let _ = app.update(Message::Socket(welcome));
+    assert_eq!(listed(), ["Alice"]);
+}
+
 #[tokio::test]
 async fn an_unreachable_server_offers_the_cached_history_before_any_login() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -162,6 +162,8 @@ pub enum Event {
     /// The user chose *Switch account*: back to the login screen's list, this account staying
     /// signed in.
     SwitchAccount,
+    /// The user's own profile changed, here or on another device (or while away).
+    UserChanged,
     /// The server ended the session; say why and go back to the login screen.
     SessionEnded {
         title: String,
@@ -328,11 +330,16 @@ impl Home {
             }
             E::ListsArrived => return (self.reopen_last(), None),
             E::PeopleChanged => return (self.fetch_avatars(), None),
-            E::UserChanged { picture: true } => {
-                self.avatar = None;
-                return (self.load_avatar(), None);
+            E::UserChanged { picture } => {
+                let task = if picture {
+                    self.avatar = None;
+                    self.load_avatar()
+                } else {
+                    Task::none()
+                };
+                // The login screen's list of accounts shows the user's name as it is now.
+                return (task, Some(Event::UserChanged));
             }
-            E::UserChanged { picture: false } => {}
             E::Arrived(message) => {
                 if let Some(chat) = &mut self.chat {
                     chat.arrived(&message);
