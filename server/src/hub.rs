@@ -4,6 +4,7 @@
 //! nodes to its own connections (`*_here`).
 
 use crate::bus::{Event, Kicked, Relay};
+use crate::outgoing::{self, QueueReceiver, QueueSender, Refused};
 use bytes::Bytes;
 use kith_shared::codec::to_json;
 use kith_shared::frame::KickReason;
@@ -12,7 +13,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Identifies one socket connection for the life of the process.
@@ -70,7 +70,7 @@ pub struct Link {
     pub conn_id: ConnId,
     /// The token the connection said hello with, to find it on log out.
     pub token_hash: TokenHash,
-    pub queue: mpsc::Sender<Outbound>,
+    pub queue: QueueSender,
     /// Cancelled when the peer does not read fast enough (its queue was full): the connection
     /// stops, is told `kicked` with reason `too_slow` if the socket still takes it, and
     /// closes. The client catches up through sync when it reconnects.
@@ -79,15 +79,15 @@ pub struct Link {
 
 impl Link {
     /// A link for a new connection with an outgoing queue of `capacity` frames.
-    pub fn new(conn_id: ConnId, token_hash: TokenHash, capacity: usize) -> (Self, mpsc::Receiver<Outbound>) {
-        let (queue, outgoing) = mpsc::channel(capacity.max(1));
+    pub fn new(conn_id: ConnId, token_hash: TokenHash, capacity: usize) -> (Self, QueueReceiver) {
+        let (queue, outgoing) = outgoing::queue(capacity);
         (Self { conn_id, token_hash, queue, too_slow: CancellationToken::new() }, outgoing)
     }
 
     /// Queues a frame without waiting. A frame owed to a connection is never dropped
     /// quietly: when the queue is full the connection is cut as too slow.
     pub fn push(&self, outbound: Outbound) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(outbound) {
+        if let Err(Refused::Full) = self.queue.try_send(outbound) {
             if !self.too_slow.is_cancelled() {
                 tracing::info!(conn = self.conn_id, "outgoing queue full; cutting the connection off");
             }
@@ -437,7 +437,7 @@ mod tests {
         crate::auth::token_hash(token)
     }
 
-    fn link(hub: &Hub, token: &str, capacity: usize) -> (Link, mpsc::Receiver<Outbound>) {
+    fn link(hub: &Hub, token: &str, capacity: usize) -> (Link, QueueReceiver) {
         let token_hash = TokenHash::from_hex(&hash(token)).expect("a token hash");
         Link::new(hub.next_conn_id(), token_hash, capacity)
     }
@@ -483,7 +483,7 @@ mod tests {
         let second = hub.register(7, b);
         assert!(second.came_online, "the kicked connection no longer counts");
         match rx_a.try_recv() {
-            Ok(Outbound::Close(json)) => {
+            Some(Outbound::Close(json)) => {
                 assert!(std::str::from_utf8(&json).expect("utf8").contains("logged_in_elsewhere"))
             }
             other => panic!("expected a kick, got {other:?}"),
@@ -525,9 +525,9 @@ mod tests {
         hub.register(5, a);
         hub.register(5, b);
         hub.kick(5, KickWhich::Token(&hash("t1")), KickReason::LoggedOut, "bye");
-        assert!(matches!(rx_a.try_recv(), Ok(Outbound::Close(_))));
-        assert!(rx_b.try_recv().is_err());
+        assert!(matches!(rx_a.try_recv(), Some(Outbound::Close(_))));
+        assert!(rx_b.try_recv().is_none());
         hub.kick(5, KickWhich::AllBut(&hash("t1")), KickReason::LoggedOut, "bye");
-        assert!(matches!(rx_b.try_recv(), Ok(Outbound::Close(_))));
+        assert!(matches!(rx_b.try_recv(), Some(Outbound::Close(_))));
     }
 }

@@ -23,6 +23,7 @@ mod hub;
 mod membership;
 mod messages;
 mod metrics;
+mod outgoing;
 mod presence;
 mod sessions;
 mod socket;

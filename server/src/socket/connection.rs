@@ -7,6 +7,7 @@ use crate::auth;
 use crate::error::Refusal;
 use crate::hub::{Link, Outbound, TokenHash};
 use crate::messages::{Sender, TypingThrottle};
+use crate::outgoing::QueueReceiver;
 use crate::{presence, sync};
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -17,7 +18,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
 use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
@@ -123,7 +123,7 @@ async fn serve_halves(app: Arc<App>, read: ReadHalf, write: WriteHalf) {
 struct Opened {
     user_id: UserId,
     link: Link,
-    outgoing: mpsc::Receiver<Outbound>,
+    outgoing: QueueReceiver,
     writer: Writer,
 }
 
@@ -251,7 +251,7 @@ fn codec_refusal(err: &CodecError) -> ServerFrame {
 /// (reason `too_slow`) goes out if the socket takes it in time.
 async fn write_loop(
     mut writer: Writer,
-    mut outgoing: mpsc::Receiver<Outbound>,
+    mut outgoing: QueueReceiver,
     cut: CancellationToken,
     too_slow: CancellationToken,
 ) {
