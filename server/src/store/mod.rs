@@ -127,11 +127,12 @@ const SQLITE_WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// SQLite connections for plain reads, and the page cache of each. A reading connection's
 /// cache is dropped whenever the writer wrote since its last use, so a large one is of little
 /// use under load, and it holds on to the memory it once filled: many clients connecting at
-/// once read every session and account through each reader (see docs/performance.md, "Idle
-/// connections of many accounts"). Together with the writer's, the page caches stay under
-/// 72 MiB.
+/// once read every session and account through each reader, and the session watch reads
+/// every connected session again each tick (see docs/performance.md, "Idle connections of
+/// many accounts"). Pages it lacks come from the operating system's file cache. Together with
+/// the writer's, the page caches stay under 66 MiB.
 const SQLITE_READERS: u32 = 4;
-const SQLITE_READER_CACHE_KIB: i64 = 2 * 1024;
+const SQLITE_READER_CACHE_KIB: i64 = 512;
 
 impl Store {
     /// Connects to `url`, creating an SQLite file if needed, and applies the migrations.
