@@ -260,13 +260,9 @@ async fn write_loop(
             biased;
             _ = cut.cancelled() => return,
             _ = too_slow.cancelled() => {
-                let kicked = ServerFrame::Kicked {
-                    reason: KickReason::TooSlow,
-                    message: "you did not read fast enough; reconnect to catch up".to_owned(),
-                };
-                if matches!(timeout(CLOSE_GRACE, writer.send(to_json(&kicked))).await, Ok(Ok(()))) {
-                    let _ = timeout(CLOSE_GRACE, writer.socket.shutdown()).await;
-                }
+                // Boxed, like the close below: rare paths whose timeouts would otherwise be room
+                // kept in every idle writer task.
+                Box::pin(kick_too_slow(&mut writer)).await;
                 cut.cancel();
                 return;
             }
@@ -290,11 +286,28 @@ async fn write_loop(
             return;
         }
         if close {
-            let _ = timeout(CLOSE_GRACE, writer.socket.shutdown()).await;
+            Box::pin(shut_down(&mut writer)).await;
             cut.cancel();
             return;
         }
     }
+}
+
+/// Tells a peer that did not read fast enough that it is cut off, if its socket takes the
+/// frame in time, and closes the socket.
+async fn kick_too_slow(writer: &mut Writer) {
+    let kicked = ServerFrame::Kicked {
+        reason: KickReason::TooSlow,
+        message: "you did not read fast enough; reconnect to catch up".to_owned(),
+    };
+    if matches!(timeout(CLOSE_GRACE, writer.send(to_json(&kicked))).await, Ok(Ok(()))) {
+        shut_down(writer).await;
+    }
+}
+
+/// Closes the socket's write side, waiting at most [`CLOSE_GRACE`].
+async fn shut_down(writer: &mut Writer) {
+    let _ = timeout(CLOSE_GRACE, writer.socket.shutdown()).await;
 }
 
 /// The authenticated side of a connection: reads frames and answers them.
