@@ -300,6 +300,18 @@ fn edits_of(all: &[ChatMessage], seq: i64) -> Vec<(i64, String)> {
 const ROUNDS: usize = 300;
 
 async fn two_devices_editing_at_once_leave_what_the_last_edit_says(backend: Backend) {
+    race_on_one_node(backend, edit_from_two_devices_at_once).await
+}
+
+/// The same race with Alice's laptop and phone on two nodes of a cluster: each node's writer
+/// numbers its batches in the database, and the stored text follows those numbers too.
+async fn two_devices_on_two_nodes_editing_at_once(backend: Backend) {
+    race_on_two_nodes(backend, edit_from_two_devices_at_once).await
+}
+
+/// Runs `race(main, laptop_node, phone_node)` on one server (several devices per user, no
+/// send limit), every role on it.
+async fn race_on_one_node(backend: Backend, race: impl AsyncFn(&TestServer, &TestServer, &TestServer)) {
     let Some(server) = TestServer::start_with(backend, |c| {
         c.multi_device = true;
         c.message_burst = 100_000;
@@ -308,16 +320,15 @@ async fn two_devices_editing_at_once_leave_what_the_last_edit_says(backend: Back
     else {
         return;
     };
-    edit_from_two_devices_at_once(&server, &server, &server).await;
+    race(&server, &server, &server).await;
     server.stop().await;
 }
 
-/// The same race with Alice's laptop and phone on two nodes of a cluster: each node's writer
-/// numbers its batches in the database, and the stored text follows those numbers too.
-async fn two_devices_on_two_nodes_editing_at_once(backend: Backend) {
+/// Runs `race(main, laptop_node, phone_node)` on a cluster of two: the phone on the second node.
+async fn race_on_two_nodes(backend: Backend, race: impl AsyncFn(&TestServer, &TestServer, &TestServer)) {
     let Some(cluster) = TestCluster::start_with(backend, 2, |c| c.multi_device = true).await else { return };
     let [a, b] = &cluster.nodes[..] else { unreachable!("two nodes") };
-    edit_from_two_devices_at_once(a, a, b).await;
+    race(a, a, b).await;
     cluster.stop().await;
 }
 
@@ -394,24 +405,12 @@ async fn edit_from_two_devices_at_once(main: &TestServer, laptop_node: &TestServ
 }
 
 async fn an_edit_racing_a_recall_is_sequenced_before_it_or_refused(backend: Backend) {
-    let Some(server) = TestServer::start_with(backend, |c| {
-        c.multi_device = true;
-        c.message_burst = 100_000;
-    })
-    .await
-    else {
-        return;
-    };
-    edit_and_recall_at_once(&server, &server, &server).await;
-    server.stop().await;
+    race_on_one_node(backend, edit_and_recall_at_once).await
 }
 
 /// The same race with the laptop and the phone on two nodes of a cluster.
 async fn an_edit_racing_a_recall_on_two_nodes(backend: Backend) {
-    let Some(cluster) = TestCluster::start_with(backend, 2, |c| c.multi_device = true).await else { return };
-    let [a, b] = &cluster.nodes[..] else { unreachable!("two nodes") };
-    edit_and_recall_at_once(a, a, b).await;
-    cluster.stop().await;
+    race_on_two_nodes(backend, edit_and_recall_at_once).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
