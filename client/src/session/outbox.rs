@@ -63,6 +63,12 @@ pub(super) fn frame_for(
     }
 }
 
+/// A new message's client id: a time-ordered UUID (version 7), which the server's resend index
+/// (on client ids) takes at its end rather than at a random page (docs/protocol.md).
+fn new_client_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 impl Session {
     /// Forwards message `seq` of conversation `from` to conversation `to`. It goes straight to
     /// the server, which sends the copy back as a message (so the cache needs nothing first);
@@ -71,7 +77,7 @@ impl Session {
         let Some(target) = self.roster.target(to) else {
             return Err(t!("outbox-cannot-write-to", name = self.roster.title(to)));
         };
-        let client_id = uuid::Uuid::new_v4().to_string();
+        let client_id = new_client_id();
         let frame =
             ClientFrame::Forward { client_id: client_id.clone(), conversation_id: from, seq, to: target };
         self.outbox.forwards.insert(client_id, frame.clone());
@@ -145,7 +151,7 @@ impl Session {
         let Some(to) = self.roster.target(conversation) else {
             return Err(t!("media-cannot-write"));
         };
-        let client_id = uuid::Uuid::new_v4().to_string();
+        let client_id = new_client_id();
         let history = match &mut self.cache {
             Cache::Open(history) => history.clone(),
             Cache::Opening { unsaved } => {

@@ -5,7 +5,8 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use kith_shared::api::{LoginResponse, UserProfile};
-use kith_shared::codec::{FrameCodec, to_json};
+use kith_shared::codec::{FrameCodec, HEADER_LEN, to_json};
+use kith_shared::frame::Content;
 use kith_shared::{ClientFrame, PROTOCOL_VERSION, ServerFrame};
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
@@ -15,7 +16,7 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 use tokio_rustls::client::TlsStream;
-use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
 use tokio_util::either::Either;
 
 /// A socket's read side: clear text, or TLS.
@@ -175,10 +176,62 @@ impl Http {
     }
 }
 
-/// An authenticated socket: frames to send go through `out`; `frames` yields what arrives.
+/// The most a frame from the server may hold.
+const MAX_FRAME: usize = 1 << 20;
+
+/// An authenticated socket: frames to send go through `out`; [`Conn::next`] and
+/// [`Conn::next_timed`] read what arrives.
 pub struct Conn {
     pub out: mpsc::UnboundedSender<Bytes>,
-    pub frames: FramedRead<Reader, FrameCodec<ServerFrame>>,
+    /// Frame bodies as they arrive, not yet read as JSON.
+    bodies: FramedRead<Reader, LengthDelimitedCodec>,
+}
+
+/// A frame as the timed loops need it. Acks and stamped messages (the bulk of a run) are
+/// recognised from their bytes without building the frame, so that the generator's own cost
+/// per message stays small beside the server's.
+pub enum Incoming {
+    Ack,
+    /// A message whose text [`stamped_text`] wrote: when it was sent (microseconds since the
+    /// run's epoch) and the numbers that follow the stamp, packed into one key.
+    Stamped {
+        sent: u64,
+        key: u64,
+    },
+    /// Any other frame but a ping (pings are answered).
+    Frame(Box<ServerFrame>),
+}
+
+/// The text of a timed message: the send time, then numbers that tell it apart
+/// (`stamped_text(t, &[sender, n])`).
+pub fn stamped_text(sent: u64, numbers: &[u64]) -> String {
+    let mut text = format!("t={sent}");
+    for n in numbers {
+        text.push_str(&format!(" {n}"));
+    }
+    text
+}
+
+/// The send time and key of a text written by [`stamped_text`]; the key packs the numbers
+/// after the stamp, 32 bits each (the last in the low bits).
+pub fn read_stamp(text: &str) -> Option<(u64, u64)> {
+    let mut numbers = text.strip_prefix("t=")?.split(' ').map(|n| n.parse::<u64>().ok());
+    let sent = numbers.next()??;
+    let mut key = 0u64;
+    for n in numbers {
+        key = (key << 32) | n?;
+    }
+    Some((sent, key))
+}
+
+/// The stamp of a `message` frame's body, read from its bytes: the text is the last string
+/// of a message the generator sent, and it never needs escaping.
+fn stamp_in_body(body: &[u8]) -> Option<(u64, u64)> {
+    const TEXT: &str = r#""text":"t="#;
+    let body = std::str::from_utf8(body).ok()?;
+    let at = body.rfind(TEXT)? + TEXT.len() - 2;
+    let text = &body[at..];
+    read_stamp(&text[..text.find('"')?])
 }
 
 impl Conn {
@@ -205,8 +258,12 @@ impl Conn {
                 (Either::Right(read), Either::Right(write))
             }
         };
-        let frames = FramedRead::with_capacity(read, FrameCodec::new(1 << 20), 1024);
-        let mut writer = FramedWrite::new(write, FrameCodec::<ServerFrame>::new(1 << 20));
+        let codec = LengthDelimitedCodec::builder()
+            .length_field_length(HEADER_LEN)
+            .max_frame_length(MAX_FRAME)
+            .new_codec();
+        let bodies = FramedRead::with_capacity(read, codec, 1024);
+        let mut writer = FramedWrite::new(write, FrameCodec::<ServerFrame>::new(MAX_FRAME));
         let (out, mut queue) = mpsc::unbounded_channel::<Bytes>();
         tokio::spawn(async move {
             while let Some(json) = queue.recv().await {
@@ -224,7 +281,7 @@ impl Conn {
             }
         });
         out.send(to_json(&ClientFrame::Hello { version: PROTOCOL_VERSION, token: token.to_owned() }))?;
-        let mut conn = Self { out, frames };
+        let mut conn = Self { out, bodies };
         match conn.next().await? {
             ServerFrame::Welcome { .. } => {}
             other => bail!("expected welcome, got {other:?}"),
@@ -240,13 +297,60 @@ impl Conn {
     /// The next frame other than a ping (pings are answered).
     pub async fn next(&mut self) -> anyhow::Result<ServerFrame> {
         loop {
-            match self.frames.next().await {
-                Some(Ok(Ok(ServerFrame::Ping { nonce }))) => self.send(&ClientFrame::Pong { nonce }),
-                Some(Ok(Ok(frame))) => return Ok(frame),
-                Some(Ok(Err(bad))) => bail!("bad frame from server: {bad}"),
-                Some(Err(err)) => bail!("socket: {err}"),
-                None => bail!("the server closed the connection"),
+            let body = self.body().await?;
+            if let Some(frame) = self.read(&body)? {
+                return Ok(frame);
             }
+        }
+    }
+
+    /// The next frame other than a ping, as the timed loops need it.
+    pub async fn next_timed(&mut self) -> anyhow::Result<Incoming> {
+        loop {
+            let body = self.body().await?;
+            if body.starts_with(br#"{"type":"ack","#) {
+                return Ok(Incoming::Ack);
+            }
+            if body.starts_with(br#"{"type":"message","#)
+                && let Some((sent, key)) = stamp_in_body(&body)
+            {
+                return Ok(Incoming::Stamped { sent, key });
+            }
+            match self.read(&body)? {
+                None => {}
+                Some(ServerFrame::Ack { .. }) => return Ok(Incoming::Ack),
+                Some(ServerFrame::Message { message }) => {
+                    let stamp = match &message.content {
+                        Content::Text { text, .. } => read_stamp(text),
+                        _ => None,
+                    };
+                    return Ok(match stamp {
+                        Some((sent, key)) => Incoming::Stamped { sent, key },
+                        None => Incoming::Frame(Box::new(ServerFrame::Message { message })),
+                    });
+                }
+                Some(frame) => return Ok(Incoming::Frame(Box::new(frame))),
+            }
+        }
+    }
+
+    async fn body(&mut self) -> anyhow::Result<bytes::BytesMut> {
+        match self.bodies.next().await {
+            Some(Ok(body)) => Ok(body),
+            Some(Err(err)) => bail!("socket: {err}"),
+            None => bail!("the server closed the connection"),
+        }
+    }
+
+    /// `body` as a frame; a ping is answered and gives `None`.
+    fn read(&self, body: &[u8]) -> anyhow::Result<Option<ServerFrame>> {
+        match serde_json::from_slice(body) {
+            Ok(ServerFrame::Ping { nonce }) => {
+                self.send(&ClientFrame::Pong { nonce });
+                Ok(None)
+            }
+            Ok(frame) => Ok(Some(frame)),
+            Err(err) => bail!("bad frame from server: {err}"),
         }
     }
 }
@@ -254,4 +358,53 @@ impl Conn {
 /// The loopback source address for the `i`-th connection (127.0.0.1 to 127.0.0.8).
 pub fn source(i: usize) -> IpAddr {
     IpAddr::from([127, 0, 0, 1 + (i % 8) as u8])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kith_shared::frame::ChatMessage;
+
+    fn message_body(text: &str) -> Bytes {
+        to_json(&ServerFrame::Message {
+            message: ChatMessage {
+                id: 7,
+                conversation_id: 3,
+                seq: 2,
+                sender_id: Some(1),
+                client_id: Some("c".into()),
+                sent_at: 1,
+                content: Content::text(text.to_owned()),
+                edited_at: None,
+                reactions: Vec::new(),
+                forwarded_from: None,
+                muted: false,
+            },
+        })
+    }
+
+    #[test]
+    fn a_stamped_text_reads_back_with_its_numbers_packed_into_the_key() {
+        assert_eq!(read_stamp(&stamped_text(1234, &[])), Some((1234, 0)));
+        assert_eq!(read_stamp(&stamped_text(1234, &[17])), Some((1234, 17)));
+        assert_eq!(read_stamp(&stamped_text(5, &[3, 9])), Some((5, (3 << 32) | 9)));
+        assert_eq!(read_stamp("hello"), None);
+        assert_eq!(read_stamp("t=12 x"), None);
+    }
+
+    #[test]
+    fn the_stamp_is_found_in_a_message_frames_bytes() {
+        let body = message_body(&stamped_text(99, &[4, 2]));
+        assert_eq!(stamp_in_body(&body), Some((99, (4 << 32) | 2)));
+        assert_eq!(stamp_in_body(&message_body("plain words")), None);
+        assert!(body.starts_with(br#"{"type":"message","#));
+        let ack = to_json(&ServerFrame::Ack {
+            client_id: "c".into(),
+            message_id: 7,
+            conversation_id: 3,
+            seq: 2,
+            sent_at: 1,
+        });
+        assert!(ack.starts_with(br#"{"type":"ack","#));
+    }
 }

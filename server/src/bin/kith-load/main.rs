@@ -24,6 +24,7 @@
 
 mod client;
 mod cpu;
+mod disk;
 mod report;
 mod scenarios;
 mod server;

@@ -2,7 +2,7 @@
 //! returns its report.
 
 use crate::Options;
-use crate::client::{Conn, Http, source};
+use crate::client::{Conn, Http, Incoming, source, stamped_text};
 use crate::cpu::Sample;
 use crate::report::{Report, percentile};
 use crate::server::{self, Target};
@@ -11,7 +11,7 @@ use futures_util::future::try_join_all;
 use kith_shared::api::LoginResponse;
 use kith_shared::frame::{Content, Target as To};
 use kith_shared::{ClientFrame, ServerFrame};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -142,10 +142,8 @@ fn stamp(epoch: Instant) -> u64 {
     epoch.elapsed().as_micros() as u64
 }
 
-fn stamped_at(content: &Content) -> Option<u64> {
-    let Content::Text { text, .. } = content else { return None };
-    text.strip_prefix("t=")?.split_whitespace().next()?.parse().ok()
-}
+/// Most fsyncs timed before a fixed-rate run (one a millisecond, as many as the run lasts).
+const MAX_FSYNC_PROBES: usize = 30_000;
 
 async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report> {
     let http = Http::new(target.http, target.tls.as_ref())?;
@@ -165,6 +163,18 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
     }
     // With --rate, each sender sends at rate / senders.
     let interval = options.rate.map(|rate| Duration::from_secs_f64(senders as f64 / rate));
+    // At a fixed rate latency is mostly the commit's fsync: time the disk's own first, as long
+    // as the run will take.
+    let fsyncs = match options.rate {
+        Some(rate) => {
+            let dir = target.data_dir();
+            let run_ms = (senders * per_sender) as f64 * 1000.0 / rate;
+            let count = (run_ms as usize).clamp(1000, MAX_FSYNC_PROBES);
+            let every = Duration::from_millis(1);
+            Some(tokio::task::spawn_blocking(move || crate::disk::fsync_times(&dir, count, every)).await??)
+        }
+        None => None,
+    };
     let cpu_before = Cpu::now(target);
     let epoch = Instant::now();
     let window = options.window.max(1);
@@ -184,9 +194,9 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
                     let Ok(permit) = sender_permits.acquire().await else { return };
                     permit.forget();
                     let frame = ClientFrame::Send {
-                        client_id: uuid::Uuid::new_v4().to_string(),
+                        client_id: uuid::Uuid::now_v7().to_string(),
                         to: To::User { id: to },
-                        content: Content::text(format!("t={} i={i}", stamp(epoch))),
+                        content: Content::text(stamped_text(stamp(epoch), &[i as u64])),
                     };
                     let _ = out.send(kith_shared::codec::to_json(&frame));
                 }
@@ -194,19 +204,20 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
             let (mut acks, mut latencies) = (0usize, Vec::with_capacity(per_sender));
             let mut last = Duration::ZERO;
             while acks < per_sender || latencies.len() < per_sender {
-                match conn.next().await? {
-                    ServerFrame::Ack { .. } => {
+                match conn.next_timed().await? {
+                    Incoming::Ack => {
                         acks += 1;
                         permits.add_permits(1);
                     }
-                    ServerFrame::Message { message } => {
-                        if let Some(sent) = stamped_at(&message.content) {
-                            latencies.push(stamp(epoch).saturating_sub(sent));
-                            last = epoch.elapsed();
+                    Incoming::Stamped { sent, .. } => {
+                        latencies.push(stamp(epoch).saturating_sub(sent));
+                        last = epoch.elapsed();
+                    }
+                    Incoming::Frame(frame) => {
+                        if let ServerFrame::Error { code, message, .. } = *frame {
+                            bail!("refused: {code} {message}");
                         }
                     }
-                    ServerFrame::Error { code, message, .. } => bail!("refused: {code} {message}"),
-                    _ => {}
                 }
             }
             sender.await?;
@@ -236,6 +247,23 @@ async fn one_to_one(options: &Options, target: &Target) -> anyhow::Result<Report
         .row("latency p99 (ms)", format!("{:.3}", percentile(&latencies, 99.0) as f64 / 1000.0))
         .row("latency p99.9 (ms)", format!("{:.3}", percentile(&latencies, 99.9) as f64 / 1000.0))
         .row("latency max (ms)", format!("{:.3}", latencies.last().copied().unwrap_or(0) as f64 / 1000.0));
+    if let Some(fsyncs) = fsyncs {
+        let ms = |us: u64| format!("{:.3}", us as f64 / 1000.0);
+        let three = |of: &[u64]| {
+            format!(
+                "{} / {} / {}",
+                ms(percentile(of, 50.0)),
+                ms(percentile(of, 99.0)),
+                ms(percentile(of, 99.9))
+            )
+        };
+        let above = |p: f64| ms(percentile(&latencies, p).saturating_sub(percentile(&fsyncs.from_due, p)));
+        report = report
+            .row("disk fsync alone p50 / p99 / p99.9 (ms)", three(&fsyncs.alone))
+            .row("disk fsync from due p50 / p99 / p99.9 (ms)", three(&fsyncs.from_due))
+            .row("latency p50 above the disk's (ms)", above(50.0))
+            .row("latency p99 above the disk's (ms)", above(99.0));
+    }
     if let Some((_, Some(server))) = cpu.first() {
         report = report.row("server CPU while sending (s)", format!("{server:.2}"));
     }
@@ -260,7 +288,7 @@ async fn reconnect(options: &Options, target: &Target) -> anyhow::Result<Report>
         phase1.push(tokio::spawn(async move {
             for i in 0..per_sender {
                 conn.send(&ClientFrame::Send {
-                    client_id: uuid::Uuid::new_v4().to_string(),
+                    client_id: uuid::Uuid::now_v7().to_string(),
                     to: To::User { id: to },
                     content: Content::text(format!("m{i}")),
                 });
@@ -358,36 +386,36 @@ async fn fan_out(options: &Options, target: &Target) -> anyhow::Result<Report> {
                     let Ok(permit) = sender_permits.acquire().await else { return };
                     permit.forget();
                     let frame = ClientFrame::Send {
-                        client_id: uuid::Uuid::new_v4().to_string(),
+                        client_id: uuid::Uuid::now_v7().to_string(),
                         to: To::Group { id: group },
-                        content: Content::text(format!("t={} s={i} n={n}", stamp(epoch))),
+                        content: Content::text(stamped_text(stamp(epoch), &[i as u64, n as u64])),
                     };
                     let _ = out.send(kith_shared::codec::to_json(&frame));
                 }
             });
             let (mut acks, mut received) = (0usize, Vec::with_capacity(expected));
             while acks < sends || received.len() < expected {
-                match conn.next().await? {
-                    ServerFrame::Ack { .. } => {
+                match conn.next_timed().await? {
+                    Incoming::Ack => {
                         acks += 1;
                         permits.add_permits(1);
                     }
-                    ServerFrame::Message { message } => {
-                        if let (Some(sent), Content::Text { text, .. }) =
-                            (stamped_at(&message.content), &message.content)
-                        {
-                            received.push((text.clone(), stamp(epoch).saturating_sub(sent), epoch.elapsed()));
+                    Incoming::Stamped { sent, key } => {
+                        received.push((key, stamp(epoch).saturating_sub(sent), epoch.elapsed()));
+                    }
+                    Incoming::Frame(frame) => {
+                        if let ServerFrame::Error { code, message, .. } = *frame {
+                            bail!("refused: {code} {message}");
                         }
                     }
-                    ServerFrame::Error { code, message, .. } => bail!("refused: {code} {message}"),
-                    _ => {}
                 }
             }
             sender.await?;
             anyhow::Ok(received)
         })
     });
-    let mut to_last: BTreeMap<String, u64> = BTreeMap::new();
+    // The slowest delivery of each message (sender and number).
+    let mut to_last: HashMap<u64, u64> = HashMap::new();
     let (mut deliveries, mut finished) = (0usize, Duration::ZERO);
     for result in try_join_all(tasks).await? {
         for (key, latency, at) in result? {
@@ -500,7 +528,7 @@ async fn files(options: &Options, target: &Target) -> anyhow::Result<Report> {
     for ((a, b, _), upload_id) in pairs.iter().zip(&uploads) {
         let (mut conn, _) = Conn::open(target.socket, target.tls.as_ref(), source(0), &a.token).await?;
         conn.send(&ClientFrame::Send {
-            client_id: uuid::Uuid::new_v4().to_string(),
+            client_id: uuid::Uuid::now_v7().to_string(),
             to: To::User { id: b.user.id },
             content: Content::File {
                 upload_id: upload_id.clone(),

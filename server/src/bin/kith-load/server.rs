@@ -33,6 +33,12 @@ pub struct Memory {
 }
 
 impl Target {
+    /// A folder on the filesystem of the spawned server's database (the temporary folder for
+    /// a server already running).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.clone().unwrap_or_else(std::env::temp_dir)
+    }
+
     pub async fn open(options: &Options) -> anyhow::Result<Self> {
         let Some(binary) = &options.spawn else {
             let (Some(http), Some(socket)) = (options.http, options.socket) else {
@@ -89,7 +95,8 @@ impl Target {
                 .env("KITH_LOGIN_FAILURES_PER_ADDRESS", "1000000")
                 .env("KITH_OUTGOING_QUEUE", "8192")
                 .env("KITH_MAX_CONNECTIONS", "19500")
-                .env("RUST_LOG", "warn")
+                // The server's own log level, unless the run asks for more (RUST_LOG).
+                .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()))
                 .current_dir(&dir)
                 .stdout(std::process::Stdio::piped())
                 .kill_on_drop(true);
