@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{Backend, TestServer};
+use common::{Backend, TestServer, TestSocket};
+use kith_server::config::Config;
 use kith_shared::frame::{ChatMessage, Content, ReceiptKind, Target};
 use kith_shared::{ClientFrame, ErrorCode, ServerFrame};
 use reqwest::StatusCode;
@@ -14,6 +15,7 @@ use std::time::Duration;
 backend_tests!(
     offline_friend_gets_messages_on_connect,
     order_is_kept_under_concurrent_senders,
+    bursts_sent_without_waiting_are_acked_and_pushed_in_order,
     a_resend_is_stored_once,
     sender_killed_mid_burst_resends_without_duplicates,
     receiver_reconnecting_mid_burst_gets_everything_once,
@@ -96,26 +98,43 @@ async fn offline_friend_gets_messages_on_connect(backend: Backend) {
     server.stop().await;
 }
 
-async fn order_is_kept_under_concurrent_senders(backend: Backend) {
-    let Some(server) = TestServer::start_with(backend, |c| {
+/// Alice and Bob, friends, sending at once from three devices, and a fourth device of Bob's
+/// watching what is pushed.
+struct ThreeSenders {
+    server: TestServer,
+    conversation: i64,
+    alice_token: String,
+    watcher: TestSocket,
+    /// Each sending device's token, whom it writes to, and a tag for its texts.
+    senders: [(String, i64, &'static str); 3],
+}
+
+async fn three_senders(backend: Backend, limits: impl FnOnce(&mut Config)) -> Option<ThreeSenders> {
+    let server = TestServer::start_with(backend, |c| {
         c.multi_device = true;
-        c.message_burst = 1000;
+        limits(c);
     })
-    .await
-    else {
-        return;
-    };
+    .await?;
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     let conversation = server.befriend(&alice, &bob).await;
     let alice_phone = server.login("alice").await;
-    let mut watcher = server.connect(&server.login("bob").await.token).await;
-    const EACH: usize = 40;
+    let watcher = server.connect(&server.login("bob").await.token).await;
     let senders = [
         (alice.token.clone(), bob.user.id, "a"),
         (alice_phone.token, bob.user.id, "p"),
         (bob.token.clone(), alice.user.id, "b"),
     ];
+    Some(ThreeSenders { server, conversation, alice_token: alice.token, watcher, senders })
+}
+
+async fn order_is_kept_under_concurrent_senders(backend: Backend) {
+    let Some(ThreeSenders { server, conversation, alice_token, mut watcher, senders }) =
+        three_senders(backend, |c| c.message_burst = 1000).await
+    else {
+        return;
+    };
+    const EACH: usize = 40;
     let mut tasks = Vec::new();
     for (token, to, tag) in senders {
         let mut socket = server.connect(&token).await;
@@ -128,7 +147,7 @@ async fn order_is_kept_under_concurrent_senders(backend: Backend) {
     for task in tasks {
         task.await.expect("sender");
     }
-    let messages = history(&server, &alice.token, conversation).await;
+    let messages = history(&server, &alice_token, conversation).await;
     assert_eq!(messages.len(), 3 * EACH);
     assert_eq!(
         messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
@@ -149,6 +168,67 @@ async fn order_is_kept_under_concurrent_senders(backend: Backend) {
         }
     }
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "pushed in order: {seen:?}");
+    server.stop().await;
+}
+
+/// Senders that do not wait for their acks keep the writer's queue full, so one batch is
+/// delivered while the next is stored: acks still come in the order sent, pushes in sequence
+/// order, and a resend sent in the burst gets the first copy's ack.
+async fn bursts_sent_without_waiting_are_acked_and_pushed_in_order(backend: Backend) {
+    let Some(ThreeSenders { server, conversation, alice_token, mut watcher, senders }) =
+        three_senders(backend, |c| {
+            c.messages_per_second = 100_000;
+            c.message_burst = 100_000;
+        })
+        .await
+    else {
+        return;
+    };
+    const EACH: usize = 300;
+    let mut tasks = Vec::new();
+    for (token, to, tag) in senders {
+        let mut socket = server.connect(&token).await;
+        tasks.push(tokio::spawn(async move {
+            let client_id = |i: usize| format!("{tag}-{i}");
+            let send = |i: usize| ClientFrame::Send {
+                client_id: client_id(i),
+                to: Target::User { id: to },
+                content: Content::text(format!("{tag}{i}")),
+            };
+            for i in 0..EACH {
+                socket.send(&send(i)).await;
+            }
+            // A resend of an early message, behind the burst.
+            socket.send(&send(10)).await;
+            let mut acks = Vec::new();
+            while acks.len() < EACH + 1 {
+                match socket.recv().await {
+                    ServerFrame::Ack { client_id, seq, .. } => acks.push((client_id, seq)),
+                    ServerFrame::Error { code, message, .. } => panic!("refused: {code:?} {message}"),
+                    _ => {}
+                }
+            }
+            let order: Vec<String> = acks.iter().map(|(id, _)| id.clone()).collect();
+            let sent: Vec<String> = (0..EACH).chain([10]).map(client_id).collect();
+            assert_eq!(order, sent, "acks come in the order sent");
+            let seqs: Vec<i64> = acks[..EACH].iter().map(|(_, seq)| *seq).collect();
+            assert!(seqs.windows(2).all(|w| w[0] < w[1]), "numbered in the order sent");
+            assert_eq!(acks[EACH].1, acks[10].1, "the resend gets the first copy's ack");
+        }));
+    }
+    let total = 3 * EACH;
+    let mut seen = Vec::with_capacity(total);
+    while seen.len() < total {
+        if let ServerFrame::Message { message } = watcher.recv().await {
+            seen.push(message.seq);
+        }
+    }
+    assert_eq!(seen, (1..=total as i64).collect::<Vec<_>>(), "every message pushed once, in order");
+    for task in tasks {
+        task.await.expect("sender");
+    }
+    let messages = history(&server, &alice_token, conversation).await;
+    assert_eq!(messages.iter().map(|m| m.seq).collect::<Vec<_>>(), (1..=total as i64).collect::<Vec<_>>());
     server.stop().await;
 }
 

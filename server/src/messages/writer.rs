@@ -3,7 +3,9 @@
 //! pushes to every online member, in sequence order. What an edit message changes in the
 //! message it edits, and a reaction message in the stored reactions, is made in the same
 //! transaction, in sequence order too; an edit of a message recalled meanwhile is refused
-//! there and takes no number.
+//! there and takes no number. While a batch's transaction runs, the batch stored before it is
+//! delivered, when the next was already waiting: storing and delivering overlap, but batches
+//! are stored one at a time and delivered in order, each after its commit.
 //!
 //! A node alone allocates message ids and per-conversation sequence numbers here, in memory,
 //! so it needs no locks in the database for them. A cluster node ([`Numbering::Shared`])
@@ -222,7 +224,7 @@ struct Placed {
     duplicate: bool,
 }
 
-/// A batch stored.
+/// A batch stored, to acknowledge and deliver.
 struct Written {
     /// The messages stored or answered as resends, in sequence order.
     placed: Vec<Placed>,
@@ -233,12 +235,27 @@ struct Written {
     /// How long placing took, and storing (the transaction, begin to commit).
     placing: Duration,
     storing: Duration,
+    /// When the writer took the batch, and when it was stored.
+    started: Instant,
+    stored: Instant,
 }
 
 impl Writer {
+    /// Takes what is queued, up to [`MAX_BATCH`] at a time, and writes it. A batch stored is
+    /// delivered while the next one is stored, when one waits (so the acks and pushes of one
+    /// batch go out while the next commits), and at once otherwise.
     async fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
         let mut received = Vec::with_capacity(MAX_BATCH);
-        while jobs.recv_many(&mut received, MAX_BATCH).await > 0 {
+        let mut undelivered: Option<Written> = None;
+        loop {
+            if jobs.is_empty()
+                && let Some(written) = undelivered.take()
+            {
+                self.deliver_batch(written);
+            }
+            if jobs.recv_many(&mut received, MAX_BATCH).await == 0 {
+                break;
+            }
             let mut batch = Vec::with_capacity(received.len());
             let mut flushes = Vec::new();
             for job in received.drain(..) {
@@ -248,37 +265,61 @@ impl Writer {
                 }
             }
             if !batch.is_empty() {
-                self.write(batch).await;
+                undelivered = self.write(batch, undelivered.take()).await;
+            }
+            if !flushes.is_empty()
+                && let Some(written) = undelivered.take()
+            {
+                self.deliver_batch(written);
             }
             for done in flushes {
                 let _ = done.send(());
             }
         }
+        if let Some(written) = undelivered.take() {
+            self.deliver_batch(written);
+        }
         tracing::debug!("message writer stopped");
     }
 
-    /// Stores a batch, then acknowledges and delivers it. A resend is rare (a client that lost
-    /// its connection before the ack), so the batch is first stored without looking for one:
-    /// the unique index on (client id, sender) refuses a message stored before, and only then
-    /// is the batch placed again with the stored copies looked up.
-    async fn write(&mut self, batch: Vec<Submission>) {
+    /// Stores a batch and returns it, to be acknowledged and delivered; `previous`, a batch
+    /// stored before and not delivered yet, is delivered while this one is stored (or before
+    /// a failure is told). A resend is rare (a client that lost its connection before the
+    /// ack), so the batch is first stored without looking for one: the unique index on
+    /// (client id, sender) refuses a message stored before, and only then is the batch placed
+    /// again with the stored copies looked up.
+    async fn write(&mut self, batch: Vec<Submission>, mut previous: Option<Written>) -> Option<Written> {
         let started = Instant::now();
         let count = batch.len();
-        let written = match self.store_batch(batch, Resends::Assumed).await {
-            Ok(written) => written,
+        let stored = match self.store_batch(batch, Resends::Assumed, &mut previous).await {
             Err((batch, err)) if err.is_unique_violation() => {
-                match self.store_batch(batch, Resends::LookedUp).await {
-                    Ok(written) => written,
-                    Err((batch, err)) => return self.fail(batch, &err),
-                }
+                self.store_batch(batch, Resends::LookedUp, &mut previous).await
             }
-            Err((batch, err)) => return self.fail(batch, &err),
+            stored => stored,
         };
-        let stored = started.elapsed();
+        if let Some(previous) = previous {
+            self.deliver_batch(previous);
+        }
+        let mut written = match stored {
+            Ok(written) => written,
+            Err((batch, err)) => {
+                self.fail(batch, &err);
+                return None;
+            }
+        };
+        written.started = started;
         self.metrics.messages_stored.increment(written.rows as u64);
         self.metrics.batch_size.record(count as f64);
         // The successful attempt's own transaction: not a first attempt refused for a resend.
         self.metrics.commit_seconds.record(written.storing.as_secs_f64());
+        Some(written)
+    }
+
+    /// Acknowledges a stored batch to its senders and pushes it to the members' connections,
+    /// in sequence order; tells the senders of refused edits why.
+    fn deliver_batch(&self, written: Written) {
+        let delivering = Instant::now();
+        let count = written.placed.len() + written.refused.len();
         for p in written.refused {
             refuse(p.submission, ErrorCode::InvalidField, NOT_EDITABLE, MessageError::NotEditable);
         }
@@ -289,71 +330,108 @@ impl Writer {
             count,
             placed_us = written.placing.as_micros() as u64,
             committed_us = written.storing.as_micros() as u64,
-            stored_us = stored.as_micros() as u64,
-            delivered_us = started.elapsed().as_micros() as u64,
+            stored_us = (written.stored - written.started).as_micros() as u64,
+            waited_us = (delivering - written.stored).as_micros() as u64,
+            delivered_us = written.started.elapsed().as_micros() as u64,
             "batch written"
         );
     }
 
     /// Places and stores a batch. On failure nothing is stored and the submissions come back.
+    /// `previous`, when given, is delivered while the transaction runs.
     async fn store_batch(
         &mut self,
         batch: Vec<Submission>,
         resends: Resends,
+        previous: &mut Option<Written>,
     ) -> Result<Written, (Vec<Submission>, StoreError)> {
         let started = Instant::now();
         let mut placed = self.place(batch, resends).await?;
         let placing = started.elapsed();
         let fresh = || placed.iter().filter(|p| !p.duplicate);
-        let mut rows: Vec<MessageRow> = fresh().map(|p| row_of(&p.message)).collect();
+        let rows: Vec<MessageRow> = fresh().map(|p| row_of(&p.message)).collect();
         let edits: Vec<EditChange> = fresh().filter_map(edit_change).collect();
         let reactions: Vec<ReactionChange> = fresh().filter_map(|p| reaction_change(&p.message)).collect();
-        let started = Instant::now();
-        let stored = match &mut self.numbering {
-            Numbering::Memory { next_id, last_seq } => {
-                let numbered = rows.len() as i64;
-                let stored = self.store.insert_messages(&mut rows, &edits, &reactions).await;
-                match &stored {
-                    // Nothing was stored: forget the numbers handed out so they are handed
-                    // out again.
-                    Err(_) => {
-                        for p in placed.iter().filter(|p| !p.duplicate) {
-                            last_seq.remove(&p.message.conversation_id);
-                        }
-                        *next_id -= numbered;
+        let numbered = rows.len() as i64;
+        let (rows, stored, storing) = self.insert(rows, edits, reactions, previous).await;
+        if let Numbering::Memory { next_id, last_seq } = &mut self.numbering {
+            match &stored {
+                // Nothing was stored: forget the numbers handed out so they are handed out
+                // again.
+                Err(_) => {
+                    for p in placed.iter().filter(|p| !p.duplicate) {
+                        last_seq.remove(&p.message.conversation_id);
                     }
-                    // A refused edit's number went to the next message of its conversation
-                    // (its id stays unused: ids need not be gap-free).
-                    Ok(refused) => {
-                        for p in placed.iter().filter(|p| refused.contains(&p.message.id) && !p.duplicate) {
-                            if let Some(seq) = last_seq.get_mut(&p.message.conversation_id) {
-                                *seq -= 1;
-                            }
+                    *next_id -= numbered;
+                }
+                // A refused edit's number went to the next message of its conversation (its
+                // id stays unused: ids need not be gap-free).
+                Ok(refused) => {
+                    for p in placed.iter().filter(|p| refused.contains(&p.message.id) && !p.duplicate) {
+                        if let Some(seq) = last_seq.get_mut(&p.message.conversation_id) {
+                            *seq -= 1;
                         }
                     }
                 }
-                stored
             }
-            // The ids of a failed batch are simply not used: ids need not be gap-free.
-            Numbering::Shared { .. } => {
-                self.store.insert_messages_numbered(&mut rows, &edits, &reactions).await
-            }
-        };
-        let storing = started.elapsed();
+        }
+        // On a cluster node the ids of a failed batch are simply not used: ids need not be
+        // gap-free.
         let refused = match stored {
             Ok(refused) => refused,
             Err(err) => return Err((placed.into_iter().map(|p| p.submission).collect(), err)),
         };
-        // The numbers the rows were stored with (a refused edit moves the later ones down).
-        let seqs: HashMap<i64, i64> = rows.iter().map(|row| (row.id, row.seq)).collect();
-        for p in &mut placed {
-            if let Some(seq) = seqs.get(&p.message.id) {
-                p.message.seq = *seq;
+        // The numbers the rows were stored with: given in the transaction on a cluster node,
+        // and a refused edit moves the later ones of its conversation down.
+        if matches!(self.numbering, Numbering::Shared { .. }) || !refused.is_empty() {
+            let seqs: HashMap<i64, i64> = rows.iter().map(|row| (row.id, row.seq)).collect();
+            for p in &mut placed {
+                if let Some(seq) = seqs.get(&p.message.id) {
+                    p.message.seq = *seq;
+                }
             }
         }
         // A resend inside the batch of a refused edit shares its id and is refused with it.
-        let (refused, placed) = placed.into_iter().partition(|p| refused.contains(&p.message.id));
-        Ok(Written { placed, refused, rows: rows.len(), placing, storing })
+        let (refused, placed) = if refused.is_empty() {
+            (Vec::new(), placed)
+        } else {
+            placed.into_iter().partition(|p| refused.contains(&p.message.id))
+        };
+        let now = Instant::now();
+        Ok(Written { placed, refused, rows: rows.len(), placing, storing, started: now, stored: now })
+    }
+
+    /// Runs the batch's transaction ([`Store::insert_messages`], or on a cluster node
+    /// [`Store::insert_messages_numbered`]); returns the rows as stored, its answer and how
+    /// long it took. With a `previous` batch to deliver, the transaction runs as a task of its
+    /// own while this one delivers it: the database works on one batch while the sockets get
+    /// the last.
+    async fn insert(
+        &self,
+        mut rows: Vec<MessageRow>,
+        edits: Vec<EditChange>,
+        reactions: Vec<ReactionChange>,
+        previous: &mut Option<Written>,
+    ) -> (Vec<MessageRow>, Result<Vec<i64>, StoreError>, Duration) {
+        let store = self.store.clone();
+        let shared = matches!(self.numbering, Numbering::Shared { .. });
+        let transaction = async move {
+            let started = Instant::now();
+            let stored = if shared {
+                store.insert_messages_numbered(&mut rows, &edits, &reactions).await
+            } else {
+                store.insert_messages(&mut rows, &edits, &reactions).await
+            };
+            (rows, stored, started.elapsed())
+        };
+        let Some(previous) = previous.take() else { return transaction.await };
+        let running = tokio::spawn(transaction);
+        self.deliver_batch(previous);
+        // The task is never aborted and the store does not panic: it ends by finishing, but
+        // for a runtime shutting down.
+        running.await.unwrap_or_else(|_| {
+            (Vec::new(), Err(StoreError::Database(sqlx::Error::WorkerCrashed)), Duration::ZERO)
+        })
     }
 
     /// Assigns ids and sequence numbers. A resend inside the batch gets the first copy's
@@ -374,12 +452,15 @@ impl Writer {
                 }
             }
         };
+        // Copies stored before, by (sender, client id): rare, looked up only after a refusal.
         let mut earlier: HashMap<(UserId, String), ChatMessage> = HashMap::new();
         for row in stored {
             if let (Some(sender), Some(client)) = (row.sender_id, row.client_id.clone()) {
                 earlier.insert((sender, client), message_of(&row));
             }
         }
+        // The first copy of each (sender, client id) placed in this batch, by its index.
+        let mut in_batch: HashMap<(UserId, String), usize> = HashMap::with_capacity(batch.len());
         match &mut self.numbering {
             Numbering::Memory { last_seq, .. } => {
                 for s in &batch {
@@ -407,12 +488,20 @@ impl Writer {
             }
         }
         let now = now_millis();
-        let mut placed = Vec::with_capacity(batch.len());
+        let mut placed: Vec<Placed> = Vec::with_capacity(batch.len());
         for submission in batch {
             let key = submission.sender_id.zip(submission.client_id.clone());
-            if let Some(message) = key.as_ref().and_then(|k| earlier.get(k)) {
-                placed.push(Placed { message: message.clone(), submission, duplicate: true });
-                continue;
+            if let Some(key) = &key {
+                let first = match in_batch.get(key) {
+                    Some(at) => Some(&placed[*at].message),
+                    None => earlier.get(key),
+                };
+                if let Some(message) = first.cloned() {
+                    // A resend, in the batch or of a message stored before: the first
+                    // copy's numbers, and only the ack is repeated.
+                    placed.push(Placed { message, submission, duplicate: true });
+                    continue;
+                }
             }
             let conversation_id = submission.members.conversation_id;
             let (id, seq) = match &mut self.numbering {
@@ -442,8 +531,7 @@ impl Writer {
                 muted: false,
             };
             if let Some(key) = key {
-                // A resend inside the same batch gets the first copy's numbers.
-                earlier.insert(key, message.clone());
+                in_batch.insert(key, placed.len());
             }
             placed.push(Placed { message, submission, duplicate: false });
         }
@@ -480,7 +568,10 @@ impl Writer {
         if duplicate {
             return;
         }
-        let plain = to_json(&ServerFrame::Message { message: message.clone() });
+        // The frame holds the message while it is written out, and gives it back after.
+        let frame = ServerFrame::Message { message };
+        let plain = to_json(&frame);
+        let ServerFrame::Message { message } = frame else { return };
         let members = &submission.members.members;
         // A member who muted the conversation gets the muted variant, unless mentioned.
         let is_muted = |(user_id, muted): &(UserId, bool)| *muted && !message.content.mentions(*user_id);
