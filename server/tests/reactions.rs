@@ -17,6 +17,7 @@ backend_tests!(
     reactions_are_refused_for_strangers_bad_emoji_and_hidden_messages,
     reactions_count_against_the_send_rate,
     two_devices_toggling_at_once_leave_what_the_last_reaction_says,
+    a_reaction_racing_a_recall_is_sequenced_before_it_or_refused,
 );
 
 /// Asks to put (`on`) or take back `emoji` on message `seq` with `client_id`; returns the
@@ -431,4 +432,99 @@ async fn toggle_from_two_devices_at_once(
         }
     }
     assert!(disagreements.is_empty(), "history disagrees with the last reaction on {disagreements:?}");
+}
+
+async fn a_reaction_racing_a_recall_is_sequenced_before_it_or_refused(backend: Backend) {
+    let Some(server) = TestServer::start_with(backend, |c| c.message_burst = 100_000).await else { return };
+    react_and_recall_at_once(&server, &server, &server).await;
+    server.stop().await;
+}
+
+/// The same race with Bob and Alice on two nodes of a cluster.
+async fn a_reaction_racing_a_recall_on_two_nodes(backend: Backend) {
+    let Some(cluster) = TestCluster::start_with(backend, 2, |c| c.message_burst = 100_000).await else {
+        return;
+    };
+    let [a, b] = &cluster.nodes[..] else { unreachable!("two nodes") };
+    react_and_recall_at_once(a, a, b).await;
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reaction_racing_a_recall_on_two_nodes_on_postgres() {
+    a_reaction_racing_a_recall_on_two_nodes(Backend::Postgres).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reaction_racing_a_recall_on_two_nodes_on_mysql() {
+    a_reaction_racing_a_recall_on_two_nodes(Backend::MySql).await
+}
+
+/// On each of Alice's messages Bob (on `bob_node`) puts 👍 while Alice (on `alice_node`)
+/// recalls it, at once. A reaction that is stored comes before the recall in sequence; one
+/// that would come after it is refused (`not_found`) and leaves no message and no gap.
+async fn react_and_recall_at_once(main: &TestServer, bob_node: &TestServer, alice_node: &TestServer) {
+    let alice = main.user("alice").await;
+    let bob = main.user("bob").await;
+    let conversation = main.befriend(&alice, &bob).await;
+    let mut bob_socket = bob_node.connect(&bob.token).await;
+    let mut alice_socket = alice_node.connect(&alice.token).await;
+    const ROUNDS: usize = 200;
+    let mut targets = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS {
+        targets.push(
+            alice_socket.send_text(Target::User { id: bob.user.id }, &format!("message {round}")).await.1,
+        );
+    }
+
+    let mut answers = Vec::with_capacity(ROUNDS);
+    for &seq in &targets {
+        let client_id = uuid::Uuid::new_v4().to_string();
+        let emoji = "👍".to_owned();
+        bob_socket
+            .send(&ClientFrame::React {
+                client_id: client_id.clone(),
+                conversation_id: conversation,
+                seq,
+                emoji,
+                on: true,
+            })
+            .await;
+        alice_socket.send(&ClientFrame::Recall { conversation_id: conversation, seq }).await;
+        let answer = bob_socket.answer(&client_id).await.map(|(_, at)| at);
+        assert!(matches!(answer, Ok(_) | Err(ErrorCode::NotFound)), "{answer:?}");
+        alice_socket.pushed("the recall", |m| m.content == Content::Recall { seq, by: None }).await;
+        answers.push(answer);
+    }
+
+    let all = whole_history(main, &bob.token, conversation).await;
+    let seqs: Vec<i64> = all.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=all.len() as i64).collect::<Vec<_>>(), "no gaps in the numbers");
+    let mut wrong = Vec::new();
+    for (&seq, answer) in targets.iter().zip(&answers) {
+        let recall = all
+            .iter()
+            .find(|m| m.content == Content::Recall { seq, by: None })
+            .expect("the recall in history")
+            .seq;
+        let reactions: Vec<i64> = all
+            .iter()
+            .filter(|m| matches!(&m.content, Content::Text { reaction_of: Some(ReactionOf { seq: of, .. }), .. } if *of == seq))
+            .map(|m| m.seq)
+            .collect();
+        match answer {
+            Ok(at) => {
+                assert_eq!(reactions, [*at], "the stored reaction on {seq} is in history");
+                if *at > recall {
+                    wrong.push(seq);
+                }
+            }
+            Err(_) => {
+                assert!(reactions.is_empty(), "a refused reaction on {seq} left a message: {reactions:?}")
+            }
+        }
+    }
+    let refused = answers.iter().filter(|a| a.is_err()).count();
+    eprintln!("{} reactions stored before the recall, {refused} refused", ROUNDS - refused);
+    assert!(wrong.is_empty(), "reactions sequenced after the recall of their message: {wrong:?}");
 }

@@ -2,8 +2,8 @@
 //! multi-row INSERT per batch), and only after the commit acknowledges to the sender and
 //! pushes to every online member, in sequence order. What an edit message changes in the
 //! message it edits, and a reaction message in the stored reactions, is made in the same
-//! transaction, in sequence order too; an edit of a message recalled meanwhile is refused
-//! there and takes no number. While a batch's transaction runs, the batch stored before it is
+//! transaction, in sequence order too; an edit of a message recalled meanwhile, or a
+//! reaction on one, is refused there and takes no number. While a batch's transaction runs, the batch stored before it is
 //! delivered, when the next was already waiting: storing and delivering overlap, but batches
 //! are stored one at a time and delivered in order, each after its commit.
 //!
@@ -40,6 +40,9 @@ const QUEUE: usize = 16 * 1024;
 const ID_BLOCK: i64 = 1000;
 /// Why an edit is refused when its message is no longer a text one may edit (recalled).
 pub(super) const NOT_EDITABLE: &str = "only text messages can be edited";
+/// Why a reaction is refused when its message was recalled (as when it is recalled already
+/// when the reaction arrives).
+pub(super) const NOT_REACTABLE: &str = "no such message to react to";
 
 /// Why a message could not be stored.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +54,9 @@ pub enum MessageError {
     /// An edit of a message recalled before the edit could be stored.
     #[error("{NOT_EDITABLE}")]
     NotEditable,
+    /// A reaction on a message recalled before the reaction could be stored.
+    #[error("{NOT_REACTABLE}")]
+    NotReactable,
 }
 
 /// Where the writer reports a stored message.
@@ -164,6 +170,7 @@ fn reaction_change(message: &ChatMessage) -> Option<ReactionChange> {
         return None;
     };
     Some(ReactionChange {
+        message_id: message.id,
         conversation_id: message.conversation_id,
         seq: *seq,
         user_id: message.sender_id?,
@@ -228,7 +235,8 @@ struct Placed {
 struct Written {
     /// The messages stored or answered as resends, in sequence order.
     placed: Vec<Placed>,
-    /// The edits refused because their message was recalled meanwhile: nothing stored.
+    /// The edits and reactions refused because their message was recalled meanwhile: nothing
+    /// stored.
     refused: Vec<Placed>,
     /// Rows written.
     rows: usize,
@@ -316,12 +324,16 @@ impl Writer {
     }
 
     /// Acknowledges a stored batch to its senders and pushes it to the members' connections,
-    /// in sequence order; tells the senders of refused edits why.
+    /// in sequence order; tells the senders of refused edits and reactions why.
     fn deliver_batch(&self, written: Written) {
         let delivering = Instant::now();
         let count = written.placed.len() + written.refused.len();
         for p in written.refused {
-            refuse(p.submission, ErrorCode::InvalidField, NOT_EDITABLE, MessageError::NotEditable);
+            if matches!(p.message.content, Content::Text { reaction_of: Some(_), .. }) {
+                refuse(p.submission, ErrorCode::NotFound, NOT_REACTABLE, MessageError::NotReactable);
+            } else {
+                refuse(p.submission, ErrorCode::InvalidField, NOT_EDITABLE, MessageError::NotEditable);
+            }
         }
         for p in written.placed {
             self.deliver(p);

@@ -1,11 +1,13 @@
 //! Messages. Written in batches by the message writer (`crate::messages`), read by sync.
 
 use super::conversations::{Conversations, Members};
-use super::reactions::{ReactionChange, ReactionStatement};
+use super::reactions::ReactionChange;
 use super::{Store, StoreResult};
 use kith_shared::UserId;
 use kith_shared::api::ConversationId;
-use sea_query::{Expr, ExprTrait, Func, Iden, InsertStatement, Order, Query, UpdateStatement};
+use sea_query::{
+    Expr, ExprTrait, Func, Iden, InsertStatement, Order, Query, SelectStatement, UpdateStatement,
+};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
@@ -150,9 +152,10 @@ impl Store {
     /// Stores messages numbered by the caller in one transaction: first makes the `edits` their
     /// edit messages carry, in order; an edit whose message was recalled meanwhile is refused
     /// and its row is left out, the rows after it in its conversation taking one number less
-    /// each (so numbers stay gap-free). Then inserts the rows, as multi-row INSERTs, and makes
-    /// the `reactions` changes their reaction messages carry, in order. Returns the ids of the
-    /// refused edit messages; `rows` then holds the rows stored. All or none are stored; on
+    /// each (so numbers stay gap-free); a reaction on a message recalled meanwhile is refused
+    /// the same way. Then inserts the rows, as multi-row INSERTs, and makes the `reactions`
+    /// changes their reaction messages carry, in order. Returns the ids of the refused edit and
+    /// reaction messages; `rows` then holds the rows stored. All or none are stored; on
     /// failure `rows` means nothing.
     pub async fn insert_messages(
         &self,
@@ -163,7 +166,6 @@ impl Store {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let reactions: Vec<ReactionStatement> = reactions.iter().map(ReactionChange::statement).collect();
         let one_statement = edits.is_empty() && reactions.is_empty() && rows.len() <= ROWS_PER_STATEMENT;
         let refused = on_pool!(self, |pool, builder| {
             if one_statement {
@@ -184,13 +186,19 @@ impl Store {
                     refused.push(edit.message_id);
                 }
             }
+            for change in reactions {
+                let (sql, values) = unrecalled(change.conversation_id, change.seq).build_sqlx(builder());
+                if sqlx::query_with(AssertSqlSafe(sql), values).fetch_optional(&mut *tx).await?.is_none() {
+                    refused.push(change.message_id);
+                }
+            }
             close_gaps(rows, &refused);
             for stmt in &insert_statements(rows) {
                 let (sql, values) = stmt.build_sqlx(builder());
                 sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
             }
-            for stmt in &reactions {
-                let (sql, values) = stmt.build_sqlx(builder());
+            for change in reactions.iter().filter(|change| !refused.contains(&change.message_id)) {
+                let (sql, values) = change.statement().build_sqlx(builder());
                 sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
             }
             tx.commit().await?;
@@ -206,10 +214,11 @@ impl Store {
     /// writing to one of these conversations waits for the commit, so numbers are gap-free
     /// and strictly increasing whichever node writes. Under the same locks it first makes the
     /// `edits` their edit messages carry, in order (an edit whose message was recalled
-    /// meanwhile is refused and its row left out before numbering), and after the inserts the
-    /// `reactions` changes their reaction messages carry, in order. Returns the ids of the
-    /// refused edit messages; `rows` then holds the rows stored, numbered. All or none are
-    /// stored; on failure `rows` means nothing.
+    /// meanwhile is refused and its row left out before numbering, and so is a reaction on
+    /// such a message), and after the inserts the `reactions` changes their reaction messages
+    /// carry, in order. Returns the ids of the refused edit and reaction messages; `rows` then
+    /// holds the rows stored, numbered. All or none are stored; on failure `rows` means
+    /// nothing.
     pub async fn insert_messages_numbered(
         &self,
         rows: &mut Vec<MessageRow>,
@@ -270,6 +279,12 @@ impl Store {
                     refused.push(edit.message_id);
                 }
             }
+            for change in reactions {
+                let (sql, values) = unrecalled(change.conversation_id, change.seq).build_sqlx(builder());
+                if sqlx::query_with(AssertSqlSafe(sql), values).fetch_optional(&mut *tx).await?.is_none() {
+                    refused.push(change.message_id);
+                }
+            }
             rows.retain(|row| !refused.contains(&row.id));
             let (sql, values) = newest.build_sqlx(builder());
             let newest: Vec<Newest> =
@@ -285,7 +300,7 @@ impl Store {
                 let (sql, values) = stmt.build_sqlx(builder());
                 sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
             }
-            for change in reactions {
+            for change in reactions.iter().filter(|change| !refused.contains(&change.message_id)) {
                 let (sql, values) = change.statement().build_sqlx(builder());
                 sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *tx).await?;
             }
@@ -504,6 +519,18 @@ impl Store {
 }
 
 /// An update of message `seq` of a conversation that applies only while it is not recalled.
+/// Message `seq` of a conversation, found only while it is not recalled: what a reaction
+/// needs of its message when it is stored.
+fn unrecalled(conversation_id: ConversationId, seq: i64) -> SelectStatement {
+    Query::select()
+        .column(Messages::Id)
+        .from(Messages::Table)
+        .and_where(Expr::col(Messages::ConversationId).eq(conversation_id))
+        .and_where(Expr::col(Messages::Seq).eq(seq))
+        .and_where(Expr::col(Messages::Recalled).eq(false))
+        .to_owned()
+}
+
 fn update_unrecalled(conversation_id: ConversationId, seq: i64) -> UpdateStatement {
     Query::update()
         .table(Messages::Table)

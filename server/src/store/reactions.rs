@@ -31,9 +31,12 @@ pub struct ReactionRow {
 /// One change a reaction message makes to `message_reactions`: `user` puts (`on`) or takes
 /// back `emoji` on message `seq`. The message writer applies it in the transaction that
 /// stores the reaction message, in the messages' order, so the stored reactions always agree
-/// with the last reaction message of each (user, emoji).
+/// with the last reaction message of each (user, emoji). A reaction on a message recalled
+/// meanwhile is refused there, and its reaction message is not stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReactionChange {
+    /// The id of the reaction message (the row left out when the reaction is refused).
+    pub message_id: i64,
     pub conversation_id: ConversationId,
     pub seq: i64,
     pub user_id: UserId,
