@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Backend, TestCluster, TestServer, TestSocket};
+use common::{Backend, TestServer, TestSocket, race_on_one_node, race_on_two_nodes};
 use kith_shared::frame::{ChatMessage, Content, ReactionOf, Reactions, Target};
 use kith_shared::{ClientFrame, ErrorCode, ServerFrame, UserId};
 use reqwest::StatusCode;
@@ -333,25 +333,13 @@ async fn whole_history(server: &TestServer, token: &str, conversation_id: i64) -
 }
 
 async fn two_devices_toggling_at_once_leave_what_the_last_reaction_says(backend: Backend) {
-    let Some(server) = TestServer::start_with(backend, |c| {
-        c.multi_device = true;
-        c.message_burst = 100_000;
-    })
-    .await
-    else {
-        return;
-    };
-    toggle_from_two_devices_at_once(&server, &server, &server).await;
-    server.stop().await;
+    race_on_one_node(backend, toggle_from_two_devices_at_once).await
 }
 
 /// The same race with Bob's laptop and phone on two nodes of a cluster: each node's writer
 /// numbers its batches in the database, and the reactions follow those numbers too.
 async fn two_devices_on_two_nodes_toggling_at_once(backend: Backend) {
-    let Some(cluster) = TestCluster::start_with(backend, 2, |c| c.multi_device = true).await else { return };
-    let [a, b] = &cluster.nodes[..] else { unreachable!("two nodes") };
-    toggle_from_two_devices_at_once(a, a, b).await;
-    cluster.stop().await;
+    race_on_two_nodes(backend, toggle_from_two_devices_at_once).await
 }
 
 // A cluster cannot run on SQLite.
@@ -435,19 +423,12 @@ async fn toggle_from_two_devices_at_once(
 }
 
 async fn a_reaction_racing_a_recall_is_sequenced_before_it_or_refused(backend: Backend) {
-    let Some(server) = TestServer::start_with(backend, |c| c.message_burst = 100_000).await else { return };
-    react_and_recall_at_once(&server, &server, &server).await;
-    server.stop().await;
+    race_on_one_node(backend, react_and_recall_at_once).await
 }
 
 /// The same race with Bob and Alice on two nodes of a cluster.
 async fn a_reaction_racing_a_recall_on_two_nodes(backend: Backend) {
-    let Some(cluster) = TestCluster::start_with(backend, 2, |c| c.message_burst = 100_000).await else {
-        return;
-    };
-    let [a, b] = &cluster.nodes[..] else { unreachable!("two nodes") };
-    react_and_recall_at_once(a, a, b).await;
-    cluster.stop().await;
+    race_on_two_nodes(backend, react_and_recall_at_once).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

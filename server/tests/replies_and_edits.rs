@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Backend, TestCluster, TestServer, TestSocket};
+use common::{Backend, TestServer, TestSocket, race_on_one_node, race_on_two_nodes};
 use kith_shared::frame::{ChatMessage, Content, Target};
 use kith_shared::{ClientFrame, ErrorCode, ServerFrame};
 use reqwest::StatusCode;
@@ -307,29 +307,6 @@ async fn two_devices_editing_at_once_leave_what_the_last_edit_says(backend: Back
 /// numbers its batches in the database, and the stored text follows those numbers too.
 async fn two_devices_on_two_nodes_editing_at_once(backend: Backend) {
     race_on_two_nodes(backend, edit_from_two_devices_at_once).await
-}
-
-/// Runs `race(main, laptop_node, phone_node)` on one server (several devices per user, no
-/// send limit), every role on it.
-async fn race_on_one_node(backend: Backend, race: impl AsyncFn(&TestServer, &TestServer, &TestServer)) {
-    let Some(server) = TestServer::start_with(backend, |c| {
-        c.multi_device = true;
-        c.message_burst = 100_000;
-    })
-    .await
-    else {
-        return;
-    };
-    race(&server, &server, &server).await;
-    server.stop().await;
-}
-
-/// Runs `race(main, laptop_node, phone_node)` on a cluster of two: the phone on the second node.
-async fn race_on_two_nodes(backend: Backend, race: impl AsyncFn(&TestServer, &TestServer, &TestServer)) {
-    let Some(cluster) = TestCluster::start_with(backend, 2, |c| c.multi_device = true).await else { return };
-    let [a, b] = &cluster.nodes[..] else { unreachable!("two nodes") };
-    race(a, a, b).await;
-    cluster.stop().await;
 }
 
 // A cluster cannot run on SQLite.

@@ -653,3 +653,33 @@ pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     ]
     .concat()
 }
+
+/// Runs `race(main, laptop_node, phone_node)` on one server (several devices per user, no
+/// send limit), every role on it.
+pub async fn race_on_one_node(backend: Backend, race: impl AsyncFn(&TestServer, &TestServer, &TestServer)) {
+    let Some(server) = TestServer::start_with(backend, |c| {
+        c.multi_device = true;
+        c.message_burst = 100_000;
+    })
+    .await
+    else {
+        return;
+    };
+    race(&server, &server, &server).await;
+    server.stop().await;
+}
+
+/// Runs `race(main, laptop_node, phone_node)` on a cluster of two: the phone on the second node.
+pub async fn race_on_two_nodes(backend: Backend, race: impl AsyncFn(&TestServer, &TestServer, &TestServer)) {
+    let Some(cluster) = TestCluster::start_with(backend, 2, |c| {
+        c.multi_device = true;
+        c.message_burst = 100_000;
+    })
+    .await
+    else {
+        return;
+    };
+    let [a, b] = &cluster.nodes[..] else { unreachable!("two nodes") };
+    race(a, a, b).await;
+    cluster.stop().await;
+}
